@@ -1,0 +1,199 @@
+package reclaim.api;
+
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.UnaryOperator;
+
+/**
+ * A safe cell: one shared value with a reclaim action, swapped by writers under readers.
+ *
+ * <p>It is how most users meet reclamation: hot-swapping a mapped file, a native handle, a configuration
+ * that owns resources (kovan's {@code Atom}; Lucene's swap-and-close). Readers {@link #load} the value under
+ * a guard, or {@link #read} it in one call; writers {@link #store}, {@link #swap}, {@link #compareAndSet} or
+ * {@link #update} it. Every value that is replaced is retired with the cell's action, which runs exactly
+ * once, after every reader that could have loaded it has closed its guard: a resource swapped under many
+ * readers is closed once and never while read.
+ *
+ * <pre>{@code
+ * Atom<MappedIndex> index = new Atom<>(reclaimer, MappedIndex.open(v1), MappedIndex::close);
+ * try (Guard g = reclaimer.enter()) {
+ *     MappedIndex current = index.load(g);     // usable until g closes
+ *     current.lookup(key);
+ * }
+ * index.store(MappedIndex.open(v2));           // v1 is closed once no reader holds it
+ * }</pre>
+ *
+ * <p>The value may be null (an empty cell); null values are never retired. Values are compared by identity.
+ * After {@link #close()} the current value is retired and the cell refuses further use.
+ *
+ * <h2>Memory consistency effects</h2>
+ * Actions in a thread before it stores a value happen-before a reader's {@code load} that returns it, and
+ * every replaced value's reclaim action happens-after the replacement and after every guard that loaded it.
+ *
+ * @param <T> the value's type
+ */
+public final class Atom<T> implements AutoCloseable {
+    private final Reclaimer reclaimer;
+    private final Consumer<? super T> action;
+    private final AtomicReference<T> value;
+    private final AtomicReference<Boolean> closed = new AtomicReference<>(Boolean.FALSE);
+
+    /**
+     * Creates a cell holding {@code initial}.
+     *
+     * @param reclaimer the reclaimer that guards the readers
+     * @param initial the first value, or null for an empty cell
+     * @param action the reclaim action for every replaced value (often {@code AutoCloseable::close} wrapped)
+     * @throws NullPointerException if {@code reclaimer} or {@code action} is null
+     */
+    public Atom(Reclaimer reclaimer, T initial, Consumer<? super T> action) {
+        this.reclaimer = Objects.requireNonNull(reclaimer, "reclaimer");
+        this.action = Objects.requireNonNull(action, "action");
+        this.value = new AtomicReference<>(initial);
+    }
+
+    /**
+     * Returns the current value, protected until {@code guard} closes.
+     *
+     * @param guard an open guard of this cell's reclaimer
+     * @return the value (may be null)
+     * @throws NullPointerException if {@code guard} is null
+     * @throws IllegalArgumentException if the guard belongs to another reclaimer
+     * @throws IllegalStateException if the guard is closed, or the cell is closed
+     */
+    public T load(Guard guard) {
+        checkGuard(guard);
+        return guard.protect(value);
+    }
+
+    /**
+     * Applies {@code reader} to the current value inside a guard of its own and returns the result. The
+     * value must not escape {@code reader}.
+     *
+     * @param <R> the result type
+     * @param reader the function; it must not keep the value
+     * @return what {@code reader} returned
+     * @throws NullPointerException if {@code reader} is null
+     * @throws IllegalStateException if the cell or the reclaimer is closed
+     */
+    public <R> R read(Function<? super T, ? extends R> reader) {
+        Objects.requireNonNull(reader, "reader");
+        try (Guard g = reclaimer.enter()) {
+            return reader.apply(load(g));
+        }
+    }
+
+    /**
+     * Replaces the value; the old one is retired.
+     *
+     * @param newValue the new value (may be null)
+     * @throws IllegalStateException if the cell or the reclaimer is closed
+     */
+    public void store(T newValue) {
+        checkOpen();
+        retireOld(value.getAndSet(newValue));
+    }
+
+    /**
+     * Replaces the value and returns the old one, protected until {@code guard} closes; the old value is
+     * retired (its action runs after {@code guard} and every other reader have closed).
+     *
+     * @param guard an open guard of this cell's reclaimer, on the current thread
+     * @param newValue the new value (may be null)
+     * @return the previous value (may be null), usable until {@code guard} closes
+     * @throws NullPointerException if {@code guard} is null
+     * @throws IllegalStateException if the guard, the cell or the reclaimer is closed
+     */
+    public T swap(Guard guard, T newValue) {
+        checkGuard(guard);
+        T old = value.getAndSet(newValue);
+        if (old != null) guard.retire(old, action);
+        return old;
+    }
+
+    /**
+     * Sets the value to {@code newValue} if it is {@code expected} (by identity); on success
+     * {@code expected} is retired.
+     *
+     * @param expected the value expected (may be null)
+     * @param newValue the new value (may be null)
+     * @return whether the value was replaced
+     * @throws IllegalStateException if the cell or the reclaimer is closed
+     */
+    public boolean compareAndSet(T expected, T newValue) {
+        checkOpen();
+        if (expected == newValue) return value.get() == expected;
+        if (!value.compareAndSet(expected, newValue)) return false;
+        retireOld(expected);
+        return true;
+    }
+
+    /**
+     * Read–copy–update: applies {@code updater} to the current value and installs the result, retrying on
+     * contention; the replaced value is retired. {@code updater} may run several times: it must return a
+     * fresh value (or the one it was given, which changes nothing); a fresh value that lost a race was never
+     * visible to a reader and gets the cell's action at once, so a resource created for it is not leaked.
+     *
+     * @param updater computes the new value from the current one (which it may read, not keep)
+     * @return the value installed
+     * @throws NullPointerException if {@code updater} is null
+     * @throws IllegalStateException if the cell or the reclaimer is closed
+     */
+    public T update(UnaryOperator<T> updater) {
+        Objects.requireNonNull(updater, "updater");
+        while (true) {
+            checkOpen();
+            T next;
+            try (Guard g = reclaimer.enter()) {
+                T current = g.protect(value);
+                next = updater.apply(current);
+                if (next == current) return current;
+                if (value.compareAndSet(current, next)) {
+                    if (current != null) g.retire(current, action);
+                    return next;
+                }
+            }
+            if (next != null) action.accept(next); // lost the race: never published, reclaim it now
+        }
+    }
+
+    /**
+     * Returns the reclaimer that guards this cell's readers.
+     *
+     * @return the reclaimer
+     */
+    public Reclaimer reclaimer() {
+        return reclaimer;
+    }
+
+    /**
+     * Empties the cell and retires its value; further use throws {@link IllegalStateException}. Idempotent.
+     */
+    @Override
+    public void close() {
+        if (closed.compareAndSet(Boolean.FALSE, Boolean.TRUE)) retireOld(value.getAndSet(null));
+    }
+
+    private void retireOld(T old) {
+        if (old != null) reclaimer.retire(old, action);
+    }
+
+    private void checkOpen() {
+        if (closed.get()) throw new IllegalStateException("this Atom is closed");
+    }
+
+    private void checkGuard(Guard guard) {
+        Objects.requireNonNull(guard, "guard");
+        if (guard.reclaimer() != reclaimer) {
+            throw new IllegalArgumentException("the guard belongs to another reclaimer than this Atom's");
+        }
+        checkOpen();
+    }
+
+    @Override
+    public String toString() {
+        return "Atom[" + (closed.get() ? "closed" : "open") + ", " + reclaimer.scheme().name() + "]";
+    }
+}

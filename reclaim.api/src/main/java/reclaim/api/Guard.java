@@ -1,0 +1,130 @@
+package reclaim.api;
+
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+
+/**
+ * A critical section: while a guard is open, every object read through it with {@code protect} stays
+ * unreclaimed.
+ *
+ * <p>Open one with {@link Reclaimer#enter()} and close it with try-with-resources. Guards nest: an
+ * {@code enter()} inside an open guard on the same thread returns a guard whose {@code close()} only ends
+ * the inner section. A guard belongs to the thread that opened it: use it and close it on that thread
+ * (a virtual thread may block and move to another carrier inside a guard; it is still the same thread).
+ * Do not block inside a guard for long: under EBR and QSBR a guard that stays open stops reclamation for
+ * everyone (the stall is reported in {@link Stats#stalled()}); the robust schemes bound the damage.
+ *
+ * <h2>Memory consistency effects</h2>
+ * Every {@code protect} performs a load with at least acquire semantics (volatile for
+ * {@link AtomicReference}); actions in a thread before it retires an object happen-before the object's
+ * reclaim action runs, and the reads of every guard that could have loaded the object happen-before it too.
+ * Data structures read their shared links only through {@code protect} and unlink with a CAS or a volatile
+ * write.
+ *
+ * <h2>Misuse</h2>
+ * A guard used after it was closed, or from another thread, throws {@link IllegalStateException}; so does
+ * closing it twice. A guard reused by its own thread after an inner {@code close()} is indistinguishable from
+ * the outer one still open (guards are reused to keep {@code enter()} allocation-free).
+ */
+public interface Guard extends AutoCloseable {
+
+    /**
+     * The number of slots every scheme accepts in {@link #protect(AtomicReference, int)}: slots
+     * {@code 0 .. MIN_SLOTS - 1} are always valid; a scheme may accept more ({@link #slots()}).
+     */
+    int MIN_SLOTS = 4;
+
+    /**
+     * Reads {@code ref} and protects the value read until this guard closes.
+     *
+     * @param <T> the referent's type
+     * @param ref the shared reference
+     * @return the value read, safe to use until this guard closes (may be null)
+     * @throws NullPointerException if {@code ref} is null
+     * @throws IllegalStateException if this guard is closed or used from another thread
+     */
+    <T> T protect(AtomicReference<T> ref);
+
+    /**
+     * Reads {@code ref} and protects the value read in slot {@code slot}, releasing what that slot held
+     * before. A hand-over-hand traversal written with two or three slots keeps a constant number of hazards
+     * under hazard pointers; schemes without per-pointer slots keep everything protected until the guard
+     * closes.
+     *
+     * @param <T> the referent's type
+     * @param ref the shared reference
+     * @param slot the slot, {@code 0 <= slot < slots()}
+     * @return the value read (may be null)
+     * @throws NullPointerException if {@code ref} is null
+     * @throws IllegalArgumentException if {@code slot} is out of range
+     * @throws IllegalStateException if this guard is closed or used from another thread
+     */
+    <T> T protect(AtomicReference<T> ref, int slot);
+
+    /**
+     * Reads the reference field {@code field} of {@code holder} (a {@link VarHandle} for an instance field,
+     * as JCTools and {@code java.util.concurrent} write hot structures) with volatile semantics and protects
+     * the value read until this guard closes.
+     *
+     * @param <T> the field's referent type
+     * @param field a VarHandle for a reference-typed instance field, with one coordinate (the holder)
+     * @param holder the object that holds the field
+     * @return the value read (may be null)
+     * @throws NullPointerException if {@code field} or {@code holder} is null
+     * @throws IllegalStateException if this guard is closed or used from another thread
+     * @throws ClassCastException if the handle's value is not of type {@code T} (at the caller's use)
+     */
+    <T> T protect(VarHandle field, Object holder);
+
+    /**
+     * As {@link #protect(VarHandle, Object)}, into slot {@code slot} (see {@link #protect(AtomicReference, int)}).
+     *
+     * @param <T> the field's referent type
+     * @param field a VarHandle for a reference-typed instance field
+     * @param holder the object that holds the field
+     * @param slot the slot, {@code 0 <= slot < slots()}
+     * @return the value read (may be null)
+     * @throws NullPointerException if {@code field} or {@code holder} is null
+     * @throws IllegalArgumentException if {@code slot} is out of range
+     * @throws IllegalStateException if this guard is closed or used from another thread
+     */
+    <T> T protect(VarHandle field, Object holder, int slot);
+
+    /**
+     * Retires an object that has been unlinked (no new reader can reach it): {@code action} runs on it
+     * exactly once, after every guard that could have loaded it, this one included, has closed.
+     *
+     * @param <T> the object's type
+     * @param object the unlinked object; if it is {@link Born}, robust schemes use its birth era
+     * @param action the reclaim action (free, close, return to a pool); if it throws, the failure is
+     *     contained, counted in {@link Stats#failed()} and reported, and other actions still run
+     * @throws NullPointerException if {@code object} or {@code action} is null
+     * @throws IllegalStateException if this guard is closed or used from another thread, or the reclaimer
+     *     is closed
+     */
+    <T> void retire(T object, Consumer<? super T> action);
+
+    /**
+     * Returns the number of slots {@link #protect(AtomicReference, int)} accepts; at least {@link #MIN_SLOTS}.
+     *
+     * @return the number of slots
+     */
+    int slots();
+
+    /**
+     * Returns the reclaimer this guard belongs to.
+     *
+     * @return the reclaimer
+     */
+    Reclaimer reclaimer();
+
+    /**
+     * Ends this critical section (the innermost, when guards nest). What was protected may be reclaimed
+     * once every enclosing guard has closed too.
+     *
+     * @throws IllegalStateException if the guard is already closed or is closed from another thread
+     */
+    @Override
+    void close();
+}

@@ -1,0 +1,166 @@
+package reclaim.api;
+
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * A safe-memory-reclamation domain: readers open {@linkplain Guard guards}, writers retire what they
+ * unlinked, and each retired object's reclaim action runs exactly once, when no guard can still hold it.
+ *
+ * <p>Create one per data structure (or per resource family) with {@link #create(String)},
+ * {@link #create(Scheme)} or {@link #create()}; implementations are found with
+ * {@link java.util.ServiceLoader} (see {@link reclaim.spi.ReclaimerProvider}). A reclaimer is thread-safe.
+ *
+ * <h2>Guarantees (every scheme)</h2>
+ * <ol>
+ *   <li><b>Safety.</b> An object retired at time t is reclaimed only after every guard that could have
+ *       loaded it before t has closed.</li>
+ *   <li><b>Exactly once.</b> Each retired object's action runs once; after {@link #close()} every retired
+ *       object has been reclaimed.</li>
+ *   <li><b>Progress.</b> With no guard open, pending objects are reclaimed within a bounded number of later
+ *       operations, or by {@link #flush()}.</li>
+ *   <li><b>Robustness where promised.</b> Hazard pointers, robust Hyaline and Crystalline keep pending
+ *       objects bounded while a thread is stalled inside a guard; EBR and QSBR cannot, and report the stall in
+ *       {@link Stats#stalled()}.</li>
+ *   <li><b>Containment.</b> A reclaim action that throws is counted in {@link Stats#failed()} and reported
+ *       (on the {@code System.Logger} named {@code reclaim}); the other actions still run.</li>
+ * </ol>
+ *
+ * <h2>Closing</h2>
+ * {@link #close()} reclaims everything retired and is idempotent. Called while guards are still open it
+ * throws {@link IllegalStateException} and stops accepting new guards and retires from other threads;
+ * the open guards finish normally, and a later {@code close()} completes. After close, {@code enter},
+ * {@code retire} and {@code register} throw {@link IllegalStateException}; {@code stats} still works.
+ */
+public interface Reclaimer extends AutoCloseable {
+
+    /** The system property {@link #create()} reads: a scheme name, as for {@link Scheme#named(String)}. */
+    String SCHEME_PROPERTY = "reclaim.scheme";
+
+    /** The scheme {@link #create()} uses when {@value #SCHEME_PROPERTY} is not set: {@value}. */
+    String DEFAULT_SCHEME = "ebr";
+
+    /**
+     * Creates a reclaimer for the scheme named by the system property {@value #SCHEME_PROPERTY}, or for
+     * {@value #DEFAULT_SCHEME} when it is not set.
+     *
+     * @return a new reclaimer
+     * @throws IllegalArgumentException if the name is unknown or no provider supports the scheme
+     */
+    static Reclaimer create() {
+        return create(System.getProperty(SCHEME_PROPERTY, DEFAULT_SCHEME));
+    }
+
+    /**
+     * Creates a reclaimer for the named scheme with its default tuning.
+     *
+     * @param scheme a short name, see {@link Scheme#named(String)}
+     * @return a new reclaimer
+     * @throws NullPointerException if {@code scheme} is null
+     * @throws IllegalArgumentException if the name is unknown, or no provider present supports it (the
+     *     message lists the schemes that are available)
+     */
+    static Reclaimer create(String scheme) {
+        return create(Scheme.named(scheme));
+    }
+
+    /**
+     * Creates a reclaimer for {@code scheme}, from the provider of highest priority that supports it.
+     * Providers that fail to load are skipped and reported.
+     *
+     * @param scheme the scheme and its tuning
+     * @return a new reclaimer
+     * @throws NullPointerException if {@code scheme} is null
+     * @throws IllegalArgumentException if no provider present supports the scheme (the message lists the
+     *     schemes that are available, and any provider that failed to load)
+     */
+    static Reclaimer create(Scheme scheme) {
+        return Providers.installed().create(scheme);
+    }
+
+    /**
+     * Returns the short names of the schemes that the providers present can create.
+     *
+     * @return the available scheme names, in {@link Scheme#NAMES} order
+     */
+    static Set<String> availableSchemes() {
+        return Providers.installed().schemes();
+    }
+
+    /**
+     * Returns this reclaimer's scheme and tuning.
+     *
+     * @return the scheme
+     */
+    Scheme scheme();
+
+    /**
+     * Opens a critical section on the current thread. Allocation-free once the thread has used this
+     * reclaimer before.
+     *
+     * @return the guard; close it on this thread
+     * @throws IllegalStateException if the reclaimer is closed
+     */
+    Guard enter();
+
+    /**
+     * Retires an object that has been unlinked, from outside any guard (inside one, {@link Guard#retire}
+     * is the same and cheaper): {@code action} runs on it exactly once, when no guard can hold it.
+     *
+     * @param <T> the object's type
+     * @param object the unlinked object
+     * @param action the reclaim action
+     * @throws NullPointerException if {@code object} or {@code action} is null
+     * @throws IllegalStateException if the reclaimer is closed
+     */
+    <T> void retire(T object, Consumer<? super T> action);
+
+    /**
+     * Reclaims now what can be reclaimed: hands this thread's (and idle threads') partly filled batches to
+     * reclamation, tries to advance the scheme's epoch and runs the actions that are due. With no guard open
+     * anywhere, every object retired before the call is reclaimed when it returns.
+     *
+     * @throws IllegalStateException if the reclaimer is closed
+     */
+    void flush();
+
+    /**
+     * Returns a snapshot of the counters.
+     *
+     * @return the stats
+     */
+    Stats stats();
+
+    /**
+     * Returns the current era, to stamp as the birth era of a new object (see {@link Born}). Schemes
+     * without eras return a monotone value all the same.
+     *
+     * @return the era, {@code >= 1}
+     */
+    long era();
+
+    /**
+     * Registers the current thread explicitly (executor style), reserving its record until the returned
+     * registration is closed. Optional: threads register lazily on first use.
+     *
+     * @return the registration; close it on this thread
+     * @throws IllegalStateException if the thread is already registered with this reclaimer, or the
+     *     reclaimer is closed
+     */
+    Registration register();
+
+    /**
+     * Returns whether {@link #close()} has completed.
+     *
+     * @return true once closed
+     */
+    boolean isClosed();
+
+    /**
+     * Reclaims every retired object and closes this reclaimer. Idempotent.
+     *
+     * @throws IllegalStateException if guards are still open (see the class documentation)
+     */
+    @Override
+    void close();
+}

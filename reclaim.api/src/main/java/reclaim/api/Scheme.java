@@ -1,0 +1,206 @@
+package reclaim.api;
+
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * A reclamation scheme and its tuning: one record per scheme, each with defaults.
+ *
+ * <p>Pass one to {@link Reclaimer#create(Scheme)}, or name one with {@link #named(String)} (the short names
+ * {@code qsbr}, {@code ebr}, {@code hp}, {@code hyaline}, {@code crystalline}, and {@code none} for the
+ * leak baseline). Which schemes can actually be created depends on the providers present: see
+ * {@link Reclaimer#availableSchemes()}.
+ *
+ * <table class="striped">
+ * <caption>The schemes</caption>
+ * <thead><tr><th>name</th><th>reference</th><th>progress</th><th>bounded garbage</th></tr></thead>
+ * <tbody>
+ * <tr><td>{@code qsbr}</td><td>McKenney &amp; Slingwine; liburcu</td><td>blocking reclamation</td><td>no (stall detected)</td></tr>
+ * <tr><td>{@code ebr}</td><td>Fraser 2004; crossbeam-epoch</td><td>blocking reclamation</td><td>no (stall detected)</td></tr>
+ * <tr><td>{@code hp}</td><td>Michael 2004</td><td>lock-free</td><td>yes</td></tr>
+ * <tr><td>{@code hyaline}</td><td>Nikolaev &amp; Ravindran, PLDI 2021</td><td>lock-free, balanced</td><td>yes (robust variant)</td></tr>
+ * <tr><td>{@code crystalline}</td><td>Nikolaev &amp; Ravindran, DISC 2021</td><td>wait-free</td><td>yes</td></tr>
+ * <tr><td>{@code none}</td><td>the leak baseline</td><td>wait-free</td><td>no: nothing is reclaimed before close</td></tr>
+ * </tbody>
+ * </table>
+ */
+public sealed interface Scheme {
+
+    /** The short names {@link #named(String)} accepts, in the order of the table above. */
+    List<String> NAMES = List.of("qsbr", "ebr", "hp", "hyaline", "crystalline", "none");
+
+    /**
+     * Returns the scheme's short name, as accepted by {@link #named(String)}.
+     *
+     * @return the short name
+     */
+    String name();
+
+    /**
+     * Returns the scheme with the given short name and default tuning.
+     *
+     * @param name one of {@link #NAMES}; case and surrounding blanks are ignored
+     * @return that scheme with its defaults
+     * @throws NullPointerException if {@code name} is null
+     * @throws IllegalArgumentException if the name is unknown (the message lists the known names)
+     */
+    static Scheme named(String name) {
+        if (name == null) throw new NullPointerException("name");
+        return switch (name.strip().toLowerCase(Locale.ROOT)) {
+            case "qsbr" -> new Qsbr();
+            case "ebr" -> new Ebr();
+            case "hp", "hazard-pointers", "hazardpointers" -> new HazardPointers();
+            case "hyaline" -> new Hyaline();
+            case "crystalline" -> new Crystalline();
+            case "none" -> new None();
+            default -> throw new IllegalArgumentException(
+                    "unknown reclamation scheme '" + name + "'; known schemes: " + String.join(", ", NAMES));
+        };
+    }
+
+    private static int positive(String what, int value) {
+        if (value <= 0) throw new IllegalArgumentException(what + " must be positive, was " + value);
+        return value;
+    }
+
+    /**
+     * Quiescent-state-based reclamation (McKenney &amp; Slingwine; liburcu; light-qsbr).
+     *
+     * @param batchSize objects a thread retires before it tries to reclaim
+     * @param passIntervalNanos minimum time between two attempts of a thread to advance the epoch when it
+     *     announces a quiescent state (light-qsbr's {@code maybe_pass_epoch})
+     * @param stallThresholdNanos how long a thread may hold the epoch back before it is reported as stalled
+     */
+    record Qsbr(int batchSize, long passIntervalNanos, long stallThresholdNanos) implements Scheme {
+        /** Checks the tuning. @throws IllegalArgumentException if a value is not positive */
+        public Qsbr {
+            positive("batchSize", batchSize);
+            if (passIntervalNanos < 0) throw new IllegalArgumentException("passIntervalNanos must be >= 0, was " + passIntervalNanos);
+            if (stallThresholdNanos <= 0) throw new IllegalArgumentException("stallThresholdNanos must be positive, was " + stallThresholdNanos);
+        }
+
+        /** The defaults: batches of 64, an epoch pass at most every 10 µs, stalls reported after 100 ms. */
+        public Qsbr() {
+            this(64, 10_000L, 100_000_000L);
+        }
+
+        @Override
+        public String name() {
+            return "qsbr";
+        }
+    }
+
+    /**
+     * Epoch-based reclamation (Fraser 2004; crossbeam-epoch).
+     *
+     * @param batchSize objects a thread's bag holds before it is sealed with the epoch and queued
+     * @param collectInterval a thread tries to advance the epoch and reclaim every this many guards
+     * @param stallThresholdNanos how long a guard may hold the epoch back before it is reported as stalled
+     */
+    record Ebr(int batchSize, int collectInterval, long stallThresholdNanos) implements Scheme {
+        /** Checks the tuning. @throws IllegalArgumentException if a value is not positive */
+        public Ebr {
+            positive("batchSize", batchSize);
+            positive("collectInterval", collectInterval);
+            if (stallThresholdNanos <= 0) throw new IllegalArgumentException("stallThresholdNanos must be positive, was " + stallThresholdNanos);
+        }
+
+        /** The defaults (crossbeam's): bags of 64, a collection every 128 guards, stalls reported after 100 ms. */
+        public Ebr() {
+            this(64, 128, 100_000_000L);
+        }
+
+        @Override
+        public String name() {
+            return "ebr";
+        }
+    }
+
+    /**
+     * Hazard pointers (Michael 2004).
+     *
+     * @param slots hazard slots per guard ({@code protect(ref, slot)} accepts {@code 0 <= slot < slots}; at
+     *     least {@link Guard#MIN_SLOTS})
+     * @param scanFactor a thread scans its retired list when it holds more than
+     *     {@code scanFactor * (number of hazards)} objects (the paper's R = H + Ω(H))
+     */
+    record HazardPointers(int slots, int scanFactor) implements Scheme {
+        /** Checks the tuning. @throws IllegalArgumentException if a value is out of range */
+        public HazardPointers {
+            if (slots < Guard.MIN_SLOTS) {
+                throw new IllegalArgumentException("slots must be at least " + Guard.MIN_SLOTS + ", was " + slots);
+            }
+            positive("scanFactor", scanFactor);
+        }
+
+        /** The defaults: 8 slots per guard, a scan every 2H retires. */
+        public HazardPointers() {
+            this(8, 2);
+        }
+
+        @Override
+        public String name() {
+            return "hp";
+        }
+    }
+
+    /**
+     * Hyaline (Nikolaev &amp; Ravindran, PLDI 2021; seize).
+     *
+     * @param batchSize objects a thread gathers before it retires them as one reference-counted batch
+     * @param robust whether to use the robust variant with birth eras (bounded garbage with a stalled reader)
+     */
+    record Hyaline(int batchSize, boolean robust) implements Scheme {
+        /** Checks the tuning. @throws IllegalArgumentException if a value is not positive */
+        public Hyaline {
+            positive("batchSize", batchSize);
+        }
+
+        /** The defaults: batches of 64, robust. */
+        public Hyaline() {
+            this(64, true);
+        }
+
+        @Override
+        public String name() {
+            return "hyaline";
+        }
+    }
+
+    /**
+     * Crystalline (Nikolaev &amp; Ravindran, DISC 2021; kovan).
+     *
+     * @param batchSize objects a thread gathers before it retires them as one batch
+     * @param slots reservation slots per guard
+     */
+    record Crystalline(int batchSize, int slots) implements Scheme {
+        /** Checks the tuning. @throws IllegalArgumentException if a value is out of range */
+        public Crystalline {
+            positive("batchSize", batchSize);
+            if (slots < Guard.MIN_SLOTS) {
+                throw new IllegalArgumentException("slots must be at least " + Guard.MIN_SLOTS + ", was " + slots);
+            }
+        }
+
+        /** The defaults: batches of 64, 8 slots. */
+        public Crystalline() {
+            this(64, 8);
+        }
+
+        @Override
+        public String name() {
+            return "crystalline";
+        }
+    }
+
+    /**
+     * The leak baseline: nothing is reclaimed before {@link Reclaimer#close()}, which runs every action.
+     * For benchmarks only (it measures what reclamation itself costs); memory grows without bound.
+     */
+    record None() implements Scheme {
+        @Override
+        public String name() {
+            return "none";
+        }
+    }
+}

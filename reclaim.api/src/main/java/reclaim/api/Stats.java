@@ -1,0 +1,42 @@
+package reclaim.api;
+
+/**
+ * A snapshot of a reclaimer's counters.
+ *
+ * <p>While threads run the figures are read without stopping them, so they are approximate (each counter is
+ * exact at some instant, not all at the same one); once the reclaimer is quiescent or closed they are exact.
+ * After {@link Reclaimer#close()}: {@code retired() == reclaimed()} and {@code pending() == 0}.
+ *
+ * @param scheme the scheme's short name ({@link Scheme#name()})
+ * @param retired objects handed to {@code retire} so far
+ * @param reclaimed objects whose reclaim action has run (including actions that threw)
+ * @param failed reclaim actions that threw; each is also counted in {@code reclaimed}
+ * @param stalled threads currently inside a guard that hold back reclamation for longer than the scheme's
+ *     stall threshold (schemes that cannot bound garbage, EBR and QSBR, detect and report stalls here)
+ * @param participants thread records (or slots) the scheme holds, used or free
+ */
+public record Stats(String scheme, long retired, long reclaimed, long failed, int stalled, int participants) {
+
+    /**
+     * Checks the arguments.
+     *
+     * @throws NullPointerException if {@code scheme} is null
+     * @throws IllegalArgumentException if a count is negative
+     */
+    public Stats {
+        if (scheme == null) throw new NullPointerException("scheme");
+        if (retired < 0 || reclaimed < 0 || failed < 0 || stalled < 0 || participants < 0) {
+            throw new IllegalArgumentException("negative count in stats: retired=" + retired + ", reclaimed="
+                    + reclaimed + ", failed=" + failed + ", stalled=" + stalled + ", participants=" + participants);
+        }
+    }
+
+    /**
+     * Returns the objects retired and not yet reclaimed.
+     *
+     * @return {@code retired() - reclaimed()}, never negative
+     */
+    public long pending() {
+        return Math.max(0, retired - reclaimed);
+    }
+}
