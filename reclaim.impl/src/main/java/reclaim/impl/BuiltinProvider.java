@@ -1,0 +1,36 @@
+package reclaim.impl;
+
+import java.util.Set;
+
+import reclaim.api.Reclaimer;
+import reclaim.api.Scheme;
+import reclaim.impl.ebr.EbrReclaimer;
+import reclaim.spi.ReclaimerProvider;
+
+/** The provider of the schemes in this module. */
+public final class BuiltinProvider implements ReclaimerProvider {
+    private static final Set<String> SCHEMES = Set.of("ebr", "none");
+
+    /** Creates the provider (called by {@link java.util.ServiceLoader}). */
+    public BuiltinProvider() {}
+
+    @Override
+    public String name() {
+        return "reclaim.impl (built-in)";
+    }
+
+    @Override
+    public Set<String> schemes() {
+        return SCHEMES;
+    }
+
+    @Override
+    public Reclaimer create(Scheme scheme) {
+        return switch (scheme) {
+            case Scheme.Ebr ebr -> EbrReclaimer.ebr(ebr);
+            case Scheme.None none -> EbrReclaimer.leak(none);
+            case null -> throw new NullPointerException("scheme");
+            default -> throw new IllegalArgumentException(name() + " does not implement scheme " + scheme.name());
+        };
+    }
+}

@@ -1,0 +1,80 @@
+package reclaim.impl.common;
+
+import java.util.function.Consumer;
+
+/**
+ * A batch of retired objects and their reclaim actions, with a tag (an epoch or era) set when it is sealed.
+ *
+ * <p>Not thread-safe: a batch is owned by one thread at a time and handed to another only through a
+ * release/acquire pair (a record's state word, or a concurrent queue), which publishes its contents. It is
+ * the reclaimer's own metadata, never recycled (rule M1 of ALGORITHMS.md): a fresh batch replaces a sealed
+ * one, so a stale reference can never observe a reused batch.
+ */
+public final class Batch {
+    private final Object[] objects;
+    private final Consumer<?>[] actions;
+    private int size;
+    private long tag;
+
+    /**
+     * Creates an empty batch.
+     *
+     * @param capacity the number of objects it holds
+     */
+    public Batch(int capacity) {
+        objects = new Object[capacity];
+        actions = new Consumer<?>[capacity];
+    }
+
+    /**
+     * Adds an object and its action.
+     *
+     * @param object the retired object
+     * @param action its reclaim action
+     * @return true if the batch is now full
+     * @throws IllegalStateException if the batch was already full (a bug in the caller)
+     */
+    public boolean add(Object object, Consumer<?> action) {
+        int n = size;
+        if (n == objects.length) throw new IllegalStateException("batch full");
+        objects[n] = object;
+        actions[n] = action;
+        size = n + 1;
+        return n + 1 == objects.length;
+    }
+
+    /** @return the number of objects held */
+    public int size() {
+        return size;
+    }
+
+    /** @return whether the batch holds nothing */
+    public boolean isEmpty() {
+        return size == 0;
+    }
+
+    /** @return the tag set by {@link #tag(long)} */
+    public long tag() {
+        return tag;
+    }
+
+    /** @param tag the epoch or era this batch was sealed in */
+    public void tag(long tag) {
+        this.tag = tag;
+    }
+
+    Object object(int i) {
+        return objects[i];
+    }
+
+    Consumer<?> action(int i) {
+        return actions[i];
+    }
+
+    /** Drops the references (after the actions ran), so a batch that stays reachable pins nothing. */
+    void clear() {
+        java.util.Arrays.fill(objects, 0, size, null);
+        java.util.Arrays.fill(actions, 0, size, null);
+        size = 0;
+    }
+}

@@ -1,0 +1,45 @@
+package reclaim.impl.common;
+
+/** Argument and misuse checks with messages that name the problem. */
+public final class Checks {
+    private Checks() {}
+
+    /**
+     * Checks a protect slot.
+     *
+     * @param slot the slot asked for
+     * @param slots the number of slots
+     * @return {@code slot}
+     * @throws IllegalArgumentException if out of range
+     */
+    public static int slot(int slot, int slots) {
+        if (slot < 0 || slot >= slots) {
+            throw new IllegalArgumentException("slot " + slot + " out of range [0, " + slots + ")");
+        }
+        return slot;
+    }
+
+    /**
+     * @param scheme the scheme's name
+     * @return the exception for use of a closed reclaimer
+     */
+    public static IllegalStateException closed(String scheme) {
+        return new IllegalStateException("the " + scheme + " reclaimer is closed");
+    }
+
+    /**
+     * @return the exception for use of a guard after its close
+     */
+    public static IllegalStateException guardClosed() {
+        return new IllegalStateException("the guard is closed (use a guard only between enter() and close())");
+    }
+
+    /**
+     * @param owner the thread that opened the guard
+     * @return the exception for use of a guard from a thread that did not open it
+     */
+    public static IllegalStateException wrongThread(Thread owner) {
+        return new IllegalStateException("the guard belongs to thread '" + owner.getName() + "', not to '"
+                + Thread.currentThread().getName() + "': a guard must be used and closed on the thread that opened it");
+    }
+}

@@ -1,0 +1,104 @@
+package reclaim.impl.ebr;
+
+import java.lang.invoke.VarHandle;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+
+import reclaim.api.Guard;
+import reclaim.api.Reclaimer;
+import reclaim.impl.common.Checks;
+
+/**
+ * The per-thread guard of an {@link EbrReclaimer}: one per (thread, reclaimer), kept in a thread local and
+ * reused by every {@code enter()} of that thread, so that entering allocates nothing. All fields are plain:
+ * only the owning thread touches them.
+ *
+ * <p>{@code protect} is a volatile load and nothing more: under EBR the announcement made by
+ * {@code enter()} covers every object reachable during the guard (ALGORITHMS.md R5: the data structure reads
+ * its links with at least acquire semantics, and unlinks with a CAS or volatile write).
+ */
+final class EbrGuard implements Guard {
+    final EbrReclaimer reclaimer;
+    final Thread thread;
+    /** The record this thread holds while in a guard (leased or registered); null outside one unless registered. */
+    EbrRecord record;
+    /** The record reserved by an explicit registration, or null. */
+    EbrRecord registered;
+    /** Nesting depth; only the outermost enter and close touch shared state. */
+    int depth;
+    /** Where this thread's last lease succeeded: the first record it tries next time. */
+    int hint;
+
+    EbrGuard(EbrReclaimer reclaimer, Thread thread) {
+        this.reclaimer = reclaimer;
+        this.thread = thread;
+        this.hint = (int) (thread.threadId() & 0x7fff_ffff);
+    }
+
+    private void checkInGuard() {
+        if (thread != Thread.currentThread()) throw Checks.wrongThread(thread);
+        if (depth == 0) throw Checks.guardClosed();
+    }
+
+    @Override
+    public <T> T protect(AtomicReference<T> ref) {
+        Objects.requireNonNull(ref, "ref");
+        checkInGuard();
+        return ref.get();
+    }
+
+    @Override
+    public <T> T protect(AtomicReference<T> ref, int slot) {
+        Objects.requireNonNull(ref, "ref");
+        if (slot < 0) Checks.slot(slot, Integer.MAX_VALUE);
+        checkInGuard();
+        return ref.get();
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T> T protect(VarHandle field, Object holder) {
+        Objects.requireNonNull(field, "field");
+        Objects.requireNonNull(holder, "holder");
+        checkInGuard();
+        return (T) field.getVolatile(holder);
+    }
+
+    @Override
+    public <T> T protect(VarHandle field, Object holder, int slot) {
+        if (slot < 0) Checks.slot(slot, Integer.MAX_VALUE);
+        return protect(field, holder);
+    }
+
+    @Override
+    public <T> void retire(T object, Consumer<? super T> action) {
+        Objects.requireNonNull(object, "object");
+        Objects.requireNonNull(action, "action");
+        checkInGuard();
+        reclaimer.retireInto(record, object, action);
+    }
+
+    /** EBR has no per-pointer slots: every non-negative slot is accepted and everything stays protected. */
+    @Override
+    public int slots() {
+        return Integer.MAX_VALUE;
+    }
+
+    @Override
+    public Reclaimer reclaimer() {
+        return reclaimer;
+    }
+
+    @Override
+    public void close() {
+        if (thread != Thread.currentThread()) throw Checks.wrongThread(thread);
+        if (depth == 0) throw new IllegalStateException("the guard is already closed");
+        if (--depth == 0) reclaimer.unpin(this);
+    }
+
+    @Override
+    public String toString() {
+        return "EbrGuard[" + thread.getName() + ", depth " + depth + "]";
+    }
+}
