@@ -61,6 +61,7 @@ public interface Reclaimer extends AutoCloseable {
      *     message lists the schemes that are available)
      */
     static Reclaimer create(String scheme) {
+        if (scheme == null) throw new NullPointerException("scheme");
         return create(Scheme.named(scheme));
     }
 

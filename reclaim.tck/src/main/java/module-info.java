@@ -1,0 +1,23 @@
+/**
+ * The conformance suite (technology compatibility kit) of reclaim: the guarantees every scheme keeps, as
+ * JUnit tests that any provider can run against its own scheme.
+ *
+ * <p>Exports {@code reclaim.tck}, whose {@link reclaim.tck.ReclaimerConformance} is an abstract JUnit test
+ * class. A scheme joins by name: extend it in a test source set and return the scheme's name,
+ * <pre>{@code
+ * class MySchemeConformanceTest extends ReclaimerConformance {
+ *     @Override protected String scheme() { return "ebr"; }
+ * }
+ * }</pre>
+ * or override {@link reclaim.tck.ReclaimerConformance#newReclaimer()} to construct a reclaimer directly. It
+ * checks safety (no reclaim action runs on an object a live guard protected), exactly-once reclamation,
+ * progress, misuse errors, contained failures of actions, threads that end registered or inside a guard,
+ * virtual threads that block inside guards, and {@link reclaim.api.Atom}.
+ */
+module reclaim.tck {
+    requires transitive reclaim.api;
+    requires transitive org.junit.jupiter.api;
+
+    exports reclaim.tck;
+    opens reclaim.tck to org.junit.platform.commons;
+}
