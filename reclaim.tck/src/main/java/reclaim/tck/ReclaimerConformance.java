@@ -78,7 +78,11 @@ public abstract class ReclaimerConformance {
         return true;
     }
 
-    /** Scales the operation counts of the concurrent tests (1 = the default, sized for 2 cores). */
+    /**
+     * Scales the operation counts of the concurrent tests.
+     *
+     * @return the factor; 1 (the default) is sized for 2 cores
+     */
     protected int scale() {
         return 1;
     }

@@ -43,22 +43,38 @@ public final class Batch {
         return n + 1 == objects.length;
     }
 
-    /** @return the number of objects held */
+    /**
+     * Returns the number of objects held.
+     *
+     * @return the number of objects held
+     */
     public int size() {
         return size;
     }
 
-    /** @return whether the batch holds nothing */
+    /**
+     * Returns whether the batch holds nothing.
+     *
+     * @return whether the batch holds nothing
+     */
     public boolean isEmpty() {
         return size == 0;
     }
 
-    /** @return the tag set by {@link #tag(long)} */
+    /**
+     * Returns the tag set by {@link #tag(long)}.
+     *
+     * @return the tag set by {@link #tag(long)}
+     */
     public long tag() {
         return tag;
     }
 
-    /** @param tag the epoch or era this batch was sealed in */
+    /**
+     * Sets the epoch or era this batch was sealed in.
+     *
+     * @param tag the epoch or era this batch was sealed in
+     */
     public void tag(long tag) {
         this.tag = tag;
     }

@@ -20,6 +20,8 @@ public final class Checks {
     }
 
     /**
+     * Returns the exception for use of a closed reclaimer.
+     *
      * @param scheme the scheme's name
      * @return the exception for use of a closed reclaimer
      */
@@ -28,6 +30,8 @@ public final class Checks {
     }
 
     /**
+     * Returns the exception for use of a guard after its close.
+     *
      * @return the exception for use of a guard after its close
      */
     public static IllegalStateException guardClosed() {
@@ -35,6 +39,8 @@ public final class Checks {
     }
 
     /**
+     * Returns the exception for use of a guard from a thread that did not open it.
+     *
      * @param owner the thread that opened the guard
      * @return the exception for use of a guard from a thread that did not open it
      */

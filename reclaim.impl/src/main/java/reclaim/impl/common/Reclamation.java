@@ -18,7 +18,11 @@ public final class Reclamation {
     private final LongAdder reclaimed = new LongAdder();
     private final LongAdder failed = new LongAdder();
 
-    /** @param scheme the scheme's name, for reports */
+    /**
+     * Creates a runner whose reports name the scheme.
+     *
+     * @param scheme the scheme's name, for reports
+     */
     public Reclamation(String scheme) {
         this.scheme = scheme;
     }
@@ -72,12 +76,20 @@ public final class Reclamation {
         return object.getClass().getName() + "@" + Integer.toHexString(System.identityHashCode(object));
     }
 
-    /** @return actions run so far */
+    /**
+     * Returns actions run so far.
+     *
+     * @return actions run so far
+     */
     public long reclaimed() {
         return reclaimed.sum();
     }
 
-    /** @return actions that threw so far */
+    /**
+     * Returns actions that threw so far.
+     *
+     * @return actions that threw so far
+     */
     public long failed() {
         return failed.sum();
     }
