@@ -5,8 +5,14 @@ import java.lang.invoke.VarHandle;
 
 import reclaim.impl.common.Batch;
 
-/** Padding before the hot word (HotSpot lays superclass fields first). */
+/**
+ * Padding before the hot words (HotSpot lays superclass fields first). {@code p16} fills the 4-byte gap
+ * after a compressed header: HotSpot places a subclass's narrow fields into a superclass's holes, and
+ * without it the compressed {@code holder} reference lands at offset 12, outside the padding
+ * (EbrRecordLayoutTest checks the actual layout).
+ */
 abstract class EbrRecordPadBefore {
+    int p16;
     long p00, p01, p02, p03, p04, p05, p06, p07, p08, p09, p10, p11, p12, p13, p14, p15;
 }
 
@@ -20,6 +26,7 @@ abstract class EbrRecordHot extends EbrRecordPadBefore {
 
 /** Padding after the hot words, so the owner's plain fields and the next object sit on other lines. */
 abstract class EbrRecordPadAfter extends EbrRecordHot {
+    int q16; // fills the 4-byte hole after the compressed holder reference
     long q00, q01, q02, q03, q04, q05, q06, q07, q08, q09, q10, q11, q12, q13, q14, q15;
 }
 

@@ -1,0 +1,47 @@
+package reclaim.impl.ebr;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+import org.junit.jupiter.api.Test;
+import org.openjdk.jol.info.ClassLayout;
+import org.openjdk.jol.info.FieldLayout;
+
+/**
+ * The record's hot words (the announcement and the holder, read by every advancer) sit alone between
+ * 128 bytes of padding on each side, so that neither the owner's plain fields nor a neighbouring object share
+ * their cache line (or the adjacent-line prefetch pair). Checked on the running VM's actual field layout.
+ */
+class EbrRecordLayoutTest {
+    private static final int PAD = 128;
+
+    @Test
+    void hotWordsArePaddedOnBothSides() {
+        ClassLayout layout = ClassLayout.parseClass(EbrRecord.class);
+        Map<String, Long> offsets = new TreeMap<>();
+        long hotEnd = 0;
+        for (FieldLayout f : layout.fields()) {
+            offsets.put(f.name(), f.offset());
+            if (f.name().equals("local") || f.name().equals("holder")) hotEnd = Math.max(hotEnd, f.offset() + f.size());
+        }
+        long hotStart = Math.min(offsets.get("local"), offsets.get("holder"));
+        String dump = offsets.entrySet().stream().map(e -> e.getKey() + "@" + e.getValue()).collect(Collectors.joining(", "));
+        assertTrue(hotStart >= PAD, "hot words start at " + hotStart + ": " + dump);
+        for (Map.Entry<String, Long> e : offsets.entrySet()) {
+            String name = e.getKey();
+            long at = e.getValue();
+            if (name.equals("local") || name.equals("holder")) continue;
+            if (name.matches("p\\d\\d")) {
+                assertTrue(at < hotStart, name + " should precede the hot words: " + dump);
+            } else {
+                assertTrue(at >= hotEnd, name + " should follow the hot words: " + dump);
+                if (!name.matches("q\\d\\d")) {
+                    assertTrue(at >= hotEnd + PAD - 8, name + " is within " + PAD + " bytes of the hot words: " + dump);
+                }
+            }
+        }
+    }
+}
