@@ -1,0 +1,122 @@
+package reclaim.collections;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicReference;
+import reclaim.api.Born;
+
+/**
+ * A node of a {@link RecyclingStack} or a {@link RecyclingQueue}, and, between two uses, of the
+ * {@link NodePool} they draw nodes from.
+ *
+ * <p>A node lives many lives. In each it is taken from the pool (or allocated), filled, published into
+ * its structure, unlinked, retired, and finally recycled by the reclaim action, which clears it, counts the
+ * life in {@code generation} and pushes it back into the pool. Within one life {@code next} (once
+ * non-null), {@code seq} and {@code birthEra} do not change; the reclaimer guarantees that a thread that
+ * protected the node sees only one life until its guard closes.
+ *
+ * @param <E> the element type
+ */
+final class Node<E> implements Born {
+
+    /*
+     * Fields and their invariants.
+     *
+     * next: the link. In the stack: the node below (immutable once published). In the queue: null until
+     *   the successor is linked by a CAS, then immutable for the rest of the life. In the pool: the next free
+     *   node. Read through Guard.protect wherever the value read is dereferenced.
+     * item: the element; non-null while the node holds a live element. Written before the node is published
+     *   (sp, published by the CAS that links the node); cleared by the queue's dequeuer once the node became
+     *   the dummy (so, racing with readers that check for null), and by the reclaim action (sp: no reader
+     *   can hold the node then).
+     * seq: the stack depth (1 for the bottom node) or the queue position (0 for the first dummy, then +1
+     *   per node). Written before publication (sp), read only by threads that protected the node (lp, ordered
+     *   by the publishing CAS and the acquire of protect).
+     * birthEra: Reclaimer.era() when the node was allocated, then again each time it is pushed back into the
+     *   pool (see NodePool for why at that moment). Read by the reclaimer in retire, which the retiring thread
+     *   reaches through the chain of CASes that published and unlinked the node.
+     * generation: how many times the node has been recycled. Written only by the reclaim action (so) and
+     *   read by tests (lv) to check that a node does not change lives under a guard.
+     */
+
+    /** The link; see the field notes above. */
+    final AtomicReference<Node<E>> next = new AtomicReference<>();
+
+    private E item;
+    private long seq;
+    private long birthEra;
+    private int generation;
+
+    /**
+     * Creates a free node.
+     *
+     * @param birthEra the reclaimer's era now
+     */
+    Node(long birthEra) {
+        this.birthEra = birthEra;
+    }
+
+    @Override
+    public long birthEra() {
+        return birthEra;
+    }
+
+    /** Stamps the birth era; only before the node is published (pool push). */
+    void spBirthEra(long era) {
+        birthEra = era;
+    }
+
+    E lpItem() {
+        return item;
+    }
+
+    void spItem(E e) {
+        item = e;
+    }
+
+    E lvItem() {
+        @SuppressWarnings("unchecked")
+        E e = (E) ITEM.getVolatile(this);
+        return e;
+    }
+
+    void soItem(E e) {
+        ITEM.setRelease(this, e);
+    }
+
+    long lpSeq() {
+        return seq;
+    }
+
+    void spSeq(long s) {
+        seq = s;
+    }
+
+    int lvGeneration() {
+        return (int) GENERATION.getVolatile(this);
+    }
+
+    /** Counts one more life; only the reclaim action calls it (the node is exclusively its own then). */
+    void soGenerationIncrement() {
+        GENERATION.setRelease(this, generation + 1);
+    }
+
+    @Override
+    public String toString() {
+        return "Node[seq=" + seq + ", generation=" + generation + ", birthEra=" + birthEra + "]";
+    }
+
+    // VarHandle mechanics
+    private static final VarHandle ITEM;
+    private static final VarHandle GENERATION;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            ITEM = l.findVarHandle(Node.class, "item", Object.class);
+            GENERATION = l.findVarHandle(Node.class, "generation", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+}

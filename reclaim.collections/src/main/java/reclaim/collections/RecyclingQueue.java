@@ -1,0 +1,389 @@
+package reclaim.collections;
+
+import java.util.AbstractQueue;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.Objects;
+import java.util.Queue;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
+import reclaim.api.Guard;
+import reclaim.api.Reclaimer;
+
+/**
+ * An unbounded lock-free FIFO queue (the Michael&ndash;Scott queue) whose nodes are recycled through a
+ * {@link Reclaimer}; a {@link java.util.Queue}.
+ *
+ * <h2>What it is for</h2>
+ * {@link java.util.concurrent.ConcurrentLinkedQueue} allocates a node per element and lets the garbage
+ * collector free it, which also rules out ABA. This queue reuses its nodes: the node a dequeue unlinks is
+ * retired to the reclaimer, whose action clears it and returns it to a bounded node pool that later
+ * enqueues draw from, so that in the steady state an {@code offer} allocates no node. Recycled nodes are
+ * the heap use of safe memory reclamation; the reclaimer guarantees that no thread still reads a node when
+ * it is reused. The queue is written against {@code reclaim.api} only and works with every scheme,
+ * hazard pointers included (it needs three protection slots).
+ *
+ * <h2>Algorithm</h2>
+ * M. M. Michael and M. L. Scott, <i>Simple, Fast, and Practical Non-Blocking and Blocking Concurrent Queue
+ * Algorithms</i>, PODC 1996, with the hazard-pointer discipline of M. M. Michael, <i>Hazard Pointers: Safe
+ * Memory Reclamation for Lock-Free Objects</i>, IEEE TPDS 15(6), 2004. The list always starts with a dummy
+ * node; {@code head} points to it, {@code tail} to the last node or the one before it. An enqueue links its
+ * node after the last one with a CAS on that node's {@code next}, then swings {@code tail}; a dequeue reads
+ * the element from the dummy's successor and swings {@code head} to it, which makes the successor the new
+ * dummy; the old dummy is retired and recycled. Each node stores its position, which gives
+ * {@link #size()} without a traversal and lets the iterator check that a node it reached is still linked.
+ *
+ * <h2>Linearization points</h2>
+ * {@link #offer} takes effect at its successful CAS on the last node's {@code next}; {@link #poll} that
+ * returns an element at its successful CAS on {@code head}; {@link #poll} and {@link #peek} that find the
+ * queue empty at their read of the dummy's {@code next} (null, with {@code head} unchanged); {@link #peek}
+ * that returns an element at its re-validation of {@code head}; {@link #isEmpty()} at its read of the
+ * dummy's {@code next}. {@link #size()} is exact only when the queue is quiescent; under concurrent
+ * modification it is a value the size took between the call's start and end. The bulk operations
+ * ({@code addAll}, {@code contains}, {@code toArray}, {@code clear}, ...) are not atomic.
+ *
+ * <h2>Iteration</h2>
+ * {@link #iterator()} is <em>weakly consistent</em>: it traverses, inside one guard, a snapshot of the
+ * elements that were in the queue at some point after its creation, in FIFO order, each at most once; it
+ * returns every element that was present at its creation and not removed meanwhile; it never throws
+ * {@link java.util.ConcurrentModificationException}. It does not support {@code remove}.
+ *
+ * <h2>Removal of interior elements</h2>
+ * The Michael&ndash;Scott queue removes only at the head. {@link #remove(Object)}, {@link #removeAll},
+ * {@link #retainAll}, {@link #removeIf} and {@code iterator().remove()} throw
+ * {@link UnsupportedOperationException}; {@link #poll()}, {@link #remove()} and {@link #clear()} work.
+ *
+ * <h2>Progress</h2>
+ * Lock-free: a CAS fails, or a protected read is retried, only because another operation made progress.
+ * Allocation happens only when the node pool is empty.
+ *
+ * <h2>Memory consistency effects</h2>
+ * As with other concurrent collections, actions in a thread prior to placing an object into the queue
+ * happen-before actions subsequent to the access or removal of that element from the queue in another
+ * thread.
+ *
+ * <h2>Use</h2>
+ * Every operation opens a guard of the reclaimer for its duration (nested in the caller's guard if the
+ * caller holds one). Close the reclaimer once the queue is no longer used: its {@code close()} runs the
+ * pending reclaim actions; afterwards the queue's operations throw {@link IllegalStateException}. Null
+ * elements are not allowed.
+ *
+ * @param <E> the element type
+ */
+public final class RecyclingQueue<E> extends AbstractQueue<E> implements Queue<E> {
+
+    /*
+     * Overview.
+     *
+     * Reads. A link whose value is dereferenced is read only through guard.protect, and a node protected
+     * stays in the life we read it in until the guard closes (the reclaim action cannot run on it), so its
+     * next (once non-null), seq and item are those of that life. Under hazard pointers protect alone is not
+     * enough for a node reached through another node's next: if the predecessor has been dequeued, its next
+     * still points to the successor, which may have been dequeued, retired and recycled before our hazard
+     * was published. So after protecting a successor we re-validate that it was still linked:
+     *   - poll/peek: head is re-read and must still be h (Michael 2004, Fig. 4): then next was h's successor
+     *     while h was the dummy, so next was not yet retired when its hazard was published.
+     *   - iterator: head's position must not be beyond the successor's (see snapshot()).
+     *
+     * Tail. head never passes tail (a dequeue that finds head == tail first helps tail forward), so the node
+     * tail points to is never retired while tail points to it; offer may dereference a protected tail.
+     *
+     * ABA. Every CAS compares with a node we protected (or, for poll's "h == t" test and tail helping, with
+     * a value we compare and install but do not dereference). A protected node cannot come back in a new
+     * life while we hold it, so head == h (or t.next == null) at our CAS means the life we read.
+     *
+     * Items. The element is written before the node is linked; poll reads it from the protected successor
+     * before its CAS on head (afterwards another poll could already have made it the dummy and cleared it).
+     * The winner clears the item of the new dummy (so) so that the queue does not keep a removed element
+     * reachable; readers that find null know head has moved and retry. The reclaim action clears it again.
+     *
+     * Slots: 0 for head (or tail in offer, or the pool head in take), 1 for the dummy's successor;
+     * the iterator rotates 0, 1 and 2.
+     */
+
+    /** The default bound on the node pool: {@value}. */
+    public static final int DEFAULT_POOL_CAPACITY = 4096;
+
+    private final Reclaimer reclaimer;
+    private final NodePool<E> pool;
+    /** The dummy node; never null. Read through protect; written only by CAS. */
+    private final AtomicReference<Node<E>> head;
+    /** The last node or the one before it; never null, never behind head. Written only by CAS. */
+    private final AtomicReference<Node<E>> tail;
+
+    /**
+     * Creates an empty queue whose nodes are recycled through {@code reclaimer}, with a node pool of
+     * {@link #DEFAULT_POOL_CAPACITY}.
+     *
+     * @param reclaimer the reclaimer; the queue opens its guards and retires its nodes there
+     * @throws NullPointerException if {@code reclaimer} is null
+     */
+    public RecyclingQueue(Reclaimer reclaimer) {
+        this(reclaimer, DEFAULT_POOL_CAPACITY);
+    }
+
+    /**
+     * Creates an empty queue whose nodes are recycled through {@code reclaimer}.
+     *
+     * @param reclaimer the reclaimer; the queue opens its guards and retires its nodes there
+     * @param poolCapacity how many free nodes the pool keeps at most (about: racing recycles may exceed it
+     *     by a few); further recycled nodes are left to the garbage collector. {@code 0} recycles nothing.
+     * @throws NullPointerException if {@code reclaimer} is null
+     * @throws IllegalArgumentException if {@code poolCapacity} is negative
+     */
+    public RecyclingQueue(Reclaimer reclaimer, int poolCapacity) {
+        this.reclaimer = Objects.requireNonNull(reclaimer, "reclaimer");
+        this.pool = new NodePool<>(reclaimer, poolCapacity);
+        Node<E> dummy = pool.allocate(); // seq 0
+        this.head = new AtomicReference<>(dummy);
+        this.tail = new AtomicReference<>(dummy);
+    }
+
+    /**
+     * Inserts the element at the tail of the queue. The queue is unbounded: this never returns false.
+     *
+     * @param e the element
+     * @return true
+     * @throws NullPointerException if {@code e} is null
+     * @throws IllegalStateException if the reclaimer is closed
+     */
+    @Override
+    public boolean offer(E e) {
+        Objects.requireNonNull(e, "element");
+        try (Guard g = reclaimer.enter()) {
+            Node<E> node = pool.take(g, 0); // next == null
+            node.spItem(e); // sp: published by the CAS on t.next
+            while (true) {
+                Node<E> t = g.protect(tail, 0);
+                Node<E> next = t.next.get(); // lv; not dereferenced, only installed in tail
+                if (t != tail.get()) continue; // t and next inconsistent
+                if (next != null) {
+                    tail.compareAndSet(t, next); // help a lagging tail forward
+                    continue;
+                }
+                node.spSeq(t.lpSeq() + 1); // sp: published by the CAS below; t protected, its seq is stable
+                if (t.next.compareAndSet(null, node)) { // linearization point
+                    tail.compareAndSet(t, node); // may fail: someone helped already
+                    return true;
+                }
+            }
+        }
+    }
+
+    /**
+     * Retrieves and removes the head of the queue.
+     *
+     * @return the head element, or null if the queue is empty
+     * @throws IllegalStateException if the reclaimer is closed
+     */
+    @Override
+    public E poll() {
+        try (Guard g = reclaimer.enter()) {
+            while (true) {
+                Node<E> h = g.protect(head, 0);
+                Node<E> t = tail.get(); // lv; only compared with h and used to help tail
+                Node<E> next = g.protect(h.next, 1);
+                if (h != head.get()) continue; // re-validate: next was h's successor while h was the dummy
+                if (next == null) return null; // linearization point (empty): the read of h.next
+                if (h == t) {
+                    tail.compareAndSet(t, next); // tail lags: help it, then retry
+                    continue;
+                }
+                E e = next.lvItem(); // before the CAS: afterwards next may become someone's dummy
+                if (e != null && head.compareAndSet(h, next)) { // linearization point
+                    next.soItem(null); // next is the dummy now: drop the removed element (so, racing readers)
+                    g.retire(h, pool.recycler); // the old dummy: recycled once no guard can hold it
+                    return e;
+                }
+                // e == null: head has moved on since the re-validation; the CAS would fail. Retry.
+            }
+        }
+    }
+
+    /**
+     * Retrieves, but does not remove, the head of the queue.
+     *
+     * @return the head element, or null if the queue is empty
+     * @throws IllegalStateException if the reclaimer is closed
+     */
+    @Override
+    public E peek() {
+        try (Guard g = reclaimer.enter()) {
+            while (true) {
+                Node<E> h = g.protect(head, 0);
+                Node<E> next = g.protect(h.next, 1);
+                if (h != head.get()) continue; // linearization point when it holds
+                if (next == null) return null;
+                E e = next.lvItem();
+                if (e != null) return e;
+                // null: next has become the dummy and its item was cleared; head has moved on
+            }
+        }
+    }
+
+    /**
+     * Returns whether the queue is empty.
+     *
+     * @return true if the queue holds no element
+     * @throws IllegalStateException if the reclaimer is closed
+     */
+    @Override
+    public boolean isEmpty() {
+        try (Guard g = reclaimer.enter()) {
+            Node<E> h = g.protect(head, 0);
+            // A null next means h is the last node; head cannot have passed it: the queue was empty then.
+            return h.next.get() == null; // linearization point
+        }
+    }
+
+    /**
+     * Returns the number of elements: the distance from the dummy to the last node, from their stored
+     * positions, without a traversal. Exact when the queue is quiescent; under concurrent modification, a
+     * value between the smallest and largest size during the call. Saturates at {@link Integer#MAX_VALUE}.
+     *
+     * @return the number of elements
+     * @throws IllegalStateException if the reclaimer is closed
+     */
+    @Override
+    public int size() {
+        try (Guard g = reclaimer.enter()) {
+            Node<E> h = g.protect(head, 0);
+            Node<E> t = g.protect(tail, 1); // read after head, and tail is never behind head: t.seq >= h.seq
+            long last = t.lpSeq() + (t.next.get() != null ? 1 : 0); // at most one node beyond tail
+            return (int) Math.min(Integer.MAX_VALUE, Math.max(0, last - h.lpSeq()));
+        }
+    }
+
+    /**
+     * Returns a weakly consistent iterator over the elements in FIFO order (see the class documentation). The
+     * snapshot is taken inside one guard when this method is called; the iterator holds no guard.
+     *
+     * @return the iterator; its {@code remove} throws {@link UnsupportedOperationException}
+     * @throws IllegalStateException if the reclaimer is closed
+     */
+    @Override
+    public Iterator<E> iterator() {
+        return Collections.unmodifiableList(snapshot()).iterator();
+    }
+
+    /**
+     * Not supported: the Michael&ndash;Scott queue removes only at the head.
+     *
+     * @param o ignored
+     * @return never
+     * @throws UnsupportedOperationException always
+     */
+    @Override
+    public boolean remove(Object o) {
+        throw new UnsupportedOperationException("RecyclingQueue removes only at the head: use poll()");
+    }
+
+    /**
+     * Not supported: the Michael&ndash;Scott queue removes only at the head.
+     *
+     * @param c ignored
+     * @return never
+     * @throws UnsupportedOperationException always
+     */
+    @Override
+    public boolean removeAll(Collection<?> c) {
+        throw new UnsupportedOperationException("RecyclingQueue removes only at the head: use poll()");
+    }
+
+    /**
+     * Not supported: the Michael&ndash;Scott queue removes only at the head.
+     *
+     * @param c ignored
+     * @return never
+     * @throws UnsupportedOperationException always
+     */
+    @Override
+    public boolean retainAll(Collection<?> c) {
+        throw new UnsupportedOperationException("RecyclingQueue removes only at the head: use poll()");
+    }
+
+    /**
+     * Not supported: the Michael&ndash;Scott queue removes only at the head.
+     *
+     * @param filter ignored
+     * @return never
+     * @throws UnsupportedOperationException always
+     */
+    @Override
+    public boolean removeIf(Predicate<? super E> filter) {
+        throw new UnsupportedOperationException("RecyclingQueue removes only at the head: use poll()");
+    }
+
+    /**
+     * Returns the reclaimer that recycles this queue's nodes.
+     *
+     * @return the reclaimer
+     */
+    public Reclaimer reclaimer() {
+        return reclaimer;
+    }
+
+    /*
+     * The snapshot, under one guard, with at most three hazards.
+     *
+     * end: the position of the last node when we start (tail's, or the one after tail). Positions grow by one
+     * per node along the list, so the walk stops there and terminates however fast others enqueue.
+     *
+     * Step: c is protected and was linked when protected (inductively), so c.next is c's successor n in c's
+     * life, at position c.seq + 1. We protect n, then read head (protected too, to read its seq): if
+     * head.seq <= c.seq + 1, head had not passed n after n's hazard was published, so n was not retired
+     * then and stays protected. If moreover head.seq <= c.seq, n was still holding an element, and n's item
+     * (if not yet cleared by a poll since) is that element. If head.seq > c.seq + 1, c and n are gone and
+     * the walk goes on from the current head, which skips only elements removed after the snapshot began.
+     * Every step raises c.seq, so each element is added at most once, in FIFO order.
+     */
+    private ArrayList<E> snapshot() {
+        ArrayList<E> out = new ArrayList<>();
+        try (Guard g = reclaimer.enter()) {
+            Node<E> t = g.protect(tail, 0);
+            long end = t.lpSeq() + (t.next.get() != null ? 1 : 0);
+            int cs = 0, ns = 1, hs = 2;
+            Node<E> c = g.protect(head, cs); // the dummy: its item is not an element
+            while (c.lpSeq() < end) {
+                Node<E> n = g.protect(c.next, ns);
+                if (n == null) break; // c was the last node
+                Node<E> h = g.protect(head, hs);
+                long hseq = h.lpSeq();
+                long cseq = c.lpSeq();
+                if (hseq <= cseq + 1) {
+                    if (hseq <= cseq) {
+                        E e = n.lvItem(); // lv: a poll may clear it concurrently once n is the dummy
+                        if (e != null) out.add(e);
+                    }
+                    c = n;
+                    int s = cs; cs = ns; ns = s;
+                } else {
+                    c = h; // head moved past n: continue from it
+                    int s = cs; cs = hs; hs = s;
+                }
+            }
+        }
+        return out;
+    }
+
+    // For tests and benchmarks in this package.
+
+    /**
+     * Returns the first node that holds an element, protected (slot 1) until {@code g} closes, or null if
+     * the queue is empty. The node's item may be cleared concurrently once a poll has taken it.
+     */
+    Node<E> firstNode(Guard g) {
+        while (true) {
+            Node<E> h = g.protect(head, 0);
+            Node<E> next = g.protect(h.next, 1);
+            if (h == head.get()) return next;
+        }
+    }
+
+    /** Returns the node pool. */
+    NodePool<E> pool() {
+        return pool;
+    }
+}

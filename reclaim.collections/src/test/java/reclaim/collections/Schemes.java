@@ -1,0 +1,88 @@
+package reclaim.collections;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.stream.Stream;
+import reclaim.api.Reclaimer;
+import reclaim.api.Stats;
+
+/** Test helpers: the schemes to run every test under, and the checks every test ends with. */
+final class Schemes {
+    private Schemes() {
+    }
+
+    /** Every scheme the providers on the module path offer: later schemes join the tests by themselves. */
+    static Stream<String> names() {
+        return Reclaimer.availableSchemes().stream();
+    }
+
+    /** Whether the scheme reclaims before close (the {@code none} baseline does not). */
+    static boolean reclaimsEarly(String scheme) {
+        return !scheme.equals("none");
+    }
+
+    /** Closes the reclaimer and checks that everything retired was reclaimed, once. Returns the final stats. */
+    static Stats closeAndCheck(Reclaimer r) {
+        r.close();
+        Stats s = r.stats();
+        assertEquals(s.retired(), s.reclaimed(), () -> "after close, retired != reclaimed: " + s);
+        assertEquals(0, s.pending(), () -> "after close, pending != 0: " + s);
+        assertEquals(0, s.failed(), () -> "a reclaim action threw: " + s);
+        return s;
+    }
+
+    /**
+     * Runs the tasks on their own threads, released together by a latch, and waits for all of them; rethrows
+     * the first failure (others suppressed). Fails if a thread is still running after {@code limit}.
+     */
+    static void runConcurrently(Duration limit, List<? extends ThrowingRunnable> tasks) throws InterruptedException {
+        CountDownLatch start = new CountDownLatch(1);
+        Queue<Throwable> failures = new ConcurrentLinkedQueue<>();
+        List<Thread> threads = new ArrayList<>();
+        int i = 0;
+        for (ThrowingRunnable task : tasks) {
+            Thread t = new Thread(() -> {
+                try {
+                    start.await();
+                    task.run();
+                } catch (Throwable e) {
+                    failures.add(e);
+                }
+            }, "worker-" + i++);
+            t.setDaemon(true);
+            threads.add(t);
+            t.start();
+        }
+        start.countDown();
+        long deadline = System.nanoTime() + limit.toNanos();
+        for (Thread t : threads) {
+            t.join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+            if (t.isAlive()) {
+                for (Thread u : threads) u.interrupt();
+                fail(t.getName() + " still running after " + limit + "; failures so far: " + failures);
+            }
+        }
+        if (!failures.isEmpty()) {
+            Throwable first = failures.poll();
+            for (Throwable other : failures) first.addSuppressed(other);
+            if (first instanceof Error e) throw e;
+            if (first instanceof RuntimeException e) throw e;
+            throw new AssertionError(first);
+        }
+        assertFalse(threads.stream().anyMatch(Thread::isAlive));
+    }
+
+    /** A task that may throw. */
+    @FunctionalInterface
+    interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+}
