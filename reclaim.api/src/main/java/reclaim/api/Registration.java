@@ -12,6 +12,35 @@ package reclaim.api;
 public interface Registration extends AutoCloseable {
 
     /**
+     * Announces a quiescent state: the thread holds no reference read under a guard (it is outside every
+     * guard). Under QSBR this is what lets reclamation progress past the thread: it costs one load when the
+     * grace period has not moved, and at most every {@link Scheme.Qsbr#passIntervalNanos()} it also tries to
+     * advance the grace period and reclaim (light-qsbr's {@code maybe_pass_epoch}). Other schemes need no
+     * announcement and do nothing.
+     *
+     * @throws IllegalStateException if called inside a guard, from another thread, or after {@link #close()}
+     */
+    void quiescent();
+
+    /**
+     * Takes the thread offline before it blocks or idles for long (liburcu's {@code rcu_thread_offline}):
+     * under QSBR an offline thread holds nobody back. The thread must be outside every guard; its next guard,
+     * or {@link #online()}, brings it back. Other schemes do nothing.
+     *
+     * @throws IllegalStateException if called inside a guard, from another thread, or after {@link #close()}
+     */
+    void offline();
+
+    /**
+     * Brings an offline thread back online (one store and a full fence under QSBR). Idempotent. Other schemes
+     * do nothing.
+     *
+     * @throws IllegalStateException if called inside a guard, from another thread, after {@link #close()},
+     *     or when the reclaimer is closed
+     */
+    void online();
+
+    /**
      * Ends the registration: the thread's record is released and what the thread retired is handed to the
      * others. Idempotent; a no-op once the reclaimer is closed.
      *

@@ -5,11 +5,13 @@ import java.util.Set;
 import reclaim.api.Reclaimer;
 import reclaim.api.Scheme;
 import reclaim.impl.ebr.EbrReclaimer;
+import reclaim.impl.none.NoneReclaimer;
+import reclaim.impl.qsbr.QsbrReclaimer;
 import reclaim.spi.ReclaimerProvider;
 
 /** The provider of the schemes in this module. */
 public final class BuiltinProvider implements ReclaimerProvider {
-    private static final Set<String> SCHEMES = Set.of("ebr", "none");
+    private static final Set<String> SCHEMES = Set.of("qsbr", "ebr", "none");
 
     /** Creates the provider (called by {@link java.util.ServiceLoader}). */
     public BuiltinProvider() {}
@@ -27,8 +29,9 @@ public final class BuiltinProvider implements ReclaimerProvider {
     @Override
     public Reclaimer create(Scheme scheme) {
         return switch (scheme) {
-            case Scheme.Ebr ebr -> EbrReclaimer.ebr(ebr);
-            case Scheme.None none -> EbrReclaimer.leak(none);
+            case Scheme.Qsbr qsbr -> QsbrReclaimer.create(qsbr);
+            case Scheme.Ebr ebr -> EbrReclaimer.create(ebr);
+            case Scheme.None none -> NoneReclaimer.create(none);
             case null -> throw new NullPointerException("scheme");
             default -> throw new IllegalArgumentException(name() + " does not implement scheme " + scheme.name());
         };

@@ -1,4 +1,4 @@
-package reclaim.impl.ebr;
+package reclaim.impl.common;
 
 import java.lang.invoke.VarHandle;
 import java.util.Objects;
@@ -7,10 +7,9 @@ import java.util.function.Consumer;
 
 import reclaim.api.Guard;
 import reclaim.api.Reclaimer;
-import reclaim.impl.common.Checks;
 
 /**
- * The per-thread guard of an {@link EbrReclaimer}: one per (thread, reclaimer), kept in a thread local and
+ * The per-thread guard of an {@link AnnouncingReclaimer}: one per (thread, reclaimer), kept in a thread local and
  * reused by every {@code enter()} of that thread, so that entering allocates nothing. All fields are plain:
  * only the owning thread touches them.
  *
@@ -18,19 +17,68 @@ import reclaim.impl.common.Checks;
  * {@code enter()} covers every object reachable during the guard (ALGORITHMS.md R5: the data structure reads
  * its links with at least acquire semantics, and unlinks with a CAS or volatile write).
  */
-final class EbrGuard implements Guard {
-    final EbrReclaimer reclaimer;
+public final class AnnouncingGuard implements Guard {
+    final AnnouncingReclaimer reclaimer;
     final Thread thread;
     /** The record this thread holds while in a guard (leased or registered); null outside one unless registered. */
-    EbrRecord record;
+    AnnouncementRecord record;
     /** The record reserved by an explicit registration, or null. */
-    EbrRecord registered;
+    AnnouncementRecord registered;
+    /** Scheme scratch for a registered thread (QSBR: the value it announced last, or 0 when offline). */
+    long announced;
+    /** Scheme scratch for a registered thread (QSBR: when it last tried to advance the clock). */
+    long lastPass;
     /** Nesting depth; only the outermost enter and close touch shared state. */
     int depth;
     /** Where this thread's last lease succeeded: the first record it tries next time. */
     int hint;
 
-    EbrGuard(EbrReclaimer reclaimer, Thread thread) {
+    /**
+     * Returns the record reserved by this thread's registration.
+     *
+     * @return the record, or null if the thread is not registered
+     */
+    public AnnouncementRecord registered() {
+        return registered;
+    }
+
+    /**
+     * Returns the scheme's scratch value for a registered thread.
+     *
+     * @return the value
+     */
+    public long announced() {
+        return announced;
+    }
+
+    /**
+     * Sets the scheme's scratch value for a registered thread.
+     *
+     * @param value the value
+     */
+    public void announced(long value) {
+        announced = value;
+    }
+
+    /**
+     * Returns when the registered thread last tried to advance the clock.
+     *
+     * @return a {@link System#nanoTime()} value
+     */
+    public long lastPass() {
+        return lastPass;
+    }
+
+    /**
+     * Records when the registered thread last tried to advance the clock.
+     *
+     * @param nanos a {@link System#nanoTime()} value
+     */
+    public void lastPass(long nanos) {
+        lastPass = nanos;
+    }
+
+    AnnouncingGuard(AnnouncingReclaimer reclaimer, Thread thread) {
         this.reclaimer = reclaimer;
         this.thread = thread;
         this.hint = (int) (thread.threadId() & 0x7fff_ffff);
@@ -99,6 +147,6 @@ final class EbrGuard implements Guard {
 
     @Override
     public String toString() {
-        return "EbrGuard[" + thread.getName() + ", depth " + depth + "]";
+        return "AnnouncingGuard[" + thread.getName() + ", depth " + depth + "]";
     }
 }

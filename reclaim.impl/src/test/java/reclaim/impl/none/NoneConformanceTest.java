@@ -1,4 +1,4 @@
-package reclaim.impl.ebr;
+package reclaim.impl.none;
 
 import reclaim.tck.ReclaimerConformance;
 

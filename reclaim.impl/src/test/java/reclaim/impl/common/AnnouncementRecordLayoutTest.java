@@ -1,4 +1,4 @@
-package reclaim.impl.ebr;
+package reclaim.impl.common;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,25 +15,25 @@ import org.openjdk.jol.info.FieldLayout;
  * 128 bytes of padding on each side, so that neither the owner's plain fields nor a neighbouring object share
  * their cache line (or the adjacent-line prefetch pair). Checked on the running VM's actual field layout.
  */
-class EbrRecordLayoutTest {
+class AnnouncementRecordLayoutTest {
     private static final int PAD = 128;
 
     @Test
     void hotWordsArePaddedOnBothSides() {
-        ClassLayout layout = ClassLayout.parseClass(EbrRecord.class);
+        ClassLayout layout = ClassLayout.parseClass(AnnouncementRecord.class);
         Map<String, Long> offsets = new TreeMap<>();
         long hotEnd = 0;
         for (FieldLayout f : layout.fields()) {
             offsets.put(f.name(), f.offset());
-            if (f.name().equals("local") || f.name().equals("holder")) hotEnd = Math.max(hotEnd, f.offset() + f.size());
+            if (f.name().equals("state") || f.name().equals("holder")) hotEnd = Math.max(hotEnd, f.offset() + f.size());
         }
-        long hotStart = Math.min(offsets.get("local"), offsets.get("holder"));
+        long hotStart = Math.min(offsets.get("state"), offsets.get("holder"));
         String dump = offsets.entrySet().stream().map(e -> e.getKey() + "@" + e.getValue()).collect(Collectors.joining(", "));
         assertTrue(hotStart >= PAD, "hot words start at " + hotStart + ": " + dump);
         for (Map.Entry<String, Long> e : offsets.entrySet()) {
             String name = e.getKey();
             long at = e.getValue();
-            if (name.equals("local") || name.equals("holder")) continue;
+            if (name.equals("state") || name.equals("holder")) continue;
             if (name.matches("p\\d\\d")) {
                 assertTrue(at < hotStart, name + " should precede the hot words: " + dump);
             } else {

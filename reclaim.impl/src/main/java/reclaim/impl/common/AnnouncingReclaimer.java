@@ -1,0 +1,666 @@
+package reclaim.impl.common;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.Consumer;
+
+import reclaim.api.Guard;
+import reclaim.api.Reclaimer;
+import reclaim.api.Registration;
+import reclaim.api.Scheme;
+import reclaim.api.Stats;
+
+/**
+ * The skeleton shared by the schemes whose readers <em>announce</em> a clock value in a record while they
+ * may hold references: EBR (the epoch; {@code reclaim.impl.ebr}), QSBR (the grace-period counter;
+ * {@code reclaim.impl.qsbr}) and the {@code none} baseline. It owns the records and their leases, the
+ * retire bags, sealing, the queue of sealed bags, flush, close, the sweeping of records whose thread ended,
+ * and stall detection. A subclass says what a reader announces, how the clock advances and which sealed
+ * bags are safe to reclaim.
+ *
+ * <p><b>Progress.</b> {@code enter}, {@code close}, {@code protect} and {@code retire} are lock-free (a lease
+ * retries only when another thread took the same free record; with no free record a new one is appended).
+ * Reclamation is blocking: a reader that stays announced holds back everything retired after it announced;
+ * the subclass reports it through {@link #holdsBack(long, long)} and {@link Stats#stalled()} counts it.
+ *
+ * <p><b>Happens-before.</b> Actions of a thread before it retires an object happen-before the object's
+ * action: the retire is followed by the seal's fence and the queue's publication, and the collector takes
+ * the bag from the queue. A reader releases its record (a release store) when its guard closes; the
+ * collector reads every record with acquire semantics before it decides a bag is safe, so the reader's reads
+ * happen-before the reclaim actions.
+ */
+public abstract class AnnouncingReclaimer implements Reclaimer {
+    /*
+     * Overview.
+     *
+     * A record's state word (AnnouncementRecord documents its states) is positive while its holder
+     * announces a clock value: it may hold references read since then. Records are leased per outermost
+     * guard, not per thread: enter() CASes a FREE record to announcement() (the hint remembers which one
+     * worked last time), and close() stores FREE back with release semantics. So the registry grows with the
+     * number of guards open at once, not with the number of threads that ever entered: thousands of
+     * short-lived virtual threads share a handful of records, and a virtual thread that blocks inside a guard
+     * keeps its record (it is still the same Thread when it resumes on another carrier). A thread may reserve
+     * a record instead (register()); what it announces between guards is the subclass's business
+     * (enterRegistered/exitRegistered).
+     *
+     * The CAS that announces is also the store-load fence the protocol needs: a volatile read-modify-write,
+     * ordered before the guard's later volatile loads of shared links (ALGORITHMS.md R1a). Its counterpart
+     * is the collector: a full fence (or a volatile RMW of the clock), then an acquire read of every record.
+     *
+     * Retired objects go into the holder's bag. A full bag is sealed: fullFence (orders the unlinks that
+     * preceded the retires before the next load), tag = tagNow(), then it is queued. collect() asks the
+     * subclass for the bound below which tags are safe (reclaimableBelow(), which may advance the clock) and
+     * reclaims the queued bags under it.
+     *
+     * Threads that end while holding a record (registered, or dead inside a guard) are swept: once
+     * holder.isAlive() is false, the sweeper re-reads the state and the holder and CASes the state to BUSY,
+     * adopts the bag and frees the record. Checking death first is what makes the re-read sound: a dead
+     * thread that had released the record cleared the holder before, so the re-read cannot see it again.
+     */
+
+    /** Bags a collection run from enter() or retire() reclaims at most, to bound the latency it adds. */
+    private static final int COLLECT_LIMIT = 8;
+
+    private static final int OPEN = 0;
+    private static final int CLOSING = 1;
+    private static final int CLOSED = 2;
+
+    private final Scheme scheme;
+    /** The scheme's short name, for messages and stats. */
+    protected final String name;
+    private final int batchSize;
+    private final int collectInterval;
+    private final long stallThresholdNanos;
+
+    /** The registry: append-only, copied on growth; accessed only through {@code RECORDS}. */
+    private AnnouncementRecord[] records = new AnnouncementRecord[0];
+    /** OPEN, CLOSING or CLOSED; accessed only through {@code STATE}. */
+    private int state = OPEN;
+
+    /** Sealed bags, oldest first (roughly: racing sealers may interleave); safe to poll from any thread. */
+    private final ConcurrentLinkedQueue<Batch> sealed = new ConcurrentLinkedQueue<>();
+    private final ThreadLocal<AnnouncingGuard> guards = ThreadLocal.withInitial(() -> new AnnouncingGuard(this, Thread.currentThread()));
+    private final Reclamation reclamation;
+
+    // ---- close() ----
+    private final Object closeLock = new Object();
+    /** The thread running close(); its reclaim actions may still retire (accepted into {@link #late}). */
+    private volatile Thread closer;
+    /** Objects retired by reclaim actions while close() drains; touched only by the closer. */
+    private final List<Batch> late = new ArrayList<>();
+    /** Count of {@link #late} retires; written by the closer, read by stats(). */
+    private volatile long lateRetired;
+    /** Objects retired in all, fixed when close() completes (the records are dropped then); -1 before. */
+    private volatile long retiredAtClose = -1;
+
+    /**
+     * Creates the skeleton.
+     *
+     * @param scheme the scheme record (for {@link #scheme()} and messages)
+     * @param batchSize objects per bag
+     * @param collectInterval guards between two collections on a record ({@code Integer.MAX_VALUE}: never)
+     * @param stallThresholdNanos how long a record may hold reclamation back before it counts as stalled
+     */
+    protected AnnouncingReclaimer(Scheme scheme, int batchSize, int collectInterval, long stallThresholdNanos) {
+        this.scheme = scheme;
+        this.name = scheme.name();
+        this.batchSize = batchSize;
+        this.collectInterval = collectInterval;
+        this.stallThresholdNanos = stallThresholdNanos;
+        this.reclamation = new Reclamation(name);
+    }
+
+    // =====================================================================================================
+    // What a scheme decides
+    // =====================================================================================================
+
+    /**
+     * Returns what a guard announces now (read the clock with acquire semantics); positive.
+     *
+     * @return the announcement
+     */
+    protected abstract long announcement();
+
+    /**
+     * Returns the tag of a bag sealed now; called after a full fence that follows the retires.
+     *
+     * @return the tag (read with volatile semantics)
+     */
+    protected abstract long tagNow();
+
+    /**
+     * Advances the clock if the scheme can, and returns the bound below which sealed bags are safe: a bag
+     * with {@code tag < bound} is reclaimed. Use {@link #records()} and {@link #sweepIfDead} to scan.
+     *
+     * @return the bound; {@code Long.MIN_VALUE} if nothing is safe
+     */
+    protected abstract long reclaimableBelow();
+
+    /** Advances the clock as far as it can go now, before flush() reclaims: with no guard open, far enough. */
+    protected abstract void advanceForFlush();
+
+    /**
+     * Returns whether a record in state {@code state} (positive: announced) holds reclamation back.
+     *
+     * @param state the record's state
+     * @param clock the clock as read by the caller
+     * @return true if it keeps sealed bags from becoming safe
+     */
+    protected abstract boolean holdsBack(long state, long clock);
+
+    /**
+     * Returns the clock, for stall detection.
+     *
+     * @return the current clock value
+     */
+    protected abstract long clock();
+
+    /**
+     * Opens the outermost guard of a registered thread, whose reserved record is {@code g.registered}.
+     * The default announces by CAS from HELD, as an unregistered guard does.
+     *
+     * @param g the guard
+     */
+    protected void enterRegistered(AnnouncingGuard g) {
+        if (!g.registered.casStateVolatile(AnnouncementRecord.HELD, announcement())) throw Checks.closed(name);
+    }
+
+    /**
+     * Closes the outermost guard of a registered thread. The default stores HELD with release semantics.
+     *
+     * @param g the guard
+     */
+    protected void exitRegistered(AnnouncingGuard g) {
+        g.registered.setStateRelease(AnnouncementRecord.HELD);
+    }
+
+    // =====================================================================================================
+    // Guards
+    // =====================================================================================================
+
+    @Override
+    public Scheme scheme() {
+        return scheme;
+    }
+
+    @Override
+    public final Guard enter() {
+        AnnouncingGuard g = guards.get();
+        if (g.depth != 0) { // nested: only the outermost guard announces
+            g.depth++;
+            return g;
+        }
+        pin(g);
+        return g;
+    }
+
+    /** Announces on a record (leased, or the registered one) and opens depth 1. */
+    private void pin(AnnouncingGuard g) {
+        if (stateOpaque() != OPEN) throw Checks.closed(name);
+        AnnouncementRecord rec = g.registered;
+        if (rec != null) {
+            enterRegistered(g);
+        } else {
+            // Announcement: the CAS is a volatile RMW, so it is ordered before this guard's later volatile
+            // loads of shared links (the store-load pair that the collector's fence + reads pairs with).
+            rec = lease(g, announcement());
+        }
+        g.record = rec;
+        g.depth = 1;
+        if (++rec.pins >= collectInterval) {
+            rec.pins = 0;
+            collect(COLLECT_LIMIT);
+        }
+    }
+
+    /**
+     * Closes the outermost guard of {@code g}: the release store hands the record (and its bag) on.
+     *
+     * @param g the guard whose depth just reached 0
+     */
+    void unpin(AnnouncingGuard g) {
+        AnnouncementRecord rec = g.record;
+        if (rec == g.registered) {
+            exitRegistered(g);
+        } else {
+            g.record = null;
+            rec.setHolderOpaque(null); // before the release: a sweeper that sees FREE (or a later lease) cannot see us
+            rec.setStateRelease(AnnouncementRecord.FREE);
+        }
+    }
+
+    /**
+     * Takes a FREE record by CAS to {@code value} (an announcement, HELD or BUSY), starting at the hint;
+     * appends a new record if none is free.
+     */
+    private AnnouncementRecord lease(AnnouncingGuard g, long value) {
+        AnnouncementRecord[] recs = records();
+        int n = recs.length;
+        int idx = Math.floorMod(g.hint, Math.max(n, 1));
+        for (int i = 0; i < n; i++) {
+            AnnouncementRecord r = recs[idx];
+            // The opaque pre-check avoids a failing CAS (a locked instruction) on a record in use.
+            if (r.stateOpaque() == AnnouncementRecord.FREE && r.casStateVolatile(AnnouncementRecord.FREE, value)) {
+                r.setHolderOpaque(g.thread);
+                g.hint = idx;
+                return r;
+            }
+            if (++idx == n) idx = 0;
+        }
+        return append(g, value);
+    }
+
+    /** Appends a record already in state {@code value}, held by {@code g}'s thread. */
+    private AnnouncementRecord append(AnnouncingGuard g, long value) {
+        AnnouncementRecord r = new AnnouncementRecord(value, g.thread, batchSize);
+        while (true) {
+            AnnouncementRecord[] cur = records();
+            AnnouncementRecord[] next = Arrays.copyOf(cur, cur.length + 1);
+            next[cur.length] = r;
+            // Volatile RMW: publishes the record with its state, and is the announcement's store for the
+            // Dekker pair with the collector (which reads the registry after its fence).
+            if (casRecords(cur, next)) {
+                g.hint = cur.length;
+                break;
+            }
+        }
+        // Store-load pair with close(): we published the record (volatile) and now read the state (volatile);
+        // close() writes the state and then reads the registry. One of us sees the other.
+        if (stateVolatile() != OPEN) {
+            r.setHolderOpaque(null);
+            r.setStateRelease(AnnouncementRecord.FREE); // a later close() takes it
+            throw Checks.closed(name);
+        }
+        return r;
+    }
+
+    // =====================================================================================================
+    // Retire
+    // =====================================================================================================
+
+    @Override
+    public final <T> void retire(T object, Consumer<? super T> action) {
+        Objects.requireNonNull(object, "object");
+        Objects.requireNonNull(action, "action");
+        if (stateOpaque() != OPEN && closer == Thread.currentThread()) { // a reclaim action run by close()
+            retireLate(object, action);
+            return;
+        }
+        AnnouncingGuard g = guards.get();
+        if (g.depth != 0) {
+            retireInto(g.record, object, action);
+            return;
+        }
+        pin(g);
+        try {
+            retireInto(g.record, object, action);
+        } finally {
+            g.depth = 0;
+            unpin(g);
+        }
+    }
+
+    /** Adds to the bag of a record the caller holds; seals and collects when the bag is full. */
+    void retireInto(AnnouncementRecord rec, Object object, Consumer<?> action) {
+        rec.countRetired();
+        if (rec.bag.add(object, action)) {
+            seal(rec);
+            collect(COLLECT_LIMIT);
+        }
+    }
+
+    /**
+     * Seals the bag of a record the caller holds: tags it with the clock read after a full fence and queues
+     * it. The caller owns the record (holds it announced, HELD by itself, or BUSY).
+     */
+    private void seal(AnnouncementRecord rec) {
+        Batch bag = rec.bag;
+        if (bag.isEmpty()) return;
+        rec.bag = new Batch(batchSize);
+        // Orders the unlinks that preceded these retires (stores) before the clock load below: a tag read too
+        // early could be too old, and the bag reclaimed too soon (crossbeam pushBag's fence).
+        VarHandle.fullFence();
+        bag.tag(tagNow());
+        sealed.add(bag); // publication to the collector (a volatile write inside the queue)
+    }
+
+    private void retireLate(Object object, Consumer<?> action) {
+        Batch b = late.isEmpty() ? null : late.get(late.size() - 1);
+        if (b == null || b.size() == batchSize) late.add(b = new Batch(batchSize));
+        b.add(object, action);
+        lateRetired = lateRetired + 1; // closer only
+    }
+
+    // =====================================================================================================
+    // Collection
+    // =====================================================================================================
+
+    /** Asks the scheme for the safe bound, then reclaims at most {@code limit} bags under it. */
+    private void collect(int limit) {
+        long bound = reclaimableBelow();
+        for (int n = 0; n < limit; n++) {
+            Batch b = sealed.peek();
+            if (b == null || b.tag() >= bound) return;
+            b = sealed.poll();
+            if (b == null) return;
+            if (b.tag() >= bound) { // a racing collector took the old one; this one is too young
+                sealed.add(b);
+                return;
+            }
+            reclamation.run(b);
+        }
+    }
+
+    @Override
+    public final void flush() {
+        AnnouncingGuard g = guards.get();
+        if (g.depth != 0) {
+            // Inside a guard our own announcement holds reclamation back: seal what we retired, reclaim what is due.
+            seal(g.record);
+            sealIdle(g.thread);
+            collect(Integer.MAX_VALUE);
+            return;
+        }
+        if (stateOpaque() != OPEN) throw Checks.closed(name);
+        AnnouncementRecord own = g.registered;
+        AnnouncementRecord rec;
+        long ownState = 0;
+        if (own != null) {
+            ownState = own.stateOpaque(); // HELD, or announced between guards (QSBR): restored below
+            if (ownState == AnnouncementRecord.CLOSED || !own.casStateVolatile(ownState, AnnouncementRecord.BUSY)) {
+                throw Checks.closed(name);
+            }
+            rec = own;
+        } else {
+            rec = lease(g, AnnouncementRecord.BUSY);
+        }
+        try {
+            seal(rec);
+            sealIdle(g.thread);
+            advanceForFlush();
+            collect(Integer.MAX_VALUE);
+        } finally {
+            if (rec == own) {
+                rec.setStateRelease(ownState);
+            } else {
+                rec.setHolderOpaque(null);
+                rec.setStateRelease(AnnouncementRecord.FREE);
+            }
+        }
+    }
+
+    /** Seals the bags of free records (taking each by CAS to BUSY) and of records whose thread has ended. */
+    private void sealIdle(Thread self) {
+        for (AnnouncementRecord r : records()) {
+            long l = r.stateAcquire();
+            if (l == AnnouncementRecord.FREE) {
+                if (r.casStateVolatile(AnnouncementRecord.FREE, AnnouncementRecord.BUSY)) {
+                    r.setHolderOpaque(self);
+                    seal(r);
+                    r.setHolderOpaque(null);
+                    r.setStateRelease(AnnouncementRecord.FREE);
+                }
+            } else if (l != AnnouncementRecord.CLOSED) {
+                sweepIfDead(r);
+            }
+        }
+    }
+
+    /**
+     * If the record's holder has ended, takes the record (CAS to BUSY), adopts its bag and frees it.
+     *
+     * @param r a record
+     * @return whether the record was swept (and announces nothing any more)
+     */
+    protected final boolean sweepIfDead(AnnouncementRecord r) {
+        Thread h = r.holderOpaque();
+        if (h == null || h.isAlive()) return false;
+        // h has ended, and its end happens-before this point (JLS 17.4.4). If it released the record, it
+        // cleared the holder first, so the re-read below sees null or a later holder, never h again.
+        long l = r.stateAcquire();
+        if (l == AnnouncementRecord.FREE || l == AnnouncementRecord.CLOSED || r.holderOpaque() != h) return false;
+        if (!r.casStateVolatile(l, AnnouncementRecord.BUSY)) return false;
+        seal(r);
+        r.setHolderOpaque(null);
+        r.setStateRelease(AnnouncementRecord.FREE);
+        return true;
+    }
+
+    /**
+     * Notes that {@code r}, in state {@code state}, holds reclamation back (for stall detection).
+     *
+     * @param r the record
+     * @param state its state as read
+     */
+    protected final void noteHoldingBack(AnnouncementRecord r, long state) {
+        r.noteLag(state, System.nanoTime());
+    }
+
+    /**
+     * Returns the registry as last published (acquire).
+     *
+     * @return the records; do not modify
+     */
+    protected final AnnouncementRecord[] records() {
+        return (AnnouncementRecord[]) RECORDS.getAcquire(this);
+    }
+
+    // =====================================================================================================
+    // Registration, stats
+    // =====================================================================================================
+
+    @Override
+    public final Registration register() {
+        AnnouncingGuard g = guards.get();
+        if (g.registered != null) throw new IllegalStateException("this thread is already registered with this reclaimer");
+        if (g.depth != 0) throw new IllegalStateException("register() inside a guard: register before entering");
+        if (stateOpaque() != OPEN) throw Checks.closed(name);
+        AnnouncementRecord rec = lease(g, AnnouncementRecord.HELD);
+        g.registered = rec;
+        g.record = rec;
+        registered(g);
+        return new AnnouncingRegistration(g, rec);
+    }
+
+    /**
+     * Called on the registering thread once its record is reserved (state HELD). The default does nothing.
+     *
+     * @param g the thread's guard, {@code g.registered} set
+     */
+    protected void registered(AnnouncingGuard g) {}
+
+    /** Ends a registration (called on the registering thread, outside a guard). */
+    void deregister(AnnouncingGuard g, AnnouncementRecord rec) {
+        if (g.registered != rec) return; // already closed
+        if (g.depth != 0) throw new IllegalStateException("cannot deregister inside a guard: close the guard first");
+        g.registered = null;
+        g.record = null;
+        long l = rec.stateOpaque(); // HELD, or announced between guards (QSBR)
+        if (l == AnnouncementRecord.CLOSED || !rec.casStateVolatile(l, AnnouncementRecord.BUSY)) return; // closed
+        seal(rec); // hand what we retired to the others
+        rec.setHolderOpaque(null);
+        rec.setStateRelease(AnnouncementRecord.FREE);
+    }
+
+    /**
+     * Seals the bag of {@code g}'s registered record (held by the caller, outside any guard) and reclaims
+     * what is due: a registered thread's periodic pass.
+     *
+     * @param g the registered thread's guard
+     */
+    protected final void pass(AnnouncingGuard g) {
+        seal(g.registered);
+        collect(COLLECT_LIMIT);
+    }
+
+    /**
+     * The registration's quiescent(): called on its thread outside any guard. The default does nothing.
+     *
+     * @param g the registered thread's guard
+     */
+    protected void quiescent(AnnouncingGuard g) {}
+
+    /**
+     * The registration's offline(): called on its thread outside any guard. The default does nothing.
+     *
+     * @param g the registered thread's guard
+     */
+    protected void offline(AnnouncingGuard g) {}
+
+    /**
+     * The registration's online(): called on its thread outside any guard. The default does nothing.
+     *
+     * @param g the registered thread's guard
+     */
+    protected void online(AnnouncingGuard g) {}
+
+    @Override
+    public Stats stats() {
+        long clock = clock();
+        long now = System.nanoTime();
+        int stalled = 0;
+        AnnouncementRecord[] recs = records();
+        long retired = retiredAtClose >= 0 ? retiredAtClose : retiredSoFar(recs);
+        for (AnnouncementRecord r : recs) {
+            long l = r.stateAcquire();
+            if (l > 0 && holdsBack(l, clock)) {
+                r.noteLag(l, now); // starts the clock if no collector saw this lag yet
+                if (r.laggingSince(l, now - stallThresholdNanos)) stalled++;
+            }
+        }
+        long reclaimed = reclamation.reclaimed();
+        // Read reclaimed after retired: an object counted reclaimed was counted retired before, so a
+        // snapshot never shows more reclaimed than retired.
+        return new Stats(name, Math.max(retired, reclaimed), reclaimed, reclamation.failed(), stalled, recs.length);
+    }
+
+    private long retiredSoFar(AnnouncementRecord[] recs) {
+        long retired = lateRetired;
+        for (AnnouncementRecord r : recs) retired += r.retiredOpaque();
+        return retired;
+    }
+
+    @Override
+    public boolean isClosed() {
+        return stateVolatile() == CLOSED;
+    }
+
+    // =====================================================================================================
+    // Close
+    // =====================================================================================================
+
+    @Override
+    public final void close() {
+        synchronized (closeLock) {
+            if (stateVolatile() == CLOSED) return;
+            Thread self = Thread.currentThread();
+            // Store-load pair with append(): state (volatile) then the registry (volatile) below.
+            setStateVolatile(CLOSING);
+            closer = self;
+            try {
+                int open = 0;
+                for (AnnouncementRecord r : recordsVolatile()) {
+                    if (!closeRecord(r, self)) open++;
+                }
+                if (open > 0) {
+                    throw new IllegalStateException(open + " guard(s) of this " + name + " reclaimer are still open"
+                            + " (or registered threads online): it accepts no new guards; close them (take registered"
+                            + " threads offline or deregister them), then call close() again to reclaim everything");
+                }
+                // Every record is CLOSED: no guard is open and none can open. Reclaim everything.
+                Batch b;
+                while ((b = sealed.poll()) != null) reclamation.run(b);
+                while (!late.isEmpty()) { // actions may retire more while they run: detach, then run
+                    List<Batch> batches = new ArrayList<>(late);
+                    late.clear();
+                    for (Batch lb : batches) reclamation.run(lb);
+                }
+                retiredAtClose = retiredSoFar(recordsVolatile());
+                setStateVolatile(CLOSED);
+                // The thread-local guards of other threads keep this object reachable until those threads
+                // end (a ThreadLocal value refers to its own key); drop what is large.
+                setRecordsVolatile(new AnnouncementRecord[0]);
+                guards.remove();
+            } finally {
+                closer = null;
+            }
+        }
+    }
+
+    /**
+     * Takes a record for good: seals its bag and marks it CLOSED.
+     *
+     * @return false if a guard (or an online registered thread) still holds it
+     */
+    private boolean closeRecord(AnnouncementRecord r, Thread self) {
+        sweepIfDead(r);
+        while (true) {
+            long l = r.stateAcquire();
+            if (l == AnnouncementRecord.CLOSED) return true;
+            if (l == AnnouncementRecord.FREE || l == AnnouncementRecord.HELD) {
+                if (r.casStateVolatile(l, AnnouncementRecord.BUSY)) {
+                    seal(r);
+                    r.setHolderOpaque(null);
+                    r.setStateRelease(AnnouncementRecord.CLOSED);
+                    return true;
+                }
+            } else if (l == AnnouncementRecord.BUSY) {
+                if (r.holderOpaque() == self) return false; // close() from a reclaim action run by our own flush()
+                Thread.onSpinWait(); // a flush in progress on another thread: it releases when done
+            } else {
+                return false; // announced
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + "[" + scheme + ", clock " + clock() + ", " + records().length + " records]";
+    }
+
+    // =====================================================================================================
+    // VarHandles
+    // =====================================================================================================
+
+    private AnnouncementRecord[] recordsVolatile() {
+        return (AnnouncementRecord[]) RECORDS.getVolatile(this);
+    }
+
+    private void setRecordsVolatile(AnnouncementRecord[] value) {
+        RECORDS.setVolatile(this, value);
+    }
+
+    private boolean casRecords(AnnouncementRecord[] expected, AnnouncementRecord[] update) {
+        return RECORDS.compareAndSet(this, expected, update);
+    }
+
+    private int stateOpaque() {
+        return (int) STATE.getOpaque(this);
+    }
+
+    private int stateVolatile() {
+        return (int) STATE.getVolatile(this);
+    }
+
+    private void setStateVolatile(int value) {
+        STATE.setVolatile(this, value);
+    }
+
+    private static final VarHandle RECORDS;
+    private static final VarHandle STATE;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            RECORDS = l.findVarHandle(AnnouncingReclaimer.class, "records", AnnouncementRecord[].class);
+            STATE = l.findVarHandle(AnnouncingReclaimer.class, "state", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+}

@@ -1,0 +1,50 @@
+package reclaim.impl.common;
+
+import reclaim.api.Registration;
+
+/** An explicit registration: the thread keeps its reserved record between guards. */
+final class AnnouncingRegistration implements Registration {
+    private final AnnouncingGuard guard;
+    private final AnnouncementRecord record;
+
+    AnnouncingRegistration(AnnouncingGuard guard, AnnouncementRecord record) {
+        this.guard = guard;
+        this.record = record;
+    }
+
+    /** Checks that the call comes from the registered thread, outside any guard, while registered. */
+    private void check(String what) {
+        if (guard.thread != Thread.currentThread()) throw Checks.wrongThread(guard.thread);
+        if (guard.registered != record) throw new IllegalStateException(what + "() after the registration was closed");
+        if (guard.depth != 0) throw new IllegalStateException(what + "() inside a guard: close the guard first");
+    }
+
+    @Override
+    public void quiescent() {
+        check("quiescent");
+        guard.reclaimer.quiescent(guard);
+    }
+
+    @Override
+    public void offline() {
+        check("offline");
+        guard.reclaimer.offline(guard);
+    }
+
+    @Override
+    public void online() {
+        check("online");
+        guard.reclaimer.online(guard);
+    }
+
+    @Override
+    public void close() {
+        if (guard.thread != Thread.currentThread()) throw Checks.wrongThread(guard.thread);
+        guard.reclaimer.deregister(guard, record);
+    }
+
+    @Override
+    public String toString() {
+        return "Registration[" + guard.thread.getName() + ", " + guard.reclaimer.scheme().name() + "]";
+    }
+}

@@ -1,0 +1,2 @@
+/** The leak baseline: EBR's guards, nothing reclaimed before close. Read {@link reclaim.impl.none.NoneReclaimer}. */
+package reclaim.impl.none;

@@ -1,0 +1,220 @@
+package reclaim.impl.qsbr;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+import reclaim.api.Registration;
+import reclaim.api.Scheme;
+import reclaim.api.Stats;
+import reclaim.impl.common.AnnouncementRecord;
+import reclaim.impl.common.AnnouncingGuard;
+import reclaim.impl.common.AnnouncingReclaimer;
+
+/**
+ * Quiescent-state-based reclamation (McKenney &amp; Slingwine, "Read-copy update: using execution history to
+ * solve concurrency problems", PDCS 1998; liburcu's {@code urcu-qsbr}; the deferred-reclamation tracker of
+ * the IBR benchmark; light-qsbr's executor model). A global grace-period counter {@code gp}; a thread that is
+ * online announces the {@code gp} it saw at its last quiescent state; an object retired when {@code gp} was
+ * {@code t} is reclaimed once every online thread has announced a value above {@code t}.
+ *
+ * <h2>Two ways to meet it, two costs</h2>
+ * <ul>
+ *   <li><b>Registered executors</b> ({@link #register()}): the thread is online from registration until it goes
+ *       {@linkplain Registration#offline() offline} or deregisters. {@code enter()} and {@code protect} cost no
+ *       shared store (a thread-local lookup and a depth count; a volatile load per protect); the close of the
+ *       outermost guard is a quiescent state: one load of {@code gp} and, only if it moved, one release store to
+ *       the thread's own record. {@link Registration#quiescent()} announces one between guards and, at most
+ *       every {@link Scheme.Qsbr#passIntervalNanos()}, tries to advance {@code gp} and reclaim
+ *       (light-qsbr's {@code maybe_pass_epoch}). A registered thread about to block goes
+ *       {@linkplain Registration#offline() offline} (one release store) and comes back online with its next
+ *       guard (one CAS: store and full fence). Deregistering does not wait: the thread's pending objects are
+ *       handed to the others and it returns.</li>
+ *   <li><b>Any other thread</b>, through the common API only: it is online exactly while inside a guard. Its
+ *       outermost {@code enter()} leases a record and announces with one CAS (store and full fence), its
+ *       outermost {@code close()} takes it offline with one release store. Such a thread never holds
+ *       reclamation back outside its guards, whether it announces quiescent states or not, and whether it
+ *       ends with or without closing anything (a thread that ended is swept).</li>
+ * </ul>
+ *
+ * <h2>When not to use it</h2>
+ * QSBR is for a closed set of cooperating worker threads that pass quiescent states often: executors,
+ * event loops, a coroutine dispatcher's workers. A registered thread that stays online without passing a
+ * quiescent state (a long computation, a blocking call while online) stops reclamation for everyone; it is
+ * reported in {@link Stats#stalled()} but garbage is unbounded meanwhile. Threads that come and go often
+ * should not register: unregistered threads pay EBR's price (a CAS per guard) and hold nobody back; the
+ * registration churn (register + deregister) costs a lease and a seal, measured in the JMH suite.
+ * {@link #close()} requires every registered thread to be offline or deregistered.
+ *
+ * <p><b>Progress.</b> Reads are wait-free; {@code enter}/{@code close} of unregistered threads are lock-free
+ * (see {@link AnnouncingReclaimer}). <b>Reclamation is blocking.</b> <b>Bound on unreclaimed objects:</b>
+ * none while a thread stays online without a quiescent state (detected and reported).
+ *
+ * <p><b>Happens-before.</b> A reader's quiescent announcement (or offline store, or guard close) is a release
+ * store; the collector increments {@code gp} (a volatile read-modify-write), fences, and reads every record
+ * with acquire semantics before it reclaims, so everything the reader did before its announcement
+ * happens-before the reclaim actions. The retirer's unlink precedes its tag read (volatile, after a full
+ * fence), so the tag is at least the {@code gp} any reader that could reach the object announced.
+ */
+public final class QsbrReclaimer extends AnnouncingReclaimer {
+    /*
+     * Overview.
+     *
+     * State word of a record (AnnouncingReclaimer's): positive = online, announcing the gp of its last
+     * quiescent state; FREE/HELD = offline. Orderings (ALGORITHMS.md §3.3):
+     *  - going online: a CAS (store + full fence) of gp into the record, then the guard's loads: the Dekker
+     *    pair with the collector's fence and record reads;
+     *  - quiescent: v = gp (acquire: later loads stay after it); if v differs from the last announcement,
+     *    store it with release (earlier loads complete before it is visible). No store-load fence: an online
+     *    thread is always counted, a stale value only delays reclamation;
+     *  - retire: tag = gp read (volatile) after the seal's full fence, itself after the unlinks;
+     *  - collect: gp.getAndAdd(1) (a volatile RMW), fullFence, then min over online records (acquire); bags
+     *    with tag < min are safe: every online thread announced a gp read after the increment that followed
+     *    the tag, so its later reads cannot reach the objects, and its earlier ones completed before its
+     *    release store.
+     */
+
+    /** Guards between two collection attempts on a record. */
+    private static final int COLLECT_INTERVAL = 128;
+
+    private final long passIntervalNanos;
+    /** The grace-period counter, starting at 1; accessed only through {@code GP}. */
+    private long gp = 1;
+
+    private QsbrReclaimer(Scheme.Qsbr scheme) {
+        super(scheme, scheme.batchSize(), COLLECT_INTERVAL, scheme.stallThresholdNanos());
+        this.passIntervalNanos = scheme.passIntervalNanos();
+    }
+
+    /**
+     * Creates a QSBR reclaimer.
+     *
+     * @param scheme the tuning
+     * @return a new reclaimer
+     */
+    public static QsbrReclaimer create(Scheme.Qsbr scheme) {
+        return new QsbrReclaimer(scheme);
+    }
+
+    @Override
+    protected long announcement() {
+        return gpAcquire();
+    }
+
+    @Override
+    protected long tagNow() {
+        return gpVolatile();
+    }
+
+    @Override
+    protected long reclaimableBelow() {
+        // Volatile RMW: nothing retired before it can be tagged at or above the value it leaves behind.
+        long g = (long) GP.getAndAdd(this, 1L);
+        // Collector side of the Dekker pair with going online: orders our earlier stores (unlinks, seals,
+        // the increment) before the loads of the announcements below.
+        VarHandle.fullFence();
+        long min = Long.MAX_VALUE;
+        for (AnnouncementRecord r : records()) {
+            long l = r.stateAcquire(); // acquire: a reader's reads before its release store happen-before us
+            if (l <= 0) continue;
+            if (l <= g) {
+                if (sweepIfDead(r)) continue;
+                noteHoldingBack(r, l);
+            }
+            if (l < min) min = l;
+        }
+        return min;
+    }
+
+    @Override
+    protected void advanceForFlush() {
+        // reclaimableBelow() advances gp itself; with nobody online the bound is Long.MAX_VALUE.
+    }
+
+    @Override
+    protected boolean holdsBack(long state, long clock) {
+        return state < clock;
+    }
+
+    @Override
+    protected long clock() {
+        return gpVolatile();
+    }
+
+    @Override
+    public long era() {
+        return gpAcquire();
+    }
+
+    // ---- registered executors ----
+
+    @Override
+    protected void registered(AnnouncingGuard g) {
+        online(g);
+    }
+
+    @Override
+    protected void enterRegistered(AnnouncingGuard g) {
+        if (g.announced() == 0) online(g); // offline: the guard brings it back (store + fence)
+        // online: nothing; the announcement made at the last quiescent state covers this guard
+    }
+
+    @Override
+    protected void exitRegistered(AnnouncingGuard g) {
+        announceQuiescent(g);
+    }
+
+    @Override
+    protected void quiescent(AnnouncingGuard g) {
+        if (g.announced() == 0) return; // offline: holds nobody back anyway
+        announceQuiescent(g);
+        if (passIntervalNanos == 0 || System.nanoTime() - g.lastPass() >= passIntervalNanos) {
+            g.lastPass(System.nanoTime());
+            pass(g); // light-qsbr's maybe_pass_epoch: advance gp and reclaim what is due
+        }
+    }
+
+    @Override
+    protected void offline(AnnouncingGuard g) {
+        if (g.announced() == 0) return;
+        g.registered().setStateRelease(AnnouncementRecord.HELD); // release: our reads so far are done
+        g.announced(0);
+    }
+
+    @Override
+    protected void online(AnnouncingGuard g) {
+        if (g.announced() != 0) return;
+        long v = gpAcquire();
+        // Store + full fence (a CAS): the Dekker pair with the collector, before any later load.
+        if (!g.registered().casStateVolatile(AnnouncementRecord.HELD, v)) {
+            throw new IllegalStateException("the " + name + " reclaimer is closed");
+        }
+        g.announced(v);
+    }
+
+    /** Announces a quiescent state: one acquire load, and a release store only when gp moved. */
+    private void announceQuiescent(AnnouncingGuard g) {
+        long v = gpAcquire();
+        if (v != g.announced()) {
+            g.registered().setStateRelease(v);
+            g.announced(v);
+        }
+    }
+
+    private long gpAcquire() {
+        return (long) GP.getAcquire(this);
+    }
+
+    private long gpVolatile() {
+        return (long) GP.getVolatile(this);
+    }
+
+    private static final VarHandle GP;
+
+    static {
+        try {
+            GP = MethodHandles.lookup().findVarHandle(QsbrReclaimer.class, "gp", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+}
