@@ -1,0 +1,201 @@
+package reclaim.jmh;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import reclaim.api.Guard;
+import reclaim.api.Reclaimer;
+import reclaim.api.Registration;
+
+/**
+ * The read side of reclamation: what a guard and {@code protect} add to a read, against the unprotected
+ * read that the GC alone makes safe for plain heap nodes (the physical limit).
+ *
+ * <ul>
+ *   <li>{@link #unprotectedRead}: one {@code AtomicReference.get()} of a node and a field of it.</li>
+ *   <li>{@link #guardedRead}: the same inside {@code enter()}/{@code protect}/{@code close()}: a map
+ *       lookup's shape, where every operation opens its own guard.</li>
+ *   <li>{@link #registeredGuardedRead}: {@code guardedRead} on a thread that registered explicitly
+ *       ({@link Reclaimer#register()}, executor style), which spares the per-guard lease of a record.</li>
+ *   <li>{@link #unprotectedTraversal}: a walk over a 1,000-node linked list whose links are
+ *       {@code AtomicReference}s, summing a field.</li>
+ *   <li>{@link #protectedTraversal}: the same walk inside one guard, each hop read with
+ *       {@code g.protect(node.next, slot)}, alternating slots 0 and 1 (hand-over-hand, as a structure
+ *       written once for every scheme reads under hazard pointers).</li>
+ * </ul>
+ *
+ * <p>No writer runs: this isolates the readers' cost. The reclaimer is shared by the benchmark's threads
+ * ({@link Scope#Benchmark}); guards are per thread, as the API requires, so {@code -t N} measures N readers
+ * entering the same reclaimer. The list is allocated in order, so it is laid out sequentially in the heap
+ * (the best case for the traversal; the ratio between the two traversals is what matters). Targets
+ * (DESIGN.md): a guarded read at least 0.5x the unprotected one, a protected traversal at least 0.95x for
+ * EBR, and 0 B/op on every read path ({@code -prof gc}'s {@code gc.alloc.rate.norm}).
+ *
+ * <p>Run (from the repository root):
+ * <pre>{@code
+ * mvn -B -pl reclaim.jmh package
+ * java --sun-misc-unsafe-memory-access=allow -jar reclaim.jmh/target/benchmarks.jar ReadBenchmark \
+ *      -prof gc -jvmArgsAppend --sun-misc-unsafe-memory-access=allow
+ * # one scheme, a short run:
+ * java --sun-misc-unsafe-memory-access=allow -jar reclaim.jmh/target/benchmarks.jar ReadBenchmark \
+ *      -p scheme=ebr -f 1 -wi 2 -i 3 -w 1s -r 1s -jvmArgsAppend --sun-misc-unsafe-memory-access=allow
+ * }</pre>
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 5, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 2, jvmArgsAppend = "--sun-misc-unsafe-memory-access=allow")
+@State(Scope.Benchmark)
+public class ReadBenchmark {
+    /** Nodes in the traversed list. */
+    static final int LIST_SIZE = 1_000;
+
+    /** The scheme, by short name; only schemes whose provider is present can run. */
+    @Param({"ebr", "none"})
+    public String scheme;
+
+    private Reclaimer reclaimer;
+    private final AtomicReference<Node> single = new AtomicReference<>();
+    private final AtomicReference<Node> head = new AtomicReference<>();
+
+    /** Creates the benchmark state; {@link #setUp()} fills it. */
+    public ReadBenchmark() {}
+
+    /** Creates the reclaimer, the single node and the list. */
+    @Setup(Level.Trial)
+    public void setUp() {
+        reclaimer = Reclaimer.create(scheme);
+        single.set(new Node(42));
+        Node next = null;
+        for (int i = LIST_SIZE; i > 0; i--) {
+            Node n = new Node(i);
+            n.next.set(next);
+            next = n;
+        }
+        head.set(next);
+    }
+
+    /** Closes the reclaimer (nothing was retired; this checks that no guard was left open). */
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        reclaimer.close();
+    }
+
+    /**
+     * The GC baseline for one read.
+     *
+     * @return the node's value
+     */
+    @Benchmark
+    public long unprotectedRead() {
+        return single.get().value;
+    }
+
+    /**
+     * One read inside its own guard.
+     *
+     * @return the node's value
+     */
+    @Benchmark
+    public long guardedRead() {
+        try (Guard g = reclaimer.enter()) {
+            return g.protect(single).value;
+        }
+    }
+
+    /**
+     * One read inside its own guard, on a thread registered with the reclaimer.
+     *
+     * @param registered this thread's registration (held for the whole trial)
+     * @return the node's value
+     */
+    @Benchmark
+    public long registeredGuardedRead(Registered registered) {
+        try (Guard g = reclaimer.enter()) {
+            return g.protect(single).value;
+        }
+    }
+
+    /**
+     * The GC baseline for a traversal.
+     *
+     * @return the sum of the list's values
+     */
+    @Benchmark
+    public long unprotectedTraversal() {
+        long sum = 0;
+        for (Node n = head.get(); n != null; n = n.next.get()) {
+            sum += n.value;
+        }
+        return sum;
+    }
+
+    /**
+     * A hand-over-hand traversal inside one guard: the next node is protected in the other slot before the
+     * current one's slot is reused.
+     *
+     * @return the sum of the list's values
+     */
+    @Benchmark
+    public long protectedTraversal() {
+        try (Guard g = reclaimer.enter()) {
+            long sum = 0;
+            int slot = 0;
+            for (Node n = g.protect(head, slot); n != null; n = g.protect(n.next, slot)) {
+                sum += n.value;
+                slot ^= 1;
+            }
+            return sum;
+        }
+    }
+
+    /** A benchmark thread's explicit registration, opened and closed on that thread. */
+    @State(Scope.Thread)
+    public static class Registered {
+        private Registration registration;
+
+        /** Creates the state; {@link #register(ReadBenchmark)} fills it. */
+        public Registered() {}
+
+        /**
+         * Registers the benchmark thread (JMH runs a thread-scoped state's trial fixtures on its thread).
+         *
+         * @param benchmark the shared state, whose reclaimer this thread registers with
+         */
+        @Setup(Level.Trial)
+        public void register(ReadBenchmark benchmark) {
+            registration = benchmark.reclaimer.register();
+        }
+
+        /** Ends the registration. */
+        @TearDown(Level.Trial)
+        public void unregister() {
+            registration.close();
+        }
+    }
+
+    /** A list node; its link is an {@code AtomicReference}, as {@code protect} reads it. */
+    static final class Node {
+        final long value;
+        final AtomicReference<Node> next = new AtomicReference<>();
+
+        Node(long value) {
+            this.value = value;
+        }
+    }
+}
