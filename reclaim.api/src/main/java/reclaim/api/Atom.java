@@ -108,9 +108,15 @@ public final class Atom<T> implements AutoCloseable {
      */
     public T swap(Guard guard, T newValue) {
         checkGuard(guard);
-        T old = value.getAndSet(newValue);
-        if (old != null) guard.retire(old, action);
-        return old;
+        while (true) {
+            // Protect before the exchange: under hazard pointers a value taken with getAndSet would be
+            // covered by no hazard, and could be reclaimed before this guard closes.
+            T old = guard.protect(value);
+            if (value.compareAndSet(old, newValue)) {
+                if (old != null) guard.retire(old, action);
+                return old;
+            }
+        }
     }
 
     /**

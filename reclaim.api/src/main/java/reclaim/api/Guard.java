@@ -93,7 +93,9 @@ public interface Guard extends AutoCloseable {
 
     /**
      * Retires an object that has been unlinked (no new reader can reach it): {@code action} runs on it
-     * exactly once, after every guard that could have loaded it, this one included, has closed.
+     * exactly once, after every guard that could have loaded it, this one included, has closed. To keep
+     * using the object until this guard closes, it must have been read through this guard's {@code protect}
+     * (under hazard pointers only a protected object is held).
      *
      * @param <T> the object's type
      * @param object the unlinked object; if it is {@link Born}, robust schemes use its birth era

@@ -133,6 +133,17 @@ public interface Reclaimer extends AutoCloseable {
     Stats stats();
 
     /**
+     * Returns the bound a {@linkplain Scheme#robust() robust} scheme keeps on {@link Stats#pending()}
+     * however long a guard stays open, computed for the current number of participants (it grows when more
+     * threads hold records at once); {@link Long#MAX_VALUE} for a scheme that cannot bound garbage.
+     *
+     * @return the bound on pending objects
+     */
+    default long pendingBound() {
+        return Long.MAX_VALUE;
+    }
+
+    /**
      * Returns the current era, to stamp as the birth era of a new object (see {@link Born}). Schemes
      * without eras return a monotone value all the same.
      *

@@ -20,7 +20,7 @@ public interface Registration extends AutoCloseable {
      *
      * @throws IllegalStateException if called inside a guard, from another thread, or after {@link #close()}
      */
-    void quiescent();
+    default void quiescent() {}
 
     /**
      * Takes the thread offline before it blocks or idles for long (liburcu's {@code rcu_thread_offline}):
@@ -29,7 +29,7 @@ public interface Registration extends AutoCloseable {
      *
      * @throws IllegalStateException if called inside a guard, from another thread, or after {@link #close()}
      */
-    void offline();
+    default void offline() {}
 
     /**
      * Brings an offline thread back online (one store and a full fence under QSBR). Idempotent. Other schemes
@@ -38,7 +38,7 @@ public interface Registration extends AutoCloseable {
      * @throws IllegalStateException if called inside a guard, from another thread, after {@link #close()},
      *     or when the reclaimer is closed
      */
-    void online();
+    default void online() {}
 
     /**
      * Ends the registration: the thread's record is released and what the thread retired is handed to the

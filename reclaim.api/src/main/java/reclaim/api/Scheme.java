@@ -37,6 +37,17 @@ public sealed interface Scheme {
     String name();
 
     /**
+     * Returns whether the scheme is robust: whether it keeps the number of pending objects under a bound
+     * ({@link Reclaimer#pendingBound()}) while a thread is stalled inside a guard. Hazard pointers, robust
+     * Hyaline and Crystalline are; EBR and QSBR are not (they detect and report the stall instead).
+     *
+     * @return true if pending objects stay bounded with a stalled reader
+     */
+    default boolean robust() {
+        return false;
+    }
+
+    /**
      * Returns the scheme with the given short name and default tuning.
      *
      * @param name one of {@link #NAMES}; case and surrounding blanks are ignored
@@ -139,6 +150,11 @@ public sealed interface Scheme {
         }
 
         @Override
+        public boolean robust() {
+            return true;
+        }
+
+        @Override
         public String name() {
             return "hp";
         }
@@ -185,6 +201,11 @@ public sealed interface Scheme {
         /** The defaults: batches of 64, 8 slots. */
         public Crystalline() {
             this(64, 8);
+        }
+
+        @Override
+        public boolean robust() {
+            return true;
         }
 
         @Override

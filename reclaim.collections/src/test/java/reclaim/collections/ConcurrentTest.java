@@ -151,6 +151,7 @@ class ConcurrentTest {
 
     private static final int CHURNERS = 2;
     private static final int CHURN_OPS = 150_000;
+    private static final int MAX_CHURN_OPS = 20 * CHURN_OPS;
     private static final int HOLD_READS = 32;
 
     /** An element with an identity of its own. */
@@ -180,7 +181,7 @@ class ConcurrentTest {
      * and element HOLD_READS times: neither may change while the guard is open (the queue's element may only
      * be cleared).
      */
-    private static Watch churnAndWatch(Reclaimer r, Churned c) throws InterruptedException {
+    private static Watch churnAndWatch(Reclaimer r, Churned c, boolean untilRecycledChecked) throws InterruptedException {
         CountDownLatch churning = new CountDownLatch(CHURNERS);
         AtomicLong checks = new AtomicLong();
         AtomicLong recycledChecks = new AtomicLong();
@@ -191,7 +192,10 @@ class ConcurrentTest {
             int id = t;
             tasks.add(() -> {
                 try {
-                    for (int i = 0; i < CHURN_OPS; i++) {
+                    // Churn CHURN_OPS rounds, and on (up to a hard cap) until the watcher has checked a recycled
+                    // node, so that the safety check below never passes vacuously on a slow, preempted run.
+                    for (int i = 0; i < CHURN_OPS
+                            || (untilRecycledChecked && recycledChecks.get() == 0 && i < MAX_CHURN_OPS); i++) {
                         c.put(new Token(id, i));
                         if ((i & 1) == 1) {
                             c.take();
@@ -303,7 +307,7 @@ class ConcurrentTest {
     void stackNodeReadUnderAGuardIsNeverRecycledWhileItIsOpen(String scheme) throws Exception {
         Reclaimer r = Reclaimer.create(scheme);
         RecyclingStack<Token> s = new RecyclingStack<>(r);
-        Watch w = churnAndWatch(r, stackOf(s));
+        Watch w = churnAndWatch(r, stackOf(s), Schemes.reclaimsEarly(scheme));
         assertSafe(scheme, w, s.pool());
         while (s.pop() != null) {
             // drain
@@ -316,7 +320,7 @@ class ConcurrentTest {
     void queueNodeReadUnderAGuardIsNeverRecycledWhileItIsOpen(String scheme) throws Exception {
         Reclaimer r = Reclaimer.create(scheme);
         RecyclingQueue<Token> q = new RecyclingQueue<>(r);
-        Watch w = churnAndWatch(r, queueOf(q));
+        Watch w = churnAndWatch(r, queueOf(q), Schemes.reclaimsEarly(scheme));
         assertSafe(scheme, w, q.pool());
         q.clear();
         Schemes.closeAndCheck(r);
@@ -332,7 +336,7 @@ class ConcurrentTest {
         for (int attempt = 0; attempt < 5 && violations == 0; attempt++) {
             EagerReclaimer r = new EagerReclaimer();
             // No draining afterwards: the recycling under readers may have corrupted the structure.
-            violations = churnAndWatch(r, stackOf(new RecyclingStack<>(r))).violations();
+            violations = churnAndWatch(r, stackOf(new RecyclingStack<>(r)), true).violations();
         }
         assertTrue(violations > 0, "the watcher did not notice nodes recycled under an open guard");
     }

@@ -5,13 +5,14 @@ import java.util.Set;
 import reclaim.api.Reclaimer;
 import reclaim.api.Scheme;
 import reclaim.impl.ebr.EbrReclaimer;
+import reclaim.impl.hp.HpReclaimer;
 import reclaim.impl.none.NoneReclaimer;
 import reclaim.impl.qsbr.QsbrReclaimer;
 import reclaim.spi.ReclaimerProvider;
 
 /** The provider of the schemes in this module. */
 public final class BuiltinProvider implements ReclaimerProvider {
-    private static final Set<String> SCHEMES = Set.of("qsbr", "ebr", "none");
+    private static final Set<String> SCHEMES = Set.of("qsbr", "ebr", "hp", "none");
 
     /** Creates the provider (called by {@link java.util.ServiceLoader}). */
     public BuiltinProvider() {}
@@ -31,6 +32,7 @@ public final class BuiltinProvider implements ReclaimerProvider {
         return switch (scheme) {
             case Scheme.Qsbr qsbr -> QsbrReclaimer.create(qsbr);
             case Scheme.Ebr ebr -> EbrReclaimer.create(ebr);
+            case Scheme.HazardPointers hp -> HpReclaimer.create(hp);
             case Scheme.None none -> NoneReclaimer.create(none);
             case null -> throw new NullPointerException("scheme");
             default -> throw new IllegalArgumentException(name() + " does not implement scheme " + scheme.name());

@@ -63,6 +63,12 @@ public final class AnnouncementRecord extends RecordPadAfter {
     /** Guards opened on this record since its last collection. */
     int pins;
 
+    // ---- hazard pointers only: the slots, written by the holder, read by scanners ----
+    /** Fixed hazard slots (per nesting level); accessed only through {@code HAZARDS}. Null for other schemes. */
+    Object[] hazards;
+    /** Hazards of {@code protect(ref)} without a slot; accessed only through {@code DYNAMIC}. */
+    Object[] dynamic;
+
     // ---- written by the holder, read by stats() (opaque) ----
     /** Objects retired into this record, ever; accessed only through {@code RETIRED}. */
     long retired;
@@ -128,6 +134,44 @@ public final class AnnouncementRecord extends RecordPadAfter {
         HOLDER.setOpaque(this, thread);
     }
 
+    // ---- hazard arrays ----
+    /**
+     * Reads the fixed hazard array with acquire semantics.
+     *
+     * @return the array, or null
+     */
+    public Object[] hazardsAcquire() {
+        return (Object[]) HAZARDS.getAcquire(this);
+    }
+
+    /**
+     * Publishes a (new or grown) fixed hazard array with volatile semantics: a scanner that reads the old
+     * array after this store is impossible; one that read it before sees our later validation fail.
+     *
+     * @param array the array
+     */
+    public void setHazardsVolatile(Object[] array) {
+        HAZARDS.setVolatile(this, array);
+    }
+
+    /**
+     * Reads the dynamic hazard array with acquire semantics.
+     *
+     * @return the array, or null
+     */
+    public Object[] dynamicAcquire() {
+        return (Object[]) DYNAMIC.getAcquire(this);
+    }
+
+    /**
+     * Publishes a (new or grown) dynamic hazard array with volatile semantics.
+     *
+     * @param array the array
+     */
+    public void setDynamicVolatile(Object[] array) {
+        DYNAMIC.setVolatile(this, array);
+    }
+
     // ---- counters ----
     long retiredOpaque() {
         return (long) RETIRED.getOpaque(this);
@@ -154,6 +198,8 @@ public final class AnnouncementRecord extends RecordPadAfter {
     private static final VarHandle STATE;
     private static final VarHandle HOLDER;
     private static final VarHandle RETIRED;
+    private static final VarHandle HAZARDS;
+    private static final VarHandle DYNAMIC;
     private static final VarHandle LAG_VALUE;
     private static final VarHandle LAG_SINCE;
 
@@ -163,6 +209,8 @@ public final class AnnouncementRecord extends RecordPadAfter {
             STATE = l.findVarHandle(RecordHot.class, "state", long.class);
             HOLDER = l.findVarHandle(RecordHot.class, "holder", Thread.class);
             RETIRED = l.findVarHandle(AnnouncementRecord.class, "retired", long.class);
+            HAZARDS = l.findVarHandle(AnnouncementRecord.class, "hazards", Object[].class);
+            DYNAMIC = l.findVarHandle(AnnouncementRecord.class, "dynamic", Object[].class);
             LAG_VALUE = l.findVarHandle(AnnouncementRecord.class, "lagValue", long.class);
             LAG_SINCE = l.findVarHandle(AnnouncementRecord.class, "lagSince", long.class);
         } catch (ReflectiveOperationException e) {

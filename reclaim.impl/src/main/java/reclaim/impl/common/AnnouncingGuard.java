@@ -17,7 +17,7 @@ import reclaim.api.Reclaimer;
  * {@code enter()} covers every object reachable during the guard (ALGORITHMS.md R5: the data structure reads
  * its links with at least acquire semantics, and unlinks with a CAS or volatile write).
  */
-public final class AnnouncingGuard implements Guard {
+public class AnnouncingGuard implements Guard {
     final AnnouncingReclaimer reclaimer;
     final Thread thread;
     /** The record this thread holds while in a guard (leased or registered); null outside one unless registered. */
@@ -78,13 +78,51 @@ public final class AnnouncingGuard implements Guard {
         lastPass = nanos;
     }
 
-    AnnouncingGuard(AnnouncingReclaimer reclaimer, Thread thread) {
+    /**
+     * Creates the guard of {@code thread}.
+     *
+     * @param reclaimer the reclaimer
+     * @param thread the owning thread
+     */
+    protected AnnouncingGuard(AnnouncingReclaimer reclaimer, Thread thread) {
         this.reclaimer = reclaimer;
         this.thread = thread;
         this.hint = (int) (thread.threadId() & 0x7fff_ffff);
     }
 
-    private void checkInGuard() {
+    /**
+     * Returns the record this thread holds while in a guard.
+     *
+     * @return the record, or null outside a guard (unless registered)
+     */
+    public final AnnouncementRecord record() {
+        return record;
+    }
+
+    /**
+     * Returns the nesting depth (0 outside a guard).
+     *
+     * @return the depth
+     */
+    public final int depth() {
+        return depth;
+    }
+
+    /**
+     * Returns the thread this guard belongs to.
+     *
+     * @return the thread
+     */
+    public final Thread thread() {
+        return thread;
+    }
+
+    /**
+     * Checks that the caller is the owning thread, inside a guard.
+     *
+     * @throws IllegalStateException otherwise
+     */
+    protected final void checkInGuard() {
         if (thread != Thread.currentThread()) throw Checks.wrongThread(thread);
         if (depth == 0) throw Checks.guardClosed();
     }

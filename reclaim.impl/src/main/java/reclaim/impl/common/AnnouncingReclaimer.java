@@ -64,7 +64,9 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
      */
 
     /** Bags a collection run from enter() or retire() reclaims at most, to bound the latency it adds. */
-    private static final int COLLECT_LIMIT = 8;
+    protected static final int COLLECT_LIMIT = 8;
+    /** The limit flush() passes to {@link #collect(int)}: everything that is due. */
+    protected static final int COLLECT_ALL = Integer.MAX_VALUE;
 
     private static final int OPEN = 0;
     private static final int CLOSING = 1;
@@ -84,7 +86,9 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
 
     /** Sealed bags, oldest first (roughly: racing sealers may interleave); safe to poll from any thread. */
     private final ConcurrentLinkedQueue<Batch> sealed = new ConcurrentLinkedQueue<>();
-    private final ThreadLocal<AnnouncingGuard> guards = ThreadLocal.withInitial(() -> new AnnouncingGuard(this, Thread.currentThread()));
+    private final ThreadLocal<AnnouncingGuard> guards = ThreadLocal.withInitial(() -> newGuard(Thread.currentThread()));
+    /** Objects in {@link #sealed}, maintained on seal, poll and requeue. */
+    private final java.util.concurrent.atomic.AtomicLong sealedObjects = new java.util.concurrent.atomic.AtomicLong();
     private final Reclamation reclamation;
 
     // ---- close() ----
@@ -161,6 +165,41 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
     protected abstract long clock();
 
     /**
+     * Creates the per-thread guard (once per thread and reclaimer). Schemes whose {@code protect} does more
+     * than a volatile load return a subclass.
+     *
+     * @param thread the thread the guard belongs to
+     * @return the guard
+     */
+    protected AnnouncingGuard newGuard(Thread thread) {
+        return new AnnouncingGuard(this, thread);
+    }
+
+    /**
+     * Called when the outermost guard of {@code g} has opened on its record (depth 1). The default does
+     * nothing.
+     *
+     * @param g the guard
+     */
+    protected void entered(AnnouncingGuard g) {}
+
+    /**
+     * Called when the outermost guard of {@code g} closes, before its record is released (or, for a
+     * registered thread, before {@link #exitRegistered}). The default does nothing.
+     *
+     * @param g the guard
+     */
+    protected void leaving(AnnouncingGuard g) {}
+
+    /**
+     * Called on a record whose thread ended, after its bag was adopted and before it is freed. The default
+     * does nothing.
+     *
+     * @param r the record
+     */
+    protected void swept(AnnouncementRecord r) {}
+
+    /**
      * Opens the outermost guard of a registered thread, whose reserved record is {@code g.registered}.
      * The default announces by CAS from HELD, as an unregistered guard does.
      *
@@ -212,6 +251,7 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
         }
         g.record = rec;
         g.depth = 1;
+        entered(g);
         if (++rec.pins >= collectInterval) {
             rec.pins = 0;
             collect(COLLECT_LIMIT);
@@ -224,6 +264,7 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
      * @param g the guard whose depth just reached 0
      */
     void unpin(AnnouncingGuard g) {
+        leaving(g);
         AnnouncementRecord rec = g.record;
         if (rec == g.registered) {
             exitRegistered(g);
@@ -326,6 +367,7 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
         // early could be too old, and the bag reclaimed too soon (crossbeam pushBag's fence).
         VarHandle.fullFence();
         bag.tag(tagNow());
+        sealedObjects.addAndGet(bag.size());
         sealed.add(bag); // publication to the collector (a volatile write inside the queue)
     }
 
@@ -340,20 +382,75 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
     // Collection
     // =====================================================================================================
 
-    /** Asks the scheme for the safe bound, then reclaims at most {@code limit} bags under it. */
-    private void collect(int limit) {
+    /**
+     * Reclaims what is due: by default, asks the scheme for the safe bound, then reclaims at most
+     * {@code limit} bags under it. A scheme that decides per object (hazard pointers) overrides it, using
+     * {@link #pollSealed()}, {@link #requeue(Batch)} and {@link #reclamation()}.
+     *
+     * @param limit bags to reclaim at most; {@link #COLLECT_ALL} from flush()
+     */
+    protected void collect(int limit) {
         long bound = reclaimableBelow();
         for (int n = 0; n < limit; n++) {
             Batch b = sealed.peek();
             if (b == null || b.tag() >= bound) return;
-            b = sealed.poll();
+            b = pollSealed();
             if (b == null) return;
             if (b.tag() >= bound) { // a racing collector took the old one; this one is too young
-                sealed.add(b);
+                requeue(b);
                 return;
             }
             reclamation.run(b);
         }
+    }
+
+    /**
+     * Takes the oldest sealed bag, or null.
+     *
+     * @return a bag now owned by the caller
+     */
+    protected final Batch pollSealed() {
+        Batch b = sealed.poll();
+        if (b != null) sealedObjects.addAndGet(-b.size());
+        return b;
+    }
+
+    /**
+     * Queues a bag again (one whose objects were not all reclaimable).
+     *
+     * @param b a bag owned by the caller
+     */
+    protected final void requeue(Batch b) {
+        if (b.isEmpty()) return;
+        sealedObjects.addAndGet(b.size());
+        sealed.add(b);
+    }
+
+    /**
+     * Returns the number of objects in sealed bags (approximate while threads run).
+     *
+     * @return the count
+     */
+    protected final long sealedCount() {
+        return sealedObjects.get();
+    }
+
+    /**
+     * Returns the runner of reclaim actions (counts and contains failures).
+     *
+     * @return the runner
+     */
+    protected final Reclamation reclamation() {
+        return reclamation;
+    }
+
+    /**
+     * Returns the number of objects per bag.
+     *
+     * @return the batch size
+     */
+    protected final int batchSize() {
+        return batchSize;
     }
 
     @Override
@@ -363,7 +460,7 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
             // Inside a guard our own announcement holds reclamation back: seal what we retired, reclaim what is due.
             seal(g.record);
             sealIdle(g.thread);
-            collect(Integer.MAX_VALUE);
+            collect(COLLECT_ALL);
             return;
         }
         if (stateOpaque() != OPEN) throw Checks.closed(name);
@@ -383,7 +480,7 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
             seal(rec);
             sealIdle(g.thread);
             advanceForFlush();
-            collect(Integer.MAX_VALUE);
+            collect(COLLECT_ALL);
         } finally {
             if (rec == own) {
                 rec.setStateRelease(ownState);
@@ -426,6 +523,7 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
         if (l == AnnouncementRecord.FREE || l == AnnouncementRecord.CLOSED || r.holderOpaque() != h) return false;
         if (!r.casStateVolatile(l, AnnouncementRecord.BUSY)) return false;
         seal(r);
+        swept(r);
         r.setHolderOpaque(null);
         r.setStateRelease(AnnouncementRecord.FREE);
         return true;
@@ -574,7 +672,7 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
                 }
                 // Every record is CLOSED: no guard is open and none can open. Reclaim everything.
                 Batch b;
-                while ((b = sealed.poll()) != null) reclamation.run(b);
+                while ((b = pollSealed()) != null) reclamation.run(b);
                 while (!late.isEmpty()) { // actions may retire more while they run: detach, then run
                     List<Batch> batches = new ArrayList<>(late);
                     late.clear();

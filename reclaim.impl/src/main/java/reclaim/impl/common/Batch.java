@@ -79,11 +79,23 @@ public final class Batch {
         this.tag = tag;
     }
 
-    Object object(int i) {
+    /**
+     * Returns the {@code i}-th object.
+     *
+     * @param i an index below {@link #size()}
+     * @return the object
+     */
+    public Object object(int i) {
         return objects[i];
     }
 
-    Consumer<?> action(int i) {
+    /**
+     * Returns the {@code i}-th action.
+     *
+     * @param i an index below {@link #size()}
+     * @return the action
+     */
+    public Consumer<?> action(int i) {
         return actions[i];
     }
 

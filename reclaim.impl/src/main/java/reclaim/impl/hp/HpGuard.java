@@ -1,0 +1,210 @@
+package reclaim.impl.hp;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReference;
+
+import reclaim.impl.common.AnnouncementRecord;
+import reclaim.impl.common.AnnouncingGuard;
+import reclaim.impl.common.Checks;
+
+/**
+ * The per-thread guard of {@link HpReclaimer}: {@code protect} publishes a hazard pointer and validates it.
+ *
+ * <p>Slots. {@code protect(ref, slot)} uses fixed slot {@code slot} of the current nesting level: each level
+ * has its own {@code k} slots, so a nested guard (a collection operation inside a caller's guard) never
+ * releases what an enclosing guard protects. {@code protect(ref)} without a slot takes a fresh dynamic slot
+ * that stays protected until the outermost guard closes. The slots live in the record's arrays, between
+ * {@link #PAD} unused elements on each side so that two records' slots never share a cache line.
+ *
+ * <p>Fields are plain: only the owning thread touches them; the arrays' elements are written through
+ * {@code SLOT} (volatile to publish, release to clear) and read by scanners with acquire.
+ */
+final class HpGuard extends AnnouncingGuard {
+    /** Unused elements before and after the slots (128 bytes with compressed references). */
+    static final int PAD = 32;
+
+    private final int k;
+    /** The record's fixed-slot array as last published by this thread. */
+    private Object[] fixed;
+    /** The record's dynamic-slot array as last published by this thread, or null. */
+    private Object[] dynamic;
+    /** Dynamic slots in use (all released when the outermost guard closes). */
+    private int dynamicCount;
+    /** Per nesting level, the fixed slots in use (bit i = slot i). */
+    private int[] used = new int[4];
+
+    HpGuard(HpReclaimer reclaimer, Thread thread, int k) {
+        super(reclaimer, thread);
+        this.k = k;
+    }
+
+    /** Binds the record leased for the outermost guard: its arrays, allocated on the record's first use. */
+    void bind(AnnouncementRecord rec) {
+        Object[] a = rec.hazardsAcquire();
+        if (a == null) {
+            a = new Object[PAD + k + PAD];
+            rec.setHazardsVolatile(a);
+        }
+        fixed = a;
+        dynamic = rec.dynamicAcquire();
+        dynamicCount = 0;
+    }
+
+    /** Releases every slot of the outermost guard: release stores of null (the guard's reads are done). */
+    void releaseAll() {
+        releaseLevel(0);
+        Object[] d = dynamic;
+        for (int i = 0; i < dynamicCount; i++) SLOT.setRelease(d, PAD + i, (Object) null);
+        dynamicCount = 0;
+    }
+
+    private void releaseLevel(int level) {
+        int mask = used[level];
+        Object[] a = fixed;
+        int base = PAD + level * k;
+        while (mask != 0) {
+            int slot = Integer.numberOfTrailingZeros(mask);
+            SLOT.setRelease(a, base + slot, (Object) null);
+            mask &= mask - 1;
+        }
+        used[level] = 0;
+    }
+
+    @Override
+    public <T> T protect(AtomicReference<T> ref, int slot) {
+        Objects.requireNonNull(ref, "ref");
+        if (slot < 0 || slot >= k) Checks.slot(slot, k);
+        checkInGuard();
+        int level = depth() - 1;
+        int i = PAD + level * k + slot;
+        Object[] a = fixed.length - PAD > i ? fixed : growFixed(level);
+        T p = ref.get();
+        if (p == null) {
+            SLOT.setRelease(a, i, (Object) null); // nothing to protect; release what the slot held
+            return null;
+        }
+        while (true) {
+            // Store-load pair with the scanner: the hazard is visible (volatile store: mov + lock addl)
+            // before the re-read below; the scanner fences after its unlink before it reads hazards.
+            SLOT.setVolatile(a, i, (Object) p);
+            T q = ref.get();
+            if (q == p) break;
+            if (q == null) {
+                SLOT.setRelease(a, i, (Object) null);
+                return null;
+            }
+            p = q;
+        }
+        used[level] |= 1 << slot;
+        return p;
+    }
+
+    @Override
+    public <T> T protect(AtomicReference<T> ref) {
+        Objects.requireNonNull(ref, "ref");
+        checkInGuard();
+        T p = ref.get();
+        if (p == null) return null;
+        Object[] d = dynamic != null && dynamic.length - PAD > PAD + dynamicCount ? dynamic : growDynamic();
+        int i = PAD + dynamicCount;
+        while (true) {
+            SLOT.setVolatile(d, i, (Object) p); // store-load pair with the scanner, as above
+            T q = ref.get();
+            if (q == p) break;
+            if (q == null) {
+                SLOT.setRelease(d, i, (Object) null);
+                return null;
+            }
+            p = q;
+        }
+        dynamicCount++;
+        return p;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T> T protect(VarHandle field, Object holder, int slot) {
+        Objects.requireNonNull(field, "field");
+        Objects.requireNonNull(holder, "holder");
+        if (slot < 0 || slot >= k) Checks.slot(slot, k);
+        checkInGuard();
+        int level = depth() - 1;
+        int i = PAD + level * k + slot;
+        Object[] a = fixed.length - PAD > i ? fixed : growFixed(level);
+        Object p = field.getVolatile(holder);
+        while (p != null) {
+            SLOT.setVolatile(a, i, p); // store-load pair with the scanner, as above
+            Object q = field.getVolatile(holder);
+            if (q == p) {
+                used[level] |= 1 << slot;
+                return (T) p;
+            }
+            p = q;
+        }
+        SLOT.setRelease(a, i, (Object) null);
+        return null;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T> T protect(VarHandle field, Object holder) {
+        Objects.requireNonNull(field, "field");
+        Objects.requireNonNull(holder, "holder");
+        checkInGuard();
+        Object p = field.getVolatile(holder);
+        if (p == null) return null;
+        Object[] d = dynamic != null && dynamic.length - PAD > PAD + dynamicCount ? dynamic : growDynamic();
+        int i = PAD + dynamicCount;
+        while (true) {
+            SLOT.setVolatile(d, i, p); // store-load pair with the scanner, as above
+            Object q = field.getVolatile(holder);
+            if (q == p) break;
+            if (q == null) {
+                SLOT.setRelease(d, i, (Object) null);
+                return null;
+            }
+            p = q;
+        }
+        dynamicCount++;
+        return (T) p;
+    }
+
+    @Override
+    public int slots() {
+        return k;
+    }
+
+    @Override
+    public void close() {
+        int d = depth();
+        if (d > 1 && thread() == Thread.currentThread()) releaseLevel(d - 1); // an inner guard's slots
+        super.close();
+    }
+
+    /**
+     * Grows the fixed array for a deeper nesting level. The new array is published (volatile) before any
+     * hazard is stored in it: a scanner that read the old array did so before the publication, so the
+     * protect that follows re-reads its source after the scanner's unlink and fails validation if needed.
+     */
+    private Object[] growFixed(int level) {
+        Object[] a = Arrays.copyOf(fixed, PAD + (level + 1) * k + PAD);
+        record().setHazardsVolatile(a);
+        fixed = a;
+        if (used.length <= level) used = Arrays.copyOf(used, Math.max(level + 1, used.length * 2));
+        return a;
+    }
+
+    /** Grows (or creates) the dynamic array; published as in {@link #growFixed}. */
+    private Object[] growDynamic() {
+        int slots = dynamic == null ? 8 : (dynamic.length - 2 * PAD) * 2;
+        Object[] d = dynamic == null ? new Object[PAD + slots + PAD] : Arrays.copyOf(dynamic, PAD + slots + PAD);
+        record().setDynamicVolatile(d);
+        dynamic = d;
+        return d;
+    }
+
+    private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(Object[].class);
+}
