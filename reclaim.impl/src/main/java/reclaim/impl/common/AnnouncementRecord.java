@@ -43,9 +43,11 @@ abstract class RecordPadAfter extends RecordHot {
  *   <li>positive: the holder announces this clock value (EBR: {@code epoch | 1} while in a guard; QSBR: the
  *       grace period of its last quiescent state while online).</li>
  * </ul>
- * Whoever moves the word from FREE (or HELD) by CAS owns the plain fields until it stores FREE (or HELD)
- * back with release semantics; the next owner's CAS reads that store, so ownership of the bag passes with a
- * happens-before edge.
+ * Whoever moves the word by CAS from FREE, or from HELD or its own announcement (the registered owner), or
+ * from the state of a dead holder (a sweeper that first claimed the holder word), owns the plain fields until
+ * it stores a state back with release semantics; the next owner's CAS reads that store, so ownership of the
+ * bag passes with a happens-before edge. Nobody CASes from BUSY, FREE-read-long-ago or CLOSED values it
+ * merely observed: that is what keeps two parties from owning a record at once.
  */
 public final class AnnouncementRecord extends RecordPadAfter {
     /** See the class documentation. */
@@ -97,6 +99,16 @@ public final class AnnouncementRecord extends RecordPadAfter {
     }
 
     /**
+     * Reads the state with volatile semantics: collectors read announcements this way, so that the reader's
+     * announcing CAS and the collector's read are totally ordered (ALGORITHMS.md R1a), with no appeal to fences.
+     *
+     * @return the state
+     */
+    public long stateVolatile() {
+        return (long) STATE.getVolatile(this);
+    }
+
+    /**
      * Reads the state with opaque semantics (no ordering; for pre-checks and the holder's own reads).
      *
      * @return the state
@@ -132,6 +144,11 @@ public final class AnnouncementRecord extends RecordPadAfter {
 
     void setHolderOpaque(Thread thread) {
         HOLDER.setOpaque(this, thread);
+    }
+
+    /** CASes the holder: how a sweeper claims the record of a thread that ended (a dead thread never holds again). */
+    boolean casHolder(Thread expected, Thread update) {
+        return HOLDER.compareAndSet(this, expected, update);
     }
 
     // ---- hazard arrays ----

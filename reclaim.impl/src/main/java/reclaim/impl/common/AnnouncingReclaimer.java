@@ -145,8 +145,47 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
      */
     protected abstract long reclaimableBelow();
 
-    /** Advances the clock as far as it can go now, before flush() reclaims: with no guard open, far enough. */
-    protected abstract void advanceForFlush();
+    /**
+     * Advances the clock as far as it can go now, before flush() reclaims: with no guard open, far enough.
+     * Called outside any guard of the flushing thread.
+     *
+     * @param g the flushing thread's guard (registered or not)
+     */
+    protected abstract void advanceForFlush(AnnouncingGuard g);
+
+    /**
+     * Returns the state the registered record of {@code g} is in while its owner is outside every guard: HELD
+     * by default; QSBR's online executors announce their last quiescent state instead.
+     *
+     * @param g a registered thread's guard
+     * @return the owner's idle state
+     */
+    protected long idleState(AnnouncingGuard g) {
+        return AnnouncementRecord.HELD;
+    }
+
+    /**
+     * CASes the registered record of {@code g} from its owner's idle state to {@code update}, waiting while
+     * another thread holds it BUSY for a moment (a flush sealing its bag).
+     *
+     * @param g a registered thread's guard, called on that thread outside every guard
+     * @param update the new state
+     * @return false if the reclaimer closed the record
+     */
+    protected final boolean claimOwn(AnnouncingGuard g, long update) {
+        AnnouncementRecord r = g.registered;
+        long idle = idleState(g);
+        while (true) {
+            if (r.casStateVolatile(idle, update)) return true;
+            long s = r.stateVolatile();
+            if (s == AnnouncementRecord.CLOSED) return false;
+            if (s == idle) continue; // the seal that held it BUSY ended between our CAS and this read
+            if (s != AnnouncementRecord.BUSY) {
+                throw new IllegalStateException("internal error: registered record in state " + s + ", expected " + idle);
+            }
+            Thread.onSpinWait(); // another thread seals our bag: it holds no lock and runs no user code meanwhile
+        }
+    }
 
     /**
      * Returns whether a record in state {@code state} (positive: announced) holds reclamation back.
@@ -206,7 +245,7 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
      * @param g the guard
      */
     protected void enterRegistered(AnnouncingGuard g) {
-        if (!g.registered.casStateVolatile(AnnouncementRecord.HELD, announcement())) throw Checks.closed(name);
+        if (!claimOwn(g, announcement())) throw Checks.closed(name);
     }
 
     /**
@@ -240,7 +279,16 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
 
     /** Announces on a record (leased, or the registered one) and opens depth 1. */
     private void pin(AnnouncingGuard g) {
-        if (stateOpaque() != OPEN) throw Checks.closed(name);
+        if (stateOpaque() != OPEN) {
+            if (closer == Thread.currentThread()) {
+                // A reclaim action run by close(): nothing else is reclaimed meanwhile (close drains on this
+                // thread, one action at a time), so the guard needs no record; its retires go to the late list.
+                g.record = null;
+                g.depth = 1;
+                return;
+            }
+            throw Checks.closed(name);
+        }
         AnnouncementRecord rec = g.registered;
         if (rec != null) {
             enterRegistered(g);
@@ -254,7 +302,13 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
         entered(g);
         if (++rec.pins >= collectInterval) {
             rec.pins = 0;
-            collect(COLLECT_LIMIT);
+            try {
+                collect(COLLECT_LIMIT); // actions are contained; only our own bookkeeping could throw here
+            } catch (RuntimeException | Error e) {
+                g.depth = 0;
+                unpin(g);
+                throw e;
+            }
         }
     }
 
@@ -266,6 +320,7 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
     void unpin(AnnouncingGuard g) {
         leaving(g);
         AnnouncementRecord rec = g.record;
+        if (rec == null) return; // a guard opened by a reclaim action during close()
         if (rec == g.registered) {
             exitRegistered(g);
         } else {
@@ -348,6 +403,10 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
 
     /** Adds to the bag of a record the caller holds; seals and collects when the bag is full. */
     void retireInto(AnnouncementRecord rec, Object object, Consumer<?> action) {
+        if (rec == null) { // a guard opened by a reclaim action during close()
+            retireLate(object, action);
+            return;
+        }
         rec.countRetired();
         if (rec.bag.add(object, action)) {
             seal(rec);
@@ -362,13 +421,14 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
     private void seal(AnnouncementRecord rec) {
         Batch bag = rec.bag;
         if (bag.isEmpty()) return;
-        rec.bag = new Batch(batchSize);
+        Batch fresh = new Batch(batchSize); // allocated first: a failure leaves the bag in the record, not lost
         // Orders the unlinks that preceded these retires (stores) before the clock load below: a tag read too
         // early could be too old, and the bag reclaimed too soon (crossbeam pushBag's fence).
         VarHandle.fullFence();
         bag.tag(tagNow());
-        sealedObjects.addAndGet(bag.size());
         sealed.add(bag); // publication to the collector (a volatile write inside the queue)
+        sealedObjects.addAndGet(bag.size());
+        rec.bag = fresh;
     }
 
     private void retireLate(Object object, Consumer<?> action) {
@@ -457,76 +517,86 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
     public final void flush() {
         AnnouncingGuard g = guards.get();
         if (g.depth != 0) {
+            if (g.record == null) throw Checks.closed(name); // a guard opened by a reclaim action during close()
             // Inside a guard our own announcement holds reclamation back: seal what we retired, reclaim what is due.
             seal(g.record);
-            sealIdle(g.thread);
+            sealIdle();
             collect(COLLECT_ALL);
             return;
         }
         if (stateOpaque() != OPEN) throw Checks.closed(name);
         AnnouncementRecord own = g.registered;
-        AnnouncementRecord rec;
-        long ownState = 0;
-        if (own != null) {
-            ownState = own.stateOpaque(); // HELD, or announced between guards (QSBR): restored below
-            if (ownState == AnnouncementRecord.CLOSED || !own.casStateVolatile(ownState, AnnouncementRecord.BUSY)) {
-                throw Checks.closed(name);
+        if (own != null) { // seal our own bag, holding our record only for that (no user code meanwhile)
+            long idle = idleState(g);
+            if (!claimOwn(g, AnnouncementRecord.BUSY)) throw Checks.closed(name);
+            try {
+                seal(own);
+            } finally {
+                own.setStateRelease(idle);
             }
-            rec = own;
-        } else {
-            rec = lease(g, AnnouncementRecord.BUSY);
         }
+        // The rest runs reclaim actions, which may enter guards, retire or deregister: hold a separate record
+        // (BUSY), so that close() waits for this flush and our registered record stays usable meanwhile.
+        AnnouncementRecord rec = lease(g, AnnouncementRecord.BUSY);
         try {
             seal(rec);
-            sealIdle(g.thread);
-            advanceForFlush();
+            sealIdle();
+            advanceForFlush(g);
             collect(COLLECT_ALL);
         } finally {
-            if (rec == own) {
-                rec.setStateRelease(ownState);
-            } else {
-                rec.setHolderOpaque(null);
-                rec.setStateRelease(AnnouncementRecord.FREE);
-            }
-        }
-    }
-
-    /** Seals the bags of free records (taking each by CAS to BUSY) and of records whose thread has ended. */
-    private void sealIdle(Thread self) {
-        for (AnnouncementRecord r : records()) {
-            long l = r.stateAcquire();
-            if (l == AnnouncementRecord.FREE) {
-                if (r.casStateVolatile(AnnouncementRecord.FREE, AnnouncementRecord.BUSY)) {
-                    r.setHolderOpaque(self);
-                    seal(r);
-                    r.setHolderOpaque(null);
-                    r.setStateRelease(AnnouncementRecord.FREE);
-                }
-            } else if (l != AnnouncementRecord.CLOSED) {
-                sweepIfDead(r);
-            }
+            rec.setHolderOpaque(null);
+            rec.setStateRelease(AnnouncementRecord.FREE);
         }
     }
 
     /**
-     * If the record's holder has ended, takes the record (CAS to BUSY), adopts its bag and frees it.
+     * Seals the bags of records nobody is in a guard on: free ones, idle registered ones (each taken by CAS to
+     * BUSY for the moment of the seal), and those of threads that ended (swept).
+     */
+    private void sealIdle() {
+        for (AnnouncementRecord r : records()) {
+            long l = r.stateVolatile();
+            if (l == AnnouncementRecord.CLOSED || l == AnnouncementRecord.BUSY) continue;
+            if (l != AnnouncementRecord.FREE && sweepIfDead(r)) continue;
+            if ((l == AnnouncementRecord.FREE || l == AnnouncementRecord.HELD) && r.casStateVolatile(l, AnnouncementRecord.BUSY)) {
+                try {
+                    seal(r);
+                } finally {
+                    r.setStateRelease(l);
+                }
+            }
+        }
+    }
+
+    /** The holder of a record being swept: claimed by CAS from the dead holder, so one sweeper wins. */
+    private static final Thread SWEEPER = new Thread("reclaim-sweeper-claim");
+
+    /**
+     * If the record's holder has ended, claims the record, adopts its bag and frees it.
      *
      * @param r a record
      * @return whether the record was swept (and announces nothing any more)
      */
     protected final boolean sweepIfDead(AnnouncementRecord r) {
         Thread h = r.holderOpaque();
-        if (h == null || h.isAlive()) return false;
-        // h has ended, and its end happens-before this point (JLS 17.4.4). If it released the record, it
-        // cleared the holder first, so the re-read below sees null or a later holder, never h again.
-        long l = r.stateAcquire();
-        if (l == AnnouncementRecord.FREE || l == AnnouncementRecord.CLOSED || r.holderOpaque() != h) return false;
-        if (!r.casStateVolatile(l, AnnouncementRecord.BUSY)) return false;
-        seal(r);
-        swept(r);
-        r.setHolderOpaque(null);
-        r.setStateRelease(AnnouncementRecord.FREE);
-        return true;
+        if (h == null || h == SWEEPER || h.isAlive()) return false;
+        // h has ended (its end happens-before this point, JLS 17.4.4) and a dead thread never holds a record
+        // again, so the holder word cannot come back to h: claiming it by CAS is free of ABA, and exactly one
+        // sweeper wins. If h had released the record, it cleared the holder first and the CAS fails.
+        if (!r.casHolder(h, SWEEPER)) return false;
+        long l = r.stateVolatile();
+        if ((l == AnnouncementRecord.HELD || l > 0) && r.casStateVolatile(l, AnnouncementRecord.BUSY)) {
+            try {
+                seal(r);
+                swept(r);
+            } finally {
+                r.setHolderOpaque(null);
+                r.setStateRelease(AnnouncementRecord.FREE);
+            }
+            return true;
+        }
+        r.casHolder(SWEEPER, h); // close() or a flush holds it BUSY right now: leave it as it was
+        return false;
     }
 
     /**
@@ -540,12 +610,12 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
     }
 
     /**
-     * Returns the registry as last published (acquire).
+     * Returns the registry as last published (volatile: part of the collector's store-load argument).
      *
      * @return the records; do not modify
      */
     protected final AnnouncementRecord[] records() {
-        return (AnnouncementRecord[]) RECORDS.getAcquire(this);
+        return (AnnouncementRecord[]) RECORDS.getVolatile(this);
     }
 
     // =====================================================================================================
@@ -576,13 +646,18 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
     void deregister(AnnouncingGuard g, AnnouncementRecord rec) {
         if (g.registered != rec) return; // already closed
         if (g.depth != 0) throw new IllegalStateException("cannot deregister inside a guard: close the guard first");
+        boolean mine = claimOwn(g, AnnouncementRecord.BUSY);
         g.registered = null;
         g.record = null;
-        long l = rec.stateOpaque(); // HELD, or announced between guards (QSBR)
-        if (l == AnnouncementRecord.CLOSED || !rec.casStateVolatile(l, AnnouncementRecord.BUSY)) return; // closed
-        seal(rec); // hand what we retired to the others
-        rec.setHolderOpaque(null);
-        rec.setStateRelease(AnnouncementRecord.FREE);
+        g.announced = 0; // scheme scratch belongs to this registration only
+        g.lastPass = 0;
+        if (!mine) return; // the reclaimer closed it
+        try {
+            seal(rec); // hand what we retired to the others
+        } finally {
+            rec.setHolderOpaque(null);
+            rec.setStateRelease(AnnouncementRecord.FREE);
+        }
     }
 
     /**
@@ -625,7 +700,7 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
         AnnouncementRecord[] recs = records();
         long retired = retiredAtClose >= 0 ? retiredAtClose : retiredSoFar(recs);
         for (AnnouncementRecord r : recs) {
-            long l = r.stateAcquire();
+            long l = r.stateVolatile();
             if (l > 0 && holdsBack(l, clock)) {
                 r.noteLag(l, now); // starts the clock if no collector saw this lag yet
                 if (r.laggingSince(l, now - stallThresholdNanos)) stalled++;
@@ -657,13 +732,14 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
         synchronized (closeLock) {
             if (stateVolatile() == CLOSED) return;
             Thread self = Thread.currentThread();
+            if (closer == self) return; // from a reclaim action that close() itself runs: it will finish
             // Store-load pair with append(): state (volatile) then the registry (volatile) below.
             setStateVolatile(CLOSING);
             closer = self;
             try {
                 int open = 0;
                 for (AnnouncementRecord r : recordsVolatile()) {
-                    if (!closeRecord(r, self)) open++;
+                    if (!closeRecord(r)) open++;
                 }
                 if (open > 0) {
                     throw new IllegalStateException(open + " guard(s) of this " + name + " reclaimer are still open"
@@ -690,26 +766,37 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
         }
     }
 
+    /** How long close() waits for a flush that holds a record BUSY before it reports it as open. */
+    private static final long BUSY_WAIT_NANOS = 1_000_000_000L;
+
     /**
      * Takes a record for good: seals its bag and marks it CLOSED.
      *
-     * @return false if a guard (or an online registered thread) still holds it
+     * @return false if a guard (or an online registered thread, or a flush that does not finish) holds it
      */
-    private boolean closeRecord(AnnouncementRecord r, Thread self) {
+    private boolean closeRecord(AnnouncementRecord r) {
         sweepIfDead(r);
+        long deadline = 0;
         while (true) {
-            long l = r.stateAcquire();
+            long l = r.stateVolatile();
             if (l == AnnouncementRecord.CLOSED) return true;
             if (l == AnnouncementRecord.FREE || l == AnnouncementRecord.HELD) {
                 if (r.casStateVolatile(l, AnnouncementRecord.BUSY)) {
-                    seal(r);
-                    r.setHolderOpaque(null);
-                    r.setStateRelease(AnnouncementRecord.CLOSED);
+                    try {
+                        seal(r);
+                    } finally {
+                        r.setHolderOpaque(null);
+                        r.setStateRelease(AnnouncementRecord.CLOSED);
+                    }
                     return true;
                 }
             } else if (l == AnnouncementRecord.BUSY) {
-                if (r.holderOpaque() == self) return false; // close() from a reclaim action run by our own flush()
-                Thread.onSpinWait(); // a flush in progress on another thread: it releases when done
+                // A flush (its reclaim actions) or a seal in progress. Wait, bounded: the flush may itself be
+                // blocked on us (an action calling close()), so past the deadline count it as open.
+                long now = System.nanoTime();
+                if (deadline == 0) deadline = now + BUSY_WAIT_NANOS;
+                if (now - deadline > 0) return false;
+                Thread.yield();
             } else {
                 return false; // announced
             }

@@ -6,6 +6,7 @@ import java.lang.invoke.VarHandle;
 import reclaim.api.Scheme;
 import reclaim.api.Stats;
 import reclaim.impl.common.AnnouncementRecord;
+import reclaim.impl.common.AnnouncingGuard;
 import reclaim.impl.common.AnnouncingReclaimer;
 
 /**
@@ -68,7 +69,9 @@ public final class EbrReclaimer extends AnnouncingReclaimer {
 
     @Override
     protected long announcement() {
-        return epochAcquire() | 1;
+        // Volatile: the announced epoch must not be newer, in the synchronization order, than the epoch at
+        // the announcing CAS (an acquire read gives no such order under the JLS).
+        return epochVolatile() | 1;
     }
 
     @Override
@@ -83,7 +86,7 @@ public final class EbrReclaimer extends AnnouncingReclaimer {
     }
 
     @Override
-    protected void advanceForFlush() {
+    protected void advanceForFlush(AnnouncingGuard g) {
         tryAdvance(); // with no guard open, two advances make everything sealed before them safe
         tryAdvance();
     }
@@ -114,8 +117,9 @@ public final class EbrReclaimer extends AnnouncingReclaimer {
         // (unlinks, seals) before the loads of the announcements below.
         VarHandle.fullFence();
         for (AnnouncementRecord r : records()) {
-            // Acquire: a guard's reads, before its release of the record, happen-before our reclamation.
-            long l = r.stateAcquire();
+            // Volatile (R1a with the announcing CAS), and at least acquire: a guard's reads, before its release
+            // of the record, happen-before our reclamation.
+            long l = r.stateVolatile();
             if (l > 0 && holdsBack(l, g)) {
                 if (sweepIfDead(r)) continue;
                 noteHoldingBack(r, l);

@@ -55,6 +55,7 @@ final class HpGuard extends AnnouncingGuard {
 
     /** Releases every slot of the outermost guard: release stores of null (the guard's reads are done). */
     void releaseAll() {
+        if (record() == null) return; // a guard of a reclaim action during close(): it published nothing
         releaseLevel(0);
         Object[] d = dynamic;
         for (int i = 0; i < dynamicCount; i++) SLOT.setRelease(d, PAD + i, (Object) null);
@@ -78,6 +79,7 @@ final class HpGuard extends AnnouncingGuard {
         Objects.requireNonNull(ref, "ref");
         if (slot < 0 || slot >= k) Checks.slot(slot, k);
         checkInGuard();
+        if (record() == null) return ref.get(); // a guard of a reclaim action during close(): nothing to hazard
         int level = depth() - 1;
         int i = PAD + level * k + slot;
         Object[] a = fixed.length - PAD > i ? fixed : growFixed(level);
@@ -106,6 +108,7 @@ final class HpGuard extends AnnouncingGuard {
     public <T> T protect(AtomicReference<T> ref) {
         Objects.requireNonNull(ref, "ref");
         checkInGuard();
+        if (record() == null) return ref.get(); // a guard of a reclaim action during close()
         T p = ref.get();
         if (p == null) return null;
         Object[] d = dynamic != null && dynamic.length - PAD > PAD + dynamicCount ? dynamic : growDynamic();
@@ -131,6 +134,7 @@ final class HpGuard extends AnnouncingGuard {
         Objects.requireNonNull(holder, "holder");
         if (slot < 0 || slot >= k) Checks.slot(slot, k);
         checkInGuard();
+        if (record() == null) return (T) field.getVolatile(holder); // a guard of a reclaim action during close()
         int level = depth() - 1;
         int i = PAD + level * k + slot;
         Object[] a = fixed.length - PAD > i ? fixed : growFixed(level);
@@ -155,7 +159,7 @@ final class HpGuard extends AnnouncingGuard {
         Objects.requireNonNull(holder, "holder");
         checkInGuard();
         Object p = field.getVolatile(holder);
-        if (p == null) return null;
+        if (p == null || record() == null) return (T) p; // null, or a guard of a reclaim action during close()
         Object[] d = dynamic != null && dynamic.length - PAD > PAD + dynamicCount ? dynamic : growDynamic();
         int i = PAD + dynamicCount;
         while (true) {
@@ -180,7 +184,7 @@ final class HpGuard extends AnnouncingGuard {
     @Override
     public void close() {
         int d = depth();
-        if (d > 1 && thread() == Thread.currentThread()) releaseLevel(d - 1); // an inner guard's slots
+        if (d > 1 && thread() == Thread.currentThread() && record() != null) releaseLevel(d - 1); // an inner guard's slots
         super.close();
     }
 

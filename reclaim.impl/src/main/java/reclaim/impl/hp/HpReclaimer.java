@@ -2,6 +2,8 @@ package reclaim.impl.hp;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 import reclaim.api.Scheme;
@@ -43,9 +45,10 @@ public final class HpReclaimer extends AnnouncingReclaimer {
      * a positive "announcement" that only means "in a guard"), retires go into the record's bag, full bags
      * are sealed into the shared queue (folly's domain-wide retired list rather than Michael's per-thread
      * list: any thread's scan reclaims any thread's objects). What differs is the decision: collect() does not
-     * compare tags with a clock, it scans. When at least R objects wait in sealed bags, it fences, snapshots
-     * every non-null slot of every record into an identity set (M2: identity, never equals), then takes the
-     * bags queued at that moment: an object in the set is kept (requeued in a fresh bag), any other is
+     * compare tags with a clock, it scans. When at least R objects wait in sealed bags, it takes those bags,
+     * fences, snapshots every non-null slot of every record into an identity set (M2: identity, never
+     * equals), and judges only the bags it took before the snapshot (a bag queued later may hold an object
+     * protected after the snapshot): an object in the set is kept (requeued in a fresh bag), any other is
      * reclaimed. A record whose thread ended is swept and its slots cleared.
      */
 
@@ -115,7 +118,7 @@ public final class HpReclaimer extends AnnouncingReclaimer {
     }
 
     @Override
-    protected void advanceForFlush() {}
+    protected void advanceForFlush(AnnouncingGuard g) {}
 
     @Override
     protected boolean holdsBack(long state, long clock) {
@@ -160,19 +163,24 @@ public final class HpReclaimer extends AnnouncingReclaimer {
         AnnouncementRecord[] recs = records();
         long waiting = sealedCount();
         if (waiting == 0 || (limit != COLLECT_ALL && waiting < scanThreshold(hazardSlots(recs)))) return;
-        // Scanner side of protect's store-load pair: orders the unlinks before the retires (and the sealing
-        // and queueing of their bags) before the loads of the hazard slots below.
+        // Take the bags first: only objects retired (so unlinked) before the hazard snapshot may be judged by
+        // it. A bag queued after the snapshot may hold an object that a reader protected after it.
+        List<Batch> taken = new ArrayList<>();
+        for (long todo = waiting; todo > 0; ) {
+            Batch b = pollSealed();
+            if (b == null) break;
+            taken.add(b);
+            todo -= b.size();
+        }
+        // Scanner side of protect's store-load pair: orders the unlinks before the retires (and our taking
+        // of their bags) before the loads of the hazard slots below.
         VarHandle.fullFence();
         HazardSet set = snapshot(recs);
         scans.incrementAndGet();
         Reclamation reclamation = reclamation();
         Batch kept = null;
-        long todo = waiting; // only the bags queued before the snapshot: never requeued ones again
-        while (todo > 0) {
-            Batch b = pollSealed();
-            if (b == null) break;
+        for (Batch b : taken) {
             int n = b.size();
-            todo -= n;
             for (int i = 0; i < n; i++) {
                 Object o = b.object(i);
                 if (set.contains(o)) {
@@ -193,7 +201,7 @@ public final class HpReclaimer extends AnnouncingReclaimer {
     private HazardSet snapshot(AnnouncementRecord[] recs) {
         HazardSet set = new HazardSet((int) Math.min(hazardSlots(recs), 1 << 24));
         for (AnnouncementRecord r : recs) {
-            if (r.stateAcquire() > 0 && sweepIfDead(r)) continue;
+            if (r.stateVolatile() > 0 && sweepIfDead(r)) continue;
             add(set, r.hazardsAcquire());
             add(set, r.dynamicAcquire());
         }

@@ -3,6 +3,7 @@ package reclaim.impl.none;
 import java.util.concurrent.atomic.AtomicLong;
 
 import reclaim.api.Scheme;
+import reclaim.impl.common.AnnouncingGuard;
 import reclaim.impl.common.AnnouncingReclaimer;
 
 /**
@@ -46,7 +47,7 @@ public final class NoneReclaimer extends AnnouncingReclaimer {
     }
 
     @Override
-    protected void advanceForFlush() {
+    protected void advanceForFlush(AnnouncingGuard g) {
         clock.incrementAndGet();
     }
 

@@ -97,7 +97,7 @@ public final class QsbrReclaimer extends AnnouncingReclaimer {
 
     @Override
     protected long announcement() {
-        return gpAcquire();
+        return gpVolatile(); // volatile: not newer, in the synchronization order, than gp at the announcing CAS
     }
 
     @Override
@@ -114,7 +114,9 @@ public final class QsbrReclaimer extends AnnouncingReclaimer {
         VarHandle.fullFence();
         long min = Long.MAX_VALUE;
         for (AnnouncementRecord r : records()) {
-            long l = r.stateAcquire(); // acquire: a reader's reads before its release store happen-before us
+            // Volatile (R1a with the announcing CAS), and at least acquire: a reader's reads before its release
+            // store happen-before us.
+            long l = r.stateVolatile();
             if (l <= 0) continue;
             if (l <= g) {
                 if (sweepIfDead(r)) continue;
@@ -126,8 +128,19 @@ public final class QsbrReclaimer extends AnnouncingReclaimer {
     }
 
     @Override
-    protected void advanceForFlush() {
-        // reclaimableBelow() advances gp itself; with nobody online the bound is Long.MAX_VALUE.
+    protected void advanceForFlush(AnnouncingGuard g) {
+        // reclaimableBelow() advances gp itself; with nobody online the bound is Long.MAX_VALUE. A registered
+        // executor that flushes (outside its guards) is quiescent: move gp past what it retired, announce it.
+        if (g.registered() != null && g.announced() != 0) {
+            GP.getAndAdd(this, 1L);
+            announceQuiescent(g);
+        }
+    }
+
+    @Override
+    protected long idleState(AnnouncingGuard g) {
+        long v = g.announced();
+        return v != 0 ? v : AnnouncementRecord.HELD; // online executors keep announcing between guards
     }
 
     @Override
@@ -183,11 +196,9 @@ public final class QsbrReclaimer extends AnnouncingReclaimer {
     @Override
     protected void online(AnnouncingGuard g) {
         if (g.announced() != 0) return;
-        long v = gpAcquire();
-        // Store + full fence (a CAS): the Dekker pair with the collector, before any later load.
-        if (!g.registered().casStateVolatile(AnnouncementRecord.HELD, v)) {
-            throw new IllegalStateException("the " + name + " reclaimer is closed");
-        }
+        long v = gpVolatile();
+        // Store + full fence (a CAS from HELD): the Dekker pair with the collector, before any later load.
+        if (!claimOwn(g, v)) throw new IllegalStateException("the " + name + " reclaimer is closed");
         g.announced(v);
     }
 
