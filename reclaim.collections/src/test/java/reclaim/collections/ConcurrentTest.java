@@ -172,7 +172,7 @@ class ConcurrentTest {
     }
 
     /** What the watcher saw. */
-    private record Watch(long checks, long recycledChecks, long violations, String firstViolation) {
+    private record Watch(long checks, long recycledChecks, long violations, String firstViolation, long inserts) {
     }
 
     /**
@@ -186,6 +186,7 @@ class ConcurrentTest {
         AtomicLong checks = new AtomicLong();
         AtomicLong recycledChecks = new AtomicLong();
         AtomicLong violations = new AtomicLong();
+        AtomicLong inserts = new AtomicLong();
         AtomicReference<String> first = new AtomicReference<>();
         List<Schemes.ThrowingRunnable> tasks = new ArrayList<>();
         for (int t = 0; t < CHURNERS; t++) {
@@ -197,6 +198,7 @@ class ConcurrentTest {
                     for (int i = 0; i < CHURN_OPS
                             || (untilRecycledChecked && recycledChecks.get() == 0 && i < MAX_CHURN_OPS); i++) {
                         c.put(new Token(id, i));
+                        inserts.incrementAndGet();
                         if ((i & 1) == 1) {
                             c.take();
                             c.take();
@@ -237,7 +239,7 @@ class ConcurrentTest {
             }
         });
         Schemes.runConcurrently(LIMIT, tasks);
-        return new Watch(checks.get(), recycledChecks.get(), violations.get(), first.get());
+        return new Watch(checks.get(), recycledChecks.get(), violations.get(), first.get(), inserts.get());
     }
 
     private static Churned stackOf(RecyclingStack<Token> s) {
@@ -296,7 +298,7 @@ class ConcurrentTest {
             // How many nodes are reused depends on how fast the scheme reclaims with threads preempted inside
             // guards (EBR on an oversubscribed machine: often half); the steady state is measured in
             // RecyclingTest. Here it matters that the watcher checked recycled nodes at all.
-            long inserts = (long) CHURNERS * CHURN_OPS;
+            long inserts = w.inserts();
             assertTrue(pool.allocatedNodes() < inserts, () -> "no node was reused: " + pool.allocatedNodes() + " allocated");
             assertTrue(w.recycledChecks() > 0, "the watcher never checked a recycled node");
         }

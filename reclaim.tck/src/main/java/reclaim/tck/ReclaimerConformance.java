@@ -676,7 +676,7 @@ public abstract class ReclaimerConformance {
                 }
             }
         }, errors));
-        for (int round = 0; round < 200 * scale(); round++) {
+        for (int round = 0; round < 400 * scale(); round++) {
             List<Thread> wave = new ArrayList<>();
             for (int t = 0; t < 3; t++) {
                 int id = round * 3 + t;

@@ -67,10 +67,11 @@ public final class QsbrReclaimer extends AnnouncingReclaimer {
      *    store it with release (earlier loads complete before it is visible). No store-load fence: an online
      *    thread is always counted, a stale value only delays reclamation;
      *  - retire: tag = gp read (volatile) after the seal's full fence, itself after the unlinks;
-     *  - collect: gp.getAndAdd(1) (a volatile RMW), fullFence, then min over online records (acquire); bags
-     *    with tag < min are safe: every online thread announced a gp read after the increment that followed
-     *    the tag, so its later reads cannot reach the objects, and its earlier ones completed before its
-     *    release store.
+     *  - collect: g = gp.getAndAdd(1) (a volatile RMW), fullFence, then min over online records (volatile
+     *    reads), capped at g + 1; bags with tag < min are safe: they were sealed before the increment, and
+     *    every online thread announced a value above their tag, that is a gp read after the increment that
+     *    followed the tag, so its later reads cannot reach the objects, and its earlier ones completed before
+     *    its release store. Without the cap, a bag sealed after the scan could be judged by it.
      */
 
     /** Guards between two collection attempts on a record. */
@@ -112,7 +113,12 @@ public final class QsbrReclaimer extends AnnouncingReclaimer {
         // Collector side of the Dekker pair with going online: orders our earlier stores (unlinks, seals,
         // the increment) before the loads of the announcements below.
         VarHandle.fullFence();
-        long min = Long.MAX_VALUE;
+        // Only bags tagged before our increment (tag <= g) may be judged by this scan: a bag sealed later may
+        // hold an object read by a reader whose announcement the scan below missed (it announced after our
+        // read of its record). Tags are gp values read after the unlink, so tag <= g orders the unlink
+        // before our increment, and a reader that could still hold such an object announced before our
+        // reads of the records below: it is counted.
+        long min = g + 1;
         for (AnnouncementRecord r : records()) {
             // Volatile (R1a with the announcing CAS), and at least acquire: a reader's reads before its release
             // store happen-before us.
@@ -129,7 +135,7 @@ public final class QsbrReclaimer extends AnnouncingReclaimer {
 
     @Override
     protected void advanceForFlush(AnnouncingGuard g) {
-        // reclaimableBelow() advances gp itself; with nobody online the bound is Long.MAX_VALUE. A registered
+        // reclaimableBelow() advances gp itself; with nobody online every bag sealed before it is safe. A registered
         // executor that flushes (outside its guards) is quiescent: move gp past what it retired, announce it.
         if (g.registered() != null && g.announced() != 0) {
             GP.getAndAdd(this, 1L);
