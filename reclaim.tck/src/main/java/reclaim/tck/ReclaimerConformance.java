@@ -29,6 +29,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import reclaim.api.Atom;
+import reclaim.api.Born;
 import reclaim.api.Guard;
 import reclaim.api.Reclaimer;
 import reclaim.api.Registration;
@@ -102,15 +103,26 @@ public abstract class ReclaimerConformance {
     // Test objects
     // ---------------------------------------------------------------------------------------------------
 
-    /** A node of the test stack: {@code reclaimed} flips once its action ran. */
-    static final class Node {
+    /** A node of the test stack: {@code reclaimed} flips once its action ran; born in an era when given one. */
+    static final class Node implements Born {
         final long value;
+        final long birth;
         final AtomicReference<Node> next = new AtomicReference<>();
         volatile boolean reclaimed;
         final AtomicInteger actions = new AtomicInteger();
 
         Node(long value) {
+            this(value, 0);
+        }
+
+        Node(long value, long birth) {
             this.value = value;
+            this.birth = birth;
+        }
+
+        @Override
+        public long birthEra() {
+            return birth;
         }
 
         void reclaim() {
@@ -489,12 +501,13 @@ public abstract class ReclaimerConformance {
 
     /**
      * A robust scheme keeps pending objects under its stated bound while a reader is stalled inside a guard,
-     * over many retires, and never reclaims what the stalled reader holds.
+     * over many retires, and never reclaims what the stalled reader holds. The nodes are {@link Born} (stamped
+     * with {@link Reclaimer#era()}): era-based schemes promise the bound only for those.
      */
     @Test
     void aStalledReaderKeepsPendingUnderTheStatedBound() throws Exception {
         assumeTrue(reclaimer.scheme().robust(), "not a robust scheme: it reports stalls instead");
-        Node held = new Node(-1);
+        Node held = new Node(-1, reclaimer.era());
         AtomicReference<Node> head = new AtomicReference<>(held);
         CountDownLatch inside = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
@@ -512,7 +525,7 @@ public abstract class ReclaimerConformance {
         long maxPending = 0;
         long maxBound = 0;
         for (int i = 1; i <= retires; i++) {
-            Node old = head.getAndSet(new Node(i));
+            Node old = head.getAndSet(new Node(i, reclaimer.era()));
             reclaimer.retire(old, Node::reclaim);
             if ((i & 255) == 0) {
                 long pending = reclaimer.stats().pending();

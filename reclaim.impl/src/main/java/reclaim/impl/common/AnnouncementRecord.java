@@ -21,6 +21,10 @@ abstract class RecordHot extends RecordPadBefore {
     long state;
     /** The thread holding this record; accessed only through {@code HOLDER} (opaque). */
     Thread holder;
+    /** Hyaline only: the slot's list head (inactive, active and empty, or the newest link); through {@code LINK}. */
+    Object link;
+    /** Hyaline only: the era the slot's holder reserved (its access era); through {@code ACCESS}. */
+    long access;
 }
 
 /** Padding after the hot words, so the owner's plain fields and the next object sit on other lines. */
@@ -189,6 +193,64 @@ public final class AnnouncementRecord extends RecordPadAfter {
         DYNAMIC.setVolatile(this, array);
     }
 
+    // ---- Hyaline's slot ----
+    /**
+     * Reads the slot's list head (volatile).
+     *
+     * @return the head
+     */
+    public Object linkVolatile() {
+        return LINK.getVolatile(this);
+    }
+
+    /**
+     * Swaps the slot's list head (a volatile read-modify-write).
+     *
+     * @param value the new head
+     * @return the previous head
+     */
+    public Object getAndSetLink(Object value) {
+        return LINK.getAndSet(this, value);
+    }
+
+    /**
+     * CASes the slot's list head.
+     *
+     * @param expected the head expected
+     * @param update the new head
+     * @return whether it was replaced
+     */
+    public boolean casLink(Object expected, Object update) {
+        return LINK.compareAndSet(this, expected, update);
+    }
+
+    /**
+     * Reads the slot's access era (opaque; the holder's own reads).
+     *
+     * @return the era
+     */
+    public long accessOpaque() {
+        return (long) ACCESS.getOpaque(this);
+    }
+
+    /**
+     * Reads the slot's access era (volatile; retirers).
+     *
+     * @return the era
+     */
+    public long accessVolatile() {
+        return (long) ACCESS.getVolatile(this);
+    }
+
+    /**
+     * Publishes the slot's access era (volatile: a store ordered before the holder's next load).
+     *
+     * @param era the era
+     */
+    public void setAccessVolatile(long era) {
+        ACCESS.setVolatile(this, era);
+    }
+
     // ---- counters ----
     long retiredOpaque() {
         return (long) RETIRED.getOpaque(this);
@@ -216,6 +278,8 @@ public final class AnnouncementRecord extends RecordPadAfter {
     private static final VarHandle HOLDER;
     private static final VarHandle RETIRED;
     private static final VarHandle HAZARDS;
+    private static final VarHandle LINK;
+    private static final VarHandle ACCESS;
     private static final VarHandle DYNAMIC;
     private static final VarHandle LAG_VALUE;
     private static final VarHandle LAG_SINCE;
@@ -227,6 +291,8 @@ public final class AnnouncementRecord extends RecordPadAfter {
             HOLDER = l.findVarHandle(RecordHot.class, "holder", Thread.class);
             RETIRED = l.findVarHandle(AnnouncementRecord.class, "retired", long.class);
             HAZARDS = l.findVarHandle(AnnouncementRecord.class, "hazards", Object[].class);
+            LINK = l.findVarHandle(RecordHot.class, "link", Object.class);
+            ACCESS = l.findVarHandle(RecordHot.class, "access", long.class);
             DYNAMIC = l.findVarHandle(AnnouncementRecord.class, "dynamic", Object[].class);
             LAG_VALUE = l.findVarHandle(AnnouncementRecord.class, "lagValue", long.class);
             LAG_SINCE = l.findVarHandle(AnnouncementRecord.class, "lagSince", long.class);

@@ -17,6 +17,8 @@ import org.openjdk.jol.info.FieldLayout;
  */
 class AnnouncementRecordLayoutTest {
     private static final int PAD = 128;
+    /** The words other threads touch on every guard or retire: state and holder, Hyaline's slot head and era. */
+    private static final java.util.Set<String> HOT = java.util.Set.of("state", "holder", "link", "access");
 
     @Test
     void hotWordsArePaddedOnBothSides() {
@@ -25,15 +27,15 @@ class AnnouncementRecordLayoutTest {
         long hotEnd = 0;
         for (FieldLayout f : layout.fields()) {
             offsets.put(f.name(), f.offset());
-            if (f.name().equals("state") || f.name().equals("holder")) hotEnd = Math.max(hotEnd, f.offset() + f.size());
+            if (HOT.contains(f.name())) hotEnd = Math.max(hotEnd, f.offset() + f.size());
         }
-        long hotStart = Math.min(offsets.get("state"), offsets.get("holder"));
+        long hotStart = HOT.stream().mapToLong(offsets::get).min().orElseThrow();
         String dump = offsets.entrySet().stream().map(e -> e.getKey() + "@" + e.getValue()).collect(Collectors.joining(", "));
         assertTrue(hotStart >= PAD, "hot words start at " + hotStart + ": " + dump);
         for (Map.Entry<String, Long> e : offsets.entrySet()) {
             String name = e.getKey();
             long at = e.getValue();
-            if (name.equals("state") || name.equals("holder")) continue;
+            if (HOT.contains(name)) continue;
             if (name.matches("p\\d\\d")) {
                 assertTrue(at < hotStart, name + " should precede the hot words: " + dump);
             } else {

@@ -1,0 +1,70 @@
+package reclaim.impl.hyaline;
+
+import java.lang.invoke.VarHandle;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReference;
+
+import reclaim.impl.common.AnnouncementRecord;
+import reclaim.impl.common.AnnouncingGuard;
+
+/**
+ * The guard of robust Hyaline (Hyaline-1S): {@code protect} reserves the current era in the slot's access
+ * era before it trusts what it read (the hazard-eras read protocol). The fast path, when the era has not
+ * moved since the slot's last reservation, is two volatile loads and no store.
+ */
+final class HyalineGuard extends AnnouncingGuard {
+    private final HyalineReclaimer hyaline;
+
+    HyalineGuard(HyalineReclaimer reclaimer, Thread thread) {
+        super(reclaimer, thread);
+        this.hyaline = reclaimer;
+    }
+
+    @Override
+    public <T> T protect(AtomicReference<T> ref) {
+        Objects.requireNonNull(ref, "ref");
+        checkInGuard();
+        AnnouncementRecord rec = record();
+        if (rec == null) return ref.get(); // a guard of a reclaim action during close()
+        long a = rec.accessOpaque(); // our own slot's word: only the holder writes it
+        while (true) {
+            T v = ref.get();
+            long e = hyaline.eraVolatile();
+            if (a >= e) return v; // our reservation covers every object born up to now
+            // Store-load pair with the retirer (unlink, fence, read of the access era): the reservation is
+            // visible before the re-read of the source.
+            rec.setAccessVolatile(e);
+            a = e;
+        }
+    }
+
+    @Override
+    public <T> T protect(AtomicReference<T> ref, int slot) {
+        if (slot < 0) reclaim.impl.common.Checks.slot(slot, Integer.MAX_VALUE);
+        return protect(ref);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T> T protect(VarHandle field, Object holder) {
+        Objects.requireNonNull(field, "field");
+        Objects.requireNonNull(holder, "holder");
+        checkInGuard();
+        AnnouncementRecord rec = record();
+        if (rec == null) return (T) field.getVolatile(holder);
+        long a = rec.accessOpaque();
+        while (true) {
+            Object v = field.getVolatile(holder);
+            long e = hyaline.eraVolatile();
+            if (a >= e) return (T) v;
+            rec.setAccessVolatile(e); // store-load pair with the retirer, as above
+            a = e;
+        }
+    }
+
+    @Override
+    public <T> T protect(VarHandle field, Object holder, int slot) {
+        if (slot < 0) reclaim.impl.common.Checks.slot(slot, Integer.MAX_VALUE);
+        return protect(field, holder);
+    }
+}

@@ -1,0 +1,5 @@
+/**
+ * Hyaline (Nikolaev &amp; Ravindran, PLDI 2021): reference counts on retired batches, never on reads. Read
+ * {@link reclaim.impl.hyaline.HyalineReclaimer}.
+ */
+package reclaim.impl.hyaline;
