@@ -109,7 +109,7 @@ class ClientViewTest {
         String out = java("-p", path(api, impl, work.resolve("client-mod").toString()), "-m", "demo.client/demo.Main");
         assertTrue(out.contains("api module: reclaim.api"), out);
         assertTrue(out.contains("impl exports: [] provides: 1"), "reclaim.impl must export nothing and provide the SPI: " + out);
-        assertTrue(out.contains("available: [qsbr, ebr, hp, hyaline, none]"), out);
+        assertTrue(out.contains("available: [qsbr, ebr, hp, hyaline, crystalline, none]"), out);
         assertTrue(out.contains("ebr reclaimed 1"), out);
         assertTrue(out.contains("none reclaimed 1"), out);
         assertTrue(out.contains("client ok"), out);
@@ -119,7 +119,7 @@ class ClientViewTest {
     void clientOnTheClassPathFindsTheImplementationThroughMetaInfServices() throws Exception {
         String out = java("-cp", path(api, impl, work.resolve("client-cp").toString()), "demo.Main");
         assertTrue(out.contains("api module: unnamed"), out);
-        assertTrue(out.contains("available: [qsbr, ebr, hp, hyaline, none]"), out);
+        assertTrue(out.contains("available: [qsbr, ebr, hp, hyaline, crystalline, none]"), out);
         assertTrue(out.contains("ebr reclaimed 1"), out);
         assertTrue(out.contains("client ok"), out);
     }
@@ -129,7 +129,7 @@ class ClientViewTest {
         String out = java("-p", path(api, impl, work.resolve("broken-mod").toString(), work.resolve("client-mod").toString()),
                 "--add-modules", "broken.provider", "-m", "demo.client/demo.Main");
         assertTrue(out.contains("skipping a reclaim provider that failed to load"), out);
-        assertTrue(out.contains("available: [qsbr, ebr, hp, hyaline, none]"), out);
+        assertTrue(out.contains("available: [qsbr, ebr, hp, hyaline, crystalline, none]"), out);
         assertTrue(out.contains("client ok"), out);
     }
 

@@ -75,6 +75,10 @@ public final class AnnouncementRecord extends RecordPadAfter {
     /** Hazards of {@code protect(ref)} without a slot; accessed only through {@code DYNAMIC}. */
     Object[] dynamic;
 
+    // ---- a scheme's own per-record state (Crystalline's reservations), published once ----
+    /** Accessed only through {@code SCHEME_DATA}. */
+    Object schemeData;
+
     // ---- written by the holder, read by stats() (opaque) ----
     /** Objects retired into this record, ever; accessed only through {@code RETIRED}. */
     long retired;
@@ -251,6 +255,25 @@ public final class AnnouncementRecord extends RecordPadAfter {
         ACCESS.setVolatile(this, era);
     }
 
+    // ---- scheme data ----
+    /**
+     * Reads the scheme's per-record state (volatile).
+     *
+     * @return the state, or null before its first publication
+     */
+    public Object schemeDataVolatile() {
+        return SCHEME_DATA.getVolatile(this);
+    }
+
+    /**
+     * Publishes the scheme's per-record state (volatile).
+     *
+     * @param data the state
+     */
+    public void setSchemeDataVolatile(Object data) {
+        SCHEME_DATA.setVolatile(this, data);
+    }
+
     // ---- counters ----
     long retiredOpaque() {
         return (long) RETIRED.getOpaque(this);
@@ -279,6 +302,7 @@ public final class AnnouncementRecord extends RecordPadAfter {
     private static final VarHandle RETIRED;
     private static final VarHandle HAZARDS;
     private static final VarHandle LINK;
+    private static final VarHandle SCHEME_DATA;
     private static final VarHandle ACCESS;
     private static final VarHandle DYNAMIC;
     private static final VarHandle LAG_VALUE;
@@ -292,6 +316,7 @@ public final class AnnouncementRecord extends RecordPadAfter {
             RETIRED = l.findVarHandle(AnnouncementRecord.class, "retired", long.class);
             HAZARDS = l.findVarHandle(AnnouncementRecord.class, "hazards", Object[].class);
             LINK = l.findVarHandle(RecordHot.class, "link", Object.class);
+            SCHEME_DATA = l.findVarHandle(AnnouncementRecord.class, "schemeData", Object.class);
             ACCESS = l.findVarHandle(RecordHot.class, "access", long.class);
             DYNAMIC = l.findVarHandle(AnnouncementRecord.class, "dynamic", Object[].class);
             LAG_VALUE = l.findVarHandle(AnnouncementRecord.class, "lagValue", long.class);

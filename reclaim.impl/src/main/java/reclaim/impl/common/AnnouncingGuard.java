@@ -24,6 +24,8 @@ public class AnnouncingGuard implements Guard {
     AnnouncementRecord record;
     /** The record reserved by an explicit registration, or null. */
     AnnouncementRecord registered;
+    /** Whether {@link #registered} was reserved implicitly (a sticky record of a platform thread). */
+    boolean sticky;
     /** Scheme scratch for a registered thread (QSBR: the value it announced last, or 0 when offline). */
     long announced;
     /** Scheme scratch for a registered thread (QSBR: when it last tried to advance the clock). */
@@ -162,7 +164,7 @@ public class AnnouncingGuard implements Guard {
         Objects.requireNonNull(object, "object");
         Objects.requireNonNull(action, "action");
         checkInGuard();
-        reclaimer.retireInto(record, object, action);
+        reclaimer.retireInto(this, record, object, action);
     }
 
     /** EBR has no per-pointer slots: every non-negative slot is accepted and everything stays protected. */

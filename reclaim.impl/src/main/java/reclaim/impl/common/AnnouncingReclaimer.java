@@ -239,6 +239,40 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
     protected void swept(AnnouncementRecord r) {}
 
     /**
+     * Returns whether {@code g}'s thread keeps a record between its guards without registering (a sticky
+     * record, reserved on its first guard and freed when the thread ends): schemes whose guards touch no
+     * shared word on enter (Crystalline) give one to platform threads. Default: never.
+     *
+     * @param g the guard
+     * @return true to reserve a record for the thread
+     */
+    protected boolean stickyRecord(AnnouncingGuard g) {
+        return false;
+    }
+
+    /**
+     * Returns whether the registered owner must take its record (CAS to BUSY) to touch its bag: true for
+     * schemes whose guards leave the state word alone on enter, so that a concurrent flush, which seals idle
+     * registered records' bags, never shares the bag with the owner. Default: false.
+     *
+     * @return true if retire claims the owner's record
+     */
+    protected boolean claimToRetire() {
+        return false;
+    }
+
+    /**
+     * Returns whether a record that is FREE or HELD is still in use by a guard the scheme can see (Crystalline:
+     * an active reservation); close() counts it as open. Default: false.
+     *
+     * @param r the record
+     * @return true if a guard still uses it
+     */
+    protected boolean inUse(AnnouncementRecord r) {
+        return false;
+    }
+
+    /**
      * Opens the outermost guard of a registered thread, whose reserved record is {@code g.registered}.
      * The default announces by CAS from HELD, as an unregistered guard does.
      *
@@ -290,6 +324,11 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
             throw Checks.closed(name);
         }
         AnnouncementRecord rec = g.registered;
+        if (rec == null && stickyRecord(g)) { // a sticky record: reserved once, like a registration
+            rec = lease(g, AnnouncementRecord.HELD);
+            g.registered = rec;
+            g.sticky = true;
+        }
         if (rec != null) {
             enterRegistered(g);
         } else {
@@ -389,12 +428,12 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
         }
         AnnouncingGuard g = guards.get();
         if (g.depth != 0) {
-            retireInto(g.record, object, action);
+            retireInto(g, g.record, object, action);
             return;
         }
         pin(g);
         try {
-            retireInto(g.record, object, action);
+            retireInto(g, g.record, object, action);
         } finally {
             g.depth = 0;
             unpin(g);
@@ -402,16 +441,23 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
     }
 
     /** Adds to the bag of a record the caller holds; seals and collects when the bag is full. */
-    void retireInto(AnnouncementRecord rec, Object object, Consumer<?> action) {
+    void retireInto(AnnouncingGuard g, AnnouncementRecord rec, Object object, Consumer<?> action) {
         if (rec == null) { // a guard opened by a reclaim action during close()
             retireLate(object, action);
             return;
         }
-        rec.countRetired();
-        if (rec.bag.add(object, action)) {
-            seal(rec);
-            collect(COLLECT_LIMIT);
+        boolean claimed = rec == g.registered && claimToRetire();
+        long idle = claimed ? idleState(g) : 0;
+        if (claimed && !claimOwn(g, AnnouncementRecord.BUSY)) throw Checks.closed(name);
+        boolean full;
+        try {
+            rec.countRetired();
+            full = rec.bag.add(object, action);
+            if (full) seal(rec);
+        } finally {
+            if (claimed) rec.setStateRelease(idle);
         }
+        if (full) collect(COLLECT_LIMIT);
     }
 
     /**
@@ -519,7 +565,17 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
         if (g.depth != 0) {
             if (g.record == null) throw Checks.closed(name); // a guard opened by a reclaim action during close()
             // Inside a guard our own announcement holds reclamation back: seal what we retired, reclaim what is due.
-            seal(g.record);
+            if (g.record == g.registered && claimToRetire()) {
+                long idle = idleState(g);
+                if (!claimOwn(g, AnnouncementRecord.BUSY)) throw Checks.closed(name);
+                try {
+                    seal(g.record);
+                } finally {
+                    g.record.setStateRelease(idle);
+                }
+            } else {
+                seal(g.record);
+            }
             sealIdle();
             collect(COLLECT_ALL);
             return;
@@ -625,6 +681,10 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
     @Override
     public final Registration register() {
         AnnouncingGuard g = guards.get();
+        if (g.registered != null && g.sticky) { // the thread's sticky record becomes its registration
+            g.sticky = false;
+            return new AnnouncingRegistration(g, g.registered);
+        }
         if (g.registered != null) throw new IllegalStateException("this thread is already registered with this reclaimer");
         if (g.depth != 0) throw new IllegalStateException("register() inside a guard: register before entering");
         if (stateOpaque() != OPEN) throw Checks.closed(name);
@@ -649,6 +709,7 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
         boolean mine = claimOwn(g, AnnouncementRecord.BUSY);
         g.registered = null;
         g.record = null;
+        g.sticky = false;
         g.announced = 0; // scheme scratch belongs to this registration only
         g.lastPass = 0;
         if (!mine) return; // the reclaimer closed it
@@ -781,6 +842,7 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
             long l = r.stateVolatile();
             if (l == AnnouncementRecord.CLOSED) return true;
             if (l == AnnouncementRecord.FREE || l == AnnouncementRecord.HELD) {
+                if (inUse(r)) return false; // a guard the state word does not show (Crystalline's reservations)
                 if (r.casStateVolatile(l, AnnouncementRecord.BUSY)) {
                     try {
                         seal(r);

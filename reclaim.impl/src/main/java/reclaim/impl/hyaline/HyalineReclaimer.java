@@ -3,13 +3,15 @@ package reclaim.impl.hyaline;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
-import reclaim.api.Born;
 import reclaim.api.Scheme;
 import reclaim.api.Stats;
 import reclaim.impl.common.AnnouncementRecord;
 import reclaim.impl.common.AnnouncingGuard;
 import reclaim.impl.common.AnnouncingReclaimer;
 import reclaim.impl.common.Batch;
+import reclaim.impl.common.CountedBatches;
+import reclaim.impl.common.CountedBatches.Counted;
+import reclaim.impl.common.CountedBatches.Link;
 
 /**
  * Hyaline (Ruslan Nikolaev and Binoy Ravindran, "Snapshot-Free, Transparent, and Robust Memory Reclamation
@@ -30,7 +32,7 @@ import reclaim.impl.common.Batch;
  * leave's walk is bounded by the batches inserted while the guard was open; {@code protect} is lock-free (it
  * retries only while the era moves); retire is lock-free (a CAS per active slot, retried on contention).
  *
- * <p><b>Bound on unreclaimed objects (robust variant, {@link Born} objects).</b> A slot that stays active
+ * <p><b>Bound on unreclaimed objects (robust variant, {@link reclaim.api.Born} objects).</b> A slot that stays active
  * holds only batches with an object born at or before its reserved era. With the era advancing at every
  * sealed batch, objects born after a stall reach the stalled slot only in a batch that also holds an object
  * born before it: at most one batch per record. {@link #pendingBound()} states
@@ -97,20 +99,6 @@ public final class HyalineReclaimer extends AnnouncingReclaimer {
         return new HyalineReclaimer(scheme);
     }
 
-    /** A batch with its reference count (the number of slots that still hold it, once retire has added). */
-    private static final class Counted {
-        final Batch batch;
-        /** Accessed only through {@code REFS}. */
-        long refs;
-
-        Counted(Batch batch) {
-            this.batch = batch;
-        }
-    }
-
-    /** A link of a batch in one slot's list; immutable once published by the insertion CAS. */
-    private record Link(Counted batch, Object next) {}
-
     // ---- guards ----
 
     @Override
@@ -139,12 +127,7 @@ public final class HyalineReclaimer extends AnnouncingReclaimer {
 
     /** Decrements every batch on a list taken from a slot; reclaims those that reach zero. */
     private void traverse(Object head) {
-        Object l = head;
-        while (l instanceof Link link) {
-            Object next = link.next(); // read before the decrement: afterwards the batch may be reclaimed
-            if ((long) REFS.getAndAdd(link.batch(), -1L) == 1L) reclamation().run(link.batch().batch);
-            l = next;
-        }
+        CountedBatches.traverse(head, reclamation());
     }
 
     // ---- retire: insertion of sealed batches ----
@@ -160,7 +143,7 @@ public final class HyalineReclaimer extends AnnouncingReclaimer {
 
     /** Attaches a sealed batch to every active slot that may hold one of its objects. */
     private void insert(Batch b) {
-        long minBirth = robust ? minBirth(b) : 0;
+        long minBirth = robust ? CountedBatches.minBirth(b) : 0;
         Counted c = new Counted(b);
         // Retirer side of the store-load pair with enter's swap and protect's era reservation: the unlinks
         // before these retires happen before the reads of slot heads and access eras below.
@@ -178,16 +161,7 @@ public final class HyalineReclaimer extends AnnouncingReclaimer {
             }
         }
         // Leavers may already have decremented: the count reaches exactly 0 once every link is walked.
-        if ((long) REFS.getAndAdd(c, links) == -links) reclamation().run(b);
-    }
-
-    private static long minBirth(Batch b) {
-        long min = Long.MAX_VALUE;
-        for (int i = 0, n = b.size(); i < n; i++) {
-            long birth = b.object(i) instanceof Born born ? born.birthEra() : 0;
-            if (birth < min) min = birth;
-        }
-        return min;
+        CountedBatches.inserted(c, links, reclamation());
     }
 
     // ---- the AnnouncingReclaimer contract ----
@@ -235,13 +209,10 @@ public final class HyalineReclaimer extends AnnouncingReclaimer {
     }
 
     private static final VarHandle ERA;
-    private static final VarHandle REFS;
 
     static {
         try {
-            MethodHandles.Lookup l = MethodHandles.lookup();
-            ERA = l.findVarHandle(HyalineReclaimer.class, "era", long.class);
-            REFS = l.findVarHandle(Counted.class, "refs", long.class);
+            ERA = MethodHandles.lookup().findVarHandle(HyalineReclaimer.class, "era", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }

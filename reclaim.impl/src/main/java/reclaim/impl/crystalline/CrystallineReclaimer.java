@@ -1,0 +1,245 @@
+package reclaim.impl.crystalline;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+import reclaim.api.Scheme;
+import reclaim.impl.common.AnnouncementRecord;
+import reclaim.impl.common.AnnouncingGuard;
+import reclaim.impl.common.AnnouncingReclaimer;
+import reclaim.impl.common.Batch;
+import reclaim.impl.common.CountedBatches;
+import reclaim.impl.common.CountedBatches.Counted;
+import reclaim.impl.common.CountedBatches.Link;
+
+/**
+ * Crystalline (Ruslan Nikolaev and Binoy Ravindran, "Crystalline: Fast and Memory Efficient Wait-Free
+ * Reclamation", DISC 2021), in its lock-free form Crystalline-L (the reference benchmark's
+ * {@code HRTracker}): Hyaline's reference-counted batches behind a hazard-eras API. Each record has k
+ * reservation indices (plus one guard-wide index) holding a list head and a reserved era; {@code protect}
+ * reserves the current era lazily; retiring a batch attaches a link of it to every active reservation whose
+ * era is at least the batch's smallest birth era; a reader that detaches a list (on leave, or when a slot's
+ * era moves) decrements its batches, and whoever brings a batch to zero reclaims it: any thread reclaims
+ * what any other retired, and the work is balanced.
+ *
+ * <h2>Costs and steps bound of each operation</h2>
+ * <ul>
+ *   <li>{@code enter()} on a platform thread: no shared access at all (a thread-local lookup and a depth
+ *       count; the thread keeps a sticky record from its first guard until it ends); O(1), wait-free. On a
+ *       virtual thread: a record lease per outermost guard (a CAS, retried only against another thread
+ *       taking the same free record: lock-free).</li>
+ *   <li>{@code protect}: two volatile loads when the era has not moved since the slot's reservation;
+ *       otherwise a swap, a walk of the slot's list, two volatile stores, and a retry. Lock-free: it retries
+ *       only while the global era moves, which it does once per sealed batch (Crystalline-W's bounded slow
+ *       path with helping is not implemented here).</li>
+ *   <li>{@code retire}: O(1) into the thread's bag; every {@code batchSize} retires, one pass over the
+ *       records' k + 1 indices with a CAS per active one (retried on contention: lock-free).</li>
+ *   <li>{@code close()} of the outermost guard: one swap and one list walk per index used (O(k + links)),
+ *       wait-free.</li>
+ * </ul>
+ *
+ * <p><b>Bound on unreclaimed objects (robust, for {@link reclaim.api.Born} objects).</b> A reservation holds
+ * only batches with an object born at or before its era; the era advances at every sealed batch, so objects
+ * born after a reader stalled reach its reservations only in a batch that also holds an older object: at
+ * most one batch per index. {@link #pendingBound()} states {@code 2 × (records × (k + 1) + 2) × batchSize}
+ * for objects born after every stalled reader's last protect. Objects that are not {@code Born} have birth
+ * era 0 and join every active reservation: safe, without the bound.
+ *
+ * <p><b>Happens-before.</b> Insertions and detaches are read-modify-writes on the same reservation head
+ * (R3); a reservation's era is published with a volatile store before the reader re-reads its source, and
+ * the retirer fences after the unlinks before it reads heads and eras (the hazard-eras store-load pair).
+ * Batch counts change only by volatile read-modify-writes, so the reclaiming thread happens-after every
+ * reader's release.
+ */
+public final class CrystallineReclaimer extends AnnouncingReclaimer {
+    /*
+     * Overview. Records, leases (virtual threads), sticky records (platform threads), bags, sealing, flush
+     * and close are AnnouncingReclaimer's. A record's Reservations live in its schemeData, created on its
+     * first guard. Sealing a bag advances the era (tagNow); collect() inserts each sealed bag: minBirth, a
+     * full fence, then for every record and index, if the head is not INVALID and the era >= minBirth, CAS a
+     * new Link over the head (re-checking both on every retry, ALGORITHMS.md §7.7), and finally add the
+     * number of links to the batch's count (CountedBatches). A record whose state word stays HELD (sticky)
+     * may still be in a guard: close() asks inUse(), which looks for active reservations.
+     */
+
+    private final int k;
+    /** The global era, starting at 1; accessed only through {@code ERA}. */
+    private long era = 1;
+
+    private CrystallineReclaimer(Scheme.Crystalline scheme) {
+        super(scheme, scheme.batchSize(), 128, Long.MAX_VALUE);
+        this.k = scheme.slots();
+    }
+
+    /**
+     * Creates a Crystalline reclaimer.
+     *
+     * @param scheme the tuning
+     * @return a new reclaimer
+     */
+    public static CrystallineReclaimer create(Scheme.Crystalline scheme) {
+        return new CrystallineReclaimer(scheme);
+    }
+
+    // ---- guards ----
+
+    @Override
+    protected AnnouncingGuard newGuard(Thread thread) {
+        return new CrystallineGuard(this, thread, k);
+    }
+
+    @Override
+    protected boolean stickyRecord(AnnouncingGuard g) {
+        return !g.thread().isVirtual(); // platform threads: enter and leave touch no shared word
+    }
+
+    @Override
+    protected boolean claimToRetire() {
+        return true; // the owner does not take its record on enter, so it takes it to touch its bag
+    }
+
+    @Override
+    protected void enterRegistered(AnnouncingGuard g) {
+        // Nothing: the record stays HELD; reservations are activated lazily by protect.
+    }
+
+    @Override
+    protected void exitRegistered(AnnouncingGuard g) {
+        // Nothing: leaving() cleared the reservations; the state word was never changed.
+    }
+
+    @Override
+    protected void entered(AnnouncingGuard g) {
+        ((CrystallineGuard) g).bind(reservations(g.record()));
+    }
+
+    @Override
+    protected void leaving(AnnouncingGuard g) {
+        ((CrystallineGuard) g).clearAll();
+    }
+
+    @Override
+    protected void swept(AnnouncementRecord r) {
+        Reservations rs = (Reservations) r.schemeDataVolatile();
+        if (rs == null) return;
+        for (int j = 0; j <= k; j++) { // a thread that ended inside its guard: clear for it
+            detach(rs.getAndSetFirst(j, Reservations.INVALID));
+            rs.setEraVolatile(j, 0);
+        }
+    }
+
+    @Override
+    protected boolean inUse(AnnouncementRecord r) {
+        Reservations rs = (Reservations) r.schemeDataVolatile();
+        if (rs == null) return false;
+        for (int j = 0; j <= k; j++) {
+            if (rs.firstVolatile(j) != Reservations.INVALID) return true;
+        }
+        return false;
+    }
+
+    private Reservations reservations(AnnouncementRecord r) {
+        Reservations rs = (Reservations) r.schemeDataVolatile();
+        if (rs == null) {
+            rs = new Reservations(k + 1);
+            r.setSchemeDataVolatile(rs); // by the record's holder only: no race
+        }
+        return rs;
+    }
+
+    /** Walks a list detached from a reservation. */
+    void detach(Object list) {
+        CountedBatches.traverse(list, reclamation());
+    }
+
+    // ---- retire ----
+
+    @Override
+    protected void collect(int limit) {
+        for (int n = 0; n < limit; n++) {
+            Batch b = pollSealed();
+            if (b == null) return;
+            insert(b);
+        }
+    }
+
+    /** Crystalline's try_retire for one sealed batch (always inserts: links are separate objects). */
+    private void insert(Batch b) {
+        long minBirth = CountedBatches.minBirth(b);
+        Counted c = new Counted(b);
+        // Retirer side of the hazard-eras store-load pair: the unlinks before these retires happen before the
+        // reads of reservation heads and eras below.
+        VarHandle.fullFence();
+        long links = 0;
+        for (AnnouncementRecord r : records()) {
+            Reservations rs = (Reservations) r.schemeDataVolatile();
+            if (rs == null) continue;
+            for (int j = 0; j <= k; j++) {
+                while (true) {
+                    Object prev = rs.firstVolatile(j);
+                    if (prev == Reservations.INVALID) break; // inactive
+                    if (rs.eraVolatile(j) < minBirth) break; // it reserved an era before all of the batch
+                    if (rs.casFirst(j, prev, new Link(c, prev))) {
+                        links++;
+                        break;
+                    }
+                }
+            }
+        }
+        CountedBatches.inserted(c, links, reclamation());
+    }
+
+    // ---- the AnnouncingReclaimer contract ----
+
+    @Override
+    protected long announcement() {
+        return 1; // virtual threads' leases: positive means "in a guard"; no clock is announced
+    }
+
+    @Override
+    protected long tagNow() {
+        return (long) ERA.getAndAdd(this, 1L); // every sealed batch advances the era
+    }
+
+    @Override
+    protected long reclaimableBelow() {
+        return Long.MIN_VALUE; // unused: collect() is overridden
+    }
+
+    @Override
+    protected void advanceForFlush(AnnouncingGuard g) {}
+
+    @Override
+    protected boolean holdsBack(long state, long clock) {
+        return false; // robust
+    }
+
+    @Override
+    protected long clock() {
+        return eraVolatile();
+    }
+
+    @Override
+    public long era() {
+        return eraVolatile();
+    }
+
+    @Override
+    public long pendingBound() {
+        return 2L * ((long) records().length * (k + 1) + 2) * batchSize();
+    }
+
+    long eraVolatile() {
+        return (long) ERA.getVolatile(this);
+    }
+
+    private static final VarHandle ERA;
+
+    static {
+        try {
+            ERA = MethodHandles.lookup().findVarHandle(CrystallineReclaimer.class, "era", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+}
