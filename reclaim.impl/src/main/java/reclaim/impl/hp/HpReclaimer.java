@@ -21,8 +21,10 @@ import reclaim.impl.common.Reclamation;
  *
  * <p><b>Progress.</b> {@code protect} is lock-free (it retries only when the source changed between the
  * read and the validation); {@code retire} is wait-free apart from the scan it may trigger, which is
- * O(R + H) and runs every R retires, so reclamation is O(1) amortised per retire. {@code enter}/{@code close}
- * lease a record as the other schemes do (a CAS, a release store) and clear the slots used.
+ * O(R + H) and runs every R retires, so reclamation is O(1) amortised per retire. A platform thread keeps its
+ * record from its first guard until it ends, so {@code enter} acquires nothing (a thread-local lookup and a
+ * depth count) and {@code close} clears the slots used (a release store each); a virtual thread leases a record
+ * per outermost guard (a CAS, a release store) so that records follow the guards open at once.
  *
  * <p><b>Bound on unreclaimed objects (robust).</b> With H the hazard slots of all records (k per record and
  * nesting level, plus dynamic slots) and R = {@code scanFactor} × H, a scan leaves at most H objects
@@ -79,6 +81,39 @@ public final class HpReclaimer extends AnnouncingReclaimer {
     @Override
     protected AnnouncingGuard newGuard(Thread thread) {
         return new HpGuard(this, thread, k);
+    }
+
+    @Override
+    protected boolean stickyRecord(AnnouncingGuard g) {
+        return !g.thread().isVirtual(); // a platform thread reuses its record: no acquisition per guard
+    }
+
+    @Override
+    protected boolean claimToRetire() {
+        return true; // the owner does not take its record on enter, so it takes it to touch its bag
+    }
+
+    @Override
+    protected void enterRegistered(AnnouncingGuard g) {
+        // Nothing: the record stays HELD between and during guards; hazards say what is in use.
+    }
+
+    @Override
+    protected void exitRegistered(AnnouncingGuard g) {
+        // Nothing: leaving() released the slots; the state word was never changed.
+    }
+
+    @Override
+    protected boolean inUse(AnnouncementRecord r) {
+        return hasHazard(r.hazardsAcquire()) || hasHazard(r.dynamicAcquire());
+    }
+
+    private static boolean hasHazard(Object[] slots) {
+        if (slots == null) return false;
+        for (int i = HpGuard.PAD, end = slots.length - HpGuard.PAD; i < end; i++) {
+            if (SLOT.getVolatile(slots, i) != null) return true;
+        }
+        return false;
     }
 
     @Override
