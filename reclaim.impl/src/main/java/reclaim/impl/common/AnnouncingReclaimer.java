@@ -376,7 +376,15 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
     private AnnouncementRecord lease(AnnouncingGuard g, long value) {
         AnnouncementRecord[] recs = records();
         int n = recs.length;
-        int idx = Math.floorMod(g.hint, Math.max(n, 1));
+        int h = g.hint;
+        if (h >= 0 && h < n) { // the fast path: the record this thread leased last time, most often free
+            AnnouncementRecord r = recs[h];
+            if (r.stateOpaque() == AnnouncementRecord.FREE && r.casStateVolatile(AnnouncementRecord.FREE, value)) {
+                r.setHolderOpaque(g.thread);
+                return r;
+            }
+        }
+        int idx = Math.floorMod(h, Math.max(n, 1));
         for (int i = 0; i < n; i++) {
             AnnouncementRecord r = recs[idx];
             // The opaque pre-check avoids a failing CAS (a locked instruction) on a record in use.
