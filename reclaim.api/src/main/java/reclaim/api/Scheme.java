@@ -131,15 +131,18 @@ public sealed interface Scheme {
      * Hazard pointers (Michael 2004).
      *
      * @param slots hazard slots per guard ({@code protect(ref, slot)} accepts {@code 0 <= slot < slots}; at
-     *     least {@link Guard#MIN_SLOTS})
+     *     least {@link Guard#MIN_SLOTS}, at most {@link #MAX_SLOTS})
      * @param scanFactor a thread scans its retired list when it holds more than
      *     {@code scanFactor * (number of hazards)} objects (the paper's R = H + Ω(H))
      */
     record HazardPointers(int slots, int scanFactor) implements Scheme {
+        /** The most slots per guard. */
+        public static final int MAX_SLOTS = 31;
+
         /** Checks the tuning. @throws IllegalArgumentException if a value is out of range */
         public HazardPointers {
-            if (slots < Guard.MIN_SLOTS) {
-                throw new IllegalArgumentException("slots must be at least " + Guard.MIN_SLOTS + ", was " + slots);
+            if (slots < Guard.MIN_SLOTS || slots > MAX_SLOTS) {
+                throw new IllegalArgumentException("slots must be in [" + Guard.MIN_SLOTS + ", " + MAX_SLOTS + "], was " + slots);
             }
             positive("scanFactor", scanFactor);
         }
@@ -187,14 +190,17 @@ public sealed interface Scheme {
      * Crystalline (Nikolaev &amp; Ravindran, DISC 2021; kovan).
      *
      * @param batchSize objects a thread gathers before it retires them as one batch
-     * @param slots reservation slots per guard
+     * @param slots reservation slots per guard and nesting level, at most {@link #MAX_SLOTS}
      */
     record Crystalline(int batchSize, int slots) implements Scheme {
+        /** The most slots per guard and nesting level. */
+        public static final int MAX_SLOTS = 20;
+
         /** Checks the tuning. @throws IllegalArgumentException if a value is out of range */
         public Crystalline {
             positive("batchSize", batchSize);
-            if (slots < Guard.MIN_SLOTS) {
-                throw new IllegalArgumentException("slots must be at least " + Guard.MIN_SLOTS + ", was " + slots);
+            if (slots < Guard.MIN_SLOTS || slots > MAX_SLOTS) {
+                throw new IllegalArgumentException("slots must be in [" + Guard.MIN_SLOTS + ", " + MAX_SLOTS + "], was " + slots);
             }
         }
 

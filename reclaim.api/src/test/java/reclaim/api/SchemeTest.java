@@ -43,6 +43,8 @@ class SchemeTest {
         assertThrows(IllegalArgumentException.class, () -> new Scheme.Ebr(64, 1, 0));
         assertThrows(IllegalArgumentException.class, () -> new Scheme.HazardPointers(Guard.MIN_SLOTS - 1, 2));
         assertThrows(IllegalArgumentException.class, () -> new Scheme.Crystalline(64, 1));
+        assertThrows(IllegalArgumentException.class, () -> new Scheme.Crystalline(64, Scheme.Crystalline.MAX_SLOTS + 1));
+        assertThrows(IllegalArgumentException.class, () -> new Scheme.HazardPointers(Scheme.HazardPointers.MAX_SLOTS + 1, 2));
         assertThrows(IllegalArgumentException.class, () -> new Scheme.Hyaline(0, true));
         assertThrows(IllegalArgumentException.class, () -> new Scheme.Qsbr(64, -1, 1));
     }

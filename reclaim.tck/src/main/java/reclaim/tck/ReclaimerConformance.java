@@ -326,6 +326,93 @@ public abstract class ReclaimerConformance {
         }
     }
 
+    /** A nested guard's slots are its own: reusing slot 0 inside it does not release the outer guard's slot 0. */
+    @Test
+    void aNestedGuardDoesNotReleaseTheOuterGuardsSlots() throws Exception {
+        Node x = new Node(1, reclaimer.era());
+        Node y = new Node(2, reclaimer.era());
+        AtomicReference<Node> refX = new AtomicReference<>(x);
+        AtomicReference<Node> refY = new AtomicReference<>(y);
+        try (Guard outer = reclaimer.enter()) {
+            assertSame(x, outer.protect(refX, 0));
+            try (Guard inner = reclaimer.enter()) {
+                assertSame(y, inner.protect(refY, 0));
+                assertSame(y, inner.protect(refY, 1));
+            }
+            refX.set(null);
+            retireAndFlushOnAnotherThread(x);
+            assertFalse(x.reclaimed, "the inner guard's slot 0 released the outer guard's protection");
+        }
+        if (reclaimsBeforeClose()) {
+            reclaimer.flush();
+            assertTrue(x.reclaimed);
+        }
+    }
+
+    /**
+     * Reclaim actions that run when a reader's guard closes (the last reader reclaims, under Hyaline and
+     * Crystalline) may enter guards and retire more: nothing is lost, nothing fails, and close() completes.
+     */
+    @Test
+    void actionsRunWhenAGuardClosesMayEnterAndRetire() throws Exception {
+        AtomicInteger ran = new AtomicInteger();
+        AtomicReference<Node> head = new AtomicReference<>(new Node(0, reclaimer.era()));
+        CountDownLatch inside = new CountDownLatch(1);
+        CountDownLatch retired = new CountDownLatch(1);
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        Thread reader = start("reader", () -> {
+            try (Guard g = reclaimer.enter()) {
+                g.protect(head, 0);
+                g.protect(head);
+                inside.countDown();
+                assertTrue(retired.await(60, TimeUnit.SECONDS));
+            } // under Hyaline/Crystalline the batch's last reference is dropped here: the actions run here
+        }, errors);
+        assertTrue(inside.await(60, TimeUnit.SECONDS));
+        for (int i = 0; i < 200; i++) {
+            Node old = head.getAndSet(new Node(i + 1, reclaimer.era()));
+            reclaimer.retire(old, n -> {
+                ran.incrementAndGet();
+                try (Guard g = reclaimer.enter()) {
+                    g.protect(head, 0);
+                    g.retire(new Node(-1), m -> ran.incrementAndGet());
+                }
+            });
+        }
+        reclaimer.flush();
+        retired.countDown();
+        join(List.of(reader));
+        assertNoErrors(errors);
+        reclaimer.flush();
+        reclaimer.flush();
+        reclaimer.close();
+        assertEquals(400, ran.get(), "an object retired by an action was lost, or an action failed");
+        assertEquals(0, reclaimer.stats().failed());
+    }
+
+    /** Short-lived platform threads do not leave their records behind: ended threads' records are reused. */
+    @Test
+    void shortLivedPlatformThreadsDoNotAccumulateRecords() throws Exception {
+        AtomicReference<Node> head = new AtomicReference<>(new Node(0));
+        AtomicInteger ran = new AtomicInteger();
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        for (int i = 0; i < 300; i++) {
+            int id = i;
+            Thread t = start("short-" + i, () -> {
+                try (Guard g = reclaimer.enter()) {
+                    Node old = g.protect(head, 0);
+                    if (head.compareAndSet(old, new Node(id))) g.retire(old, x -> ran.incrementAndGet());
+                }
+            }, errors);
+            t.join();
+        }
+        assertNoErrors(errors);
+        int participants = reclaimer.stats().participants();
+        assertTrue(participants <= 16, participants + " records after 300 sequential short-lived threads");
+        reclaimer.close();
+        assertEquals(300, ran.get());
+    }
+
     /** Guard-deferred retire: an object retired inside the guard that still reads it outlives the guard. */
     @Test
     void retireInsideTheReadingGuardIsDeferredUntilItCloses() {

@@ -224,19 +224,36 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
 
     /**
      * Called when the outermost guard of {@code g} closes, before its record is released (or, for a
-     * registered thread, before {@link #exitRegistered}). The default does nothing.
+     * registered thread, before {@link #exitRegistered}). It must not run user code (reclaim actions): it
+     * detaches what the guard held and returns it; {@link #left} walks it once the record is released, when
+     * an action may enter guards and retire again. The default detaches nothing.
      *
      * @param g the guard
+     * @return what was detached, for {@link #left}, or null
      */
-    protected void leaving(AnnouncingGuard g) {}
+    protected Object leaving(AnnouncingGuard g) {
+        return null;
+    }
 
     /**
-     * Called on a record whose thread ended, after its bag was adopted and before it is freed. The default
-     * does nothing.
+     * Walks what {@link #leaving} detached, after the guard's record was released: may run reclaim actions.
+     * The default does nothing.
+     *
+     * @param detached what {@code leaving} returned (not null)
+     */
+    protected void left(Object detached) {}
+
+    /**
+     * Called on a record whose thread ended, after its bag was adopted and before it is freed: detaches what
+     * the dead thread's guard held (no user code) and returns it for {@link #left}. The default detaches
+     * nothing.
      *
      * @param r the record
+     * @return what was detached, or null
      */
-    protected void swept(AnnouncementRecord r) {}
+    protected Object swept(AnnouncementRecord r) {
+        return null;
+    }
 
     /**
      * Returns whether {@code g}'s thread keeps a record between its guards without registering (a sticky
@@ -357,9 +374,9 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
      * @param g the guard whose depth just reached 0
      */
     void unpin(AnnouncingGuard g) {
-        leaving(g);
-        AnnouncementRecord rec = g.record;
+        AnnouncementRecord rec = g.record; // read first: nothing below may change it before the release
         if (rec == null) return; // a guard opened by a reclaim action during close()
+        Object detached = leaving(g);
         if (rec == g.registered) {
             exitRegistered(g);
         } else {
@@ -367,6 +384,7 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
             rec.setHolderOpaque(null); // before the release: a sweeper that sees FREE (or a later lease) cannot see us
             rec.setStateRelease(AnnouncementRecord.FREE);
         }
+        if (detached != null) left(detached); // user code runs only now, with the guard fully closed
     }
 
     /**
@@ -387,8 +405,15 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
         int idx = Math.floorMod(h, Math.max(n, 1));
         for (int i = 0; i < n; i++) {
             AnnouncementRecord r = recs[idx];
+            long l = r.stateOpaque();
+            // A record left by a thread that ended (a sticky or registered one, or a guard never closed):
+            // sweep it so that it can be reused instead of growing the registry (a bounded check per record).
+            if (l != AnnouncementRecord.FREE && l != AnnouncementRecord.CLOSED && l != AnnouncementRecord.BUSY
+                    && sweepIfDead(r)) {
+                l = AnnouncementRecord.FREE;
+            }
             // The opaque pre-check avoids a failing CAS (a locked instruction) on a record in use.
-            if (r.stateOpaque() == AnnouncementRecord.FREE && r.casStateVolatile(AnnouncementRecord.FREE, value)) {
+            if (l == AnnouncementRecord.FREE && r.casStateVolatile(AnnouncementRecord.FREE, value)) {
                 r.setHolderOpaque(g.thread);
                 g.hint = idx;
                 return r;
@@ -650,13 +675,15 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
         if (!r.casHolder(h, SWEEPER)) return false;
         long l = r.stateVolatile();
         if ((l == AnnouncementRecord.HELD || l > 0) && r.casStateVolatile(l, AnnouncementRecord.BUSY)) {
+            Object detached = null;
             try {
                 seal(r);
-                swept(r);
+                detached = swept(r);
             } finally {
                 r.setHolderOpaque(null);
                 r.setStateRelease(AnnouncementRecord.FREE);
             }
+            if (detached != null) left(detached);
             return true;
         }
         r.casHolder(SWEEPER, h); // close() or a flush holds it BUSY right now: leave it as it was
@@ -807,8 +834,18 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
             closer = self;
             try {
                 int open = 0;
-                for (AnnouncementRecord r : recordsVolatile()) {
+                AnnouncementRecord[] recs = recordsVolatile();
+                for (AnnouncementRecord r : recs) {
                     if (!closeRecord(r)) open++;
+                }
+                // Phase 2: a guard on a sticky record announces nothing in the state word, and may have
+                // published its first hazard or reservation after we closed its record above (while another
+                // record, closed later, still took a retire). Store-load order between our CASes above and the
+                // reads below; such a guard is seen now, or it publishes after this point and its validating
+                // re-read then sees every unlink made before its retirer's record was closed.
+                VarHandle.fullFence();
+                for (AnnouncementRecord r : recs) {
+                    if (r.stateVolatile() == AnnouncementRecord.CLOSED && inUse(r)) open++;
                 }
                 if (open > 0) {
                     throw new IllegalStateException(open + " guard(s) of this " + name + " reclaimer are still open"

@@ -4,36 +4,49 @@ import java.lang.invoke.VarHandle;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
 
-import reclaim.impl.common.AnnouncementRecord;
 import reclaim.impl.common.AnnouncingGuard;
 import reclaim.impl.common.Checks;
+import reclaim.impl.common.CountedBatches.Link;
 
 /**
  * The per-thread guard of {@link CrystallineReclaimer}.
  *
  * <p>{@code protect(ref, slot)} is Crystalline's {@code protect}: read the source, read the global era; if
- * the slot already reserves that era (and is active), done: two volatile loads, no store. Otherwise
- * {@code doUpdate}: detach the slot's list (releasing what it protected, as the API's slot contract says),
- * re-activate it, publish the new era, and read again. {@code protect(ref)} uses the guard-wide index, whose
- * era only grows during the guard and whose list is kept until the guard closes, so everything protected
- * through it stays protected. Leaving clears the indices used (a swap each, then a walk of the list detached)
- * and resets their eras to 0, so that the next guard's first protect re-activates them (the re-activation
- * pitfall of the reference code).
+ * the slot already reserves that era, done: two volatile loads, no store. Otherwise {@code doUpdate}: detach
+ * the slot's list and activate the slot in one swap (releasing what it protected, as the API's slot contract
+ * says), re-read the era, publish it as the slot's reservation, and read again. Each nesting level has its own
+ * {@code k} slots ({@link #LEVELS} levels; deeper guards use the guard-wide index), so an inner guard never
+ * releases what an enclosing one protects. {@code protect(ref)} uses the guard-wide index, whose era only
+ * grows during the outermost guard and whose list is kept until it closes. Leaving detaches the indices used
+ * (a swap each) and resets their eras to 0, so that the next guard's first protect re-activates them (the
+ * re-activation pitfall of the reference code, ALGORITHMS.md §7.7); the lists detached are walked only after
+ * the guard is closed, since walking runs reclaim actions.
  *
  * <p>Fields are plain: only the owning thread touches them.
  */
 final class CrystallineGuard extends AnnouncingGuard {
+    /** Nesting levels with their own slots; deeper levels protect through the guard-wide index. */
+    static final int LEVELS = 3;
+
     private final CrystallineReclaimer crystalline;
     private final int k;
+    /** The guard-wide index (after the levels' slots). */
+    private final int wide;
     /** The reservations of the record held for the current outermost guard. */
     private Reservations rs;
-    /** Bit j set: index j was activated during this guard (the guard-wide index is bit k). */
+    /** Bit i set: index i was activated during this guard. */
     private long used;
 
     CrystallineGuard(CrystallineReclaimer reclaimer, Thread thread, int k) {
         super(reclaimer, thread);
         this.crystalline = reclaimer;
         this.k = k;
+        this.wide = LEVELS * k;
+    }
+
+    /** Indices a record needs: k per level and the guard-wide one. */
+    static int indices(int k) {
+        return LEVELS * k + 1;
     }
 
     void bind(Reservations reservations) {
@@ -41,17 +54,33 @@ final class CrystallineGuard extends AnnouncingGuard {
         used = 0;
     }
 
-    /** Clears every index this guard used: swap to INVALID, walk the detached list, era back to 0. */
-    void clearAll() {
-        if (record() == null) return; // a guard of a reclaim action during close()
-        long mask = used;
+    /** Detaches every index this guard used (no user code); returns the lists to walk, or null. */
+    Object detachAll() {
+        if (record() == null) return null; // a guard of a reclaim action during close()
+        Object lists = detach(rs, used);
+        used = 0;
+        return lists;
+    }
+
+    /**
+     * Swaps the indices of {@code mask} to INVALID and resets their eras to 0.
+     *
+     * @return the non-empty lists detached (an {@code Object[]}), or null
+     */
+    static Object detach(Reservations r, long mask) {
+        Object[] lists = null;
+        int n = 0;
         while (mask != 0) {
             int j = Long.numberOfTrailingZeros(mask);
-            crystalline.detach(rs.getAndSetFirst(j, Reservations.INVALID));
-            rs.setEraVolatile(j, 0);
+            Object old = r.getAndSetFirst(j, Reservations.INVALID);
+            r.setEraVolatile(j, 0);
+            if (old instanceof Link) {
+                if (lists == null) lists = new Object[Long.bitCount(mask)];
+                lists[n++] = old;
+            }
             mask &= mask - 1;
         }
-        used = 0;
+        return lists;
     }
 
     @Override
@@ -60,12 +89,15 @@ final class CrystallineGuard extends AnnouncingGuard {
         if (slot < 0 || slot >= k) Checks.slot(slot, k);
         checkInGuard();
         if (record() == null) return ref.get(); // a guard of a reclaim action during close()
-        long prev = rs.eraOpaque(slot);
+        int level = depth() - 1;
+        if (level >= LEVELS) return protect(ref); // deeper nesting: the guard-wide index
+        int idx = level * k + slot;
+        long prev = rs.eraOpaque(idx);
         while (true) {
             T p = ref.get();
             long e = crystalline.eraVolatile();
             if (e == prev) return p; // the slot reserves the current era (prev is 0 while inactive)
-            prev = doUpdate(slot, e);
+            prev = doUpdate(idx, e);
         }
     }
 
@@ -77,12 +109,15 @@ final class CrystallineGuard extends AnnouncingGuard {
         if (slot < 0 || slot >= k) Checks.slot(slot, k);
         checkInGuard();
         if (record() == null) return (T) field.getVolatile(holder);
-        long prev = rs.eraOpaque(slot);
+        int level = depth() - 1;
+        if (level >= LEVELS) return protect(field, holder);
+        int idx = level * k + slot;
+        long prev = rs.eraOpaque(idx);
         while (true) {
             Object p = field.getVolatile(holder);
             long e = crystalline.eraVolatile();
             if (e == prev) return (T) p;
-            prev = doUpdate(slot, e);
+            prev = doUpdate(idx, e);
         }
     }
 
@@ -91,7 +126,7 @@ final class CrystallineGuard extends AnnouncingGuard {
         Objects.requireNonNull(ref, "ref");
         checkInGuard();
         if (record() == null) return ref.get();
-        long prev = rs.eraOpaque(k);
+        long prev = rs.eraOpaque(wide);
         while (true) {
             T p = ref.get();
             long e = crystalline.eraVolatile();
@@ -107,7 +142,7 @@ final class CrystallineGuard extends AnnouncingGuard {
         Objects.requireNonNull(holder, "holder");
         checkInGuard();
         if (record() == null) return (T) field.getVolatile(holder);
-        long prev = rs.eraOpaque(k);
+        long prev = rs.eraOpaque(wide);
         while (true) {
             Object p = field.getVolatile(holder);
             long e = crystalline.eraVolatile();
@@ -117,35 +152,51 @@ final class CrystallineGuard extends AnnouncingGuard {
     }
 
     /**
-     * Crystalline's {@code doUpdate}: detach and walk the slot's list (what it protected is released), make
-     * the slot active and empty, re-read the era, publish it as the slot's reservation.
+     * Crystalline's {@code doUpdate}: detach the slot's list and make the slot active and empty in one swap,
+     * re-read the era, publish it as the slot's reservation; only then walk the detached list (it runs
+     * reclaim actions, which may open nested guards: the slot is consistent by then).
      */
-    private long doUpdate(int slot, long e) {
-        if (rs.firstVolatile(slot) != null) { // a list, or INVALID (inactive)
-            crystalline.detach(rs.getAndSetFirst(slot, Reservations.INVALID));
-            rs.setFirstVolatile(slot, null); // active: retirers may insert from now on
+    private long doUpdate(int idx, long e) {
+        Reservations r = rs;
+        Object old = null;
+        if (r.firstVolatile(idx) != null) { // a list, or INVALID (inactive)
+            old = r.getAndSetFirst(idx, null); // active and empty from here on: retirers may insert
             e = crystalline.eraVolatile();
         }
         // Store-load pair with the retirer (unlink, fence, reads of first and era): the reservation is
         // visible before the caller's re-read of the source.
-        rs.setEraVolatile(slot, e);
-        used |= 1L << slot;
+        r.setEraVolatile(idx, e);
+        used |= 1L << idx;
+        if (old instanceof Link) crystalline.walk(old);
         return e;
     }
 
     /** The guard-wide index: activate it once, then only raise its era; its list stays until leave. */
     private long grow(long e) {
-        if ((used & (1L << k)) == 0) {
-            rs.setFirstVolatile(k, null); // active (it was INVALID: cleared at the last leave)
+        if ((used & (1L << wide)) == 0) {
+            rs.setFirstVolatile(wide, null); // active (it was INVALID: detached at the last leave)
             e = crystalline.eraVolatile();
-            used |= 1L << k;
+            used |= 1L << wide;
         }
-        rs.setEraVolatile(k, e); // store-load pair with the retirer, as in doUpdate
+        rs.setEraVolatile(wide, e); // store-load pair with the retirer, as in doUpdate
         return e;
     }
 
     @Override
     public int slots() {
         return k;
+    }
+
+    @Override
+    public void close() {
+        int d = depth();
+        Object lists = null;
+        if (d > 1 && thread() == Thread.currentThread() && record() != null && d - 1 < LEVELS) {
+            long levelMask = ((1L << k) - 1) << ((d - 1) * k); // an inner guard's own slots
+            lists = detach(rs, used & levelMask);
+            used &= ~levelMask;
+        }
+        super.close();
+        if (lists != null) crystalline.walkAll(lists); // after the inner guard is closed
     }
 }

@@ -16,7 +16,8 @@ import reclaim.impl.common.CountedBatches.Link;
  * Crystalline (Ruslan Nikolaev and Binoy Ravindran, "Crystalline: Fast and Memory Efficient Wait-Free
  * Reclamation", DISC 2021), in its lock-free form Crystalline-L (the reference benchmark's
  * {@code HRTracker}): Hyaline's reference-counted batches behind a hazard-eras API. Each record has k
- * reservation indices (plus one guard-wide index) holding a list head and a reserved era; {@code protect}
+ * reservation indices per nesting level (three levels, plus one guard-wide index) holding a list head and a
+ * reserved era; {@code protect}
  * reserves the current era lazily; retiring a batch attaches a link of it to every active reservation whose
  * era is at least the batch's smallest birth era; a reader that detaches a list (on leave, or when a slot's
  * era moves) decrements its batches, and whoever brings a batch to zero reclaims it: any thread reclaims
@@ -41,7 +42,7 @@ import reclaim.impl.common.CountedBatches.Link;
  * <p><b>Bound on unreclaimed objects (robust, for {@link reclaim.api.Born} objects).</b> A reservation holds
  * only batches with an object born at or before its era; the era advances at every sealed batch, so objects
  * born after a reader stalled reach its reservations only in a batch that also holds an older object: at
- * most one batch per index. {@link #pendingBound()} states {@code 2 × (records × (k + 1) + 2) × batchSize}
+ * most one batch per index. {@link #pendingBound()} states {@code 2 × (records × (3k + 1) + 2) × batchSize}
  * for objects born after every stalled reader's last protect. Objects that are not {@code Born} have birth
  * era 0 and join every active reservation: safe, without the bound.
  *
@@ -114,25 +115,27 @@ public final class CrystallineReclaimer extends AnnouncingReclaimer {
     }
 
     @Override
-    protected void leaving(AnnouncingGuard g) {
-        ((CrystallineGuard) g).clearAll();
+    protected Object leaving(AnnouncingGuard g) {
+        return ((CrystallineGuard) g).detachAll(); // swaps only; left() walks once the record is released
     }
 
     @Override
-    protected void swept(AnnouncementRecord r) {
+    protected Object swept(AnnouncementRecord r) {
         Reservations rs = (Reservations) r.schemeDataVolatile();
-        if (rs == null) return;
-        for (int j = 0; j <= k; j++) { // a thread that ended inside its guard: clear for it
-            detach(rs.getAndSetFirst(j, Reservations.INVALID));
-            rs.setEraVolatile(j, 0);
-        }
+        if (rs == null) return null;
+        return CrystallineGuard.detach(rs, (1L << rs.count) - 1); // a thread that ended inside its guard
+    }
+
+    @Override
+    protected void left(Object detached) {
+        walkAll(detached);
     }
 
     @Override
     protected boolean inUse(AnnouncementRecord r) {
         Reservations rs = (Reservations) r.schemeDataVolatile();
         if (rs == null) return false;
-        for (int j = 0; j <= k; j++) {
+        for (int j = 0; j < rs.count; j++) {
             if (rs.firstVolatile(j) != Reservations.INVALID) return true;
         }
         return false;
@@ -141,15 +144,22 @@ public final class CrystallineReclaimer extends AnnouncingReclaimer {
     private Reservations reservations(AnnouncementRecord r) {
         Reservations rs = (Reservations) r.schemeDataVolatile();
         if (rs == null) {
-            rs = new Reservations(k + 1);
+            rs = new Reservations(CrystallineGuard.indices(k));
             r.setSchemeDataVolatile(rs); // by the record's holder only: no race
         }
         return rs;
     }
 
-    /** Walks a list detached from a reservation. */
-    void detach(Object list) {
+    /** Walks one list detached from a reservation (runs the actions of batches that reach zero). */
+    void walk(Object list) {
         CountedBatches.traverse(list, reclamation());
+    }
+
+    /** Walks the lists {@link CrystallineGuard#detach} returned. */
+    void walkAll(Object lists) {
+        for (Object list : (Object[]) lists) {
+            if (list != null) walk(list);
+        }
     }
 
     // ---- retire ----
@@ -172,9 +182,11 @@ public final class CrystallineReclaimer extends AnnouncingReclaimer {
         VarHandle.fullFence();
         long links = 0;
         for (AnnouncementRecord r : records()) {
+            long st = r.stateVolatile();
+            if ((st == AnnouncementRecord.HELD || st > 0) && sweepIfDead(r)) continue; // its thread ended
             Reservations rs = (Reservations) r.schemeDataVolatile();
             if (rs == null) continue;
-            for (int j = 0; j <= k; j++) {
+            for (int j = 0; j < rs.count; j++) {
                 while (true) {
                     Object prev = rs.firstVolatile(j);
                     if (prev == Reservations.INVALID) break; // inactive
@@ -226,7 +238,7 @@ public final class CrystallineReclaimer extends AnnouncingReclaimer {
 
     @Override
     public long pendingBound() {
-        return 2L * ((long) records().length * (k + 1) + 2) * batchSize();
+        return 2L * ((long) records().length * CrystallineGuard.indices(k) + 2) * batchSize();
     }
 
     long eraVolatile() {

@@ -122,14 +122,16 @@ public final class HpReclaimer extends AnnouncingReclaimer {
     }
 
     @Override
-    protected void leaving(AnnouncingGuard g) {
-        ((HpGuard) g).releaseAll();
+    protected Object leaving(AnnouncingGuard g) {
+        ((HpGuard) g).releaseAll(); // release stores only: no user code
+        return null;
     }
 
     @Override
-    protected void swept(AnnouncementRecord r) {
+    protected Object swept(AnnouncementRecord r) {
         clear(r.hazardsAcquire());
         clear(r.dynamicAcquire());
+        return null;
     }
 
     private static void clear(Object[] slots) {
@@ -234,12 +236,26 @@ public final class HpReclaimer extends AnnouncingReclaimer {
 
     /** Reads every non-null slot (acquire) into an identity set; sweeps records whose thread ended. */
     private HazardSet snapshot(AnnouncementRecord[] recs) {
-        HazardSet set = new HazardSet((int) Math.min(hazardSlots(recs), 1 << 24));
-        for (AnnouncementRecord r : recs) {
-            if (r.stateVolatile() > 0 && sweepIfDead(r)) continue;
-            add(set, r.hazardsAcquire());
-            add(set, r.dynamicAcquire());
+        // Read each record's arrays once, and size the set from exactly those: an array that grows meanwhile
+        // is published before any hazard goes into it, so the one read here holds everything it must.
+        Object[][] arrays = new Object[2 * recs.length][];
+        long slots = 0;
+        for (int i = 0; i < recs.length; i++) {
+            AnnouncementRecord r = recs[i];
+            long st = r.stateVolatile();
+            if (st != AnnouncementRecord.FREE && st != AnnouncementRecord.CLOSED && st != AnnouncementRecord.BUSY
+                    && sweepIfDead(r)) {
+                continue; // its thread ended: its slots were cleared
+            }
+            Object[] a = r.hazardsAcquire();
+            Object[] d = r.dynamicAcquire();
+            arrays[2 * i] = a;
+            arrays[2 * i + 1] = d;
+            if (a != null) slots += a.length - 2L * HpGuard.PAD;
+            if (d != null) slots += d.length - 2L * HpGuard.PAD;
         }
+        HazardSet set = new HazardSet((int) Math.min(slots, 1 << 24));
+        for (Object[] a : arrays) add(set, a);
         return set;
     }
 

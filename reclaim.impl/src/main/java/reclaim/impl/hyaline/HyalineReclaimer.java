@@ -110,19 +110,22 @@ public final class HyalineReclaimer extends AnnouncingReclaimer {
     protected void entered(AnnouncingGuard g) {
         // Activate the slot: a volatile RMW on the head, which every insertion CASes (R3).
         Object old = g.record().getAndSetLink(ACTIVE_EMPTY);
-        if (old instanceof Link) traverse(old); // never: a left slot is INACTIVE; kept as a safety net
+        if (old instanceof Link) throw new IllegalStateException("internal error: a slot was entered without being left");
     }
 
     @Override
-    protected void leaving(AnnouncingGuard g) {
-        AnnouncementRecord rec = g.record();
-        if (rec == null) return; // a guard of a reclaim action during close()
-        traverse(rec.getAndSetLink(INACTIVE));
+    protected Object leaving(AnnouncingGuard g) {
+        return g.record().getAndSetLink(INACTIVE); // detach; walked by left() once the record is released
     }
 
     @Override
-    protected void swept(AnnouncementRecord r) {
-        traverse(r.getAndSetLink(INACTIVE)); // a thread that ended inside its guard: leave for it
+    protected Object swept(AnnouncementRecord r) {
+        return r.getAndSetLink(INACTIVE); // a thread that ended inside its guard: leave for it
+    }
+
+    @Override
+    protected void left(Object detached) {
+        traverse(detached);
     }
 
     /** Decrements every batch on a list taken from a slot; reclaims those that reach zero. */
@@ -150,6 +153,8 @@ public final class HyalineReclaimer extends AnnouncingReclaimer {
         VarHandle.fullFence();
         long links = 0;
         for (AnnouncementRecord r : records()) {
+            long st = r.stateVolatile();
+            if ((st == AnnouncementRecord.HELD || st > 0) && sweepIfDead(r)) continue; // its thread ended
             while (true) {
                 Object prev = r.linkVolatile();
                 if (prev == INACTIVE || prev == null) break; // no guard in this slot: it cannot hold the batch
