@@ -27,8 +27,9 @@ import java.util.function.Consumer;
  * </ol>
  *
  * <h2>Closing</h2>
- * {@link #close()} reclaims everything retired and is idempotent. Called while guards are still open it
- * throws {@link IllegalStateException} and stops accepting new guards and retires from other threads;
+ * {@link #close()} reclaims everything retired and is idempotent. It waits a moment (about a second, in all)
+ * for guards that are just closing; called while guards are still open after that, it throws
+ * {@link IllegalStateException} and stops accepting new guards and retires from other threads;
  * the open guards finish normally, and a later {@code close()} completes. After close, {@code enter},
  * {@code retire} and {@code register} throw {@link IllegalStateException}; {@code stats} still works.
  */
@@ -156,8 +157,8 @@ public interface Reclaimer extends AutoCloseable {
      * registration is closed. Optional: threads register lazily on first use.
      *
      * @return the registration; close it on this thread
-     * @throws IllegalStateException if the thread is already registered with this reclaimer, or the
-     *     reclaimer is closed
+     * @throws IllegalStateException if the thread is already registered with this reclaimer, is inside a guard
+     *     of it, or the reclaimer is closed
      */
     Registration register();
 

@@ -19,6 +19,7 @@ public interface Registration extends AutoCloseable {
      * announcement and do nothing.
      *
      * @throws IllegalStateException if called inside a guard, from another thread, or after {@link #close()}
+     *     (the built-in schemes check all three; the default method of a third-party provider may not)
      */
     default void quiescent() {}
 

@@ -835,8 +835,9 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
             try {
                 int open = 0;
                 AnnouncementRecord[] recs = recordsVolatile();
+                long deadline = System.nanoTime() + CLOSE_WAIT_NANOS;
                 for (AnnouncementRecord r : recs) {
-                    if (!closeRecord(r)) open++;
+                    if (!closeRecord(r, deadline)) open++;
                 }
                 // Phase 2: a guard on a sticky record announces nothing in the state word, and may have
                 // published its first hazard or reservation after we closed its record above (while another
@@ -872,22 +873,28 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
         }
     }
 
-    /** How long close() waits for a flush that holds a record BUSY before it reports it as open. */
-    private static final long BUSY_WAIT_NANOS = 1_000_000_000L;
+    /**
+     * How long close() waits, in all, for records still in use (a flush holding one BUSY, a guard or an online
+     * executor that is just finishing) before it reports them as open.
+     */
+    private static final long CLOSE_WAIT_NANOS = 1_000_000_000L;
 
     /**
      * Takes a record for good: seals its bag and marks it CLOSED.
      *
      * @return false if a guard (or an online registered thread, or a flush that does not finish) holds it
      */
-    private boolean closeRecord(AnnouncementRecord r) {
+    private boolean closeRecord(AnnouncementRecord r, long deadline) {
         sweepIfDead(r);
-        long deadline = 0;
         while (true) {
             long l = r.stateVolatile();
             if (l == AnnouncementRecord.CLOSED) return true;
             if (l == AnnouncementRecord.FREE || l == AnnouncementRecord.HELD) {
-                if (inUse(r)) return false; // a guard the state word does not show (Crystalline's reservations)
+                if (inUse(r)) { // a guard the state word does not show (sticky records): wait for it, bounded
+                    if (System.nanoTime() - deadline > 0) return false;
+                    Thread.yield();
+                    continue;
+                }
                 if (r.casStateVolatile(l, AnnouncementRecord.BUSY)) {
                     try {
                         seal(r);
@@ -897,15 +904,13 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
                     }
                     return true;
                 }
-            } else if (l == AnnouncementRecord.BUSY) {
-                // A flush (its reclaim actions) or a seal in progress. Wait, bounded: the flush may itself be
-                // blocked on us (an action calling close()), so past the deadline count it as open.
-                long now = System.nanoTime();
-                if (deadline == 0) deadline = now + BUSY_WAIT_NANOS;
-                if (now - deadline > 0) return false;
-                Thread.yield();
             } else {
-                return false; // announced
+                // BUSY: a flush (its reclaim actions) or a seal in progress; announced: a guard, or an online
+                // executor, that may be just finishing. Wait, bounded (the flush may itself be blocked on us,
+                // an action calling close()); past the deadline count it as open.
+                if (sweepIfDead(r)) continue;
+                if (System.nanoTime() - deadline > 0) return false;
+                Thread.yield();
             }
         }
     }

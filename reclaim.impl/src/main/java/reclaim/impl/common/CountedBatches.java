@@ -3,6 +3,8 @@ package reclaim.impl.common;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
+import java.util.concurrent.atomic.AtomicLong;
+
 import reclaim.api.Born;
 
 /**
@@ -21,6 +23,10 @@ public final class CountedBatches {
         final Batch batch;
         /** Accessed only through {@code REFS}. */
         long refs;
+        /** Objects of the batch born at or before the oldest reservation it joined (see {@link #old}). */
+        private final long old;
+        /** Where {@link #old} is counted while the batch is pending, or null. */
+        private final AtomicLong oldPending;
 
         /**
          * Wraps a sealed batch with a zero count.
@@ -28,8 +34,47 @@ public final class CountedBatches {
          * @param batch the batch
          */
         public Counted(Batch batch) {
-            this.batch = batch;
+            this(batch, 0, null);
         }
+
+        /**
+         * Wraps a sealed batch with a zero count, and counts {@code old} of its objects in {@code oldPending}
+         * until it is reclaimed.
+         *
+         * @param batch the batch
+         * @param old objects born at or before the oldest reservation the batch joins
+         * @param oldPending the counter, or null
+         */
+        public Counted(Batch batch, long old, AtomicLong oldPending) {
+            this.batch = batch;
+            this.old = old;
+            this.oldPending = oldPending;
+            if (oldPending != null && old != 0) oldPending.addAndGet(old);
+        }
+
+        void reclaim(Reclamation reclamation) {
+            try {
+                reclamation.run(batch);
+            } finally {
+                if (oldPending != null && old != 0) oldPending.addAndGet(-old);
+            }
+        }
+    }
+
+    /**
+     * Counts the objects of a batch born at or before an era.
+     *
+     * @param b the batch
+     * @param era the era
+     * @return how many objects have a birth era {@code <= era} ({@code 0} for objects that are not Born)
+     */
+    public static long bornBy(Batch b, long era) {
+        long n = 0;
+        for (int i = 0, size = b.size(); i < size; i++) {
+            long birth = b.object(i) instanceof Born born ? born.birthEra() : 0;
+            if (birth <= era) n++;
+        }
+        return n;
     }
 
     /**
@@ -51,7 +96,7 @@ public final class CountedBatches {
         Object l = head;
         while (l instanceof Link link) {
             Object next = link.next();
-            if ((long) REFS.getAndAdd(link.batch(), -1L) == 1L) reclamation.run(link.batch().batch);
+            if ((long) REFS.getAndAdd(link.batch(), -1L) == 1L) link.batch().reclaim(reclamation);
             l = next;
         }
     }
@@ -65,7 +110,7 @@ public final class CountedBatches {
      * @param reclamation the runner of the actions
      */
     public static void inserted(Counted c, long links, Reclamation reclamation) {
-        if ((long) REFS.getAndAdd(c, links) == -links) reclamation.run(c.batch);
+        if ((long) REFS.getAndAdd(c, links) == -links) c.reclaim(reclamation);
     }
 
     /**

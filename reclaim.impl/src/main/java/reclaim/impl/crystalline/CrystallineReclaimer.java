@@ -2,6 +2,7 @@ package reclaim.impl.crystalline;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicLong;
 
 import reclaim.api.Scheme;
 import reclaim.impl.common.AnnouncementRecord;
@@ -43,7 +44,8 @@ import reclaim.impl.common.CountedBatches.Link;
  * only batches with an object born at or before its era; the era advances at every sealed batch, so objects
  * born after a reader stalled reach its reservations only in a batch that also holds an older object: at
  * most one batch per index. {@link #pendingBound()} states {@code 2 × (records × (3k + 1) + 2) × batchSize}
- * for objects born after every stalled reader's last protect. Objects that are not {@code Born} have birth
+ * plus the pending objects that were born at or before the oldest active reservation when their batch was
+ * inserted (at most the objects that existed when the stalled reader last protected). Objects that are not {@code Born} have birth
  * era 0 and join every active reservation: safe, without the bound.
  *
  * <p><b>Happens-before.</b> Insertions and detaches are read-modify-writes on the same reservation head
@@ -176,7 +178,9 @@ public final class CrystallineReclaimer extends AnnouncingReclaimer {
     /** Crystalline's try_retire for one sealed batch (always inserts: links are separate objects). */
     private void insert(Batch b) {
         long minBirth = CountedBatches.minBirth(b);
-        Counted c = new Counted(b);
+        // Count the objects born at or before the oldest active reservation: what a stalled reader may hold
+        // beyond the stated slack (pendingBound() adds them while they are pending).
+        Counted c = new Counted(b, CountedBatches.bornBy(b, oldestReservation()), oldPending);
         // Retirer side of the hazard-eras store-load pair: the unlinks before these retires happen before the
         // reads of reservation heads and eras below.
         VarHandle.fullFence();
@@ -238,7 +242,23 @@ public final class CrystallineReclaimer extends AnnouncingReclaimer {
 
     @Override
     public long pendingBound() {
-        return 2L * ((long) records().length * CrystallineGuard.indices(k) + 2) * batchSize();
+        return 2L * ((long) records().length * CrystallineGuard.indices(k) + 2) * batchSize() + oldPending.get();
+    }
+
+    /** Pending objects born at or before the oldest active reservation when their batch was inserted. */
+    private final AtomicLong oldPending = new AtomicLong();
+
+    /** The smallest era reserved by an active index (Long.MIN_VALUE if none is active). */
+    private long oldestReservation() {
+        long min = Long.MAX_VALUE;
+        for (AnnouncementRecord r : records()) {
+            Reservations rs = (Reservations) r.schemeDataVolatile();
+            if (rs == null) continue;
+            for (int j = 0; j < rs.count; j++) {
+                if (rs.firstVolatile(j) != Reservations.INVALID) min = Math.min(min, rs.eraVolatile(j));
+            }
+        }
+        return min == Long.MAX_VALUE ? Long.MIN_VALUE : min;
     }
 
     long eraVolatile() {

@@ -2,6 +2,7 @@ package reclaim.impl.hyaline;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicLong;
 
 import reclaim.api.Scheme;
 import reclaim.api.Stats;
@@ -36,7 +37,9 @@ import reclaim.impl.common.CountedBatches.Link;
  * holds only batches with an object born at or before its reserved era. With the era advancing at every
  * sealed batch, objects born after a stall reach the stalled slot only in a batch that also holds an object
  * born before it: at most one batch per record. {@link #pendingBound()} states
- * {@code 2 × (records + 2) × batchSize} for objects born after every stalled reader's last read. Objects that
+ * {@code 2 × (records + 2) × batchSize} plus the pending objects that were born at or before the oldest active
+ * reservation when their batch was inserted (at most the objects that existed when the stalled reader last
+ * read: that term does not grow with later retires). Objects that
  * are not {@code Born} have birth era 0 and join every active slot: safe, but unbounded with a stalled
  * reader. The non-robust variant ({@code Scheme.Hyaline(batch, false)}) holds everything retired while a slot
  * stays active, and reports stalled slots in {@link Stats#stalled()}.
@@ -147,7 +150,9 @@ public final class HyalineReclaimer extends AnnouncingReclaimer {
     /** Attaches a sealed batch to every active slot that may hold one of its objects. */
     private void insert(Batch b) {
         long minBirth = robust ? CountedBatches.minBirth(b) : 0;
-        Counted c = new Counted(b);
+        // The objects born at or before the oldest active reservation are what a stalled reader may hold
+        // beyond the stated slack: count them while the batch is pending (pendingBound() adds them).
+        Counted c = robust ? new Counted(b, CountedBatches.bornBy(b, oldestAccess()), oldPending) : new Counted(b);
         // Retirer side of the store-load pair with enter's swap and protect's era reservation: the unlinks
         // before these retires happen before the reads of slot heads and access eras below.
         VarHandle.fullFence();
@@ -206,7 +211,20 @@ public final class HyalineReclaimer extends AnnouncingReclaimer {
 
     @Override
     public long pendingBound() {
-        return robust ? 2L * (records().length + 2) * batchSize() : Long.MAX_VALUE;
+        return robust ? 2L * (records().length + 2) * batchSize() + oldPending.get() : Long.MAX_VALUE;
+    }
+
+    /** Pending objects born at or before the oldest active access era when their batch was inserted. */
+    private final AtomicLong oldPending = new AtomicLong();
+
+    /** The smallest access era among active slots (Long.MIN_VALUE if none is active). */
+    private long oldestAccess() {
+        long min = Long.MAX_VALUE;
+        for (AnnouncementRecord r : records()) {
+            Object head = r.linkVolatile();
+            if (head != INACTIVE && head != null) min = Math.min(min, r.accessVolatile());
+        }
+        return min == Long.MAX_VALUE ? Long.MIN_VALUE : min;
     }
 
     long eraVolatile() {
