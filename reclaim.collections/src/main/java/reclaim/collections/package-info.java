@@ -1,6 +1,7 @@
 /**
  * Lock-free collections whose nodes are recycled through a {@link reclaim.api.Reclaimer}:
- * {@link reclaim.collections.RecyclingStack} and {@link reclaim.collections.RecyclingQueue}.
+ * {@link reclaim.collections.RecyclingStack}, {@link reclaim.collections.RecyclingQueue},
+ * {@link reclaim.collections.RecyclingListSet} and {@link reclaim.collections.RecyclingHashMap}.
  *
  * <p>Each structure owns a bounded pool of free nodes. A removed node is retired to the structure's
  * reclaimer; its reclaim action clears the node and pushes it back into the pool, which the next insertion

@@ -80,7 +80,8 @@ public final class Demo {
         if (!allOk) System.exit(1);
     }
 
-    private static Row run(String scheme, long nanos) throws InterruptedException {
+    /** Runs the hot-swap under one scheme for {@code nanos}; the showcase reads its safety verdict. */
+    static Row run(String scheme, long nanos) throws InterruptedException {
         Row row = new Row();
         Reclaimer reclaimer = Reclaimer.create(scheme);
         AtomicLong created = new AtomicLong();
@@ -179,7 +180,7 @@ public final class Demo {
     }
 
     /** What one scheme's run measured and observed. */
-    private static final class Row {
+    static final class Row {
         long swaps, reads, peakPending, useAfterClose, elapsedNanos, created, checksum;
         final LongAdder closes = new LongAdder();
         final LongAdder doubleCloses = new LongAdder();

@@ -66,7 +66,7 @@ public class ReadBenchmark {
     static final int LIST_SIZE = 1_000;
 
     /** The scheme, by short name; only schemes whose provider is present can run. */
-    @Param({"qsbr", "ebr", "hp", "none"})
+    @Param({"qsbr", "ebr", "hp", "hyaline", "crystalline", "none"})
     public String scheme;
 
     private Reclaimer reclaimer;

@@ -1,0 +1,82 @@
+package reclaim.collections;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
+import reclaim.api.Guard;
+import reclaim.api.Reclaimer;
+
+/**
+ * The bounded pool of free {@link ListNode}s behind one {@link HarrisList}: the same Treiber stack as
+ * {@link NodePool}, with the same ABA argument (a node enters the pool only through a reclaim action, so a
+ * node that {@link #take} protected cannot come back into the pool before the taker's CAS), the same birth
+ * era stamp at publication and the same approximate bound.
+ *
+ * <p>Entries and markers are retired separately, each with {@link #recycler}: a marker is also a pool node,
+ * and a thread inside {@link #take} may hold a hazard on it from its previous stay in the pool, which the
+ * reclaimer must see (tying the marker's recycling to its entry's would let it re-enter the pool under that
+ * hazard: the pool's ABA).
+ */
+final class ListNodePool<K, V> {
+
+    private final Reclaimer reclaimer;
+    private final int capacity;
+    private final AtomicReference<ListNode<K, V>> head = new AtomicReference<>();
+    private final AtomicInteger free = new AtomicInteger();
+    /** Nodes ever allocated (a LongAdder: the GC twins allocate on every insertion). */
+    private final LongAdder allocated = new LongAdder();
+    /** The reclaim action. One instance: a method reference evaluated per retire would allocate. */
+    final Consumer<ListNode<K, V>> recycler = this::recycle;
+
+    ListNodePool(Reclaimer reclaimer, int capacity) {
+        if (capacity < 0) throw new IllegalArgumentException("poolCapacity must be >= 0, was " + capacity);
+        this.reclaimer = reclaimer;
+        this.capacity = capacity;
+    }
+
+    ListNode<K, V> allocate() {
+        allocated.increment();
+        return new ListNode<>(reclaimer.era());
+    }
+
+    /**
+     * Takes a free node, or allocates one.
+     *
+     * @param guard the caller's open guard, held until the node is published or retired
+     * @param slot a protection slot the caller does not use for anything else meanwhile
+     */
+    ListNode<K, V> take(Guard guard, int slot) {
+        while (true) {
+            ListNode<K, V> top = guard.protect(head, slot);
+            if (top == null) return allocate();
+            ListNode<K, V> below = top.next.get(); // lv; only installed by the CAS, see NodePool
+            if (head.compareAndSet(top, below)) { // sound because top is protected (NodePool's argument)
+                free.decrementAndGet();
+                top.next.setPlain(null); // sp: ours now; published by the CAS that links it
+                return top;
+            }
+        }
+    }
+
+    private void recycle(ListNode<K, V> node) {
+        node.spClear();
+        node.soGenerationIncrement();
+        if (free.get() >= capacity) return; // full: the node goes to the GC
+        free.incrementAndGet();
+        node.spBirthEra(reclaimer.era()); // at publication into the pool: see NodePool
+        ListNode<K, V> h;
+        do {
+            h = head.get();
+            node.next.setPlain(h); // sp: published by the CAS
+        } while (!head.compareAndSet(h, node));
+    }
+
+    long allocatedNodes() {
+        return allocated.sum();
+    }
+
+    int freeNodes() {
+        return free.get();
+    }
+}

@@ -1,0 +1,445 @@
+package reclaim.collections;
+
+import java.util.AbstractMap;
+import java.util.AbstractSet;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.LongAdder;
+import reclaim.api.Guard;
+import reclaim.api.Reclaimer;
+
+/**
+ * A lock-free hash map (Michael's hash table: a fixed array of Harris&ndash;Michael lists) whose nodes are
+ * recycled through a {@link Reclaimer}; a {@link ConcurrentMap}.
+ *
+ * <h2>What it is for</h2>
+ * {@link java.util.concurrent.ConcurrentHashMap} allocates a node per mapping and lets the garbage collector
+ * free it. This map reuses its nodes: a removed entry (and the marker node that froze its link) is retired
+ * to the reclaimer, whose action clears it and returns it to a bounded node pool that later insertions draw
+ * from, so in the steady state an insertion allocates no node. The reclaimer guarantees that no reader still
+ * holds a node when it is reused. Written against {@code reclaim.api} only; works with every scheme, hazard
+ * pointers included (it uses four protection slots). It is also the workload of the IBR benchmark
+ * (Wen et al., PPoPP 2018) that the Hyaline and Crystalline papers report, run in {@code reclaim.jmh}.
+ *
+ * <h2>Algorithm</h2>
+ * M. M. Michael, <i>High Performance Dynamic Lock-Free Hash Tables and List-Based Sets</i>, SPAA 2002: a
+ * fixed number of buckets, chosen at construction from the expected size (a power of two, at least the
+ * expected size: one entry per bucket on average at that size); the table does not grow, so a map that
+ * holds many times its expected size gets longer buckets, not a resize. Each bucket is a Harris&ndash;Michael
+ * list sorted by hash; see {@code HarrisList} for the removal in three steps (value CAS to null, a marker
+ * node, unlink), the hazard-pointer validation and why each removed node is retired exactly once.
+ *
+ * <h2>Linearization points</h2>
+ * An insertion at the CAS that links the new entry; a replacement of a value ({@code put} on a present key,
+ * {@code replace}) at its CAS on the entry's value; a removal at the CAS of the value to null; a lookup that
+ * finds the key at its read of the value; one that does not, at its traversal's last validation. Bulk
+ * operations ({@code putAll}, {@code clear}, iteration, {@code equals}) are not atomic; {@link #size()} is
+ * exact only while the map is quiescent (as {@code ConcurrentHashMap}'s).
+ *
+ * <h2>Iteration</h2>
+ * Iterators of the views are <em>weakly consistent</em>: each traverses the mappings present at its
+ * creation and not removed since exactly once, may reflect later changes, and never throws
+ * {@link java.util.ConcurrentModificationException}. They read one bucket at a time, in one guard, into a
+ * small buffer, so no guard stays open between calls. {@code Iterator.remove} removes the last key returned
+ * (if it is still mapped); {@code Map.Entry.setValue} writes through with {@code put}.
+ *
+ * <h2>Progress</h2>
+ * Lock-free. Allocation happens only when the node pool is empty (and for the size counter's cells under
+ * contention, and the iterators' buffers).
+ *
+ * <h2>Memory consistency effects</h2>
+ * As with other concurrent collections, actions in a thread prior to placing an object into the map as a key
+ * or value happen-before actions subsequent to the access or removal of that object from the map in another
+ * thread.
+ *
+ * <h2>Use</h2>
+ * Every operation opens a guard of the reclaimer for its duration (nested in the caller's guard if the
+ * caller holds one). Close the reclaimer once the map is no longer used; afterwards operations throw
+ * {@link IllegalStateException}. Null keys and values are not allowed.
+ *
+ * @param <K> the key type
+ * @param <V> the value type
+ */
+public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K, V> {
+
+    /** The default expected size: {@value}. */
+    public static final int DEFAULT_EXPECTED_SIZE = 1024;
+    /** The default bound on the node pool: {@value}. */
+    public static final int DEFAULT_POOL_CAPACITY = 4096;
+    private static final int MAX_BUCKETS = 1 << 30;
+
+    private final HarrisList<K, V> list;
+    private final ListNode<K, V>[] heads;
+    private final int mask;
+    private final LongAdder count = new LongAdder();
+    private EntrySet entrySet;
+
+    /**
+     * Creates an empty map for {@link #DEFAULT_EXPECTED_SIZE} mappings with a node pool of
+     * {@link #DEFAULT_POOL_CAPACITY}.
+     *
+     * @param reclaimer the reclaimer; the map opens its guards and retires its nodes there
+     * @throws NullPointerException if {@code reclaimer} is null
+     */
+    public RecyclingHashMap(Reclaimer reclaimer) {
+        this(reclaimer, DEFAULT_EXPECTED_SIZE, DEFAULT_POOL_CAPACITY);
+    }
+
+    /**
+     * Creates an empty map.
+     *
+     * @param reclaimer the reclaimer; the map opens its guards and retires its nodes there
+     * @param expectedSize the number of mappings the map is sized for (the bucket count is the next power of
+     *     two; the table does not grow)
+     * @param poolCapacity how many free nodes the pool keeps at most (about); {@code 0} recycles nothing
+     * @throws NullPointerException if {@code reclaimer} is null
+     * @throws IllegalArgumentException if {@code expectedSize} or {@code poolCapacity} is negative
+     */
+    public RecyclingHashMap(Reclaimer reclaimer, int expectedSize, int poolCapacity) {
+        Objects.requireNonNull(reclaimer, "reclaimer");
+        if (expectedSize < 0) throw new IllegalArgumentException("expectedSize must be >= 0, was " + expectedSize);
+        this.list = new HarrisList<>(reclaimer, poolCapacity);
+        int n = expectedSize <= 1 ? 1
+                : expectedSize >= MAX_BUCKETS ? MAX_BUCKETS : Integer.highestOneBit(expectedSize - 1) << 1;
+        @SuppressWarnings("unchecked")
+        ListNode<K, V>[] h = (ListNode<K, V>[]) new ListNode<?, ?>[n];
+        for (int i = 0; i < n; i++) h[i] = list.newHead();
+        this.heads = h;
+        this.mask = n - 1;
+    }
+
+    /**
+     * Returns the GC-allocating twin of this map: the same algorithm and code, with a node allocated per
+     * insertion and every removed node left to the garbage collector (no pool, no guards: {@code protect} is
+     * a plain volatile load). The baseline the recycling map is measured against in {@code reclaim.jmh}.
+     *
+     * @param <K> the key type
+     * @param <V> the value type
+     * @param expectedSize the number of mappings the map is sized for
+     * @return a new, empty twin; its {@link #reclaimer()} is a stand-in that reclaims nothing
+     */
+    public static <K, V> RecyclingHashMap<K, V> gcTwin(int expectedSize) {
+        return new RecyclingHashMap<>(GcBaseline.INSTANCE, expectedSize, 0);
+    }
+
+    private ListNode<K, V> head(int hash) {
+        return heads[hash & mask];
+    }
+
+    /**
+     * Returns the value mapped to the key, or null.
+     *
+     * @throws NullPointerException if {@code key} is null
+     */
+    @Override
+    public V get(Object key) {
+        int h = HarrisList.spread(key);
+        try (Guard g = list.reclaimer().enter()) {
+            ListNode<K, V> n = list.find(g, head(h), key, h, null);
+            return n == null ? null : n.lvValue();
+        }
+    }
+
+    /** @throws NullPointerException if {@code key} is null */
+    @Override
+    public boolean containsKey(Object key) {
+        return get(key) != null;
+    }
+
+    /**
+     * Maps the key to the value, replacing the value of a present key.
+     *
+     * @return the previous value, or null if the key was absent
+     * @throws NullPointerException if the key or the value is null
+     */
+    @Override
+    public V put(K key, V value) {
+        return doPut(key, value, false);
+    }
+
+    /**
+     * Maps the key to the value unless the key is present.
+     *
+     * @return the present value, or null if the mapping was added
+     * @throws NullPointerException if the key or the value is null
+     */
+    @Override
+    public V putIfAbsent(K key, V value) {
+        return doPut(key, value, true);
+    }
+
+    private V doPut(K key, V value, boolean onlyIfAbsent) {
+        Objects.requireNonNull(value, "value");
+        int h = HarrisList.spread(key);
+        try (Guard g = list.reclaimer().enter()) {
+            while (true) {
+                ListNode<K, V> n = list.find(g, head(h), key, h, value);
+                if (n == null) { // linked a new entry
+                    count.increment();
+                    return null;
+                }
+                V v = n.lvValue();
+                if (v != null) {
+                    if (onlyIfAbsent) return v;
+                    if (n.casValue(v, value)) return v; // linearization point of the replacement
+                }
+                // v == null: n was removed meanwhile; the next find unlinks it (or meets a newer entry)
+            }
+        }
+    }
+
+    /**
+     * Removes the key's mapping.
+     *
+     * @return the removed value, or null if the key was absent
+     * @throws NullPointerException if {@code key} is null
+     */
+    @Override
+    public V remove(Object key) {
+        int h = HarrisList.spread(key);
+        try (Guard g = list.reclaimer().enter()) {
+            ListNode<K, V> n = list.find(g, head(h), key, h, null);
+            if (n == null) return null;
+            while (true) {
+                V v = n.lvValue();
+                if (v == null) return null; // removed by another thread after our find: absent then
+                if (n.casValue(v, null)) { // linearization point
+                    count.decrement();
+                    list.find(g, head(h), key, h, null); // marks and unlinks n (steps 2 and 3)
+                    return v;
+                }
+            }
+        }
+    }
+
+    /**
+     * Removes the key's mapping if it maps to a value equal to {@code value}.
+     *
+     * @return whether the mapping was removed
+     * @throws NullPointerException if the key or the value is null
+     */
+    @Override
+    public boolean remove(Object key, Object value) {
+        Objects.requireNonNull(value, "value");
+        int h = HarrisList.spread(key);
+        try (Guard g = list.reclaimer().enter()) {
+            ListNode<K, V> n = list.find(g, head(h), key, h, null);
+            if (n == null) return false;
+            while (true) {
+                V v = n.lvValue();
+                if (v == null || !value.equals(v)) return false;
+                if (n.casValue(v, null)) {
+                    count.decrement();
+                    list.find(g, head(h), key, h, null);
+                    return true;
+                }
+            }
+        }
+    }
+
+    /**
+     * Replaces the value of a present key.
+     *
+     * @return the previous value, or null if the key was absent
+     * @throws NullPointerException if the key or the value is null
+     */
+    @Override
+    public V replace(K key, V value) {
+        Objects.requireNonNull(value, "value");
+        int h = HarrisList.spread(key);
+        try (Guard g = list.reclaimer().enter()) {
+            ListNode<K, V> n = list.find(g, head(h), key, h, null);
+            if (n == null) return null;
+            while (true) {
+                V v = n.lvValue();
+                if (v == null) return null;
+                if (n.casValue(v, value)) return v;
+            }
+        }
+    }
+
+    /**
+     * Replaces the value of a present key if it equals {@code oldValue}.
+     *
+     * @return whether the value was replaced
+     * @throws NullPointerException if any argument is null
+     */
+    @Override
+    public boolean replace(K key, V oldValue, V newValue) {
+        Objects.requireNonNull(oldValue, "oldValue");
+        Objects.requireNonNull(newValue, "newValue");
+        int h = HarrisList.spread(key);
+        try (Guard g = list.reclaimer().enter()) {
+            ListNode<K, V> n = list.find(g, head(h), key, h, null);
+            if (n == null) return false;
+            while (true) {
+                V v = n.lvValue();
+                if (v == null || !oldValue.equals(v)) return false;
+                if (n.casValue(v, newValue)) return true;
+            }
+        }
+    }
+
+    /**
+     * Returns whether some key maps to a value equal to {@code value} (a traversal).
+     *
+     * @throws NullPointerException if {@code value} is null
+     */
+    @Override
+    public boolean containsValue(Object value) {
+        Objects.requireNonNull(value, "value");
+        return super.containsValue(value);
+    }
+
+    /**
+     * Returns the number of mappings: exact while the map is quiescent; under concurrent updates an estimate.
+     * Saturates at {@link Integer#MAX_VALUE}.
+     */
+    @Override
+    public int size() {
+        long n = count.sum();
+        return n < 0 ? 0 : (int) Math.min(Integer.MAX_VALUE, n);
+    }
+
+    @Override
+    public boolean isEmpty() {
+        return count.sum() <= 0;
+    }
+
+    /** Removes every mapping, bucket by bucket (not atomic). */
+    @Override
+    public void clear() {
+        for (Iterator<K> it = keySet().iterator(); it.hasNext(); ) {
+            it.next();
+            it.remove();
+        }
+    }
+
+    /**
+     * Returns a view of the mappings; its iterator is weakly consistent (see the class documentation).
+     *
+     * @return the entry set
+     */
+    @Override
+    public Set<Map.Entry<K, V>> entrySet() {
+        EntrySet es = entrySet;
+        return es != null ? es : (entrySet = new EntrySet());
+    }
+
+    /**
+     * Returns the reclaimer that recycles this map's nodes.
+     *
+     * @return the reclaimer
+     */
+    public Reclaimer reclaimer() {
+        return list.reclaimer();
+    }
+
+    // For tests and benchmarks in this package.
+
+    /** The entry for {@code key}, protected by {@code g} (slots 0..3) until g's next protect; or null. */
+    ListNode<K, V> findNode(Guard g, Object key) {
+        int h = HarrisList.spread(key);
+        return list.find(g, head(h), key, h, null);
+    }
+
+    ListNodePool<K, V> pool() {
+        return list.pool();
+    }
+
+    private final class EntrySet extends AbstractSet<Map.Entry<K, V>> {
+        @Override
+        public Iterator<Map.Entry<K, V>> iterator() {
+            return new EntryIterator();
+        }
+
+        @Override
+        public int size() {
+            return RecyclingHashMap.this.size();
+        }
+
+        @Override
+        public boolean isEmpty() {
+            return RecyclingHashMap.this.isEmpty();
+        }
+
+        @Override
+        public void clear() {
+            RecyclingHashMap.this.clear();
+        }
+
+        @Override
+        public boolean contains(Object o) {
+            if (!(o instanceof Map.Entry<?, ?> e) || e.getKey() == null || e.getValue() == null) return false;
+            V v = get(e.getKey());
+            return v != null && v.equals(e.getValue());
+        }
+
+        @Override
+        public boolean remove(Object o) {
+            if (!(o instanceof Map.Entry<?, ?> e) || e.getKey() == null || e.getValue() == null) return false;
+            return RecyclingHashMap.this.remove(e.getKey(), e.getValue());
+        }
+    }
+
+    /** Reads one bucket at a time into {@code buffer} (key, value, ...), in one guard per bucket. */
+    private final class EntryIterator implements Iterator<Map.Entry<K, V>> {
+        private final ArrayList<Object> buffer = new ArrayList<>();
+        private int bucket;
+        private int pos;
+        private K lastKey;
+
+        @Override
+        public boolean hasNext() {
+            while (pos >= buffer.size()) {
+                if (bucket > mask) return false;
+                buffer.clear();
+                pos = 0;
+                try (Guard g = list.reclaimer().enter()) {
+                    list.snapshot(g, heads[bucket++], buffer);
+                }
+            }
+            return true;
+        }
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public Map.Entry<K, V> next() {
+            if (!hasNext()) throw new NoSuchElementException();
+            K k = (K) buffer.get(pos);
+            V v = (V) buffer.get(pos + 1);
+            pos += 2;
+            lastKey = k;
+            return new WriteThroughEntry(k, v);
+        }
+
+        @Override
+        public void remove() {
+            if (lastKey == null) throw new IllegalStateException("next() not called, or remove() already called");
+            RecyclingHashMap.this.remove(lastKey);
+            lastKey = null;
+        }
+    }
+
+    /** An entry whose {@code setValue} writes through to the map with {@code put}. */
+    private final class WriteThroughEntry extends AbstractMap.SimpleEntry<K, V> {
+        private static final long serialVersionUID = 1L;
+
+        WriteThroughEntry(K key, V value) {
+            super(key, value);
+        }
+
+        @Override
+        public V setValue(V value) {
+            Objects.requireNonNull(value, "value");
+            V old = super.setValue(value);
+            put(getKey(), value);
+            return old;
+        }
+    }
+}

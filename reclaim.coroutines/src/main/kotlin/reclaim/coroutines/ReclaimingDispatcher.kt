@@ -1,0 +1,100 @@
+@file:JvmName("ReclaimingDispatchers")
+
+package reclaim.coroutines
+
+import kotlinx.coroutines.CoroutineDispatcher
+import kotlinx.coroutines.InternalCoroutinesApi
+import kotlinx.coroutines.ThreadContextElement
+import reclaim.api.Reclaimer
+import java.lang.Runnable
+import kotlin.coroutines.CoroutineContext
+
+/**
+ * Returns a dispatcher that runs coroutines on this one and makes the end of every block it runs (a suspension
+ * or a completion) a quiescent state of [reclaimers]: reclamation progresses with many coroutines on few
+ * threads and no explicit quiescent calls, and an idle worker holds nobody back.
+ *
+ * ```
+ * val dispatcher = Dispatchers.Default.reclaiming(reclaimer)
+ * withContext(dispatcher) {
+ *     val v = reclaimer.withGuard { g -> g.protect(head).value }   // guards as usual, never across a suspension
+ *     delay(10)                                                    // the end of a block: quiescent, offline
+ * }
+ * ```
+ *
+ * What it does, per worker thread and reclaimer:
+ * - **Registers once.** The first block a platform thread runs registers it ([Reclaimer.register]); it stays
+ *   registered until it ends (a thread that ends registered is swept by the reclaimer). Virtual threads are
+ *   not registered.
+ * - **Online lazily, offline after every block.** The thread is offline between blocks; the first guard of a
+ *   block brings it online (under QSBR: one CAS, the store and fence of going online), later guards of the same
+ *   block cost no shared store, and the end of the block announces a quiescent state
+ *   ([reclaim.api.Registration.quiescent]: at most every `passIntervalNanos` it also advances the grace
+ *   period and reclaims, light-qsbr's `maybe_pass_epoch`) and goes offline. A worker that then parks,
+ *   however long, stalls nobody. Schemes other than QSBR have no online state: for them the calls only check.
+ * - **Detects guards left open.** A guard opened with [Reclaimer.enter] and still open when the coroutine
+ *   suspends is reported with an [IllegalStateException] (to the coroutine's `CoroutineExceptionHandler`,
+ *   else to the thread's uncaught-exception handler) and the coroutine is cancelled with it as the cause.
+ *
+ * It allocates nothing per dispatch: the returned dispatcher is also the coroutine's only
+ * [ThreadContextElement], which kotlinx.coroutines calls around every block without allocating. Adding a
+ * [ReclaimContext] (or any other thread-context element) to a coroutine on it is unnecessary and makes
+ * kotlinx allocate a small array per dispatch.
+ *
+ * ### Pitfalls
+ * - **Shared worker threads.** `Dispatchers.Default` and `Dispatchers.IO` share their threads. Under QSBR a
+ *   registered thread that enters a guard outside a wrapped block (a coroutine on the *plain* `Dispatchers.IO`
+ *   using the same reclaimer) goes online and stays online until its next wrapped block; if it parks meanwhile
+ *   it holds reclamation back ([reclaim.api.Stats.stalled] reports it). Wrap both, `Dispatchers.IO.reclaiming(r)`,
+ *   or add a [ReclaimContext] to the coroutines that run on the plain one.
+ * - **Blocking inside a guard** (not a suspension: a blocking call inside `withGuard`) holds reclamation back
+ *   under EBR and QSBR as it does anywhere.
+ * - `delay` on a wrapped dispatcher is timed by kotlinx's default delay thread and resumed through this
+ *   dispatcher; [limitedParallelism] returns a wrapped view of the underlying dispatcher's view.
+ *
+ * @receiver the dispatcher that runs the blocks (`Dispatchers.Default`, `Dispatchers.IO`, a fixed pool's
+ *     `asCoroutineDispatcher()`, ...)
+ * @param reclaimers the reclaimers whose quiescent states the blocks' ends are (usually one)
+ * @return the wrapped dispatcher
+ * @throws IllegalArgumentException if no reclaimer is given
+ */
+public fun CoroutineDispatcher.reclaiming(vararg reclaimers: Reclaimer): CoroutineDispatcher =
+    ReclaimingDispatcher(this, Bridge(reclaimers))
+
+/**
+ * For the benchmark only: [reclaiming] with registered workers that stay online between blocks (quiescent at
+ * the end of each block, never offline). It shows what going offline after every block costs; it is unsafe
+ * under QSBR (a worker that parks online holds reclamation back) and therefore not public.
+ */
+internal fun CoroutineDispatcher.reclaimingStayingOnline(reclaimer: Reclaimer): CoroutineDispatcher =
+    ReclaimingDispatcher(this, Bridge(arrayOf(reclaimer), offlineAfterBlock = false))
+
+/**
+ * A dispatcher that delegates dispatching and is, at the same time, the [ThreadContextElement] that brackets
+ * every block with the bridge's work: the coroutine's context holds the interceptor, so kotlinx finds it as the
+ * context's only thread-context element and calls it around each block without allocating (one element: its
+ * fast path, no state array).
+ */
+internal class ReclaimingDispatcher(
+    private val delegate: CoroutineDispatcher,
+    private val bridge: Bridge,
+) : CoroutineDispatcher(), ThreadContextElement<Participations> {
+
+    override fun isDispatchNeeded(context: CoroutineContext): Boolean = delegate.isDispatchNeeded(context)
+
+    override fun dispatch(context: CoroutineContext, block: Runnable) = delegate.dispatch(context, block)
+
+    /** Keeps the underlying dispatcher's fair yield (Default and IO put a yielding task behind the others). */
+    @InternalCoroutinesApi
+    override fun dispatchYield(context: CoroutineContext, block: Runnable) = delegate.dispatchYield(context, block)
+
+    override fun limitedParallelism(parallelism: Int, name: String?): CoroutineDispatcher =
+        ReclaimingDispatcher(delegate.limitedParallelism(parallelism, name), bridge)
+
+    override fun updateThreadContext(context: CoroutineContext): Participations = bridge.resumed()
+
+    override fun restoreThreadContext(context: CoroutineContext, oldState: Participations) =
+        bridge.suspended(context, oldState)
+
+    override fun toString(): String = "$delegate.reclaiming(${bridge.names()})"
+}
