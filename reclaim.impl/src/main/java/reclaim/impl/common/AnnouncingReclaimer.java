@@ -78,6 +78,8 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
     private final int batchSize;
     private final int collectInterval;
     private final long stallThresholdNanos;
+    /** Guards that touch no shared word on enter: sticky records for platform threads (see the constructor). */
+    private final boolean stickyGuards;
 
     /** The registry: append-only, copied on growth; accessed only through {@code RECORDS}. */
     private AnnouncementRecord[] records = new AnnouncementRecord[0];
@@ -111,6 +113,25 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
      * @param stallThresholdNanos how long a record may hold reclamation back before it counts as stalled
      */
     protected AnnouncingReclaimer(Scheme scheme, int batchSize, int collectInterval, long stallThresholdNanos) {
+        this(scheme, batchSize, collectInterval, stallThresholdNanos, false);
+    }
+
+    /**
+     * Creates the skeleton, optionally for guards that touch no shared word on enter (hazard pointers,
+     * Crystalline: what a guard holds is published by its protects). Then a platform thread keeps a sticky
+     * record from its first guard until it ends, the registered owner's enter and exit leave the state word
+     * alone, and retire takes the owner's record (CAS to BUSY) to touch its bag; virtual threads still lease a
+     * record per outermost guard.
+     *
+     * @param scheme the scheme record (for {@link #scheme()} and messages)
+     * @param batchSize objects per bag
+     * @param collectInterval guards between two collections on a record ({@code Integer.MAX_VALUE}: never)
+     * @param stallThresholdNanos how long a record may hold reclamation back before it counts as stalled
+     * @param stickyGuards whether guards publish nothing on enter (see above)
+     */
+    protected AnnouncingReclaimer(Scheme scheme, int batchSize, int collectInterval, long stallThresholdNanos,
+            boolean stickyGuards) {
+        this.stickyGuards = stickyGuards;
         this.scheme = scheme;
         this.name = scheme.name();
         this.batchSize = batchSize;
@@ -257,25 +278,24 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
 
     /**
      * Returns whether {@code g}'s thread keeps a record between its guards without registering (a sticky
-     * record, reserved on its first guard and freed when the thread ends): schemes whose guards touch no
-     * shared word on enter (Crystalline) give one to platform threads. Default: never.
+     * record, reserved on its first guard and freed when the thread ends). With sticky guards: platform threads.
      *
      * @param g the guard
      * @return true to reserve a record for the thread
      */
     protected boolean stickyRecord(AnnouncingGuard g) {
-        return false;
+        return stickyGuards && !g.thread.isVirtual();
     }
 
     /**
-     * Returns whether the registered owner must take its record (CAS to BUSY) to touch its bag: true for
-     * schemes whose guards leave the state word alone on enter, so that a concurrent flush, which seals idle
-     * registered records' bags, never shares the bag with the owner. Default: false.
+     * Returns whether the registered owner must take its record (CAS to BUSY) to touch its bag: true with
+     * sticky guards, which leave the state word alone on enter, so that a concurrent flush, which seals idle
+     * registered records' bags, never shares the bag with the owner.
      *
      * @return true if retire claims the owner's record
      */
-    protected boolean claimToRetire() {
-        return false;
+    protected final boolean claimToRetire() {
+        return stickyGuards;
     }
 
     /**
@@ -291,20 +311,23 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
 
     /**
      * Opens the outermost guard of a registered thread, whose reserved record is {@code g.registered}.
-     * The default announces by CAS from HELD, as an unregistered guard does.
+     * The default announces by CAS from HELD, as an unregistered guard does (with sticky guards: nothing).
      *
      * @param g the guard
      */
     protected void enterRegistered(AnnouncingGuard g) {
+        if (stickyGuards) return; // the record stays HELD: what the guard holds is published by its protects
         if (!claimOwn(g, announcement())) throw Checks.closed(name);
     }
 
     /**
-     * Closes the outermost guard of a registered thread. The default stores HELD with release semantics.
+     * Closes the outermost guard of a registered thread. The default stores HELD with release semantics
+     * (with sticky guards: nothing).
      *
      * @param g the guard
      */
     protected void exitRegistered(AnnouncingGuard g) {
+        if (stickyGuards) return; // the state word was never changed (and a flush may hold it BUSY right now)
         g.registered.setStateRelease(AnnouncementRecord.HELD);
     }
 

@@ -1,17 +1,15 @@
 package reclaim.impl.crystalline;
 
-import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.concurrent.atomic.AtomicLong;
 
 import reclaim.api.Scheme;
 import reclaim.impl.common.AnnouncementRecord;
 import reclaim.impl.common.AnnouncingGuard;
-import reclaim.impl.common.AnnouncingReclaimer;
 import reclaim.impl.common.Batch;
 import reclaim.impl.common.CountedBatches;
 import reclaim.impl.common.CountedBatches.Counted;
 import reclaim.impl.common.CountedBatches.Link;
+import reclaim.impl.common.CountingReclaimer;
 
 /**
  * Crystalline (Ruslan Nikolaev and Binoy Ravindran, "Crystalline: Fast and Memory Efficient Wait-Free
@@ -54,7 +52,7 @@ import reclaim.impl.common.CountedBatches.Link;
  * Batch counts change only by volatile read-modify-writes, so the reclaiming thread happens-after every
  * reader's release.
  */
-public final class CrystallineReclaimer extends AnnouncingReclaimer {
+public final class CrystallineReclaimer extends CountingReclaimer {
     /*
      * Overview. Records, leases (virtual threads), sticky records (platform threads), bags, sealing, flush
      * and close are AnnouncingReclaimer's. A record's Reservations live in its schemeData, created on its
@@ -66,11 +64,9 @@ public final class CrystallineReclaimer extends AnnouncingReclaimer {
      */
 
     private final int k;
-    /** The global era, starting at 1; accessed only through {@code ERA}. */
-    private long era = 1;
 
     private CrystallineReclaimer(Scheme.Crystalline scheme) {
-        super(scheme, scheme.batchSize(), 128, Long.MAX_VALUE);
+        super(scheme, scheme.batchSize(), Long.MAX_VALUE, true);
         this.k = scheme.slots();
     }
 
@@ -89,26 +85,6 @@ public final class CrystallineReclaimer extends AnnouncingReclaimer {
     @Override
     protected AnnouncingGuard newGuard(Thread thread) {
         return new CrystallineGuard(this, thread, k);
-    }
-
-    @Override
-    protected boolean stickyRecord(AnnouncingGuard g) {
-        return !g.thread().isVirtual(); // platform threads: enter and leave touch no shared word
-    }
-
-    @Override
-    protected boolean claimToRetire() {
-        return true; // the owner does not take its record on enter, so it takes it to touch its bag
-    }
-
-    @Override
-    protected void enterRegistered(AnnouncingGuard g) {
-        // Nothing: the record stays HELD; reservations are activated lazily by protect.
-    }
-
-    @Override
-    protected void exitRegistered(AnnouncingGuard g) {
-        // Nothing: leaving() cleared the reservations; the state word was never changed.
     }
 
     @Override
@@ -166,21 +142,13 @@ public final class CrystallineReclaimer extends AnnouncingReclaimer {
 
     // ---- retire ----
 
-    @Override
-    protected void collect(int limit) {
-        for (int n = 0; n < limit; n++) {
-            Batch b = pollSealed();
-            if (b == null) return;
-            insert(b);
-        }
-    }
-
     /** Crystalline's try_retire for one sealed batch (always inserts: links are separate objects). */
-    private void insert(Batch b) {
+    @Override
+    protected void insert(Batch b) {
         long minBirth = CountedBatches.minBirth(b);
         // Count the objects born at or before the oldest active reservation: what a stalled reader may hold
         // beyond the stated slack (pendingBound() adds them while they are pending).
-        Counted c = new Counted(b, CountedBatches.bornBy(b, oldestReservation()), oldPending);
+        Counted c = counted(b, oldestReservation());
         // Retirer side of the hazard-eras store-load pair: the unlinks before these retires happen before the
         // reads of reservation heads and eras below.
         VarHandle.fullFence();
@@ -213,40 +181,14 @@ public final class CrystallineReclaimer extends AnnouncingReclaimer {
     }
 
     @Override
-    protected long tagNow() {
-        return (long) ERA.getAndAdd(this, 1L); // every sealed batch advances the era
-    }
-
-    @Override
-    protected long reclaimableBelow() {
-        return Long.MIN_VALUE; // unused: collect() is overridden
-    }
-
-    @Override
-    protected void advanceForFlush(AnnouncingGuard g) {}
-
-    @Override
     protected boolean holdsBack(long state, long clock) {
         return false; // robust
     }
 
     @Override
-    protected long clock() {
-        return eraVolatile();
-    }
-
-    @Override
-    public long era() {
-        return eraVolatile();
-    }
-
-    @Override
     public long pendingBound() {
-        return 2L * ((long) records().length * CrystallineGuard.indices(k) + 2) * batchSize() + oldPending.get();
+        return 2L * ((long) records().length * CrystallineGuard.indices(k) + 2) * batchSize() + oldPending();
     }
-
-    /** Pending objects born at or before the oldest active reservation when their batch was inserted. */
-    private final AtomicLong oldPending = new AtomicLong();
 
     /** The smallest era reserved by an active index (Long.MIN_VALUE if none is active). */
     private long oldestReservation() {
@@ -259,19 +201,5 @@ public final class CrystallineReclaimer extends AnnouncingReclaimer {
             }
         }
         return min == Long.MAX_VALUE ? Long.MIN_VALUE : min;
-    }
-
-    long eraVolatile() {
-        return (long) ERA.getVolatile(this);
-    }
-
-    private static final VarHandle ERA;
-
-    static {
-        try {
-            ERA = MethodHandles.lookup().findVarHandle(CrystallineReclaimer.class, "era", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
     }
 }

@@ -63,7 +63,7 @@ public final class HpReclaimer extends AnnouncingReclaimer {
     private final AtomicLong scans = new AtomicLong();
 
     private HpReclaimer(Scheme.HazardPointers scheme) {
-        super(scheme, new Scheme.Ebr().batchSize(), Integer.MAX_VALUE, Long.MAX_VALUE);
+        super(scheme, new Scheme.Ebr().batchSize(), Integer.MAX_VALUE, Long.MAX_VALUE, true);
         this.k = scheme.slots();
         this.scanFactor = scheme.scanFactor();
     }
@@ -81,26 +81,6 @@ public final class HpReclaimer extends AnnouncingReclaimer {
     @Override
     protected AnnouncingGuard newGuard(Thread thread) {
         return new HpGuard(this, thread, k);
-    }
-
-    @Override
-    protected boolean stickyRecord(AnnouncingGuard g) {
-        return !g.thread().isVirtual(); // a platform thread reuses its record: no acquisition per guard
-    }
-
-    @Override
-    protected boolean claimToRetire() {
-        return true; // the owner does not take its record on enter, so it takes it to touch its bag
-    }
-
-    @Override
-    protected void enterRegistered(AnnouncingGuard g) {
-        // Nothing: the record stays HELD between and during guards; hazards say what is in use.
-    }
-
-    @Override
-    protected void exitRegistered(AnnouncingGuard g) {
-        // Nothing: leaving() released the slots; the state word was never changed.
     }
 
     @Override

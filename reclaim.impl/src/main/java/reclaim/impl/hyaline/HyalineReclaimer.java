@@ -1,18 +1,16 @@
 package reclaim.impl.hyaline;
 
-import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.concurrent.atomic.AtomicLong;
 
 import reclaim.api.Scheme;
 import reclaim.api.Stats;
 import reclaim.impl.common.AnnouncementRecord;
 import reclaim.impl.common.AnnouncingGuard;
-import reclaim.impl.common.AnnouncingReclaimer;
 import reclaim.impl.common.Batch;
 import reclaim.impl.common.CountedBatches;
 import reclaim.impl.common.CountedBatches.Counted;
 import reclaim.impl.common.CountedBatches.Link;
+import reclaim.impl.common.CountingReclaimer;
 
 /**
  * Hyaline (Ruslan Nikolaev and Binoy Ravindran, "Snapshot-Free, Transparent, and Robust Memory Reclamation
@@ -49,7 +47,7 @@ import reclaim.impl.common.CountedBatches.Link;
  * unlinked objects. The count is changed only by volatile read-modify-writes, so the thread that brings it to
  * zero happens-after every decrementer's reads and the retirer's insertion.
  */
-public final class HyalineReclaimer extends AnnouncingReclaimer {
+public final class HyalineReclaimer extends CountingReclaimer {
     /*
      * Overview (ALGORITHMS.md §6, variant H1: one thread per slot, slots leased per guard).
      *
@@ -84,11 +82,9 @@ public final class HyalineReclaimer extends AnnouncingReclaimer {
     };
 
     private final boolean robust;
-    /** The global era, starting at 1; accessed only through {@code ERA}. */
-    private long era = 1;
 
     private HyalineReclaimer(Scheme.Hyaline scheme) {
-        super(scheme, scheme.batchSize(), 128, new Scheme.Ebr().stallThresholdNanos());
+        super(scheme, scheme.batchSize(), new Scheme.Ebr().stallThresholdNanos(), false);
         this.robust = scheme.robust();
     }
 
@@ -138,21 +134,13 @@ public final class HyalineReclaimer extends AnnouncingReclaimer {
 
     // ---- retire: insertion of sealed batches ----
 
-    @Override
-    protected void collect(int limit) {
-        for (int n = 0; n < limit; n++) {
-            Batch b = pollSealed();
-            if (b == null) return;
-            insert(b);
-        }
-    }
-
     /** Attaches a sealed batch to every active slot that may hold one of its objects. */
-    private void insert(Batch b) {
+    @Override
+    protected void insert(Batch b) {
         long minBirth = robust ? CountedBatches.minBirth(b) : 0;
         // The objects born at or before the oldest active reservation are what a stalled reader may hold
         // beyond the stated slack: count them while the batch is pending (pendingBound() adds them).
-        Counted c = robust ? new Counted(b, CountedBatches.bornBy(b, oldestAccess()), oldPending) : new Counted(b);
+        Counted c = robust ? counted(b, oldestAccess()) : new Counted(b);
         // Retirer side of the store-load pair with enter's swap and protect's era reservation: the unlinks
         // before these retires happen before the reads of slot heads and access eras below.
         VarHandle.fullFence();
@@ -182,40 +170,14 @@ public final class HyalineReclaimer extends AnnouncingReclaimer {
     }
 
     @Override
-    protected long tagNow() {
-        return (long) ERA.getAndAdd(this, 1L); // every sealed batch advances the era
-    }
-
-    @Override
-    protected long reclaimableBelow() {
-        return Long.MIN_VALUE; // unused: collect() is overridden
-    }
-
-    @Override
-    protected void advanceForFlush(AnnouncingGuard g) {}
-
-    @Override
     protected boolean holdsBack(long state, long clock) {
         return !robust && state < clock; // a guard entered eras ago holds every batch inserted since
     }
 
     @Override
-    protected long clock() {
-        return eraVolatile();
-    }
-
-    @Override
-    public long era() {
-        return eraVolatile();
-    }
-
-    @Override
     public long pendingBound() {
-        return robust ? 2L * (records().length + 2) * batchSize() + oldPending.get() : Long.MAX_VALUE;
+        return robust ? 2L * (records().length + 2) * batchSize() + oldPending() : Long.MAX_VALUE;
     }
-
-    /** Pending objects born at or before the oldest active access era when their batch was inserted. */
-    private final AtomicLong oldPending = new AtomicLong();
 
     /** The smallest access era among active slots (Long.MIN_VALUE if none is active). */
     private long oldestAccess() {
@@ -225,19 +187,5 @@ public final class HyalineReclaimer extends AnnouncingReclaimer {
             if (head != INACTIVE && head != null) min = Math.min(min, r.accessVolatile());
         }
         return min == Long.MAX_VALUE ? Long.MIN_VALUE : min;
-    }
-
-    long eraVolatile() {
-        return (long) ERA.getVolatile(this);
-    }
-
-    private static final VarHandle ERA;
-
-    static {
-        try {
-            ERA = MethodHandles.lookup().findVarHandle(HyalineReclaimer.class, "era", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
     }
 }

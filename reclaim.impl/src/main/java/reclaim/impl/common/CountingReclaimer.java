@@ -1,0 +1,115 @@
+package reclaim.impl.common;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicLong;
+
+import reclaim.api.Scheme;
+
+/**
+ * What Hyaline and Crystalline share on top of {@link AnnouncingReclaimer}: a global era that advances at
+ * every sealed batch (ALGORITHMS.md §2.5: "every F×N allocations"; retires stand in for the allocation hook
+ * the JVM does not have), and collection by insertion: each sealed bag is handed to {@link #insert(Batch)},
+ * which attaches it to the reservations that may hold it ({@link CountedBatches}); the last reference
+ * reclaims. It also counts, for the robust bound, the pending objects born at or before the oldest active
+ * reservation when their batch was inserted.
+ */
+public abstract class CountingReclaimer extends AnnouncingReclaimer {
+    /** The global era, starting at 1; accessed only through {@code ERA}. */
+    private long era = 1;
+    /** Pending objects born at or before the oldest active reservation when their batch was inserted. */
+    private final AtomicLong oldPending = new AtomicLong();
+
+    /**
+     * Creates the skeleton.
+     *
+     * @param scheme the scheme record
+     * @param batchSize objects per batch
+     * @param stallThresholdNanos stall threshold (for variants that report stalls)
+     * @param stickyGuards whether guards publish nothing on enter (see {@link AnnouncingReclaimer})
+     */
+    protected CountingReclaimer(Scheme scheme, int batchSize, long stallThresholdNanos, boolean stickyGuards) {
+        super(scheme, batchSize, 128, stallThresholdNanos, stickyGuards);
+    }
+
+    /**
+     * Attaches a sealed batch to every reservation that may hold one of its objects, then adds the number of
+     * links ({@link CountedBatches#inserted}).
+     *
+     * @param b the batch, owned by the caller
+     */
+    protected abstract void insert(Batch b);
+
+    @Override
+    protected final void collect(int limit) {
+        for (int n = 0; n < limit; n++) {
+            Batch b = pollSealed();
+            if (b == null) return;
+            insert(b);
+        }
+    }
+
+    /**
+     * Wraps a batch for insertion, counting its objects born at or before {@code oldestReservation} while it is
+     * pending.
+     *
+     * @param b the batch
+     * @param oldestReservation the oldest era an active reservation holds ({@code Long.MIN_VALUE}: none)
+     * @return the counted batch
+     */
+    protected final CountedBatches.Counted counted(Batch b, long oldestReservation) {
+        return new CountedBatches.Counted(b, CountedBatches.bornBy(b, oldestReservation), oldPending);
+    }
+
+    /**
+     * Returns the pending objects that were born at or before the oldest active reservation when their batch
+     * was inserted: what a stalled reader may hold beyond a robust scheme's slack.
+     *
+     * @return the count
+     */
+    protected final long oldPending() {
+        return oldPending.get();
+    }
+
+    @Override
+    protected final long tagNow() {
+        return (long) ERA.getAndAdd(this, 1L); // every sealed batch advances the era
+    }
+
+    @Override
+    protected final long reclaimableBelow() {
+        return Long.MIN_VALUE; // unused: collect() inserts instead
+    }
+
+    @Override
+    protected final void advanceForFlush(AnnouncingGuard g) {}
+
+    @Override
+    protected final long clock() {
+        return eraVolatile();
+    }
+
+    @Override
+    public final long era() {
+        return eraVolatile();
+    }
+
+    /**
+     * Reads the global era (volatile: the hazard-eras protocol compares it after the source read).
+     *
+     * @return the era
+     */
+    public final long eraVolatile() {
+        return (long) ERA.getVolatile(this);
+    }
+
+    private static final VarHandle ERA;
+
+    static {
+        try {
+            ERA = MethodHandles.lookup().findVarHandle(CountingReclaimer.class, "era", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+}
