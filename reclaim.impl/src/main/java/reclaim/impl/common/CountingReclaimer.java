@@ -50,20 +50,22 @@ public abstract class CountingReclaimer extends AnnouncingReclaimer {
     }
 
     /**
-     * Wraps a batch for insertion, counting its objects born at or before {@code oldestReservation} while it is
-     * pending.
+     * Wraps a batch for insertion; if one of its objects was born at or before {@code oldestReservation}, the
+     * whole batch may be held by that reservation, so all its objects are counted while it is pending.
      *
      * @param b the batch
      * @param oldestReservation the oldest era an active reservation holds ({@code Long.MIN_VALUE}: none)
      * @return the counted batch
      */
     protected final CountedBatches.Counted counted(Batch b, long oldestReservation) {
-        return new CountedBatches.Counted(b, CountedBatches.bornBy(b, oldestReservation), oldPending);
+        long old = CountedBatches.bornBy(b, oldestReservation) > 0 ? b.size() : 0;
+        return new CountedBatches.Counted(b, old, oldPending);
     }
 
     /**
-     * Returns the pending objects that were born at or before the oldest active reservation when their batch
-     * was inserted: what a stalled reader may hold beyond a robust scheme's slack.
+     * Returns the pending objects in batches that, when inserted, held an object born at or before the oldest
+     * active reservation: what a stalled reader may hold beyond a robust scheme's slack (at most one batch per
+     * object that existed when the reader last read).
      *
      * @return the count
      */

@@ -35,9 +35,9 @@ import reclaim.impl.common.CountingReclaimer;
  * holds only batches with an object born at or before its reserved era. With the era advancing at every
  * sealed batch, objects born after a stall reach the stalled slot only in a batch that also holds an object
  * born before it: at most one batch per record. {@link #pendingBound()} states
- * {@code 2 × (records + 2) × batchSize} plus the pending objects that were born at or before the oldest active
- * reservation when their batch was inserted (at most the objects that existed when the stalled reader last
- * read: that term does not grow with later retires). Objects that
+ * {@code 2 × (records + 2) × batchSize} plus the pending objects in batches that held an object born at or
+ * before the oldest active reservation when inserted (at most one batch per object that existed when the
+ * stalled reader last read: that term does not grow with later retires). Objects that
  * are not {@code Born} have birth era 0 and join every active slot: safe, but unbounded with a stalled
  * reader. The non-robust variant ({@code Scheme.Hyaline(batch, false)}) holds everything retired while a slot
  * stays active, and reports stalled slots in {@link Stats#stalled()}.
