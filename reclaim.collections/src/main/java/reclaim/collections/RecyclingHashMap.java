@@ -201,20 +201,7 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
      */
     @Override
     public V remove(Object key) {
-        int h = HarrisList.spread(key);
-        try (Guard g = list.reclaimer().enter()) {
-            ListNode<K, V> n = list.find(g, head(h), key, h, null);
-            if (n == null) return null;
-            while (true) {
-                V v = n.lvValue();
-                if (v == null) return null; // removed by another thread after our find: absent then
-                if (n.casValue(v, null)) { // linearization point
-                    count.decrement();
-                    list.find(g, head(h), key, h, null); // marks and unlinks n (steps 2 and 3)
-                    return v;
-                }
-            }
-        }
+        return exchange(key, null, null);
     }
 
     /**
@@ -226,20 +213,7 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
     @Override
     public boolean remove(Object key, Object value) {
         Objects.requireNonNull(value, "value");
-        int h = HarrisList.spread(key);
-        try (Guard g = list.reclaimer().enter()) {
-            ListNode<K, V> n = list.find(g, head(h), key, h, null);
-            if (n == null) return false;
-            while (true) {
-                V v = n.lvValue();
-                if (v == null || !value.equals(v)) return false;
-                if (n.casValue(v, null)) {
-                    count.decrement();
-                    list.find(g, head(h), key, h, null);
-                    return true;
-                }
-            }
-        }
+        return exchange(key, value, null) != null;
     }
 
     /**
@@ -251,16 +225,7 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
     @Override
     public V replace(K key, V value) {
         Objects.requireNonNull(value, "value");
-        int h = HarrisList.spread(key);
-        try (Guard g = list.reclaimer().enter()) {
-            ListNode<K, V> n = list.find(g, head(h), key, h, null);
-            if (n == null) return null;
-            while (true) {
-                V v = n.lvValue();
-                if (v == null) return null;
-                if (n.casValue(v, value)) return v;
-            }
-        }
+        return exchange(key, null, value);
     }
 
     /**
@@ -273,14 +238,32 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
     public boolean replace(K key, V oldValue, V newValue) {
         Objects.requireNonNull(oldValue, "oldValue");
         Objects.requireNonNull(newValue, "newValue");
+        return exchange(key, oldValue, newValue) != null;
+    }
+
+    /**
+     * The four conditional updates of a present entry: CAS its value from the current one (if it equals
+     * {@code expected}, or any when {@code expected} is null) to {@code update}; a null update removes the
+     * entry (then marks and unlinks it).
+     *
+     * @return the value replaced, or null if the key was absent or its value did not match
+     */
+    private V exchange(Object key, Object expected, V update) {
         int h = HarrisList.spread(key);
         try (Guard g = list.reclaimer().enter()) {
             ListNode<K, V> n = list.find(g, head(h), key, h, null);
-            if (n == null) return false;
+            if (n == null) return null;
             while (true) {
                 V v = n.lvValue();
-                if (v == null || !oldValue.equals(v)) return false;
-                if (n.casValue(v, newValue)) return true;
+                // null: removed by another thread after our find (absent then); or a value that does not match
+                if (v == null || (expected != null && !expected.equals(v))) return null;
+                if (n.casValue(v, update)) { // linearization point
+                    if (update == null) {
+                        count.decrement();
+                        list.find(g, head(h), key, h, null); // marks and unlinks n (steps 2 and 3)
+                    }
+                    return v;
+                }
             }
         }
     }

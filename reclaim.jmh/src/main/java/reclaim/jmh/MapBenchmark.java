@@ -1,7 +1,6 @@
 package reclaim.jmh;
 
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -38,7 +37,6 @@ import reclaim.collections.RecyclingHashMap;
 public class MapBenchmark {
     /** Keys are drawn from 0 .. RANGE-1. */
     static final int RANGE = 100_000;
-    private static final AtomicLong SEEDS = new AtomicLong();
 
     /** {@code gc} or a scheme's short name (the showcase passes every scheme present). */
     @Param({"gc", "qsbr", "ebr", "hp", "hyaline", "crystalline", "none"})
@@ -71,15 +69,6 @@ public class MapBenchmark {
     @TearDown(Level.Trial)
     public void tearDown() {
         if (reclaimer != null) reclaimer.close();
-    }
-
-    /** A benchmark thread's random source. */
-    @State(Scope.Thread)
-    public static class ThreadRng {
-        final Mix.Rng rnd = new Mix.Rng(SEEDS.incrementAndGet());
-
-        /** Creates the state. */
-        public ThreadRng() {}
     }
 
     /**
