@@ -92,6 +92,37 @@ public interface Guard extends AutoCloseable {
     <T> T protect(VarHandle field, Object holder, int slot);
 
     /**
+     * Protects a {@code long} key read from shared memory (an off-heap address, a slot index) in slot
+     * {@code slot}, with no allocation; the protocol is a loop the caller writes around its own read:
+     * <pre>{@code
+     * long a = (long) NEXT.getVolatile(segment, offset);   // read the key (volatile)
+     * while (!guard.reserve(a, 0)) {                       // false: re-read and reserve again
+     *     a = (long) NEXT.getVolatile(segment, offset);
+     * }
+     * // a's block stays unreclaimed until the slot is reused or the guard closes
+     * }</pre>
+     * {@code reserve} returns {@code true} when the reservation already held covers {@code key} read before
+     * the call, so the value is safe to use; {@code false} when it had to publish a new reservation, after
+     * which the caller must read its source again (the value may have been unlinked and retired meanwhile)
+     * and call again with what it read. Under hazard pointers the reservation is the key itself, matched
+     * against retired {@link Keyed} objects; under robust Hyaline and Crystalline it is the current era;
+     * EBR and QSBR protect everything the guard reads and always return {@code true}. The loop ends as soon
+     * as two reads agree (hazard pointers) or the era holds still between them.
+     *
+     * <p>The reads of the key must be volatile ({@code getVolatile}): hazard pointers order their
+     * reservation before the re-read with a store&ndash;load fence that only a volatile read pairs with.
+     * Keys have their own slots: reserving a key in slot {@code s} releases the key reserved there before,
+     * never a reference protected in slot {@code s}. Reserving {@code 0} releases the slot.
+     *
+     * @param key the key read, as the reclaimer will see it in {@link Keyed#key()}; {@code 0} for none
+     * @param slot the slot, {@code 0 <= slot < slots()}
+     * @return {@code true} if {@code key} is protected (use it), {@code false} if the caller must re-read
+     * @throws IllegalArgumentException if {@code slot} is out of range
+     * @throws IllegalStateException if this guard is closed or used from another thread
+     */
+    boolean reserve(long key, int slot);
+
+    /**
      * Retires an object that has been unlinked (no new reader can reach it): {@code action} runs on it
      * exactly once, after every guard that could have loaded it, this one included, has closed. To keep
      * using the object until this guard closes, it must have been read through this guard's {@code protect}

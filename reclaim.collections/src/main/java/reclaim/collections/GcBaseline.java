@@ -103,6 +103,11 @@ final class GcBaseline implements Reclaimer {
         }
 
         @Override
+        public boolean reserve(long key, int slot) {
+            return true;
+        }
+
+        @Override
         public <T> void retire(T object, Consumer<? super T> action) {
         }
 

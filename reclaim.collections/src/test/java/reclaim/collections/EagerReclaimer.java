@@ -87,6 +87,11 @@ final class EagerReclaimer implements Reclaimer {
         }
 
         @Override
+        public boolean reserve(long key, int slot) {
+            return true;
+        }
+
+        @Override
         public <T> void retire(T object, Consumer<? super T> action) {
             EagerReclaimer.this.retire(object, action);
         }

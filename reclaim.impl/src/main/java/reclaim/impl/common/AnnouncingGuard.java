@@ -159,6 +159,14 @@ public class AnnouncingGuard implements Guard {
         return protect(field, holder);
     }
 
+    /** The guard protects everything it reads: a key read inside it is already safe. */
+    @Override
+    public boolean reserve(long key, int slot) {
+        if (slot < 0) Checks.slot(slot, Integer.MAX_VALUE);
+        checkInGuard();
+        return true;
+    }
+
     @Override
     public <T> void retire(T object, Consumer<? super T> action) {
         Objects.requireNonNull(object, "object");

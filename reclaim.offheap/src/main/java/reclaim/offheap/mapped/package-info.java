@@ -1,0 +1,2 @@
+/** Mapped files replaced under readers and unmapped once no reader holds them. */
+package reclaim.offheap.mapped;
