@@ -12,6 +12,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.Timeout;
 import reclaim.api.Atom;
 import reclaim.api.Born;
 import reclaim.api.Guard;
+import reclaim.api.Keyed;
 import reclaim.api.Reclaimer;
 import reclaim.api.Registration;
 import reclaim.api.Stats;
@@ -129,6 +131,45 @@ public abstract class ReclaimerConformance {
             reclaimed = true;
             actions.incrementAndGet();
         }
+    }
+
+    /**
+     * A node known by a {@code long} key, as an off-heap block is known by its address: readers find it in a
+     * table by key and protect the key with {@link Guard#reserve}; links are keys too.
+     */
+    static final class KeyedNode implements Keyed, Born {
+        final long key;
+        final long birth;
+        final AtomicLong next = new AtomicLong();
+        volatile boolean reclaimed;
+        final AtomicInteger actions = new AtomicInteger();
+
+        KeyedNode(long key, long birth) {
+            this.key = key;
+            this.birth = birth;
+        }
+
+        @Override
+        public long key() {
+            return key;
+        }
+
+        @Override
+        public long birthEra() {
+            return birth;
+        }
+
+        void reclaim() {
+            reclaimed = true;
+            actions.incrementAndGet();
+        }
+    }
+
+    /** The reserve loop of {@link Guard#reserve}'s documentation: read, reserve, re-read until they agree. */
+    static long reserve(Guard g, AtomicLong cell, int slot) {
+        long k = cell.get();
+        while (!g.reserve(k, slot)) k = cell.get();
+        return k;
     }
 
     /** A plain field read through a VarHandle (the protect variant for JCTools-style structures). */
@@ -303,6 +344,124 @@ public abstract class ReclaimerConformance {
         }
         assertEquals(popped.get(), reclaimedNodes);
         assertEquals(pushed.get(), all.size());
+    }
+
+    /** A retired {@link Keyed} object whose key a guard reserved is not reclaimed until that guard closes. */
+    @Test
+    void aReservedKeyIsNotReclaimedWhileTheGuardHoldsIt() throws Exception {
+        KeyedNode a = new KeyedNode(0x7f00_0000_1000L, reclaimer.era());
+        AtomicLong cell = new AtomicLong(a.key);
+        CountDownLatch reserved = new CountDownLatch(1);
+        CountDownLatch retired = new CountDownLatch(1);
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        Thread reader = start("reader", () -> {
+            try (Guard g = reclaimer.enter()) {
+                assertEquals(a.key, reserve(g, cell, 1));
+                reserved.countDown();
+                assertTrue(retired.await(60, TimeUnit.SECONDS));
+                assertFalse(a.reclaimed, "reclaimed while a guard reserved its key");
+            }
+        }, errors);
+        assertTrue(reserved.await(60, TimeUnit.SECONDS));
+        KeyedNode b = new KeyedNode(0x7f00_0000_2000L, reclaimer.era());
+        cell.set(b.key);
+        reclaimer.retire(a, KeyedNode::reclaim);
+        for (int i = 0; i < 100; i++) reclaimer.flush();
+        assertFalse(a.reclaimed, "reclaimed while a guard reserved its key");
+        retired.countDown();
+        join(List.of(reader));
+        assertNoErrors(errors);
+        if (reclaimsBeforeClose()) {
+            reclaimer.flush();
+            assertTrue(a.reclaimed, "not reclaimed by flush() once the guard closed");
+        }
+        reclaimer.close();
+        assertEquals(1, a.actions.get());
+    }
+
+    /**
+     * A Treiber stack whose links are keys (as an off-heap stack's links are addresses): writers push and pop,
+     * readers walk two levels with {@link Guard#reserve}; no reader ever sees a node whose action ran while its
+     * key was reserved, and every popped node is reclaimed exactly once.
+     */
+    @Test
+    void concurrentKeyedStackNeverSeesAReclaimedNode() throws Exception {
+        int writers = 2;
+        int readers = 2;
+        int opsPerWriter = 30_000 * scale();
+        ConcurrentHashMap<Long, KeyedNode> table = new ConcurrentHashMap<>();
+        AtomicLong head = new AtomicLong(); // 0: empty
+        AtomicLong keys = new AtomicLong();
+        AtomicBoolean done = new AtomicBoolean();
+        AtomicLong violations = new AtomicLong();
+        AtomicLong popped = new AtomicLong();
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        CyclicBarrier start = new CyclicBarrier(writers + readers);
+        List<Thread> threads = new ArrayList<>();
+        for (int w = 0; w < writers; w++) {
+            threads.add(start("writer-" + w, () -> {
+                start.await();
+                for (int i = 0; i < opsPerWriter; i++) {
+                    if ((i & 1) == 0 || i % 7 == 0) {
+                        KeyedNode n = new KeyedNode(keys.incrementAndGet(), reclaimer.era());
+                        table.put(n.key, n);
+                        long h;
+                        do {
+                            h = head.get();
+                            n.next.set(h);
+                        } while (!head.compareAndSet(h, n.key));
+                    } else {
+                        try (Guard g = reclaimer.enter()) {
+                            long h;
+                            KeyedNode top = null;
+                            while (true) {
+                                h = reserve(g, head, 0);
+                                if (h == 0) break;
+                                top = table.get(h);
+                                long next = reserve(g, top.next, 1);
+                                if (head.get() != h) continue; // next was still in the stack when reserved
+                                KeyedNode nn = next == 0 ? null : table.get(next);
+                                if (top.reclaimed || (nn != null && nn.reclaimed)) violations.incrementAndGet();
+                                if (head.compareAndSet(h, next)) break;
+                            }
+                            if (h != 0) {
+                                g.retire(top, KeyedNode::reclaim);
+                                popped.incrementAndGet();
+                            }
+                        }
+                    }
+                }
+            }, errors));
+        }
+        for (int r = 0; r < readers; r++) {
+            threads.add(start("reader-" + r, () -> {
+                start.await();
+                while (!done.get()) {
+                    try (Guard g = reclaimer.enter()) {
+                        long a = reserve(g, head, 0);
+                        if (a == 0) continue;
+                        KeyedNode na = table.get(a);
+                        long b = reserve(g, na.next, 1);
+                        if (head.get() != a) continue;
+                        Thread.onSpinWait();
+                        KeyedNode nb = b == 0 ? null : table.get(b);
+                        if (na.reclaimed || (nb != null && nb.reclaimed)) violations.incrementAndGet();
+                    }
+                }
+            }, errors));
+        }
+        for (int i = 0; i < writers; i++) threads.get(i).join(TimeUnit.SECONDS.toMillis(100));
+        done.set(true);
+        join(threads);
+        assertNoErrors(errors);
+        assertEquals(0, violations.get(), "readers saw nodes reclaimed while their keys were reserved");
+        reclaimer.close();
+        long reclaimedNodes = 0;
+        for (KeyedNode n : table.values()) {
+            assertTrue(n.actions.get() <= 1, "a node was reclaimed twice");
+            reclaimedNodes += n.actions.get();
+        }
+        assertEquals(popped.get(), reclaimedNodes);
     }
 
     /** Nested guards: closing the inner one does not end the outer one's protection. */
@@ -966,6 +1125,14 @@ public abstract class ReclaimerConformance {
             if (g.slots() < Integer.MAX_VALUE) {
                 assertThrows(IllegalArgumentException.class, () -> g.protect(ref, g.slots()));
             }
+            AtomicLong cell = new AtomicLong(42);
+            for (int s = 0; s < Guard.MIN_SLOTS; s++) assertEquals(42, reserve(g, cell, s));
+            assertTrue(g.reserve(0, 0), "reserving 0 releases the slot and needs no re-read");
+            IllegalArgumentException k = assertThrows(IllegalArgumentException.class, () -> g.reserve(1, -1));
+            assertTrue(k.getMessage().contains("-1"), k.getMessage());
+            if (g.slots() < Integer.MAX_VALUE) {
+                assertThrows(IllegalArgumentException.class, () -> g.reserve(1, g.slots()));
+            }
         }
     }
 
@@ -988,6 +1155,7 @@ public abstract class ReclaimerConformance {
         assertTrue(fromOther.get() instanceof IllegalStateException, "protect from another thread: " + fromOther.get());
         g.close();
         assertThrows(IllegalStateException.class, () -> g.protect(ref));
+        assertThrows(IllegalStateException.class, () -> g.reserve(1, 0));
         assertThrows(IllegalStateException.class, () -> g.retire("x", x -> {}));
         assertThrows(IllegalStateException.class, g::close);
     }

@@ -152,6 +152,28 @@ final class CrystallineGuard extends AnnouncingGuard {
     }
 
     /**
+     * Crystalline's {@code protect} step for a key the caller read: the caller's volatile read of the key, then
+     * the era: if the slot reserves it, done; otherwise {@code doUpdate} and the caller re-reads.
+     */
+    @Override
+    public boolean reserve(long key, int slot) {
+        if (slot < 0 || slot >= k) Checks.slot(slot, k);
+        checkInGuard();
+        if (record() == null || key == 0) return true; // a guard of a reclaim action during close(), or nothing
+        int level = depth() - 1;
+        long e = crystalline.eraVolatile();
+        if (level >= LEVELS) { // deeper nesting: the guard-wide index
+            if (rs.eraOpaque(wide) == e) return true;
+            grow(e);
+            return false;
+        }
+        int idx = level * k + slot;
+        if (rs.eraOpaque(idx) == e) return true;
+        doUpdate(idx, e);
+        return false;
+    }
+
+    /**
      * Crystalline's {@code doUpdate}: detach the slot's list and make the slot active and empty in one swap,
      * re-read the era, publish it as the slot's reservation; only then walk the detached list (it runs
      * reclaim actions, which may open nested guards: the slot is consistent by then).

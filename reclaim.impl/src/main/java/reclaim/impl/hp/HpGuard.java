@@ -16,7 +16,10 @@ import reclaim.impl.common.Checks;
  * <p>Slots. {@code protect(ref, slot)} uses fixed slot {@code slot} of the current nesting level: each level
  * has its own {@code k} slots, so a nested guard (a collection operation inside a caller's guard) never
  * releases what an enclosing guard protects. {@code protect(ref)} without a slot takes a fresh dynamic slot
- * that stays protected until the outermost guard closes. The slots live in the record's arrays, between
+ * that stays protected until the outermost guard closes. {@code reserve(key, slot)} publishes a {@code long}
+ * key (an off-heap address, a slot index) in key slot {@code slot} of the current level: keys have their own
+ * array, the record's scheme data, matched by scanners against retired {@link reclaim.api.Keyed} objects.
+ * The slots live in the record's arrays, between
  * {@link #PAD} unused elements on each side so that two records' slots never share a cache line.
  *
  * <p>Fields are plain: only the owning thread touches them; the arrays' elements are written through
@@ -25,6 +28,8 @@ import reclaim.impl.common.Checks;
 final class HpGuard extends AnnouncingGuard {
     /** Unused elements before and after the slots (128 bytes with compressed references). */
     static final int PAD = 32;
+    /** Unused elements before and after the key slots (128 bytes). */
+    static final int KPAD = 16;
 
     private final int k;
     /** The record's fixed-slot array as last published by this thread. */
@@ -35,6 +40,10 @@ final class HpGuard extends AnnouncingGuard {
     private int dynamicCount;
     /** Per nesting level, the fixed slots in use (bit i = slot i). */
     private int[] used = new int[4];
+    /** The record's key-slot array (its scheme data) as last published by this thread, or null. */
+    private long[] keys;
+    /** Per nesting level, the key slots in use (bit i = slot i). */
+    private int[] keysUsed = new int[4];
 
     HpGuard(HpReclaimer reclaimer, Thread thread, int k) {
         super(reclaimer, thread);
@@ -51,6 +60,7 @@ final class HpGuard extends AnnouncingGuard {
         fixed = a;
         dynamic = rec.dynamicAcquire();
         dynamicCount = 0;
+        keys = (long[]) rec.schemeDataVolatile();
     }
 
     /** Releases every slot of the outermost guard: release stores of null (the guard's reads are done). */
@@ -72,6 +82,14 @@ final class HpGuard extends AnnouncingGuard {
             mask &= mask - 1;
         }
         used[level] = 0;
+        if (level < keysUsed.length && keysUsed[level] != 0) {
+            long[] ks = keys;
+            int kbase = KPAD + level * k;
+            for (int m = keysUsed[level]; m != 0; m &= m - 1) {
+                KEY.setRelease(ks, kbase + Integer.numberOfTrailingZeros(m), 0L);
+            }
+            keysUsed[level] = 0;
+        }
     }
 
     @Override
@@ -176,6 +194,33 @@ final class HpGuard extends AnnouncingGuard {
         return (T) p;
     }
 
+    /**
+     * Hazard pointers for keys: the key itself is the hazard, in the key slot {@code slot} of the current
+     * nesting level. If the slot already holds {@code key}, the hazard was published before the caller read
+     * it, so the key is safe; otherwise publish it (volatile) and ask the caller to re-read: either the
+     * scanner sees the hazard, or the caller's volatile re-read sees the unlink.
+     */
+    @Override
+    public boolean reserve(long key, int slot) {
+        if (slot < 0 || slot >= k) Checks.slot(slot, k);
+        checkInGuard();
+        if (record() == null) return true; // a guard of a reclaim action during close(): nothing to hazard
+        int level = depth() - 1;
+        int i = KPAD + level * k + slot;
+        long[] ks = keys != null && keys.length - KPAD > i ? keys : growKeys(level);
+        long held = (long) KEY.getOpaque(ks, i); // our own slot: only this thread writes it
+        if (held == key) return true;
+        if (key == 0) {
+            KEY.setRelease(ks, i, 0L); // release what the slot held: the guard's reads of it are done
+            return true;
+        }
+        // Store-load pair with the scanner: the hazard is visible (volatile store: mov + lock addl) before the
+        // caller's volatile re-read; the scanner fences after taking its bags and before reading key slots.
+        KEY.setVolatile(ks, i, key);
+        keysUsed[level] |= 1 << slot;
+        return false;
+    }
+
     @Override
     public int slots() {
         return k;
@@ -201,6 +246,16 @@ final class HpGuard extends AnnouncingGuard {
         return a;
     }
 
+    /** Grows (or creates) the key-slot array to hold {@code level}; published as in {@link #growFixed}. */
+    private long[] growKeys(int level) {
+        int levels = Math.max(level + 1, keys == null ? 1 : (keys.length - 2 * KPAD) / k);
+        long[] ks = keys == null ? new long[KPAD + levels * k + KPAD] : Arrays.copyOf(keys, KPAD + levels * k + KPAD);
+        record().setSchemeDataVolatile(ks);
+        keys = ks;
+        if (keysUsed.length <= level) keysUsed = Arrays.copyOf(keysUsed, Math.max(level + 1, keysUsed.length * 2));
+        return ks;
+    }
+
     /** Grows (or creates) the dynamic array; published as in {@link #growFixed}. */
     private Object[] growDynamic() {
         int slots = dynamic == null ? 8 : (dynamic.length - 2 * PAD) * 2;
@@ -211,4 +266,5 @@ final class HpGuard extends AnnouncingGuard {
     }
 
     private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(Object[].class);
+    static final VarHandle KEY = MethodHandles.arrayElementVarHandle(long[].class);
 }

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
+import reclaim.api.Keyed;
 import reclaim.api.Scheme;
 import reclaim.impl.common.AnnouncementRecord;
 import reclaim.impl.common.AnnouncingGuard;
@@ -85,7 +86,19 @@ public final class HpReclaimer extends AnnouncingReclaimer {
 
     @Override
     protected boolean inUse(AnnouncementRecord r) {
-        return hasHazard(r.hazardsAcquire()) || hasHazard(r.dynamicAcquire());
+        return hasHazard(r.hazardsAcquire()) || hasHazard(r.dynamicAcquire()) || hasKey(keys(r));
+    }
+
+    private static long[] keys(AnnouncementRecord r) {
+        return (long[]) r.schemeDataVolatile();
+    }
+
+    private static boolean hasKey(long[] keys) {
+        if (keys == null) return false;
+        for (int i = HpGuard.KPAD, end = keys.length - HpGuard.KPAD; i < end; i++) {
+            if ((long) HpGuard.KEY.getVolatile(keys, i) != 0) return true;
+        }
+        return false;
     }
 
     private static boolean hasHazard(Object[] slots) {
@@ -111,6 +124,8 @@ public final class HpReclaimer extends AnnouncingReclaimer {
     protected Object swept(AnnouncementRecord r) {
         clear(r.hazardsAcquire());
         clear(r.dynamicAcquire());
+        long[] ks = keys(r);
+        if (ks != null) for (int i = 0; i < ks.length; i++) HpGuard.KEY.setRelease(ks, i, 0L);
         return null;
     }
 
@@ -171,6 +186,8 @@ public final class HpReclaimer extends AnnouncingReclaimer {
             if (a != null) h += a.length - 2L * HpGuard.PAD;
             Object[] d = r.dynamicAcquire();
             if (d != null) h += d.length - 2L * HpGuard.PAD;
+            long[] ks = keys(r);
+            if (ks != null) h += ks.length - 2L * HpGuard.KPAD;
         }
         return h;
     }
@@ -192,7 +209,9 @@ public final class HpReclaimer extends AnnouncingReclaimer {
         // Scanner side of protect's store-load pair: orders the unlinks before the retires (and our taking
         // of their bags) before the loads of the hazard slots below.
         VarHandle.fullFence();
-        HazardSet set = snapshot(recs);
+        long[][] keyArrays = new long[recs.length][];
+        HazardSet set = snapshot(recs, keyArrays);
+        KeySet keySet = KeySet.of(keyArrays);
         scans.incrementAndGet();
         Reclamation reclamation = reclamation();
         Batch kept = null;
@@ -200,7 +219,7 @@ public final class HpReclaimer extends AnnouncingReclaimer {
             int n = b.size();
             for (int i = 0; i < n; i++) {
                 Object o = b.object(i);
-                if (set.contains(o)) {
+                if (set.contains(o) || (keySet != null && o instanceof Keyed kd && keySet.contains(kd.key()))) {
                     if (kept == null) kept = new Batch(batchSize());
                     if (kept.add(o, b.action(i))) {
                         requeue(kept);
@@ -214,8 +233,11 @@ public final class HpReclaimer extends AnnouncingReclaimer {
         if (kept != null) requeue(kept);
     }
 
-    /** Reads every non-null slot (acquire) into an identity set; sweeps records whose thread ended. */
-    private HazardSet snapshot(AnnouncementRecord[] recs) {
+    /**
+     * Reads every non-null slot (acquire) into an identity set, and each record's key-slot array into
+     * {@code keyArrays}; sweeps records whose thread ended.
+     */
+    private HazardSet snapshot(AnnouncementRecord[] recs, long[][] keyArrays) {
         // Read each record's arrays once, and size the set from exactly those: an array that grows meanwhile
         // is published before any hazard goes into it, so the one read here holds everything it must.
         Object[][] arrays = new Object[2 * recs.length][];
@@ -229,6 +251,7 @@ public final class HpReclaimer extends AnnouncingReclaimer {
             }
             Object[] a = r.hazardsAcquire();
             Object[] d = r.dynamicAcquire();
+            keyArrays[i] = keys(r);
             arrays[2 * i] = a;
             arrays[2 * i + 1] = d;
             if (a != null) slots += a.length - 2L * HpGuard.PAD;
@@ -244,6 +267,65 @@ public final class HpReclaimer extends AnnouncingReclaimer {
         for (int i = HpGuard.PAD, end = slots.length - HpGuard.PAD; i < end; i++) {
             Object h = SLOT.getAcquire(slots, i);
             if (h != null) set.add(h);
+        }
+    }
+
+    /** An open-addressing set of the non-zero keys seen by one scan (0 marks an empty cell). */
+    private static final class KeySet {
+        private final long[] table;
+        private final int mask;
+
+        private KeySet(int capacity) {
+            int size = Integer.highestOneBit(Math.max(4, capacity * 2 - 1)) << 1;
+            table = new long[size];
+            mask = size - 1;
+        }
+
+        /**
+         * Reads every key slot (acquire) of the arrays; null when no slot holds a key. The table is sized from
+         * the arrays read, as the identity set is, so it never fills.
+         */
+        static KeySet of(long[][] arrays) {
+            long slots = 0;
+            for (long[] ks : arrays) if (ks != null) slots += ks.length - 2L * HpGuard.KPAD;
+            if (slots == 0) return null;
+            KeySet set = new KeySet((int) Math.min(slots, 1 << 24));
+            boolean any = false;
+            for (long[] ks : arrays) {
+                if (ks == null) continue;
+                for (int i = HpGuard.KPAD, end = ks.length - HpGuard.KPAD; i < end; i++) {
+                    long key = (long) HpGuard.KEY.getAcquire(ks, i);
+                    if (key != 0) {
+                        set.add(key);
+                        any = true;
+                    }
+                }
+            }
+            return any ? set : null;
+        }
+
+        void add(long key) {
+            int i = mix(key) & mask;
+            while (table[i] != 0) {
+                if (table[i] == key) return;
+                i = (i + 1) & mask;
+            }
+            table[i] = key;
+        }
+
+        boolean contains(long key) {
+            int i = mix(key) & mask;
+            long t;
+            while ((t = table[i]) != 0) {
+                if (t == key) return true;
+                i = (i + 1) & mask;
+            }
+            return false;
+        }
+
+        private static int mix(long key) {
+            long h = key * 0x9E3779B97F4A7C15L;
+            return (int) (h ^ (h >>> 32));
         }
     }
 

@@ -38,6 +38,23 @@ final class HyalineGuard extends AnnouncingGuard {
         }
     }
 
+    /**
+     * The same hazard-eras step for a key the caller read: if the slot's access era already covers the
+     * current era, whatever the caller read before this call is protected; otherwise publish the era and ask
+     * the caller to re-read.
+     */
+    @Override
+    public boolean reserve(long key, int slot) {
+        if (slot < 0) reclaim.impl.common.Checks.slot(slot, Integer.MAX_VALUE);
+        checkInGuard();
+        AnnouncementRecord rec = record();
+        if (rec == null || key == 0) return true; // a guard of a reclaim action during close(), or nothing read
+        long e = hyaline.eraVolatile();
+        if (rec.accessOpaque() >= e) return true;
+        rec.setAccessVolatile(e); // store-load pair with the retirer, as in protect
+        return false;
+    }
+
     @Override
     public <T> T protect(AtomicReference<T> ref, int slot) {
         if (slot < 0) reclaim.impl.common.Checks.slot(slot, Integer.MAX_VALUE);
