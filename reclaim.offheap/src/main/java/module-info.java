@@ -31,5 +31,5 @@ module reclaim.offheap {
     // each exports line goes in with its package's first class:
     // exports reclaim.offheap;
     // exports reclaim.offheap.slots;
-    // exports reclaim.offheap.mapped;
+    exports reclaim.offheap.mapped;
 }
