@@ -30,6 +30,6 @@ module reclaim.offheap {
 
     // each exports line goes in with its package's first class:
     // exports reclaim.offheap;
-    // exports reclaim.offheap.slots;
+    exports reclaim.offheap.slots;
     exports reclaim.offheap.mapped;
 }

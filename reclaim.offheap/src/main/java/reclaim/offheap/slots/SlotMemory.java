@@ -1,0 +1,893 @@
+package reclaim.offheap.slots;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.Iterator;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import reclaim.api.Born;
+import reclaim.api.Guard;
+import reclaim.api.Keyed;
+import reclaim.api.Reclaimer;
+
+/**
+ * A fixed number of fixed-size slots in one off-heap slab, handed out as {@code long} handles, with lock-free
+ * allocation and free, lock-free reads, and slot reuse deferred by a {@link Reclaimer} until no reader can
+ * still see the slot.
+ *
+ * <p>This is the slot memory manager of the seed design (a Rust concurrent memory manager: a Treiber free
+ * list with a tagged head, one {@code RwLock} per slot), in Java form, with one change that matters: readers
+ * take no lock. A read opens a guard of the manager's reclaimer instead, and a freed slot goes back on the
+ * free list only when the reclaimer runs its reclaim action, that is when no guard can still hold it. On the
+ * JVM reclamation is needed here because the slots are recycled memory the garbage collector does not manage:
+ * a slot reused under a reader would show the reader another message.
+ *
+ * <h2>Slots and handles</h2>
+ * Each slot is a 16-byte header (the payload {@linkplain SlotHeader#length() length} and a user
+ * {@linkplain SlotHeader#kind() kind} in one word, the slot's generation, and a write sequence) followed by
+ * {@link #payloadSize()} bytes of payload. A handle packs the slot index (low 32 bits) and the generation it
+ * was allocated in (high 32 bits; always odd, so no handle is {@code 0} and {@link #NO_HANDLE} is {@code 0}).
+ * Freeing a slot advances its generation: every later use of the old handle is refused with an
+ * {@link IllegalStateException} that names the handle and both generations, and never reads the slot's next
+ * occupant. (A handle is mistaken for a live one only if its slot is reused exactly 2<sup>31</sup> times while
+ * the handle is kept.) The seed's tokens carry no generation.
+ *
+ * <h2>Guarantees</h2>
+ * <ol>
+ *   <li><b>No reuse under a reader.</b> A slot freed while an access ({@link SlotRead}, {@link SlotWrite},
+ *       {@link #header}) holds it is handed out again only after that access has closed: the free retires
+ *       the slot's ticket to the reclaimer, whose action pushes the slot back on the free list.</li>
+ *   <li><b>Reads see whole messages.</b> A read opened on a live handle sees the payload written by the
+ *       {@code store} (or the last completed in-place write) of that generation; {@link SlotRead#validate()}
+ *       says whether an in-place {@linkplain #write write} of the same slot overlapped it (see below).</li>
+ *   <li><b>Per-slot isolation.</b> Nothing done to one slot blocks or invalidates an access to another.</li>
+ *   <li><b>Clear failures.</b> A full manager makes {@link #store} throw {@link SlotsExhaustedException} and
+ *       {@link #tryStore} return {@link #NO_HANDLE}, at once (never a wait); a handle that was never valid
+ *       is an {@link IllegalArgumentException}; a stale handle, freeing a slot this thread still holds an
+ *       access to, and closing with accesses open are {@link IllegalStateException}s.</li>
+ * </ol>
+ *
+ * <h2>Writes</h2>
+ * Two ways, for two needs:
+ * <ul>
+ *   <li>{@link #replace} is copy-on-write: the new payload goes into a new slot, the old slot is freed, and
+ *       readers of the old handle keep seeing the old message, whole, until they close. Use it when readers
+ *       must never see a half-written message.</li>
+ *   <li>{@link #write} gives in-place access under a per-slot sequence lock (a seqlock, as Linux and
+ *       {@link java.util.concurrent.locks.StampedLock StampedLock}'s optimistic reads use): one writer per slot
+ *       at a time (a second one is refused at once, it never waits: {@link #tryWrite} returns null,
+ *       {@code write} throws), and readers never wait for it. A reader that overlapped a write may have seen
+ *       a torn payload and learns it from {@link SlotRead#validate()}; {@link #copy(long)} and
+ *       {@link #copy(long, byte[])} retry until they copy one version.</li>
+ * </ul>
+ *
+ * <h2>Progress</h2>
+ * {@code store}, {@code tryStore} and {@code free} are lock-free (a CAS loop on the free-list head, Treiber's
+ * stack; a failed CAS means another thread's succeeded). Opening a read is lock-free, and wait-free under
+ * hazard pointers, EBR and QSBR (the reservation loop ends after at most two rounds; robust era schemes loop
+ * while the era moves) on top of the scheme's own {@code enter()}; reading through an open {@link SlotRead} is
+ * wait-free. {@code copy} retries while in-place writes of the same slot keep overlapping it, so it is
+ * wait-free without in-place writers and obstruction-free with them. In-place writes never wait.
+ *
+ * <h2>Memory bound</h2>
+ * The slab is {@code capacity * slotStride()} bytes (stride = 16 + payload size rounded up to 8), allocated
+ * once at construction; the heap holds one {@code int} of free-list link and one small ticket per slot. A
+ * freed slot stays out of circulation until the reclaimer reclaims its ticket, so at most {@code capacity}
+ * slots are live or pending at once; {@code available()} counts the ones on the free list.
+ *
+ * <h2>Memory consistency effects</h2>
+ * Actions of a thread before it stores a payload (the {@code store} itself included) happen-before an access
+ * opened by another thread on the returned handle. The close of every access to a slot happens-before the
+ * slot is handed out again by a later {@code store}. The close of a {@link SlotWrite} happens-before a read
+ * opened after it that sees its sequence.
+ *
+ * <h2>Threads and closing</h2>
+ * Accesses are confined to the thread that opened them and must be closed in the reverse order of opening
+ * (try-with-resources does both); they nest a guard of the reclaimer each. {@link #close()} frees the slab
+ * once (it comes from {@link Arena#ofShared()}, owned by this manager); called while an access or an
+ * operation is in progress on any thread it throws {@link IllegalStateException} and refuses new ones, and a
+ * later {@code close()} completes. Reclaim actions still pending in the reclaimer at close touch only heap
+ * state (the free list), never the slab, so closing the manager before its reclaimer is safe; so is the other
+ * order, once no access is open (the manager cannot work without its reclaimer, though).
+ *
+ * <p>References: R. K. Treiber, "Systems Programming: Coping with Parallelism", IBM Research Report RJ 5118,
+ * 1986 (the free list); the seed's concurrent memory manager (tagged Treiber head, per-slot {@code RwLock},
+ * kept as the benchmark baseline {@code RwLockSlotMemory} in the tests).
+ */
+public final class SlotMemory implements AutoCloseable {
+
+    /*
+     * Overview.
+     *
+     * The free list is a Treiber stack of slot indices. Its head is one long: the top index in the low 32 bits
+     * (-1 when empty) and a tag in the high 32 bits that advances on every successful CAS (push and pop), so a
+     * pop that read head = (t, i) and next[i] = j cannot succeed after i was popped and pushed back (the tag
+     * moved on): the ABA problem of index stacks, solved as the seed solves it. The tag wraps from 0xFFFFFFFF
+     * to 0; a wrong CAS would need exactly 2^32 successful CASes between one pop's read and its CAS.
+     *
+     * The slot's generation word is the handle's validity. Allocated: odd; free: even. store pops a slot with
+     * an even generation e, writes header and payload plainly, then release-stores e + 1 (the publication).
+     * free CASes the handle's generation g to g + 1 (the linearization point of free: exactly one of two
+     * racing frees wins), then retires the slot's ticket; the ticket's reclaim action pushes the slot. A
+     * slot therefore moves free -> live -> pending -> free, and only the reclaim action makes it free again.
+     *
+     * A read opens a guard and runs Guard.reserve's protocol with the generation as the value read and
+     * key = index + 1 (never 0) as the reservation: read the generation (volatile), reserve, re-read until
+     * reserve says the reservation covered the read. Hazard pointers: the hazard (the key) is published with
+     * a store-load fence before the re-read, and free's scan comes after its generation CAS, so either the
+     * re-read sees the new generation (stale: refused) or the scan sees the hazard (the ticket, Keyed with
+     * the same key, is held). Era schemes: the ticket is Born in the era read just before the generation
+     * was published, and the reader's reserved era was current after it read that generation.
+     *
+     * Tickets are preallocated, one per slot, reused every generation: a slot's ticket is retired at most
+     * once at a time (it comes back only through its own reclaim action), so free allocates nothing.
+     *
+     * In-place writes: the slot's write sequence is even when no write is in progress. A writer CASes it
+     * from even s to s + 1 (exclusive; fails at once if odd), writes, and release-stores s + 2. A reader
+     * records the sequence when it opens; validate() re-reads it after a load fence.
+     *
+     * Closing: every operation and access that touches the slab first raises its thread's busy count
+     * (volatile store), then reads the state (volatile load); close() sets the state to CLOSING (volatile
+     * store), then reads every thread's busy count (volatile loads). Dekker's pattern: either the operation
+     * sees CLOSING and backs out, or close() sees it busy and throws.
+     */
+
+    /** The handle no successful store returns: {@link #tryStore} returns it when no slot is free. */
+    public static final long NO_HANDLE = 0L;
+
+    /** Bytes of header before each slot's payload. */
+    static final int HEADER = 16;
+    /** Header offsets: meta = kind << 32 | length (one long, written and read whole), generation, sequence. */
+    static final long META = 0, GENERATION = 8, SEQUENCE = 12;
+
+    private static final int OPEN = 0, CLOSING = 1, CLOSED = 2;
+    private static final int EMPTY = -1;
+
+    private final Reclaimer reclaimer;
+    private final int capacity;
+    private final int payloadSize;
+    private final long stride;
+    private final Arena arena;
+    /** The slab: capacity slots of stride bytes. Accessed only while this thread's busy count is raised. */
+    final MemorySegment slab;
+    /** Free-list links: next[i] is the slot below i on the stack (EMPTY at the bottom). */
+    private final int[] next;
+    /** The ticket of each slot, reused every generation. */
+    private final Ticket[] tickets;
+    /** Free-list head: tag << 32 | (index & 0xFFFFFFFF). Only through lvHead / casHead. */
+    @SuppressWarnings("unused") // read and written through HEAD
+    private volatile long head;
+    /** Slots on the free list (consistent with it at quiescence). */
+    private final AtomicInteger available = new AtomicInteger();
+    /** OPEN, CLOSING or CLOSED. Only through lvState / casState. */
+    @SuppressWarnings("unused") // read and written through STATE
+    private volatile int state;
+    /** The reclaim action: pushes the ticket's slot back on the free list (heap only, never the slab). */
+    private final Consumer<Ticket> release = this::push;
+    /** Each thread's busy count and open accesses. */
+    private final ThreadLocal<Accesses> accesses = ThreadLocal.withInitial(this::register);
+    /** Every thread's record, for close(); dead idle threads are pruned as new ones register. */
+    private final ConcurrentLinkedQueue<Accesses> threads = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger registered = new AtomicInteger();
+
+    /**
+     * Creates a manager of {@code capacity} slots of {@code payloadSize} bytes each, reclaiming through
+     * {@code reclaimer}.
+     *
+     * @param reclaimer the reclaimer that defers slot reuse; shared with other structures or not; the manager
+     *     does not close it
+     * @param capacity the number of slots, {@code >= 1}
+     * @param payloadSize the payload bytes of each slot, {@code >= 0}
+     * @return a new manager; close it to free its slab
+     * @throws NullPointerException if {@code reclaimer} is null
+     * @throws IllegalArgumentException if {@code capacity < 1}, {@code payloadSize < 0}, or the slab would
+     *     exceed what one segment can address
+     */
+    public static SlotMemory create(Reclaimer reclaimer, int capacity, int payloadSize) {
+        return new SlotMemory(reclaimer, capacity, payloadSize, 0);
+    }
+
+    /** The full constructor; {@code initialTag} lets tests start the free-list tag near its wrap. */
+    SlotMemory(Reclaimer reclaimer, int capacity, int payloadSize, int initialTag) {
+        this.reclaimer = Objects.requireNonNull(reclaimer, "reclaimer");
+        if (capacity < 1) throw new IllegalArgumentException("capacity must be >= 1, was " + capacity);
+        if (capacity == Integer.MAX_VALUE) throw new IllegalArgumentException("capacity must be < 2^31 - 1");
+        if (payloadSize < 0) throw new IllegalArgumentException("payloadSize must be >= 0, was " + payloadSize);
+        this.capacity = capacity;
+        this.payloadSize = payloadSize;
+        this.stride = HEADER + ((payloadSize + 7L) & ~7L);
+        long bytes = Math.multiplyExact(stride, (long) capacity);
+        this.arena = Arena.ofShared();
+        this.slab = arena.allocate(bytes, 64); // zeroed: every generation and sequence starts at 0 (free, idle)
+        this.next = new int[capacity];
+        this.tickets = new Ticket[capacity];
+        for (int i = 0; i < capacity; i++) {
+            tickets[i] = new Ticket(i);
+            next[i] = i + 1 < capacity ? i + 1 : EMPTY; // slot 0 on top: the stack is 0, 1, 2, ...
+        }
+        available.set(capacity);
+        // Published to other threads by the final-field freeze and the safe publication of this object.
+        HEAD.setRelease(this, pack(initialTag, 0));
+    }
+
+    // ------------------------------------------------------------------------------------------ handles
+
+    /**
+     * Returns the slot index a handle names.
+     *
+     * @param handle a handle
+     * @return its slot index (low 32 bits)
+     */
+    public static int index(long handle) {
+        return (int) handle;
+    }
+
+    /**
+     * Returns the generation a handle was allocated in.
+     *
+     * @param handle a handle
+     * @return its generation (high 32 bits), odd for every handle a store returned
+     */
+    public static int generation(long handle) {
+        return (int) (handle >>> 32);
+    }
+
+    private static long handle(int index, int generation) {
+        return ((long) generation << 32) | (index & 0xFFFF_FFFFL);
+    }
+
+    // ------------------------------------------------------------------------------------------ store
+
+    /**
+     * Allocates a slot and stores {@code payload} in it with kind 0.
+     *
+     * @param payload the bytes, at most {@link #payloadSize()}
+     * @return the handle of the new message
+     * @throws NullPointerException if {@code payload} is null
+     * @throws IllegalArgumentException if the payload is longer than {@link #payloadSize()}
+     * @throws SlotsExhaustedException if no slot is free (after one {@link Reclaimer#flush()})
+     * @throws IllegalStateException if the manager is closed
+     */
+    public long store(byte[] payload) {
+        return store(0, payload);
+    }
+
+    /**
+     * Allocates a slot and stores {@code payload} in it under a user kind.
+     *
+     * @param kind a user tag kept in the header (see {@link #header(long)})
+     * @param payload the bytes, at most {@link #payloadSize()}
+     * @return the handle of the new message
+     * @throws NullPointerException if {@code payload} is null
+     * @throws IllegalArgumentException if the payload is longer than {@link #payloadSize()}
+     * @throws SlotsExhaustedException if no slot is free (after one {@link Reclaimer#flush()})
+     * @throws IllegalStateException if the manager is closed
+     */
+    public long store(int kind, byte[] payload) {
+        return orThrow(tryStore(kind, payload));
+    }
+
+    /**
+     * Allocates a slot and copies {@code payload} into it under a user kind.
+     *
+     * @param kind a user tag kept in the header
+     * @param payload the bytes, at most {@link #payloadSize()} of them
+     * @return the handle of the new message
+     * @throws NullPointerException if {@code payload} is null
+     * @throws IllegalArgumentException if the payload is longer than {@link #payloadSize()}
+     * @throws SlotsExhaustedException if no slot is free (after one {@link Reclaimer#flush()})
+     * @throws IllegalStateException if the manager is closed, or {@code payload}'s scope is
+     */
+    public long store(int kind, MemorySegment payload) {
+        return orThrow(tryStore(kind, payload));
+    }
+
+    /**
+     * As {@link #store(int, byte[])}, but returns {@link #NO_HANDLE} instead of throwing when no slot is free.
+     *
+     * @param kind a user tag kept in the header
+     * @param payload the bytes, at most {@link #payloadSize()}
+     * @return the handle of the new message, or {@link #NO_HANDLE} if no slot is free
+     * @throws NullPointerException if {@code payload} is null
+     * @throws IllegalArgumentException if the payload is longer than {@link #payloadSize()}
+     * @throws IllegalStateException if the manager is closed
+     */
+    public long tryStore(int kind, byte[] payload) {
+        Objects.requireNonNull(payload, "payload");
+        return tryStore(kind, MemorySegment.ofArray(payload));
+    }
+
+    /**
+     * As {@link #store(int, MemorySegment)}, but returns {@link #NO_HANDLE} instead of throwing when no slot
+     * is free.
+     *
+     * @param kind a user tag kept in the header
+     * @param payload the bytes, at most {@link #payloadSize()}
+     * @return the handle of the new message, or {@link #NO_HANDLE} if no slot is free
+     * @throws NullPointerException if {@code payload} is null
+     * @throws IllegalArgumentException if the payload is longer than {@link #payloadSize()}
+     * @throws IllegalStateException if the manager is closed
+     */
+    public long tryStore(int kind, MemorySegment payload) {
+        Objects.requireNonNull(payload, "payload");
+        long length = payload.byteSize();
+        if (length > payloadSize) {
+            throw new IllegalArgumentException("payload of " + length + " bytes exceeds the slot payload size " + payloadSize);
+        }
+        Accesses a = begin();
+        try {
+            int i = pop();
+            if (i == EMPTY && !reclaimer.isClosed()) {
+                reclaimer.flush(); // freed slots may only be waiting for the reclaimer: give it one chance
+                i = pop();
+            }
+            if (i == EMPTY) return NO_HANDLE;
+            long base = i * stride;
+            // The slot came off the free list through its reclaim action: no access can see it any more.
+            // Plain stores; the release store of the generation below publishes them.
+            try {
+                MemorySegment.copy(payload, 0, slab, base + HEADER, length);
+            } catch (RuntimeException e) { // the source went away (its arena closed): the slot was never published
+                push(tickets[i]);
+                throw e;
+            }
+            META_H.set(slab, base + META, meta(kind, (int) length)); // sp: published by the release below
+            int g = (int) GEN_H.getAcquire(slab, base + GENERATION) + 1; // only we touch a popped slot's generation
+            tickets[i].birthEra = reclaimer.era(); // sp: read by retire, after free's CAS that reads our release
+            GEN_H.setRelease(slab, base + GENERATION, g); // so: the publication; the handle is valid from here
+            return handle(i, g);
+        } finally {
+            end(a);
+        }
+    }
+
+    private long orThrow(long h) {
+        if (h != NO_HANDLE) return h;
+        throw new SlotsExhaustedException(capacity, capacity - available.get());
+    }
+
+    // ------------------------------------------------------------------------------------------ free
+
+    /**
+     * Frees the slot a handle names. The handle (and every copy of it) is stale from now on; the slot is
+     * handed out again once no access opened before this call is still open.
+     *
+     * @param handle a handle returned by a store
+     * @throws IllegalArgumentException if the handle was never valid for this manager
+     * @throws IllegalStateException if the handle is stale (its slot was freed), if this thread still holds
+     *     an access to the slot, or if the manager is closed
+     */
+    public void free(long handle) {
+        int i = checkHandle(handle);
+        Accesses a = begin();
+        try {
+            a.refuseHeld(i, handle);
+            long off = i * stride + GENERATION;
+            int g = generation(handle);
+            // Linearization point of free: exactly one CAS from g wins.
+            if (!GEN_H.compareAndSet(slab, off, g, g + 1)) {
+                throw stale(handle, (int) GEN_H.getVolatile(slab, off));
+            }
+            // Retire point: the slot is unreachable for new reads (their generation check fails); the ticket
+            // comes back, and the slot with it, once no guard can hold it.
+            reclaimer.retire(tickets[i], release);
+        } finally {
+            end(a);
+        }
+    }
+
+    /**
+     * Copy-on-write update: stores {@code payload} in a new slot, then frees the old one. Readers of the old
+     * handle keep seeing the old message, whole, until their accesses close; no reader ever sees a mix.
+     *
+     * @param handle the live handle to replace
+     * @param kind the new message's kind
+     * @param payload the new payload, at most {@link #payloadSize()}
+     * @return the new message's handle
+     * @throws NullPointerException if {@code payload} is null
+     * @throws IllegalArgumentException if the handle was never valid or the payload is too long
+     * @throws IllegalStateException if the handle is stale (nothing is stored then), this thread holds an
+     *     access to its slot, or the manager is closed
+     * @throws SlotsExhaustedException if no slot is free for the new message (the old one is kept)
+     */
+    public long replace(long handle, int kind, byte[] payload) {
+        int i = checkHandle(handle);
+        accesses.get().refuseHeld(i, handle);
+        long h = store(kind, payload);
+        try {
+            free(handle);
+        } catch (RuntimeException e) {
+            free(h); // the old one went stale meanwhile: undo
+            throw e;
+        }
+        return h;
+    }
+
+    // ------------------------------------------------------------------------------------------ reads
+
+    /**
+     * Opens a shared read access to a live message. Takes no lock: it opens a guard of the reclaimer (nested
+     * in any guard the thread already holds) and validates the handle's generation under it.
+     *
+     * @param handle a handle returned by a store
+     * @return the access; close it on this thread, in reverse order of opening
+     * @throws IllegalArgumentException if the handle was never valid for this manager
+     * @throws IllegalStateException if the handle is stale or the manager (or the reclaimer) is closed
+     */
+    public SlotRead read(long handle) {
+        int i = checkHandle(handle);
+        Accesses a = begin();
+        Guard g = null;
+        try {
+            g = reclaimer.enter();
+            long base = i * stride;
+            validate(g, i, base, handle);
+            int seq = (int) SEQ_H.getAcquire(slab, base + SEQUENCE); // la: pairs with a writer's release
+            long meta = (long) META_H.getAcquire(slab, base + META);
+            SlotRead r = new SlotRead(this, a, g, handle, base, seq, meta);
+            a.push(r);
+            return r;
+        } catch (RuntimeException | Error e) {
+            if (g != null) g.close();
+            end(a);
+            throw e;
+        }
+    }
+
+    /**
+     * Reads the header of a live message (its length and kind) without touching the payload.
+     *
+     * @param handle a handle returned by a store
+     * @return the header
+     * @throws IllegalArgumentException if the handle was never valid for this manager
+     * @throws IllegalStateException if the handle is stale or the manager (or the reclaimer) is closed
+     */
+    public SlotHeader header(long handle) {
+        int i = checkHandle(handle);
+        Accesses a = begin();
+        try (Guard g = reclaimer.enter()) {
+            long base = i * stride;
+            validate(g, i, base, handle);
+            long meta = (long) META_H.getAcquire(slab, base + META); // la: one word, never torn
+            return new SlotHeader(handle, (int) meta, (int) (meta >>> 32));
+        } finally {
+            end(a);
+        }
+    }
+
+    /**
+     * Returns whether a handle names a live message now (a snapshot: another thread may free it next).
+     *
+     * @param handle any handle
+     * @return true if the handle is valid for this manager and its slot has not been freed since
+     * @throws IllegalStateException if the manager is closed
+     */
+    public boolean isLive(long handle) {
+        int i = index(handle);
+        if (i < 0 || i >= capacity || (generation(handle) & 1) == 0) return false;
+        Accesses a = begin();
+        try {
+            return (int) GEN_H.getVolatile(slab, i * stride + GENERATION) == generation(handle); // lv
+        } finally {
+            end(a);
+        }
+    }
+
+    /**
+     * Copies a live message's payload into a new array, one consistent version of it: the copy is retried
+     * while an in-place {@linkplain #write write} of the slot overlaps it.
+     *
+     * @param handle a handle returned by a store
+     * @return the payload
+     * @throws IllegalArgumentException if the handle was never valid for this manager
+     * @throws IllegalStateException if the handle is stale or the manager is closed
+     */
+    public byte[] copy(long handle) {
+        while (true) {
+            try (SlotRead r = read(handle)) {
+                byte[] out = r.toArray();
+                if (r.validate()) return out;
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    /**
+     * Copies a live message's payload into {@code dst}, one consistent version of it (retried while an
+     * in-place write overlaps).
+     *
+     * @param handle a handle returned by a store
+     * @param dst the destination, at least as long as the payload
+     * @return the payload length
+     * @throws NullPointerException if {@code dst} is null
+     * @throws IllegalArgumentException if the handle was never valid for this manager
+     * @throws IndexOutOfBoundsException if {@code dst} is shorter than the payload
+     * @throws IllegalStateException if the handle is stale or the manager is closed
+     */
+    public int copy(long handle, byte[] dst) {
+        Objects.requireNonNull(dst, "dst");
+        while (true) {
+            try (SlotRead r = read(handle)) {
+                int n = r.copyTo(dst);
+                if (r.validate()) return n;
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ writes
+
+    /**
+     * Opens an exclusive in-place write access to a live message (see "Writes" in the class documentation).
+     * Readers are never blocked; they see the write's effect as torn until it closes, and their
+     * {@link SlotRead#validate()} reports it.
+     *
+     * @param handle a handle returned by a store
+     * @return the access; close it on this thread, in reverse order of opening
+     * @throws IllegalArgumentException if the handle was never valid for this manager
+     * @throws IllegalStateException if the handle is stale, another write access to the slot is open, or the
+     *     manager (or the reclaimer) is closed
+     */
+    public SlotWrite write(long handle) {
+        SlotWrite w = tryWrite(handle);
+        if (w == null) {
+            throw new IllegalStateException("slot " + index(handle) + " (handle " + Long.toHexString(handle)
+                    + ") is being written by another access; writes to one slot are exclusive and never wait");
+        }
+        return w;
+    }
+
+    /**
+     * As {@link #write(long)}, but returns null when another write access to the slot is open.
+     *
+     * @param handle a handle returned by a store
+     * @return the access, or null if the slot is being written
+     * @throws IllegalArgumentException if the handle was never valid for this manager
+     * @throws IllegalStateException if the handle is stale or the manager (or the reclaimer) is closed
+     */
+    public SlotWrite tryWrite(long handle) {
+        int i = checkHandle(handle);
+        Accesses a = begin();
+        Guard g = null;
+        try {
+            g = reclaimer.enter();
+            long base = i * stride;
+            validate(g, i, base, handle);
+            int s = (int) SEQ_H.getVolatile(slab, base + SEQUENCE); // lv
+            // cas: even -> odd claims the slot for writing; odd means another writer holds it.
+            if ((s & 1) != 0 || !SEQ_H.compareAndSet(slab, base + SEQUENCE, s, s + 1)) {
+                g.close();
+                end(a);
+                return null;
+            }
+            VarHandle.storeStoreFence(); // the odd sequence is visible before any payload store of ours
+            long meta = (long) META_H.getAcquire(slab, base + META);
+            SlotWrite w = new SlotWrite(this, a, g, handle, base, s + 1, meta);
+            a.push(w);
+            return w;
+        } catch (RuntimeException | Error e) {
+            if (g != null) g.close();
+            end(a);
+            throw e;
+        }
+    }
+
+    /** Ends a write: the release store of the next even sequence publishes the payload and meta stores. */
+    void endWrite(long base, int oddSeq) {
+        SEQ_H.setRelease(slab, base + SEQUENCE, oddSeq + 1); // so
+    }
+
+    // ------------------------------------------------------------------------------------------ state
+
+    /**
+     * Returns the number of slots.
+     *
+     * @return the capacity
+     */
+    public int capacity() {
+        return capacity;
+    }
+
+    /**
+     * Returns the payload bytes of each slot.
+     *
+     * @return the payload size
+     */
+    public int payloadSize() {
+        return payloadSize;
+    }
+
+    /**
+     * Returns the bytes each slot takes in the slab: a 16-byte header plus the payload rounded up to 8.
+     *
+     * @return the slot stride
+     */
+    public long slotStride() {
+        return stride;
+    }
+
+    /**
+     * Returns the number of slots on the free list. At quiescence (no operation in progress, and the reclaimer
+     * flushed with no guard open) it is {@code capacity - live}; while slots wait for reclamation they count
+     * neither as live nor as available.
+     *
+     * @return the free slots
+     */
+    public int available() {
+        return available.get(); // lv
+    }
+
+    /**
+     * Returns the reclaimer that defers slot reuse.
+     *
+     * @return the reclaimer
+     */
+    public Reclaimer reclaimer() {
+        return reclaimer;
+    }
+
+    /**
+     * Returns whether {@link #close()} has completed.
+     *
+     * @return true once closed
+     */
+    public boolean isClosed() {
+        return lvState() == CLOSED;
+    }
+
+    /**
+     * Frees the slab and closes the manager; idempotent. Reclaim actions still pending in the reclaimer touch
+     * only heap state and stay harmless.
+     *
+     * @throws IllegalStateException if an access or operation is still in progress on some thread (the
+     *     manager then refuses new ones; a later {@code close()} completes once they are done)
+     */
+    @Override
+    public void close() {
+        int s = lvState();
+        if (s == CLOSED) return;
+        if (s == OPEN) STATE.compareAndSet(this, OPEN, CLOSING); // cas; losing to another close is fine
+        // Dekker with begin(): our volatile store of CLOSING comes before these volatile loads.
+        int busy = 0;
+        for (Accesses a : threads) {
+            if (a.lvBusy() != 0) busy++;
+        }
+        if (busy != 0) {
+            throw new IllegalStateException("cannot close the slot memory: " + busy
+                    + " thread(s) still hold an access or are inside an operation; close the accesses first"
+                    + " (new ones are refused from now on)");
+        }
+        if (STATE.compareAndSet(this, CLOSING, CLOSED)) {
+            arena.close(); // once: only the winner of the CAS gets here
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ internals
+
+    private int checkHandle(long handle) {
+        int i = index(handle);
+        if (i < 0 || i >= capacity || (generation(handle) & 1) == 0) {
+            throw new IllegalArgumentException("invalid handle " + Long.toHexString(handle) + " (slot " + i
+                    + ", generation " + generation(handle) + "): not a handle of a slot memory of capacity "
+                    + capacity);
+        }
+        return i;
+    }
+
+    /**
+     * Guard.reserve's protocol with the generation as the value read: read it (volatile), reserve the slot's
+     * key, re-read until the reservation covers the read; then the handle's generation must match.
+     */
+    private void validate(Guard g, int i, long base, long handle) {
+        long key = i + 1L;
+        int gen = (int) GEN_H.getVolatile(slab, base + GENERATION); // lv: pairs with store's release, free's CAS
+        while (!g.reserve(key, 0)) {
+            gen = (int) GEN_H.getVolatile(slab, base + GENERATION); // lv: after the reservation's fence
+        }
+        if (gen != generation(handle)) throw stale(handle, gen);
+    }
+
+    private static IllegalStateException stale(long handle, int current) {
+        return new IllegalStateException("stale handle " + Long.toHexString(handle) + ": slot " + index(handle)
+                + " generation " + generation(handle) + " was freed (the slot is at generation " + current
+                + ((current & 1) != 0 ? ", reused" : ", free") + ")");
+    }
+
+    /** Raises this thread's busy count, then checks the state (the operation's half of Dekker's pattern). */
+    private Accesses begin() {
+        Accesses a = accesses.get();
+        a.svBusy(a.lpBusy() + 1); // sv: before the state load (store-load ordered by volatile)
+        if (lvState() != OPEN) {
+            a.soBusy(a.lpBusy() - 1);
+            throw new IllegalStateException("the slot memory is closed");
+        }
+        return a;
+    }
+
+    /** Lowers this thread's busy count: its slab accesses are done (release). */
+    static void end(Accesses a) {
+        a.soBusy(a.lpBusy() - 1);
+    }
+
+    private Accesses register() {
+        Accesses a = new Accesses(Thread.currentThread());
+        threads.add(a);
+        int n = registered.incrementAndGet();
+        if (Integer.bitCount(n) == 1) prune(); // amortized: at every power of two
+        return a;
+    }
+
+    /** Drops the records of threads that died idle (a dead thread cannot raise its count again). */
+    private void prune() {
+        for (Iterator<Accesses> it = threads.iterator(); it.hasNext(); ) {
+            Accesses a = it.next();
+            if (!a.owner.isAlive() && a.lvBusy() == 0) {
+                it.remove();
+                registered.decrementAndGet();
+            }
+        }
+    }
+
+    private static long meta(int kind, int length) {
+        return ((long) kind << 32) | (length & 0xFFFF_FFFFL);
+    }
+
+    private static long pack(int tag, int index) {
+        return ((long) tag << 32) | (index & 0xFFFF_FFFFL);
+    }
+
+    /** Pops a free slot, or EMPTY: Treiber's pop on the tagged head. Lock-free. */
+    private int pop() {
+        while (true) {
+            long h = lvHead();
+            int i = (int) h;
+            if (i == EMPTY) return EMPTY;
+            // lo: next[i] may be rewritten by a push racing after another pop took i; then the tag has moved
+            // and our CAS fails. When it succeeds, the value read is the one the pushing CAS published.
+            int n = (int) NEXT.getOpaque(next, i);
+            if (casHead(h, pack((int) (h >>> 32) + 1, n))) { // linearization point of pop; tag wraps
+                available.decrementAndGet();
+                return i;
+            }
+        }
+    }
+
+    /** The reclaim action: pushes the ticket's slot back. Treiber's push, lock-free; touches no slab memory. */
+    private void push(Ticket t) {
+        int i = t.index;
+        while (true) {
+            long h = lvHead();
+            NEXT.setOpaque(next, i, (int) h); // so-free: published by the CAS below (volatile)
+            if (casHead(h, pack((int) (h >>> 32) + 1, i))) { // linearization point of push
+                available.incrementAndGet();
+                return;
+            }
+        }
+    }
+
+    /** Reads the free-list head's tag (tests). */
+    int tag() {
+        return (int) (lvHead() >>> 32);
+    }
+
+    private long lvHead() {
+        return (long) HEAD.getVolatile(this);
+    }
+
+    private boolean casHead(long expect, long update) {
+        return HEAD.compareAndSet(this, expect, update);
+    }
+
+    private int lvState() {
+        return (int) STATE.getVolatile(this);
+    }
+
+    /** One slot's ticket, retired when the slot is freed; its key is what readers reserve. */
+    static final class Ticket implements Keyed, Born {
+        final int index;
+        /** Written by store before the generation's release store; read by the reclaimer at retire. */
+        long birthEra;
+
+        Ticket(int index) {
+            this.index = index;
+        }
+
+        @Override
+        public long key() {
+            return index + 1L;
+        }
+
+        @Override
+        public long birthEra() {
+            return birthEra;
+        }
+    }
+
+    /** A thread's busy count (shared with close) and its stack of open accesses (its own). */
+    static final class Accesses {
+        final Thread owner;
+        /** Open accesses plus operations in progress. Written by the owner only; read by close(). */
+        volatile int busy;
+        private SlotAccess[] open = new SlotAccess[4];
+        private int depth;
+
+        Accesses(Thread owner) {
+            this.owner = owner;
+        }
+
+        int lvBusy() {
+            return busy;
+        }
+
+        /** The owner's read of its own count (only the owner writes it). */
+        int lpBusy() {
+            return (int) BUSY.get(this);
+        }
+
+        void svBusy(int v) {
+            busy = v;
+        }
+
+        void soBusy(int v) {
+            BUSY.setRelease(this, v);
+        }
+
+        void push(SlotAccess x) {
+            if (depth == open.length) open = java.util.Arrays.copyOf(open, depth * 2);
+            open[depth++] = x;
+        }
+
+        /** Pops {@code x}, which must be the innermost open access. */
+        void pop(SlotAccess x) {
+            if (depth == 0 || open[depth - 1] != x) {
+                throw new IllegalStateException("accesses must be closed in the reverse order of opening"
+                        + " (try-with-resources does it); " + x + " is not the innermost open access");
+            }
+            open[--depth] = null;
+        }
+
+        void refuseHeld(int index, long handle) {
+            for (int d = 0; d < depth; d++) {
+                if (SlotMemory.index(open[d].handle()) == index) {
+                    throw new IllegalStateException("cannot free slot " + index + " (handle "
+                            + Long.toHexString(handle) + "): this thread still holds " + open[d]
+                            + "; close it first");
+                }
+            }
+        }
+
+        private static final VarHandle BUSY;
+
+        static {
+            try {
+                BUSY = MethodHandles.lookup().findVarHandle(Accesses.class, "busy", int.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+    }
+
+    // VarHandles: the manager's fields, the free-list links, and the slab's header words (coordinates: segment,
+    // byte offset). Header words are naturally aligned (slab aligned to 64, stride and offsets multiples of 8).
+    private static final VarHandle HEAD;
+    private static final VarHandle STATE;
+    private static final VarHandle NEXT = MethodHandles.arrayElementVarHandle(int[].class);
+    static final VarHandle META_H = ValueLayout.JAVA_LONG.varHandle();
+    static final VarHandle GEN_H = ValueLayout.JAVA_INT.varHandle();
+    static final VarHandle SEQ_H = ValueLayout.JAVA_INT.varHandle();
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            HEAD = l.findVarHandle(SlotMemory.class, "head", long.class);
+            STATE = l.findVarHandle(SlotMemory.class, "state", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+}
