@@ -29,7 +29,7 @@ module reclaim.offheap {
     requires jdk.jfr;
 
     // each exports line goes in with its package's first class:
-    // exports reclaim.offheap;
+    exports reclaim.offheap;
     exports reclaim.offheap.slots;
     exports reclaim.offheap.mapped;
 }
