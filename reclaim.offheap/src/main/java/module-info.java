@@ -16,6 +16,8 @@
  *       generation-checked handles, lock-free reads).</li>
  *   <li>{@code reclaim.offheap.mapped}: mapped files swapped under readers and unmapped once none holds
  *       them.</li>
+ *   <li>{@code reclaim.offheap.map}: a concurrent off-heap map (keys and values in native memory) with
+ *       lock-free reads and a capacity bound in bytes.</li>
  * </ul>
  *
  * <h2>How a client uses it</h2>
@@ -32,4 +34,5 @@ module reclaim.offheap {
     exports reclaim.offheap;
     exports reclaim.offheap.slots;
     exports reclaim.offheap.mapped;
+    exports reclaim.offheap.map;
 }
