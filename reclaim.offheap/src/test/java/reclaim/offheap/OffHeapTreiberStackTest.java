@@ -1,6 +1,7 @@
 package reclaim.offheap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.MemorySegment;
@@ -8,7 +9,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
@@ -69,6 +72,58 @@ class OffHeapTreiberStackTest {
                         return v;
                     }
                 }
+            }
+        }
+    }
+
+    /**
+     * The harness is looking: a pop that frees its node at once (instead of retiring it) while another thread
+     * holds that node is caught by checked mode, deterministically (the interleaving is forced with latches);
+     * the same interleaving with {@code retire} is safe.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("schemes")
+    void checkedModeCatchesAPopThatFreesInsteadOfRetiring(String scheme) throws Exception {
+        for (boolean broken : new boolean[] {false, true}) {
+            try (Reclaimer reclaimer = Reclaimer.create(scheme);
+                 NativeMemory memory = NativeMemory.builder(reclaimer).checked(true).build()) {
+                Stack stack = new Stack(memory);
+                stack.push(1);
+                stack.push(2);
+                CountDownLatch read = new CountDownLatch(1);
+                CountDownLatch popped = new CountDownLatch(1);
+                AtomicReference<Throwable> readerFailure = new AtomicReference<>();
+                long[] next = new long[1];
+                Thread reader = Thread.ofPlatform().start(() -> {
+                    try (Guard guard = reclaimer.enter()) {
+                        long top = memory.load(guard, stack.head, 0, 0);
+                        read.countDown();
+                        popped.await();
+                        next[0] = memory.load(guard, top, Stack.NEXT, 1); // the slow reader's next step
+                    } catch (Throwable e) {
+                        readerFailure.set(e);
+                    }
+                });
+                assertTrue(read.await(30, TimeUnit.SECONDS));
+                long top = memory.getLongVolatile(stack.head, 0);
+                long second = memory.getLong(top, Stack.NEXT);
+                assertTrue(memory.compareAndSetLong(stack.head, 0, top, second));
+                if (broken) memory.free(memory.segment(top));   // the bug: a reader may still hold top
+                else memory.retire(memory.segment(top));
+                if (!scheme.equals("none")) reclaimer.flush();
+                popped.countDown();
+                reader.join();
+                if (broken) {
+                    UseAfterFreeException e = assertInstanceOf(UseAfterFreeException.class, readerFailure.get());
+                    assertEquals(top, e.address());
+                    assertEquals(1, memory.stats().useAfterFree());
+                } else {
+                    if (readerFailure.get() != null) throw new AssertionError(readerFailure.get());
+                    assertEquals(second, next[0]);
+                    assertEquals(0, memory.stats().useAfterFree());
+                }
+                while (stack.pop(reclaimer) != Stack.EMPTY) { }
+                memory.free(stack.headBlock);
             }
         }
     }
