@@ -28,6 +28,8 @@ public abstract sealed class SlotAccess implements AutoCloseable permits SlotRea
     long meta;
     /** The write sequence when the access opened (a write: the odd sequence it holds). */
     final int sequence;
+    /** This access's serial in its thread's stack of open accesses. */
+    private final long serial;
     private boolean open = true;
 
     SlotAccess(SlotMemory memory, SlotMemory.Accesses accesses, Guard guard, long handle, long base, int sequence,
@@ -40,6 +42,7 @@ public abstract sealed class SlotAccess implements AutoCloseable permits SlotRea
         this.base = base;
         this.sequence = sequence;
         this.meta = meta;
+        this.serial = accesses.push(handle); // last: the access is open once recorded
     }
 
     /**
@@ -173,7 +176,7 @@ public abstract sealed class SlotAccess implements AutoCloseable permits SlotRea
     @Override
     public final void close() {
         check();
-        accesses.pop(this);
+        accesses.pop(serial, this);
         open = false;
         try {
             beforeRelease();

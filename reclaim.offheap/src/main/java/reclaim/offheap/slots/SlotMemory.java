@@ -88,7 +88,10 @@ import reclaim.api.Reclaimer;
  *
  * <h2>Threads and closing</h2>
  * Accesses are confined to the thread that opened them and must be closed in the reverse order of opening
- * (try-with-resources does both); they nest a guard of the reclaimer each. {@link #close()} frees the slab
+ * (try-with-resources does both); they nest a guard of the reclaimer each, so the order also matters across
+ * managers that share a reclaimer and against the thread's own guards of it: this manager checks the order of
+ * its own accesses (closing one out of order throws), not of other managers' accesses or of plain guards.
+ * {@link #close()} frees the slab
  * once (it comes from {@link Arena#ofShared()}, owned by this manager); called while an access or an
  * operation is in progress on any thread it throws {@link IllegalStateException} and refuses new ones, and a
  * later {@code close()} completes. Reclaim actions still pending in the reclaimer at close touch only heap
@@ -429,9 +432,7 @@ public final class SlotMemory implements AutoCloseable {
             validate(g, i, base, handle);
             int seq = (int) SEQ_H.getAcquire(slab, base + SEQUENCE); // la: pairs with a writer's release
             long meta = (long) META_H.getAcquire(slab, base + META);
-            SlotRead r = new SlotRead(this, a, g, handle, base, seq, meta);
-            a.push(r);
-            return r;
+            return new SlotRead(this, a, g, handle, base, seq, meta);
         } catch (RuntimeException | Error e) {
             if (g != null) g.close();
             end(a);
@@ -567,9 +568,7 @@ public final class SlotMemory implements AutoCloseable {
             }
             VarHandle.storeStoreFence(); // the odd sequence is visible before any payload store of ours
             long meta = (long) META_H.getAcquire(slab, base + META);
-            SlotWrite w = new SlotWrite(this, a, g, handle, base, s + 1, meta);
-            a.push(w);
-            return w;
+            return new SlotWrite(this, a, g, handle, base, s + 1, meta);
         } catch (RuntimeException | Error e) {
             if (g != null) g.close();
             end(a);
@@ -813,8 +812,14 @@ public final class SlotMemory implements AutoCloseable {
         final Thread owner;
         /** Open accesses plus operations in progress. Written by the owner only; read by close(). */
         volatile int busy;
-        private SlotAccess[] open = new SlotAccess[4];
+        /*
+         * The open accesses as (serial, handle) pairs, innermost last: primitives only, so that an access object
+         * is referenced by its caller alone and escape analysis may keep a read allocation-free.
+         */
+        private long[] serials = new long[4];
+        private long[] handles = new long[4];
         private int depth;
+        private long lastSerial;
 
         Accesses(Thread owner) {
             this.owner = owner;
@@ -837,26 +842,32 @@ public final class SlotMemory implements AutoCloseable {
             BUSY.setRelease(this, v);
         }
 
-        void push(SlotAccess x) {
-            if (depth == open.length) open = java.util.Arrays.copyOf(open, depth * 2);
-            open[depth++] = x;
+        /** Records a new innermost access on {@code handle}; returns its serial. */
+        long push(long handle) {
+            if (depth == serials.length) {
+                serials = java.util.Arrays.copyOf(serials, depth * 2);
+                handles = java.util.Arrays.copyOf(handles, depth * 2);
+            }
+            serials[depth] = ++lastSerial;
+            handles[depth++] = handle;
+            return lastSerial;
         }
 
-        /** Pops {@code x}, which must be the innermost open access. */
-        void pop(SlotAccess x) {
-            if (depth == 0 || open[depth - 1] != x) {
+        /** Pops the access {@code serial}, which must be the innermost open one. */
+        void pop(long serial, SlotAccess x) {
+            if (depth == 0 || serials[depth - 1] != serial) {
                 throw new IllegalStateException("accesses must be closed in the reverse order of opening"
                         + " (try-with-resources does it); " + x + " is not the innermost open access");
             }
-            open[--depth] = null;
+            depth--;
         }
 
         void refuseHeld(int index, long handle) {
             for (int d = 0; d < depth; d++) {
-                if (SlotMemory.index(open[d].handle()) == index) {
+                if (SlotMemory.index(handles[d]) == index) {
                     throw new IllegalStateException("cannot free slot " + index + " (handle "
-                            + Long.toHexString(handle) + "): this thread still holds " + open[d]
-                            + "; close it first");
+                            + Long.toHexString(handle) + "): this thread still holds an access to it (opened on"
+                            + " handle " + Long.toHexString(handles[d]) + "); close it first");
                 }
             }
         }
