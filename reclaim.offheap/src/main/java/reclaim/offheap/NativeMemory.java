@@ -99,8 +99,9 @@ import reclaim.api.Reclaimer;
  * read) throws it too. Checked mode also checks accessor offsets against the block's size.
  * <p>Cost: one acquire load of the header (on the cache line just before the block) per access, plus a bounds
  * check; a pass over the payload at each free; a small heap node per quarantined block; and memory held back:
- * at most {@code quarantineBytes} plus one block's size (plus {@value #HEADER_SIZE} bytes and the C library's
- * overhead per block) beyond what unchecked mode would hold. Detection is deterministic for a block freed
+ * at most {@code quarantineBytes} (counting {@value #HEADER_SIZE} bytes of header per block; the C library's
+ * overhead comes on top) plus, transiently, the blocks other threads are freeing at that moment, beyond what
+ * unchecked mode would hold. Detection is deterministic for a block freed
  * before the access began and still in quarantine; a block that has left the quarantine is the C library's
  * again.
  * <p>Unchecked mode checks no bound and no state on accessors: an offset outside the block, or an address that
@@ -407,6 +408,7 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
         }
         if (isClosed()) throw new IllegalStateException(name + " is closed: cannot allocate " + size + " bytes");
 
+        long era = reclaimer.era(); // before malloc: nothing to undo if it throws; never later than publication
         long offset = alignment <= HEADER_SIZE ? HEADER_SIZE : alignment;
         long total = offset + (alignment <= HEADER_SIZE ? size : (size + alignment - 1) & -alignment);
         long base;
@@ -433,7 +435,7 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
         if (zero && alignment > HEADER_SIZE) {
             MemorySegment.ofAddress(block).reinterpret(size).fill((byte) 0);
         }
-        setEraPlain(block, reclaimer.era());
+        setEraPlain(block, era);
         setStateRelease(block, MAGIC | ((long) LIVE << STATE_SHIFT)
                 | ((long) Long.numberOfTrailingZeros(alignment) << ALIGN_SHIFT) | size);
         allocatedBlocks.increment();

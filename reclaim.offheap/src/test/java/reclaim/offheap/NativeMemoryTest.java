@@ -165,6 +165,22 @@ class NativeMemoryTest {
     }
 
     @Test
+    void allocationFailureIsAnOutOfMemoryErrorNamingTheSize() {
+        try (Reclaimer r = Reclaimer.create("ebr"); NativeMemory m = NativeMemory.create(r)) {
+            NativeStats before = m.stats();
+            MemorySegment huge;
+            try {
+                huge = m.allocate(NativeMemory.MAX_BLOCK_SIZE, 4096); // a TiB: refused unless overcommit allows it
+            } catch (OutOfMemoryError e) {
+                assertTrue(e.getMessage().contains(Long.toString(NativeMemory.MAX_BLOCK_SIZE)), e.getMessage());
+                assertEquals(before, m.stats(), "a failed allocation is not counted");
+                return;
+            }
+            m.free(huge); // the C library granted the address space (vm.overcommit_memory=1): nothing was touched
+        }
+    }
+
+    @Test
     void allocationAfterCloseIsRefused() {
         try (Reclaimer r = Reclaimer.create("ebr")) {
             NativeMemory m = NativeMemory.create(r);
