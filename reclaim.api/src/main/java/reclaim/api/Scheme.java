@@ -8,8 +8,9 @@ import java.util.Locale;
  *
  * <p>Pass one to {@link Reclaimer#create(Scheme)}, or name one with {@link #named(String)} (the short names
  * {@code qsbr}, {@code ebr}, {@code hp}, {@code hyaline}, {@code crystalline}, and {@code none} for the
- * leak baseline). Which schemes can actually be created depends on the providers present: see
- * {@link Reclaimer#availableSchemes()}.
+ * leak baseline; {@link #named(String)} also accepts {@code crystalline-w}, the wait-free variant, which is not
+ * in {@link #NAMES}, so that loops over every scheme run Crystalline once). Which schemes can actually be
+ * created depends on the providers present: see {@link Reclaimer#availableSchemes()}.
  *
  * <table class="striped">
  * <caption>The schemes</caption>
@@ -19,7 +20,8 @@ import java.util.Locale;
  * <tr><td>{@code ebr}</td><td>Fraser 2004; crossbeam-epoch</td><td>blocking reclamation</td><td>no (stall detected)</td></tr>
  * <tr><td>{@code hp}</td><td>Michael 2004</td><td>lock-free</td><td>yes</td></tr>
  * <tr><td>{@code hyaline}</td><td>Nikolaev &amp; Ravindran, PLDI 2021</td><td>lock-free, balanced</td><td>yes (robust variant)</td></tr>
- * <tr><td>{@code crystalline}</td><td>Nikolaev &amp; Ravindran, DISC 2021</td><td>wait-free</td><td>yes</td></tr>
+ * <tr><td>{@code crystalline}</td><td>Nikolaev &amp; Ravindran, DISC 2021 (Crystalline-L)</td><td>lock-free protect and retire; wait-free close</td><td>yes</td></tr>
+ * <tr><td>{@code crystalline-w}</td><td>the same paper (Crystalline-W)</td><td>wait-free protect (bounded fast path, then helping), retire insertion and close; see its implementation for what stays lock-free</td><td>yes</td></tr>
  * <tr><td>{@code none}</td><td>the leak baseline</td><td>wait-free</td><td>no: nothing is reclaimed before close</td></tr>
  * </tbody>
  * </table>
@@ -62,7 +64,8 @@ public sealed interface Scheme {
             case "ebr" -> new Ebr();
             case "hp", "hazard-pointers", "hazardpointers" -> new HazardPointers();
             case "hyaline" -> new Hyaline();
-            case "crystalline" -> new Crystalline();
+            case "crystalline", "crystalline-l" -> new Crystalline();
+            case "crystalline-w" -> new Crystalline(64, 8, true);
             case "none" -> new None();
             default -> throw new IllegalArgumentException(
                     "unknown reclamation scheme '" + name + "'; known schemes: " + String.join(", ", NAMES));
@@ -191,8 +194,12 @@ public sealed interface Scheme {
      *
      * @param batchSize objects a thread gathers before it retires them as one batch
      * @param slots reservation slots per guard and nesting level, at most {@link #MAX_SLOTS}
+     * @param waitFree {@code false}: Crystalline-L (short name {@code crystalline}), whose {@code protect}
+     *     retries while the era moves; {@code true}: Crystalline-W (short name {@code crystalline-w}), whose
+     *     {@code protect} falls back after a bounded number of tries to a slow path that the threads advancing
+     *     the era help to completion, and whose retire inserts by swap
      */
-    record Crystalline(int batchSize, int slots) implements Scheme {
+    record Crystalline(int batchSize, int slots, boolean waitFree) implements Scheme {
         /** The most slots per guard and nesting level. */
         public static final int MAX_SLOTS = 20;
 
@@ -204,7 +211,18 @@ public sealed interface Scheme {
             }
         }
 
-        /** The defaults: batches of 64, 8 slots. */
+        /**
+         * Crystalline-L with the given tuning.
+         *
+         * @param batchSize objects a thread gathers before it retires them as one batch
+         * @param slots reservation slots per guard and nesting level
+         * @throws IllegalArgumentException if a value is out of range
+         */
+        public Crystalline(int batchSize, int slots) {
+            this(batchSize, slots, false);
+        }
+
+        /** The defaults: Crystalline-L, batches of 64, 8 slots. */
         public Crystalline() {
             this(64, 8);
         }
@@ -216,7 +234,7 @@ public sealed interface Scheme {
 
         @Override
         public String name() {
-            return "crystalline";
+            return waitFree ? "crystalline-w" : "crystalline";
         }
     }
 

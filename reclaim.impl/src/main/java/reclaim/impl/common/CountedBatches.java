@@ -102,6 +102,17 @@ public final class CountedBatches {
     }
 
     /**
+     * Drops one link's reference to a batch (a walker of a list that is not made of {@link Link}s, as
+     * Crystalline-W's swapped lists); reclaims the batch if it was the last.
+     *
+     * @param c the batch
+     * @param reclamation the runner of the actions
+     */
+    public static void release(Counted c, Reclamation reclamation) {
+        if ((long) REFS.getAndAdd(c, -1L) == 1L) c.reclaim(reclamation);
+    }
+
+    /**
      * Adds the number of links the retirer inserted; reclaims the batch if every link was already walked
      * (or none was inserted).
      *

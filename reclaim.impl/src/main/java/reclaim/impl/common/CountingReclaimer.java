@@ -75,8 +75,16 @@ public abstract class CountingReclaimer extends AnnouncingReclaimer {
 
     @Override
     protected final long tagNow() {
+        beforeAdvance(); // Crystalline-W: help every pending slow path first (its bound rests on it)
         return (long) ERA.getAndAdd(this, 1L); // every sealed batch advances the era
     }
+
+    /**
+     * Called before every advance of the era, on the advancing thread (which runs no user code here). The
+     * default does nothing; Crystalline-W completes the pending slow paths of {@code protect} here, so that
+     * the era never moves past a reader that asked for help without helping it first.
+     */
+    protected void beforeAdvance() {}
 
     @Override
     protected final long reclaimableBelow() {

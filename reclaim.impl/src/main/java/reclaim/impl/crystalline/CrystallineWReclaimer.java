@@ -1,0 +1,361 @@
+package reclaim.impl.crystalline;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+import reclaim.api.Scheme;
+import reclaim.impl.common.AnnouncementRecord;
+import reclaim.impl.common.AnnouncingGuard;
+import reclaim.impl.common.Batch;
+import reclaim.impl.common.CountedBatches;
+import reclaim.impl.common.CountedBatches.Counted;
+import reclaim.impl.common.CountingReclaimer;
+import reclaim.impl.crystalline.WaitFreeReservations.Link;
+import reclaim.impl.crystalline.WaitFreeReservations.Request;
+import reclaim.impl.crystalline.WaitFreeReservations.Result;
+
+/**
+ * Crystalline-W (Ruslan Nikolaev and Binoy Ravindran, "Crystalline: Fast and Memory Efficient Wait-Free
+ * Reclamation", DISC 2021; the reference benchmark's {@code WFRTracker}), adapted to the JVM: Crystalline-L
+ * ({@link CrystallineReclaimer}) with a bounded {@code protect} whose slow path the era's advancers help,
+ * and insertion of retired batches by swap. Select it with {@code Scheme.named("crystalline-w")} or
+ * {@code new Scheme.Crystalline(batchSize, slots, true)}.
+ *
+ * <p>As every scheme here, it is for objects whose reclamation is an explicit action (a pooled node returned
+ * to its pool, an off-heap block freed, a native resource closed): plain heap objects need no scheme.
+ *
+ * <h2>Progress and steps bound of each operation</h2>
+ * N is the number of threads that seal batches at once (at most the live threads), R the records (at most
+ * the threads that hold guards at once, see below), I = 3k + 1 the indices per record.
+ * <ul>
+ *   <li>{@code enter()} on a platform thread: a thread-local lookup and a depth count, no shared access
+ *       (the thread keeps a sticky record from its first guard until it ends): O(1), wait-free. The first
+ *       guard of a thread, and every outermost guard of a virtual thread, lease a record: one CAS on the last
+ *       record the thread held, then at most one CAS per record of the registry (a bounded scan, wait-free);
+ *       only if every record was seen taken is a record appended, by a CAS loop on the registry array that
+ *       fails only when another append succeeded: <b>lock-free, not wait-free</b> (the shared skeleton's
+ *       registry; see "Not wait-free" below).</li>
+ *   <li>{@code protect(ref, slot)}, {@code protect(ref)} and the VarHandle forms: at most
+ *       {@code fastAttempts} (16) tries of Crystalline-L's loop (two volatile loads when the era has not moved;
+ *       otherwise a swap, an era store and a walk of the slot's old list), then the slow path: one request
+ *       published, then at most N + 1 tries, each a bounded CAS loop raising the index's era, a read of the
+ *       source and a CAS of the result. <b>Wait-free</b>: O(16 + N) steps plus the walks of lists detached
+ *       (each link visited once, by one thread).</li>
+ *   <li>{@code reserve(key, slot)}: O(1) per call (plus the walk of the list detached), wait-free per call;
+ *       the caller's re-read loop that the API prescribes ends when the era holds still between two calls:
+ *       <b>lock-free</b> (no helper can read the caller's key source for it).</li>
+ *   <li>{@code retire}: O(1) into the thread's bag; every {@code batchSize} retires the bag is sealed (the
+ *       sealer first helps every pending slow path: at most R·I requests, N + 1 tries each) and inserted: one
+ *       pass over R·I indices with, per active index, one swap, at most one CAS linking the link, and a rescue
+ *       (one CAS) if the index was deactivated meanwhile: the insertion is <b>wait-free</b>, O(R·I). Sealed
+ *       bags travel through the skeleton's {@link java.util.concurrent.ConcurrentLinkedQueue} (lock-free), and
+ *       a retire on a sticky record takes the record by CAS, waiting while a concurrent {@code flush()} holds
+ *       it for the moment of one seal (see "Not wait-free").</li>
+ *   <li>{@code close()} of a guard: per index used, one volatile store, one swap, and a walk of the list
+ *       detached: <b>wait-free</b>, O(I + links walked).</li>
+ * </ul>
+ *
+ * <h2>Not wait-free here (stated, not hidden)</h2>
+ * The parts this class inherits from {@link reclaim.impl.common.AnnouncingReclaimer}: the registry append
+ * (CAS loop; it runs only when every record was seen taken, so the registry grows only with the guards open
+ * at once), the queue of sealed bags (a {@code ConcurrentLinkedQueue}: lock-free), a retire or flush that
+ * waits while another thread seals the same sticky record, and {@code Reclaimer.close()} (which waits, bounded
+ * by about a second, for guards still finishing). Allocation (fresh links, requests and results; a TLAB
+ * refill, a GC) and safepoints are outside the model, and so is the hardware: {@code getAndSet} and
+ * {@code getAndAdd} are single instructions on x86-64 ({@code xchg}, {@code lock xadd}) and with LSE on
+ * AArch64, LL/SC loops without it.
+ *
+ * <h2>Bound on unreclaimed objects (robust, for {@link reclaim.api.Born} objects)</h2>
+ * As Crystalline-L: a reservation holds only batches with an object born at or before its era, and the era
+ * advances at every sealed batch. {@link #pendingBound()} states {@code 2 × (R × I + 2) × batchSize} plus
+ * the pending objects in batches that held an object born at or before the oldest active reservation when
+ * inserted. A reader stalled in the slow path holds one index at one era (helpers only raise it to eras
+ * read before the request completed), so the same bound applies; a reader stalled anywhere else holds what a
+ * Crystalline-L reader holds. Objects that are not {@code Born} have birth era 0 and join every active
+ * reservation: safe, without the bound.
+ *
+ * <h2>Memory ordering of every shared access</h2>
+ * <ul>
+ *   <li>The reader's era store ({@code doUpdate}, {@code grow}: volatile; a helper's raise: CAS) precedes its
+ *       (or the helper's) volatile read of the source and of the global era; the retirer's unlink (the data
+ *       structure's CAS or volatile store) precedes its full fence and its volatile reads of era words. The
+ *       store&ndash;load pair: a reader that read an object before its unlink published a reservation the
+ *       retirer reads (the hazard-eras argument, ALGORITHMS.md §1.2).</li>
+ *   <li>The owner's fast path reads its own era word volatile (not opaque, unlike Crystalline-L): a
+ *       helper's raise that it reads must be ordered before its read of the source.</li>
+ *   <li>List heads change only by volatile read-modify-writes (swap in by retirers, swap out by owners,
+ *       CAS out by rescuers: R3); a link's {@code next} is written by its retirer's CAS and read by walkers'
+ *       swap (R3 on that word), so each link is walked once.</li>
+ *   <li>Deactivation stores the era word INACTIVE (volatile) and then swaps the list out; a retirer swaps
+ *       its link in and then reads the list head and the era word (volatile): a retirer whose swap came after
+ *       the owner's sees INACTIVE (or a later activation, which swapped its link out) and rescues its link
+ *       with a CAS of the head read before the era word (fresh links, so no ABA).</li>
+ *   <li>A request is published (volatile store) before the slow counter is incremented (volatile RMW); an
+ *       advancer reads the counter (volatile) before its era {@code getAndAdd}, and the requests (volatile)
+ *       if it is not zero. The result is CASed once from PENDING and read volatile by the owner.</li>
+ *   <li>Batch counts change only by {@code getAndAdd}: the thread that brings one to zero happens-after every
+ *       walker's release and the retirer's add (R2), so the reclaim action happens-after every guard that
+ *       could hold the batch.</li>
+ * </ul>
+ */
+public final class CrystallineWReclaimer extends CountingReclaimer {
+    /*
+     * Overview (what differs from Crystalline-L; the rest is CrystallineReclaimer's and the skeleton's).
+     *
+     * Activity is the era word: INACTIVE (Long.MIN_VALUE, below every birth era) or the reserved era. The
+     * list head is null or a Link; links get their next after the retirer's swap, so a walker that finds a
+     * next still null stops, marking it TRAVERSED, and the retirer's CAS of next fails and it walks the part
+     * it displaced itself.
+     *
+     * protect: Crystalline-L's loop for at most fastAttempts tries; then a Request (the source, a result
+     * PENDING) is published in the index, and the slow counter incremented. A try (attempt()) by the owner or
+     * a helper: read the global era e, raise the index's era to e (CAS, only upwards, never on INACTIVE), read
+     * the source, re-read the global era, and if still e CAS the result from PENDING to (value, e). The
+     * index's era is at least e, published before the source read, and the index stays active with its list
+     * intact until the owner takes the result: the value is protected whoever read it. The JVM simplifies the
+     * paper here: the source's holder is a heap object the request holds, and it stays unrecycled while the
+     * request is pending because the owner sits in protect with its other reservations unchanged; a helper's
+     * late read is memory-safe and discarded by the failed CAS. So helpers need no reservation of their own,
+     * no parent era and no (pointer, era) pairs; and since helpers only raise an era (never on an inactive
+     * index), the era word needs no tag: a stale raise lands only on an active index, where it is conservative.
+     *
+     * Helping: tagNow() (every seal) calls beforeAdvance() before its getAndAdd of the era; if the slow counter
+     * is not zero, the advancer completes every pending request it finds (helpAll). The era therefore never
+     * moves past a request the advancer saw; only advancers that read the counter before the request's
+     * increment can move it unhelped, at most one each: the owner's loop ends within N + 1 tries.
+     *
+     * retire (insert): fullFence, then for each active index with era >= minBirth: swap a fresh Link in, link
+     * the displaced list (or walk it if a walker passed us), then read the head and the era word; if the
+     * index is INACTIVE, the owner deactivated it after our era read, so nobody will walk the list: CAS the
+     * head we read to null and walk it. Each link is counted; the count is added after the pass.
+     */
+
+    /** Fast-path tries of {@code protect} before its slow path (the reference code's 16). */
+    static final int FAST_ATTEMPTS = 16;
+
+    private final int k;
+    private final int fastAttempts;
+    /** Slow paths in progress (the advancers' cheap test); accessed only through {@code SLOW}. */
+    @SuppressWarnings("unused")
+    private long slow;
+    /** Requests completed by a helper (diagnostics and tests); accessed only through {@code HELPED}. */
+    @SuppressWarnings("unused")
+    private long helped;
+
+    private CrystallineWReclaimer(Scheme.Crystalline scheme, int fastAttempts) {
+        super(scheme, scheme.batchSize(), Long.MAX_VALUE, true);
+        if (fastAttempts < 0) throw new IllegalArgumentException("fastAttempts must be >= 0, was " + fastAttempts);
+        this.k = scheme.slots();
+        this.fastAttempts = fastAttempts;
+    }
+
+    /**
+     * Creates a Crystalline-W reclaimer.
+     *
+     * @param scheme the tuning ({@code waitFree} is implied)
+     * @return a new reclaimer
+     */
+    public static CrystallineWReclaimer create(Scheme.Crystalline scheme) {
+        return new CrystallineWReclaimer(scheme, FAST_ATTEMPTS);
+    }
+
+    /** Tests: a reclaimer whose protect gives up its fast path after {@code fastAttempts} tries (0: at once). */
+    static CrystallineWReclaimer create(Scheme.Crystalline scheme, int fastAttempts) {
+        return new CrystallineWReclaimer(scheme, fastAttempts);
+    }
+
+    // ---- guards ----
+
+    @Override
+    protected AnnouncingGuard newGuard(Thread thread) {
+        return new CrystallineWGuard(this, thread, k, fastAttempts);
+    }
+
+    @Override
+    protected void entered(AnnouncingGuard g) {
+        ((CrystallineWGuard) g).bind(reservations(g.record()));
+    }
+
+    @Override
+    protected Object leaving(AnnouncingGuard g) {
+        return ((CrystallineWGuard) g).detachAll(); // no user code; left() walks once the record is released
+    }
+
+    @Override
+    protected Object swept(AnnouncementRecord r) {
+        WaitFreeReservations rs = (WaitFreeReservations) r.schemeDataVolatile();
+        if (rs == null) return null;
+        return CrystallineWGuard.detach(rs, (1L << rs.count) - 1); // a thread that ended inside its guard
+    }
+
+    @Override
+    protected void left(Object detached) {
+        walkAll(detached);
+    }
+
+    @Override
+    protected boolean inUse(AnnouncementRecord r) {
+        WaitFreeReservations rs = (WaitFreeReservations) r.schemeDataVolatile();
+        if (rs == null) return false;
+        for (int j = 0; j < rs.count; j++) {
+            if (rs.eraVolatile(j) != WaitFreeReservations.INACTIVE) return true;
+        }
+        return false;
+    }
+
+    private WaitFreeReservations reservations(AnnouncementRecord r) {
+        WaitFreeReservations rs = (WaitFreeReservations) r.schemeDataVolatile();
+        if (rs == null) {
+            rs = new WaitFreeReservations(CrystallineGuard.indices(k));
+            r.setSchemeDataVolatile(rs); // by the record's holder only: no race
+        }
+        return rs;
+    }
+
+    /** Walks one list detached from an index (runs the actions of batches that reach zero). */
+    void walk(Object list) {
+        WaitFreeReservations.walk(list, reclamation());
+    }
+
+    /** Walks the lists {@link CrystallineWGuard#detach} returned. */
+    void walkAll(Object lists) {
+        for (Object list : (Object[]) lists) {
+            if (list != null) walk(list);
+        }
+    }
+
+    // ---- the slow path and helping ----
+
+    void slowStarted() {
+        SLOW.getAndAdd(this, 1L);
+    }
+
+    void slowEnded() {
+        SLOW.getAndAdd(this, -1L);
+    }
+
+    /**
+     * One try at a request, by its owner or a helper (see the overview).
+     *
+     * @param helper whether the caller helps another thread (counted when it completes the request)
+     * @return false if the index is inactive: the request is over (a late helper)
+     */
+    static boolean attempt(CrystallineWReclaimer w, WaitFreeReservations rs, int idx, Request q, boolean helper) {
+        long e = w.eraVolatile();
+        if (!rs.raiseEra(idx, e)) return false; // the index reserves e or later before the source is read
+        Object v = q.read();
+        if (w.eraVolatile() != e) return true; // the era moved between the reads: try again
+        // The linearization point of the protect: the first CAS wins; v is protected by the index's era >= e.
+        if (q.complete(new Result(v, e)) && helper) HELPED.getAndAdd(w, 1L);
+        return true;
+    }
+
+    /** Completes every pending request: called before the era advances (the slow path's bound rests on it). */
+    @Override
+    protected void beforeAdvance() {
+        if ((long) SLOW.getVolatile(this) == 0) return; // nobody is slow: the advance costs one load more
+        helpAll();
+    }
+
+    private void helpAll() {
+        for (AnnouncementRecord r : records()) {
+            WaitFreeReservations rs = (WaitFreeReservations) r.schemeDataVolatile();
+            if (rs == null) continue;
+            for (int j = 0; j < rs.count; j++) {
+                Request q = rs.requestVolatile(j);
+                if (q == null) continue;
+                while (q.pending() && attempt(this, rs, j, q, true)) {
+                    // at most N + 1 tries: each failure is an advance by a thread that read the counter early
+                }
+            }
+        }
+    }
+
+    /** Requests completed by a helper (diagnostics and tests). */
+    long helpedCount() {
+        return (long) HELPED.getVolatile(this);
+    }
+
+    /** Slow paths in progress. */
+    long slowCount() {
+        return (long) SLOW.getVolatile(this);
+    }
+
+    // ---- retire ----
+
+    /** Crystalline-W's try_retire for one sealed batch: a swap per matching index (see the overview). */
+    @Override
+    protected void insert(Batch b) {
+        long minBirth = CountedBatches.minBirth(b);
+        Counted c = counted(b, oldestReservation());
+        // Retirer side of the hazard-eras store-load pair: the unlinks before these retires happen before the
+        // reads of era words below.
+        VarHandle.fullFence();
+        long links = 0;
+        for (AnnouncementRecord r : records()) {
+            long st = r.stateVolatile();
+            if ((st == AnnouncementRecord.HELD || st > 0) && sweepIfDead(r)) continue; // its thread ended
+            WaitFreeReservations rs = (WaitFreeReservations) r.schemeDataVolatile();
+            if (rs == null) continue;
+            for (int j = 0; j < rs.count; j++) {
+                long era = rs.eraVolatile(j);
+                if (era == WaitFreeReservations.INACTIVE || era < minBirth) continue; // inactive or too old
+                Link node = new Link(c);
+                Object prev = rs.getAndSetFirst(j, node); // wait-free insertion
+                links++;
+                if (prev != null && !node.casNext(prev)) walk(prev); // a walker passed us: it could not reach prev
+                // The owner may have deactivated the index after our era read and swapped its list out before
+                // our swap: then nobody walks what we inserted. Head first, then the era word (see the ordering).
+                Object head = rs.firstVolatile(j);
+                if (head != null && rs.eraVolatile(j) == WaitFreeReservations.INACTIVE && rs.casFirst(j, head, null)) {
+                    walk(head);
+                }
+            }
+        }
+        CountedBatches.inserted(c, links, reclamation());
+    }
+
+    // ---- the AnnouncingReclaimer contract ----
+
+    @Override
+    protected long announcement() {
+        return 1; // virtual threads' leases: positive means "in a guard"; no clock is announced
+    }
+
+    @Override
+    protected boolean holdsBack(long state, long clock) {
+        return false; // robust
+    }
+
+    @Override
+    public long pendingBound() {
+        return 2L * ((long) records().length * CrystallineGuard.indices(k) + 2) * batchSize() + oldPending();
+    }
+
+    /** The smallest era reserved by an active index (Long.MIN_VALUE if none is active). */
+    private long oldestReservation() {
+        long min = Long.MAX_VALUE;
+        for (AnnouncementRecord r : records()) {
+            WaitFreeReservations rs = (WaitFreeReservations) r.schemeDataVolatile();
+            if (rs == null) continue;
+            for (int j = 0; j < rs.count; j++) {
+                long e = rs.eraVolatile(j);
+                if (e != WaitFreeReservations.INACTIVE) min = Math.min(min, e);
+            }
+        }
+        return min == Long.MAX_VALUE ? Long.MIN_VALUE : min;
+    }
+
+    private static final VarHandle SLOW;
+    private static final VarHandle HELPED;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            SLOW = l.findVarHandle(CrystallineWReclaimer.class, "slow", long.class);
+            HELPED = l.findVarHandle(CrystallineWReclaimer.class, "helped", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+}
