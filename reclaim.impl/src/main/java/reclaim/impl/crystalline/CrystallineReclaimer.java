@@ -31,7 +31,7 @@ import reclaim.impl.common.CountingReclaimer;
  *   <li>{@code protect}: two volatile loads when the era has not moved since the slot's reservation;
  *       otherwise a swap, a walk of the slot's list, two volatile stores, and a retry. Lock-free: it retries
  *       only while the global era moves, which it does once per sealed batch (Crystalline-W's bounded slow
- *       path with helping is not implemented here).</li>
+ *       path with helping is {@link CrystallineWReclaimer}).</li>
  *   <li>{@code retire}: O(1) into the thread's bag; every {@code batchSize} retires, one pass over the
  *       records' k + 1 indices with a CAS per active one (retried on contention: lock-free).</li>
  *   <li>{@code close()} of the outermost guard: one swap and one list walk per index used (O(k + links)),
