@@ -46,9 +46,12 @@ public interface Serializer<T> {
      *
      * @param value the value
      * @return its serialized bytes
+     * @throws IllegalArgumentException if {@link #size} reports a negative size
      */
     default MemorySegment bytesOf(T value) {
-        MemorySegment s = MemorySegment.ofArray(new byte[size(value)]);
+        int n = size(value);
+        if (n < 0) throw new IllegalArgumentException(this + " reported a negative size, " + n + ", for " + value);
+        MemorySegment s = MemorySegment.ofArray(new byte[n]);
         write(value, s);
         return s;
     }

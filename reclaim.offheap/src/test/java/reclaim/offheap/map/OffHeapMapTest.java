@@ -197,6 +197,25 @@ class OffHeapMapTest {
             assertTrue(big.getMessage().contains("exceeds a segment's capacity"), big.getMessage());
             assertEquals(10, map.get("k").length, "the old value survives a refused write");
             assertEquals(1, map.size());
+            Serializer<String> negative = new Serializer<>() {
+                @Override
+                public int size(String value) {
+                    return -5;
+                }
+
+                @Override
+                public void write(String value, java.lang.foreign.MemorySegment target) {}
+
+                @Override
+                public String read(java.lang.foreign.MemorySegment source) {
+                    return "";
+                }
+            };
+            OffHeapMap<String, String> bad = OffHeapMap.builder(r, Serializer.utf8(), negative).segments(2).build();
+            IllegalArgumentException neg = assertThrows(IllegalArgumentException.class, () -> bad.put("k", "v"));
+            assertTrue(neg.getMessage().contains("negative size, -5"), neg.getMessage());
+            assertTrue(bad.isEmpty());
+            bad.close();
             assertThrows(IllegalArgumentException.class,
                     () -> OffHeapMap.builder(r, Serializer.utf8(), Serializer.utf8()).segments(3));
             assertThrows(IllegalArgumentException.class,
