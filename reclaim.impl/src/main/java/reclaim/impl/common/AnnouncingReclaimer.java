@@ -3,7 +3,6 @@ package reclaim.impl.common;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -81,8 +80,8 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
     /** Guards that touch no shared word on enter: sticky records for platform threads (see the constructor). */
     private final boolean stickyGuards;
 
-    /** The registry: append-only, copied on growth; accessed only through {@code RECORDS}. */
-    private AnnouncementRecord[] records = new AnnouncementRecord[0];
+    /** The registry: append-only, wait-free append ({@link Registry}); replaced by an empty one at close. */
+    private volatile Registry registry = new Registry();
     /** OPEN, CLOSING or CLOSED; accessed only through {@code STATE}. */
     private int state = OPEN;
 
@@ -446,20 +445,12 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
         return append(g, value);
     }
 
-    /** Appends a record already in state {@code value}, held by {@code g}'s thread. */
+    /** Appends a record already in state {@code value}, held by {@code g}'s thread: wait-free. */
     private AnnouncementRecord append(AnnouncingGuard g, long value) {
         AnnouncementRecord r = new AnnouncementRecord(value, g.thread, batchSize);
-        while (true) {
-            AnnouncementRecord[] cur = records();
-            AnnouncementRecord[] next = Arrays.copyOf(cur, cur.length + 1);
-            next[cur.length] = r;
-            // Volatile RMW: publishes the record with its state, and is the announcement's store for the
-            // Dekker pair with the collector (which reads the registry after its fence).
-            if (casRecords(cur, next)) {
-                g.hint = cur.length;
-                break;
-            }
-        }
+        // The volatile publication in the registry is the announcement's store for the Dekker pair with the
+        // collector (which reads the registry after its fence): see Registry.
+        g.hint = registry.append(r);
         // Store-load pair with close(): we published the record (volatile) and now read the state (volatile);
         // close() writes the state and then reads the registry. One of us sees the other.
         if (stateVolatile() != OPEN) {
@@ -729,7 +720,7 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
      * @return the records; do not modify
      */
     protected final AnnouncementRecord[] records() {
-        return (AnnouncementRecord[]) RECORDS.getVolatile(this);
+        return registry.snapshot();
     }
 
     // =====================================================================================================
@@ -888,7 +879,7 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
                 setStateVolatile(CLOSED);
                 // The thread-local guards of other threads keep this object reachable until those threads
                 // end (a ThreadLocal value refers to its own key); drop what is large.
-                setRecordsVolatile(new AnnouncementRecord[0]);
+                registry = new Registry(); // drops the records (an appender that raced sees CLOSED and leaves)
                 guards.remove();
             } finally {
                 closer = null;
@@ -948,15 +939,7 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
     // =====================================================================================================
 
     private AnnouncementRecord[] recordsVolatile() {
-        return (AnnouncementRecord[]) RECORDS.getVolatile(this);
-    }
-
-    private void setRecordsVolatile(AnnouncementRecord[] value) {
-        RECORDS.setVolatile(this, value);
-    }
-
-    private boolean casRecords(AnnouncementRecord[] expected, AnnouncementRecord[] update) {
-        return RECORDS.compareAndSet(this, expected, update);
+        return registry.snapshot();
     }
 
     private int stateOpaque() {
@@ -971,13 +954,11 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
         STATE.setVolatile(this, value);
     }
 
-    private static final VarHandle RECORDS;
     private static final VarHandle STATE;
 
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
-            RECORDS = l.findVarHandle(AnnouncingReclaimer.class, "records", AnnouncementRecord[].class);
             STATE = l.findVarHandle(AnnouncingReclaimer.class, "state", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
