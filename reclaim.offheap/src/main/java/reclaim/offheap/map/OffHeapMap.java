@@ -47,7 +47,9 @@ import reclaim.offheap.NativeStats;
  * into a table twice the size, publishes the new table, marks every bucket and entry of the old one and
  * retires them: readers on the old table see a frozen, consistent snapshot until they reach a mark and move
  * to the new one. Reads stay correct during a resize; the copy costs one allocation per entry, once per
- * doubling.
+ * doubling. If an allocation of the copy fails, the copies made so far and the new table are freed at once
+ * (none was published) and the old table stays; the write that asked for the resize has taken effect, and the
+ * {@link OutOfMemoryError} reaches its caller.
  *
  * <h2>Capacity and eviction</h2>
  * Each segment holds at most {@code capacityBytes / segments} bytes of entries (an entry counts its block:
@@ -532,11 +534,12 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
                 seg.count++;
                 seg.bytes += size;
                 seg.append(n);
-                if (seg.count > t.mask - (t.mask >>> 2)) seg.resize();
             } else {
                 seg.replace(link, e, n);
             }
-            seg.evict(n);
+            seg.evict(n); // before any resize: n must still be the entry in the list, not a frozen original
+            // The write is done; a resize that cannot allocate leaves the segment as it was and rethrows.
+            if (e == 0 && seg.count > t.mask - (t.mask >>> 2)) seg.resize();
             return previous;
         } finally {
             seg.lock.unlock();
@@ -694,17 +697,31 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
             if (old.mask >= (1 << 29)) return;
             Table t = newTable((old.mask + 1) * 2);
             long oldHead = head;
+            long oldTail = tail;
             head = 0;
             tail = 0;
-            for (long e = oldHead; e != 0; e = getLong(e + AFTER)) {
-                long size = entrySize(e);
-                MemorySegment block = map.memory.allocate(size, 16);
-                MemorySegment.copy(ALL, e, block, 0, size);
-                long c = block.address();
-                long slot = t.slot(getLong(e + HASH));
-                setLong(c + NEXT, getLong(slot)); // plain: t is not published yet
-                setLong(slot, c);
-                append(c);
+            try {
+                for (long e = oldHead; e != 0; e = getLong(e + AFTER)) {
+                    long size = entrySize(e);
+                    MemorySegment block = map.memory.allocate(size, 16);
+                    MemorySegment.copy(ALL, e, block, 0, size);
+                    long c = block.address();
+                    long slot = t.slot(getLong(e + HASH));
+                    setLong(c + NEXT, getLong(slot)); // plain: t is not published yet
+                    setLong(slot, c);
+                    append(c);
+                }
+            } catch (RuntimeException | Error x) {
+                // an allocation failed: nothing new was published, so free the copies and the new table at
+                // once and keep the old table and its eviction list
+                for (long c = head, a; c != 0; c = a) {
+                    a = getLong(c + AFTER);
+                    map.memory.free(map.memory.segment(c));
+                }
+                map.memory.free(map.memory.segment(t.address));
+                head = oldHead;
+                tail = oldTail;
+                throw x;
             }
             table = t; // volatile: publishes the new table and the copies
             freeze(old, oldHead);

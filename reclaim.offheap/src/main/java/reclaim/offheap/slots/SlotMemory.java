@@ -363,7 +363,9 @@ public final class SlotMemory implements AutoCloseable {
      * @param handle a handle returned by a store
      * @throws IllegalArgumentException if the handle was never valid for this manager
      * @throws IllegalStateException if the handle is stale (its slot was freed), if this thread still holds
-     *     an access to the slot, or if the manager is closed
+     *     an access to the slot, or if the manager is closed; or if the reclaimer refused the retire (it is
+     *     closed): the handle is stale all the same, and the slot is back on the free list at once when the
+     *     reclaimer's close has completed (no guard can hold it), left out otherwise (a guard may)
      */
     public void free(long handle) {
         int i = checkHandle(handle);
@@ -378,7 +380,15 @@ public final class SlotMemory implements AutoCloseable {
             }
             // Retire point: the slot is unreachable for new reads (their generation check fails); the ticket
             // comes back, and the slot with it, once no guard can hold it.
-            reclaimer.retire(tickets[i], release);
+            try {
+                reclaimer.retire(tickets[i], release);
+            } catch (IllegalStateException refused) {
+                // A completed close of the reclaimer means no guard is open or can open: nobody can hold the
+                // slot, so it goes back now. Otherwise a guard may still hold it, and leaking it is the only
+                // safe choice. Reported either way (as MappedFileSwap does).
+                if (reclaimer.isClosed()) push(tickets[i]);
+                throw refused;
+            }
         } finally {
             end(a);
         }

@@ -1,0 +1,40 @@
+package reclaim.offheap.slots;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import reclaim.api.Reclaimer;
+
+/** Review findings on the slot memory manager: error paths of free. */
+@Timeout(60)
+class SlotMemoryReviewTest {
+
+    /**
+     * free() after the reclaimer's close has completed: the generation CAS succeeded (the handle is stale) but
+     * the retire was refused, so before the fix the slot was neither live nor ever pushed back: lost for good.
+     * A completed close means no guard is open or can open, so the slot can go back at once (as MappedFileSwap
+     * unmaps at once in the same case).
+     */
+    @Test
+    void freeAfterTheReclaimerClosedLosesNoSlot() {
+        Reclaimer r = Reclaimer.create("hp");
+        SlotMemory m = SlotMemory.create(r, 2, 8);
+        long h = m.store(new byte[] {1});
+        assertEquals(1, m.available());
+        r.close();
+        try {
+            m.free(h);
+        } catch (IllegalStateException reported) {
+            // reporting the refused retire is fine; losing the slot is not
+        }
+        assertFalse(m.isLive(h));
+        assertEquals(2, m.available(), "the freed slot never returned to the free list");
+        assertNotEquals(SlotMemory.NO_HANDLE, m.tryStore(0, new byte[] {2}));
+        assertNotEquals(SlotMemory.NO_HANDLE, m.tryStore(0, new byte[] {3}));
+        m.close();
+    }
+}
