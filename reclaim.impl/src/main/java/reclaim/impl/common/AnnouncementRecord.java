@@ -89,6 +89,13 @@ public final class AnnouncementRecord extends RecordPadAfter {
     /** When {@link #lagValue} was first seen; accessed only through {@code LAG_SINCE}. */
     long lagSince;
 
+    // ---- sealed bags kept on the record (schemes that seal per record, Crystalline-W) ----
+    /** A stack of sealed bags pushed by the record's holder, taken whole by collectors; through SEALED. */
+    SealedNode sealedTop;
+
+    /** One sealed bag in a record's stack; immutable, fresh per push (no ABA). */
+    record SealedNode(Batch batch, SealedNode next) {}
+
     AnnouncementRecord(long initialState, Thread holder, int batchSize) {
         this.bag = new Batch(batchSize);
         this.state = initialState; // plain: published by the registry CAS
@@ -195,6 +202,26 @@ public final class AnnouncementRecord extends RecordPadAfter {
      */
     public void setDynamicVolatile(Object[] array) {
         DYNAMIC.setVolatile(this, array);
+    }
+
+    // ---- sealed bags (per-record sealing) ----
+    /**
+     * Pushes a sealed bag; the caller holds the record exclusively (it is the only pusher). Wait-free: the CAS
+     * fails only if a collector took the stack meanwhile (collectors only ever set it to null), and then the
+     * second attempt, from null, cannot fail.
+     */
+    void pushSealed(Batch b) {
+        while (true) {
+            SealedNode top = (SealedNode) SEALED.getVolatile(this);
+            // Volatile CAS: publishes the bag's contents (and the unlinks before its retires) to the taker.
+            if (SEALED.compareAndSet(this, top, new SealedNode(b, top))) return;
+        }
+    }
+
+    /** Takes the whole stack (newest first), or null; any thread. One swap, after a volatile read. */
+    SealedNode takeSealed() {
+        if (SEALED.getVolatile(this) == null) return null;
+        return (SealedNode) SEALED.getAndSet(this, (SealedNode) null);
     }
 
     // ---- Hyaline's slot ----
@@ -307,6 +334,7 @@ public final class AnnouncementRecord extends RecordPadAfter {
     private static final VarHandle DYNAMIC;
     private static final VarHandle LAG_VALUE;
     private static final VarHandle LAG_SINCE;
+    private static final VarHandle SEALED;
 
     static {
         try {
@@ -321,6 +349,7 @@ public final class AnnouncementRecord extends RecordPadAfter {
             DYNAMIC = l.findVarHandle(AnnouncementRecord.class, "dynamic", Object[].class);
             LAG_VALUE = l.findVarHandle(AnnouncementRecord.class, "lagValue", long.class);
             LAG_SINCE = l.findVarHandle(AnnouncementRecord.class, "lagSince", long.class);
+            SEALED = l.findVarHandle(AnnouncementRecord.class, "sealedTop", SealedNode.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }

@@ -79,6 +79,8 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
     private final long stallThresholdNanos;
     /** Guards that touch no shared word on enter: sticky records for platform threads (see the constructor). */
     private final boolean stickyGuards;
+    /** Sealed bags stay on their record until collected, instead of the shared queue (see the constructor). */
+    private final boolean sealPerRecord;
 
     /** The registry: append-only, wait-free append ({@link Registry}); replaced by an empty one at close. */
     private volatile Registry registry = new Registry();
@@ -130,7 +132,28 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
      */
     protected AnnouncingReclaimer(Scheme scheme, int batchSize, int collectInterval, long stallThresholdNanos,
             boolean stickyGuards) {
+        this(scheme, batchSize, collectInterval, stallThresholdNanos, stickyGuards, false);
+    }
+
+    /**
+     * Creates the skeleton, optionally sealing per record: a sealed bag is pushed on a stack kept in its record
+     * (by the record's holder, wait-free: {@link AnnouncementRecord}) instead of the shared queue (a lock-free
+     * CAS loop), and collectors take whole stacks ({@link #takeSealed}); a retirer that finds its own record
+     * held for a moment by a flush does not wait for it but hands its object over at once
+     * ({@link #insertAside}). What Crystalline-W needs for a wait-free retire. Bags are then not collected in
+     * sealing order: only for schemes whose collection does not depend on it.
+     *
+     * @param scheme the scheme record
+     * @param batchSize objects per bag
+     * @param collectInterval guards between two collections on a record
+     * @param stallThresholdNanos stall threshold
+     * @param stickyGuards whether guards publish nothing on enter
+     * @param sealPerRecord whether sealed bags stay on their records (see above)
+     */
+    protected AnnouncingReclaimer(Scheme scheme, int batchSize, int collectInterval, long stallThresholdNanos,
+            boolean stickyGuards, boolean sealPerRecord) {
         this.stickyGuards = stickyGuards;
+        this.sealPerRecord = sealPerRecord;
         this.scheme = scheme;
         this.name = scheme.name();
         this.batchSize = batchSize;
@@ -205,6 +228,59 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
             }
             Thread.onSpinWait(); // another thread seals our bag: it holds no lock and runs no user code meanwhile
         }
+    }
+
+    /**
+     * Tries once (twice if the first CAS lost to a seal that just ended) to CAS the registered record of
+     * {@code g} from its owner's idle state to {@code update}: wait-free.
+     *
+     * @param g a registered thread's guard, called on that thread outside every guard
+     * @param update the new state
+     * @return {@code update} if claimed, {@link AnnouncementRecord#CLOSED} if the reclaimer closed the record,
+     *     {@link AnnouncementRecord#BUSY} if another thread holds it for a moment
+     */
+    protected final long tryClaimOwn(AnnouncingGuard g, long update) {
+        AnnouncementRecord r = g.registered;
+        long idle = idleState(g);
+        for (int attempt = 0; attempt < 2; attempt++) {
+            if (r.casStateVolatile(idle, update)) return update;
+            long s = r.stateVolatile();
+            if (s == AnnouncementRecord.CLOSED || s == AnnouncementRecord.BUSY) return s;
+            if (s != idle) {
+                throw new IllegalStateException("internal error: registered record in state " + s + ", expected " + idle);
+            }
+        }
+        return AnnouncementRecord.BUSY; // held and released twice meanwhile: as good as busy
+    }
+
+    /**
+     * Hands over a bag of one object retired while its owner's record was held by another thread (per-record
+     * sealing only): the bag is sealed (tagged) already. The default queues it.
+     *
+     * @param b the bag, owned by the caller
+     */
+    protected void insertAside(Batch b) {
+        sealedObjects.addAndGet(b.size());
+        sealed.add(b);
+    }
+
+    /**
+     * Takes every bag sealed on the records (per-record sealing), newest first per record, and gives each to
+     * {@code sink}; returns how many. Bounded: one read per record and one swap per record that has bags.
+     *
+     * @param sink receives each bag, now owned by it
+     * @return the number of bags taken
+     */
+    protected final int takeSealed(java.util.function.Consumer<Batch> sink) {
+        int n = 0;
+        for (AnnouncementRecord r : records()) {
+            for (AnnouncementRecord.SealedNode x = r.takeSealed(); x != null; x = x.next()) {
+                sealedObjects.addAndGet(-x.batch().size());
+                sink.accept(x.batch());
+                n++;
+            }
+        }
+        return n;
     }
 
     /**
@@ -495,7 +571,21 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
         }
         boolean claimed = rec == g.registered && claimToRetire();
         long idle = claimed ? idleState(g) : 0;
-        if (claimed && !claimOwn(g, AnnouncementRecord.BUSY)) throw Checks.closed(name);
+        if (claimed && sealPerRecord) {
+            long s = tryClaimOwn(g, AnnouncementRecord.BUSY);
+            if (s == AnnouncementRecord.CLOSED) throw Checks.closed(name);
+            if (s == AnnouncementRecord.BUSY) { // a flush seals our bag this moment: do not wait for it
+                rec.countRetired(); // the owner is this field's only writer, held or not
+                Batch aside = new Batch(1);
+                aside.add(object, action);
+                VarHandle.fullFence(); // as in seal(): the unlinks before this retire, then the clock
+                aside.tag(tagNow());
+                insertAside(aside);
+                return;
+            }
+        } else if (claimed && !claimOwn(g, AnnouncementRecord.BUSY)) {
+            throw Checks.closed(name);
+        }
         boolean full;
         try {
             rec.countRetired();
@@ -519,8 +609,9 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
         // early could be too old, and the bag reclaimed too soon (crossbeam pushBag's fence).
         VarHandle.fullFence();
         bag.tag(tagNow());
-        sealed.add(bag); // publication to the collector (a volatile write inside the queue)
-        sealedObjects.addAndGet(bag.size());
+        sealedObjects.addAndGet(bag.size()); // before the publication: a taker's subtraction never goes below 0
+        if (sealPerRecord) rec.pushSealed(bag); // publication to collectors (volatile CAS), wait-free
+        else sealed.add(bag); // publication to the collector (a volatile write inside the queue)
         rec.bag = fresh;
     }
 
@@ -870,6 +961,7 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
                 // Every record is CLOSED: no guard is open and none can open. Reclaim everything.
                 Batch b;
                 while ((b = pollSealed()) != null) reclamation.run(b);
+                takeSealed(reclamation::run); // per-record sealing: every record is CLOSED, nothing is pushed now
                 while (!late.isEmpty()) { // actions may retire more while they run: detach, then run
                     List<Batch> batches = new ArrayList<>(late);
                     late.clear();

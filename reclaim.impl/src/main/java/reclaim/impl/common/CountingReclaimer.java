@@ -29,8 +29,27 @@ public abstract class CountingReclaimer extends AnnouncingReclaimer {
      * @param stickyGuards whether guards publish nothing on enter (see {@link AnnouncingReclaimer})
      */
     protected CountingReclaimer(Scheme scheme, int batchSize, long stallThresholdNanos, boolean stickyGuards) {
-        super(scheme, batchSize, 128, stallThresholdNanos, stickyGuards);
+        this(scheme, batchSize, stallThresholdNanos, stickyGuards, false);
     }
+
+    /**
+     * Creates the skeleton, optionally sealing per record (see {@link AnnouncingReclaimer}): collection then
+     * takes the records' stacks and inserts every bag at once, and a bag retired aside is inserted by its
+     * retirer; no shared queue is on the retire path.
+     *
+     * @param scheme the scheme record
+     * @param batchSize objects per batch
+     * @param stallThresholdNanos stall threshold
+     * @param stickyGuards whether guards publish nothing on enter
+     * @param sealPerRecord whether sealed bags stay on their records until collected
+     */
+    protected CountingReclaimer(Scheme scheme, int batchSize, long stallThresholdNanos, boolean stickyGuards,
+            boolean sealPerRecord) {
+        super(scheme, batchSize, 128, stallThresholdNanos, stickyGuards, sealPerRecord);
+        this.sealPerRecord = sealPerRecord;
+    }
+
+    private final boolean sealPerRecord;
 
     /**
      * Attaches a sealed batch to every reservation that may hold one of its objects, then adds the number of
@@ -41,7 +60,13 @@ public abstract class CountingReclaimer extends AnnouncingReclaimer {
     protected abstract void insert(Batch b);
 
     @Override
+    protected final void insertAside(Batch b) {
+        insert(b);
+    }
+
+    @Override
     protected final void collect(int limit) {
+        if (sealPerRecord) takeSealed(this::insert); // every record's stack: bounded by the records and their bags
         for (int n = 0; n < limit; n++) {
             Batch b = pollSealed();
             if (b == null) return;
