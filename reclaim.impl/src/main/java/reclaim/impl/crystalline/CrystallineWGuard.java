@@ -223,13 +223,16 @@ final class CrystallineWGuard extends AnnouncingGuard {
         if (record() == null || key == 0) return true;
         int level = depth() - 1;
         long e = crystalline.eraVolatile();
+        // Compare the era we stored ourselves, not the era word: a late helper (one that read a request of
+        // ours while pending, then was preempted) may raise the word to the current era after the caller's
+        // read of the key, and that raise covers nothing the caller read before it.
         if (level >= CrystallineGuard.LEVELS) {
-            if (rs.eraVolatile(wide) == e) return true;
+            if (rs.ownEra(wide) == e) return true;
             grow(e);
             return false;
         }
         int idx = level * k + slot;
-        if (rs.eraVolatile(idx) == e) return true;
+        if (rs.ownEra(idx) == e) return true;
         doUpdate(idx, e);
         return false;
     }

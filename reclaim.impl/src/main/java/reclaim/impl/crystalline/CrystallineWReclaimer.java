@@ -117,7 +117,10 @@ public final class CrystallineWReclaimer extends CountingReclaimer {
      * request is pending because the owner sits in protect with its other reservations unchanged; a helper's
      * late read is memory-safe and discarded by the failed CAS. So helpers need no reservation of their own,
      * no parent era and no (pointer, era) pairs; and since helpers only raise an era (never on an inactive
-     * index), the era word needs no tag: a stale raise lands only on an active index, where it is conservative.
+     * index), the era word needs no tag: a stale raise lands only on an active index, where it is conservative
+     * for protect (which reads its era word before the source). It is not for reserve, which checks after the
+     * caller's read of the key: a late raise may come after that read, so reserve compares the era the owner
+     * itself stored (WaitFreeReservations.ownEra), never the era word.
      *
      * Helping: tagNow() (every seal) calls beforeAdvance() before its getAndAdd of the era; if the slow counter
      * is not zero, the advancer completes every pending request it finds (helpAll). The era therefore never

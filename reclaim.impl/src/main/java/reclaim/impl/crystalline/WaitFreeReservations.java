@@ -28,6 +28,13 @@ final class WaitFreeReservations {
     /** Indices: k per nesting level and the guard-wide one. */
     final int count;
     private final long[] eras;
+    /**
+     * The era each index's owner itself last stored in its era word (INACTIVE when detached); plain, owner
+     * only. Helpers raise the era word at any time, a late helper even after the request it helped is over,
+     * so the era word's value says nothing about <em>when</em> it was reached: {@code reserve}, which checks
+     * the reservation after the caller's read of the key, must compare this one instead.
+     */
+    private final long[] own;
     private final Object[] first;
     private final Object[] requests;
 
@@ -36,7 +43,11 @@ final class WaitFreeReservations {
         this.eras = new long[PAD + count + PAD];
         this.first = new Object[PAD + count + PAD];
         this.requests = new Object[PAD + count + PAD];
-        for (int j = 0; j < count; j++) eras[PAD + j] = INACTIVE; // plain: published with the record's schemeData
+        this.own = new long[count];
+        for (int j = 0; j < count; j++) {
+            eras[PAD + j] = INACTIVE; // plain: published with the record's schemeData
+            own[j] = INACTIVE;
+        }
     }
 
     // ---- the era word: written by the owner (any value) and by helpers (raises only, by CAS) ----
@@ -45,8 +56,19 @@ final class WaitFreeReservations {
         return (long) ERA.getVolatile(eras, PAD + j);
     }
 
+    /** The owner's (or, for a dead owner, the sweeper's) store of the era word; also remembered in {@code own}. */
     void setEraVolatile(int j, long era) {
+        own[j] = era;
         ERA.setVolatile(eras, PAD + j, era);
+    }
+
+    /**
+     * The era the owner itself last stored (plain: owner only). The era word has stayed at or above it since
+     * that store (helpers only raise it), whereas a value of the era word may come from a helper's raise made
+     * at any later moment.
+     */
+    long ownEra(int j) {
+        return own[j];
     }
 
     /**
