@@ -572,8 +572,18 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
         return HEADER + (long) getInt(e + KLEN) + getInt(e + VLEN);
     }
 
+    /**
+     * Retires a block (an entry or a table) unlinked from the map. Once the reclaimer's close has completed no
+     * guard can be open or open again, so a block unlinked then (a map closed after its reclaimer) is freed at
+     * once instead of being refused.
+     */
     private void retireEntry(long e) {
-        memory.retire(memory.segment(e));
+        MemorySegment block = memory.segment(e);
+        if (reclaimer.isClosed()) {
+            memory.free(block);
+            return;
+        }
+        memory.retire(block);
     }
 
     // ---------------------------------------------------------------------------------------------------
@@ -740,7 +750,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
                 a = getLong(e + AFTER);
                 map.retireEntry(e);
             }
-            map.memory.retire(map.memory.segment(old.address));
+            map.retireEntry(old.address);
         }
 
         /** Removes everything: freezes the current table and starts an empty one. */

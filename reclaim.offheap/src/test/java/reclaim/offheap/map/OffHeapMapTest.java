@@ -385,4 +385,17 @@ class OffHeapMapTest {
             assertAllFreed(map.nativeStats());
         }
     }
+
+    /** A map closed after its reclaimer frees everything at once (no guard can be open any more). */
+    @Test
+    void closingAfterTheReclaimerFreesEverything() {
+        Reclaimer r = Reclaimer.create("hp");
+        OffHeapMap<Long, Long> map = OffHeapMap.builder(r, Serializer.int64(), Serializer.int64()).segments(2)
+                .initialBuckets(2).build();
+        for (long i = 0; i < 1_000; i++) map.put(i, i);
+        r.close();
+        map.close();
+        assertAllFreed(map.nativeStats());
+        assertThrows(IllegalStateException.class, () -> map.get(1L));
+    }
 }
