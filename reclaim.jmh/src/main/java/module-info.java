@@ -13,11 +13,14 @@
  * {@link reclaim.jmh.Showcase} ({@code ./reclaim showcase}) runs short versions of all of them for every
  * scheme present, a stalled-reader run and the {@link reclaim.jmh.Demo} hot-swap safety check, and prints
  * one table and writes plots and the raw JMH JSON under {@code results/}; other modules add workloads to it
- * through {@link reclaim.jmh.ShowcaseWorkload}.
+ * through {@link reclaim.jmh.ShowcaseWorkload}. The package {@code reclaim.jmh.offheap} holds the off-heap
+ * benchmarks: native free against {@code Arena.ofShared()}/{@code ofAuto()}, the slot manager against a per-slot
+ * read-write lock, the off-heap map against OHC, mapped-file swaps against shared arenas.
  *
  * <h2>What it exports</h2>
  * Nothing: the module is a benchmark suite. It is shaded, with {@code reclaim.api}, {@code reclaim.impl},
- * {@code reclaim.collections}, JMH, XChart (plots) and progressbar, into {@code target/benchmarks.jar}, which runs on the class path (the provider is found through
+ * {@code reclaim.collections}, {@code reclaim.offheap}, JMH, OHC ({@code ohc.core}, the off-heap map's peer, with
+ * its guava, jna and asm), XChart (plots) and progressbar, into {@code target/benchmarks.jar}, which runs on the class path (the provider is found through
  * {@code META-INF/services}). It uses only the public API.
  *
  * <h2>How to use it</h2>
@@ -33,7 +36,10 @@
 module reclaim.jmh {
     requires reclaim.api;
     requires reclaim.collections;
+    requires reclaim.offheap;
     requires jmh.core;
+    requires ohc.core;
+    requires java.management;
     requires java.desktop;
     requires org.knowm.xchart;
     requires me.tongfei.progressbar;

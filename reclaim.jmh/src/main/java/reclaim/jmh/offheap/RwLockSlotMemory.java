@@ -1,0 +1,174 @@
+package reclaim.jmh.offheap;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+import reclaim.offheap.slots.SlotMemory;
+
+/**
+ * The seed's design, the baseline of {@link SlotReadBenchmark}: the same slab and handles as {@link SlotMemory}
+ * (store / read / free subset), a Treiber free list with a tagged head, and one {@link ReentrantReadWriteLock}
+ * per slot. A read holds the slot's read lock; {@code free} takes the write lock, so it waits for the slot's
+ * readers, and pushes the slot back at once.
+ *
+ * <p>A copy of {@code reclaim.offheap}'s test baseline ({@code reclaim.offheap.slots.RwLockSlotMemory}, kept
+ * there as the oracle of its differential tests), unchanged but for the package.
+ */
+final class RwLockSlotMemory implements AutoCloseable {
+    private static final int HEADER = 16;
+    private static final int EMPTY = -1;
+
+    private final int capacity;
+    private final int payloadSize;
+    private final long stride;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment slab;
+    private final ReentrantReadWriteLock[] locks;
+    /** Per slot: odd while allocated; guarded by the slot's lock. */
+    private final int[] generations;
+    private final int[] next;
+    /** tag << 32 | index: the seed's ABA-safe head. */
+    private final AtomicLong head;
+    private final AtomicInteger available;
+
+    RwLockSlotMemory(int capacity, int payloadSize) {
+        this.capacity = capacity;
+        this.payloadSize = payloadSize;
+        this.stride = HEADER + ((payloadSize + 7L) & ~7L);
+        this.slab = arena.allocate(stride * capacity, 64);
+        this.locks = new ReentrantReadWriteLock[capacity];
+        this.generations = new int[capacity];
+        this.next = new int[capacity];
+        for (int i = 0; i < capacity; i++) {
+            locks[i] = new ReentrantReadWriteLock();
+            next[i] = i + 1 < capacity ? i + 1 : EMPTY;
+        }
+        this.head = new AtomicLong(0);
+        this.available = new AtomicInteger(capacity);
+    }
+
+    /** Stores a payload; returns its handle, or {@link SlotMemory#NO_HANDLE} when full. */
+    long tryStore(int kind, byte[] payload) {
+        if (payload.length > payloadSize) throw new IllegalArgumentException("payload too long");
+        int i = pop();
+        if (i == EMPTY) return SlotMemory.NO_HANDLE;
+        ReentrantReadWriteLock.WriteLock w = locks[i].writeLock();
+        w.lock();
+        try {
+            long base = i * stride;
+            MemorySegment.copy(payload, 0, slab, ValueLayout.JAVA_BYTE, base + HEADER, payload.length);
+            slab.set(ValueLayout.JAVA_LONG, base, ((long) kind << 32) | payload.length);
+            int g = ++generations[i];
+            return ((long) g << 32) | i;
+        } finally {
+            w.unlock();
+        }
+    }
+
+    /** Opens a read: holds the slot's read lock until closed. */
+    Read read(long handle) {
+        int i = check(handle);
+        ReentrantReadWriteLock.ReadLock r = locks[i].readLock();
+        r.lock();
+        if (generations[i] != SlotMemory.generation(handle)) {
+            r.unlock();
+            throw new IllegalStateException("stale handle " + Long.toHexString(handle));
+        }
+        return new Read(i * stride, r);
+    }
+
+    /** Frees a slot: waits for its readers (write lock), then pushes it back. */
+    void free(long handle) {
+        int i = check(handle);
+        ReentrantReadWriteLock.WriteLock w = locks[i].writeLock();
+        w.lock();
+        try {
+            if (generations[i] != SlotMemory.generation(handle)) {
+                throw new IllegalStateException("stale handle " + Long.toHexString(handle));
+            }
+            generations[i]++;
+        } finally {
+            w.unlock();
+        }
+        push(i);
+    }
+
+    int available() {
+        return available.get();
+    }
+
+    private int check(long handle) {
+        int i = SlotMemory.index(handle);
+        if (i < 0 || i >= capacity || (SlotMemory.generation(handle) & 1) == 0) {
+            throw new IllegalArgumentException("invalid handle " + Long.toHexString(handle));
+        }
+        return i;
+    }
+
+    private int pop() {
+        while (true) {
+            long h = head.get();
+            int i = (int) h;
+            if (i == EMPTY) return EMPTY;
+            int n = next[i]; // racy read, made harmless by the tag (as in the seed)
+            if (head.compareAndSet(h, ((h >>> 32) + 1) << 32 | (n & 0xFFFF_FFFFL))) {
+                available.decrementAndGet();
+                return i;
+            }
+        }
+    }
+
+    private void push(int i) {
+        while (true) {
+            long h = head.get();
+            next[i] = (int) h;
+            if (head.compareAndSet(h, ((h >>> 32) + 1) << 32 | (i & 0xFFFF_FFFFL))) {
+                available.incrementAndGet();
+                return;
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+    }
+
+    /** A read access holding the slot's read lock. */
+    final class Read implements AutoCloseable {
+        private final long base;
+        private final ReentrantReadWriteLock.ReadLock lock;
+
+        Read(long base, ReentrantReadWriteLock.ReadLock lock) {
+            this.base = base;
+            this.lock = lock;
+        }
+
+        int length() {
+            return (int) slab.get(ValueLayout.JAVA_LONG, base);
+        }
+
+        int kind() {
+            return (int) (slab.get(ValueLayout.JAVA_LONG, base) >>> 32);
+        }
+
+        long getLong(long offset) {
+            return slab.get(ValueLayout.JAVA_LONG_UNALIGNED, base + HEADER + offset);
+        }
+
+        byte[] toArray() {
+            byte[] out = new byte[length()];
+            MemorySegment.copy(slab, ValueLayout.JAVA_BYTE, base + HEADER, out, 0, out.length);
+            return out;
+        }
+
+        @Override
+        public void close() {
+            lock.unlock();
+        }
+    }
+}
