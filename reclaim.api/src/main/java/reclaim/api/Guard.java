@@ -111,8 +111,11 @@ public interface Guard extends AutoCloseable {
      *
      * <p>The reads of the key must be volatile ({@code getVolatile}): hazard pointers order their
      * reservation before the re-read with a store&ndash;load fence that only a volatile read pairs with.
-     * Keys have their own slots: reserving a key in slot {@code s} releases the key reserved there before,
-     * never a reference protected in slot {@code s}. Reserving {@code 0} releases the slot.
+     * Slots are shared with {@link #protect(AtomicReference, int)}: a slot holds one protection at a time, so
+     * reserving a key in slot {@code s} may release the reference protected in slot {@code s} (Crystalline
+     * does; hazard pointers happen to keep them apart), and the other way round; use distinct slots for what
+     * must stay protected together. Between the read of the key and the {@code reserve} that validates it,
+     * use slot {@code s} for nothing else. Reserving {@code 0} releases nothing and needs no re-read.
      *
      * @param key the key read, as the reclaimer will see it in {@link Keyed#key()}; {@code 0} for none
      * @param slot the slot, {@code 0 <= slot < slots()}

@@ -230,27 +230,34 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
         }
     }
 
+    /** {@link #tryClaimOwn}: the record is now the caller's. */
+    protected static final int CLAIMED = 0;
+    /** {@link #tryClaimOwn}: the reclaimer closed the record. */
+    protected static final int CLAIM_CLOSED = 1;
+    /** {@link #tryClaimOwn}: another thread holds the record for a moment (a flush sealing its bag). */
+    protected static final int CLAIM_BUSY = 2;
+
     /**
      * Tries once (twice if the first CAS lost to a seal that just ended) to CAS the registered record of
      * {@code g} from its owner's idle state to {@code update}: wait-free.
      *
      * @param g a registered thread's guard, called on that thread outside every guard
      * @param update the new state
-     * @return {@code update} if claimed, {@link AnnouncementRecord#CLOSED} if the reclaimer closed the record,
-     *     {@link AnnouncementRecord#BUSY} if another thread holds it for a moment
+     * @return {@link #CLAIMED}, {@link #CLAIM_CLOSED} or {@link #CLAIM_BUSY}
      */
-    protected final long tryClaimOwn(AnnouncingGuard g, long update) {
+    protected final int tryClaimOwn(AnnouncingGuard g, long update) {
         AnnouncementRecord r = g.registered;
         long idle = idleState(g);
         for (int attempt = 0; attempt < 2; attempt++) {
-            if (r.casStateVolatile(idle, update)) return update;
+            if (r.casStateVolatile(idle, update)) return CLAIMED;
             long s = r.stateVolatile();
-            if (s == AnnouncementRecord.CLOSED || s == AnnouncementRecord.BUSY) return s;
+            if (s == AnnouncementRecord.CLOSED) return CLAIM_CLOSED;
+            if (s == AnnouncementRecord.BUSY) return CLAIM_BUSY;
             if (s != idle) {
                 throw new IllegalStateException("internal error: registered record in state " + s + ", expected " + idle);
             }
         }
-        return AnnouncementRecord.BUSY; // held and released twice meanwhile: as good as busy
+        return CLAIM_BUSY; // held and released twice meanwhile: as good as busy
     }
 
     /**
@@ -572,9 +579,9 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
         boolean claimed = rec == g.registered && claimToRetire();
         long idle = claimed ? idleState(g) : 0;
         if (claimed && sealPerRecord) {
-            long s = tryClaimOwn(g, AnnouncementRecord.BUSY);
-            if (s == AnnouncementRecord.CLOSED) throw Checks.closed(name);
-            if (s == AnnouncementRecord.BUSY) { // a flush seals our bag this moment: do not wait for it
+            int s = tryClaimOwn(g, AnnouncementRecord.BUSY);
+            if (s == CLAIM_CLOSED) throw Checks.closed(name);
+            if (s == CLAIM_BUSY) { // a flush seals our bag this moment: do not wait for it
                 rec.countRetired(); // the owner is this field's only writer, held or not
                 Batch aside = new Batch(1);
                 aside.add(object, action);

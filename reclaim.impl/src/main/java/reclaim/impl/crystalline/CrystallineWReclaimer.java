@@ -31,10 +31,10 @@ import reclaim.impl.crystalline.WaitFreeReservations.Result;
  *   <li>{@code enter()} on a platform thread: a thread-local lookup and a depth count, no shared access
  *       (the thread keeps a sticky record from its first guard until it ends): O(1), wait-free. The first
  *       guard of a thread, and every outermost guard of a virtual thread, lease a record: one CAS on the last
- *       record the thread held, then at most one CAS per record of the registry (a bounded scan, wait-free);
- *       only if every record was seen taken is a record appended, by a CAS loop on the registry array that
- *       fails only when another append succeeded: <b>lock-free, not wait-free</b> (the shared skeleton's
- *       registry; see "Not wait-free" below).</li>
+ *       record the thread held, then at most one CAS per record of the registry (a bounded scan); only if every
+ *       record was seen taken is a record appended: one fetch-and-add, at most one CAS installing a chunk, one
+ *       volatile store ({@code common.Registry}). <b>Wait-free</b>, O(R), however threads come, end and are
+ *       recycled (the RFC's requirement); a record is released by one release store.</li>
  *   <li>{@code protect(ref, slot)}, {@code protect(ref)} and the VarHandle forms: at most
  *       {@code fastAttempts} (16) tries of Crystalline-L's loop (two volatile loads when the era has not moved;
  *       otherwise a swap, an era store and a walk of the slot's old list), then the slow path: one request
@@ -48,19 +48,20 @@ import reclaim.impl.crystalline.WaitFreeReservations.Result;
  *       sealer first helps every pending slow path: at most R·I requests, N + 1 tries each) and inserted: one
  *       pass over R·I indices with, per active index, one swap, at most one CAS linking the link, and a rescue
  *       (one CAS) if the index was deactivated meanwhile: the insertion is <b>wait-free</b>, O(R·I). Sealed
- *       bags travel through the skeleton's {@link java.util.concurrent.ConcurrentLinkedQueue} (lock-free), and
- *       a retire on a sticky record takes the record by CAS, waiting while a concurrent {@code flush()} holds
- *       it for the moment of one seal (see "Not wait-free").</li>
+ *       bags stay on their record (pushed by its holder: at most two CAS attempts) and the retirer's
+ *       collection takes every record's stack (one read, at most one swap per record) and inserts what it
+ *       took: no shared queue. A retire on a sticky record takes the record by one CAS (two at most); if a
+ *       concurrent {@code flush()} holds it for the moment of a seal, the retirer does not wait: it seals its
+ *       object alone and inserts it. <b>Wait-free</b>: O(R·I) per batch, amortised O(R·I / batchSize).</li>
  *   <li>{@code close()} of a guard: per index used, one volatile store, one swap, and a walk of the list
  *       detached: <b>wait-free</b>, O(I + links walked).</li>
  * </ul>
  *
  * <h2>Not wait-free here (stated, not hidden)</h2>
- * The parts this class inherits from {@link reclaim.impl.common.AnnouncingReclaimer}: the registry append
- * (CAS loop; it runs only when every record was seen taken, so the registry grows only with the guards open
- * at once), the queue of sealed bags (a {@code ConcurrentLinkedQueue}: lock-free), a retire or flush that
- * waits while another thread seals the same sticky record, and {@code Reclaimer.close()} (which waits, bounded
- * by about a second, for guards still finishing). Allocation (fresh links, requests and results; a TLAB
+ * The caller's loop around {@code reserve} (above); {@code flush()}, which takes records (its own by a CAS
+ * that waits while another flush seals it for a moment) and may take the skeleton's shared queue; and
+ * {@code Reclaimer.close()} (which waits, bounded by about a second, for guards still finishing). None of
+ * them is on the path of {@code enter}, {@code protect}, {@code retire} or a guard's {@code close}. Allocation (fresh links, requests and results; a TLAB
  * refill, a GC) and safepoints are outside the model, and so is the hardware: {@code getAndSet} and
  * {@code getAndAdd} are single instructions on x86-64 ({@code xchg}, {@code lock xadd}) and with LSE on
  * AArch64, LL/SC loops without it.
@@ -146,7 +147,7 @@ public final class CrystallineWReclaimer extends CountingReclaimer {
     private long helped;
 
     private CrystallineWReclaimer(Scheme.Crystalline scheme, int fastAttempts) {
-        super(scheme, scheme.batchSize(), Long.MAX_VALUE, true);
+        super(scheme, scheme.batchSize(), Long.MAX_VALUE, true, true); // sticky guards, per-record sealing
         if (fastAttempts < 0) throw new IllegalArgumentException("fastAttempts must be >= 0, was " + fastAttempts);
         this.k = scheme.slots();
         this.fastAttempts = fastAttempts;

