@@ -227,14 +227,18 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
         }
         Linker linker = Linker.nativeLinker();
         SymbolLookup libc = linker.defaultLookup();
+        // Critical downcalls: no thread-state transition (a plain call, as the JDK's own Unsafe.allocateMemory
+        // makes), right for short functions that never call back into Java and do not block for long: the C
+        // library's allocator takes at most a per-arena lock held for a few instructions.
+        Linker.Option critical = Linker.Option.critical(false);
         MALLOC = linker.downcallHandle(libc.find("malloc").orElseThrow(),
-                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG));
+                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG), critical);
         CALLOC = linker.downcallHandle(libc.find("calloc").orElseThrow(),
-                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG));
+                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG), critical);
         ALIGNED_ALLOC = libc.find("aligned_alloc")
-                .map(s -> linker.downcallHandle(s, FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG)))
+                .map(s -> linker.downcallHandle(s, FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG), critical))
                 .orElse(null);
-        FREE = linker.downcallHandle(libc.find("free").orElseThrow(), FunctionDescriptor.ofVoid(JAVA_LONG));
+        FREE = linker.downcallHandle(libc.find("free").orElseThrow(), FunctionDescriptor.ofVoid(JAVA_LONG), critical);
         EVERYTHING = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
     }
 
