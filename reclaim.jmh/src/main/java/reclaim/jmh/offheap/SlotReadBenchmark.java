@@ -9,6 +9,7 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
@@ -18,6 +19,7 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
+import reclaim.api.Guard;
 import reclaim.api.Reclaimer;
 import reclaim.offheap.slots.SlotMemory;
 import reclaim.offheap.slots.SlotRead;
@@ -35,6 +37,13 @@ import reclaim.offheap.slots.SlotRead;
  * meets a handle freed meanwhile is refused ({@code IllegalStateException}, the same in both) and counts as
  * an operation. {@code reads1} runs 1 thread, {@code reads2} 2 threads, on the same kind of state.
  *
+ * <p>{@code scan1} and {@code scan2} (1 and 2 threads) read {@value #K} random messages per invocation, the way
+ * a scan does: {@code SlotMemory} opens one guard and reads each message through the guard-scoped
+ * {@link SlotMemory#copy(Guard, long, byte[])} (one consistent payload, then the sum of its 8 longs), the
+ * lock takes and releases each slot's read lock around its 8 loads; after the guard closes, with probability
+ * {@code K * writePercent} % one message is replaced (the same 1 % of writes per read). Scores are per read
+ * ({@code @OperationsPerInvocation(K)}), so they compare directly with {@code reads1}/{@code reads2}.
+ *
  * <p>Run: {@code ./reclaim bench SlotReadBenchmark -prof gc}.
  */
 @BenchmarkMode(Mode.Throughput)
@@ -50,6 +59,8 @@ public class SlotReadBenchmark {
     static final int CAPACITY = 4 * MESSAGES;
     /** Payload bytes per message (8 longs). */
     static final int PAYLOAD = 64;
+    /** Messages read per scan invocation. */
+    static final int K = 16;
 
     /** {@code rwlock} (the seed's design) or a scheme's short name ({@code SlotMemory} under that scheme). */
     @Param({"rwlock", "qsbr", "ebr", "hp", "hyaline", "crystalline"})
@@ -120,6 +131,81 @@ public class SlotReadBenchmark {
     @Threads(2)
     public long reads2(Rng rng) {
         return operation(rng);
+    }
+
+    /**
+     * A scan of {@value #K} messages under one guard (the lock: {@value #K} locked reads), 1 thread; scored per
+     * read.
+     *
+     * @param rng the thread's random source
+     * @param buf the thread's copy buffer
+     * @return the sum read
+     */
+    @Benchmark
+    @Threads(1)
+    @OperationsPerInvocation(K)
+    public long scan1(Rng rng, Buffer buf) {
+        return scan(rng, buf);
+    }
+
+    /**
+     * A scan of {@value #K} messages under one guard (the lock: {@value #K} locked reads), 2 threads; scored per
+     * read.
+     *
+     * @param rng the thread's random source
+     * @param buf the thread's copy buffer
+     * @return the sum read
+     */
+    @Benchmark
+    @Threads(2)
+    @OperationsPerInvocation(K)
+    public long scan2(Rng rng, Buffer buf) {
+        return scan(rng, buf);
+    }
+
+    private long scan(Rng rng, Buffer buf) {
+        long s = 0;
+        if (locked != null) {
+            for (int k = 0; k < K; k++) {
+                long h = handles.get(rng.next(MESSAGES)); // volatile: pairs with the CAS that published it
+                try (RwLockSlotMemory.Read r = locked.read(h)) {
+                    for (int j = 0; j < PAYLOAD / 8; j++) s += r.getLong(8L * j);
+                } catch (IllegalStateException stale) {
+                    s--; // freed by a replace between our load of the handle and the read
+                }
+            }
+        } else {
+            byte[] b = buf.bytes;
+            try (Guard g = reclaimer.enter()) {
+                for (int k = 0; k < K; k++) {
+                    long h = handles.get(rng.next(MESSAGES)); // volatile: pairs with the CAS that published it
+                    try {
+                        slots.copy(g, h, b);
+                        for (int j = 0; j < PAYLOAD / 8; j++) s += (long) LONGS.get(b, 8 * j);
+                    } catch (IllegalStateException stale) {
+                        s--;
+                    }
+                }
+            }
+        }
+        if (rng.next(100) < K * writePercent) {
+            int i = rng.next(MESSAGES);
+            s += replace(i, handles.get(i));
+        }
+        return s;
+    }
+
+    private static final java.lang.invoke.VarHandle LONGS =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.nativeOrder());
+
+    /** A thread's copy buffer for the guard-scoped scan. */
+    @State(Scope.Thread)
+    public static class Buffer {
+        /** One payload. */
+        final byte[] bytes = new byte[PAYLOAD];
+
+        /** Creates the buffer. */
+        public Buffer() {}
     }
 
     private long operation(Rng rng) {

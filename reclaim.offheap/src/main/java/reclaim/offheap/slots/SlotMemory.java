@@ -40,7 +40,7 @@ import reclaim.api.Reclaimer;
  * <h2>Guarantees</h2>
  * <ol>
  *   <li><b>No reuse under a reader.</b> A slot freed while an access ({@link SlotRead}, {@link SlotWrite},
- *       {@link #header}) holds it is handed out again only after that access has closed: the free retires
+ *       {@link #header}, or a guard-scoped read's reservation) holds it is handed out again only after that access has closed: the free retires
  *       the slot's ticket to the reclaimer, whose action pushes the slot back on the free list.</li>
  *   <li><b>Reads see whole messages.</b> A read opened on a live handle sees the payload written by the
  *       {@code store} (or the last completed in-place write) of that generation; {@link SlotRead#validate()}
@@ -94,7 +94,12 @@ import reclaim.api.Reclaimer;
  * {@link #close()} frees the slab
  * once (it comes from {@link Arena#ofShared()}, owned by this manager); called while an access or an
  * operation is in progress on any thread it throws {@link IllegalStateException} and refuses new ones, and a
- * later {@code close()} completes. Reclaim actions still pending in the reclaimer at close touch only heap
+ * later {@code close()} completes. Guard-scoped reads ({@link #getLong(Guard, long, long)} and the like) are
+ * not counted as accesses: the close frees the slab through the reclaimer (one close ticket per slot, keyed
+ * like the slot), so a reader that validated its slot before the close keeps the slab allocated until its
+ * guard closes, and a reader that comes later gets {@link IllegalStateException} without touching the slab.
+ * When the reclaimer reclaims nothing before its own close ({@code none}), the slab is freed then; when the
+ * reclaimer is already closed, at once. Reclaim actions still pending in the reclaimer at close touch only heap
  * state (the free list), never the slab, so closing the manager before its reclaimer is safe; so is the other
  * order, once no access is open (the manager cannot work without its reclaimer, though).
  *
@@ -137,7 +142,10 @@ public final class SlotMemory implements AutoCloseable {
      * Closing: every operation and access that touches the slab first raises its thread's busy count
      * (volatile store), then reads the state (volatile load); close() sets the state to CLOSING (volatile
      * store), then reads every thread's busy count (volatile loads). Dekker's pattern: either the operation
-     * sees CLOSING and backs out, or close() sees it busy and throws.
+     * sees CLOSING and backs out, or close() sees it busy and throws. Guard-scoped reads raise no count: they
+     * publish the slot's reservation in the caller's guard, then read the state (volatile load); close() frees
+     * the slab only through the reclaimer, retiring a close ticket per slot after its store of CLOSING, so the
+     * same store-load pair, with the reservation as the reader's store, keeps the slab for them (validated()).
      */
 
     /** The handle no successful store returns: {@link #tryStore} returns it when no slot is free. */
@@ -531,6 +539,178 @@ public final class SlotMemory implements AutoCloseable {
         }
     }
 
+    // ------------------------------------------------------------------------------------------ guard-scoped reads
+
+    /**
+     * The {@linkplain Guard#reserve(long, int) reserve slot} the guard-scoped reads use:
+     * {@link #getLong(Guard, long, long)}, {@link #getInt(Guard, long, long)} and
+     * {@link #copy(Guard, long, byte[])} each reserve the slot's key in this one slot of the caller's guard,
+     * and in no other, so the caller keeps slots {@code 1 .. guard.slots() - 1} for its own protections.
+     */
+    public static final int READ_RESERVE_SLOT = 0;
+
+    /**
+     * Reads a {@code long} of a live message's payload under a guard the caller holds, with no allocation and no
+     * lock: many reads share one guard, the way a scan does. The call checks that {@code guard} belongs to this
+     * manager's reclaimer, validates the handle by reserving the slot's key in {@link #READ_RESERVE_SLOT} of
+     * {@code guard} ({@link Guard#reserve}'s protocol on the slot's generation), and reads; an in-place
+     * {@linkplain #write write} of the slot that overlaps the read makes it retry, so the value is one version
+     * of the payload.
+     *
+     * <p>After the call the slot stays unreused (the handle's message may be freed, but its slot is not handed
+     * out again) until {@code guard} closes or reserve slot {@link #READ_RESERVE_SLOT} of it is reused (by the
+     * next guard-scoped read, or by the caller); schemes without per-key reservations (EBR, QSBR) keep it until
+     * the guard closes. Values from two calls are each consistent, not consistent with each other: a message
+     * freed, replaced or written in place between them is not detected (use {@link #copy(Guard, long, byte[])}
+     * for one consistent payload).
+     *
+     * <p>Progress: wait-free without in-place writers of the slot (plus the reservation loop, as for
+     * {@link #read(long)}), obstruction-free with them. {@link #close()} may run concurrently: a call that
+     * validated the handle before the close began completes its read on a slab that the close frees only after
+     * {@code guard} closes; a later call throws {@link IllegalStateException} without touching the slab.
+     *
+     * @param guard an open guard of {@link #reclaimer()}, held by this thread
+     * @param handle a handle returned by a store
+     * @param offset the offset in the payload; the 8 bytes (native order, any alignment) must lie inside it
+     * @return the value
+     * @throws NullPointerException if {@code guard} is null
+     * @throws IllegalArgumentException if {@code guard} belongs to another reclaimer, or the handle was never
+     *     valid for this manager
+     * @throws IndexOutOfBoundsException if the 8 bytes are outside the payload
+     * @throws IllegalStateException if the handle is stale, the manager is closed (or closing), or the guard is
+     *     closed or owned by another thread
+     */
+    public long getLong(Guard guard, long handle, long offset) {
+        long base = validated(guard, handle);
+        long at = base + HEADER + offset;
+        while (true) {
+            int s = (int) SEQ_H.getAcquire(slab, base + SEQUENCE); // la: pairs with a writer's release store
+            if ((s & 1) == 0) {
+                int length = length(base);
+                boolean inside = offset >= 0 && offset <= length - 8L;
+                long v = inside ? slab.get(ValueLayout.JAVA_LONG_UNALIGNED, at) : 0L; // plain
+                if (unchanged(base, s)) {
+                    if (!inside) throw outside(offset, 8, length);
+                    return v;
+                }
+            }
+            Thread.onSpinWait(); // an in-place write is in progress or overlapped: retry
+        }
+    }
+
+    /**
+     * Reads an {@code int} of a live message's payload under a guard the caller holds; see
+     * {@link #getLong(Guard, long, long)} for the protocol, the reserve slot used and the guarantees.
+     *
+     * @param guard an open guard of {@link #reclaimer()}, held by this thread
+     * @param handle a handle returned by a store
+     * @param offset the offset in the payload; the 4 bytes (native order, any alignment) must lie inside it
+     * @return the value
+     * @throws NullPointerException if {@code guard} is null
+     * @throws IllegalArgumentException if {@code guard} belongs to another reclaimer, or the handle was never
+     *     valid for this manager
+     * @throws IndexOutOfBoundsException if the 4 bytes are outside the payload
+     * @throws IllegalStateException if the handle is stale, the manager is closed (or closing), or the guard is
+     *     closed or owned by another thread
+     */
+    public int getInt(Guard guard, long handle, long offset) {
+        long base = validated(guard, handle);
+        long at = base + HEADER + offset;
+        while (true) {
+            int s = (int) SEQ_H.getAcquire(slab, base + SEQUENCE); // la: pairs with a writer's release store
+            if ((s & 1) == 0) {
+                int length = length(base);
+                boolean inside = offset >= 0 && offset <= length - 4L;
+                int v = inside ? slab.get(ValueLayout.JAVA_INT_UNALIGNED, at) : 0; // plain
+                if (unchanged(base, s)) {
+                    if (!inside) throw outside(offset, 4, length);
+                    return v;
+                }
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    /**
+     * Copies a live message's payload into the start of {@code dst} under a guard the caller holds: one
+     * consistent version of it (retried while an in-place write overlaps), no allocation. See
+     * {@link #getLong(Guard, long, long)} for the protocol, the reserve slot used and the guarantees.
+     *
+     * @param guard an open guard of {@link #reclaimer()}, held by this thread
+     * @param handle a handle returned by a store
+     * @param dst the destination, at least as long as the payload
+     * @return the payload length (the bytes copied)
+     * @throws NullPointerException if {@code guard} or {@code dst} is null
+     * @throws IllegalArgumentException if {@code guard} belongs to another reclaimer, or the handle was never
+     *     valid for this manager
+     * @throws IndexOutOfBoundsException if {@code dst} is shorter than the payload
+     * @throws IllegalStateException if the handle is stale, the manager is closed (or closing), or the guard is
+     *     closed or owned by another thread
+     */
+    public int copy(Guard guard, long handle, byte[] dst) {
+        Objects.requireNonNull(dst, "dst");
+        long base = validated(guard, handle);
+        while (true) {
+            int s = (int) SEQ_H.getAcquire(slab, base + SEQUENCE); // la: pairs with a writer's release store
+            if ((s & 1) == 0) {
+                int length = length(base);
+                boolean inside = length <= dst.length;
+                if (inside) MemorySegment.copy(slab, ValueLayout.JAVA_BYTE, base + HEADER, dst, 0, length); // plain
+                if (unchanged(base, s)) {
+                    if (!inside) {
+                        throw new IndexOutOfBoundsException("destination of " + dst.length
+                                + " bytes is shorter than the payload of " + length + " bytes");
+                    }
+                    return length;
+                }
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    /**
+     * The guard-scoped reads' entry: checks the guard's reclaimer (identity) and the handle, validates the
+     * handle under {@link #READ_RESERVE_SLOT} of the guard, then checks the state; returns the slot's base.
+     *
+     * <p>Close safety (the store&ndash;load pair with {@link #close()}): validate() publishes the reservation
+     * of the slot's key (hazard pointers: a volatile store then a store&ndash;load fence; era schemes: the
+     * era, published likewise; EBR/QSBR: the guard's announcement at enter, a CAS or a volatile store) before
+     * the volatile load of the state below. close() makes its volatile store of CLOSING before it retires the
+     * slab's close tickets (one per slot, keyed like the slot), and the reclaimer reads the reservations only
+     * after the retire. Volatile accesses and the fence are sequentially consistent, so if this load reads
+     * OPEN, it came before close's store, and so did our reservation: the reclaimer sees it and keeps our
+     * slot's close ticket (or, epoch schemes, everything) until the reservation is dropped or the guard
+     * closes; the slab outlives our read. If it reads CLOSING or CLOSED we throw without touching the slab.
+     */
+    private long validated(Guard guard, long handle) {
+        if (guard.reclaimer() != reclaimer) {
+            throw new IllegalArgumentException("the guard belongs to " + guard.reclaimer()
+                    + ", not to this slot memory's reclaimer " + reclaimer);
+        }
+        int i = checkHandle(handle);
+        long base = i * stride;
+        validate(guard, i, base, handle);
+        if (lvState() != OPEN) throw new IllegalStateException("the slot memory is closed"); // lv: after the reservation
+        return base;
+    }
+
+    /** The payload length in the header (opaque, after the caller's acquire of the sequence), at most payloadSize. */
+    private int length(long base) {
+        int length = (int) (long) META_H.getOpaque(slab, base + META); // lo: one word, never torn
+        return Math.min(Math.max(length, 0), payloadSize);
+    }
+
+    /** Seqlock validation: the payload loads before the fence come before the re-read of the sequence. */
+    private boolean unchanged(long base, int s) {
+        VarHandle.loadLoadFence();
+        return (int) SEQ_H.getOpaque(slab, base + SEQUENCE) == s; // lo after the fence
+    }
+
+    private static IndexOutOfBoundsException outside(long offset, int bytes, int length) {
+        return new IndexOutOfBoundsException("bytes [" + offset + ", " + offset + " + " + bytes
+                + ") are outside the payload of " + length + " bytes");
+    }
+
     // ------------------------------------------------------------------------------------------ writes
 
     /**
@@ -672,8 +852,45 @@ public final class SlotMemory implements AutoCloseable {
                     + " (new ones are refused from now on)");
         }
         if (STATE.compareAndSet(this, CLOSING, CLOSED)) {
-            arena.close(); // once: only the winner of the CAS gets here
+            freeSlab(); // once: only the winner of the CAS gets here
         }
+    }
+
+    /**
+     * Frees the slab through the reclaimer, so that guard-scoped readers that validated a slot before the close
+     * began finish their reads first (see validated() for the store&ndash;load pair): one close ticket per
+     * slot, keyed like the slot (hazard pointers hold the ticket of a reserved slot; epoch schemes hold every
+     * ticket while a guard that could have read OPEN is open), with a shared countdown whose last action closes
+     * the arena. If the reclaimer's close has completed, no guard is open or can open: the arena closes at once.
+     * If the reclaimer refuses a retire while its close is still in progress, a guard may still be open and the
+     * slab is left allocated (a leak, never a use after free).
+     */
+    private void freeSlab() {
+        if (reclaimer.isClosed()) {
+            closeArena();
+            return;
+        }
+        AtomicInteger pending = new AtomicInteger(capacity);
+        Consumer<CloseTicket> last = t -> {
+            if (pending.decrementAndGet() == 0) closeArena(); // the last ticket's action frees the slab
+        };
+        for (int i = 0; i < capacity; i++) {
+            try {
+                reclaimer.retire(new CloseTicket(i), last);
+            } catch (IllegalStateException refused) {
+                if (reclaimer.isClosed() && pending.addAndGet(-(capacity - i)) == 0) closeArena();
+                return;
+            }
+        }
+    }
+
+    private void closeArena() {
+        arena.close();
+    }
+
+    /** Whether the slab has been freed (tests: close frees it only once no guard can still read it). */
+    boolean isSlabFreed() {
+        return !arena.scope().isAlive();
     }
 
     // ------------------------------------------------------------------------------------------ internals
@@ -814,6 +1031,20 @@ public final class SlotMemory implements AutoCloseable {
         @Override
         public long birthEra() {
             return birthEra;
+        }
+    }
+
+    /** One slot's share of the slab at close: keyed like the slot, so a reservation of the slot holds it. */
+    static final class CloseTicket implements Keyed {
+        final int index;
+
+        CloseTicket(int index) {
+            this.index = index;
+        }
+
+        @Override
+        public long key() {
+            return index + 1L;
         }
     }
 
