@@ -73,10 +73,12 @@ import reclaim.api.Reclaimer;
  * a small heap object that is {@link Keyed} by the block's address (hazard pointers match it against the
  * addresses readers reserved with {@link Guard#reserve(long, int)}) and {@link Born} in the block's birth era;
  * its action frees the block. {@link #free(MemorySegment)} frees at once (the caller asserts that no reader can
- * hold the block). A block's state goes {@code LIVE -> RETIRED -> FREED} (or {@code LIVE -> FREED}) by CAS on
- * its header, so a second {@code retire} or {@code free} of a block that is still retired is refused with
+ * hold the block). A block's state goes {@code LIVE -> RETIRED -> FREED} (or {@code LIVE -> FREED}) on its
+ * header (a CAS out of {@code LIVE}; then the retire action's store, which only it can make), so a second {@code retire} or {@code free} of a block that is still retired is refused with
  * {@link IllegalStateException}, and one of a freed block with {@link UseAfterFreeException}, naming the block
- * and the scheme. Once a block has been returned to the C library its header is the C library's: a later
+ * and the scheme. The address-based {@link #allocateAddress(long, long)}, {@link #retire(long)},
+ * {@link #retire(Guard, long)} and {@link #free(long)} do the same with no segment object, trusting the caller
+ * to pass blocks of this allocator (see {@link #retire(long)}). Once a block has been returned to the C library its header is the C library's: a later
  * {@code retire}, {@code free} or access is undefined (as in C), caught only while the header happens to
  * survive; checked mode keeps freed blocks (and their headers) for as long as they stay in quarantine.
  *
@@ -111,7 +113,8 @@ import reclaim.api.Reclaimer;
  * <h2>Thread safety and progress</h2>
  * A {@code NativeMemory} is thread-safe. {@code allocate} and the final {@code free} of a block are as
  * blocking (or not) as the C library's {@code malloc} and {@code free} (glibc takes a per-arena lock); the
- * state transitions and accounting are lock-free; {@code load} is lock-free and its loop ends as soon as two
+ * state transitions are lock-free and the accounting wait-free (per-thread counters written with plain
+ * atomic stores, no locked instruction; {@link #stats()} sums them under a lock); {@code load} is lock-free and its loop ends as soon as two
  * reads agree (see {@link Guard#reserve(long, int)}); the accessors are wait-free. The quarantine is a
  * lock-free queue.
  *
@@ -154,9 +157,12 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
      * Header word 1 (block - 8): the birth era, reclaimer.era() at allocation (plain; written before the state
      * word's release store and never changed).
      *
-     * State transitions are CASes on the state word: retire LIVE -> RETIRED, the retire action RETIRED -> FREED,
-     * free LIVE -> FREED. Only the state bits ever change, so a failed CAS means another thread moved the block,
-     * and the loser reports what it found. The payload is poisoned (checked mode) only after the FREED CAS, so
+     * State transitions: retire LIVE -> RETIRED and free LIVE -> FREED are CASes on the state word; the retire
+     * action's RETIRED -> FREED is a release store after an acquire check (the reclaimer runs each action once,
+     * and nothing else moves a RETIRED block: retire and free CAS from LIVE and fail, retire's undo runs only if
+     * the action was never handed over). Only the state bits ever change, so a failed CAS means another thread
+     * moved the block, and the loser reports what it found. The payload is poisoned (checked mode) only after
+     * the FREED store (a store-store fence between them), so
      * a reader that checks the header and finds it LIVE or RETIRED, then reads the poison, knows the block was
      * freed during its read (POISON is not a canonical address on x86-64 or AArch64, so no real link has it).
      *
@@ -259,15 +265,17 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
     /** 0 open, 1 closed; accessed through CLOSED (volatile). */
     private volatile int closed;
 
-    private final LongAdder allocatedBlocks = new LongAdder();
-    private final LongAdder allocatedBytes = new LongAdder();
-    private final LongAdder retiredBlocks = new LongAdder();
-    private final LongAdder retiredBytes = new LongAdder();
-    /** Retired blocks whose action has run (retired - reclaimed = pending). */
-    private final LongAdder reclaimedBlocks = new LongAdder();
-    private final LongAdder reclaimedBytes = new LongAdder();
-    private final LongAdder freedBlocks = new LongAdder();
-    private final LongAdder freedBytes = new LongAdder();
+    /** The current thread's counters (see {@link Counts}); registered on a thread's first event. */
+    private final ThreadLocal<Counts> counts = ThreadLocal.withInitial(this::register);
+    /** Guards {@link #registered}, {@link #registeredCount}, {@link #pruneAt} and {@link #base}. */
+    private final Object registry = new Object();
+    /** The counters of threads that may still count, {@code registeredCount} of them. */
+    private Counts[] registered = new Counts[8];
+    private int registeredCount;
+    /** The next registration at this count first folds the counters of ended threads into {@link #base}. */
+    private int pruneAt = 8;
+    /** The counts of ended threads, folded in by {@link #prune()} (under {@link #registry}). */
+    private final Counts base = new Counts(null);
     private final LongAdder useAfterFree = new LongAdder();
 
     /** Checked mode: freed, poisoned blocks, oldest first. */
@@ -400,6 +408,29 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
     }
 
     private MemorySegment allocate(long size, long alignment, boolean zero) {
+        long block = allocateAddress(size, alignment, zero);
+        return MemorySegment.ofAddress(block).reinterpret(size, arena, null);
+    }
+
+    /**
+     * As {@link #allocate(long, long)}, but returns the block's address instead of a segment: the same block
+     * (same header, alignment and accounting), with no segment object allocated. Retire or free it with
+     * {@link #retire(long)}, {@link #retire(Guard, long)} or {@link #free(long)}, or view it with
+     * {@link #segment(long)}.
+     *
+     * @param byteSize the size in bytes, {@code 0 <= byteSize <= MAX_BLOCK_SIZE}
+     * @param byteAlignment the alignment, a power of two {@code <= MAX_ALIGNMENT}
+     * @return the block's address, never {@code 0}; contents unspecified
+     * @throws IllegalArgumentException if {@code byteSize} is negative or too large, or {@code byteAlignment} is
+     *     not a power of two or too large
+     * @throws OutOfMemoryError if the C library cannot allocate the block
+     * @throws IllegalStateException if this allocator is closed
+     */
+    public long allocateAddress(long byteSize, long byteAlignment) {
+        return allocateAddress(byteSize, byteAlignment, false);
+    }
+
+    private long allocateAddress(long size, long alignment, boolean zero) {
         if (size < 0) throw new IllegalArgumentException("negative block size: " + size);
         if (size > MAX_BLOCK_SIZE) {
             throw new IllegalArgumentException("block size " + size + " exceeds the maximum " + MAX_BLOCK_SIZE);
@@ -442,9 +473,8 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
         setEraPlain(block, era);
         setStateRelease(block, MAGIC | ((long) LIVE << STATE_SHIFT)
                 | ((long) Long.numberOfTrailingZeros(alignment) << ALIGN_SHIFT) | size);
-        allocatedBlocks.increment();
-        allocatedBytes.add(size);
-        return MemorySegment.ofAddress(block).reinterpret(size, arena, null);
+        counts.get().allocated(size);
+        return block;
     }
 
     // ------------------------------------------------------------------------------------------------
@@ -482,11 +512,59 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
         if (guard != null && guard.reclaimer() != reclaimer) {
             throw new IllegalArgumentException("the guard belongs to another reclaimer than " + name + "'s");
         }
-        long a = blockAddress(block, "retire");
+        retireAt(guard, blockAddress(block, "retire"));
+    }
+
+    /**
+     * Retires the block at {@code block}, as {@link #retire(MemorySegment)}, with no segment object: for
+     * structures that keep addresses (see {@link #allocateAddress(long, long)}).
+     *
+     * <p>An address-based call trusts its caller more than a segment-based one: a segment's scope proves that
+     * the block is this allocator's, an address proves nothing. The caller asserts that {@code block} is the
+     * address of a block of this allocator that it has not handed back: the header just before it is read
+     * (so an address that is no block at all is undefined behaviour, as in C), and a block of another
+     * {@code NativeMemory} (same header format) is not told apart: it would be retired to this allocator's
+     * reclaimer and counted here. What is still refused, in both modes: address {@code 0}, an address not
+     * 16-aligned, a header without this class's mark (a slice, most foreign memory), a block already retired
+     * (double retire) and, while its header survives (certainly, in checked mode, while it is in
+     * quarantine), a block already freed.
+     *
+     * @param block the address of a live block of this allocator
+     * @throws NullPointerException if {@code block} is {@code 0}
+     * @throws IllegalArgumentException if {@code block} is not 16-aligned or its header is not a block's
+     * @throws IllegalStateException if the block is already retired, or the reclaimer is closed
+     * @throws UseAfterFreeException if the block was already freed (see above)
+     */
+    public void retire(long block) {
+        retireAt(null, checkAddress(block, "retire"));
+    }
+
+    /**
+     * Retires the block at {@code block} from inside a guard, as {@link #retire(Guard, MemorySegment)}, with no
+     * segment object; the caller asserts that it is a live block of this allocator (see {@link #retire(long)}).
+     *
+     * @param guard an open guard of this allocator's reclaimer, on the current thread
+     * @param block the address of a live block of this allocator
+     * @throws NullPointerException if {@code guard} is null or {@code block} is {@code 0}
+     * @throws IllegalArgumentException if {@code block} is not 16-aligned or its header is not a block's, or
+     *     {@code guard} belongs to another reclaimer
+     * @throws IllegalStateException if the block is already retired, the guard is closed or belongs to
+     *     another thread, or the reclaimer is closed
+     * @throws UseAfterFreeException if the block was already freed (see {@link #retire(long)})
+     */
+    public void retire(Guard guard, long block) {
+        Objects.requireNonNull(guard, "guard");
+        if (guard.reclaimer() != reclaimer) {
+            throw new IllegalArgumentException("the guard belongs to another reclaimer than " + name + "'s");
+        }
+        retireAt(guard, checkAddress(block, "retire"));
+    }
+
+    private void retireAt(Guard guard, long a) {
         long w = transition(a, LIVE, RETIRED, "retire");
         long size = w & SIZE_MASK;
-        retiredBlocks.increment();
-        retiredBytes.add(size);
+        Counts c = counts.get();
+        c.retired(1, size);
         Retired r = new Retired(this, a, eraPlain(a));
         try {
             if (guard == null) reclaimer.retire(r, RECLAIM);
@@ -494,8 +572,7 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
         } catch (RuntimeException | Error e) {
             // not retired after all (closed reclaimer, foreign guard): back to LIVE, the counts undone
             casState(a, (w & ~STATE_MASK) | ((long) RETIRED << STATE_SHIFT), w);
-            retiredBlocks.decrement();
-            retiredBytes.add(-size);
+            c.retired(-1, -size);
             throw e;
         }
     }
@@ -511,23 +588,58 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
      * @throws UseAfterFreeException if the block was already freed
      */
     public void free(MemorySegment block) {
-        long a = blockAddress(block, "free");
+        freeAt(blockAddress(block, "free"));
+    }
+
+    /**
+     * Frees the block at {@code block} now, as {@link #free(MemorySegment)}, with no segment object; the caller
+     * asserts that it is a live block of this allocator (see {@link #retire(long)} for what an address-based
+     * call still catches).
+     *
+     * @param block the address of a live block of this allocator
+     * @throws NullPointerException if {@code block} is {@code 0}
+     * @throws IllegalArgumentException if {@code block} is not 16-aligned or its header is not a block's
+     * @throws IllegalStateException if the block is retired (its retire action will free it)
+     * @throws UseAfterFreeException if the block was already freed (see {@link #retire(long)})
+     */
+    public void free(long block) {
+        freeAt(checkAddress(block, "free"));
+    }
+
+    private void freeAt(long a) {
         long w = transition(a, LIVE, FREED, "free");
         long size = w & SIZE_MASK;
-        freedBlocks.increment();
-        freedBytes.add(size);
+        counts.get().freed(size);
         release(a, size);
     }
 
-    /** The retire action: RETIRED -> FREED, then poison and quarantine, or free. */
+    /**
+     * The retire action: RETIRED -> FREED by a release store (no CAS: the reclaimer runs each action exactly
+     * once, retire and free only move a block out of LIVE, and retire's undo runs only when the action was
+     * never handed over, so no other thread writes the state word of a RETIRED block), then poison and
+     * quarantine, or free.
+     */
     private void reclaim(long a) {
-        long w = transition(a, RETIRED, FREED, "retire action");
+        long w = stateAcquire(a);
+        if ((w & MAGIC_MASK) != MAGIC || state(w) != RETIRED) throw stateError(a, state(w), "retire action");
+        setStateRelease(a, (w & ~STATE_MASK) | ((long) FREED << STATE_SHIFT)); // linearization point
         long size = w & SIZE_MASK;
-        reclaimedBlocks.increment();
-        reclaimedBytes.add(size);
-        freedBlocks.increment();
-        freedBytes.add(size);
+        counts.get().reclaimed(size);
         release(a, size);
+    }
+
+    /** Checks an address the caller asserts is one of our blocks: non-zero, 16-aligned, a header of ours. */
+    private long checkAddress(long a, String op) {
+        if (a == 0) throw new NullPointerException(op + ": block address 0");
+        if ((a & (HEADER_SIZE - 1)) != 0) {
+            throw new IllegalArgumentException(op + ": 0x" + Long.toHexString(a) + " is not a block's address");
+        }
+        long w = stateAcquire(a);
+        if ((w & MAGIC_MASK) != MAGIC || state(w) == 0) {
+            throw new IllegalArgumentException(op + ": 0x" + Long.toHexString(a) + " is not a block of " + name
+                    + " (no block header: a slice, foreign memory, or a block already returned to the C library)");
+        }
+        return a;
     }
 
     /**
@@ -589,6 +701,7 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
             freeRaw(a);
             return;
         }
+        VarHandle.storeStoreFence(); // the FREED store (a release store in the retire action) before the poison
         poison(a, size);
         long weight = size + HEADER_SIZE;
         quarantinedBlocks.increment();
@@ -878,16 +991,45 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
      * @return the stats
      */
     public NativeStats stats() {
-        // each difference reads its subtrahend first: both counters only grow, and a block is counted in the
-        // minuend before the subtrahend, so the difference stays >= 0 up to LongAdder's non-atomic sums
-        long recBlocks = reclaimedBlocks.sum();
-        long recBytes = reclaimedBytes.sum();
-        long fBlocks = freedBlocks.sum();
-        long fBytes = freedBytes.sum();
-        long rBlocks = retiredBlocks.sum();
-        long rBytes = retiredBytes.sum();
-        long aBlocks = allocatedBlocks.sum();
-        long aBytes = allocatedBytes.sum();
+        // each difference reads its subtrahend first: the counters only grow (but for retire's undo), and a
+        // block is counted in the minuend before the subtrahend, so the difference stays >= 0 up to the sums'
+        // non-atomic reads; freed = freed directly + reclaimed
+        long recBlocks;
+        long recBytes;
+        long fBlocks;
+        long fBytes;
+        long rBlocks;
+        long rBytes;
+        long aBlocks;
+        long aBytes;
+        synchronized (registry) {
+            Counts[] cs = registered;
+            int n = registeredCount;
+            recBlocks = base.reclaimedBlocks;
+            recBytes = base.reclaimedBytes;
+            for (int i = 0; i < n; i++) {
+                recBlocks += cs[i].reclaimedBlocks();
+                recBytes += cs[i].reclaimedBytes();
+            }
+            fBlocks = recBlocks + base.freedBlocks;
+            fBytes = recBytes + base.freedBytes;
+            rBlocks = base.retiredBlocks;
+            rBytes = base.retiredBytes;
+            aBlocks = base.allocatedBlocks;
+            aBytes = base.allocatedBytes;
+            for (int i = 0; i < n; i++) {
+                fBlocks += cs[i].freedBlocks();
+                fBytes += cs[i].freedBytes();
+            }
+            for (int i = 0; i < n; i++) {
+                rBlocks += cs[i].retiredBlocks();
+                rBytes += cs[i].retiredBytes();
+            }
+            for (int i = 0; i < n; i++) {
+                aBlocks += cs[i].allocatedBlocks();
+                aBytes += cs[i].allocatedBytes();
+            }
+        }
         return new NativeStats(scheme, checked, aBlocks, aBytes, rBlocks, rBytes, fBlocks, fBytes,
                 Math.max(0, rBlocks - recBlocks), Math.max(0, rBytes - recBytes),
                 Math.max(0, quarantinedBlocks.sum()), Math.max(0, quarantinedBytes.sum()), useAfterFree.sum());
@@ -926,6 +1068,140 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
 
     private static int state(long w) {
         return (int) ((w & STATE_MASK) >>> STATE_SHIFT);
+    }
+
+    /** Registers the current thread's counters (its first event on this allocator). */
+    private Counts register() {
+        Counts c = new Counts(Thread.currentThread());
+        synchronized (registry) {
+            if (registeredCount == pruneAt) prune();
+            if (registeredCount == registered.length) {
+                registered = java.util.Arrays.copyOf(registered, registeredCount * 2);
+            }
+            registered[registeredCount++] = c;
+        }
+        return c;
+    }
+
+    /**
+     * Folds the counters of ended threads into {@link #base} and drops them (under {@link #registry}); runs when
+     * the registrations reach twice the survivors of the last pass, so that thread churn (virtual threads)
+     * costs amortized O(1) per registration and the list stays within twice the live counting threads.
+     * {@code isAlive()} returning false happens-after the thread's last action (JLS 17.4.4): its plain
+     * counts are final and visible here.
+     */
+    private void prune() {
+        Counts[] cs = registered;
+        int kept = 0;
+        for (int i = 0; i < registeredCount; i++) {
+            Counts c = cs[i];
+            if (c.owner.isAlive()) {
+                cs[kept++] = c;
+            } else {
+                base.allocatedBlocks += c.allocatedBlocks;
+                base.allocatedBytes += c.allocatedBytes;
+                base.retiredBlocks += c.retiredBlocks;
+                base.retiredBytes += c.retiredBytes;
+                base.reclaimedBlocks += c.reclaimedBlocks;
+                base.reclaimedBytes += c.reclaimedBytes;
+                base.freedBlocks += c.freedBlocks;
+                base.freedBytes += c.freedBytes;
+            }
+        }
+        java.util.Arrays.fill(cs, kept, registeredCount, null);
+        registeredCount = kept;
+        pruneAt = Math.max(8, 2 * kept);
+    }
+
+    /**
+     * One thread's accounting. Only the owner writes (opaque stores of its own plain reads: no locked
+     * instruction); {@link #stats()} reads with opaque loads, which see each count whole, and exactly once the
+     * owner's events happen-before the read (a join, a reclaimer's flush) or the owner ended ({@link #prune()}).
+     * {@code freed} counts blocks freed directly ({@code free}); the retire actions' frees are {@code reclaimed}.
+     */
+    private static final class Counts {
+        final Thread owner;
+        long allocatedBlocks;
+        long allocatedBytes;
+        long retiredBlocks;
+        long retiredBytes;
+        long reclaimedBlocks;
+        long reclaimedBytes;
+        long freedBlocks;
+        long freedBytes;
+
+        Counts(Thread owner) {
+            this.owner = owner;
+        }
+
+        void allocated(long size) {
+            A_BLOCKS.setOpaque(this, allocatedBlocks + 1);
+            A_BYTES.setOpaque(this, allocatedBytes + size);
+        }
+
+        void retired(long blocks, long size) {
+            R_BLOCKS.setOpaque(this, retiredBlocks + blocks);
+            R_BYTES.setOpaque(this, retiredBytes + size);
+        }
+
+        void reclaimed(long size) {
+            REC_BLOCKS.setOpaque(this, reclaimedBlocks + 1);
+            REC_BYTES.setOpaque(this, reclaimedBytes + size);
+        }
+
+        void freed(long size) {
+            F_BLOCKS.setOpaque(this, freedBlocks + 1);
+            F_BYTES.setOpaque(this, freedBytes + size);
+        }
+
+        long allocatedBlocks() {
+            return (long) A_BLOCKS.getOpaque(this);
+        }
+
+        long allocatedBytes() {
+            return (long) A_BYTES.getOpaque(this);
+        }
+
+        long retiredBlocks() {
+            return (long) R_BLOCKS.getOpaque(this);
+        }
+
+        long retiredBytes() {
+            return (long) R_BYTES.getOpaque(this);
+        }
+
+        long reclaimedBlocks() {
+            return (long) REC_BLOCKS.getOpaque(this);
+        }
+
+        long reclaimedBytes() {
+            return (long) REC_BYTES.getOpaque(this);
+        }
+
+        long freedBlocks() {
+            return (long) F_BLOCKS.getOpaque(this);
+        }
+
+        long freedBytes() {
+            return (long) F_BYTES.getOpaque(this);
+        }
+
+        private static final VarHandle A_BLOCKS = handle("allocatedBlocks");
+        private static final VarHandle A_BYTES = handle("allocatedBytes");
+        private static final VarHandle R_BLOCKS = handle("retiredBlocks");
+        private static final VarHandle R_BYTES = handle("retiredBytes");
+        private static final VarHandle REC_BLOCKS = handle("reclaimedBlocks");
+        private static final VarHandle REC_BYTES = handle("reclaimedBytes");
+        private static final VarHandle F_BLOCKS = handle("freedBlocks");
+        private static final VarHandle F_BYTES = handle("freedBytes");
+
+        private static VarHandle handle(String field) {
+            try {
+                return MethodHandles.lookup().findVarHandle(Counts.class, field, long.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
     }
 
     /** A retired block as the reclaimer sees it: keyed by its address, born in its birth era. */

@@ -390,6 +390,72 @@ class NativeMemoryTest {
         }
     }
 
+    @ParameterizedTest
+    @MethodSource("schemes")
+    void addressBasedCallsShareTheHeaderTheAccountingAndTheChecks(String scheme) {
+        try (Reclaimer r = Reclaimer.create(scheme)) {
+            NativeMemory m = NativeMemory.builder(r).checked(true).build();
+            long a = m.allocateAddress(40, 8);
+            long b = m.allocateAddress(24, 64);
+            long c = m.allocateAddress(8, 16);
+            assertEquals(0, a % 16);
+            assertEquals(0, b % 64);
+            assertEquals(40, m.segment(a).byteSize());
+            NativeStats s = m.stats();
+            assertEquals(3, s.allocatedBlocks());
+            assertEquals(72, s.allocatedBytes());
+            assertThrows(NullPointerException.class, () -> m.retire(0L));
+            assertThrows(IllegalArgumentException.class, () -> m.free(a + 8), "not 16-aligned");
+            assertThrows(IllegalArgumentException.class, () -> m.retire(a + 16), "a slice: no header");
+            try (Guard g = r.enter()) {
+                m.retire(g, a);
+                assertThrows(IllegalStateException.class, () -> m.retire(a), "double retire");
+                assertThrows(IllegalStateException.class, () -> m.free(a), "free of a retired block");
+            }
+            m.retire(m.segment(b)); // the segment and address calls mix
+            m.free(c);
+            assertThrows(UseAfterFreeException.class, () -> m.free(c), "double free (quarantined header)");
+            assertThrows(UseAfterFreeException.class, () -> m.retire(c));
+            reclaimAll(r);
+            assertThrows(UseAfterFreeException.class, () -> m.retire(a), "retire after the action freed it");
+            s = m.stats();
+            assertEquals(3, s.freedBlocks());
+            assertEquals(72, s.freedBytes());
+            assertEquals(0, s.pendingBlocks());
+            assertEquals(0, s.liveBytes());
+            m.close();
+        }
+    }
+
+    @Test
+    void accountingIsExactAcrossThreadChurn() throws Exception {
+        try (Reclaimer r = Reclaimer.create("ebr"); NativeMemory m = NativeMemory.builder(r).checked(false).build()) {
+            int threads = 200;
+            List<Thread> all = new java.util.ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                Thread th = (t % 2 == 0 ? Thread.ofVirtual() : Thread.ofPlatform()).start(() -> {
+                    for (int i = 0; i < 10; i++) {
+                        long a = m.allocateAddress(32, 8);
+                        if (i % 2 == 0) m.retire(a);
+                        else m.free(a);
+                    }
+                });
+                all.add(th);
+                if (t % 3 == 0) th.join(); // some end before others start, some overlap
+                if (t % 50 == 49) assertTrue(m.stats().allocatedBlocks() <= (t + 1) * 10L);
+            }
+            for (Thread th : all) th.join();
+            r.flush();
+            NativeStats s = m.stats();
+            assertEquals(threads * 10L, s.allocatedBlocks());
+            assertEquals(threads * 320L, s.allocatedBytes());
+            assertEquals(threads * 5L, s.retiredBlocks());
+            assertEquals(threads * 10L, s.freedBlocks());
+            assertEquals(threads * 320L, s.freedBytes());
+            assertEquals(0, s.pendingBlocks());
+        }
+    }
+
     @Test
     void pendingBlocksAreFreedWhenTheReclaimerClosesAfterTheAllocator() {
         Reclaimer r = Reclaimer.create("none");

@@ -351,7 +351,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
                     continue restart;
                 }
                 if (e == 0) return 0;
-                if (checked) memory.segment(e); // checked mode: throws UseAfterFreeException on a freed entry
+                if (checked) memory.getLong(e, HASH); // checked mode: throws UseAfterFreeException on a freed entry
                 if (matches(e, hash, key)) return e;
                 slot ^= 1;
                 e = reserveLink(g, e + NEXT, slot); // releases the predecessor's reservation
@@ -552,19 +552,18 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
 
     /** Allocates and fills an entry (not yet published). */
     private long newEntry(long h, MemorySegment k, MemorySegment v) {
-        long size = HEADER + k.byteSize() + v.byteSize();
-        MemorySegment block = memory.allocate(size, 16);
-        long e = block.address();
-        block.set(ValueLayout.JAVA_LONG, NEXT, 0);
-        block.set(ValueLayout.JAVA_LONG, PREV, 0);
-        block.set(ValueLayout.JAVA_LONG, AFTER, 0);
-        block.set(ValueLayout.JAVA_LONG, HASH, h);
-        block.set(ValueLayout.JAVA_INT, KLEN, (int) k.byteSize());
-        block.set(ValueLayout.JAVA_INT, VLEN, (int) v.byteSize());
-        block.set(ValueLayout.JAVA_INT, USED, 0);
-        block.set(ValueLayout.JAVA_INT, USED + 4, 0);
-        MemorySegment.copy(k, 0, block, HEADER, k.byteSize());
-        MemorySegment.copy(v, 0, block, HEADER + k.byteSize(), v.byteSize());
+        long klen = k.byteSize();
+        long vlen = v.byteSize();
+        long e = memory.allocateAddress(HEADER + klen + vlen, 16); // an address: no segment object per entry
+        setLong(e + NEXT, 0);
+        setLong(e + PREV, 0);
+        setLong(e + AFTER, 0);
+        setLong(e + HASH, h);
+        ALL.set(ValueLayout.JAVA_INT, e + KLEN, (int) klen);
+        ALL.set(ValueLayout.JAVA_INT, e + VLEN, (int) vlen);
+        setLong(e + USED, 0); // USED and the padding after it
+        MemorySegment.copy(k, 0, ALL, e + HEADER, klen);
+        MemorySegment.copy(v, 0, ALL, e + HEADER + klen, vlen);
         return e;
     }
 
@@ -578,12 +577,12 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
      * once instead of being refused.
      */
     private void retireEntry(long e) {
-        MemorySegment block = memory.segment(e);
+        // by address (the map's own blocks): no segment object per retire
         if (reclaimer.isClosed()) {
-            memory.free(block);
+            memory.free(e);
             return;
         }
-        memory.retire(block);
+        memory.retire(e);
     }
 
     // ---------------------------------------------------------------------------------------------------
@@ -625,9 +624,9 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
         }
 
         Table newTable(int buckets) {
-            MemorySegment block = map.memory.allocate((long) buckets * 8, 16);
-            block.fill((byte) 0);
-            return new Table(block.address(), buckets - 1);
+            long a = map.memory.allocateAddress((long) buckets * 8, 16);
+            ALL.asSlice(a, (long) buckets * 8).fill((byte) 0);
+            return new Table(a, buckets - 1);
         }
 
         void append(long e) {
@@ -713,9 +712,8 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
             try {
                 for (long e = oldHead; e != 0; e = getLong(e + AFTER)) {
                     long size = entrySize(e);
-                    MemorySegment block = map.memory.allocate(size, 16);
-                    MemorySegment.copy(ALL, e, block, 0, size);
-                    long c = block.address();
+                    long c = map.memory.allocateAddress(size, 16);
+                    MemorySegment.copy(ALL, e, ALL, c, size);
                     long slot = t.slot(getLong(e + HASH));
                     setLong(c + NEXT, getLong(slot)); // plain: t is not published yet
                     setLong(slot, c);
@@ -726,9 +724,9 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
                 // once and keep the old table and its eviction list
                 for (long c = head, a; c != 0; c = a) {
                     a = getLong(c + AFTER);
-                    map.memory.free(map.memory.segment(c));
+                    map.memory.free(c);
                 }
-                map.memory.free(map.memory.segment(t.address));
+                map.memory.free(t.address);
                 head = oldHead;
                 tail = oldTail;
                 throw x;
