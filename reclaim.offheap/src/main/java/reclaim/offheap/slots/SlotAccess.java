@@ -31,10 +31,13 @@ public abstract sealed class SlotAccess implements AutoCloseable permits SlotRea
     /** This access's serial in its thread's stack of open accesses. */
     private final long serial;
     private boolean open = true;
+    /** Whether this access raised its thread's busy count (writes do; reads need not, see SlotMemory.close). */
+    private final boolean counted;
 
     SlotAccess(SlotMemory memory, SlotMemory.Accesses accesses, Guard guard, long handle, long base, int sequence,
-            long meta) {
+            long meta, boolean counted) {
         this.memory = memory;
+        this.counted = counted;
         this.accesses = accesses;
         this.guard = guard;
         this.owner = Thread.currentThread();
@@ -182,7 +185,7 @@ public abstract sealed class SlotAccess implements AutoCloseable permits SlotRea
             beforeRelease();
         } finally {
             guard.close();
-            SlotMemory.end(accesses);
+            if (counted) SlotMemory.end(accesses);
         }
     }
 

@@ -92,12 +92,14 @@ import reclaim.api.Reclaimer;
  * managers that share a reclaimer and against the thread's own guards of it: this manager checks the order of
  * its own accesses (closing one out of order throws), not of other managers' accesses or of plain guards.
  * {@link #close()} frees the slab
- * once (it comes from {@link Arena#ofShared()}, owned by this manager); called while an access or an
- * operation is in progress on any thread it throws {@link IllegalStateException} and refuses new ones, and a
- * later {@code close()} completes. Guard-scoped reads ({@link #getLong(Guard, long, long)} and the like) are
- * not counted as accesses: the close frees the slab through the reclaimer (one close ticket per slot, keyed
- * like the slot), so a reader that validated its slot before the close keeps the slab allocated until its
- * guard closes, and a reader that comes later gets {@link IllegalStateException} without touching the slab.
+ * once (it comes from {@link Arena#ofShared()}, owned by this manager); called while the calling thread holds
+ * an access, or while a {@link SlotWrite}, a {@link #header} or an operation ({@code store}, {@code free},
+ * ...) is in progress on any thread, it throws {@link IllegalStateException} and refuses new ones, and a
+ * later {@code close()} completes. Reads ({@link SlotRead}s of other threads and the guard-scoped reads,
+ * {@link #getLong(Guard, long, long)} and the like) do not hold a close back: the close frees the slab through
+ * the reclaimer (one close ticket per slot, keyed like the slot), so a read that validated its slot before
+ * the close keeps the slab allocated until its guard closes (a {@link SlotRead} stays usable until it
+ * closes), and a read that comes later gets {@link IllegalStateException} without touching the slab.
  * When the reclaimer reclaims nothing before its own close ({@code none}), the slab is freed then; when the
  * reclaimer is already closed, at once. Reclaim actions still pending in the reclaimer at close touch only heap
  * state (the free list), never the slab, so closing the manager before its reclaimer is safe; so is the other
@@ -139,10 +141,11 @@ public final class SlotMemory implements AutoCloseable {
      * from even s to s + 1 (exclusive; fails at once if odd), writes, and release-stores s + 2. A reader
      * records the sequence when it opens; validate() re-reads it after a load fence.
      *
-     * Closing: every operation and access that touches the slab first raises its thread's busy count
+     * Closing: every operation and write access that touches the slab first raises its thread's busy count
      * (volatile store), then reads the state (volatile load); close() sets the state to CLOSING (volatile
      * store), then reads every thread's busy count (volatile loads). Dekker's pattern: either the operation
-     * sees CLOSING and backs out, or close() sees it busy and throws. Guard-scoped reads raise no count: they
+     * sees CLOSING and backs out, or close() sees it busy and throws. Reads (read() and the guard-scoped
+     * ones) raise no count: they
      * publish the slot's reservation in the caller's guard, then read the state (volatile load); close() frees
      * the slab only through the reclaimer, retiring a close ticket per slot after its store of CLOSING, so the
      * same store-load pair, with the reservation as the reader's store, keeps the slab for them (validated()).
@@ -442,18 +445,19 @@ public final class SlotMemory implements AutoCloseable {
      */
     public SlotRead read(long handle) {
         int i = checkHandle(handle);
-        Accesses a = begin();
-        Guard g = null;
+        Accesses a = accesses.get(); // the order stack only: a read raises no busy count (see close())
+        Guard g = reclaimer.enter();
         try {
-            g = reclaimer.enter();
             long base = i * stride;
             validate(g, i, base, handle);
+            // lv after the reservation: the store-load pair of validated() with close(); from here the slab
+            // outlives this access (its guard holds the slot's close ticket), so the access needs no busy count.
+            if (lvState() != OPEN) throw new IllegalStateException("the slot memory is closed");
             int seq = (int) SEQ_H.getAcquire(slab, base + SEQUENCE); // la: pairs with a writer's release
             long meta = (long) META_H.getAcquire(slab, base + META);
             return new SlotRead(this, a, g, handle, base, seq, meta);
         } catch (RuntimeException | Error e) {
-            if (g != null) g.close();
-            end(a);
+            g.close();
             throw e;
         }
     }
@@ -833,14 +837,24 @@ public final class SlotMemory implements AutoCloseable {
      * Frees the slab and closes the manager; idempotent. Reclaim actions still pending in the reclaimer touch
      * only heap state and stay harmless.
      *
-     * @throws IllegalStateException if an access or operation is still in progress on some thread (the
-     *     manager then refuses new ones; a later {@code close()} completes once they are done)
+     * <p>Open reads do not hold the close back (see "Threads and closing" in the class documentation): the
+     * slab is freed through the reclaimer once no guard can still read it, at once if the reclaimer's close
+     * has completed.
+     *
+     * @throws IllegalStateException if this thread still holds an access, or a write access, a header read or
+     *     an operation is in progress on some thread (the manager then refuses new ones; a later
+     *     {@code close()} completes once they are done)
      */
     @Override
     public void close() {
         int s = lvState();
         if (s == CLOSED) return;
         if (s == OPEN) STATE.compareAndSet(this, OPEN, CLOSING); // cas; losing to another close is fine
+        Accesses own = accesses.get();
+        if (own.depth != 0) {
+            throw new IllegalStateException("cannot close the slot memory: this thread still holds " + own.depth
+                    + " access(es) to it; close them first (new ones are refused from now on)");
+        }
         // Dekker with begin(): our volatile store of CLOSING comes before these volatile loads.
         int busy = 0;
         for (Accesses a : threads) {
@@ -1051,7 +1065,7 @@ public final class SlotMemory implements AutoCloseable {
     /** A thread's busy count (shared with close) and its stack of open accesses (its own). */
     static final class Accesses {
         final Thread owner;
-        /** Open accesses plus operations in progress. Written by the owner only; read by close(). */
+        /** Open write accesses plus operations in progress (reads are not counted). Written by the owner only; read by close(). */
         volatile int busy;
         /*
          * The open accesses as (serial, handle) pairs, innermost last: primitives only, so that an access object
@@ -1059,7 +1073,8 @@ public final class SlotMemory implements AutoCloseable {
          */
         private long[] serials = new long[4];
         private long[] handles = new long[4];
-        private int depth;
+        /** Open accesses of the owner (read by the owner only). */
+        int depth;
         private long lastSerial;
 
         Accesses(Thread owner) {

@@ -15,7 +15,7 @@ public final class SlotRead extends SlotAccess {
 
     SlotRead(SlotMemory memory, SlotMemory.Accesses accesses, Guard guard, long handle, long base, int sequence,
             long meta) {
-        super(memory, accesses, guard, handle, base, sequence, meta);
+        super(memory, accesses, guard, handle, base, sequence, meta, false);
     }
 
     /**

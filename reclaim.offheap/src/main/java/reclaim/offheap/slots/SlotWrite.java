@@ -18,7 +18,7 @@ public final class SlotWrite extends SlotAccess {
 
     SlotWrite(SlotMemory memory, SlotMemory.Accesses accesses, Guard guard, long handle, long base, int sequence,
             long meta) {
-        super(memory, accesses, guard, handle, base, sequence, meta);
+        super(memory, accesses, guard, handle, base, sequence, meta, true);
     }
 
     /**

@@ -177,6 +177,42 @@ class SlotMemoryGuardReadTest {
         Fixtures.closeAndCheck(r);
     }
 
+    /** A SlotRead open on another thread does not hold the close back; it keeps the slab until it closes. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("reclaim.offheap.slots.Fixtures#reclaiming")
+    void closeWithAReadOpenOnAnotherThreadDefersTheSlab(String scheme) throws Exception {
+        Reclaimer r = Reclaimer.create(scheme);
+        SlotMemory m = SlotMemory.create(r, 4, SIZE);
+        long h = m.store(Fixtures.payload(4, SIZE));
+        CountDownLatch opened = new CountDownLatch(1);
+        CountDownLatch closed = new CountDownLatch(1);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread t = new Thread(() -> {
+            try (SlotRead rd = m.read(h)) {
+                opened.countDown();
+                await(closed);
+                assertEquals(4L, rd.getLong(0), "the open read still works after the close");
+                assertEquals(4L, rd.getLong(SIZE - 8));
+                assertTrue(rd.validate());
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        });
+        t.start();
+        assertTrue(opened.await(10, TimeUnit.SECONDS));
+        m.close();
+        assertTrue(m.isClosed());
+        assertThrows(IllegalStateException.class, () -> m.read(h), "new reads refused");
+        for (int k = 0; k < 8; k++) r.flush();
+        assertFalse(m.isSlabFreed(), "the open read holds the slab");
+        closed.countDown();
+        t.join(10_000);
+        assertNull(failure.get());
+        for (int k = 0; k < 1000 && !m.isSlabFreed(); k++) r.flush();
+        assertTrue(m.isSlabFreed(), "freed once the read closed");
+        Fixtures.closeAndCheck(r);
+    }
+
     @Test
     void closeAfterTheReclaimerClosedFreesAtOnceAndNoneFreesAtTheReclaimersClose() {
         Reclaimer r = Reclaimer.create("ebr");
