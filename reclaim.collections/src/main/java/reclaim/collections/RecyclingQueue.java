@@ -114,6 +114,18 @@ public final class RecyclingQueue<E> extends AbstractQueue<E> implements Queue<E
     private final AtomicReference<Node<E>> tail;
 
     /**
+     * Returns the GC-allocating twin of this queue: the same algorithm and code, with a node allocated per
+     * insertion and every removed node left to the garbage collector (no pool, no guards: {@code protect} is
+     * a plain volatile load). The baseline the recycling queue is measured against in {@code reclaim.jmh}.
+     *
+     * @param <E> the element type
+     * @return a new, empty twin
+     */
+    public static <E> RecyclingQueue<E> gcTwin() {
+        return new RecyclingQueue<>(GcBaseline.INSTANCE, 0);
+    }
+
+    /**
      * Creates an empty queue whose nodes are recycled through {@code reclaimer}, with a node pool of
      * {@link #DEFAULT_POOL_CAPACITY}.
      *

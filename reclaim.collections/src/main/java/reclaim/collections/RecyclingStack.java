@@ -78,6 +78,18 @@ public final class RecyclingStack<E> {
     private final AtomicReference<Node<E>> head = new AtomicReference<>();
 
     /**
+     * Returns the GC-allocating twin of this stack: the same algorithm and code, with a node allocated per
+     * insertion and every removed node left to the garbage collector (no pool, no guards: {@code protect} is
+     * a plain volatile load). The baseline the recycling stack is measured against in {@code reclaim.jmh}.
+     *
+     * @param <E> the element type
+     * @return a new, empty twin
+     */
+    public static <E> RecyclingStack<E> gcTwin() {
+        return new RecyclingStack<>(GcBaseline.INSTANCE, 0);
+    }
+
+    /**
      * Creates an empty stack whose nodes are recycled through {@code reclaimer}, with a node pool of
      * {@link #DEFAULT_POOL_CAPACITY}.
      *
