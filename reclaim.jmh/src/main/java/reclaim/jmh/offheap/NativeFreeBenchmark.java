@@ -39,7 +39,8 @@ import reclaim.offheap.NativeMemory;
  * <tbody>
  * <tr><td>a scheme's short name</td><td>{@code enter}, {@code NativeMemory.load} of the cell (a native table of
  *     addresses; the load reserves the address, so hazard pointers match it), 8 plain reads, {@code close}</td>
- *     <td>{@code NativeMemory.allocate}, 8 writes, a volatile store into the cell, {@code retire(old)}
+ *     <td>{@code NativeMemory.allocateAddress} (no segment object), 8 writes, a volatile store into the cell,
+ *     {@code retire(old)} by address
  *     ({@code free} once no reader can hold it)</td></tr>
  * <tr><td>{@code arena-shared}</td><td>plain load; a read of a closed segment throws
  *     {@code IllegalStateException} and is retried on the new one</td><td>{@code Arena.ofShared()} per block,
@@ -92,8 +93,8 @@ public class NativeFreeBenchmark {
     /** The cell table: {@code cells} addresses, a block of {@code memory}. */
     private MemorySegment table;
     private long tableAddress;
-    /** Writer-only: the segment of each cell's block, to retire it. */
-    private MemorySegment[] blocks;
+    /** Writer-only: the address of each cell's block, to retire it. */
+    private long[] blocks;
 
     // arenas
     /** The cells' segments, read by the reader. */
@@ -130,11 +131,11 @@ public class NativeFreeBenchmark {
             memory = NativeMemory.builder(reclaimer).checked(false).build();
             table = memory.allocateZeroed(8L * cells, 8);
             tableAddress = table.address();
-            blocks = new MemorySegment[cells];
+            blocks = new long[cells];
             for (int i = 0; i < cells; i++) {
-                MemorySegment b = newBlock();
+                long b = newBlock();
                 blocks[i] = b;
-                memory.setLongVolatile(tableAddress, 8L * i, b.address());
+                memory.setLongVolatile(tableAddress, 8L * i, b);
             }
         } else {
             segments = new AtomicReferenceArray<>(cells);
@@ -149,7 +150,7 @@ public class NativeFreeBenchmark {
         System.out.printf(Locale.ROOT, "%n[native-free] answer=%s cells=%d: trial peak %d native bytes = %.3f x the live set of %d bytes%n",
                 answer, cells, trialPeak, (double) trialPeak / liveSet(), liveSet());
         if (kind == Kind.SCHEME) {
-            for (MemorySegment b : blocks) memory.retire(b);
+            for (long b : blocks) memory.retire(b);
             memory.free(table);
             reclaimer.close();
             memory.close();
@@ -158,12 +159,11 @@ public class NativeFreeBenchmark {
         }
     }
 
-    private MemorySegment newBlock() {
-        MemorySegment b = memory.allocate(BLOCK, 8);
-        long a = b.address();
+    private long newBlock() {
+        long a = memory.allocateAddress(BLOCK, 8); // by address: no segment object
         long v = ++version;
         for (int k = 0; k < LONGS; k++) memory.setLong(a, 8L * k, v);
-        return b;
+        return a;
     }
 
     private MemorySegment newArenaBlock(int cell) {
@@ -243,10 +243,10 @@ public class NativeFreeBenchmark {
         int i = cells == 1 ? 0 : rng.next(cells);
         switch (kind) {
             case SCHEME -> {
-                MemorySegment fresh = newBlock();
-                MemorySegment old = blocks[i];
+                long fresh = newBlock();
+                long old = blocks[i];
                 blocks[i] = fresh;
-                memory.setLongVolatile(tableAddress, 8L * i, fresh.address()); // publish: release
+                memory.setLongVolatile(tableAddress, 8L * i, fresh); // publish: release
                 memory.retire(old); // freed once no reader can hold it
             }
             case ARENA_SHARED -> {
