@@ -464,6 +464,62 @@ public abstract class ReclaimerConformance {
         assertEquals(popped.get(), reclaimedNodes);
     }
 
+    /**
+     * Guards nest deeper than any fixed per-level table: twelve levels, protecting and reserving at some and not
+     * at others, close in order and keep every outer level's protection until it closes.
+     */
+    @Test
+    void deeplyNestedGuardsProtectAndCloseInOrder() throws Exception {
+        int depth = 12;
+        List<Node> nodes = new ArrayList<>();
+        List<AtomicReference<Node>> refs = new ArrayList<>();
+        for (int i = 0; i < depth; i++) {
+            Node n = new Node(i, reclaimer.era());
+            nodes.add(n);
+            refs.add(new AtomicReference<>(n));
+        }
+        List<Guard> open = new ArrayList<>();
+        for (int i = 0; i < depth; i++) {
+            Guard g = reclaimer.enter();
+            open.add(g);
+            // only the shallow levels protect: closing the deep ones must not trip over per-level tables sized
+            // for the levels that protected
+            if (i == 0 || i == 2) assertSame(nodes.get(i), g.protect(refs.get(i), 0));
+            if (i == 0 || i == 3) {
+                AtomicLong cell = new AtomicLong(1000 + i);
+                assertEquals(1000 + i, reserve(g, cell, 1));
+            }
+        }
+        // unlink and retire the outermost level's node from another thread: the outer guard still protects it
+        Node outer = nodes.get(0);
+        retireAndFlushOnAnotherThread(refs.get(0), outer);
+        for (int i = depth - 1; i >= 1; i--) open.get(i).close();
+        retireAndFlushOnAnotherThread(null, null);
+        assertFalse(outer.reclaimed, "the outermost guard's protection ended with an inner guard");
+        open.get(0).close();
+        if (reclaimsBeforeClose()) {
+            reclaimer.flush();
+            assertTrue(outer.reclaimed, "reclaimed once every guard closed");
+        }
+        try (Guard g = reclaimer.enter()) { // the thread's guard is usable again at depth 1
+            assertSame(nodes.get(1), g.protect(refs.get(1), 0));
+        }
+    }
+
+    /** Unlinks {@code n} from {@code ref} (if given), retires it, and flushes, on another thread. */
+    private void retireAndFlushOnAnotherThread(AtomicReference<Node> ref, Node n) throws InterruptedException {
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        Thread t = start("retirer", () -> {
+            if (n != null) {
+                ref.set(null);
+                reclaimer.retire(n, Node::reclaim);
+            }
+            for (int i = 0; i < 10; i++) reclaimer.flush();
+        }, errors);
+        join(List.of(t));
+        assertNoErrors(errors);
+    }
+
     /** Nested guards: closing the inner one does not end the outer one's protection. */
     @Test
     void nestedGuardKeepsProtectionUntilTheOutermostCloses() throws Exception {

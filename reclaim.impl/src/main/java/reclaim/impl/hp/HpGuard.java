@@ -73,7 +73,7 @@ final class HpGuard extends AnnouncingGuard {
     }
 
     private void releaseLevel(int level) {
-        int mask = used[level];
+        int mask = level < used.length ? used[level] : 0; // a level that never protected has no entry
         Object[] a = fixed;
         int base = PAD + level * k;
         while (mask != 0) {
@@ -81,7 +81,7 @@ final class HpGuard extends AnnouncingGuard {
             SLOT.setRelease(a, base + slot, (Object) null);
             mask &= mask - 1;
         }
-        used[level] = 0;
+        if (level < used.length) used[level] = 0;
         if (level < keysUsed.length && keysUsed[level] != 0) {
             long[] ks = keys;
             int kbase = KPAD + level * k;
@@ -118,7 +118,7 @@ final class HpGuard extends AnnouncingGuard {
             }
             p = q;
         }
-        used[level] |= 1 << slot;
+        markUsed(level, slot);
         return p;
     }
 
@@ -161,7 +161,7 @@ final class HpGuard extends AnnouncingGuard {
             SLOT.setVolatile(a, i, p); // store-load pair with the scanner, as above
             Object q = field.getVolatile(holder);
             if (q == p) {
-                used[level] |= 1 << slot;
+                markUsed(level, slot);
                 return (T) p;
             }
             p = q;
@@ -217,6 +217,7 @@ final class HpGuard extends AnnouncingGuard {
         // Store-load pair with the scanner: the hazard is visible (volatile store: mov + lock addl) before the
         // caller's volatile re-read; the scanner fences after taking its bags and before reading key slots.
         KEY.setVolatile(ks, i, key);
+        if (keysUsed.length <= level) keysUsed = Arrays.copyOf(keysUsed, Math.max(level + 1, keysUsed.length * 2));
         keysUsed[level] |= 1 << slot;
         return false;
     }
@@ -231,6 +232,15 @@ final class HpGuard extends AnnouncingGuard {
         int d = depth();
         if (d > 1 && thread() == Thread.currentThread() && record() != null) releaseLevel(d - 1); // an inner guard's slots
         super.close();
+    }
+
+    /**
+     * Records that fixed slot {@code slot} of {@code level} holds a hazard. The record's arrays may already
+     * be deep enough for this level (grown by an earlier holder), so this guard's own bookkeeping grows here.
+     */
+    private void markUsed(int level, int slot) {
+        if (used.length <= level) used = Arrays.copyOf(used, Math.max(level + 1, used.length * 2));
+        used[level] |= 1 << slot;
     }
 
     /**
