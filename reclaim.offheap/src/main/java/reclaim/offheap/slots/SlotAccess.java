@@ -45,7 +45,12 @@ public abstract sealed class SlotAccess implements AutoCloseable permits SlotRea
         this.base = base;
         this.sequence = sequence;
         this.meta = meta;
-        this.serial = accesses.push(handle); // last: the access is open once recorded
+        this.serial = accesses.push(handle); // the access is open once recorded
+        // A shield: one more (empty) nesting level of the thread's guard on top of the access's own, so that
+        // what the caller reserves or protects while the access is open (a guard-scoped read, the caller's own
+        // reserve) goes to that level's slots and never replaces the access's reservation of its slot
+        // (hazard pointers and Crystalline keep per-level slots). A nested enter only counts a depth.
+        memory.reclaimer().enter();
     }
 
     /**
@@ -184,7 +189,8 @@ public abstract sealed class SlotAccess implements AutoCloseable permits SlotRea
         try {
             beforeRelease();
         } finally {
-            guard.close();
+            guard.close(); // the shield level (releases only what the caller reserved there)
+            guard.close(); // the access's own level: its slot's reservation
             if (counted) SlotMemory.end(accesses);
         }
     }

@@ -692,12 +692,8 @@ public final class SlotMemory implements AutoCloseable {
                     + ", not to this slot memory's reclaimer " + reclaimer);
         }
         int i = checkHandle(handle);
-        // An open access of this thread nests the guard's innermost level: reserve slot 0 of that level holds the
-        // access's own slot, and reserving another key there would drop it (hazard pointers: reuse under it).
-        if (accesses.get().depth != 0) {
-            throw new IllegalStateException("a guard-scoped read while this thread holds an access to this slot"
-                    + " memory would release the access's reservation; close the access first");
-        }
+        // An open access of this thread sits one level below the guard's innermost: it opened an empty shield
+        // level on top of its own, so reserving here never drops the access's reservation (SlotAccess).
         long base = i * stride;
         validate(guard, i, base, handle);
         if (lvState() != OPEN) throw new IllegalStateException("the slot memory is closed"); // lv: after the reservation
