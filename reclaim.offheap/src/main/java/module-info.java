@@ -26,6 +26,7 @@
  * ({@code --enable-native-access=reclaim.offheap}): it calls {@code malloc}, {@code free}, {@code mmap} and
  * {@code munmap} through the {@link java.lang.foreign.Linker}.
  */
+@SuppressWarnings("module") // the qualified export names reclaim.jmh, which is built after this module
 module reclaim.offheap {
     requires transitive reclaim.api;
     requires jdk.jfr;
@@ -35,4 +36,6 @@ module reclaim.offheap {
     exports reclaim.offheap.slots;
     exports reclaim.offheap.mapped;
     exports reclaim.offheap.map;
+    // the benchmark baselines (the seed's per-slot read-write lock; shared-arena mapping): not public API
+    exports reclaim.offheap.baseline to reclaim.jmh;
 }

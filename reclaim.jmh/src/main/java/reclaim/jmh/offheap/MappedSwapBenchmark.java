@@ -28,6 +28,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 import reclaim.api.Guard;
 import reclaim.api.Reclaimer;
+import reclaim.offheap.baseline.SharedArenaSwap;
 import reclaim.offheap.mapped.MappedFileSwap;
 
 /**
@@ -143,7 +144,7 @@ public class MappedSwapBenchmark {
     @Group("swap")
     @GroupThreads(1)
     public long read() {
-        if (shared != null) return shared.read(MappedSwapBenchmark::sum);
+        if (shared != null) return shared.readLong(MappedSwapBenchmark::sum);
         try (Guard g = reclaimer.enter()) {
             return sum(swap.read(g).segment()); // mapped until the guard closes
         }

@@ -21,6 +21,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 import reclaim.api.Guard;
 import reclaim.api.Reclaimer;
+import reclaim.offheap.baseline.RwLockSlotMemory;
 import reclaim.offheap.slots.SlotMemory;
 import reclaim.offheap.slots.SlotRead;
 

@@ -9,12 +9,12 @@
  *       as a multiple of the live set.</li>
  *   <li>{@link reclaim.jmh.offheap.SlotReadBenchmark}: reads of the slot memory manager
  *       ({@code SlotMemory}) against the seed's design, one {@code ReentrantReadWriteLock} per slot
- *       ({@code RwLockSlotMemory}, a copy of the test baseline).</li>
+ *       ({@code reclaim.offheap.baseline.RwLockSlotMemory}, also the oracle of reclaim.offheap's differential test).</li>
  *   <li>{@link reclaim.jmh.offheap.OffHeapMapBenchmark}: {@code OffHeapMap} against OHC, Cassandra's off-heap
  *       cache ({@code org.caffinitas.ohc:ohc-core}), on the same keys, values and capacity.</li>
  *   <li>{@link reclaim.jmh.offheap.MappedSwapBenchmark}: a mapped file replaced under a reader with
  *       {@code MappedFileSwap} against {@code FileChannel.map} into {@code Arena.ofShared()} + close
- *       ({@code SharedArenaSwap}, a copy of the test baseline).</li>
+ *       ({@code reclaim.offheap.baseline.SharedArenaSwap}).</li>
  * </ul>
  *
  * <p>Run them all (about 9 minutes): {@code ./reclaim bench 'reclaim.jmh.offheap' -f 1 -wi 2 -i 3 -w 1s -r 1s -prof gc}.

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import reclaim.api.Guard;
 import reclaim.api.Reclaimer;
+import reclaim.offheap.baseline.SharedArenaSwap;
 
 /**
  * The baseline works (readers see whole files, every arena is closed once), and an informal side-by-side of

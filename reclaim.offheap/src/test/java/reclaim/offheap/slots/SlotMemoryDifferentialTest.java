@@ -8,6 +8,7 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import reclaim.api.Reclaimer;
+import reclaim.offheap.baseline.RwLockSlotMemory;
 
 /**
  * {@link SlotMemory} against the seed's design, {@link RwLockSlotMemory}, on the same random sequence of

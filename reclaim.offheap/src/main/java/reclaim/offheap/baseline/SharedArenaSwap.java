@@ -1,4 +1,4 @@
-package reclaim.offheap.mapped;
+package reclaim.offheap.baseline;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -10,9 +10,10 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
+import java.util.function.ToLongFunction;
 
 /**
- * The JDK's own answer to {@link MappedFileSwap}, kept as the baseline of the JMH comparison: every file is
+ * The JDK's own answer to {@link reclaim.offheap.mapped.MappedFileSwap}, kept as the baseline of the JMH comparison: every file is
  * mapped with {@code FileChannel.map(READ_ONLY, 0, size, Arena.ofShared())}, and a replace swaps the
  * reference and closes the old arena. That {@code close()} is the cost measured: it handshakes every thread
  * of the JVM and waits out those inside an access to the arena's segments (JDK-8335480,
@@ -83,6 +84,25 @@ public final class SharedArenaSwap implements AutoCloseable {
             if (m == null) throw new IllegalStateException("closed");
             try {
                 return reader.apply(m.segment());
+            } catch (IllegalStateException closedUnderUs) {
+                if (m.arena().scope().isAlive()) throw closedUnderUs; // not the arena's close: a real error
+            }
+        }
+    }
+
+    /**
+     * As {@link #read(Function)} for a {@code long} result, without boxing (the benchmark's reader).
+     *
+     * @param reader the function; it may run more than once and must not keep the segment
+     * @return what {@code reader} returned
+     * @throws IllegalStateException if this holder is closed
+     */
+    public long readLong(ToLongFunction<? super MemorySegment> reader) {
+        while (true) {
+            Mapping m = current.get(); // volatile load
+            if (m == null) throw new IllegalStateException("closed");
+            try {
+                return reader.applyAsLong(m.segment());
             } catch (IllegalStateException closedUnderUs) {
                 if (m.arena().scope().isAlive()) throw closedUnderUs; // not the arena's close: a real error
             }

@@ -1,4 +1,4 @@
-package reclaim.offheap.slots;
+package reclaim.offheap.baseline;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -7,13 +7,16 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
+import reclaim.offheap.slots.SlotMemory;
+
 /**
  * The seed's design, as the baseline for benchmarks and the oracle of differential tests: the same slab and
  * handles as {@link SlotMemory} (store / read / free subset), a Treiber free list with a tagged head, and one
  * {@link ReentrantReadWriteLock} per slot. A read holds the slot's read lock; {@code free} takes the write
- * lock, so it waits for the slot's readers, and pushes the slot back at once. Not part of the exported API.
+ * lock, so it waits for the slot's readers, and pushes the slot back at once. Not part of the public API: this
+ * package is exported only to {@code reclaim.jmh}.
  */
-final class RwLockSlotMemory implements AutoCloseable {
+public final class RwLockSlotMemory implements AutoCloseable {
     private static final int HEADER = 16;
     private static final int EMPTY = -1;
 
@@ -30,7 +33,13 @@ final class RwLockSlotMemory implements AutoCloseable {
     private final AtomicLong head;
     private final AtomicInteger available;
 
-    RwLockSlotMemory(int capacity, int payloadSize) {
+    /**
+     * Creates the slab and one lock per slot.
+     *
+     * @param capacity slots
+     * @param payloadSize bytes per payload at most
+     */
+    public RwLockSlotMemory(int capacity, int payloadSize) {
         this.capacity = capacity;
         this.payloadSize = payloadSize;
         this.stride = HEADER + ((payloadSize + 7L) & ~7L);
@@ -46,8 +55,14 @@ final class RwLockSlotMemory implements AutoCloseable {
         this.available = new AtomicInteger(capacity);
     }
 
-    /** Stores a payload; returns its handle, or {@link SlotMemory#NO_HANDLE} when full. */
-    long tryStore(int kind, byte[] payload) {
+    /**
+     * Stores a payload.
+     *
+     * @param kind the message kind
+     * @param payload the bytes
+     * @return its handle, or {@link SlotMemory#NO_HANDLE} when full
+     */
+    public long tryStore(int kind, byte[] payload) {
         if (payload.length > payloadSize) throw new IllegalArgumentException("payload too long");
         int i = pop();
         if (i == EMPTY) return SlotMemory.NO_HANDLE;
@@ -64,8 +79,14 @@ final class RwLockSlotMemory implements AutoCloseable {
         }
     }
 
-    /** Opens a read: holds the slot's read lock until closed. */
-    Read read(long handle) {
+    /**
+     * Opens a read: holds the slot's read lock until closed.
+     *
+     * @param handle a live handle
+     * @return the read
+     * @throws IllegalStateException if the handle is stale
+     */
+    public Read read(long handle) {
         int i = check(handle);
         ReentrantReadWriteLock.ReadLock r = locks[i].readLock();
         r.lock();
@@ -76,8 +97,13 @@ final class RwLockSlotMemory implements AutoCloseable {
         return new Read(i * stride, r);
     }
 
-    /** Frees a slot: waits for its readers (write lock), then pushes it back. */
-    void free(long handle) {
+    /**
+     * Frees a slot: waits for its readers (write lock), then pushes it back.
+     *
+     * @param handle a live handle
+     * @throws IllegalStateException if the handle is stale
+     */
+    public void free(long handle) {
         int i = check(handle);
         ReentrantReadWriteLock.WriteLock w = locks[i].writeLock();
         w.lock();
@@ -92,7 +118,12 @@ final class RwLockSlotMemory implements AutoCloseable {
         push(i);
     }
 
-    int available() {
+    /**
+     * Returns the free slots.
+     *
+     * @return the count
+     */
+    public int available() {
         return available.get();
     }
 
@@ -134,7 +165,7 @@ final class RwLockSlotMemory implements AutoCloseable {
     }
 
     /** A read access holding the slot's read lock. */
-    final class Read implements AutoCloseable {
+    public final class Read implements AutoCloseable {
         private final long base;
         private final ReentrantReadWriteLock.ReadLock lock;
 
@@ -143,19 +174,40 @@ final class RwLockSlotMemory implements AutoCloseable {
             this.lock = lock;
         }
 
-        int length() {
+        /**
+         * Returns the payload length.
+         *
+         * @return the length
+         */
+        public int length() {
             return (int) slab.get(ValueLayout.JAVA_LONG, base);
         }
 
-        int kind() {
+        /**
+         * Returns the message kind.
+         *
+         * @return the kind
+         */
+        public int kind() {
             return (int) (slab.get(ValueLayout.JAVA_LONG, base) >>> 32);
         }
 
-        long getLong(long offset) {
+        /**
+         * Reads a long of the payload.
+         *
+         * @param offset the offset in the payload
+         * @return the value
+         */
+        public long getLong(long offset) {
             return slab.get(ValueLayout.JAVA_LONG_UNALIGNED, base + HEADER + offset);
         }
 
-        byte[] toArray() {
+        /**
+         * Copies the payload.
+         *
+         * @return the bytes
+         */
+        public byte[] toArray() {
             byte[] out = new byte[length()];
             MemorySegment.copy(slab, ValueLayout.JAVA_BYTE, base + HEADER, out, 0, out.length);
             return out;
