@@ -230,6 +230,15 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
         }
     }
 
+    /**
+     * Returns whether sealed bags stay on their records (the constructor's {@code sealPerRecord}).
+     *
+     * @return true with per-record sealing
+     */
+    protected final boolean sealsPerRecord() {
+        return sealPerRecord;
+    }
+
     /** {@link #tryClaimOwn}: the record is now the caller's. */
     protected static final int CLAIMED = 0;
     /** {@link #tryClaimOwn}: the reclaimer closed the record. */

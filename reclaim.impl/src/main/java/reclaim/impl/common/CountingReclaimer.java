@@ -46,10 +46,7 @@ public abstract class CountingReclaimer extends AnnouncingReclaimer {
     protected CountingReclaimer(Scheme scheme, int batchSize, long stallThresholdNanos, boolean stickyGuards,
             boolean sealPerRecord) {
         super(scheme, batchSize, 128, stallThresholdNanos, stickyGuards, sealPerRecord);
-        this.sealPerRecord = sealPerRecord;
     }
-
-    private final boolean sealPerRecord;
 
     /**
      * Attaches a sealed batch to every reservation that may hold one of its objects, then adds the number of
@@ -66,7 +63,7 @@ public abstract class CountingReclaimer extends AnnouncingReclaimer {
 
     @Override
     protected final void collect(int limit) {
-        if (sealPerRecord) takeSealed(this::insert); // every record's stack: bounded by the records and their bags
+        if (sealsPerRecord()) takeSealed(this::insert); // every record's stack: bounded by the records and their bags
         for (int n = 0; n < limit; n++) {
             Batch b = pollSealed();
             if (b == null) return;
