@@ -352,8 +352,10 @@ class ConcurrentTest {
         CountDownLatch running = new CountDownLatch(2);
         AtomicLong snapshots = new AtomicLong();
         List<Schemes.ThrowingRunnable> tasks = new ArrayList<>();
+        CountDownLatch iterating = new CountDownLatch(1);
         tasks.add(() -> { // producer
             try {
+                iterating.await(); // the iterator has taken its first snapshot: it runs beside the churn
                 for (int i = 0; i < n; i++) q.offer(i);
             } finally {
                 running.countDown();
@@ -387,6 +389,7 @@ class ConcurrentTest {
                 }
                 if (size > n) throw new AssertionError("snapshot larger than everything ever offered");
                 snapshots.incrementAndGet();
+                iterating.countDown();
             }
         });
         Schemes.runConcurrently(LIMIT, tasks);

@@ -1320,9 +1320,11 @@ public abstract class ReclaimerConformance {
         AtomicLong reads = new AtomicLong();
         ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
         List<Thread> readers = new ArrayList<>();
+        CountDownLatch reading = new CountDownLatch(3);
         for (int r = 0; r < 3; r++) {
             readers.add(start("atom-reader-" + r, () -> {
-                while (!done.get()) {
+                boolean firstRead = true;
+                while (firstRead || !done.get()) {
                     try (Guard g = reclaimer.enter()) {
                         Resource res = atom.load(g);
                         if (res.closed) violations.incrementAndGet();
@@ -1334,9 +1336,13 @@ public abstract class ReclaimerConformance {
                         return null;
                     });
                     reads.incrementAndGet();
+                    if (firstRead) reading.countDown();
+                    firstRead = false;
                 }
             }, errors));
         }
+        // every reader is in its loop before the swaps start (an unscheduled reader would test nothing)
+        assertTrue(reading.await(60, TimeUnit.SECONDS), "readers did not start");
         for (int i = 1; i <= swaps; i++) {
             Resource next = new Resource(i);
             created.add(next);
@@ -1355,7 +1361,7 @@ public abstract class ReclaimerConformance {
         join(readers);
         assertNoErrors(errors);
         assertEquals(0, violations.get(), "a reader saw its resource closed while it held it");
-        assertTrue(reads.get() > 0);
+        assertTrue(reads.get() >= 3);
         atom.close();
         assertThrows(IllegalStateException.class, () -> atom.store(new Resource(-1)));
         reclaimer.close();

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -141,10 +143,12 @@ class OffHeapMapReviewTest {
         AtomicInteger reads = new AtomicInteger();
         ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
         List<Thread> readers = new ArrayList<>();
+        CountDownLatch reading = new CountDownLatch(3);
         for (int q = 0; q < 3; q++) {
             int id = q;
             readers.add(Thread.ofPlatform().start(() -> {
                 int i = id;
+                boolean first = true;
                 try {
                     while (!stop.get()) {
                         i = (i * 31 + 7) & 511;
@@ -165,12 +169,16 @@ class OffHeapMapReviewTest {
                         }
                         if (ok != null && !ok) throw new AssertionError("value of another key under " + k);
                         reads.incrementAndGet();
+                        if (first) reading.countDown();
+                        first = false;
                     }
                 } catch (Throwable t) {
                     errors.add(t);
                 }
             }));
         }
+        // every reader is in its loop before the writes start (an unscheduled reader would race nothing)
+        assertTrue(reading.await(60, TimeUnit.SECONDS), "readers did not start: " + errors);
         for (int round = 0; round < 60; round++) {
             for (int i = 0; i < 512; i++) {
                 byte[] v = new byte[8 * (1 + (i % 5))];

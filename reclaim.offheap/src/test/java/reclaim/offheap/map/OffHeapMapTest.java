@@ -253,6 +253,9 @@ class OffHeapMapTest {
         AtomicBoolean done = new AtomicBoolean();
         AtomicLong bad = new AtomicLong();
         AtomicLong hits = new AtomicLong();
+        int minHitsEach = 200;
+        // writers go on past ops until every reader has found minHitsEach values (readers may be scheduled late)
+        CountDownLatch readersServed = new CountDownLatch(readers);
         ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
         CyclicBarrier start = new CyclicBarrier(writers + readers);
         List<Thread> threads = new ArrayList<>();
@@ -262,7 +265,7 @@ class OffHeapMapTest {
                 try {
                     start.await();
                     SplittableRandom rnd = new SplittableRandom(id);
-                    for (int i = 0; i < ops; i++) {
+                    for (int i = 0; i < ops || readersServed.getCount() > 0; i++) {
                         long k = rnd.nextLong(2_000);
                         switch (rnd.nextInt(4)) {
                             case 0 -> map.remove(k);
@@ -278,6 +281,7 @@ class OffHeapMapTest {
         for (int q = 0; q < readers; q++) {
             int id = q;
             threads.add(Thread.ofPlatform().start(() -> {
+                int mine = 0;
                 try {
                     start.await();
                     SplittableRandom rnd = new SplittableRandom(100 + id);
@@ -293,11 +297,14 @@ class OffHeapMapTest {
                         });
                         if (ok != null) {
                             hits.incrementAndGet();
+                            if (++mine == minHitsEach) readersServed.countDown();
                             if (!ok) bad.incrementAndGet();
                         }
                     }
                 } catch (Throwable e) {
                     errors.add(e);
+                } finally {
+                    if (mine < minHitsEach) readersServed.countDown(); // failed early: do not hold the writers
                 }
             }));
         }
@@ -313,7 +320,7 @@ class OffHeapMapTest {
             throw e;
         }
         assertEquals(0, bad.get(), "a reader saw bytes that were not its key's value");
-        assertTrue(hits.get() > 0, "readers found nothing: the test tested nothing");
+        assertTrue(hits.get() >= (long) readers * minHitsEach, "readers found too little: " + hits.get());
         assertTrue(map.usedBytes() <= map.capacityBytes());
         map.close();
         r.close();

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -34,18 +36,24 @@ class SharedArenaSwapTest {
         List<Thread> readers = new ArrayList<>();
         long replaceNanos;
         try (SharedArenaSwap swap = new SharedArenaSwap(files.get(0))) {
+            CountDownLatch reading = new CountDownLatch(2);
             for (int t = 0; t < 2; t++) {
                 readers.add(Thread.ofPlatform().start(() -> {
                     try {
-                        while (!stop.get()) {
+                        boolean first = true;
+                        while (first || !stop.get()) {
                             swap.read(TestFiles::verify);
                             scans.incrementAndGet();
+                            if (first) reading.countDown();
+                            first = false;
                         }
                     } catch (Throwable e) {
                         failure.compareAndSet(null, e);
                     }
                 }));
             }
+            // both readers are scanning before the replacements start (otherwise the test races nothing)
+            assertTrue(reading.await(60, TimeUnit.SECONDS), "readers did not start: " + failure.get());
             long t0 = System.nanoTime();
             for (int i = 1; i <= replacements; i++) swap.replace(files.get(i % files.size()));
             replaceNanos = System.nanoTime() - t0;
@@ -56,7 +64,7 @@ class SharedArenaSwapTest {
                     replaceNanos / 1e3 / replacements, swap.closeNanos() / 1e3 / replacements);
         }
         if (failure.get() != null) throw new AssertionError("a reader failed", failure.get());
-        assertTrue(scans.get() > 0);
+        assertTrue(scans.get() >= 2);
         assertEquals(0, Math.max(0, TestFiles.mappingsUnder(dir)));
     }
 

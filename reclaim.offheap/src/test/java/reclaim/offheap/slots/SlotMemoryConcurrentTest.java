@@ -7,7 +7,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -25,6 +26,8 @@ class SlotMemoryConcurrentTest {
     private static final int CAPACITY = 32;
     private static final int ALLOCATORS = 2, READERS = 2;
     private static final int ROUNDS = 20_000;
+    /** Allocators keep churning past ROUNDS until every reader has completed this many reads. */
+    private static final int MIN_READS_EACH = 500;
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("reclaim.offheap.slots.Fixtures#reclaiming")
@@ -54,7 +57,10 @@ class SlotMemoryConcurrentTest {
         // outpace reclamation a little without exhausting the manager for long)
         int region = CAPACITY / ALLOCATORS - 2;
         AtomicLongArray published = new AtomicLongArray(region * ALLOCATORS);
-        AtomicBoolean done = new AtomicBoolean();
+        // the run ends when every allocator is done; an allocator is done after ROUNDS and once every reader has
+        // had MIN_READS_EACH successful reads (on a loaded machine the readers may not be scheduled before that)
+        AtomicInteger allocating = new AtomicInteger(ALLOCATORS);
+        CountDownLatch readersServed = new CountDownLatch(READERS);
         AtomicLong reads = new AtomicLong(), staleReads = new AtomicLong(), exhausted = new AtomicLong();
         List<Fixtures.Task> tasks = new ArrayList<>();
         for (int a = 0; a < ALLOCATORS; a++) {
@@ -62,7 +68,7 @@ class SlotMemoryConcurrentTest {
             tasks.add(() -> {
                 SplittableRandom rnd = new SplittableRandom(from);
                 try {
-                    for (int i = 0; i < ROUNDS; i++) {
+                    for (int i = 0; i < ROUNDS || readersServed.getCount() > 0; i++) {
                         int k = from + rnd.nextInt(region);
                         long old = published.getAndSet(k, SlotMemory.NO_HANDLE);
                         if (old != SlotMemory.NO_HANDLE) m.free(old);
@@ -79,14 +85,14 @@ class SlotMemoryConcurrentTest {
                         published.set(k, h);
                     }
                 } finally {
-                    done.set(true);
+                    allocating.decrementAndGet();
                 }
             });
         }
         if (writers) {
             tasks.add(() -> {
                 SplittableRandom rnd = new SplittableRandom(99);
-                while (!done.get()) {
+                while (allocating.get() > 0) {
                     long h = published.get(rnd.nextInt(published.length()));
                     if (h == SlotMemory.NO_HANDLE) continue;
                     try (SlotWrite w = m.tryWrite(h)) {
@@ -106,27 +112,33 @@ class SlotMemoryConcurrentTest {
             tasks.add(() -> {
                 SplittableRandom rnd = new SplittableRandom(seed);
                 byte[] buf = new byte[PAYLOAD];
-                while (!done.get()) {
-                    long h = published.get(rnd.nextInt(published.length()));
-                    if (h == SlotMemory.NO_HANDLE) continue;
-                    try (SlotRead x = m.read(h)) {
-                        assertEquals(PAYLOAD, x.length());
-                        x.copyTo(buf);
-                        String bad = Fixtures.mismatch(h, buf);
-                        // a read that overlapped an in-place write may be torn: only a validated one must match
-                        if (bad != null && x.validate()) {
-                            throw new AssertionError("read of " + Long.toHexString(h) + " saw " + bad);
+                int mine = 0;
+                try {
+                    while (allocating.get() > 0) {
+                        long h = published.get(rnd.nextInt(published.length()));
+                        if (h == SlotMemory.NO_HANDLE) continue;
+                        try (SlotRead x = m.read(h)) {
+                            assertEquals(PAYLOAD, x.length());
+                            x.copyTo(buf);
+                            String bad = Fixtures.mismatch(h, buf);
+                            // a read that overlapped an in-place write may be torn: only a validated one must match
+                            if (bad != null && x.validate()) {
+                                throw new AssertionError("read of " + Long.toHexString(h) + " saw " + bad);
+                            }
+                            reads.incrementAndGet();
+                            if (++mine == MIN_READS_EACH) readersServed.countDown();
+                        } catch (IllegalStateException e) {
+                            if (!Fixtures.isStale(e)) throw e;
+                            staleReads.incrementAndGet();
                         }
-                        reads.incrementAndGet();
-                    } catch (IllegalStateException e) {
-                        if (!Fixtures.isStale(e)) throw e;
-                        staleReads.incrementAndGet();
                     }
+                } finally {
+                    if (mine < MIN_READS_EACH) readersServed.countDown(); // failed early: do not hold the allocators
                 }
             });
         }
         Fixtures.runConcurrently(Duration.ofSeconds(60), tasks);
-        assertTrue(reads.get() > 0, "some reads succeeded");
+        assertTrue(reads.get() >= (long) READERS * MIN_READS_EACH, "every reader read " + MIN_READS_EACH + " times");
         // quiescence: available == capacity - live once the reclaimer has run every due action
         int live = 0;
         for (int k = 0; k < published.length(); k++) if (published.get(k) != SlotMemory.NO_HANDLE) live++;

@@ -243,12 +243,15 @@ class SlotMemoryGuardReadTest {
         for (int i = 0; i < messages; i++) handles.set(i, m.store(Fixtures.payload(stamps.getAndIncrement(), SIZE)));
         AtomicBoolean stop = new AtomicBoolean();
         AtomicLong reads = new AtomicLong();
+        int readers = 2, minReadsEach = 2_000;
+        CountDownLatch readersServed = new CountDownLatch(readers);
         List<Fixtures.Task> tasks = new ArrayList<>();
         for (int w = 0; w < 2; w++) {
             tasks.add(() -> {
                 ThreadLocalRandom rnd = ThreadLocalRandom.current();
                 long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(600);
-                while (System.nanoTime() < deadline) {
+                // past the deadline, go on until every reader has read enough (it may not have been scheduled yet)
+                while (System.nanoTime() < deadline || readersServed.getCount() > 0) {
                     int i = rnd.nextInt(messages);
                     long old = handles.get(i);
                     if (old == SlotMemory.NO_HANDLE) continue; // another writer is re-storing it
@@ -287,35 +290,41 @@ class SlotMemoryGuardReadTest {
                 stop.set(true);
             });
         }
-        for (int rd = 0; rd < 2; rd++) {
+        for (int rd = 0; rd < readers; rd++) {
             tasks.add(() -> {
                 ThreadLocalRandom rnd = ThreadLocalRandom.current();
                 byte[] b = new byte[SIZE];
-                while (!stop.get()) {
-                    try (Guard g = r.enter()) {
-                        for (int k = 0; k < 16; k++) {
-                            long h = handles.get(rnd.nextInt(messages));
-                            if (h == SlotMemory.NO_HANDLE) continue;
-                            try {
-                                assertEquals(SIZE, m.copy(g, h, b));
-                                long stamp = m.getLong(g, h, 0); // per call consistent; may be a later write
-                                String bad = Fixtures.mismatch(
-                                        java.lang.foreign.MemorySegment.ofArray(b).get(
-                                                java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, 0), b);
-                                assertNull(bad, bad);
-                                assertTrue(stamp > 0 && stamp < stamps.get(), "a stamp of this run: " + stamp);
-                                m.getInt(g, h, SIZE - 4);
-                                reads.incrementAndGet();
-                            } catch (IllegalStateException e) {
-                                if (!Fixtures.isStale(e)) throw e;
+                int mine = 0;
+                try {
+                    while (!stop.get()) {
+                        try (Guard g = r.enter()) {
+                            for (int k = 0; k < 16; k++) {
+                                long h = handles.get(rnd.nextInt(messages));
+                                if (h == SlotMemory.NO_HANDLE) continue;
+                                try {
+                                    assertEquals(SIZE, m.copy(g, h, b));
+                                    long stamp = m.getLong(g, h, 0); // per call consistent; may be a later write
+                                    String bad = Fixtures.mismatch(
+                                            java.lang.foreign.MemorySegment.ofArray(b).get(
+                                                    java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, 0), b);
+                                    assertNull(bad, bad);
+                                    assertTrue(stamp > 0 && stamp < stamps.get(), "a stamp of this run: " + stamp);
+                                    m.getInt(g, h, SIZE - 4);
+                                    reads.incrementAndGet();
+                                    if (++mine == minReadsEach) readersServed.countDown();
+                                } catch (IllegalStateException e) {
+                                    if (!Fixtures.isStale(e)) throw e;
+                                }
                             }
                         }
                     }
+                } finally {
+                    if (mine < minReadsEach) readersServed.countDown(); // failed early: do not hold the writers
                 }
             });
         }
         Fixtures.runConcurrently(Duration.ofSeconds(60), tasks);
-        assertTrue(reads.get() > 0);
+        assertTrue(reads.get() >= (long) readers * minReadsEach, "reads: " + reads.get());
         m.close();
         Fixtures.closeAndCheck(r);
         assertTrue(m.isSlabFreed());
