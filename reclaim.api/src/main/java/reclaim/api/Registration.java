@@ -24,6 +24,23 @@ public interface Registration extends AutoCloseable {
     default void quiescent() {}
 
     /**
+     * Opens a guard on the registered thread: the same guard as {@link Reclaimer#enter()}, found through this
+     * registration instead of a thread-local lookup, which is most of what an empty critical section costs on
+     * the JVM. The fastest way in for a thread that enters often (an executor's worker, a reader loop):
+     * register once, keep the registration, and enter through it. Guards nest as with {@link Reclaimer#enter()}
+     * and mix with it freely.
+     *
+     * @return the thread's guard, open
+     * @throws IllegalStateException if called from another thread than the one that registered, after
+     *     {@link #close()}, or when the reclaimer is closed
+     * @throws UnsupportedOperationException if the provider's registrations cannot open guards (every built-in
+     *     scheme's can): use {@link Reclaimer#enter()}
+     */
+    default Guard enter() {
+        throw new UnsupportedOperationException(getClass().getName() + " cannot open guards: use Reclaimer.enter()");
+    }
+
+    /**
      * Takes the thread offline before it blocks or idles for long (liburcu's {@code rcu_thread_offline}):
      * under QSBR an offline thread holds nobody back. The thread must be outside every guard; its next guard,
      * or {@link #online()}, brings it back. Other schemes do nothing.

@@ -40,6 +40,31 @@ class GuardsTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("reclaim.coroutines.Schemes#names")
+    fun `a registration's withGuard opens the thread's guard, which holds back what it read`(scheme: String) {
+        val r = Reclaimer.create(scheme)
+        val cell = AtomicReference(Node(3))
+        r.register().use { reg ->
+            assertEquals(3L, reg.withGuard { g -> g.protect(cell).value })
+            lateinit var old: Node
+            reg.withGuard { outer ->
+                old = outer.protect(cell)
+                r.withGuard { inner -> assertTrue(inner === outer, "another guard than the thread's") }
+                assertTrue(swapAndRetire(outer, cell))
+                r.flush()
+                assertFalse(old.freed, "reclaimed while the registration's guard still holds it")
+            }
+            val failure = assertThrows(IllegalArgumentException::class.java) {
+                reg.withGuard<Unit> { throw IllegalArgumentException("boom") }
+            }
+            assertEquals("boom", failure.message)
+            reg.offline() // QSBR: an online registered thread would hold close() back
+        }
+        r.close() // throws if a guard were still open
+        assertThrows(IllegalStateException::class.java) { r.register() }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("reclaim.coroutines.Schemes#names")
     fun `withGuard nests, and a retire inside waits for the outermost close`(scheme: String) {
         val r = Reclaimer.create(scheme)
         val cell = AtomicReference(Node(0))

@@ -113,6 +113,16 @@ public class ReadBenchmark {
     }
 
     /**
+     * A critical section alone on a registered thread, entered through its registration (no thread-local lookup).
+     *
+     * @param registered this thread's registration (held for the whole trial)
+     */
+    @Benchmark
+    public void registeredEnterClose(Registered registered) {
+        registered.registration.enter().close();
+    }
+
+    /**
      * One read inside its own guard.
      *
      * @return the node's value

@@ -1287,6 +1287,76 @@ public abstract class ReclaimerConformance {
         }
     }
 
+    /**
+     * Registration.enter() opens the thread's guard: it protects like Reclaimer.enter() (a reader entered
+     * through its registration holds back the reclamation of what it read), nests and mixes with it.
+     */
+    @Test
+    void aGuardEnteredThroughTheRegistrationProtects() throws Exception {
+        Node a = new Node(1);
+        AtomicReference<Node> head = new AtomicReference<>(a);
+        CountDownLatch protectedIt = new CountDownLatch(1);
+        CountDownLatch retired = new CountDownLatch(1);
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        Thread reader = start("registered-reader", () -> {
+            try (Registration reg = reclaimer.register()) {
+                try (Guard outer = reg.enter()) {
+                    try (Guard inner = reclaimer.enter()) { // mixes with Reclaimer.enter(): one nested guard
+                        assertSame(outer, inner, "the registration opened another guard than the thread's");
+                    }
+                    Node n = outer.protect(head);
+                    assertSame(a, n);
+                    protectedIt.countDown();
+                    assertTrue(retired.await(60, TimeUnit.SECONDS));
+                    assertFalse(n.reclaimed, "reclaimed while a guard entered through the registration protected it");
+                }
+                try (Guard again = reg.enter()) { // reopens after close
+                    assertNotNull(again.protect(head));
+                }
+            }
+        }, errors);
+        assertTrue(protectedIt.await(60, TimeUnit.SECONDS));
+        head.set(new Node(2));
+        reclaimer.retire(a, Node::reclaim);
+        for (int i = 0; i < 100; i++) reclaimer.flush();
+        assertFalse(a.reclaimed, "reclaimed while a guard entered through the registration protected it");
+        retired.countDown();
+        join(List.of(reader));
+        assertNoErrors(errors);
+        if (reclaimsBeforeClose()) {
+            reclaimer.flush();
+            assertTrue(a.reclaimed, "not reclaimed once the registered reader closed its guard");
+        }
+    }
+
+    /** Registration.enter() refuses another thread, a closed registration and a closed reclaimer. */
+    @Test
+    void registrationEnterMisuseIsReported() throws Exception {
+        Registration reg = reclaimer.register();
+        AtomicReference<Throwable> fromOther = new AtomicReference<>();
+        Thread t = new Thread(() -> {
+            try {
+                reg.enter().close();
+            } catch (Throwable e) {
+                fromOther.set(e);
+            }
+        });
+        t.start();
+        t.join();
+        assertTrue(fromOther.get() instanceof IllegalStateException, "enter from another thread: " + fromOther.get());
+        Guard g = reg.enter();
+        g.close();
+        assertThrows(IllegalStateException.class, g::close, "a guard entered through the registration closed twice");
+        reg.close();
+        IllegalStateException closedReg = assertThrows(IllegalStateException.class, reg::enter);
+        assertTrue(closedReg.getMessage().contains("registration"), closedReg.getMessage());
+        try (Registration live = reclaimer.register()) {
+            live.offline(); // an online QSBR thread would hold close() back
+            reclaimer.close();
+            assertThrows(IllegalStateException.class, live::enter, "enter through a registration after close()");
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------------
     // Atom
     // ---------------------------------------------------------------------------------------------------

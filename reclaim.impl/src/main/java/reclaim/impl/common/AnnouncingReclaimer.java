@@ -433,7 +433,11 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
 
     @Override
     public final Guard enter() {
-        AnnouncingGuard g = guards.get();
+        return enter(guards.get());
+    }
+
+    /** Opens {@code g}, the calling thread's guard (found by {@link #enter()} or held by a registration). */
+    final Guard enter(AnnouncingGuard g) {
         if (g.depth != 0) { // nested: only the outermost guard announces
             g.depth++;
             return g;

@@ -1,5 +1,6 @@
 package reclaim.impl.common;
 
+import reclaim.api.Guard;
 import reclaim.api.Registration;
 
 /** An explicit registration: the thread keeps its reserved record between guards. */
@@ -17,6 +18,14 @@ final class AnnouncingRegistration implements Registration {
         if (guard.thread != Thread.currentThread()) throw Checks.wrongThread(guard.thread);
         if (guard.registered != record) throw new IllegalStateException(what + "() after the registration was closed");
         if (guard.depth != 0) throw new IllegalStateException(what + "() inside a guard: close the guard first");
+    }
+
+    @Override
+    public Guard enter() {
+        AnnouncingGuard g = guard;
+        if (g.thread != Thread.currentThread()) throw Checks.wrongThread(g.thread);
+        if (g.registered != record) throw new IllegalStateException("enter() after the registration was closed");
+        return g.reclaimer.enter(g);
     }
 
     @Override
