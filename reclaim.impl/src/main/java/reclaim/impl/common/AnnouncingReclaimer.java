@@ -90,6 +90,17 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
     /** Sealed bags, oldest first (roughly: racing sealers may interleave); safe to poll from any thread. */
     private final ConcurrentLinkedQueue<Batch> sealed = new ConcurrentLinkedQueue<>();
     private final ThreadLocal<AnnouncingGuard> guards = ThreadLocal.withInitial(() -> newGuard(Thread.currentThread()));
+    /**
+     * A cache in front of {@link #guards}: platform threads' guards by thread id modulo its length, so that
+     * finding the calling thread's guard is an array load and a compare instead of a thread-local probe. Plain
+     * reads and writes: a thread that reads another's guard only compares its final {@code thread} field (which
+     * final-field semantics publish with the reference) and then takes the thread-local path. A slot keeps the
+     * guard (and Thread object) of a thread that ended until another thread with the same slot takes it: at most
+     * {@value #GUARD_CACHE} small objects per reclaimer, and nothing of the dead thread's records (sweeping
+     * frees those). Virtual threads are not cached (there are too many; they keep the thread-local path).
+     */
+    private final AnnouncingGuard[] guardCache = new AnnouncingGuard[GUARD_CACHE];
+    private static final int GUARD_CACHE = 256;
     /** Objects in {@link #sealed}, maintained on seal, poll and requeue. */
     private final java.util.concurrent.atomic.AtomicLong sealedObjects = new java.util.concurrent.atomic.AtomicLong();
     private final Reclamation reclamation;
@@ -431,9 +442,25 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
         return scheme;
     }
 
+    /** Returns the calling thread's guard: from the cache, else from the thread local (and then cached). */
+    private AnnouncingGuard guard() {
+        Thread t = Thread.currentThread();
+        int i = (int) t.threadId() & (GUARD_CACHE - 1);
+        AnnouncingGuard g = guardCache[i];
+        if (g != null && g.thread == t) return g;
+        return guardMiss(t, i, g);
+    }
+
+    private AnnouncingGuard guardMiss(Thread t, int i, AnnouncingGuard cached) {
+        AnnouncingGuard g = guards.get();
+        // a slot is taken by a platform thread when free or when its thread ended (it pins no live state then)
+        if (!t.isVirtual() && (cached == null || !cached.thread.isAlive())) guardCache[i] = g;
+        return g;
+    }
+
     @Override
     public final Guard enter() {
-        return enter(guards.get());
+        return enter(guard());
     }
 
     /** Opens {@code g}, the calling thread's guard (found by {@link #enter()} or held by a registration). */
@@ -448,6 +475,17 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
 
     /** Announces on a record (leased, or the registered one) and opens depth 1. */
     private void pin(AnnouncingGuard g) {
+        AnnouncementRecord rec = g.registered;
+        if (rec != null && stateOpaque() == OPEN) { // the common case, kept small enough to inline: a held record
+            enterRegistered(g);
+            opened(g, rec);
+            return;
+        }
+        pinSlow(g);
+    }
+
+    /** pin() for a thread without a held record yet, or on a reclaimer that is closing. */
+    private void pinSlow(AnnouncingGuard g) {
         if (stateOpaque() != OPEN) {
             if (closer == Thread.currentThread()) {
                 // A reclaim action run by close(): nothing else is reclaimed meanwhile (close drains on this
@@ -471,18 +509,48 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
             // loads of shared links (the store-load pair that the collector's fence + reads pairs with).
             rec = lease(g, announcement());
         }
+        opened(g, rec);
+    }
+
+    /** Opens depth 1 on {@code rec}, now announced; every collectInterval-th guard on a record collects. */
+    private void opened(AnnouncingGuard g, AnnouncementRecord rec) {
         g.record = rec;
         g.depth = 1;
         entered(g);
-        if (++rec.pins >= collectInterval) {
-            rec.pins = 0;
-            try {
-                collect(COLLECT_LIMIT); // actions are contained; only our own bookkeeping could throw here
-            } catch (RuntimeException | Error e) {
-                g.depth = 0;
-                unpin(g);
-                throw e;
-            }
+        if (collectDue(rec)) collectOnEnter(g, rec);
+    }
+
+    /**
+     * Returns whether the guard being opened on {@code rec} collects first. The default: every
+     * {@code collectInterval}-th guard on a record (a count in the record, which the holder alone touches).
+     *
+     * @param rec the record the guard holds
+     * @return true to collect now
+     */
+    protected boolean collectDue(AnnouncementRecord rec) {
+        return ++rec.pins >= collectInterval;
+    }
+
+    /**
+     * Returns whether sealed bags wait to be collected (in the shared queue or on records' stacks): an opaque
+     * read of a counter that changes only when a bag is sealed or taken, so polling it on every enter costs a
+     * load from a line that stays cached. It may read true for a moment before the bag is published, or false
+     * for a moment after (opaque: eventually up to date), which only moves a collection by a guard or two.
+     *
+     * @return true if bags were sealed and not yet taken
+     */
+    protected final boolean sealedWaiting() {
+        return sealedObjects.getOpaque() != 0;
+    }
+
+    private void collectOnEnter(AnnouncingGuard g, AnnouncementRecord rec) {
+        rec.pins = 0;
+        try {
+            collect(COLLECT_LIMIT); // actions are contained; only our own bookkeeping could throw here
+        } catch (RuntimeException | Error e) {
+            g.depth = 0;
+            unpin(g);
+            throw e;
         }
     }
 
@@ -569,7 +637,7 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
             retireLate(object, action);
             return;
         }
-        AnnouncingGuard g = guards.get();
+        AnnouncingGuard g = guard();
         if (g.depth != 0) {
             retireInto(g, g.record, object, action);
             return;
@@ -719,7 +787,7 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
 
     @Override
     public final void flush() {
-        AnnouncingGuard g = guards.get();
+        AnnouncingGuard g = guard();
         if (g.depth != 0) {
             if (g.record == null) throw Checks.closed(name); // a guard opened by a reclaim action during close()
             // Inside a guard our own announcement holds reclamation back: seal what we retired, reclaim what is due.
@@ -840,7 +908,7 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
 
     @Override
     public final Registration register() {
-        AnnouncingGuard g = guards.get();
+        AnnouncingGuard g = guard();
         if (g.registered != null && g.sticky) { // the thread's sticky record becomes its registration
             g.sticky = false;
             return new AnnouncingRegistration(g, g.registered);

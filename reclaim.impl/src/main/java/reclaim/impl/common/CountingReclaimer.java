@@ -56,6 +56,16 @@ public abstract class CountingReclaimer extends AnnouncingReclaimer {
      */
     protected abstract void insert(Batch b);
 
+    /**
+     * Collects on the next guard whenever a sealed bag waits: insertion always consumes a bag (it attaches it
+     * to reservations or reclaims it), so unlike the epoch schemes' collection there is nothing to retry, and no
+     * per-guard counter is needed (a count per enter would put a store-to-load chain on the critical path).
+     */
+    @Override
+    protected final boolean collectDue(AnnouncementRecord rec) {
+        return sealedWaiting();
+    }
+
     @Override
     protected final void insertAside(Batch b) {
         insert(b);

@@ -89,7 +89,9 @@ public final class CrystallineReclaimer extends CountingReclaimer {
 
     @Override
     protected void entered(AnnouncingGuard g) {
-        ((CrystallineGuard) g).bind(reservations(g.record()));
+        CrystallineGuard cg = (CrystallineGuard) g;
+        AnnouncementRecord rec = g.record();
+        if (!cg.boundTo(rec)) cg.bind(rec, reservations(rec)); // a record's reservations never change
     }
 
     @Override

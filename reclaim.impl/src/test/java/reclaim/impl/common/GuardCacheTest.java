@@ -1,0 +1,146 @@
+package reclaim.impl.common;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import reclaim.api.Guard;
+import reclaim.api.Reclaimer;
+
+/**
+ * The guard cache in front of the thread local ({@code AnnouncingReclaimer.guard()}): threads whose ids share a
+ * cache slot each get their own guard, a slot left by a thread that ended is taken over, and many threads
+ * entering at once (more than the cache holds) never see another thread's guard.
+ */
+class GuardCacheTest {
+    /** Every built-in scheme: they all share the skeleton, and with it the cache. */
+    static Stream<String> schemes() {
+        return Stream.of("qsbr", "ebr", "hp", "hyaline", "crystalline", "crystalline-w", "none");
+    }
+
+    private static final int SLOTS = 256; // AnnouncingReclaimer.GUARD_CACHE
+
+    /** Creates (unstarted) threads until one's id shares {@code id}'s cache slot; ids are given at construction. */
+    private static Thread colliding(long id, Runnable body) {
+        for (int i = 0; i < 100 * SLOTS; i++) {
+            Thread t = Thread.ofPlatform().unstarted(body);
+            if ((t.threadId() & (SLOTS - 1)) == (id & (SLOTS - 1))) return t;
+        }
+        throw new AssertionError("no thread id collided with " + id);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("schemes")
+    void threadsSharingACacheSlotGetTheirOwnGuards(String scheme) throws Exception {
+        Reclaimer r = Reclaimer.create(scheme);
+        AtomicInteger ran = new AtomicInteger();
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        AtomicReference<Guard> first = new AtomicReference<>();
+        CountDownLatch holding = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Thread a = Thread.ofPlatform().unstarted(() -> run(errors, () -> {
+            try (Guard g = r.enter()) { // cached in the slot
+                first.set(g);
+                holding.countDown();
+                assertTrue(release.await(60, TimeUnit.SECONDS));
+                try (Guard nested = r.enter()) {
+                    assertSame(g, nested, "a nested enter() found another guard");
+                }
+                g.retire("a", x -> ran.incrementAndGet());
+            }
+        }));
+        a.start();
+        assertTrue(holding.await(60, TimeUnit.SECONDS));
+        Thread b = colliding(a.threadId(), () -> run(errors, () -> {
+            for (int i = 0; i < 3; i++) { // the slot is A's (alive): B goes through the thread local each time
+                try (Guard g = r.enter()) {
+                    assertNotSame(first.get(), g, "the thread sharing A's slot was given A's guard");
+                    try (Guard nested = r.enter()) {
+                        assertSame(g, nested);
+                    }
+                    g.retire("b", x -> ran.incrementAndGet());
+                }
+            }
+        }));
+        b.start();
+        b.join();
+        release.countDown();
+        a.join();
+        Thread c = colliding(a.threadId(), () -> run(errors, () -> { // A ended: C takes its slot over
+            for (int i = 0; i < 3; i++) {
+                try (Guard g = r.enter()) {
+                    assertNotSame(first.get(), g, "a thread was given the guard of the thread that ended");
+                    g.retire("c", x -> ran.incrementAndGet());
+                }
+            }
+        }));
+        c.start();
+        c.join();
+        if (!errors.isEmpty()) throw new AssertionError(errors.peek());
+        r.close();
+        assertEquals(7, ran.get());
+        assertEquals(7, r.stats().reclaimed());
+    }
+
+    /** More threads than cache slots enter, nest and retire at once: each only ever holds its own guard. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("schemes")
+    void moreThreadsThanSlotsNeverShareAGuard(String scheme) throws Exception {
+        Reclaimer r = Reclaimer.create(scheme);
+        int threads = SLOTS + 64;
+        AtomicInteger ran = new AtomicInteger();
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        CountDownLatch start = new CountDownLatch(1);
+        List<Thread> ts = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            ts.add(Thread.ofPlatform().start(() -> run(errors, () -> {
+                assertTrue(start.await(60, TimeUnit.SECONDS));
+                Guard mine = null;
+                for (int i = 0; i < 50; i++) {
+                    try (Guard g = r.enter()) {
+                        if (mine == null) mine = g;
+                        assertSame(mine, g, "enter() returned another guard than this thread's");
+                        try (Guard nested = r.enter()) {
+                            assertSame(g, nested);
+                        }
+                        g.retire(i, x -> ran.incrementAndGet());
+                    } // close() checks the owner: another thread's guard would throw here
+                }
+            })));
+        }
+        start.countDown();
+        for (Thread t : ts) t.join();
+        if (!errors.isEmpty()) {
+            AssertionError e = new AssertionError(errors.size() + " thread(s) failed: " + errors.peek());
+            errors.forEach(e::addSuppressed);
+            throw e;
+        }
+        r.close();
+        assertEquals(threads * 50, ran.get());
+    }
+
+    private interface Body {
+        void run() throws Exception;
+    }
+
+    private static void run(ConcurrentLinkedQueue<Throwable> errors, Body body) {
+        try {
+            body.run();
+        } catch (Throwable e) {
+            errors.add(e);
+        }
+    }
+}
