@@ -4,6 +4,7 @@ import java.lang.invoke.VarHandle;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
 
+import reclaim.impl.common.AnnouncementRecord;
 import reclaim.impl.common.AnnouncingGuard;
 import reclaim.impl.common.Checks;
 import reclaim.impl.crystalline.WaitFreeReservations.Request;
@@ -40,7 +41,16 @@ final class CrystallineWGuard extends AnnouncingGuard {
         this.fastAttempts = fastAttempts;
     }
 
-    void bind(WaitFreeReservations reservations) {
+    /** The record whose reservations {@link #rs} are (a held record keeps them: no rebinding per guard). */
+    private AnnouncementRecord bound;
+
+    /** Returns whether {@link #rs} already belongs to {@code record}. */
+    boolean boundTo(AnnouncementRecord record) {
+        return bound == record;
+    }
+
+    void bind(AnnouncementRecord record, WaitFreeReservations reservations) {
+        bound = record;
         rs = reservations;
         used = 0;
     }

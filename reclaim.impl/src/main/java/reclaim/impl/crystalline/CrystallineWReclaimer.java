@@ -177,7 +177,9 @@ public final class CrystallineWReclaimer extends CountingReclaimer {
 
     @Override
     protected void entered(AnnouncingGuard g) {
-        ((CrystallineWGuard) g).bind(reservations(g.record()));
+        CrystallineWGuard cg = (CrystallineWGuard) g;
+        AnnouncementRecord rec = g.record();
+        if (!cg.boundTo(rec)) cg.bind(rec, reservations(rec)); // a record's reservations never change
     }
 
     @Override
