@@ -522,13 +522,14 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
 
     /**
      * Returns whether the guard being opened on {@code rec} collects first. The default: every
-     * {@code collectInterval}-th guard on a record (a count in the record, which the holder alone touches).
+     * {@code collectInterval}-th guard on a record (a count in the record, which the holder alone touches), and
+     * never, with no count kept, when the interval is {@code Integer.MAX_VALUE}.
      *
      * @param rec the record the guard holds
      * @return true to collect now
      */
     protected boolean collectDue(AnnouncementRecord rec) {
-        return ++rec.pins >= collectInterval;
+        return collectInterval != Integer.MAX_VALUE && ++rec.pins >= collectInterval;
     }
 
     /**

@@ -50,8 +50,22 @@ final class HpGuard extends AnnouncingGuard {
         this.k = k;
     }
 
+    /**
+     * The record whose arrays {@link #fixed}, {@link #dynamic} and {@link #keys} are. Only a record's holder
+     * replaces its arrays, and this guard tracks what it replaces, so a record held since the last bind (the
+     * thread's registered or sticky one, which nobody else holds while the thread lives) needs no rebinding;
+     * a leased record may have been grown by another holder in between and is bound again.
+     */
+    private AnnouncementRecord bound;
+
+    /** Returns whether this guard's arrays are {@code rec}'s and {@code rec} is the thread's own record. */
+    boolean boundToOwn(AnnouncementRecord rec) {
+        return bound == rec && rec == registered();
+    }
+
     /** Binds the record leased for the outermost guard: its arrays, allocated on the record's first use. */
     void bind(AnnouncementRecord rec) {
+        bound = rec;
         Object[] a = rec.hazardsAcquire();
         if (a == null) {
             a = new Object[PAD + k + PAD];

@@ -111,7 +111,8 @@ public final class HpReclaimer extends AnnouncingReclaimer {
 
     @Override
     protected void entered(AnnouncingGuard g) {
-        ((HpGuard) g).bind(g.record());
+        HpGuard hg = (HpGuard) g;
+        if (!hg.boundToOwn(g.record())) hg.bind(g.record()); // dynamicCount is 0 since the last close
     }
 
     @Override
