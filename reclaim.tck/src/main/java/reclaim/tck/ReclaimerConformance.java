@@ -1357,6 +1357,37 @@ public abstract class ReclaimerConformance {
         }
     }
 
+    /** After close(), register() and enter() throw on every thread, the closing thread included. */
+    @Test
+    void registerAndEnterAfterCloseThrowOnTheClosingThreadToo() {
+        try (Guard g = reclaimer.enter()) { // this thread has a guard (and, for some schemes, a record) before close
+            g.retire("x", x -> {});
+        }
+        reclaimer.close();
+        assertThrows(IllegalStateException.class, reclaimer::register, "register() after close()");
+        assertThrows(IllegalStateException.class, reclaimer::enter, "enter() after close()");
+    }
+
+    /** A closed registration stays closed, even when the thread registers again (and gets the same record). */
+    @Test
+    void aClosedRegistrationStaysClosedAfterTheThreadRegistersAgain() {
+        Registration first = reclaimer.register();
+        first.close();
+        try (Registration second = reclaimer.register()) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, first::enter);
+            assertTrue(e.getMessage().contains("registration"), e.getMessage());
+            assertThrows(IllegalStateException.class, first::quiescent);
+            try (Guard g = second.enter()) {
+                assertNotNull(g);
+            }
+            first.close(); // idempotent: must not end the second registration
+            try (Guard g = second.enter()) {
+                assertNotNull(g);
+            }
+            second.offline();
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------------
     // Atom
     // ---------------------------------------------------------------------------------------------------

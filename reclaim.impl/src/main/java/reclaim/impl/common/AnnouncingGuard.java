@@ -24,6 +24,11 @@ public class AnnouncingGuard implements Guard {
     AnnouncementRecord record;
     /** The record reserved by an explicit registration, or null. */
     AnnouncementRecord registered;
+    /**
+     * Counts the changes of {@link #registered}: a scheme that caches what belongs to the thread's own record
+     * (HP's arrays) rebinds when it changed, since between two holds another thread may have held the record.
+     */
+    int ownership;
     /** Whether {@link #registered} was reserved implicitly (a sticky record of a platform thread). */
     boolean sticky;
     /** Scheme scratch for a registered thread (QSBR: the value it announced last, or 0 when offline). */
@@ -42,6 +47,22 @@ public class AnnouncingGuard implements Guard {
      */
     public AnnouncementRecord registered() {
         return registered;
+    }
+
+    /**
+     * Returns the count of changes of the thread's own record ({@link #registered()}): equal counts mean the
+     * thread held its record without a break in between.
+     *
+     * @return the count
+     */
+    public final int ownership() {
+        return ownership;
+    }
+
+    /** Sets the thread's own record (or null), counting the change. */
+    final void own(AnnouncementRecord rec) {
+        registered = rec;
+        ownership++;
     }
 
     /**

@@ -2,6 +2,7 @@ package reclaim.impl.common;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -92,14 +93,15 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
     private final ThreadLocal<AnnouncingGuard> guards = ThreadLocal.withInitial(() -> newGuard(Thread.currentThread()));
     /**
      * A cache in front of {@link #guards}: platform threads' guards by thread id modulo its length, so that
-     * finding the calling thread's guard is an array load and a compare instead of a thread-local probe. Plain
-     * reads and writes: a thread that reads another's guard only compares its final {@code thread} field (which
-     * final-field semantics publish with the reference) and then takes the thread-local path. A slot keeps the
-     * guard (and Thread object) of a thread that ended until another thread with the same slot takes it: at most
-     * {@value #GUARD_CACHE} small objects per reclaimer, and nothing of the dead thread's records (sweeping
-     * frees those). Virtual threads are not cached (there are too many; they keep the thread-local path).
+     * finding the calling thread's guard is an array load, a compare of the id and a load of the referent,
+     * instead of a thread-local probe. Thread ids are never reused, so an entry with the caller's id holds the
+     * caller's guard, which the caller's thread local keeps strongly reachable while the thread lives. Entries
+     * are weak: a thread that ended leaves nothing reachable here (its guard, its Thread, the Thread's task and
+     * context class loader are collected as if the cache were not there). Plain reads and writes of the slots:
+     * the entry's fields are final, so a racing reader sees them initialised, and a lost install only costs a
+     * thread-local lookup. Virtual threads are not cached (there are too many; they keep the thread-local path).
      */
-    private final AnnouncingGuard[] guardCache = new AnnouncingGuard[GUARD_CACHE];
+    private volatile CachedGuard[] guardCache = new CachedGuard[GUARD_CACHE];
     private static final int GUARD_CACHE = 256;
     /** Objects in {@link #sealed}, maintained on seal, poll and requeue. */
     private long sealedObjects; // through SEALED only (a field, not an AtomicLong: one load fewer per enter)
@@ -445,17 +447,41 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
     /** Returns the calling thread's guard: from the cache, else from the thread local (and then cached). */
     private AnnouncingGuard guard() {
         Thread t = Thread.currentThread();
-        int i = (int) t.threadId() & (GUARD_CACHE - 1);
-        AnnouncingGuard g = guardCache[i];
-        if (g != null && g.thread == t) return g;
-        return guardMiss(t, i, g);
+        long id = t.threadId();
+        int i = (int) id & (GUARD_CACHE - 1);
+        CachedGuard c = guardCacheOpaque()[i];
+        if (c != null && c.threadId == id) {
+            AnnouncingGuard g = c.get();
+            if (g != null) return g; // cannot be cleared while its thread runs: the thread local holds it
+        }
+        return guardMiss(t, i, c);
     }
 
-    private AnnouncingGuard guardMiss(Thread t, int i, AnnouncingGuard cached) {
+    private AnnouncingGuard guardMiss(Thread t, int i, CachedGuard cached) {
         AnnouncingGuard g = guards.get();
-        // a slot is taken by a platform thread when free or when its thread ended (it pins no live state then)
-        if (!t.isVirtual() && (cached == null || !cached.thread.isAlive())) guardCache[i] = g;
+        if (!t.isVirtual() && (cached == null || cached.vacated())) guardCacheOpaque()[i] = new CachedGuard(g, t.threadId());
         return g;
+    }
+
+    /** The cache array, read without ordering: replaced only by close(), after which a stale one is harmless. */
+    private CachedGuard[] guardCacheOpaque() {
+        return (CachedGuard[]) GUARD_CACHE_ARRAY.getOpaque(this);
+    }
+
+    /** A weak cache entry: the guard and its thread's id. */
+    private static final class CachedGuard extends WeakReference<AnnouncingGuard> {
+        final long threadId;
+
+        CachedGuard(AnnouncingGuard g, long threadId) {
+            super(g);
+            this.threadId = threadId;
+        }
+
+        /** Whether the slot may be taken: the guard was collected or its thread ended. */
+        boolean vacated() {
+            AnnouncingGuard g = get();
+            return g == null || !g.thread.isAlive();
+        }
     }
 
     @Override
@@ -499,7 +525,7 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
         AnnouncementRecord rec = g.registered;
         if (rec == null && stickyRecord(g)) { // a sticky record: reserved once, like a registration
             rec = lease(g, AnnouncementRecord.HELD);
-            g.registered = rec;
+            g.own(rec);
             g.sticky = true;
         }
         if (rec != null) {
@@ -910,6 +936,7 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
     @Override
     public final Registration register() {
         AnnouncingGuard g = guard();
+        if (stateOpaque() != OPEN) throw Checks.closed(name);
         if (g.registered != null && g.sticky) { // the thread's sticky record becomes its registration
             g.sticky = false;
             return new AnnouncingRegistration(g, g.registered);
@@ -918,7 +945,7 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
         if (g.depth != 0) throw new IllegalStateException("register() inside a guard: register before entering");
         if (stateOpaque() != OPEN) throw Checks.closed(name);
         AnnouncementRecord rec = lease(g, AnnouncementRecord.HELD);
-        g.registered = rec;
+        g.own(rec);
         g.record = rec;
         registered(g);
         return new AnnouncingRegistration(g, rec);
@@ -936,7 +963,7 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
         if (g.registered != rec) return; // already closed
         if (g.depth != 0) throw new IllegalStateException("cannot deregister inside a guard: close the guard first");
         boolean mine = claimOwn(g, AnnouncementRecord.BUSY);
-        g.registered = null;
+        g.own(null);
         g.record = null;
         g.sticky = false;
         g.announced = 0; // scheme scratch belongs to this registration only
@@ -1062,6 +1089,7 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
                 // end (a ThreadLocal value refers to its own key); drop what is large.
                 registry = new Registry(); // drops the records (an appender that raced sees CLOSED and leaves)
                 guards.remove();
+                guardCache = new CachedGuard[GUARD_CACHE]; // with the thread local: no guard of this reclaimer is kept
             } finally {
                 closer = null;
             }
@@ -1142,12 +1170,14 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
 
     private static final VarHandle STATE;
     private static final VarHandle SEALED;
+    private static final VarHandle GUARD_CACHE_ARRAY;
 
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
             STATE = l.findVarHandle(AnnouncingReclaimer.class, "state", int.class);
             SEALED = l.findVarHandle(AnnouncingReclaimer.class, "sealedObjects", long.class);
+            GUARD_CACHE_ARRAY = l.findVarHandle(AnnouncingReclaimer.class, "guardCache", CachedGuard[].class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }

@@ -7,6 +7,8 @@ import reclaim.api.Registration;
 final class AnnouncingRegistration implements Registration {
     private final AnnouncingGuard guard;
     private final AnnouncementRecord record;
+    /** Set by close() on the owning thread (the only thread that may use the registration). */
+    private boolean closed;
 
     AnnouncingRegistration(AnnouncingGuard guard, AnnouncementRecord record) {
         this.guard = guard;
@@ -16,7 +18,7 @@ final class AnnouncingRegistration implements Registration {
     /** Checks that the call comes from the registered thread, outside any guard, while registered. */
     private void check(String what) {
         if (guard.thread != Thread.currentThread()) throw Checks.wrongThread(guard.thread);
-        if (guard.registered != record) throw new IllegalStateException(what + "() after the registration was closed");
+        if (closed || guard.registered != record) throw new IllegalStateException(what + "() after the registration was closed");
         if (guard.depth != 0) throw new IllegalStateException(what + "() inside a guard: close the guard first");
     }
 
@@ -24,7 +26,7 @@ final class AnnouncingRegistration implements Registration {
     public Guard enter() {
         AnnouncingGuard g = guard;
         if (g.thread != Thread.currentThread()) throw Checks.wrongThread(g.thread);
-        if (g.registered != record) throw new IllegalStateException("enter() after the registration was closed");
+        if (closed || g.registered != record) throw new IllegalStateException("enter() after the registration was closed");
         return g.reclaimer.enter(g);
     }
 
@@ -49,7 +51,9 @@ final class AnnouncingRegistration implements Registration {
     @Override
     public void close() {
         if (guard.thread != Thread.currentThread()) throw Checks.wrongThread(guard.thread);
+        if (closed) return;
         guard.reclaimer.deregister(guard, record);
+        closed = true;
     }
 
     @Override

@@ -24,9 +24,12 @@ import reclaim.impl.common.CountingReclaimer;
  *
  * <h2>Costs and steps bound of each operation</h2>
  * <ul>
- *   <li>{@code enter()} on a platform thread: no shared access at all (a thread-local lookup and a depth
- *       count; the thread keeps a sticky record from its first guard until it ends); O(1), wait-free. On a
- *       virtual thread: a record lease per outermost guard (a CAS, retried only against another thread
+ *   <li>{@code enter()} on a platform thread: a guard-cache lookup, a depth count and one opaque load of the
+ *       count of sealed bags waiting, no shared store (the thread keeps a sticky record from its first guard
+ *       until it ends); O(1), wait-free. When sealed bags wait (a flush sealed idle records' bags, or a sealer
+ *       is between counting and publishing its bag), the guard first inserts up to 8 queued bags, each O(R·I)
+ *       for R records of I indices, and may run reclaim actions of batches whose last reference it drops. On
+ *       a virtual thread: a record lease per outermost guard (a CAS, retried only against another thread
  *       taking the same free record: lock-free).</li>
  *   <li>{@code protect}: two volatile loads when the era has not moved since the slot's reservation;
  *       otherwise a swap, a walk of the slot's list, two volatile stores, and a retry. Lock-free: it retries

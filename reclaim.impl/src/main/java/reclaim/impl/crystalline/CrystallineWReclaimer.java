@@ -28,8 +28,12 @@ import reclaim.impl.crystalline.WaitFreeReservations.Result;
  * N is the number of threads that seal batches at once (at most the live threads), R the records (at most
  * the threads that hold guards at once, see below), I = 3k + 1 the indices per record.
  * <ul>
- *   <li>{@code enter()} on a platform thread: a thread-local lookup and a depth count, no shared access
- *       (the thread keeps a sticky record from its first guard until it ends): O(1), wait-free. The first
+ *   <li>{@code enter()} on a platform thread: a guard-cache lookup, a depth count and one opaque load of the
+ *       count of sealed bags waiting, no shared store (the thread keeps a sticky record from its first guard
+ *       until it ends): O(1), wait-free. When sealed bags wait, the guard first collects as a retirer's
+ *       collection does (every record's stack: one read and at most one swap per record, then each bag taken
+ *       inserted, O(R·I) per bag; at most R·B bags for B bags per record): wait-free, and the bags it takes
+ *       are ones some retirer or flush sealed, so the extra work is bounded by the retires before it. The first
  *       guard of a thread, and every outermost guard of a virtual thread, lease a record: one CAS on the last
  *       record the thread held, then at most one CAS per record of the registry (a bounded scan); only if every
  *       record was seen taken is a record appended: one fetch-and-add, at most one CAS installing a chunk, one

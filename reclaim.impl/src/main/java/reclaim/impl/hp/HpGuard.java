@@ -53,19 +53,27 @@ final class HpGuard extends AnnouncingGuard {
     /**
      * The record whose arrays {@link #fixed}, {@link #dynamic} and {@link #keys} are. Only a record's holder
      * replaces its arrays, and this guard tracks what it replaces, so a record held since the last bind (the
-     * thread's registered or sticky one, which nobody else holds while the thread lives) needs no rebinding;
-     * a leased record may have been grown by another holder in between and is bound again.
+     * thread's registered or sticky one, held without a break: see {@link #boundToOwn}) needs no rebinding; a
+     * leased record, or an own record given up and taken again, may have been grown by another holder in
+     * between and is bound again.
      */
     private AnnouncementRecord bound;
+    /** {@link #ownership()} when {@link #bound} was bound: a later change means the hold was broken. */
+    private int boundOwnership;
 
-    /** Returns whether this guard's arrays are {@code rec}'s and {@code rec} is the thread's own record. */
+    /**
+     * Returns whether this guard's arrays are {@code rec}'s, {@code rec} is the thread's own record, and the
+     * thread has held it without a break since the bind (no deregistration and re-acquisition in between,
+     * when another thread could have held it and grown its arrays).
+     */
     boolean boundToOwn(AnnouncementRecord rec) {
-        return bound == rec && rec == registered();
+        return bound == rec && rec == registered() && boundOwnership == ownership();
     }
 
     /** Binds the record leased for the outermost guard: its arrays, allocated on the record's first use. */
     void bind(AnnouncementRecord rec) {
         bound = rec;
+        boundOwnership = ownership();
         Object[] a = rec.hazardsAcquire();
         if (a == null) {
             a = new Object[PAD + k + PAD];

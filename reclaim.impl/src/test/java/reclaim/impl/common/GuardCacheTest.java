@@ -132,6 +132,38 @@ class GuardCacheTest {
         assertEquals(threads * 50, ran.get());
     }
 
+    /**
+     * A thread that ended leaves nothing reachable through the cache: not its Thread, nor what its task captured
+     * (nor, with them, its context class loader), while the reclaimer lives on.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("schemes")
+    void aThreadThatEndedIsNotKeptReachable(String scheme) throws Exception {
+        Reclaimer r = Reclaimer.create(scheme);
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        Object[] captured = {new byte[1 << 20]};
+        Thread t = Thread.ofPlatform().unstarted(() -> run(errors, () -> {
+            try (Guard g = r.enter()) { // cached
+                g.retire(captured[0].toString(), x -> {});
+            }
+        }));
+        java.lang.ref.WeakReference<Thread> thread = new java.lang.ref.WeakReference<>(t);
+        java.lang.ref.WeakReference<Object> payload = new java.lang.ref.WeakReference<>(captured[0]);
+        t.start();
+        t.join();
+        if (!errors.isEmpty()) throw new AssertionError(errors.peek());
+        t = null;
+        captured[0] = null;
+        r.flush(); // sweeps the ended thread's record, if it kept one
+        for (int i = 0; i < 50 && (thread.get() != null || payload.get() != null); i++) System.gc();
+        assertEquals(null, thread.get(), "the ended thread is still reachable");
+        assertEquals(null, payload.get(), "what the ended thread's task captured is still reachable");
+        try (Guard g = r.enter()) { // the reclaimer lives on, and was reachable all along
+            g.retire("x", x -> {});
+        }
+        r.close();
+    }
+
     private interface Body {
         void run() throws Exception;
     }
