@@ -25,8 +25,7 @@ public interface Registration extends AutoCloseable {
 
     /**
      * Opens a guard on the registered thread: the same guard as {@link Reclaimer#enter()}, found through this
-     * registration instead of a thread-local lookup, which is most of what an empty critical section costs on
-     * the JVM. The fastest way in for a thread that enters often (an executor's worker, a reader loop):
+     * registration instead of the per-thread lookup that {@code enter()} makes. The fastest way in for a thread that enters often (an executor's worker, a reader loop):
      * register once, keep the registration, and enter through it. Guards nest as with {@link Reclaimer#enter()}
      * and mix with it freely.
      *
