@@ -1357,6 +1357,22 @@ public abstract class ReclaimerConformance {
         }
     }
 
+    /** register() inside a guard is refused, also on a thread that already holds a record from earlier guards. */
+    @Test
+    void registerInsideAGuardIsRefused() {
+        try (Guard g = reclaimer.enter()) { // the first guard: some schemes keep the record from now on
+            g.retire("x", x -> {});
+        }
+        try (Guard g = reclaimer.enter()) {
+            assertThrows(IllegalStateException.class, reclaimer::register, "register() inside a guard");
+            assertNotNull(g);
+        }
+        try (Registration reg = reclaimer.register()) { // outside: fine, and the refused call registered nothing
+            assertNotNull(reg);
+            reg.offline();
+        }
+    }
+
     /** After close(), register() and enter() throw on every thread, the closing thread included. */
     @Test
     void registerAndEnterAfterCloseThrowOnTheClosingThreadToo() {

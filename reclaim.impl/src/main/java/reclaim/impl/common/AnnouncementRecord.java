@@ -75,6 +75,15 @@ public final class AnnouncementRecord extends RecordPadAfter {
     /** Hazards of {@code protect(ref)} without a slot; accessed only through {@code DYNAMIC}. */
     Object[] dynamic;
 
+    // ---- the guard of the thread that owns this record (registered or sticky), or null ----
+    /**
+     * Written by the owning thread when it takes or gives the record up, cleared by the sweeper of a record
+     * whose owner ended; plain: the only reader that acts on it is the owning thread itself, looking for its
+     * own guard after its thread locals were reset (another thread's guard fails the final-field thread check).
+     * It keeps the guard reachable while its thread holds the record.
+     */
+    AnnouncingGuard owner;
+
     // ---- a scheme's own per-record state (Crystalline's reservations), published once ----
     /** Accessed only through {@code SCHEME_DATA}. */
     Object schemeData;

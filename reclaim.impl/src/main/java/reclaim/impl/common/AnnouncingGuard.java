@@ -28,7 +28,7 @@ public class AnnouncingGuard implements Guard {
      * Counts the changes of {@link #registered}: a scheme that caches what belongs to the thread's own record
      * (HP's arrays) rebinds when it changed, since between two holds another thread may have held the record.
      */
-    int ownership;
+    long ownership;
     /** Whether {@link #registered} was reserved implicitly (a sticky record of a platform thread). */
     boolean sticky;
     /** Scheme scratch for a registered thread (QSBR: the value it announced last, or 0 when offline). */
@@ -55,12 +55,15 @@ public class AnnouncingGuard implements Guard {
      *
      * @return the count
      */
-    public final int ownership() {
+    public final long ownership() {
         return ownership;
     }
 
     /** Sets the thread's own record (or null), counting the change. */
     final void own(AnnouncementRecord rec) {
+        AnnouncementRecord old = registered;
+        if (old != null && old.owner == this) old.owner = null;
+        if (rec != null) rec.owner = this;
         registered = rec;
         ownership++;
     }

@@ -90,16 +90,19 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
 
     /** Sealed bags, oldest first (roughly: racing sealers may interleave); safe to poll from any thread. */
     private final ConcurrentLinkedQueue<Batch> sealed = new ConcurrentLinkedQueue<>();
-    private final ThreadLocal<AnnouncingGuard> guards = ThreadLocal.withInitial(() -> newGuard(Thread.currentThread()));
+    private final ThreadLocal<AnnouncingGuard> guards = ThreadLocal.withInitial(this::initialGuard);
     /**
      * A cache in front of {@link #guards}: platform threads' guards by thread id modulo its length, so that
      * finding the calling thread's guard is an array load, a compare of the id and a load of the referent,
      * instead of a thread-local probe. Thread ids are never reused, so an entry with the caller's id holds the
-     * caller's guard, which the caller's thread local keeps strongly reachable while the thread lives. Entries
-     * are weak: a thread that ended leaves nothing reachable here (its guard, its Thread, the Thread's task and
-     * context class loader are collected as if the cache were not there). Plain reads and writes of the slots:
-     * the entry's fields are final, so a racing reader sees them initialised, and a lost install only costs a
-     * thread-local lookup. Virtual threads are not cached (there are too many; they keep the thread-local path).
+     * caller's guard, which the caller's thread local (and its own record, if it holds one) keeps strongly
+     * reachable while the thread lives. Entries are weak: a thread that ended leaves nothing reachable here (its
+     * guard, its Thread, the Thread's task and context class loader are collected as if the cache were not
+     * there). Plain reads and writes of the slots: the entry's id is final, so a racing reader sees it
+     * initialised (the referent is not final, but another thread reads it only to decide whether the slot is
+     * vacated: a stale answer costs that slot, nothing else), and a lost install only costs a thread-local
+     * lookup. If a thread's thread locals are reset while it lives, {@link #initialGuard} finds its guard again
+     * through its record. Virtual threads are not cached (there are too many; they keep the thread-local path).
      */
     private volatile CachedGuard[] guardCache = new CachedGuard[GUARD_CACHE];
     private static final int GUARD_CACHE = 256;
@@ -327,6 +330,23 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
      * @return the current clock value
      */
     protected abstract long clock();
+
+    /**
+     * The thread local's initial value: the guard of the thread's own record if it has one (a thread whose
+     * thread locals were reset while it lives, as the common pool's workers' are whenever they go idle, keeps
+     * its guard, its record and its registration instead of leaking the record and starting over), else a new
+     * guard. One pass over the records, once per thread (and per reset).
+     */
+    private AnnouncingGuard initialGuard() {
+        Thread t = Thread.currentThread();
+        if (!t.isVirtual()) {
+            for (AnnouncementRecord r : records()) {
+                AnnouncingGuard own = r.owner;
+                if (own != null && own.thread == t) return own;
+            }
+        }
+        return newGuard(t);
+    }
 
     /**
      * Creates the per-thread guard (once per thread and reclaimer). Schemes whose {@code protect} does more
@@ -900,6 +920,7 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
                 seal(r);
                 detached = swept(r);
             } finally {
+                r.owner = null; // the ended thread's guard is not kept reachable by its old record
                 r.setHolderOpaque(null);
                 r.setStateRelease(AnnouncementRecord.FREE);
             }
@@ -937,13 +958,12 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
     public final Registration register() {
         AnnouncingGuard g = guard();
         if (stateOpaque() != OPEN) throw Checks.closed(name);
+        if (g.depth != 0) throw new IllegalStateException("register() inside a guard: register before entering");
         if (g.registered != null && g.sticky) { // the thread's sticky record becomes its registration
             g.sticky = false;
             return new AnnouncingRegistration(g, g.registered);
         }
         if (g.registered != null) throw new IllegalStateException("this thread is already registered with this reclaimer");
-        if (g.depth != 0) throw new IllegalStateException("register() inside a guard: register before entering");
-        if (stateOpaque() != OPEN) throw Checks.closed(name);
         AnnouncementRecord rec = lease(g, AnnouncementRecord.HELD);
         g.own(rec);
         g.record = rec;

@@ -24,11 +24,12 @@ import reclaim.impl.common.CountingReclaimer;
  *
  * <h2>Costs and steps bound of each operation</h2>
  * <ul>
- *   <li>{@code enter()} on a platform thread: a guard-cache lookup, a depth count and one opaque load of the
- *       count of sealed bags waiting, no shared store (the thread keeps a sticky record from its first guard
- *       until it ends); O(1), wait-free. When sealed bags wait (a flush sealed idle records' bags, or a sealer
- *       is between counting and publishing its bag), the guard first inserts up to 8 queued bags, each O(R·I)
- *       for R records of I indices, and may run reclaim actions of batches whose last reference it drops. On
+ *   <li>{@code enter()} on a platform thread: a guard-cache lookup, a depth count, opaque loads of the
+ *       reclaimer's state and of the count of sealed bags waiting, no shared store (the thread keeps a sticky
+ *       record from its first guard until it ends); O(1), wait-free. When sealed bags wait (a flush sealed idle
+ *       records' bags, or a sealer is between counting and publishing its bag), the guard, once open, inserts
+ *       up to 8 queued bags as a retire does (one pass over R records of I indices with a CAS per active index,
+ *       retried on contention: lock-free) and may run reclaim actions of batches whose last reference it drops. On
  *       a virtual thread: a record lease per outermost guard (a CAS, retried only against another thread
  *       taking the same free record: lock-free).</li>
  *   <li>{@code protect}: two volatile loads when the era has not moved since the slot's reservation;

@@ -59,7 +59,7 @@ final class HpGuard extends AnnouncingGuard {
      */
     private AnnouncementRecord bound;
     /** {@link #ownership()} when {@link #bound} was bound: a later change means the hold was broken. */
-    private int boundOwnership;
+    private long boundOwnership;
 
     /**
      * Returns whether this guard's arrays are {@code rec}'s, {@code rec} is the thread's own record, and the

@@ -23,8 +23,8 @@ import reclaim.impl.common.Reclamation;
  * <p><b>Progress.</b> {@code protect} is lock-free (it retries only when the source changed between the
  * read and the validation); {@code retire} is wait-free apart from the scan it may trigger, which is
  * O(R + H) and runs every R retires, so reclamation is O(1) amortised per retire. A platform thread keeps its
- * record from its first guard until it ends, so {@code enter} acquires nothing (a thread-local lookup and a
- * depth count) and {@code close} clears the slots used (a release store each); a virtual thread leases a record
+ * record from its first guard until it ends, so {@code enter} acquires nothing (a lookup in the reclaimer's
+ * guard cache, or none through {@code Registration.enter()}, and a depth count) and {@code close} clears the slots used (a release store each); a virtual thread leases a record
  * per outermost guard (a CAS, a release store) so that records follow the guards open at once.
  *
  * <p><b>Bound on unreclaimed objects (robust).</b> With H the hazard slots of all records (k per record and

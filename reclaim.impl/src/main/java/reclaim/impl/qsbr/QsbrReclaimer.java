@@ -21,7 +21,8 @@ import reclaim.impl.common.AnnouncingReclaimer;
  * <ul>
  *   <li><b>Registered executors</b> ({@link #register()}): the thread is online from registration until it goes
  *       {@linkplain Registration#offline() offline} or deregisters. {@code enter()} and {@code protect} cost no
- *       shared store (a thread-local lookup and a depth count; a volatile load per protect); the close of the
+ *       shared store (a guard-cache lookup, none through {@code Registration.enter()}, and a depth count; a
+ *       volatile load per protect); the close of the
  *       outermost guard is a quiescent state: one load of {@code gp} and, only if it moved, one release store to
  *       the thread's own record. {@link Registration#quiescent()} announces one between guards and, at most
  *       every {@link Scheme.Qsbr#passIntervalNanos()}, tries to advance {@code gp} and reclaim

@@ -164,6 +164,33 @@ class GuardCacheTest {
         r.close();
     }
 
+    /**
+     * The common pool's workers lose their thread locals whenever they go idle (JDK 25 resets them after each
+     * top-level task) and live on: a worker must find its guard, and with it its record, again instead of
+     * taking a new record each time and leaving the old one held by a live thread (the registry would grow
+     * with every idle period). The GCs clear the cache's weak entries, so the thread local is what is tested.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("schemes")
+    void commonPoolWorkersKeepTheirRecordsAcrossThreadLocalResets(String scheme) throws Exception {
+        AnnouncingReclaimer r = (AnnouncingReclaimer) Reclaimer.create(scheme);
+        AtomicInteger ran = new AtomicInteger();
+        int rounds = 40;
+        for (int i = 0; i < rounds; i++) {
+            java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try (Guard g = r.enter()) {
+                    g.retire("x", x -> ran.incrementAndGet());
+                }
+            }).get(60, TimeUnit.SECONDS); // the worker goes idle after each task
+            if (i % 2 == 1) System.gc();
+        }
+        int records = r.records().length;
+        int bound = java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() + 2; // the workers and this thread
+        assertTrue(records <= bound, records + " records after " + rounds + " common-pool tasks (bound " + bound + ")");
+        r.close();
+        assertEquals(rounds, ran.get());
+    }
+
     private interface Body {
         void run() throws Exception;
     }
