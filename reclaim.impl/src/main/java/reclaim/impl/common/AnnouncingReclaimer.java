@@ -102,7 +102,7 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
      * initialised (the referent is not final, but another thread reads it only to decide whether the slot is
      * vacated: a stale answer costs that slot, nothing else), and a lost install only costs a thread-local
      * lookup. If a thread's thread locals are reset while it lives, {@link #initialGuard} finds its guard again
-     * through its record. Virtual threads are not cached (there are too many; they keep the thread-local path).
+     * through its sticky record. Virtual threads are not cached (there are too many; they keep the thread-local path).
      */
     private volatile CachedGuard[] guardCache = new CachedGuard[GUARD_CACHE];
     private static final int GUARD_CACHE = 256;
@@ -332,17 +332,19 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
     protected abstract long clock();
 
     /**
-     * The thread local's initial value: the guard of the thread's own record if it has one (a thread whose
+     * The thread local's initial value: the guard of the thread's sticky record if it has one (a thread whose
      * thread locals were reset while it lives, as the common pool's workers' are whenever they go idle, keeps
-     * its guard, its record and its registration instead of leaking the record and starting over), else a new
-     * guard. One pass over the records, once per thread (and per reset).
+     * its guard and record instead of leaking the record and starting over), else a new guard. One pass over
+     * the records, once per thread (and per reset). An explicit registration is not taken over: whoever
+     * registered holds its {@code Registration} (and with it that guard) and, if its own thread-local state was
+     * reset too, registers again, which must not fail.
      */
     private AnnouncingGuard initialGuard() {
         Thread t = Thread.currentThread();
         if (!t.isVirtual()) {
             for (AnnouncementRecord r : records()) {
                 AnnouncingGuard own = r.owner;
-                if (own != null && own.thread == t) return own;
+                if (own != null && own.thread == t && own.sticky && own.registered == r) return own;
             }
         }
         return newGuard(t);
@@ -472,7 +474,10 @@ public abstract class AnnouncingReclaimer implements Reclaimer {
         CachedGuard c = guardCacheOpaque()[i];
         if (c != null && c.threadId == id) {
             AnnouncingGuard g = c.get();
-            if (g != null) return g; // cannot be cleared while its thread runs: the thread local holds it
+            // The thread local is the truth and the cache mirrors it, except where the two may differ: the
+            // guard of an explicit registration, which a reset of the thread's thread locals does not carry over
+            // (see initialGuard); such a thread enters fastest through Registration.enter() anyway.
+            if (g != null && (g.sticky || g.registered == null)) return g;
         }
         return guardMiss(t, i, c);
     }
