@@ -35,18 +35,21 @@ import java.util.function.Function
  * @throws IllegalStateException if the reclaimer is closed
  */
 @JvmSynthetic
-public inline fun <R> Reclaimer.withGuard(crossinline block: (Guard) -> R): R {
-    val guard = enter()
+public inline fun <R> Reclaimer.withGuard(crossinline block: (Guard) -> R): R = enter().closing(block)
+
+/** Applies [block] to this open guard and closes it, also when [block] throws (inlined: allocates nothing). */
+@PublishedApi
+internal inline fun <R> Guard.closing(crossinline block: (Guard) -> R): R {
     try {
-        return block(guard)
+        return block(this)
     } finally {
-        guard.close()
+        close()
     }
 }
 
 /**
  * [Reclaimer.withGuard] on a registered thread, entered through its registration ([Registration.enter]): the
- * same guard without the thread-local lookup, the cheapest critical section there is. For a loop that enters
+ * same guard without the per-thread lookup, the cheapest critical section there is. For a loop that enters
  * often on one thread (an executor's worker, a reader loop) that registered itself:
  *
  * ```
@@ -63,14 +66,7 @@ public inline fun <R> Reclaimer.withGuard(crossinline block: (Guard) -> R): R {
  *     or when the reclaimer is closed
  */
 @JvmSynthetic
-public inline fun <R> Registration.withGuard(crossinline block: (Guard) -> R): R {
-    val guard = enter()
-    try {
-        return block(guard)
-    } finally {
-        guard.close()
-    }
-}
+public inline fun <R> Registration.withGuard(crossinline block: (Guard) -> R): R = enter().closing(block)
 
 /**
  * The critical section for Java callers: opens a guard of [reclaimer], applies [block] to it and closes it,
