@@ -45,7 +45,8 @@ public abstract class CountingReclaimer extends AnnouncingReclaimer {
      */
     protected CountingReclaimer(Scheme scheme, int batchSize, long stallThresholdNanos, boolean stickyGuards,
             boolean sealPerRecord) {
-        super(scheme, batchSize, 128, stallThresholdNanos, stickyGuards, sealPerRecord);
+        // no guard-count interval: collectDue() collects whenever a sealed bag waits
+        super(scheme, batchSize, Integer.MAX_VALUE, stallThresholdNanos, stickyGuards, sealPerRecord);
     }
 
     /**
