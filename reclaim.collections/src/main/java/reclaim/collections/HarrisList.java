@@ -117,11 +117,11 @@ final class HarrisList<K, V> {
                 ListNode<K, V> cur = g.protect(head.next, sc);
                 while (cur != null) {
                     ListNode<K, V> nxt = g.protect(cur.next, sn);
-                    if (prev.next.get() != cur) continue retry; // V (see the overview)
-                    if (nxt != null && nxt.lpMarker()) { // cur is marked: unlink it
+                    if (prev.nextVolatile() != cur) continue retry; // V (see the overview)
+                    if (nxt != null && nxt.markerPlain()) { // cur is marked: unlink it
                         ListNode<K, V> succ = g.protect(nxt.next, sx);
-                        if (prev.next.get() != cur) continue retry; // V again, for succ's hazard
-                        if (!prev.next.compareAndSet(cur, succ)) continue retry;
+                        if (prev.nextVolatile() != cur) continue retry; // V again, for succ's hazard
+                        if (!prev.casNext(cur, succ)) continue retry;
                         // Our CAS unlinked cur: we, and nobody else, retire it and its marker.
                         g.retire(cur, pool.recycler);
                         g.retire(nxt, pool.recycler);
@@ -129,17 +129,17 @@ final class HarrisList<K, V> {
                         int t = sc; sc = sx; sx = t;
                         continue;
                     }
-                    int ch = cur.lpHash(); // lp: cur protected and validated, its hash is that of this life
+                    int ch = cur.hashPlain(); // plain: cur protected and validated, its hash is that of this life
                     if (ch > hash) break; // past the group: the insertion point is (prev, cur)
                     if (ch == hash) {
-                        V v = cur.lvValue();
+                        V v = cur.valueVolatile();
                         if (v == null) { // removed but not marked yet: mark it for the remover
                             if (spare == null) spare = pool.take(g, sx);
-                            spare.spMarker(nxt); // sp: published by the CAS
-                            if (cur.next.compareAndSet(nxt, spare)) spare = null; // marked
+                            spare.setMarkerPlain(nxt); // plain: published by the CAS
+                            if (cur.casNext(nxt, spare)) spare = null; // marked
                             continue; // re-read cur.next: the marker, and unlink
                         }
-                        K ck = cur.lpKey();
+                        K ck = cur.keyPlain();
                         if (ck == key || key.equals(ck)) return cur;
                     }
                     prev = cur;
@@ -150,8 +150,8 @@ final class HarrisList<K, V> {
                 if (spare == null) spare = pool.take(g, sx);
                 @SuppressWarnings("unchecked")
                 K k = (K) key;
-                spare.spEntry(k, hash, insert, cur); // sp: published by the CAS
-                if (prev.next.compareAndSet(cur, spare)) { // linearization point of the insertion
+                spare.setEntryPlain(k, hash, insert, cur); // plain: published by the CAS
+                if (prev.casNext(cur, spare)) { // linearization point of the insertion
                     spare = null;
                     return null;
                 }
@@ -178,21 +178,21 @@ final class HarrisList<K, V> {
             ListNode<K, V> cur = g.protect(head.next, sc);
             while (cur != null) {
                 ListNode<K, V> nxt = g.protect(cur.next, sn);
-                if (prev.next.get() != cur) continue retry;
-                if (nxt != null && nxt.lpMarker()) { // help unlink, exactly as find does
+                if (prev.nextVolatile() != cur) continue retry;
+                if (nxt != null && nxt.markerPlain()) { // help unlink, exactly as find does
                     ListNode<K, V> succ = g.protect(nxt.next, sx);
-                    if (prev.next.get() != cur) continue retry;
-                    if (!prev.next.compareAndSet(cur, succ)) continue retry;
+                    if (prev.nextVolatile() != cur) continue retry;
+                    if (!prev.casNext(cur, succ)) continue retry;
                     g.retire(cur, pool.recycler);
                     g.retire(nxt, pool.recycler);
                     cur = succ;
                     int t = sc; sc = sx; sx = t;
                     continue;
                 }
-                V v = cur.lvValue();
+                V v = cur.valueVolatile();
                 if (v != null) {
-                    int ch = cur.lpHash();
-                    K k = cur.lpKey();
+                    int ch = cur.hashPlain();
+                    K k = cur.keyPlain();
                     if (!started || ch > lastHash) {
                         started = true;
                         lastHash = ch;

@@ -20,15 +20,20 @@ final class ListNode<K, V> implements Born {
      *
      * next: the link. Entry: the successor, changed only by CAS; once it points to a marker the entry is
      *   "marked" and next never changes again in this life. Marker: the successor of the entry it marks,
-     *   written before the marker is published (sp, published by the marking CAS), never changed after.
-     *   In the pool: the next free node. Dereferenced only after Guard.protect (and the list's validation).
-     * key, hash, marker: written before publication (sp, published by the CAS that links the node), stable
-     *   for the whole life; read by threads that protected the node (lp).
+     *   written before the marker is published (setMarkerPlain, published by the marking CAS), never
+     *   changed after. In the pool: the next free node. Dereferenced only after Guard.protect (and the
+     *   list's validation); otherwise read through nextVolatile() and written through casNext() or, before
+     *   publication, setNextPlain().
+     * key, hash, marker: written before publication (setEntryPlain / setMarkerPlain, published by the CAS
+     *   that links the node), stable for the whole life; read by threads that protected the node (keyPlain,
+     *   hashPlain, markerPlain).
      * value: the entry's value; null means "logically deleted" (or a marker / a head). Goes from non-null to
      *   non-null by CAS (put, replace) and from non-null to null once, by the CAS that removes the entry (the
-     *   linearization point of a removal); never back to non-null in the same life. lv / cas.
+     *   linearization point of a removal); never back to non-null in the same life. valueVolatile /
+     *   casValue.
      * birthEra: stamped when the node is allocated and again when it is pushed back into the pool.
-     * generation: lives completed; written by the reclaim action (so), read by tests (lv).
+     * generation: lives completed; written by the reclaim action (generationPlain, then
+     *   setGenerationRelease), read by tests (generationVolatile).
      */
 
     /** The link; see the field notes. */
@@ -52,12 +57,12 @@ final class ListNode<K, V> implements Born {
         return birthEra;
     }
 
-    void spBirthEra(long era) {
+    void setBirthEraPlain(long era) {
         birthEra = era;
     }
 
     /** Fills an unpublished node as an entry; the CAS that links it publishes these stores. */
-    void spEntry(K k, int h, V v, ListNode<K, V> succ) {
+    void setEntryPlain(K k, int h, V v, ListNode<K, V> succ) {
         key = k;
         hash = h;
         marker = false;
@@ -66,7 +71,7 @@ final class ListNode<K, V> implements Born {
     }
 
     /** Fills an unpublished node as the marker of an entry whose successor is {@code succ}. */
-    void spMarker(ListNode<K, V> succ) {
+    void setMarkerPlain(ListNode<K, V> succ) {
         key = null;
         hash = 0;
         marker = true;
@@ -75,7 +80,7 @@ final class ListNode<K, V> implements Born {
     }
 
     /** Clears the node for the pool (the reclaim action: no reader holds it). */
-    void spClear() {
+    void clearPlain() {
         key = null;
         hash = 0;
         marker = false;
@@ -83,19 +88,31 @@ final class ListNode<K, V> implements Born {
         next.setPlain(null);
     }
 
-    K lpKey() {
+    ListNode<K, V> nextVolatile() {
+        return next.get();
+    }
+
+    void setNextPlain(ListNode<K, V> n) {
+        next.setPlain(n);
+    }
+
+    boolean casNext(ListNode<K, V> expected, ListNode<K, V> update) {
+        return next.compareAndSet(expected, update);
+    }
+
+    K keyPlain() {
         return key;
     }
 
-    int lpHash() {
+    int hashPlain() {
         return hash;
     }
 
-    boolean lpMarker() {
+    boolean markerPlain() {
         return marker;
     }
 
-    V lvValue() {
+    V valueVolatile() {
         @SuppressWarnings("unchecked")
         V v = (V) VALUE.getVolatile(this);
         return v;
@@ -105,17 +122,23 @@ final class ListNode<K, V> implements Born {
         return VALUE.compareAndSet(this, expected, update);
     }
 
-    int lvGeneration() {
+    /** Only the reclaim action reads the generation plainly (the node is exclusively its own then). */
+    int generationPlain() {
+        return (int) GENERATION.get(this);
+    }
+
+    int generationVolatile() {
         return (int) GENERATION.getVolatile(this);
     }
 
-    void soGenerationIncrement() {
-        GENERATION.setRelease(this, (int) GENERATION.get(this) + 1);
+    /** Only the reclaim action writes the generation (the node is exclusively its own then). */
+    void setGenerationRelease(int g) {
+        GENERATION.setRelease(this, g);
     }
 
     @Override
     public String toString() {
-        return marker ? "Marker" : "ListNode[hash=" + hash + ", generation=" + lvGeneration() + "]";
+        return marker ? "Marker" : "ListNode[hash=" + hash + ", generation=" + generationVolatile() + "]";
     }
 
     // VarHandle mechanics

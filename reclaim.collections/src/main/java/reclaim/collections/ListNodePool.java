@@ -50,26 +50,35 @@ final class ListNodePool<K, V> {
         while (true) {
             ListNode<K, V> top = guard.protect(head, slot);
             if (top == null) return allocate();
-            ListNode<K, V> below = top.next.get(); // lv; only installed by the CAS, see NodePool
-            if (head.compareAndSet(top, below)) { // sound because top is protected (NodePool's argument)
+            ListNode<K, V> below = top.nextVolatile(); // only installed by the CAS, see NodePool
+            if (casHead(top, below)) { // sound because top is protected (NodePool's argument)
                 free.decrementAndGet();
-                top.next.setPlain(null); // sp: ours now; published by the CAS that links it
+                top.setNextPlain(null); // plain: ours now; published by the CAS that links it
                 return top;
             }
         }
     }
 
     private void recycle(ListNode<K, V> node) {
-        node.spClear();
-        node.soGenerationIncrement();
+        node.clearPlain();
+        node.setGenerationRelease(node.generationPlain() + 1); // one more life; only this action writes it
         if (free.get() >= capacity) return; // full: the node goes to the GC
         free.incrementAndGet();
-        node.spBirthEra(reclaimer.era()); // at publication into the pool: see NodePool
+        node.setBirthEraPlain(reclaimer.era()); // at publication into the pool: see NodePool
         ListNode<K, V> h;
         do {
-            h = head.get();
-            node.next.setPlain(h); // sp: published by the CAS
-        } while (!head.compareAndSet(h, node));
+            h = headVolatile();
+            node.setNextPlain(h); // plain: published by the CAS
+        } while (!casHead(h, node));
+    }
+
+    /** Not dereferenced: only compared and installed (take() reads the head through protect). */
+    private ListNode<K, V> headVolatile() {
+        return head.get();
+    }
+
+    private boolean casHead(ListNode<K, V> expected, ListNode<K, V> update) {
+        return head.compareAndSet(expected, update);
     }
 
     long allocatedNodes() {

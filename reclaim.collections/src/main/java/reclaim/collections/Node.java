@@ -24,19 +24,21 @@ final class Node<E> implements Born {
      *
      * next: the link. In the stack: the node below (immutable once published). In the queue: null until
      *   the successor is linked by a CAS, then immutable for the rest of the life. In the pool: the next free
-     *   node. Read through Guard.protect wherever the value read is dereferenced.
+     *   node. Read through Guard.protect wherever the value read is dereferenced; otherwise through
+     *   nextVolatile(), written through setNextPlain() (before publication) and casNext().
      * item: the element; non-null while the node holds a live element. Written before the node is published
-     *   (sp, published by the CAS that links the node); cleared by the queue's dequeuer once the node became
-     *   the dummy (so, racing with readers that check for null), and by the reclaim action (sp: no reader
-     *   can hold the node then).
+     *   (setItemPlain, published by the CAS that links the node); cleared by the queue's dequeuer once the
+     *   node became the dummy (setItemRelease, racing with readers that check for null: itemVolatile), and
+     *   by the reclaim action (setItemPlain: no reader can hold the node then).
      * seq: the stack depth (1 for the bottom node) or the queue position (0 for the first dummy, then +1
-     *   per node). Written before publication (sp), read only by threads that protected the node (lp, ordered
-     *   by the publishing CAS and the acquire of protect).
+     *   per node). Written before publication (setSeqPlain), read only by threads that protected the node
+     *   (seqPlain, ordered by the publishing CAS and the acquire of protect).
      * birthEra: Reclaimer.era() when the node was allocated, then again each time it is pushed back into the
      *   pool (see NodePool for why at that moment). Read by the reclaimer in retire, which the retiring thread
      *   reaches through the chain of CASes that published and unlinked the node.
-     * generation: how many times the node has been recycled. Written only by the reclaim action (so) and
-     *   read by tests (lv) to check that a node does not change lives under a guard.
+     * generation: how many times the node has been recycled. Written only by the reclaim action
+     *   (generationPlain, then setGenerationRelease: the node is the action's own then) and read by tests
+     *   (generationVolatile) to check that a node does not change lives under a guard.
      */
 
     /** The link; see the field notes above. */
@@ -62,43 +64,60 @@ final class Node<E> implements Born {
     }
 
     /** Stamps the birth era; only before the node is published (pool push). */
-    void spBirthEra(long era) {
+    void setBirthEraPlain(long era) {
         birthEra = era;
     }
 
-    E lpItem() {
+    Node<E> nextVolatile() {
+        return next.get();
+    }
+
+    void setNextPlain(Node<E> n) {
+        next.setPlain(n);
+    }
+
+    boolean casNext(Node<E> expected, Node<E> update) {
+        return next.compareAndSet(expected, update);
+    }
+
+    E itemPlain() {
         return item;
     }
 
-    void spItem(E e) {
+    void setItemPlain(E e) {
         item = e;
     }
 
-    E lvItem() {
+    E itemVolatile() {
         @SuppressWarnings("unchecked")
         E e = (E) ITEM.getVolatile(this);
         return e;
     }
 
-    void soItem(E e) {
+    void setItemRelease(E e) {
         ITEM.setRelease(this, e);
     }
 
-    long lpSeq() {
+    long seqPlain() {
         return seq;
     }
 
-    void spSeq(long s) {
+    void setSeqPlain(long s) {
         seq = s;
     }
 
-    int lvGeneration() {
+    /** Only the reclaim action reads the generation plainly (the node is exclusively its own then). */
+    int generationPlain() {
+        return generation;
+    }
+
+    int generationVolatile() {
         return (int) GENERATION.getVolatile(this);
     }
 
-    /** Counts one more life; only the reclaim action calls it (the node is exclusively its own then). */
-    void soGenerationIncrement() {
-        GENERATION.setRelease(this, generation + 1);
+    /** Only the reclaim action writes the generation (the node is exclusively its own then). */
+    void setGenerationRelease(int g) {
+        GENERATION.setRelease(this, g);
     }
 
     @Override

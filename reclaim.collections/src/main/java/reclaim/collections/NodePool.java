@@ -97,12 +97,13 @@ final class NodePool<E> {
         while (true) {
             Node<E> top = guard.protect(head, slot);
             if (top == null) return allocate();
-            // lv: top may already have been taken by another thread and be relinked there; then the CAS fails.
-            Node<E> below = top.next.get();
-            if (head.compareAndSet(top, below)) {
+            // Volatile: top may already have been taken by another thread and be relinked there; then the
+            // CAS fails.
+            Node<E> below = top.nextVolatile();
+            if (casHead(top, below)) {
                 free.decrementAndGet();
-                // sp: the node is ours; the CAS that will publish it orders this store.
-                top.next.setPlain(null);
+                // Plain: the node is ours; the CAS that will publish it orders this store.
+                top.setNextPlain(null);
                 return top;
             }
         }
@@ -115,19 +116,19 @@ final class NodePool<E> {
      * @param node a node that no reader can reach any more
      */
     void recycle(Node<E> node) {
-        // sp: no guard can hold the node (the reclaimer's guarantee); the push CAS publishes these stores.
-        node.spItem(null);
-        node.spSeq(0);
-        node.soGenerationIncrement();
+        // Plain: no guard can hold the node (the reclaimer's guarantee); the push CAS publishes these stores.
+        node.setItemPlain(null);
+        node.setSeqPlain(0);
+        node.setGenerationRelease(node.generationPlain() + 1); // one more life; only this action writes it
         if (free.get() >= capacity) return; // full: the node goes to the GC
         free.incrementAndGet();
         // Birth era at publication: see the overview.
-        node.spBirthEra(reclaimer.era());
+        node.setBirthEraPlain(reclaimer.era());
         Node<E> h;
         do {
-            h = head.get();
-            node.next.setPlain(h); // sp: published by the CAS
-        } while (!head.compareAndSet(h, node)); // ABA-safe: a push is right whenever head == h
+            h = headVolatile();
+            node.setNextPlain(h); // plain: published by the CAS
+        } while (!casHead(h, node)); // ABA-safe: a push is right whenever head == h
     }
 
     /** Returns how many nodes this pool has ever allocated. */
@@ -147,6 +148,15 @@ final class NodePool<E> {
 
     /** Returns the top free node without taking it (tests only; the caller must not be racing). */
     Node<E> peekFreeForTest() {
+        return headVolatile();
+    }
+
+    /** Not dereferenced: only compared and installed (take() reads the head through protect). */
+    private Node<E> headVolatile() {
         return head.get();
+    }
+
+    private boolean casHead(Node<E> expected, Node<E> update) {
+        return head.compareAndSet(expected, update);
     }
 }

@@ -77,6 +77,11 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
     private final ListNode<K, V>[] heads;
     private final int mask;
     private final LongAdder count = new LongAdder();
+    /**
+     * The entry-set view, created lazily. Read and written plainly, a benign race as in {@code HashMap}: the
+     * view is stateless but for its final reference to this map, so a thread that sees another's instance
+     * sees it whole, and one that sees null creates its own.
+     */
     private EntrySet entrySet;
 
     /**
@@ -141,7 +146,7 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
         int h = HarrisList.spread(key);
         try (Guard g = list.reclaimer().enter()) {
             ListNode<K, V> n = list.find(g, head(h), key, h, null);
-            return n == null ? null : n.lvValue();
+            return n == null ? null : n.valueVolatile();
         }
     }
 
@@ -183,7 +188,7 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
                     count.increment();
                     return null;
                 }
-                V v = n.lvValue();
+                V v = n.valueVolatile();
                 if (v != null) {
                     if (onlyIfAbsent) return v;
                     if (n.casValue(v, value)) return v; // linearization point of the replacement
@@ -254,7 +259,7 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
             ListNode<K, V> n = list.find(g, head(h), key, h, null);
             if (n == null) return null;
             while (true) {
-                V v = n.lvValue();
+                V v = n.valueVolatile();
                 // null: removed by another thread after our find (absent then); or a value that does not match
                 if (v == null || (expected != null && !expected.equals(v))) return null;
                 if (n.casValue(v, update)) { // linearization point

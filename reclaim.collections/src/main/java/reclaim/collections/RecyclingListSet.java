@@ -115,7 +115,7 @@ public final class RecyclingListSet<E> extends AbstractSet<E> implements Set<E> 
                     count.increment();
                     return true;
                 }
-                if (n.lvValue() != null) return false; // present (linearization point)
+                if (n.valueVolatile() != null) return false; // present (linearization point)
                 // removed since find met it: the next find unlinks it and links ours
             }
         }
@@ -131,7 +131,7 @@ public final class RecyclingListSet<E> extends AbstractSet<E> implements Set<E> 
         int h = HarrisList.spread(o);
         try (Guard g = list.reclaimer().enter()) {
             ListNode<E, Boolean> n = list.find(g, head, o, h, null);
-            return n != null && n.lvValue() != null;
+            return n != null && n.valueVolatile() != null;
         }
     }
 
@@ -147,7 +147,7 @@ public final class RecyclingListSet<E> extends AbstractSet<E> implements Set<E> 
         try (Guard g = list.reclaimer().enter()) {
             ListNode<E, Boolean> n = list.find(g, head, o, h, null);
             if (n == null) return false;
-            Boolean v = n.lvValue();
+            Boolean v = n.valueVolatile();
             if (v == null || !n.casValue(v, null)) return false; // removed by another thread: absent then
             count.decrement(); // the CAS above is the linearization point
             list.find(g, head, o, h, null); // marks and unlinks the node

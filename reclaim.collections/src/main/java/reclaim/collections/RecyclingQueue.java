@@ -96,8 +96,9 @@ public final class RecyclingQueue<E> extends AbstractQueue<E> implements Queue<E
      *
      * Items. The element is written before the node is linked; poll reads it from the protected successor
      * before its CAS on head (afterwards another poll could already have made it the dummy and cleared it).
-     * The winner clears the item of the new dummy (so) so that the queue does not keep a removed element
-     * reachable; readers that find null know head has moved and retry. The reclaim action clears it again.
+     * The winner clears the item of the new dummy (setItemRelease) so that the queue does not keep a removed
+     * element reachable; readers that find null know head has moved and retry. The reclaim action clears it
+     * again.
      *
      * Slots: 0 for head (or tail in offer, or the pool head in take), 1 for the dummy's successor;
      * the iterator rotates 0, 1 and 2.
@@ -166,18 +167,18 @@ public final class RecyclingQueue<E> extends AbstractQueue<E> implements Queue<E
         Objects.requireNonNull(e, "element");
         try (Guard g = reclaimer.enter()) {
             Node<E> node = pool.take(g, 0); // next == null
-            node.spItem(e); // sp: published by the CAS on t.next
+            node.setItemPlain(e); // plain: published by the CAS on t.next
             while (true) {
                 Node<E> t = g.protect(tail, 0);
-                Node<E> next = t.next.get(); // lv; not dereferenced, only installed in tail
-                if (t != tail.get()) continue; // t and next inconsistent
+                Node<E> next = t.nextVolatile(); // not dereferenced, only installed in tail
+                if (t != tailVolatile()) continue; // t and next inconsistent
                 if (next != null) {
-                    tail.compareAndSet(t, next); // help a lagging tail forward
+                    casTail(t, next); // help a lagging tail forward
                     continue;
                 }
-                node.spSeq(t.lpSeq() + 1); // sp: published by the CAS below; t protected, its seq is stable
-                if (t.next.compareAndSet(null, node)) { // linearization point
-                    tail.compareAndSet(t, node); // may fail: someone helped already
+                node.setSeqPlain(t.seqPlain() + 1); // plain: published by the CAS below; t protected, seq stable
+                if (t.casNext(null, node)) { // linearization point
+                    casTail(t, node); // may fail: someone helped already
                     return true;
                 }
             }
@@ -195,17 +196,17 @@ public final class RecyclingQueue<E> extends AbstractQueue<E> implements Queue<E
         try (Guard g = reclaimer.enter()) {
             while (true) {
                 Node<E> h = g.protect(head, 0);
-                Node<E> t = tail.get(); // lv; only compared with h and used to help tail
+                Node<E> t = tailVolatile(); // only compared with h and used to help tail
                 Node<E> next = g.protect(h.next, 1);
-                if (h != head.get()) continue; // re-validate: next was h's successor while h was the dummy
+                if (h != headVolatile()) continue; // re-validate: next was h's successor while h was the dummy
                 if (next == null) return null; // linearization point (empty): the read of h.next
                 if (h == t) {
-                    tail.compareAndSet(t, next); // tail lags: help it, then retry
+                    casTail(t, next); // tail lags: help it, then retry
                     continue;
                 }
-                E e = next.lvItem(); // before the CAS: afterwards next may become someone's dummy
-                if (e != null && head.compareAndSet(h, next)) { // linearization point
-                    next.soItem(null); // next is the dummy now: drop the removed element (so, racing readers)
+                E e = next.itemVolatile(); // before the CAS: afterwards next may become someone's dummy
+                if (e != null && casHead(h, next)) { // linearization point
+                    next.setItemRelease(null); // next is the dummy now: drop the removed element (racing readers)
                     g.retire(h, pool.recycler); // the old dummy: recycled once no guard can hold it
                     return e;
                 }
@@ -226,9 +227,9 @@ public final class RecyclingQueue<E> extends AbstractQueue<E> implements Queue<E
             while (true) {
                 Node<E> h = g.protect(head, 0);
                 Node<E> next = g.protect(h.next, 1);
-                if (h != head.get()) continue; // linearization point when it holds
+                if (h != headVolatile()) continue; // linearization point when it holds
                 if (next == null) return null;
-                E e = next.lvItem();
+                E e = next.itemVolatile();
                 if (e != null) return e;
                 // null: next has become the dummy and its item was cleared; head has moved on
             }
@@ -246,7 +247,7 @@ public final class RecyclingQueue<E> extends AbstractQueue<E> implements Queue<E
         try (Guard g = reclaimer.enter()) {
             Node<E> h = g.protect(head, 0);
             // A null next means h is the last node; head cannot have passed it: the queue was empty then.
-            return h.next.get() == null; // linearization point
+            return h.nextVolatile() == null; // linearization point
         }
     }
 
@@ -263,8 +264,8 @@ public final class RecyclingQueue<E> extends AbstractQueue<E> implements Queue<E
         try (Guard g = reclaimer.enter()) {
             Node<E> h = g.protect(head, 0);
             Node<E> t = g.protect(tail, 1); // read after head, and tail is never behind head: t.seq >= h.seq
-            long last = t.lpSeq() + (t.next.get() != null ? 1 : 0); // at most one node beyond tail
-            return (int) Math.min(Integer.MAX_VALUE, Math.max(0, last - h.lpSeq()));
+            long last = t.seqPlain() + (t.nextVolatile() != null ? 1 : 0); // at most one node beyond tail
+            return (int) Math.min(Integer.MAX_VALUE, Math.max(0, last - h.seqPlain()));
         }
     }
 
@@ -355,18 +356,18 @@ public final class RecyclingQueue<E> extends AbstractQueue<E> implements Queue<E
         ArrayList<E> out = new ArrayList<>();
         try (Guard g = reclaimer.enter()) {
             Node<E> t = g.protect(tail, 0);
-            long end = t.lpSeq() + (t.next.get() != null ? 1 : 0);
+            long end = t.seqPlain() + (t.nextVolatile() != null ? 1 : 0);
             int cs = 0, ns = 1, hs = 2;
             Node<E> c = g.protect(head, cs); // the dummy: its item is not an element
-            while (c.lpSeq() < end) {
+            while (c.seqPlain() < end) {
                 Node<E> n = g.protect(c.next, ns);
                 if (n == null) break; // c was the last node
                 Node<E> h = g.protect(head, hs);
-                long hseq = h.lpSeq();
-                long cseq = c.lpSeq();
+                long hseq = h.seqPlain();
+                long cseq = c.seqPlain();
                 if (hseq <= cseq + 1) {
                     if (hseq <= cseq) {
-                        E e = n.lvItem(); // lv: a poll may clear it concurrently once n is the dummy
+                        E e = n.itemVolatile(); // a poll may clear it concurrently once n is the dummy
                         if (e != null) out.add(e);
                     }
                     c = n;
@@ -390,12 +391,30 @@ public final class RecyclingQueue<E> extends AbstractQueue<E> implements Queue<E
         while (true) {
             Node<E> h = g.protect(head, 0);
             Node<E> next = g.protect(h.next, 1);
-            if (h == head.get()) return next;
+            if (h == headVolatile()) return next;
         }
     }
 
     /** Returns the node pool. */
     NodePool<E> pool() {
         return pool;
+    }
+
+    // Accesses of head and tail outside protect: the values are compared or installed, never dereferenced.
+
+    private Node<E> headVolatile() {
+        return head.get();
+    }
+
+    private boolean casHead(Node<E> expected, Node<E> update) {
+        return head.compareAndSet(expected, update);
+    }
+
+    private Node<E> tailVolatile() {
+        return tail.get();
+    }
+
+    private boolean casTail(Node<E> expected, Node<E> update) {
+        return tail.compareAndSet(expected, update);
     }
 }

@@ -125,12 +125,12 @@ public final class RecyclingStack<E> {
         Objects.requireNonNull(e, "element");
         try (Guard g = reclaimer.enter()) {
             Node<E> node = pool.take(g, 0);
-            node.spItem(e); // sp: published by the CAS below
+            node.setItemPlain(e); // plain: published by the CAS below
             while (true) {
                 Node<E> h = g.protect(head, 0); // protected: we read h.seq
-                node.next.setPlain(h); // sp: published by the CAS below
-                node.spSeq(h == null ? 1 : h.lpSeq() + 1);
-                if (head.compareAndSet(h, node)) return; // linearization point
+                node.setNextPlain(h); // plain: published by the CAS below
+                node.setSeqPlain(h == null ? 1 : h.seqPlain() + 1);
+                if (casHead(h, node)) return; // linearization point
             }
         }
     }
@@ -146,10 +146,10 @@ public final class RecyclingStack<E> {
             while (true) {
                 Node<E> h = g.protect(head, 0);
                 if (h == null) return null; // linearization point (empty)
-                // lv of a protected node's link; the value is not dereferenced, only installed by the CAS.
-                Node<E> below = h.next.get();
-                if (head.compareAndSet(h, below)) { // linearization point; sound because h is protected
-                    E e = h.lpItem(); // lp: written before h was published, read after our protect (acquire)
+                // Volatile read of a protected node's link; not dereferenced, only installed by the CAS.
+                Node<E> below = h.nextVolatile();
+                if (casHead(h, below)) { // linearization point; sound because h is protected
+                    E e = h.itemPlain(); // plain: written before h was published, read after our protect (acquire)
                     g.retire(h, pool.recycler); // unlinked: recycled once no guard can hold it
                     return e;
                 }
@@ -166,7 +166,7 @@ public final class RecyclingStack<E> {
     public E peek() {
         try (Guard g = reclaimer.enter()) {
             Node<E> h = g.protect(head, 0); // linearization point
-            return h == null ? null : h.lpItem(); // protected: the item of the life we read
+            return h == null ? null : h.itemPlain(); // protected: the item of the life we read
         }
     }
 
@@ -176,7 +176,7 @@ public final class RecyclingStack<E> {
      * @return true if the stack holds no element
      */
     public boolean isEmpty() {
-        return head.get() == null; // lv, not dereferenced: no guard needed
+        return headVolatile() == null; // not dereferenced: no guard needed
     }
 
     /**
@@ -190,7 +190,7 @@ public final class RecyclingStack<E> {
     public int size() {
         try (Guard g = reclaimer.enter()) {
             Node<E> h = g.protect(head, 0);
-            return h == null ? 0 : (int) Math.min(Integer.MAX_VALUE, h.lpSeq());
+            return h == null ? 0 : (int) Math.min(Integer.MAX_VALUE, h.seqPlain());
         }
     }
 
@@ -218,5 +218,14 @@ public final class RecyclingStack<E> {
     /** Returns the node pool. */
     NodePool<E> pool() {
         return pool;
+    }
+
+    /** Only for values that are compared, never dereferenced (those are read through protect). */
+    private Node<E> headVolatile() {
+        return head.get();
+    }
+
+    private boolean casHead(Node<E> expected, Node<E> update) {
+        return head.compareAndSet(expected, update);
     }
 }

@@ -8,21 +8,28 @@
  * draws from. The reclaimer runs that action only once no guard can still hold the node, and that is what
  * makes reuse safe: a thread never finds a node it has read under its guard recycled under it.
  *
- * <h2>Naming of shared accesses</h2>
- * Every access to a field that more than one thread touches says its ordering in its name, one scheme for
- * the whole package (JCTools' names):
+ * <h2>Shared accesses</h2>
+ * Shared accesses follow the project's memory-ordering vocabulary ({@code docs/memory-orderings.md}): every
+ * access to a field that more than one thread touches goes through a helper of the class that declares the
+ * field, named for its access mode, and a VarHandle, where there is one, is {@code private static final}
+ * and used only inside its class:
  * <ul>
- *   <li>{@code lp} / {@code sp}: plain load / plain store. Used only where a happens-before edge named in a
- *       comment beside the access (usually a CAS that publishes the node, or the reclaimer's edge from
- *       {@code retire} to the reclaim action) orders it with every access of another thread.</li>
- *   <li>{@code lv}: volatile load; {@code so}: ordered (release) store; {@code cas}: volatile
- *       compare-and-set.</li>
+ *   <li>{@code fooPlain()} / {@code setFooPlain(v)}: plain load / plain store. Used only where a
+ *       happens-before edge named in a comment beside the access (usually the CAS that publishes the node,
+ *       the acquire of {@code Guard.protect}, or the reclaimer's edge from {@code retire} to the reclaim
+ *       action) orders it with every access of another thread.</li>
+ *   <li>{@code fooVolatile()}: volatile load; {@code setFooRelease(v)}: release store; {@code casFoo(e, u)}:
+ *       volatile compare-and-set.</li>
  * </ul>
- * The links ({@code head}, {@code tail}, a node's {@code next}) are {@link java.util.concurrent.atomic.AtomicReference}s,
- * because {@link reclaim.api.Guard#protect(java.util.concurrent.atomic.AtomicReference, int)} reads them;
- * their methods already name their ordering ({@code get} is {@code lv}, {@code getPlain} is {@code lp},
- * {@code setPlain} is {@code sp}, {@code compareAndSet} is {@code cas}). A shared link that is dereferenced
- * is read only through {@code Guard.protect}; one that is only compared or CASed (never dereferenced) may be
- * read with {@code get}, and says so where it is.
+ * The links ({@code head}, {@code tail}, a node's {@code next}) are
+ * {@link java.util.concurrent.atomic.AtomicReference}s, because
+ * {@link reclaim.api.Guard#protect(java.util.concurrent.atomic.AtomicReference, int)} reads them. A shared
+ * link that is dereferenced is read only through {@code Guard.protect}; every other access goes through the
+ * same kind of helper ({@code nextVolatile()}, {@code setNextPlain(n)}, {@code casNext(e, u)},
+ * {@code headVolatile()}, {@code casHead(e, u)}, ...), and a volatile read outside {@code protect} is only
+ * compared or installed by a CAS, never dereferenced. No code in this package uses a fence. The counters
+ * ({@link java.util.concurrent.atomic.AtomicInteger}, {@link java.util.concurrent.atomic.AtomicLong},
+ * {@link java.util.concurrent.atomic.LongAdder}) are statistics and pool bounds, read and updated through
+ * their own volatile methods.
  */
 package reclaim.collections;

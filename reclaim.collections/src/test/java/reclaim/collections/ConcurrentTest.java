@@ -214,14 +214,14 @@ class ConcurrentTest {
                 try (Guard g = r.enter()) {
                     Node<Token> n = c.first(g);
                     if (n == null) continue;
-                    int generation = n.lvGeneration();
-                    Token item = n.lvItem();
+                    int generation = n.generationVolatile();
+                    Token item = n.itemVolatile();
                     String bad = null;
                     if (item == null && !c.mayClear()) bad = "a node reachable from head has no element: " + n;
                     for (int k = 0; k < HOLD_READS && bad == null; k++) {
                         Thread.onSpinWait();
-                        int g2 = n.lvGeneration();
-                        Token i2 = n.lvItem();
+                        int g2 = n.generationVolatile();
+                        Token i2 = n.itemVolatile();
                         boolean itemOk = i2 == item || (c.mayClear() && i2 == null);
                         if (g2 != generation || !itemOk) {
                             bad = "node recycled under an open guard: generation " + generation + " -> " + g2

@@ -295,14 +295,14 @@ class HarrisConcurrentTest {
                     Integer key = rnd.nextInt(CHURN_KEYS);
                     ListNode<Integer, ?> n = finder.find(g, key);
                     if (n == null) continue;
-                    int generation = n.lvGeneration();
-                    Object k = n.lpKey();
+                    int generation = n.generationVolatile();
+                    Object k = n.keyPlain();
                     String bad = k == null || !k.equals(key) ? "found a node with key " + k + " for " + key : null;
                     for (int i = 0; i < HOLD_READS && bad == null; i++) {
                         Thread.onSpinWait();
-                        if (n.lvGeneration() != generation || n.lpKey() != k) {
+                        if (n.generationVolatile() != generation || n.keyPlain() != k) {
                             bad = "node recycled under an open guard: generation " + generation + " -> "
-                                    + n.lvGeneration() + ", key " + k + " -> " + n.lpKey();
+                                    + n.generationVolatile() + ", key " + k + " -> " + n.keyPlain();
                         }
                     }
                     checks.incrementAndGet();

@@ -94,10 +94,10 @@ class RecyclingTest {
         NodePool<Object> pool = s.pool();
         assertEquals(1_000, pool.allocatedNodes());
         int free = 0;
-        for (Node<Object> n = pool.peekFreeForTest(); n != null; n = n.next.get()) {
+        for (Node<Object> n = pool.peekFreeForTest(); n != null; n = n.nextVolatile()) {
             free++;
-            assertNull(n.lvItem(), "a pooled node keeps its element");
-            assertEquals(1, n.lvGeneration(), "a node in the pool was recycled once");
+            assertNull(n.itemVolatile(), "a pooled node keeps its element");
+            assertEquals(1, n.generationVolatile(), "a node in the pool was recycled once");
         }
         assertEquals(capacity, free, "single-threaded recycling fills the pool exactly to its capacity");
         assertEquals(capacity, pool.freeNodes());
@@ -139,7 +139,7 @@ class RecyclingTest {
         if (Schemes.reclaimsEarly(scheme)) r.flush();
         else r.close(); // none: close runs the actions
         int pooled = 0;
-        for (Node<Integer> n = s.pool().peekFreeForTest(); n != null; n = n.next.get()) {
+        for (Node<Integer> n = s.pool().peekFreeForTest(); n != null; n = n.nextVolatile()) {
             pooled++;
             long era = n.birthEra();
             assertTrue(era >= beforeRecycle,
