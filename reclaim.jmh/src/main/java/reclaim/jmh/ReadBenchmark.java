@@ -41,9 +41,9 @@ import reclaim.api.Registration;
  * <p>No writer runs: this isolates the readers' cost. The reclaimer is shared by the benchmark's threads
  * ({@link Scope#Benchmark}); guards are per thread, as the API requires, so {@code -t N} measures N readers
  * entering the same reclaimer. The list is allocated in order, so it is laid out sequentially in the heap
- * (the best case for the traversal; the ratio between the two traversals is what matters). Targets
- * (DESIGN.md): a guarded read at least 0.5x the unprotected one, a protected traversal at least 0.95x for
- * EBR, and 0 B/op on every read path ({@code -prof gc}'s {@code gc.alloc.rate.norm}).
+ * (the best case for the traversal; the ratio between the two traversals is what matters). The project's
+ * targets: a guarded read at least 0.5x the unprotected one, a protected traversal at least 0.95x for EBR,
+ * and 0 B/op on every read path ({@code -prof gc}'s {@code gc.alloc.rate.norm}).
  *
  * <p>Run (from the repository root):
  * <pre>{@code

@@ -15,11 +15,12 @@ import reclaim.api.Scheme;
 import reclaim.impl.crystalline.CrystallineWReclaimer;
 
 /**
- * Second-reader review of per-record sealing (Crystalline-W): bags pushed on record stacks, the aside retire
- * while a flush holds the owner's sticky record BUSY, records of ended threads swept, and close() draining the
- * stacks. Every retired object's action must run exactly once by the end of close().
+ * Per-record sealing (Crystalline-W) reclaims every retired object exactly once: bags pushed on record
+ * stacks, the aside retire while a flush holds the owner's sticky record BUSY, records of ended threads
+ * swept, and close() draining the stacks. Every retired object's action must run exactly once by the end of
+ * close().
  */
-class LatestReviewTest {
+class PerRecordSealingTest {
 
     @Test
     void asideRetiresAndRecordStacksReclaimExactlyOnceThroughFlushSweepAndClose() throws Exception {

@@ -28,9 +28,11 @@ class CrystallineReclaimerTest {
     }
 
     /**
-     * The re-activation pitfall (ALGORITHMS.md §7.7): a guard that protects through a slot whose era equals
-     * the global era left over from an earlier guard must still activate the slot, or nothing protects what it
-     * read.
+     * The re-activation pitfall: protect's fast path skips the store when the slot already reserves the
+     * current global era. A slot that an earlier guard left inactive, with its era still equal to the global
+     * era (the era has not moved since), would then look reserved while a retirer's scan skips it as
+     * inactive, so nothing would protect what the new guard read. Leaving must reset the slot so that the next
+     * guard's first protect activates it again.
      */
     @Test
     void aSlotReusedInTheSameEraIsReactivated() throws Exception {

@@ -16,9 +16,14 @@ import reclaim.api.Guard;
 import reclaim.api.Scheme;
 import reclaim.impl.crystalline.WaitFreeReservations.Request;
 
-/** Second reader's review of Crystalline-W: interleavings replayed deterministically. */
+/**
+ * Crystalline-W under interleavings replayed deterministically on one thread and short helper threads: a
+ * late helper's era raise is not taken for a reservation made before the key was read (per-level and
+ * guard-wide indices), reserve still succeeds when the era holds still, and a reference and a key in
+ * distinct slots stay protected together.
+ */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class CrystallineWReviewTest {
+class CrystallineWInterleavingTest {
 
     /** A Born node with a key, flagged when reclaimed. */
     static final class Node implements Born {
