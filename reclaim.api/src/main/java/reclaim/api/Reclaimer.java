@@ -81,7 +81,8 @@ public interface Reclaimer extends AutoCloseable {
     }
 
     /**
-     * Returns the short names of the schemes that the providers present can create.
+     * Returns the names of {@link Scheme#NAMES} whose schemes the providers present can create. Names outside
+     * that list, such as {@code crystalline-w}, are not reported even when a provider supports them.
      *
      * @return the available scheme names, in {@link Scheme#NAMES} order
      */

@@ -6,10 +6,12 @@ import java.util.Locale;
 /**
  * A reclamation scheme and its tuning: one record per scheme, each with defaults.
  *
- * <p>Pass one to {@link Reclaimer#create(Scheme)}, or name one with {@link #named(String)} (the short names
- * {@code qsbr}, {@code ebr}, {@code hp}, {@code hyaline}, {@code crystalline}, and {@code none} for the
- * leak baseline; {@link #named(String)} also accepts {@code crystalline-w}, the wait-free variant, which is not
- * in {@link #NAMES}, so that loops over every scheme run Crystalline once). Which schemes can actually be
+ * <p>Pass one to {@link Reclaimer#create(Scheme)}, or name one with {@link #named(String)}, which accepts the
+ * seven short names of the table below ({@code qsbr}, {@code ebr}, {@code hp}, {@code hyaline},
+ * {@code crystalline}, {@code crystalline-w} and {@code none}) and three aliases ({@code hazard-pointers} and
+ * {@code hazardpointers} for {@code hp}, {@code crystalline-l} for {@code crystalline}). {@link #NAMES} lists
+ * six of them, one per scheme record: it leaves out {@code crystalline-w}, the wait-free variant of
+ * {@link Crystalline}, so that loops over every scheme run Crystalline once. Which schemes can actually be
  * created depends on the providers present: see {@link Reclaimer#availableSchemes()}.
  *
  * <table class="striped">
@@ -28,7 +30,14 @@ import java.util.Locale;
  */
 public sealed interface Scheme {
 
-    /** The short names {@link #named(String)} accepts, in the order of the table above. */
+    /**
+     * One short name per scheme record, in the order of the table above: {@code qsbr}, {@code ebr}, {@code hp},
+     * {@code hyaline}, {@code crystalline}, {@code none}. {@link #named(String)} accepts each of them and
+     * returns a scheme whose {@link #name()} is that name. It accepts more than these: the short name
+     * {@code crystalline-w} (Crystalline-W, left out here so that a loop over {@code NAMES} runs Crystalline
+     * once) and the aliases {@code hazard-pointers}, {@code hazardpointers} and {@code crystalline-l}.
+     * {@link Reclaimer#availableSchemes()} reports names from this list only.
+     */
     List<String> NAMES = List.of("qsbr", "ebr", "hp", "hyaline", "crystalline", "none");
 
     /**
@@ -50,12 +59,25 @@ public sealed interface Scheme {
     }
 
     /**
-     * Returns the scheme with the given short name and default tuning.
+     * Returns the scheme with the given name and default tuning. Case and surrounding blanks are ignored.
+     * Accepted:
+     * <ul>
+     *   <li>{@code qsbr}, {@code ebr}, {@code hyaline}, {@code none}: {@link Qsbr}, {@link Ebr},
+     *       {@link Hyaline}, {@link None} with their defaults;</li>
+     *   <li>{@code hp}, or its aliases {@code hazard-pointers} and {@code hazardpointers}:
+     *       {@link HazardPointers} with its defaults;</li>
+     *   <li>{@code crystalline}, or its alias {@code crystalline-l}: {@link Crystalline#Crystalline()}
+     *       (Crystalline-L);</li>
+     *   <li>{@code crystalline-w}: Crystalline-W with the same defaults as Crystalline-L (batches of 64, 8
+     *       slots, {@code waitFree} true).</li>
+     * </ul>
+     * Every name of {@link #NAMES} is accepted and gives back a scheme whose {@link #name()} is that name;
+     * an alias gives the scheme of the short name it stands for.
      *
-     * @param name one of {@link #NAMES}; case and surrounding blanks are ignored
+     * @param name a short name or an alias listed above
      * @return that scheme with its defaults
      * @throws NullPointerException if {@code name} is null
-     * @throws IllegalArgumentException if the name is unknown (the message lists the known names)
+     * @throws IllegalArgumentException if the name is none of the above (the message lists {@link #NAMES})
      */
     static Scheme named(String name) {
         if (name == null) throw new NullPointerException("name");
