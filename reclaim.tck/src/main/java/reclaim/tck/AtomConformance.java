@@ -28,7 +28,11 @@ import reclaim.tck.Fixtures.Resource;
  */
 interface AtomConformance extends SchemeUnderTest {
 
-    /** A resource swapped under many readers is closed exactly once and never while read. */
+    /**
+     * A resource swapped under many readers is closed exactly once and never while read.
+     *
+     * @throws Exception if a wait, a join or a thread of the test fails
+     */
     @Test
     default void atomClosesEachSwappedResourceOnceAndNeverWhileRead() throws Exception {
         int swaps = 20_000 * scaleFactor();
@@ -89,7 +93,11 @@ interface AtomConformance extends SchemeUnderTest {
         for (Resource r : created) assertEquals(1, r.closes.get(), "resource " + r.id + " closed " + r.closes.get() + " times");
     }
 
-    /** Atom.compareAndSet retires only on success; update's losing candidates are reclaimed, not leaked. */
+    /**
+     * Atom.compareAndSet retires only on success; update's losing candidates are reclaimed, not leaked.
+     *
+     * @throws Exception if a wait, a join or a thread of the test fails
+     */
     @Test
     default void atomCompareAndSetAndUpdate() throws Exception {
         Resource a = new Resource(1);

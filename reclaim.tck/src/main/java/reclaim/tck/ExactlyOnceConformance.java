@@ -25,7 +25,11 @@ import reclaim.api.Stats;
  */
 interface ExactlyOnceConformance extends SchemeUnderTest {
 
-    /** Objects retired from many threads, inside and outside guards, are each reclaimed exactly once. */
+    /**
+     * Objects retired from many threads, inside and outside guards, are each reclaimed exactly once.
+     *
+     * @throws Exception if a wait, a join or a thread of the test fails
+     */
     @Test
     default void everyRetiredObjectIsReclaimedExactlyOnce() throws Exception {
         int threads = 4;

@@ -42,6 +42,8 @@ interface LifecycleConformance extends SchemeUnderTest {
     /**
      * close() while a guard is open throws, refuses new guards, leaves the open guard working, and a later
      * close() reclaims everything.
+     *
+     * @throws Exception if a wait, a join or a thread of the test fails
      */
     @Test
     default void closeWithAnOpenGuardFailsThenCompletes() throws Exception {
@@ -76,6 +78,8 @@ interface LifecycleConformance extends SchemeUnderTest {
     /**
      * Registration.enter() opens the thread's guard: it protects like Reclaimer.enter() (a reader entered
      * through its registration holds back the reclamation of what it read), nests and mixes with it.
+     *
+     * @throws Exception if a wait, a join or a thread of the test fails
      */
     @Test
     default void aGuardEnteredThroughTheRegistrationProtects() throws Exception {

@@ -70,7 +70,11 @@ interface MisuseConformance extends SchemeUnderTest {
         }
     }
 
-    /** A guard used after close, closed twice, or used from another thread fails clearly. */
+    /**
+     * A guard used after close, closed twice, or used from another thread fails clearly.
+     *
+     * @throws Exception if a wait, a join or a thread of the test fails
+     */
     @Test
     default void guardMisuseIsReported() throws Exception {
         AtomicReference<String> ref = new AtomicReference<>("v");
@@ -105,7 +109,11 @@ interface MisuseConformance extends SchemeUnderTest {
         assertNotNull(reclaimer().stats());
     }
 
-    /** register(): twice is an error, closing on another thread is an error, closing twice is fine. */
+    /**
+     * register(): twice is an error, closing on another thread is an error, closing twice is fine.
+     *
+     * @throws Exception if a wait, a join or a thread of the test fails
+     */
     @Test
     default void registrationMisuseIsReported() throws Exception {
         Registration reg = reclaimer().register();
@@ -131,7 +139,11 @@ interface MisuseConformance extends SchemeUnderTest {
         }
     }
 
-    /** Registration.enter() refuses another thread, a closed registration and a closed reclaimer. */
+    /**
+     * Registration.enter() refuses another thread, a closed registration and a closed reclaimer.
+     *
+     * @throws Exception if a wait, a join or a thread of the test fails
+     */
     @Test
     default void registrationEnterMisuseIsReported() throws Exception {
         Registration reg = reclaimer().register();

@@ -54,7 +54,11 @@ interface ProgressConformance extends SchemeUnderTest {
         assertTrue(maxPending < n / 20, "pending reached " + maxPending + " of " + n + " retired");
     }
 
-    /** A flush on one thread reclaims what threads that ended had retired (their partial batches too). */
+    /**
+     * A flush on one thread reclaims what threads that ended had retired (their partial batches too).
+     *
+     * @throws Exception if a wait, a join or a thread of the test fails
+     */
     @Test
     default void flushReclaimsWhatEndedThreadsRetired() throws Exception {
         assumeTrue(reclaimsEarly(), "the leak baseline reclaims only at close");

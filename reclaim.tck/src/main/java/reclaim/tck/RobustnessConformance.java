@@ -31,6 +31,8 @@ interface RobustnessConformance extends SchemeUnderTest {
      * A robust scheme keeps pending objects under its stated bound while a reader is stalled inside a guard,
      * over many retires, and never reclaims what the stalled reader holds. The nodes are {@link Born} (stamped
      * with {@link Reclaimer#era()}): era-based schemes promise the bound only for those.
+     *
+     * @throws Exception if a wait, a join or a thread of the test fails
      */
     @Test
     default void aStalledReaderKeepsPendingUnderTheStatedBound() throws Exception {
@@ -74,7 +76,11 @@ interface RobustnessConformance extends SchemeUnderTest {
         assertTrue(maxPending > 0);
     }
 
-    /** A scheme that cannot bound garbage detects a stalled reader and reports it in Stats.stalled(). */
+    /**
+     * A scheme that cannot bound garbage detects a stalled reader and reports it in Stats.stalled().
+     *
+     * @throws Exception if a wait, a join or a thread of the test fails
+     */
     @Test
     default void aStalledReaderIsReportedBySchemesThatCannotBoundGarbage() throws Exception {
         assumeTrue(!reclaimer().scheme().robust() && reclaimsEarly(), "robust schemes bound garbage instead");

@@ -38,7 +38,11 @@ import reclaim.tck.Fixtures.Node;
  */
 interface SafetyConformance extends SchemeUnderTest {
 
-    /** A reclaim action never runs on an object that a guard still open protected, in the simplest race. */
+    /**
+     * A reclaim action never runs on an object that a guard still open protected, in the simplest race.
+     *
+     * @throws Exception if a wait, a join or a thread of the test fails
+     */
     @Test
     default void retiredObjectIsNotReclaimedWhileAGuardProtectsIt() throws Exception {
         Node a = new Node(1);
@@ -74,6 +78,8 @@ interface SafetyConformance extends SchemeUnderTest {
     /**
      * Concurrent push/pop on a Treiber stack with hand-over-hand readers: no reader ever sees a node whose
      * action ran while its guard was open, and every popped node is reclaimed exactly once.
+     *
+     * @throws Exception if a wait, a join or a thread of the test fails
      */
     @Test
     default void concurrentPushPopWithReadersNeverSeesAReclaimedNode() throws Exception {
@@ -162,7 +168,11 @@ interface SafetyConformance extends SchemeUnderTest {
         assertEquals(pushed.get(), all.size());
     }
 
-    /** A retired {@link Keyed} object whose key a guard reserved is not reclaimed until that guard closes. */
+    /**
+     * A retired {@link Keyed} object whose key a guard reserved is not reclaimed until that guard closes.
+     *
+     * @throws Exception if a wait, a join or a thread of the test fails
+     */
     @Test
     default void aReservedKeyIsNotReclaimedWhileTheGuardHoldsIt() throws Exception {
         KeyedNode a = new KeyedNode(0x7f00_0000_1000L, reclaimer().era());
@@ -199,6 +209,8 @@ interface SafetyConformance extends SchemeUnderTest {
      * A Treiber stack whose links are keys (as an off-heap stack's links are addresses): writers push and pop,
      * readers walk two levels with {@link Guard#reserve}; no reader ever sees a node whose action ran while its
      * key was reserved, and every popped node is reclaimed exactly once.
+     *
+     * @throws Exception if a wait, a join or a thread of the test fails
      */
     @Test
     default void concurrentKeyedStackNeverSeesAReclaimedNode() throws Exception {
@@ -283,6 +295,8 @@ interface SafetyConformance extends SchemeUnderTest {
     /**
      * Guards nest deeper than any fixed per-level table: twelve levels, protecting and reserving at some and not
      * at others, close in order and keep every outer level's protection until it closes.
+     *
+     * @throws Exception if a wait, a join or a thread of the test fails
      */
     @Test
     default void deeplyNestedGuardsProtectAndCloseInOrder() throws Exception {
@@ -336,7 +350,11 @@ interface SafetyConformance extends SchemeUnderTest {
         assertNoErrors(errors);
     }
 
-    /** Nested guards: closing the inner one does not end the outer one's protection. */
+    /**
+     * Nested guards: closing the inner one does not end the outer one's protection.
+     *
+     * @throws Exception if a wait, a join or a thread of the test fails
+     */
     @Test
     default void nestedGuardKeepsProtectionUntilTheOutermostCloses() throws Exception {
         Node a = new Node(1);
@@ -357,7 +375,11 @@ interface SafetyConformance extends SchemeUnderTest {
         }
     }
 
-    /** A nested guard's slots are its own: reusing slot 0 inside it does not release the outer guard's slot 0. */
+    /**
+     * A nested guard's slots are its own: reusing slot 0 inside it does not release the outer guard's slot 0.
+     *
+     * @throws Exception if a wait, a join or a thread of the test fails
+     */
     @Test
     default void aNestedGuardDoesNotReleaseTheOuterGuardsSlots() throws Exception {
         Node x = new Node(1, reclaimer().era());
@@ -383,6 +405,8 @@ interface SafetyConformance extends SchemeUnderTest {
     /**
      * Reclaim actions that run when a reader's guard closes (the last reader reclaims, under Hyaline and
      * Crystalline) may enter guards and retire more: nothing is lost, nothing fails, and close() completes.
+     *
+     * @throws Exception if a wait, a join or a thread of the test fails
      */
     @Test
     default void actionsRunWhenAGuardClosesMayEnterAndRetire() throws Exception {
@@ -421,7 +445,11 @@ interface SafetyConformance extends SchemeUnderTest {
         assertEquals(0, reclaimer().stats().failed());
     }
 
-    /** Short-lived platform threads do not leave their records behind: ended threads' records are reused. */
+    /**
+     * Short-lived platform threads do not leave their records behind: ended threads' records are reused.
+     *
+     * @throws Exception if a wait, a join or a thread of the test fails
+     */
     @Test
     default void shortLivedPlatformThreadsDoNotAccumulateRecords() throws Exception {
         AtomicReference<Node> head = new AtomicReference<>(new Node(0));
@@ -463,7 +491,11 @@ interface SafetyConformance extends SchemeUnderTest {
         }
     }
 
-    /** The VarHandle variant of protect reads the field and protects what it read. */
+    /**
+     * The VarHandle variant of protect reads the field and protects what it read.
+     *
+     * @throws Exception if a wait, a join or a thread of the test fails
+     */
     @Test
     default void protectThroughAVarHandle() throws Exception {
         Holder holder = new Holder();

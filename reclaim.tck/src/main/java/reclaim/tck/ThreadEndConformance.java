@@ -31,7 +31,11 @@ import reclaim.tck.Fixtures.Node;
  */
 interface ThreadEndConformance extends SchemeUnderTest {
 
-    /** Threads that end while explicitly registered lose nothing, and do not hold reclamation back. */
+    /**
+     * Threads that end while explicitly registered lose nothing, and do not hold reclamation back.
+     *
+     * @throws Exception if a wait, a join or a thread of the test fails
+     */
     @Test
     default void threadsThatEndRegisteredLoseNothing() throws Exception {
         AtomicInteger ran = new AtomicInteger();
@@ -60,7 +64,11 @@ interface ThreadEndConformance extends SchemeUnderTest {
         assertEquals(40, reclaimer().stats().reclaimed());
     }
 
-    /** flush() on one thread reclaims what an idle registered thread (offline, outside guards) retired. */
+    /**
+     * flush() on one thread reclaims what an idle registered thread (offline, outside guards) retired.
+     *
+     * @throws Exception if a wait, a join or a thread of the test fails
+     */
     @Test
     default void flushReclaimsWhatAnIdleRegisteredThreadRetired() throws Exception {
         assumeTrue(reclaimsEarly(), "the leak baseline reclaims only at close");
@@ -110,6 +118,8 @@ interface ThreadEndConformance extends SchemeUnderTest {
     /**
      * Registered threads come and go (ending without deregistering) while other threads flush, sweep and read:
      * no reader ever sees its protected node reclaimed, and every retired node is reclaimed exactly once.
+     *
+     * @throws Exception if a wait, a join or a thread of the test fails
      */
     @Test
     default void endingRegisteredThreadsRacingFlushesStaySafe() throws Exception {
@@ -166,7 +176,11 @@ interface ThreadEndConformance extends SchemeUnderTest {
         for (Node n : all) assertTrue(n.actions.get() <= 1, "a node was reclaimed twice");
     }
 
-    /** A thread that ends inside a guard it never closed does not stall reclamation, nor close(). */
+    /**
+     * A thread that ends inside a guard it never closed does not stall reclamation, nor close().
+     *
+     * @throws Exception if a wait, a join or a thread of the test fails
+     */
     @Test
     default void aThreadThatEndsInsideAGuardDoesNotStallReclamation() throws Exception {
         AtomicInteger ran = new AtomicInteger();

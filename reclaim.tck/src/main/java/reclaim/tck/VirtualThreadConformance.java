@@ -28,6 +28,8 @@ interface VirtualThreadConformance extends SchemeUnderTest {
     /**
      * Virtual threads block inside guards (and may resume on another carrier) while a writer retires what
      * they read: nothing they protected is reclaimed before they close their guards.
+     *
+     * @throws Exception if a wait, a join or a thread of the test fails
      */
     @Test
     default void virtualThreadsBlockingInsideGuardsStaySafe() throws Exception {
@@ -66,7 +68,11 @@ interface VirtualThreadConformance extends SchemeUnderTest {
         }
     }
 
-    /** Thousands of short-lived virtual threads do not leave thousands of thread records behind. */
+    /**
+     * Thousands of short-lived virtual threads do not leave thousands of thread records behind.
+     *
+     * @throws Exception if a wait, a join or a thread of the test fails
+     */
     @Test
     default void shortLivedVirtualThreadsDoNotAccumulateRecords() throws Exception {
         int threads = 5000;
