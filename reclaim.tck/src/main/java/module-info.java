@@ -11,8 +11,10 @@
  * }</pre>
  * or override {@link reclaim.tck.ReclaimerConformance#newReclaimer()} to construct a reclaimer directly. It
  * checks safety (no reclaim action runs on an object a live guard protected), exactly-once reclamation,
- * progress, misuse errors, contained failures of actions, threads that end registered or inside a guard,
- * virtual threads that block inside guards, and {@link reclaim.api.Atom}.
+ * progress, robustness where a scheme promises it, contained failures of actions, misuse errors, the
+ * lifecycle of {@code close()} and of registrations, threads that end registered or inside a guard, virtual
+ * threads that block inside guards, and {@link reclaim.api.Atom}; each guarantee's tests are an interface of
+ * their own that {@code ReclaimerConformance} implements.
  */
 module reclaim.tck {
     requires transitive reclaim.api;

@@ -1,0 +1,134 @@
+package reclaim.tck;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static reclaim.tck.Fixtures.assertNoErrors;
+import static reclaim.tck.Fixtures.join;
+import static reclaim.tck.Fixtures.start;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.junit.jupiter.api.Test;
+
+import reclaim.api.Atom;
+import reclaim.api.Guard;
+import reclaim.tck.Fixtures.Resource;
+
+/**
+ * {@link reclaim.api.Atom}: a resource swapped out of an atom is closed exactly once and never while a reader
+ * holds it; {@code compareAndSet} retires only on success, and {@code update}'s losing candidates are closed.
+ */
+interface AtomConformance extends SchemeUnderTest {
+
+    /**
+     * A resource swapped under many readers is closed exactly once and never while read.
+     *
+     * @throws Exception if a wait, a join or a thread of the test fails
+     */
+    @Test
+    default void atomClosesEachSwappedResourceOnceAndNeverWhileRead() throws Exception {
+        int swaps = 20_000 * scaleFactor();
+        ConcurrentLinkedQueue<Resource> created = new ConcurrentLinkedQueue<>();
+        Resource first = new Resource(0);
+        created.add(first);
+        Atom<Resource> atom = new Atom<>(reclaimer(), first, Resource::close);
+        AtomicBoolean done = new AtomicBoolean();
+        AtomicLong violations = new AtomicLong();
+        AtomicLong reads = new AtomicLong();
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        List<Thread> readers = new ArrayList<>();
+        CountDownLatch reading = new CountDownLatch(3);
+        for (int r = 0; r < 3; r++) {
+            readers.add(start("atom-reader-" + r, () -> {
+                boolean firstRead = true;
+                while (firstRead || !done.get()) {
+                    try (Guard g = reclaimer().enter()) {
+                        Resource res = atom.load(g);
+                        if (res.closed) violations.incrementAndGet();
+                        Thread.onSpinWait();
+                        if (res.closed) violations.incrementAndGet();
+                    }
+                    atom.read(res -> {
+                        if (res.closed) violations.incrementAndGet();
+                        return null;
+                    });
+                    reads.incrementAndGet();
+                    if (firstRead) reading.countDown();
+                    firstRead = false;
+                }
+            }, errors));
+        }
+        // every reader is in its loop before the swaps start (an unscheduled reader would test nothing)
+        assertTrue(reading.await(60, TimeUnit.SECONDS), "readers did not start");
+        for (int i = 1; i <= swaps; i++) {
+            Resource next = new Resource(i);
+            created.add(next);
+            switch (i % 3) {
+                case 0 -> atom.store(next);
+                case 1 -> {
+                    try (Guard g = reclaimer().enter()) {
+                        Resource old = atom.swap(g, next);
+                        assertFalse(old.closed, "swap returned a closed resource");
+                    }
+                }
+                default -> atom.update(cur -> next);
+            }
+        }
+        done.set(true);
+        join(readers);
+        assertNoErrors(errors);
+        assertEquals(0, violations.get(), "a reader saw its resource closed while it held it");
+        assertTrue(reads.get() >= 3);
+        atom.close();
+        assertThrows(IllegalStateException.class, () -> atom.store(new Resource(-1)));
+        reclaimer().close();
+        for (Resource r : created) assertEquals(1, r.closes.get(), "resource " + r.id + " closed " + r.closes.get() + " times");
+    }
+
+    /**
+     * Atom.compareAndSet retires only on success; update's losing candidates are reclaimed, not leaked.
+     *
+     * @throws Exception if a wait, a join or a thread of the test fails
+     */
+    @Test
+    default void atomCompareAndSetAndUpdate() throws Exception {
+        Resource a = new Resource(1);
+        Resource b = new Resource(2);
+        Atom<Resource> atom = new Atom<>(reclaimer(), a, Resource::close);
+        assertFalse(atom.compareAndSet(b, new Resource(3)));
+        assertTrue(atom.compareAndSet(a, b));
+        assertEquals(2, (int) atom.read(r -> r.id));
+        int threads = 2;
+        int updates = 5_000;
+        ConcurrentLinkedQueue<Resource> created = new ConcurrentLinkedQueue<>();
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        List<Thread> ts = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            ts.add(start("updater-" + t, () -> {
+                for (int i = 0; i < updates; i++) {
+                    atom.update(cur -> {
+                        Resource n = new Resource(cur.id + 1);
+                        created.add(n);
+                        return n;
+                    });
+                }
+            }, errors));
+        }
+        join(ts);
+        assertNoErrors(errors);
+        assertEquals(2 + threads * updates, (int) atom.read(r -> r.id), "an update was lost");
+        atom.close();
+        reclaimer().close();
+        assertEquals(1, a.closes.get());
+        assertEquals(1, b.closes.get());
+        for (Resource r : created) assertEquals(1, r.closes.get(), "candidate " + r.id + " closed " + r.closes.get() + " times");
+    }
+}

@@ -1,0 +1,154 @@
+package reclaim.tck;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+import reclaim.api.Born;
+import reclaim.api.Guard;
+import reclaim.api.Keyed;
+
+/**
+ * The objects the conformance tests retire and protect, and the helpers they share to run threads and collect
+ * their failures.
+ */
+final class Fixtures {
+
+    private Fixtures() {}
+
+    /** A node of the test stack: {@code reclaimed} flips once its action ran; born in an era when given one. */
+    static final class Node implements Born {
+        final long value;
+        final long birth;
+        final AtomicReference<Node> next = new AtomicReference<>();
+        volatile boolean reclaimed;
+        final AtomicInteger actions = new AtomicInteger();
+
+        Node(long value) {
+            this(value, 0);
+        }
+
+        Node(long value, long birth) {
+            this.value = value;
+            this.birth = birth;
+        }
+
+        @Override
+        public long birthEra() {
+            return birth;
+        }
+
+        void reclaim() {
+            reclaimed = true;
+            actions.incrementAndGet();
+        }
+    }
+
+    /**
+     * A node known by a {@code long} key, as an off-heap block is known by its address: readers find it in a
+     * table by key and protect the key with {@link Guard#reserve}; links are keys too.
+     */
+    static final class KeyedNode implements Keyed, Born {
+        final long key;
+        final long birth;
+        final AtomicLong next = new AtomicLong();
+        volatile boolean reclaimed;
+        final AtomicInteger actions = new AtomicInteger();
+
+        KeyedNode(long key, long birth) {
+            this.key = key;
+            this.birth = birth;
+        }
+
+        @Override
+        public long key() {
+            return key;
+        }
+
+        @Override
+        public long birthEra() {
+            return birth;
+        }
+
+        void reclaim() {
+            reclaimed = true;
+            actions.incrementAndGet();
+        }
+    }
+
+    /** The reserve loop of {@link Guard#reserve}'s documentation: read, reserve, re-read until they agree. */
+    static long reserve(Guard g, AtomicLong cell, int slot) {
+        long k = cell.get();
+        while (!g.reserve(k, slot)) k = cell.get();
+        return k;
+    }
+
+    /** A plain field read through a VarHandle (the protect variant for JCTools-style structures). */
+    static final class Holder {
+        volatile Node node;
+        static final VarHandle NODE;
+
+        static {
+            try {
+                NODE = MethodHandles.lookup().findVarHandle(Holder.class, "node", Node.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+    }
+
+    static void join(List<Thread> threads) throws InterruptedException {
+        for (Thread t : threads) {
+            t.join(TimeUnit.SECONDS.toMillis(100));
+            assertFalse(t.isAlive(), "thread " + t.getName() + " did not finish");
+        }
+    }
+
+    static Thread start(String name, ThrowingRunnable body, ConcurrentLinkedQueue<Throwable> errors) {
+        Thread t = new Thread(() -> {
+            try {
+                body.run();
+            } catch (Throwable e) {
+                errors.add(e);
+            }
+        }, name);
+        t.start();
+        return t;
+    }
+
+    static void assertNoErrors(ConcurrentLinkedQueue<Throwable> errors) {
+        if (!errors.isEmpty()) {
+            AssertionError e = new AssertionError(errors.size() + " thread(s) failed; first: " + errors.peek());
+            errors.forEach(e::addSuppressed);
+            throw e;
+        }
+    }
+
+    @FunctionalInterface
+    interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+
+    /** A resource with a close count. */
+    static final class Resource {
+        final int id;
+        final AtomicInteger closes = new AtomicInteger();
+        volatile boolean closed;
+
+        Resource(int id) {
+            this.id = id;
+        }
+
+        void close() {
+            closed = true;
+            closes.incrementAndGet();
+        }
+    }
+}

@@ -1,0 +1,34 @@
+package reclaim.tck;
+
+import reclaim.api.Reclaimer;
+
+/**
+ * What every guarantee's tests see of the suite: the reclaimer under test and the hooks a scheme's test class
+ * sets. {@link ReclaimerConformance} implements it (an interface holds no state) from its field and its
+ * overridable hooks.
+ */
+interface SchemeUnderTest {
+
+    /**
+     * Returns the reclaimer under test, created before each test and closed after it.
+     *
+     * @return the reclaimer under test
+     */
+    Reclaimer reclaimer();
+
+    /**
+     * Returns whether the scheme under test reclaims before {@code close()}, as
+     * {@link ReclaimerConformance#reclaimsBeforeClose()} says; false only for the leak baseline.
+     *
+     * @return true for a real scheme
+     */
+    boolean reclaimsEarly();
+
+    /**
+     * Returns the factor that scales the operation counts of the concurrent tests, as
+     * {@link ReclaimerConformance#scale()} says.
+     *
+     * @return the factor; 1 is sized for 2 cores
+     */
+    int scaleFactor();
+}
