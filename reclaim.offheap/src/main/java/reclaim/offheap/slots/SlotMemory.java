@@ -5,9 +5,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.Iterator;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import reclaim.api.Guard;
@@ -114,7 +112,8 @@ public final class SlotMemory implements AutoCloseable {
      *
      * The parts, each in its own class: FreeList (the tagged Treiber stack of free slot indices, heap only),
      * Ticket and CloseTicket (what is retired to the reclaimer), Accesses (a thread's busy count and open
-     * accesses), SlotAccess/SlotRead/SlotWrite (the open accesses). This class owns the slab, its header words
+     * accesses) and AccessRegistry (every thread's, for close), SlotAccess/SlotRead/SlotWrite (the open
+     * accesses). This class owns the slab, its header words
      * and the protocols below.
      *
      * The slot's generation word is the handle's validity. Allocated: odd; free: even. store pops a slot with
@@ -178,10 +177,7 @@ public final class SlotMemory implements AutoCloseable {
     /** The reclaim action: pushes the ticket's slot back on the free list (heap only, never the slab). */
     private final Consumer<Ticket> release = this::push;
     /** Each thread's busy count and open accesses. */
-    private final ThreadLocal<Accesses> accesses = ThreadLocal.withInitial(this::register);
-    /** Every thread's record, for close(); dead idle threads are pruned as new ones register. */
-    private final ConcurrentLinkedQueue<Accesses> threads = new ConcurrentLinkedQueue<>();
-    private final AtomicInteger registered = new AtomicInteger();
+    private final AccessRegistry accesses = new AccessRegistry();
 
     /**
      * Creates a manager of {@code capacity} slots of {@code payloadSize} bytes each, reclaiming through
@@ -407,7 +403,7 @@ public final class SlotMemory implements AutoCloseable {
      */
     public long replace(long handle, int kind, byte[] payload) {
         int i = checkHandle(handle);
-        accesses.get().refuseHeld(i, handle);
+        accesses.current().refuseHeld(i, handle);
         long h = store(kind, payload);
         try {
             free(handle);
@@ -431,7 +427,7 @@ public final class SlotMemory implements AutoCloseable {
      */
     public SlotRead read(long handle) {
         int i = checkHandle(handle);
-        Accesses a = accesses.get(); // the order stack only: a read raises no busy count (see close())
+        Accesses a = accesses.current(); // the order stack only: a read raises no busy count (see close())
         Guard g = reclaimer.enter();
         try {
             long base = i * stride;
@@ -838,16 +834,13 @@ public final class SlotMemory implements AutoCloseable {
         int s = stateVolatile();
         if (s == CLOSED) return;
         if (s == OPEN) casState(OPEN, CLOSING); // losing to another close is fine
-        Accesses own = accesses.get();
+        Accesses own = accesses.current();
         if (own.depth != 0) {
             throw new IllegalStateException("cannot close the slot memory: this thread still holds " + own.depth
                     + " access(es) to it; close them first (new ones are refused from now on)");
         }
         // Dekker with begin(): our volatile store of CLOSING comes before these volatile loads.
-        int busy = 0;
-        for (Accesses a : threads) {
-            if (a.busyVolatile() != 0) busy++;
-        }
+        int busy = accesses.busyThreads();
         if (busy != 0) {
             throw new IllegalStateException("cannot close the slot memory: " + busy
                     + " thread(s) still hold an access or are inside an operation; close the accesses first"
@@ -928,7 +921,7 @@ public final class SlotMemory implements AutoCloseable {
 
     /** Raises this thread's busy count, then checks the state (the operation's half of Dekker's pattern). */
     private Accesses begin() {
-        Accesses a = accesses.get();
+        Accesses a = accesses.current();
         a.setBusyVolatile(a.busyPlain() + 1); // before the state load (store-load ordered by volatile)
         if (stateVolatile() != OPEN) {
             a.setBusyRelease(a.busyPlain() - 1);
@@ -940,25 +933,6 @@ public final class SlotMemory implements AutoCloseable {
     /** Lowers this thread's busy count: its slab accesses are done (release). */
     static void end(Accesses a) {
         a.setBusyRelease(a.busyPlain() - 1);
-    }
-
-    private Accesses register() {
-        Accesses a = new Accesses(Thread.currentThread());
-        threads.add(a);
-        int n = registered.incrementAndGet();
-        if (Integer.bitCount(n) == 1) prune(); // amortized: at every power of two
-        return a;
-    }
-
-    /** Drops the records of threads that died idle (a dead thread cannot raise its count again). */
-    private void prune() {
-        for (Iterator<Accesses> it = threads.iterator(); it.hasNext(); ) {
-            Accesses a = it.next();
-            if (!a.owner.isAlive() && a.busyVolatile() == 0) {
-                it.remove();
-                registered.decrementAndGet();
-            }
-        }
     }
 
     private static long meta(int kind, int length) {
