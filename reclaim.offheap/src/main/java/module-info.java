@@ -36,6 +36,6 @@ module reclaim.offheap {
     exports reclaim.offheap.slots;
     exports reclaim.offheap.mapped;
     exports reclaim.offheap.map;
-    // the benchmark baselines (the seed's per-slot read-write lock; shared-arena mapping): not public API
+    // the benchmark baselines (per-slot read-write locks; shared-arena mapping): not public API
     exports reclaim.offheap.baseline to reclaim.jmh;
 }

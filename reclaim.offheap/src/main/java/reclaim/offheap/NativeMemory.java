@@ -1,23 +1,15 @@
 package reclaim.offheap;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
-import java.lang.foreign.SymbolLookup;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.lang.ref.WeakReference;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 
 import jdk.jfr.FlightRecorder;
@@ -63,8 +55,8 @@ import reclaim.api.Reclaimer;
  * (the block's lifetime is managed by {@code retire}/{@code free}, not by the scope), and it identifies the
  * block's allocator, so that {@code retire} and {@code free} refuse foreign memory (an {@link Arena}'s segment,
  * a heap segment, another {@code NativeMemory}'s block, a slice) with {@link IllegalArgumentException} before
- * reading any of it. Each block is preceded by a hidden header of {@value #HEADER_SIZE} bytes (see the overview
- * below) holding its state, size, alignment and birth era ({@link Reclaimer#era()} at allocation): robust
+ * reading any of it. Each block is preceded by a hidden header of {@value #HEADER_SIZE} bytes holding its
+ * state, size, alignment and birth era ({@link Reclaimer#era()} at allocation): robust
  * schemes (hazard pointers, robust Hyaline, Crystalline) thus bound the blocks a stalled reader holds back with
  * no work by the user. Blocks are at most {@value #MAX_BLOCK_SIZE} bytes.
  *
@@ -113,10 +105,9 @@ import reclaim.api.Reclaimer;
  * <h2>Thread safety and progress</h2>
  * A {@code NativeMemory} is thread-safe. {@code allocate} and the final {@code free} of a block are as
  * blocking (or not) as the C library's {@code malloc} and {@code free} (glibc takes a per-arena lock); the
- * state transitions are lock-free and the accounting wait-free (per-thread counters written with plain
- * atomic stores, no locked instruction; {@link #stats()} sums them under a lock); {@code load} is lock-free and its loop ends as soon as two
- * reads agree (see {@link Guard#reserve(long, int)}); the accessors are wait-free. The quarantine is a
- * lock-free queue.
+ * state transitions and the accounting are lock-free (one {@link java.util.concurrent.atomic.LongAdder} per
+ * figure, which {@link #stats()} sums); {@code load} is lock-free and its loop ends as soon as two reads agree
+ * (see {@link Guard#reserve(long, int)}); the accessors are wait-free. The quarantine is a lock-free queue.
  *
  * <h2>Memory consistency effects</h2>
  * {@code load} reads with volatile semantics; the {@code ...Volatile} and {@code compareAndSetLong} accessors are
@@ -141,30 +132,23 @@ import reclaim.api.Reclaimer;
 public final class NativeMemory implements SegmentAllocator, AutoCloseable {
 
     /*
-     * Overview.
+     * Overview: how the parts fit.
      *
-     * A block is [header: 16 bytes][payload: byteSize bytes]; the header is the 16 bytes just before the
-     * address handed out. For alignment <= 16 the C block is malloc(16 + size) and the payload starts 16 bytes
-     * in (malloc's 16-byte alignment carries over); for a larger alignment A it is
-     * aligned_alloc(A, A + roundUp(size, A)) and the payload starts A bytes in, so that the header still sits
-     * right before it. The C block's start is therefore block - max(16, A), recomputed from the header.
-     *
-     * Header word 0 (block - 16), the state word:
-     *   bits 63..48  magic 0xB10C: a header written by this class
-     *   bits 47..46  state: 1 LIVE, 2 RETIRED, 3 FREED
-     *   bits 45..40  log2 of the alignment
-     *   bits 39..0   size in bytes (hence MAX_BLOCK_SIZE)
-     * Header word 1 (block - 8): the birth era, reclaimer.era() at allocation (plain; written before the state
-     * word's release store and never changed).
+     * This class checks arguments, moves blocks between states and reads shared addresses; each other job has
+     * its own package-private class, which can be read alone:
+     *   Libc         the C library's malloc, calloc, aligned_alloc and free (critical downcalls);
+     *   BlockHeader  the 16-byte header before each block: layout, state word, birth era, and their accesses;
+     *   Quarantine   checked mode's poisoned FIFO of freed blocks, and its store-load pair with close();
+     *   Counters     the accounting, one LongAdder per figure.
      *
      * State transitions: retire LIVE -> RETIRED and free LIVE -> FREED are CASes on the state word; the retire
      * action's RETIRED -> FREED is a release store after an acquire check (the reclaimer runs each action once,
      * and nothing else moves a RETIRED block: retire and free CAS from LIVE and fail, retire's undo runs only if
      * the action was never handed over). Only the state bits ever change, so a failed CAS means another thread
      * moved the block, and the loser reports what it found. The payload is poisoned (checked mode) only after
-     * the FREED store (a store-store fence between them), so
-     * a reader that checks the header and finds it LIVE or RETIRED, then reads the poison, knows the block was
-     * freed during its read (POISON is not a canonical address on x86-64 or AArch64, so no real link has it).
+     * the FREED store (a store-store fence between them, in Quarantine.hold), so a reader that checks the
+     * header and finds it LIVE or RETIRED, then reads the poison, knows the block was freed during its read
+     * (POISON is not a canonical address on x86-64 or AArch64, so no real link has it).
      *
      * Foreign segments: every segment handed out has this allocator's scope (reinterpret with `arena`, an
      * automatic arena held for the allocator's life, so the scope never dies). retire/free compare the scope
@@ -172,13 +156,8 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
      * then the address must be 16-aligned and the header's magic and size must match the segment's, which
      * refuses slices (a slice's "header" is bytes of a payload: 16-aligned, inside our own block, so readable).
      *
-     * Quarantine (checked mode): the action that frees a block adds its bytes, then offers it to `quarantine`,
-     * then reads `closed`; close() CASes `closed`, then drains. Both pairs are volatile accesses, so either the
-     * action sees `closed` and drains itself, or close() sees the block in the queue: no block is left behind.
-     * Trimming polls the oldest blocks while the quarantined weight (size + header) exceeds the limit.
-     *
-     * Naming of memory accesses, as in the package documentation: ...Plain, ...Acquire, ...Release,
-     * ...Volatile, cas... name the ordering of each access to shared native words.
+     * Shared accesses follow the repository's docs/memory-orderings.md: a helper's name states its ordering
+     * (fooPlain, fooAcquire, setFooRelease, fooVolatile, casFoo, compareAndExchangeFoo).
      */
 
     /** The system property read for the default of {@link Builder#checked(boolean)}: {@value}. */
@@ -188,13 +167,13 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
     public static final long DEFAULT_QUARANTINE_BYTES = 64L << 20;
 
     /** The largest block size, in bytes: {@value} (one TiB less one byte; the header keeps 40 bits of size). */
-    public static final long MAX_BLOCK_SIZE = (1L << 40) - 1;
+    public static final long MAX_BLOCK_SIZE = BlockHeader.MAX_SIZE;
 
     /** The largest alignment accepted: {@value} (one GiB). */
     public static final long MAX_ALIGNMENT = 1L << 30;
 
     /** The size of the hidden header before each block: {@value} bytes. */
-    public static final long HEADER_SIZE = 16;
+    public static final long HEADER_SIZE = BlockHeader.SIZE;
 
     /**
      * The pattern checked mode writes over a freed block's payload (as {@code long}s in native byte order,
@@ -202,51 +181,6 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
      * read from a freed block is recognised.
      */
     public static final long POISON = 0xDEADBEEFDEADBEEFL;
-
-    // ---- header encoding ----
-    private static final long MAGIC = 0xB10CL << 48;
-    private static final long MAGIC_MASK = 0xFFFFL << 48;
-    private static final int STATE_SHIFT = 46;
-    private static final long STATE_MASK = 3L << STATE_SHIFT;
-    private static final int LIVE = 1;
-    private static final int RETIRED = 2;
-    private static final int FREED = 3;
-    private static final int ALIGN_SHIFT = 40;
-    private static final long SIZE_MASK = MAX_BLOCK_SIZE;
-
-    // ---- the C library ----
-    /** {@code void *malloc(size_t)}: pointer and size_t passed as {@code long} (LP64). */
-    private static final MethodHandle MALLOC;
-    /** {@code void *calloc(size_t, size_t)}. */
-    private static final MethodHandle CALLOC;
-    /** {@code void *aligned_alloc(size_t alignment, size_t size)}, or null where the C library lacks it. */
-    private static final MethodHandle ALIGNED_ALLOC;
-    /** {@code void free(void *)}. */
-    private static final MethodHandle FREE;
-
-    /** Every address, for absolute access: offset {@code a} of this segment is address {@code a}. */
-    private static final MemorySegment EVERYTHING;
-
-    static {
-        if (ADDRESS.byteSize() != 8) {
-            throw new ExceptionInInitializerError("reclaim.offheap needs a 64-bit platform (LP64)");
-        }
-        Linker linker = Linker.nativeLinker();
-        SymbolLookup libc = linker.defaultLookup();
-        // Critical downcalls: no thread-state transition (a plain call, as the JDK's own Unsafe.allocateMemory
-        // makes), right for short functions that never call back into Java and do not block for long: the C
-        // library's allocator takes at most a per-arena lock held for a few instructions.
-        Linker.Option critical = Linker.Option.critical(false);
-        MALLOC = linker.downcallHandle(libc.find("malloc").orElseThrow(),
-                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG), critical);
-        CALLOC = linker.downcallHandle(libc.find("calloc").orElseThrow(),
-                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG), critical);
-        ALIGNED_ALLOC = libc.find("aligned_alloc")
-                .map(s -> linker.downcallHandle(s, FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG), critical))
-                .orElse(null);
-        FREE = linker.downcallHandle(libc.find("free").orElseThrow(), FunctionDescriptor.ofVoid(JAVA_LONG), critical);
-        EVERYTHING = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
-    }
 
     private static final AtomicLong IDS = new AtomicLong();
 
@@ -256,34 +190,18 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
     private final Reclaimer reclaimer;
     private final String scheme;
     private final boolean checked;
-    private final long quarantineLimit;
     private final String name;
     /** Owns the scope of every segment handed out; held for the allocator's life, so the scope stays alive. */
     private final Arena arena;
     private final MemorySegment.Scope scope;
 
-    /** 0 open, 1 closed; accessed through CLOSED (volatile). */
-    private volatile int closed;
+    /** 0 open, 1 closed; only through {@link #closedVolatile()} and {@link #casClosed}. */
+    @SuppressWarnings("unused") // read and written through CLOSED
+    private int closed;
 
-    /** The current thread's counters (see {@link Counts}); registered on a thread's first event. */
-    private final ThreadLocal<Counts> counts = ThreadLocal.withInitial(this::register);
-    /** Guards {@link #registered}, {@link #registeredCount}, {@link #pruneAt} and {@link #base}. */
-    private final Object registry = new Object();
-    /** The counters of threads that may still count, {@code registeredCount} of them. */
-    private Counts[] registered = new Counts[8];
-    private int registeredCount;
-    /** The next registration at this count first folds the counters of ended threads into {@link #base}. */
-    private int pruneAt = 8;
-    /** The counts of ended threads, folded in by {@link #prune()} (under {@link #registry}). */
-    private final Counts base = new Counts(null);
-    private final LongAdder useAfterFree = new LongAdder();
-
-    /** Checked mode: freed, poisoned blocks, oldest first. */
-    private final ConcurrentLinkedQueue<Long> quarantine = new ConcurrentLinkedQueue<>();
-    private final LongAdder quarantinedBlocks = new LongAdder();
-    private final LongAdder quarantinedBytes = new LongAdder();
-    /** Checked mode: the quarantine's weight for the limit, size + header per block (zero-size blocks count). */
-    private final AtomicLong quarantineWeight = new AtomicLong();
+    private final Counters counters = new Counters();
+    /** Checked mode: freed, poisoned blocks (unused, and empty, in unchecked mode). */
+    private final Quarantine quarantine;
 
     private final Runnable jfrHook;
 
@@ -291,7 +209,7 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
         this.reclaimer = b.reclaimer;
         this.scheme = reclaimer.scheme().name();
         this.checked = b.checked;
-        this.quarantineLimit = b.quarantineBytes;
+        this.quarantine = new Quarantine(b.quarantineBytes);
         this.name = "NativeMemory#" + IDS.incrementAndGet() + " (" + scheme + (checked ? ", checked)" : ")");
         this.arena = Arena.ofAuto();
         this.scope = arena.scope();
@@ -444,36 +362,28 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
         if (isClosed()) throw new IllegalStateException(name + " is closed: cannot allocate " + size + " bytes");
 
         long era = reclaimer.era(); // before malloc: nothing to undo if it throws; never later than publication
-        long offset = alignment <= HEADER_SIZE ? HEADER_SIZE : alignment;
-        long total = offset + (alignment <= HEADER_SIZE ? size : (size + alignment - 1) & -alignment);
+        long total = BlockHeader.totalSize(size, alignment);
         long base;
-        try {
-            if (alignment <= HEADER_SIZE) {
-                base = zero ? (long) CALLOC.invokeExact(1L, total) : (long) MALLOC.invokeExact(total);
-            } else {
-                if (ALIGNED_ALLOC == null) {
-                    throw new UnsupportedOperationException("the C library has no aligned_alloc: alignment "
-                            + alignment + " > " + HEADER_SIZE + " is not supported");
-                }
-                base = (long) ALIGNED_ALLOC.invokeExact(alignment, total);
+        if (alignment <= HEADER_SIZE) {
+            base = zero ? Libc.calloc(1L, total) : Libc.malloc(total);
+        } else {
+            if (!Libc.hasAlignedAlloc()) {
+                throw new UnsupportedOperationException("the C library has no aligned_alloc: alignment "
+                        + alignment + " > " + HEADER_SIZE + " is not supported");
             }
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new AssertionError(t); // the downcalls declare no checked exception
+            base = Libc.alignedAlloc(alignment, total);
         }
         if (base == 0) {
             throw new OutOfMemoryError("cannot allocate " + size + " bytes of native memory (aligned to "
                     + alignment + ", " + total + " bytes with the header): the C library returned NULL");
         }
-        long block = base + offset;
+        long block = base + BlockHeader.payloadOffset(alignment);
         if (zero && alignment > HEADER_SIZE) {
             MemorySegment.ofAddress(block).reinterpret(size).fill((byte) 0);
         }
-        setEraPlain(block, era);
-        setStateRelease(block, MAGIC | ((long) LIVE << STATE_SHIFT)
-                | ((long) Long.numberOfTrailingZeros(alignment) << ALIGN_SHIFT) | size);
-        counts.get().allocated(size);
+        BlockHeader.setEraPlain(block, era);
+        BlockHeader.setStateRelease(block, BlockHeader.word(BlockHeader.LIVE, alignment, size)); // publication
+        counters.allocated(size);
         return block;
     }
 
@@ -561,18 +471,17 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
     }
 
     private void retireAt(Guard guard, long a) {
-        long w = transition(a, LIVE, RETIRED, "retire");
-        long size = w & SIZE_MASK;
-        Counts c = counts.get();
-        c.retired(1, size);
-        Retired r = new Retired(this, a, eraPlain(a));
+        long w = transition(a, BlockHeader.LIVE, BlockHeader.RETIRED, "retire");
+        long size = BlockHeader.size(w);
+        counters.retired(1, size);
+        Retired r = new Retired(this, a, BlockHeader.eraPlain(a)); // plain: published with the state word
         try {
             if (guard == null) reclaimer.retire(r, RECLAIM);
             else guard.retire(r, RECLAIM);
         } catch (RuntimeException | Error e) {
             // not retired after all (closed reclaimer, foreign guard): back to LIVE, the counts undone
-            casState(a, (w & ~STATE_MASK) | ((long) RETIRED << STATE_SHIFT), w);
-            c.retired(-1, -size);
+            BlockHeader.casState(a, BlockHeader.withState(w, BlockHeader.RETIRED), w);
+            counters.retired(-1, -size);
             throw e;
         }
     }
@@ -607,9 +516,9 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
     }
 
     private void freeAt(long a) {
-        long w = transition(a, LIVE, FREED, "free");
-        long size = w & SIZE_MASK;
-        counts.get().freed(size);
+        long w = transition(a, BlockHeader.LIVE, BlockHeader.FREED, "free");
+        long size = BlockHeader.size(w);
+        counters.freed(size);
         release(a, size);
     }
 
@@ -620,11 +529,12 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
      * quarantine, or free.
      */
     private void reclaim(long a) {
-        long w = stateAcquire(a);
-        if ((w & MAGIC_MASK) != MAGIC || state(w) != RETIRED) throw stateError(a, state(w), "retire action");
-        setStateRelease(a, (w & ~STATE_MASK) | ((long) FREED << STATE_SHIFT)); // linearization point
-        long size = w & SIZE_MASK;
-        counts.get().reclaimed(size);
+        long w = BlockHeader.stateAcquire(a);
+        int s = BlockHeader.state(w);
+        if (!BlockHeader.hasMagic(w) || s != BlockHeader.RETIRED) throw stateError(a, s, "retire action");
+        BlockHeader.setStateRelease(a, BlockHeader.withState(w, BlockHeader.FREED)); // linearization point
+        long size = BlockHeader.size(w);
+        counters.reclaimed(size);
         release(a, size);
     }
 
@@ -634,8 +544,8 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
         if ((a & (HEADER_SIZE - 1)) != 0) {
             throw new IllegalArgumentException(op + ": 0x" + Long.toHexString(a) + " is not a block's address");
         }
-        long w = stateAcquire(a);
-        if ((w & MAGIC_MASK) != MAGIC || state(w) == 0) {
+        long w = BlockHeader.stateAcquire(a);
+        if (!BlockHeader.hasMagic(w) || BlockHeader.state(w) == 0) {
             throw new IllegalArgumentException(op + ": 0x" + Long.toHexString(a) + " is not a block of " + name
                     + " (no block header: a slice, foreign memory, or a block already returned to the C library)");
         }
@@ -655,8 +565,10 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
                     + " (foreign memory: an Arena's, the heap's, or another NativeMemory's)");
         }
         if ((a & (HEADER_SIZE - 1)) != 0) throw notWhole(op, s);
-        long w = stateAcquire(a); // our scope and 16-aligned: a header, or bytes of one of our payloads
-        if ((w & MAGIC_MASK) != MAGIC || (w & SIZE_MASK) != s.byteSize() || state(w) == 0) throw notWhole(op, s);
+        long w = BlockHeader.stateAcquire(a); // our scope and 16-aligned: a header, or bytes of one of our payloads
+        if (!BlockHeader.hasMagic(w) || BlockHeader.size(w) != s.byteSize() || BlockHeader.state(w) == 0) {
+            throw notWhole(op, s);
+        }
         return a;
     }
 
@@ -668,13 +580,13 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
 
     /** CASes the state of block {@code a} from {@code from} to {@code to}; returns the old state word. */
     private long transition(long a, int from, int to, String op) {
-        long w = stateAcquire(a);
+        long w = BlockHeader.stateAcquire(a);
         for (;;) {
-            int s = state(w);
-            if ((w & MAGIC_MASK) != MAGIC || s != from) throw stateError(a, s, op);
-            long next = (w & ~STATE_MASK) | ((long) to << STATE_SHIFT);
+            int s = BlockHeader.state(w);
+            if (!BlockHeader.hasMagic(w) || s != from) throw stateError(a, s, op);
+            long next = BlockHeader.withState(w, to);
             // linearization point of retire/free/the action: the block's state moves
-            long witness = caeState(a, w, next);
+            long witness = BlockHeader.compareAndExchangeState(a, w, next);
             if (witness == w) return w;
             w = witness; // only the state bits change: another thread moved this block
         }
@@ -683,77 +595,24 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
     private RuntimeException stateError(long a, int s, String op) {
         String where = "block 0x" + Long.toHexString(a) + " of " + name + " (scheme " + scheme + ")";
         return switch (s) {
-            case RETIRED -> new IllegalStateException(op + ": " + where + " is already retired"
+            case BlockHeader.RETIRED -> new IllegalStateException(op + ": " + where + " is already retired"
                     + ("retire".equals(op) ? " (double retire)" : " (its retire action will free it)"));
-            case LIVE -> new IllegalStateException(op + ": " + where + " is live, not retired");
+            case BlockHeader.LIVE -> new IllegalStateException(op + ": " + where + " is live, not retired");
             default -> uaf(a, op + ": double " + op + " or " + op + " after free");
         };
     }
 
     private UseAfterFreeException uaf(long a, String detail) {
-        useAfterFree.increment();
+        counters.useAfterFree();
         return new UseAfterFreeException(a, scheme, detail);
     }
 
     /** Returns a block that reached FREED to the C library, or (checked mode) poisons and quarantines it. */
     private void release(long a, long size) {
-        if (!checked) {
-            freeRaw(a);
-            return;
-        }
-        VarHandle.storeStoreFence(); // the FREED store (a release store in the retire action) before the poison
-        poison(a, size);
-        long weight = size + HEADER_SIZE;
-        quarantinedBlocks.increment();
-        quarantinedBytes.add(size);
-        long total = quarantineWeight.addAndGet(weight);
-        quarantine.offer(a);        // volatile write, then the volatile read of closed (see the overview)
-        if (isClosed()) {
-            drainQuarantine(0);
-        } else if (total > quarantineLimit) {
-            drainQuarantine(quarantineLimit);
-        }
-    }
-
-    /** Returns the oldest quarantined blocks to the C library until the weight is at most {@code limit}. */
-    private void drainQuarantine(long limit) {
-        while (quarantineWeight.get() > limit) {
-            Long q = quarantine.poll();
-            if (q == null) return; // the blocks counted are being offered by other threads: they trim after
-            long a = q;
-            long size = stateAcquire(a) & SIZE_MASK; // FREED, header intact: blocks in quarantine are ours
-            quarantineWeight.addAndGet(-(size + HEADER_SIZE));
-            quarantinedBlocks.decrement();
-            quarantinedBytes.add(-size);
-            freeRaw(a);
-        }
-    }
-
-    private static void poison(long a, long size) {
-        MemorySegment p = MemorySegment.ofAddress(a).reinterpret(size);
-        if (size < 8) {
-            for (long i = 0; i < size; i++) p.set(ValueLayout.JAVA_BYTE, i, (byte) (POISON >>> (8 * i)));
-            return;
-        }
-        p.set(JAVA_LONG, 0, POISON); // the native byte order, as the readers see it
-        long filled = 8;
-        while (filled < size) { // doubling copies: the pattern has period 8 and every copy starts at 0
-            long n = Math.min(filled, size - filled);
-            MemorySegment.copy(p, 0, p, filled, n);
-            filled += n;
-        }
-    }
-
-    private static void freeRaw(long a) {
-        long w = stateAcquire(a);
-        int shift = (int) ((w >>> ALIGN_SHIFT) & 63);
-        long base = a - Math.max(HEADER_SIZE, 1L << shift);
-        try {
-            FREE.invokeExact(base);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new AssertionError(t);
+        if (checked) {
+            quarantine.hold(a, size);
+        } else {
+            Libc.free(BlockHeader.base(a, BlockHeader.stateAcquire(a)));
         }
     }
 
@@ -779,9 +638,9 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
      */
     public long load(Guard guard, MemorySegment holder, long offset, int slot) {
         if (checked) checkHolder(holder, offset);
-        long v = (long) LONG.getVolatile(holder, offset); // volatile: pairs with reserve's fence (Guard.reserve)
+        long v = longVolatile(holder, offset); // volatile: pairs with reserve's fence (Guard.reserve)
         while (!guard.reserve(v, slot)) {
-            v = (long) LONG.getVolatile(holder, offset);
+            v = longVolatile(holder, offset);
         }
         if (checked && v == POISON) {
             throw uaf(holder.address(), "load at offset " + offset + " read the poison: freed during the read");
@@ -807,9 +666,9 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
      */
     public long load(Guard guard, long block, long offset, int slot) {
         long p = at(block, offset, "load");
-        long v = (long) LONG.getVolatile(EVERYTHING, p); // volatile: pairs with reserve's fence (Guard.reserve)
+        long v = longVolatile(p); // volatile: pairs with reserve's fence (Guard.reserve)
         while (!guard.reserve(v, slot)) {
-            v = (long) LONG.getVolatile(EVERYTHING, p);
+            v = longVolatile(p);
         }
         if (checked && v == POISON) {
             throw uaf(block, "load at offset " + offset + " read the poison: freed during the read");
@@ -834,11 +693,9 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
         if ((block & (HEADER_SIZE - 1)) != 0) {
             throw new IllegalArgumentException("0x" + Long.toHexString(block) + " is not a block's address");
         }
-        long w = stateAcquire(block);
-        if ((w & MAGIC_MASK) != MAGIC || state(w) == FREED || state(w) == 0) {
-            throw uaf(block, "segment(" + "0x" + Long.toHexString(block) + ")");
-        }
-        return MemorySegment.ofAddress(block).reinterpret(w & SIZE_MASK, arena, null);
+        long w = BlockHeader.stateAcquire(block);
+        if (!isReadable(w)) throw uaf(block, "segment(" + "0x" + Long.toHexString(block) + ")");
+        return MemorySegment.ofAddress(block).reinterpret(BlockHeader.size(w), arena, null);
     }
 
     // ------------------------------------------------------------------------------------------------
@@ -856,7 +713,7 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
      * @throws UseAfterFreeException in checked mode, if the block was freed
      */
     public long getLong(long block, long offset) {
-        return (long) LONG.get(EVERYTHING, at(block, offset, "getLong"));
+        return longPlain(at(block, offset, "getLong"));
     }
 
     /**
@@ -871,7 +728,7 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
      * @throws UseAfterFreeException in checked mode, if the block was freed
      */
     public long getLongVolatile(long block, long offset) {
-        return (long) LONG.getVolatile(EVERYTHING, at(block, offset, "getLongVolatile"));
+        return longVolatile(at(block, offset, "getLongVolatile"));
     }
 
     /**
@@ -886,7 +743,7 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
      * @throws UseAfterFreeException in checked mode, if the block was freed
      */
     public void setLong(long block, long offset, long value) {
-        LONG.set(EVERYTHING, at(block, offset, "setLong"), value);
+        setLongPlain(at(block, offset, "setLong"), value);
     }
 
     /**
@@ -902,7 +759,7 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
      * @throws UseAfterFreeException in checked mode, if the block was freed
      */
     public void setLongVolatile(long block, long offset, long value) {
-        LONG.setVolatile(EVERYTHING, at(block, offset, "setLongVolatile"), value);
+        setLongVolatile(at(block, offset, "setLongVolatile"), value);
     }
 
     /**
@@ -920,7 +777,7 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
      * @throws UseAfterFreeException in checked mode, if the block was freed
      */
     public boolean compareAndSetLong(long block, long offset, long expected, long value) {
-        return LONG.compareAndSet(EVERYTHING, at(block, offset, "compareAndSetLong"), expected, value);
+        return casLong(at(block, offset, "compareAndSetLong"), expected, value);
     }
 
     /** The absolute address of the long at {@code block + offset}; in checked mode, after checking the block. */
@@ -935,11 +792,9 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
         if ((block & (HEADER_SIZE - 1)) != 0) {
             throw new IllegalArgumentException(op + ": 0x" + Long.toHexString(block) + " is not a block's address");
         }
-        long w = stateAcquire(block);
-        if ((w & MAGIC_MASK) != MAGIC || state(w) == FREED || state(w) == 0) {
-            throw uaf(block, op + " at offset " + offset);
-        }
-        long size = w & SIZE_MASK;
+        long w = BlockHeader.stateAcquire(block);
+        if (!isReadable(w)) throw uaf(block, op + " at offset " + offset);
+        long size = BlockHeader.size(w);
         if (offset < 0 || offset > size - 8) {
             throw new IndexOutOfBoundsException(op + ": offset " + offset + " is outside block 0x"
                     + Long.toHexString(block) + " of " + size + " bytes");
@@ -950,9 +805,15 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
     private void checkHolder(MemorySegment holder, long offset) {
         long a = holder.address();
         if (!scope.equals(holder.scope()) || (a & (HEADER_SIZE - 1)) != 0) return; // foreign, or a slice
-        long w = stateAcquire(a);
-        if ((w & MAGIC_MASK) != MAGIC) return; // a slice 16k bytes into a payload
-        if (state(w) == FREED) throw uaf(a, "load at offset " + offset);
+        long w = BlockHeader.stateAcquire(a);
+        if (!BlockHeader.hasMagic(w)) return; // a slice 16k bytes into a payload
+        if (BlockHeader.state(w) == BlockHeader.FREED) throw uaf(a, "load at offset " + offset);
+    }
+
+    /** Whether a state word is a header of ours whose block may be read: LIVE or RETIRED. */
+    private static boolean isReadable(long w) {
+        int s = BlockHeader.state(w);
+        return BlockHeader.hasMagic(w) && s != BlockHeader.FREED && s != 0;
     }
 
     // ------------------------------------------------------------------------------------------------
@@ -982,7 +843,7 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
      * @return the limit in bytes
      */
     public long quarantineBytes() {
-        return quarantineLimit;
+        return quarantine.limit();
     }
 
     /**
@@ -991,48 +852,7 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
      * @return the stats
      */
     public NativeStats stats() {
-        // each difference reads its subtrahend first: the counters only grow (but for retire's undo), and a
-        // block is counted in the minuend before the subtrahend, so the difference stays >= 0 up to the sums'
-        // non-atomic reads; freed = freed directly + reclaimed
-        long recBlocks;
-        long recBytes;
-        long fBlocks;
-        long fBytes;
-        long rBlocks;
-        long rBytes;
-        long aBlocks;
-        long aBytes;
-        synchronized (registry) {
-            Counts[] cs = registered;
-            int n = registeredCount;
-            recBlocks = base.reclaimedBlocks;
-            recBytes = base.reclaimedBytes;
-            for (int i = 0; i < n; i++) {
-                recBlocks += cs[i].reclaimedBlocks();
-                recBytes += cs[i].reclaimedBytes();
-            }
-            fBlocks = recBlocks + base.freedBlocks;
-            fBytes = recBytes + base.freedBytes;
-            rBlocks = base.retiredBlocks;
-            rBytes = base.retiredBytes;
-            aBlocks = base.allocatedBlocks;
-            aBytes = base.allocatedBytes;
-            for (int i = 0; i < n; i++) {
-                fBlocks += cs[i].freedBlocks();
-                fBytes += cs[i].freedBytes();
-            }
-            for (int i = 0; i < n; i++) {
-                rBlocks += cs[i].retiredBlocks();
-                rBytes += cs[i].retiredBytes();
-            }
-            for (int i = 0; i < n; i++) {
-                aBlocks += cs[i].allocatedBlocks();
-                aBytes += cs[i].allocatedBytes();
-            }
-        }
-        return new NativeStats(scheme, checked, aBlocks, aBytes, rBlocks, rBytes, fBlocks, fBytes,
-                Math.max(0, rBlocks - recBlocks), Math.max(0, rBytes - recBytes),
-                Math.max(0, quarantinedBlocks.sum()), Math.max(0, quarantinedBytes.sum()), useAfterFree.sum());
+        return counters.stats(scheme, checked, quarantine);
     }
 
     /**
@@ -1041,7 +861,7 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
      * @return true once closed
      */
     public boolean isClosed() {
-        return (int) CLOSED.getVolatile(this) != 0;
+        return closedVolatile();
     }
 
     /**
@@ -1051,9 +871,9 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
      */
     @Override
     public void close() {
-        if (!CLOSED.compareAndSet(this, 0, 1)) return; // volatile: then the quarantine read (see the overview)
+        if (!casClosed(0, 1)) return; // once
         FlightRecorder.removePeriodicEvent(jfrHook);
-        drainQuarantine(0);
+        quarantine.close();
     }
 
     /**
@@ -1064,144 +884,6 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
     @Override
     public String toString() {
         return name;
-    }
-
-    private static int state(long w) {
-        return (int) ((w & STATE_MASK) >>> STATE_SHIFT);
-    }
-
-    /** Registers the current thread's counters (its first event on this allocator). */
-    private Counts register() {
-        Counts c = new Counts(Thread.currentThread());
-        synchronized (registry) {
-            if (registeredCount == pruneAt) prune();
-            if (registeredCount == registered.length) {
-                registered = java.util.Arrays.copyOf(registered, registeredCount * 2);
-            }
-            registered[registeredCount++] = c;
-        }
-        return c;
-    }
-
-    /**
-     * Folds the counters of ended threads into {@link #base} and drops them (under {@link #registry}); runs when
-     * the registrations reach twice the survivors of the last pass, so that thread churn (virtual threads)
-     * costs amortized O(1) per registration and the list stays within twice the live counting threads.
-     * {@code isAlive()} returning false happens-after the thread's last action (JLS 17.4.4): its plain
-     * counts are final and visible here.
-     */
-    private void prune() {
-        Counts[] cs = registered;
-        int kept = 0;
-        for (int i = 0; i < registeredCount; i++) {
-            Counts c = cs[i];
-            if (c.owner.isAlive()) {
-                cs[kept++] = c;
-            } else {
-                base.allocatedBlocks += c.allocatedBlocks;
-                base.allocatedBytes += c.allocatedBytes;
-                base.retiredBlocks += c.retiredBlocks;
-                base.retiredBytes += c.retiredBytes;
-                base.reclaimedBlocks += c.reclaimedBlocks;
-                base.reclaimedBytes += c.reclaimedBytes;
-                base.freedBlocks += c.freedBlocks;
-                base.freedBytes += c.freedBytes;
-            }
-        }
-        java.util.Arrays.fill(cs, kept, registeredCount, null);
-        registeredCount = kept;
-        pruneAt = Math.max(8, 2 * kept);
-    }
-
-    /**
-     * One thread's accounting. Only the owner writes (opaque stores of its own plain reads: no locked
-     * instruction); {@link #stats()} reads with opaque loads, which see each count whole, and exactly once the
-     * owner's events happen-before the read (a join, a reclaimer's flush) or the owner ended ({@link #prune()}).
-     * {@code freed} counts blocks freed directly ({@code free}); the retire actions' frees are {@code reclaimed}.
-     */
-    private static final class Counts {
-        final Thread owner;
-        long allocatedBlocks;
-        long allocatedBytes;
-        long retiredBlocks;
-        long retiredBytes;
-        long reclaimedBlocks;
-        long reclaimedBytes;
-        long freedBlocks;
-        long freedBytes;
-
-        Counts(Thread owner) {
-            this.owner = owner;
-        }
-
-        void allocated(long size) {
-            A_BLOCKS.setOpaque(this, allocatedBlocks + 1);
-            A_BYTES.setOpaque(this, allocatedBytes + size);
-        }
-
-        void retired(long blocks, long size) {
-            R_BLOCKS.setOpaque(this, retiredBlocks + blocks);
-            R_BYTES.setOpaque(this, retiredBytes + size);
-        }
-
-        void reclaimed(long size) {
-            REC_BLOCKS.setOpaque(this, reclaimedBlocks + 1);
-            REC_BYTES.setOpaque(this, reclaimedBytes + size);
-        }
-
-        void freed(long size) {
-            F_BLOCKS.setOpaque(this, freedBlocks + 1);
-            F_BYTES.setOpaque(this, freedBytes + size);
-        }
-
-        long allocatedBlocks() {
-            return (long) A_BLOCKS.getOpaque(this);
-        }
-
-        long allocatedBytes() {
-            return (long) A_BYTES.getOpaque(this);
-        }
-
-        long retiredBlocks() {
-            return (long) R_BLOCKS.getOpaque(this);
-        }
-
-        long retiredBytes() {
-            return (long) R_BYTES.getOpaque(this);
-        }
-
-        long reclaimedBlocks() {
-            return (long) REC_BLOCKS.getOpaque(this);
-        }
-
-        long reclaimedBytes() {
-            return (long) REC_BYTES.getOpaque(this);
-        }
-
-        long freedBlocks() {
-            return (long) F_BLOCKS.getOpaque(this);
-        }
-
-        long freedBytes() {
-            return (long) F_BYTES.getOpaque(this);
-        }
-
-        private static final VarHandle A_BLOCKS = handle("allocatedBlocks");
-        private static final VarHandle A_BYTES = handle("allocatedBytes");
-        private static final VarHandle R_BLOCKS = handle("retiredBlocks");
-        private static final VarHandle R_BYTES = handle("retiredBytes");
-        private static final VarHandle REC_BLOCKS = handle("reclaimedBlocks");
-        private static final VarHandle REC_BYTES = handle("reclaimedBytes");
-        private static final VarHandle F_BLOCKS = handle("freedBlocks");
-        private static final VarHandle F_BYTES = handle("freedBytes");
-
-        private static VarHandle handle(String field) {
-            try {
-                return MethodHandles.lookup().findVarHandle(Counts.class, field, long.class);
-            } catch (ReflectiveOperationException e) {
-                throw new ExceptionInInitializerError(e);
-            }
-        }
     }
 
     /** A retired block as the reclaimer sees it: keyed by its address, born in its birth era. */
@@ -1229,31 +911,40 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
     }
 
     // ------------------------------------------------------------------------------------------------
-    // Header words and VarHandles
+    // Shared accesses and their VarHandles (names per docs/memory-orderings.md)
 
-    private static long stateAcquire(long block) {
-        return (long) LONG.getAcquire(EVERYTHING, block - HEADER_SIZE);
+    /** The {@code long} at an absolute address, plain. */
+    private static long longPlain(long address) {
+        return (long) LONG.get(Libc.EVERYTHING, address);
     }
 
-    private static void setStateRelease(long block, long w) {
-        LONG.setRelease(EVERYTHING, block - HEADER_SIZE, w);
+    private static void setLongPlain(long address, long value) {
+        LONG.set(Libc.EVERYTHING, address, value);
     }
 
-    /** Compare-and-exchange of the state word (volatile); returns the witness value. */
-    private static long caeState(long block, long expected, long next) {
-        return (long) LONG.compareAndExchange(EVERYTHING, block - HEADER_SIZE, expected, next);
+    private static long longVolatile(long address) {
+        return (long) LONG.getVolatile(Libc.EVERYTHING, address);
     }
 
-    private static boolean casState(long block, long expected, long next) {
-        return LONG.compareAndSet(EVERYTHING, block - HEADER_SIZE, expected, next);
+    /** The {@code long} at {@code offset} of any segment (the holder of a shared address), volatile. */
+    private static long longVolatile(MemorySegment holder, long offset) {
+        return (long) LONG.getVolatile(holder, offset);
     }
 
-    private static long eraPlain(long block) {
-        return (long) LONG.get(EVERYTHING, block - 8);
+    private static void setLongVolatile(long address, long value) {
+        LONG.setVolatile(Libc.EVERYTHING, address, value);
     }
 
-    private static void setEraPlain(long block, long era) {
-        LONG.set(EVERYTHING, block - 8, era);
+    private static boolean casLong(long address, long expected, long value) {
+        return LONG.compareAndSet(Libc.EVERYTHING, address, expected, value);
+    }
+
+    private boolean closedVolatile() {
+        return (int) CLOSED.getVolatile(this) != 0;
+    }
+
+    private boolean casClosed(int expected, int update) {
+        return CLOSED.compareAndSet(this, expected, update);
     }
 
     /** A {@code long} in a segment, coordinates (segment, offset). */

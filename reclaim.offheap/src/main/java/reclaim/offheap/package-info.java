@@ -3,11 +3,11 @@
  * {@link reclaim.offheap.NativeMemory}, its accounting {@link reclaim.offheap.NativeStats} (also a periodic JFR
  * event, {@code reclaim.NativeMemory}) and {@link reclaim.offheap.UseAfterFreeException}, thrown by checked mode.
  *
- * <h2>Naming of memory accesses</h2>
- * Inside this package every access to a shared native word goes through a helper whose name ends with its
- * ordering: {@code ...Plain} (no ordering), {@code ...Acquire} (acquire load), {@code ...Release} (release
- * store), {@code ...Volatile} (volatile load or store), {@code cas...}/{@code cae...} (volatile
- * compare-and-set / compare-and-exchange). The public accessors of {@code NativeMemory} follow the same rule:
+ * <h2>Shared accesses</h2>
+ * Shared accesses follow the repository's {@code docs/memory-orderings.md}: every access to a shared field or
+ * native word goes through a helper of the class that owns it, whose name states its ordering
+ * ({@code stateAcquire}, {@code setStateRelease}, {@code casState}, {@code compareAndExchangeState}, ...).
+ * The public accessors of {@code NativeMemory} name their ordering too:
  * {@code getLong}/{@code setLong} are plain, {@code getLongVolatile}/{@code setLongVolatile} volatile,
  * {@code load} reads with volatile semantics.
  */

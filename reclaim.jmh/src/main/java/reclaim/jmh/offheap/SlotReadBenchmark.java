@@ -27,7 +27,8 @@ import reclaim.offheap.slots.SlotRead;
 
 /**
  * Issue #6, slot reads: the slot memory manager ({@link SlotMemory}: lock-free reads under a guard, frees
- * deferred by the reclaimer) against the seed's design, one {@code ReentrantReadWriteLock} per slot
+ * deferred by the reclaimer) against the same manager with a per-slot read-write lock, one
+ * {@code ReentrantReadWriteLock} per slot taken by every reader
  * ({@link RwLockSlotMemory}; {@code impl = rwlock}). Target: reads ≥ 3× the lock's.
  *
  * <p>{@value #MESSAGES} messages of {@value #PAYLOAD} bytes live in a manager of {@value #CAPACITY} slots
@@ -63,7 +64,7 @@ public class SlotReadBenchmark {
     /** Messages read per scan invocation. */
     static final int K = 16;
 
-    /** {@code rwlock} (the seed's design) or a scheme's short name ({@code SlotMemory} under that scheme). */
+    /** {@code rwlock} (per-slot read-write locks) or a scheme's short name ({@code SlotMemory} under that scheme). */
     @Param({"rwlock", "qsbr", "ebr", "hp", "hyaline", "crystalline"})
     public String impl;
 

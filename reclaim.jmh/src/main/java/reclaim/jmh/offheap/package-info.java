@@ -8,7 +8,7 @@
  *       and {@code Arena.ofAuto()}; with a live set of 16,384 blocks it also reports the peak native memory
  *       as a multiple of the live set.</li>
  *   <li>{@link reclaim.jmh.offheap.SlotReadBenchmark}: reads of the slot memory manager
- *       ({@code SlotMemory}) against the seed's design, one {@code ReentrantReadWriteLock} per slot
+ *       ({@code SlotMemory}) against the same manager with one {@code ReentrantReadWriteLock} per slot
  *       ({@code reclaim.offheap.baseline.RwLockSlotMemory}, also the oracle of reclaim.offheap's differential test).</li>
  *   <li>{@link reclaim.jmh.offheap.OffHeapMapBenchmark}: {@code OffHeapMap} against OHC, Cassandra's off-heap
  *       cache ({@code org.caffinitas.ohc:ohc-core}), on the same keys, values and capacity.</li>

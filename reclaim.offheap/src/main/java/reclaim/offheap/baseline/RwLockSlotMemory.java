@@ -10,8 +10,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 import reclaim.offheap.slots.SlotMemory;
 
 /**
- * The seed's design, as the baseline for benchmarks and the oracle of differential tests: the same slab and
- * handles as {@link SlotMemory} (store / read / free subset), a Treiber free list with a tagged head, and one
+ * A slot memory manager with a tagged Treiber free list (Treiber 1986) and a per-slot read-write lock, as the
+ * baseline for benchmarks and the oracle of differential tests: the same slab and handles as
+ * {@link SlotMemory} (store / read / free subset), a Treiber free list with a tagged head, and one
  * {@link ReentrantReadWriteLock} per slot. A read holds the slot's read lock; {@code free} takes the write
  * lock, so it waits for the slot's readers, and pushes the slot back at once. Not part of the public API: this
  * package is exported only to {@code reclaim.jmh}.
@@ -29,7 +30,7 @@ public final class RwLockSlotMemory implements AutoCloseable {
     /** Per slot: odd while allocated; guarded by the slot's lock. */
     private final int[] generations;
     private final int[] next;
-    /** tag << 32 | index: the seed's ABA-safe head. */
+    /** tag << 32 | index: the tag advances on every successful CAS, so a stale pop's CAS fails (no ABA). */
     private final AtomicLong head;
     private final AtomicInteger available;
 
@@ -140,7 +141,7 @@ public final class RwLockSlotMemory implements AutoCloseable {
             long h = head.get();
             int i = (int) h;
             if (i == EMPTY) return EMPTY;
-            int n = next[i]; // racy read, made harmless by the tag (as in the seed)
+            int n = next[i]; // racy read, made harmless by the tag: a stale value fails the CAS below
             if (head.compareAndSet(h, ((h >>> 32) + 1) << 32 | (n & 0xFFFF_FFFFL))) {
                 available.decrementAndGet();
                 return i;

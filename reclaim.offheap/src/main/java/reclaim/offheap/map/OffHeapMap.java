@@ -261,16 +261,35 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
     private static final VarHandle WORD = ValueLayout.JAVA_LONG.varHandle();
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
 
-    private static long getLong(long address) {
+    // Accesses to the map's native words, named per docs/memory-orderings.md.
+
+    private static long longPlain(long address) {
         return ALL.get(ValueLayout.JAVA_LONG, address);
     }
 
-    private static void setLong(long address, long value) {
+    private static void setLongPlain(long address, long value) {
         ALL.set(ValueLayout.JAVA_LONG, address, value);
     }
 
-    private static int getInt(long address) {
+    private static int intPlain(long address) {
         return ALL.get(ValueLayout.JAVA_INT, address);
+    }
+
+    private static long longVolatile(long address) {
+        return (long) WORD.getVolatile(ALL, address);
+    }
+
+    private static void setLongVolatile(long address, long value) {
+        WORD.setVolatile(ALL, address, value);
+    }
+
+    /** Opaque: the racy USED hints of eviction (coherent, no ordering with other words). */
+    private static int intOpaque(long address) {
+        return (int) INT.getOpaque(ALL, address);
+    }
+
+    private static void setIntOpaque(long address, int value) {
+        INT.setOpaque(ALL, address, value);
     }
 
     /**
@@ -278,8 +297,8 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
      * loop); returns a marked word without reserving it (the caller restarts).
      */
     private static long reserveLink(Guard g, long address, int slot) {
-        long v = (long) WORD.getVolatile(ALL, address);
-        while ((v & MARK) == 0 && !g.reserve(v, slot)) v = (long) WORD.getVolatile(ALL, address);
+        long v = longVolatile(address);
+        while ((v & MARK) == 0 && !g.reserve(v, slot)) v = longVolatile(address);
         return v;
     }
 
@@ -314,18 +333,18 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
 
     /** Whether entry {@code e} holds the key {@code key} of hash {@code hash}. */
     private static boolean matches(long e, long hash, MemorySegment key) {
-        if (getLong(e + HASH) != hash) return false;
-        int klen = getInt(e + KLEN);
+        if (longPlain(e + HASH) != hash) return false;
+        int klen = intPlain(e + KLEN);
         if (klen != key.byteSize()) return false;
         return MemorySegment.mismatch(ALL, e + HEADER, e + HEADER + klen, key, 0, klen) == -1;
     }
 
     private static MemorySegment keyBytes(long e) {
-        return ALL.asSlice(e + HEADER, getInt(e + KLEN));
+        return ALL.asSlice(e + HEADER, intPlain(e + KLEN));
     }
 
     private static MemorySegment valueBytes(long e) {
-        return ALL.asSlice(e + HEADER + getInt(e + KLEN), getInt(e + VLEN));
+        return ALL.asSlice(e + HEADER + intPlain(e + KLEN), intPlain(e + VLEN));
     }
 
     // ---------------------------------------------------------------------------------------------------
@@ -360,7 +379,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
     }
 
     private static void touch(long e) {
-        if ((int) INT.getOpaque(ALL, e + USED) == 0) INT.setOpaque(ALL, e + USED, 1); // racy by design
+        if (intOpaque(e + USED) == 0) setIntOpaque(e + USED, 1); // racy by design
     }
 
     private MemorySegment keyOf(Object key) {
@@ -500,10 +519,10 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
             if (seg.dead) throw closedException();
             Table t = seg.table;
             long link = t.slot(h); // the word that points to e
-            long e = getLong(link);
+            long e = longPlain(link);
             while (e != 0 && !matches(e, h, k)) {
                 link = e + NEXT;
-                e = getLong(link);
+                e = longPlain(link);
             }
             V previous = e == 0 || mode == Mode.SET || mode == Mode.REPLACE_IF || mode == Mode.REMOVE_IF ? null
                     : values.read(valueBytes(e));
@@ -529,8 +548,8 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
             }
             long n = newEntry(h, k, v);
             if (e == 0) {
-                setLong(n + NEXT, getLong(link)); // plain: n is not published yet
-                WORD.setVolatile(ALL, link, n); // publishes n's bytes to readers' volatile reads of the link
+                setLongPlain(n + NEXT, longPlain(link)); // plain: n is not published yet
+                setLongVolatile(link, n); // publishes n's bytes to readers' volatile reads of the link
                 seg.count++;
                 seg.bytes += size;
                 seg.append(n);
@@ -555,20 +574,20 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
         long klen = k.byteSize();
         long vlen = v.byteSize();
         long e = memory.allocateAddress(HEADER + klen + vlen, 16); // an address: no segment object per entry
-        setLong(e + NEXT, 0);
-        setLong(e + PREV, 0);
-        setLong(e + AFTER, 0);
-        setLong(e + HASH, h);
+        setLongPlain(e + NEXT, 0);
+        setLongPlain(e + PREV, 0);
+        setLongPlain(e + AFTER, 0);
+        setLongPlain(e + HASH, h);
         ALL.set(ValueLayout.JAVA_INT, e + KLEN, (int) klen);
         ALL.set(ValueLayout.JAVA_INT, e + VLEN, (int) vlen);
-        setLong(e + USED, 0); // USED and the padding after it
+        setLongPlain(e + USED, 0); // USED and the padding after it
         MemorySegment.copy(k, 0, ALL, e + HEADER, klen);
         MemorySegment.copy(v, 0, ALL, e + HEADER + klen, vlen);
         return e;
     }
 
     private static long entrySize(long e) {
-        return HEADER + (long) getInt(e + KLEN) + getInt(e + VLEN);
+        return HEADER + (long) intPlain(e + KLEN) + intPlain(e + VLEN);
     }
 
     /**
@@ -630,29 +649,29 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
         }
 
         void append(long e) {
-            setLong(e + PREV, tail);
-            setLong(e + AFTER, 0);
+            setLongPlain(e + PREV, tail);
+            setLongPlain(e + AFTER, 0);
             if (tail == 0) head = e;
-            else setLong(tail + AFTER, e);
+            else setLongPlain(tail + AFTER, e);
             tail = e;
         }
 
         void detach(long e) {
-            long p = getLong(e + PREV);
-            long a = getLong(e + AFTER);
+            long p = longPlain(e + PREV);
+            long a = longPlain(e + AFTER);
             if (p == 0) head = a;
-            else setLong(p + AFTER, a);
+            else setLongPlain(p + AFTER, a);
             if (a == 0) tail = p;
-            else setLong(a + PREV, p);
+            else setLongPlain(a + PREV, p);
         }
 
         /** Unlinks {@code e}, found through the word {@code link}: mark, then bypass, then retire. */
         void unlink(long link, long e) {
-            long next = getLong(e + NEXT);
+            long next = longPlain(e + NEXT);
             // Mark before the bypass (release: a reader that sees the bypass and then reads e.next sees the
             // mark, and a reader whose reservation is validated by an unmarked re-read reserved in time).
-            WORD.setVolatile(ALL, e + NEXT, next | MARK);
-            WORD.setVolatile(ALL, link, next);
+            setLongVolatile(e + NEXT, next | MARK);
+            setLongVolatile(link, next);
             detach(e);
             count--;
             bytes -= entrySize(e);
@@ -661,10 +680,10 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
 
         /** Puts {@code n} in {@code e}'s place (same chain position and eviction position), retires e. */
         void replace(long link, long e, long n) {
-            long next = getLong(e + NEXT);
-            setLong(n + NEXT, next); // plain: n is not published yet
-            WORD.setVolatile(ALL, e + NEXT, next | MARK);
-            WORD.setVolatile(ALL, link, n); // publishes n
+            long next = longPlain(e + NEXT);
+            setLongPlain(n + NEXT, next); // plain: n is not published yet
+            setLongVolatile(e + NEXT, next | MARK);
+            setLongVolatile(link, n); // publishes n
             bytes += entrySize(n) - entrySize(e);
             append(n);
             detach(e);
@@ -677,8 +696,8 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
             while (bytes > map.segmentBudget && head != 0) {
                 long e = head;
                 if (e == keep && tail == keep) break; // only the new entry left: it fits (checked at entry)
-                if (e == keep || (passes-- > 0 && (int) INT.getOpaque(ALL, e + USED) != 0)) {
-                    INT.setOpaque(ALL, e + USED, 0);
+                if (e == keep || (passes-- > 0 && intOpaque(e + USED) != 0)) {
+                    setIntOpaque(e + USED, 0);
                     detach(e);
                     append(e);
                     continue;
@@ -691,9 +710,9 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
 
         /** The word that points to {@code e} in its chain (under the lock). */
         long findLink(long e) {
-            long link = table.slot(getLong(e + HASH));
+            long link = table.slot(longPlain(e + HASH));
             long x;
-            while ((x = getLong(link)) != e) {
+            while ((x = longPlain(link)) != e) {
                 if (x == 0) throw new IllegalStateException("entry 0x" + Long.toHexString(e) + " is not in its chain");
                 link = x + NEXT;
             }
@@ -710,20 +729,20 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
             head = 0;
             tail = 0;
             try {
-                for (long e = oldHead; e != 0; e = getLong(e + AFTER)) {
+                for (long e = oldHead; e != 0; e = longPlain(e + AFTER)) {
                     long size = entrySize(e);
                     long c = map.memory.allocateAddress(size, 16);
                     MemorySegment.copy(ALL, e, ALL, c, size);
-                    long slot = t.slot(getLong(e + HASH));
-                    setLong(c + NEXT, getLong(slot)); // plain: t is not published yet
-                    setLong(slot, c);
+                    long slot = t.slot(longPlain(e + HASH));
+                    setLongPlain(c + NEXT, longPlain(slot)); // plain: t is not published yet
+                    setLongPlain(slot, c);
                     append(c);
                 }
             } catch (RuntimeException | Error x) {
                 // an allocation failed: nothing new was published, so free the copies and the new table at
                 // once and keep the old table and its eviction list
                 for (long c = head, a; c != 0; c = a) {
-                    a = getLong(c + AFTER);
+                    a = longPlain(c + AFTER);
                     map.memory.free(c);
                 }
                 map.memory.free(t.address);
@@ -740,12 +759,12 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
          * restarts at the next link it reads.
          */
         void freeze(Table old, long oldHead) {
-            for (long i = 0; i <= old.mask; i++) WORD.setVolatile(ALL, old.address + i * 8, MARK);
-            for (long e = oldHead; e != 0; e = getLong(e + AFTER)) {
-                WORD.setVolatile(ALL, e + NEXT, getLong(e + NEXT) | MARK);
+            for (long i = 0; i <= old.mask; i++) setLongVolatile(old.address + i * 8, MARK);
+            for (long e = oldHead; e != 0; e = longPlain(e + AFTER)) {
+                setLongVolatile(e + NEXT, longPlain(e + NEXT) | MARK);
             }
             for (long e = oldHead, a; e != 0; e = a) {
-                a = getLong(e + AFTER);
+                a = longPlain(e + AFTER);
                 map.retireEntry(e);
             }
             map.retireEntry(old.address);
@@ -862,7 +881,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
             // Under the lock: a consistent segment, read without reservations (no writer can unlink).
             s.lock.lock();
             try {
-                for (long e = s.head; e != 0; e = getLong(e + AFTER)) {
+                for (long e = s.head; e != 0; e = longPlain(e + AFTER)) {
                     out.add(new AbstractMap.SimpleImmutableEntry<>(keys.read(keyBytes(e)), values.read(valueBytes(e))));
                 }
             } finally {

@@ -182,7 +182,7 @@ public final class MappedFileSwap implements AutoCloseable {
                 unmapCounted(next); // never published: no reader can hold it
                 throw new IllegalStateException("this MappedFileSwap was closed during replace");
             }
-            MappedFile witness = caeCurrent(cur, next);
+            MappedFile witness = compareAndExchangeCurrent(cur, next);
             if (witness == cur) {
                 // Linearization point: the successful exchange unlinked cur; only this thread can retire it.
                 retireOrUnmap(cur);
@@ -290,7 +290,7 @@ public final class MappedFileSwap implements AutoCloseable {
     }
 
     /** compareAndExchange: a volatile read-modify-write returning the witness value. */
-    private MappedFile caeCurrent(MappedFile expected, MappedFile update) {
+    private MappedFile compareAndExchangeCurrent(MappedFile expected, MappedFile update) {
         return (MappedFile) CURRENT.compareAndExchange(this, expected, update);
     }
 

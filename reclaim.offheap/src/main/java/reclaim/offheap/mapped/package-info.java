@@ -8,14 +8,13 @@
  * replaced file, which handshakes every thread (JDK-8335480, openjdk/jdk#20158), and to
  * {@code Arena.ofAuto()}, which unmaps only after a garbage collection.
  *
- * <h2>Naming shared-memory accesses</h2>
- * As in {@code reclaim.impl}: every access to a field that another thread reads or writes goes through a
- * {@code private static final} {@link java.lang.invoke.VarHandle} and a helper whose name ends with the access
- * mode: {@code xAcquire()} / {@code setXRelease(v)} (paired acquire load and release store),
- * {@code xVolatile()} (volatile load), {@code casX} / {@code caeX} / {@code getAndSetX} (volatile
- * read-modify-writes: {@code compareAndSet}, {@code compareAndExchange}, {@code getAndSet}). Counters are
- * {@link java.util.concurrent.atomic.AtomicLong}s, updated with volatile read-modify-writes and read with
- * volatile loads; each such line says so in a comment.
+ * <h2>Shared accesses</h2>
+ * Shared accesses follow the repository's {@code docs/memory-orderings.md}: every access to a field that
+ * another thread reads or writes goes through a {@code private static final} {@link java.lang.invoke.VarHandle}
+ * and a helper named for its ordering ({@code stateAcquire()}, {@code setCurrentRelease(v)},
+ * {@code currentVolatile()}, {@code casState}, {@code compareAndExchangeCurrent}, {@code getAndSetCurrent}).
+ * Counters are {@link java.util.concurrent.atomic.AtomicLong}s, updated with volatile read-modify-writes and
+ * read with volatile loads; each such line says so in a comment.
  *
  * <h2>Native access</h2>
  * The calls are restricted methods: run with {@code --enable-native-access=reclaim.offheap}.

@@ -18,7 +18,7 @@ import reclaim.api.Guard;
 public abstract sealed class SlotAccess implements AutoCloseable permits SlotRead, SlotWrite {
 
     final SlotMemory memory;
-    private final SlotMemory.Accesses accesses;
+    private final Accesses accesses;
     private final Guard guard;
     private final Thread owner;
     private final long handle;
@@ -34,7 +34,7 @@ public abstract sealed class SlotAccess implements AutoCloseable permits SlotRea
     /** Whether this access raised its thread's busy count (writes do; reads need not, see SlotMemory.close). */
     private final boolean counted;
 
-    SlotAccess(SlotMemory memory, SlotMemory.Accesses accesses, Guard guard, long handle, long base, int sequence,
+    SlotAccess(SlotMemory memory, Accesses accesses, Guard guard, long handle, long base, int sequence,
             long meta, boolean counted) {
         this.memory = memory;
         this.counted = counted;

@@ -5,14 +5,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.Iterator;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
-import reclaim.api.Born;
 import reclaim.api.Guard;
-import reclaim.api.Keyed;
 import reclaim.api.Reclaimer;
 
 /**
@@ -20,10 +16,10 @@ import reclaim.api.Reclaimer;
  * allocation and free, lock-free reads, and slot reuse deferred by a {@link Reclaimer} until no reader can
  * still see the slot.
  *
- * <p>This is the slot memory manager of the seed design (a Rust concurrent memory manager: a Treiber free
- * list with a tagged head, one {@code RwLock} per slot), in Java form, with one change that matters: readers
- * take no lock. A read opens a guard of the manager's reclaimer instead, and a freed slot goes back on the
- * free list only when the reclaimer runs its reclaim action, that is when no guard can still hold it. On the
+ * <p>A slot memory manager of the classic shape (a Treiber free list with a tagged head, as in Treiber 1986,
+ * and one read-write lock per slot) with one change that matters: readers take no lock. A read opens a guard
+ * of the manager's reclaimer instead, and a freed slot goes back on the free list only when the reclaimer runs
+ * its reclaim action, that is when no guard can still hold it. On the
  * JVM reclamation is needed here because the slots are recycled memory the garbage collector does not manage:
  * a slot reused under a reader would show the reader another message.
  *
@@ -35,7 +31,7 @@ import reclaim.api.Reclaimer;
  * Freeing a slot advances its generation: every later use of the old handle is refused with an
  * {@link IllegalStateException} that names the handle and both generations, and never reads the slot's next
  * occupant. (A handle is mistaken for a live one only if its slot is reused exactly 2<sup>31</sup> times while
- * the handle is kept.) The seed's tokens carry no generation.
+ * the handle is kept.)
  *
  * <h2>Guarantees</h2>
  * <ol>
@@ -106,19 +102,19 @@ import reclaim.api.Reclaimer;
  * order, once no access is open (the manager cannot work without its reclaimer, though).
  *
  * <p>References: R. K. Treiber, "Systems Programming: Coping with Parallelism", IBM Research Report RJ 5118,
- * 1986 (the free list); the seed's concurrent memory manager (tagged Treiber head, per-slot {@code RwLock},
- * kept as the benchmark baseline {@code RwLockSlotMemory} in the tests).
+ * 1986 (the free list). The same manager with a per-slot read-write lock taken by every reader is kept as the
+ * benchmark baseline and test oracle {@code reclaim.offheap.baseline.RwLockSlotMemory}.
  */
 public final class SlotMemory implements AutoCloseable {
 
     /*
      * Overview.
      *
-     * The free list is a Treiber stack of slot indices. Its head is one long: the top index in the low 32 bits
-     * (-1 when empty) and a tag in the high 32 bits that advances on every successful CAS (push and pop), so a
-     * pop that read head = (t, i) and next[i] = j cannot succeed after i was popped and pushed back (the tag
-     * moved on): the ABA problem of index stacks, solved as the seed solves it. The tag wraps from 0xFFFFFFFF
-     * to 0; a wrong CAS would need exactly 2^32 successful CASes between one pop's read and its CAS.
+     * The parts, each in its own class: FreeList (the tagged Treiber stack of free slot indices, heap only),
+     * Ticket and CloseTicket (what is retired to the reclaimer), Accesses (a thread's busy count and open
+     * accesses) and AccessRegistry (every thread's, for close), SlotAccess/SlotRead/SlotWrite (the open
+     * accesses). This class owns the slab, its header words
+     * and the protocols below.
      *
      * The slot's generation word is the handle's validity. Allocated: odd; free: even. store pops a slot with
      * an even generation e, writes header and payload plainly, then release-stores e + 1 (the publication).
@@ -134,8 +130,7 @@ public final class SlotMemory implements AutoCloseable {
      * the same key, is held). Era schemes: the ticket is Born in the era read just before the generation
      * was published, and the reader's reserved era was current after it read that generation.
      *
-     * Tickets are preallocated, one per slot, reused every generation: a slot's ticket is retired at most
-     * once at a time (it comes back only through its own reclaim action), so free allocates nothing.
+     * Tickets are preallocated, one per slot, reused every generation (see Ticket), so free allocates nothing.
      *
      * In-place writes: the slot's write sequence is even when no write is in progress. A writer CASes it
      * from even s to s + 1 (exclusive; fails at once if odd), writes, and release-stores s + 2. A reader
@@ -149,6 +144,10 @@ public final class SlotMemory implements AutoCloseable {
      * publish the slot's reservation in the caller's guard, then read the state (volatile load); close() frees
      * the slab only through the reclaimer, retiring a close ticket per slot after its store of CLOSING, so the
      * same store-load pair, with the reservation as the reader's store, keeps the slab for them (validated()).
+     *
+     * Shared accesses follow the repository's docs/memory-orderings.md: the slab's header words go through
+     * the helpers at the end of this class (metaAcquire, generationVolatile, casSequence, ...), which SlotRead
+     * and SlotWrite call too; payload bytes are read and written plainly (see the package documentation).
      */
 
     /** The handle no successful store returns: {@link #tryStore} returns it when no slot is free. */
@@ -160,7 +159,6 @@ public final class SlotMemory implements AutoCloseable {
     static final long META = 0, GENERATION = 8, SEQUENCE = 12;
 
     private static final int OPEN = 0, CLOSING = 1, CLOSED = 2;
-    private static final int EMPTY = -1;
 
     private final Reclaimer reclaimer;
     private final int capacity;
@@ -169,25 +167,17 @@ public final class SlotMemory implements AutoCloseable {
     private final Arena arena;
     /** The slab: capacity slots of stride bytes. Accessed only while this thread's busy count is raised. */
     final MemorySegment slab;
-    /** Free-list links: next[i] is the slot below i on the stack (EMPTY at the bottom). */
-    private final int[] next;
+    /** The free slots. */
+    private final FreeList free;
     /** The ticket of each slot, reused every generation. */
     private final Ticket[] tickets;
-    /** Free-list head: tag << 32 | (index & 0xFFFFFFFF). Only through lvHead / casHead. */
-    @SuppressWarnings("unused") // read and written through HEAD
-    private volatile long head;
-    /** Slots on the free list (consistent with it at quiescence). */
-    private final AtomicInteger available = new AtomicInteger();
-    /** OPEN, CLOSING or CLOSED. Only through lvState / casState. */
+    /** OPEN, CLOSING or CLOSED. Only through stateVolatile / casState. */
     @SuppressWarnings("unused") // read and written through STATE
-    private volatile int state;
+    private int state;
     /** The reclaim action: pushes the ticket's slot back on the free list (heap only, never the slab). */
     private final Consumer<Ticket> release = this::push;
     /** Each thread's busy count and open accesses. */
-    private final ThreadLocal<Accesses> accesses = ThreadLocal.withInitial(this::register);
-    /** Every thread's record, for close(); dead idle threads are pruned as new ones register. */
-    private final ConcurrentLinkedQueue<Accesses> threads = new ConcurrentLinkedQueue<>();
-    private final AtomicInteger registered = new AtomicInteger();
+    private final AccessRegistry accesses = new AccessRegistry();
 
     /**
      * Creates a manager of {@code capacity} slots of {@code payloadSize} bytes each, reclaiming through
@@ -218,15 +208,9 @@ public final class SlotMemory implements AutoCloseable {
         long bytes = Math.multiplyExact(stride, (long) capacity);
         this.arena = Arena.ofShared();
         this.slab = arena.allocate(bytes, 64); // zeroed: every generation and sequence starts at 0 (free, idle)
-        this.next = new int[capacity];
+        this.free = new FreeList(capacity, initialTag);
         this.tickets = new Ticket[capacity];
-        for (int i = 0; i < capacity; i++) {
-            tickets[i] = new Ticket(i);
-            next[i] = i + 1 < capacity ? i + 1 : EMPTY; // slot 0 on top: the stack is 0, 1, 2, ...
-        }
-        available.set(capacity);
-        // Published to other threads by the final-field freeze and the safe publication of this object.
-        HEAD.setRelease(this, pack(initialTag, 0));
+        for (int i = 0; i < capacity; i++) tickets[i] = new Ticket(i);
     }
 
     // ------------------------------------------------------------------------------------------ handles
@@ -335,12 +319,12 @@ public final class SlotMemory implements AutoCloseable {
         }
         Accesses a = begin();
         try {
-            int i = pop();
-            if (i == EMPTY && !reclaimer.isClosed()) {
+            int i = free.pop();
+            if (i == FreeList.EMPTY && !reclaimer.isClosed()) {
                 reclaimer.flush(); // freed slots may only be waiting for the reclaimer: give it one chance
-                i = pop();
+                i = free.pop();
             }
-            if (i == EMPTY) return NO_HANDLE;
+            if (i == FreeList.EMPTY) return NO_HANDLE;
             long base = i * stride;
             // The slot came off the free list through its reclaim action: no access can see it any more.
             // Plain stores; the release store of the generation below publishes them.
@@ -350,10 +334,10 @@ public final class SlotMemory implements AutoCloseable {
                 push(tickets[i]);
                 throw e;
             }
-            META_H.set(slab, base + META, meta(kind, (int) length)); // sp: published by the release below
-            int g = (int) GEN_H.getAcquire(slab, base + GENERATION) + 1; // only we touch a popped slot's generation
-            tickets[i].birthEra = reclaimer.era(); // sp: read by retire, after free's CAS that reads our release
-            GEN_H.setRelease(slab, base + GENERATION, g); // so: the publication; the handle is valid from here
+            setMetaPlain(base, meta(kind, (int) length)); // published by the release below
+            int g = generationAcquire(base) + 1; // only we touch a popped slot's generation
+            tickets[i].birthEra = reclaimer.era(); // plain: read by retire, after free's CAS that reads our release
+            setGenerationRelease(base, g); // the publication; the handle is valid from here
             return handle(i, g);
         } finally {
             end(a);
@@ -362,7 +346,7 @@ public final class SlotMemory implements AutoCloseable {
 
     private long orThrow(long h) {
         if (h != NO_HANDLE) return h;
-        throw new SlotsExhaustedException(capacity, capacity - available.get());
+        throw new SlotsExhaustedException(capacity, capacity - free.available());
     }
 
     // ------------------------------------------------------------------------------------------ free
@@ -383,12 +367,10 @@ public final class SlotMemory implements AutoCloseable {
         Accesses a = begin();
         try {
             a.refuseHeld(i, handle);
-            long off = i * stride + GENERATION;
+            long base = i * stride;
             int g = generation(handle);
             // Linearization point of free: exactly one CAS from g wins.
-            if (!GEN_H.compareAndSet(slab, off, g, g + 1)) {
-                throw stale(handle, (int) GEN_H.getVolatile(slab, off));
-            }
+            if (!casGeneration(base, g, g + 1)) throw stale(handle, generationVolatile(base));
             // Retire point: the slot is unreachable for new reads (their generation check fails); the ticket
             // comes back, and the slot with it, once no guard can hold it.
             try {
@@ -421,7 +403,7 @@ public final class SlotMemory implements AutoCloseable {
      */
     public long replace(long handle, int kind, byte[] payload) {
         int i = checkHandle(handle);
-        accesses.get().refuseHeld(i, handle);
+        accesses.current().refuseHeld(i, handle);
         long h = store(kind, payload);
         try {
             free(handle);
@@ -445,16 +427,16 @@ public final class SlotMemory implements AutoCloseable {
      */
     public SlotRead read(long handle) {
         int i = checkHandle(handle);
-        Accesses a = accesses.get(); // the order stack only: a read raises no busy count (see close())
+        Accesses a = accesses.current(); // the order stack only: a read raises no busy count (see close())
         Guard g = reclaimer.enter();
         try {
             long base = i * stride;
             validate(g, i, base, handle);
-            // lv after the reservation: the store-load pair of validated() with close(); from here the slab
+            // Volatile, after the reservation: the store-load pair of validated() with close(); from here the slab
             // outlives this access (its guard holds the slot's close ticket), so the access needs no busy count.
-            if (lvState() != OPEN) throw new IllegalStateException("the slot memory is closed");
-            int seq = (int) SEQ_H.getAcquire(slab, base + SEQUENCE); // la: pairs with a writer's release
-            long meta = (long) META_H.getAcquire(slab, base + META);
+            if (stateVolatile() != OPEN) throw new IllegalStateException("the slot memory is closed");
+            int seq = sequenceAcquire(base); // pairs with a writer's release
+            long meta = metaAcquire(base);
             return new SlotRead(this, a, g, handle, base, seq, meta);
         } catch (RuntimeException | Error e) {
             g.close();
@@ -476,7 +458,7 @@ public final class SlotMemory implements AutoCloseable {
         try (Guard g = reclaimer.enter()) {
             long base = i * stride;
             validate(g, i, base, handle);
-            long meta = (long) META_H.getAcquire(slab, base + META); // la: one word, never torn
+            long meta = metaAcquire(base); // one word, never torn
             return new SlotHeader(handle, (int) meta, (int) (meta >>> 32));
         } finally {
             end(a);
@@ -495,7 +477,7 @@ public final class SlotMemory implements AutoCloseable {
         if (i < 0 || i >= capacity || (generation(handle) & 1) == 0) return false;
         Accesses a = begin();
         try {
-            return (int) GEN_H.getVolatile(slab, i * stride + GENERATION) == generation(handle); // lv
+            return generationVolatile(i * stride) == generation(handle);
         } finally {
             end(a);
         }
@@ -588,7 +570,7 @@ public final class SlotMemory implements AutoCloseable {
         long base = validated(guard, handle);
         long at = base + HEADER + offset;
         while (true) {
-            int s = (int) SEQ_H.getAcquire(slab, base + SEQUENCE); // la: pairs with a writer's release store
+            int s = sequenceAcquire(base); // pairs with a writer's release store
             if ((s & 1) == 0) {
                 int length = length(base);
                 boolean inside = offset >= 0 && offset <= length - 8L;
@@ -621,7 +603,7 @@ public final class SlotMemory implements AutoCloseable {
         long base = validated(guard, handle);
         long at = base + HEADER + offset;
         while (true) {
-            int s = (int) SEQ_H.getAcquire(slab, base + SEQUENCE); // la: pairs with a writer's release store
+            int s = sequenceAcquire(base); // pairs with a writer's release store
             if ((s & 1) == 0) {
                 int length = length(base);
                 boolean inside = offset >= 0 && offset <= length - 4L;
@@ -655,7 +637,7 @@ public final class SlotMemory implements AutoCloseable {
         Objects.requireNonNull(dst, "dst");
         long base = validated(guard, handle);
         while (true) {
-            int s = (int) SEQ_H.getAcquire(slab, base + SEQUENCE); // la: pairs with a writer's release store
+            int s = sequenceAcquire(base); // pairs with a writer's release store
             if ((s & 1) == 0) {
                 int length = length(base);
                 boolean inside = length <= dst.length;
@@ -696,20 +678,20 @@ public final class SlotMemory implements AutoCloseable {
         // level on top of its own, so reserving here never drops the access's reservation (SlotAccess).
         long base = i * stride;
         validate(guard, i, base, handle);
-        if (lvState() != OPEN) throw new IllegalStateException("the slot memory is closed"); // lv: after the reservation
+        if (stateVolatile() != OPEN) throw new IllegalStateException("the slot memory is closed"); // after the reservation
         return base;
     }
 
     /** The payload length in the header (opaque, after the caller's acquire of the sequence), at most payloadSize. */
     private int length(long base) {
-        int length = (int) (long) META_H.getOpaque(slab, base + META); // lo: one word, never torn
+        int length = (int) metaOpaque(base); // one word, never torn
         return Math.min(Math.max(length, 0), payloadSize);
     }
 
     /** Seqlock validation: the payload loads before the fence come before the re-read of the sequence. */
     private boolean unchanged(long base, int s) {
         VarHandle.loadLoadFence();
-        return (int) SEQ_H.getOpaque(slab, base + SEQUENCE) == s; // lo after the fence
+        return sequenceOpaque(base) == s; // after the fence
     }
 
     private static IndexOutOfBoundsException outside(long offset, int bytes, int length) {
@@ -755,15 +737,15 @@ public final class SlotMemory implements AutoCloseable {
             g = reclaimer.enter();
             long base = i * stride;
             validate(g, i, base, handle);
-            int s = (int) SEQ_H.getVolatile(slab, base + SEQUENCE); // lv
-            // cas: even -> odd claims the slot for writing; odd means another writer holds it.
-            if ((s & 1) != 0 || !SEQ_H.compareAndSet(slab, base + SEQUENCE, s, s + 1)) {
+            int s = sequenceVolatile(base);
+            // even -> odd claims the slot for writing; odd means another writer holds it.
+            if ((s & 1) != 0 || !casSequence(base, s, s + 1)) {
                 g.close();
                 end(a);
                 return null;
             }
             VarHandle.storeStoreFence(); // the odd sequence is visible before any payload store of ours
-            long meta = (long) META_H.getAcquire(slab, base + META);
+            long meta = metaAcquire(base);
             return new SlotWrite(this, a, g, handle, base, s + 1, meta);
         } catch (RuntimeException | Error e) {
             if (g != null) g.close();
@@ -774,7 +756,7 @@ public final class SlotMemory implements AutoCloseable {
 
     /** Ends a write: the release store of the next even sequence publishes the payload and meta stores. */
     void endWrite(long base, int oddSeq) {
-        SEQ_H.setRelease(slab, base + SEQUENCE, oddSeq + 1); // so
+        setSequenceRelease(base, oddSeq + 1);
     }
 
     // ------------------------------------------------------------------------------------------ state
@@ -814,7 +796,7 @@ public final class SlotMemory implements AutoCloseable {
      * @return the free slots
      */
     public int available() {
-        return available.get(); // lv
+        return free.available();
     }
 
     /**
@@ -832,7 +814,7 @@ public final class SlotMemory implements AutoCloseable {
      * @return true once closed
      */
     public boolean isClosed() {
-        return lvState() == CLOSED;
+        return stateVolatile() == CLOSED;
     }
 
     /**
@@ -849,25 +831,22 @@ public final class SlotMemory implements AutoCloseable {
      */
     @Override
     public void close() {
-        int s = lvState();
+        int s = stateVolatile();
         if (s == CLOSED) return;
-        if (s == OPEN) STATE.compareAndSet(this, OPEN, CLOSING); // cas; losing to another close is fine
-        Accesses own = accesses.get();
+        if (s == OPEN) casState(OPEN, CLOSING); // losing to another close is fine
+        Accesses own = accesses.current();
         if (own.depth != 0) {
             throw new IllegalStateException("cannot close the slot memory: this thread still holds " + own.depth
                     + " access(es) to it; close them first (new ones are refused from now on)");
         }
         // Dekker with begin(): our volatile store of CLOSING comes before these volatile loads.
-        int busy = 0;
-        for (Accesses a : threads) {
-            if (a.lvBusy() != 0) busy++;
-        }
+        int busy = accesses.busyThreads();
         if (busy != 0) {
             throw new IllegalStateException("cannot close the slot memory: " + busy
                     + " thread(s) still hold an access or are inside an operation; close the accesses first"
                     + " (new ones are refused from now on)");
         }
-        if (STATE.compareAndSet(this, CLOSING, CLOSED)) {
+        if (casState(CLOSING, CLOSED)) {
             freeSlab(); // once: only the winner of the CAS gets here
         }
     }
@@ -927,9 +906,9 @@ public final class SlotMemory implements AutoCloseable {
      */
     private void validate(Guard g, int i, long base, long handle) {
         long key = i + 1L;
-        int gen = (int) GEN_H.getVolatile(slab, base + GENERATION); // lv: pairs with store's release, free's CAS
+        int gen = generationVolatile(base); // pairs with store's release, free's CAS
         while (!g.reserve(key, 0)) {
-            gen = (int) GEN_H.getVolatile(slab, base + GENERATION); // lv: after the reservation's fence
+            gen = generationVolatile(base); // after the reservation's fence
         }
         if (gen != generation(handle)) throw stale(handle, gen);
     }
@@ -942,10 +921,10 @@ public final class SlotMemory implements AutoCloseable {
 
     /** Raises this thread's busy count, then checks the state (the operation's half of Dekker's pattern). */
     private Accesses begin() {
-        Accesses a = accesses.get();
-        a.svBusy(a.lpBusy() + 1); // sv: before the state load (store-load ordered by volatile)
-        if (lvState() != OPEN) {
-            a.soBusy(a.lpBusy() - 1);
+        Accesses a = accesses.current();
+        a.setBusyVolatile(a.busyPlain() + 1); // before the state load (store-load ordered by volatile)
+        if (stateVolatile() != OPEN) {
+            a.setBusyRelease(a.busyPlain() - 1);
             throw new IllegalStateException("the slot memory is closed");
         }
         return a;
@@ -953,208 +932,103 @@ public final class SlotMemory implements AutoCloseable {
 
     /** Lowers this thread's busy count: its slab accesses are done (release). */
     static void end(Accesses a) {
-        a.soBusy(a.lpBusy() - 1);
-    }
-
-    private Accesses register() {
-        Accesses a = new Accesses(Thread.currentThread());
-        threads.add(a);
-        int n = registered.incrementAndGet();
-        if (Integer.bitCount(n) == 1) prune(); // amortized: at every power of two
-        return a;
-    }
-
-    /** Drops the records of threads that died idle (a dead thread cannot raise its count again). */
-    private void prune() {
-        for (Iterator<Accesses> it = threads.iterator(); it.hasNext(); ) {
-            Accesses a = it.next();
-            if (!a.owner.isAlive() && a.lvBusy() == 0) {
-                it.remove();
-                registered.decrementAndGet();
-            }
-        }
+        a.setBusyRelease(a.busyPlain() - 1);
     }
 
     private static long meta(int kind, int length) {
         return ((long) kind << 32) | (length & 0xFFFF_FFFFL);
     }
 
-    private static long pack(int tag, int index) {
-        return ((long) tag << 32) | (index & 0xFFFF_FFFFL);
-    }
-
-    /** Pops a free slot, or EMPTY: Treiber's pop on the tagged head. Lock-free. */
-    private int pop() {
-        while (true) {
-            long h = lvHead();
-            int i = (int) h;
-            if (i == EMPTY) return EMPTY;
-            // lo: next[i] may be rewritten by a push racing after another pop took i; then the tag has moved
-            // and our CAS fails. When it succeeds, the value read is the one the pushing CAS published.
-            int n = (int) NEXT.getOpaque(next, i);
-            if (casHead(h, pack((int) (h >>> 32) + 1, n))) { // linearization point of pop; tag wraps
-                available.decrementAndGet();
-                return i;
-            }
-        }
-    }
-
-    /** The reclaim action: pushes the ticket's slot back. Treiber's push, lock-free; touches no slab memory. */
+    /** The reclaim action: pushes the ticket's slot back on the free list; touches no slab memory. */
     private void push(Ticket t) {
-        int i = t.index;
-        while (true) {
-            long h = lvHead();
-            NEXT.setOpaque(next, i, (int) h); // so-free: published by the CAS below (volatile)
-            if (casHead(h, pack((int) (h >>> 32) + 1, i))) { // linearization point of push
-                available.incrementAndGet();
-                return;
-            }
-        }
+        free.push(t.index);
     }
 
     /** Reads the free-list head's tag (tests). */
     int tag() {
-        return (int) (lvHead() >>> 32);
+        return free.tag();
     }
 
-    private long lvHead() {
-        return (long) HEAD.getVolatile(this);
-    }
+    // ------------------------------------------------------------------------------------------ shared accesses
+    // Names per docs/memory-orderings.md. The manager's state, and the slab's header words of the slot at byte
+    // offset `base` (coordinates: segment, byte offset; naturally aligned: the slab is aligned to 64, the stride
+    // and the offsets are multiples of 8).
 
-    private boolean casHead(long expect, long update) {
-        return HEAD.compareAndSet(this, expect, update);
-    }
-
-    private int lvState() {
+    private int stateVolatile() {
         return (int) STATE.getVolatile(this);
     }
 
-    /** One slot's ticket, retired when the slot is freed; its key is what readers reserve. */
-    static final class Ticket implements Keyed, Born {
-        final int index;
-        /** Written by store before the generation's release store; read by the reclaimer at retire. */
-        long birthEra;
-
-        Ticket(int index) {
-            this.index = index;
-        }
-
-        @Override
-        public long key() {
-            return index + 1L;
-        }
-
-        @Override
-        public long birthEra() {
-            return birthEra;
-        }
+    private boolean casState(int expected, int update) {
+        return STATE.compareAndSet(this, expected, update);
     }
 
-    /** One slot's share of the slab at close: keyed like the slot, so a reservation of the slot holds it. */
-    static final class CloseTicket implements Keyed {
-        final int index;
-
-        CloseTicket(int index) {
-            this.index = index;
-        }
-
-        @Override
-        public long key() {
-            return index + 1L;
-        }
+    /** The header word (kind << 32 | length), acquire: pairs with store's and a writer's release stores. */
+    private long metaAcquire(long base) {
+        return (long) META_H.getAcquire(slab, base + META);
     }
 
-    /** A thread's busy count (shared with close) and its stack of open accesses (its own). */
-    static final class Accesses {
-        final Thread owner;
-        /** Open write accesses plus operations in progress (reads are not counted). Written by the owner only; read by close(). */
-        volatile int busy;
-        /*
-         * The open accesses as (serial, handle) pairs, innermost last: primitives only, so that an access object
-         * is referenced by its caller alone and escape analysis may keep a read allocation-free.
-         */
-        private long[] serials = new long[4];
-        private long[] handles = new long[4];
-        /** Open accesses of the owner (read by the owner only). */
-        int depth;
-        private long lastSerial;
-
-        Accesses(Thread owner) {
-            this.owner = owner;
-        }
-
-        int lvBusy() {
-            return busy;
-        }
-
-        /** The owner's read of its own count (only the owner writes it). */
-        int lpBusy() {
-            return (int) BUSY.get(this);
-        }
-
-        void svBusy(int v) {
-            busy = v;
-        }
-
-        void soBusy(int v) {
-            BUSY.setRelease(this, v);
-        }
-
-        /** Records a new innermost access on {@code handle}; returns its serial. */
-        long push(long handle) {
-            if (depth == serials.length) {
-                serials = java.util.Arrays.copyOf(serials, depth * 2);
-                handles = java.util.Arrays.copyOf(handles, depth * 2);
-            }
-            serials[depth] = ++lastSerial;
-            handles[depth++] = handle;
-            return lastSerial;
-        }
-
-        /** Pops the access {@code serial}, which must be the innermost open one. */
-        void pop(long serial, SlotAccess x) {
-            if (depth == 0 || serials[depth - 1] != serial) {
-                throw new IllegalStateException("accesses must be closed in the reverse order of opening"
-                        + " (try-with-resources does it); " + x + " is not the innermost open access");
-            }
-            depth--;
-        }
-
-        void refuseHeld(int index, long handle) {
-            for (int d = 0; d < depth; d++) {
-                if (SlotMemory.index(handles[d]) == index) {
-                    throw new IllegalStateException("cannot free slot " + index + " (handle "
-                            + Long.toHexString(handle) + "): this thread still holds an access to it (opened on"
-                            + " handle " + Long.toHexString(handles[d]) + "); close it first");
-                }
-            }
-        }
-
-        private static final VarHandle BUSY;
-
-        static {
-            try {
-                BUSY = MethodHandles.lookup().findVarHandle(Accesses.class, "busy", int.class);
-            } catch (ReflectiveOperationException e) {
-                throw new ExceptionInInitializerError(e);
-            }
-        }
+    /** The header word, opaque: after the caller's acquire of the sequence; one word, never torn. */
+    private long metaOpaque(long base) {
+        return (long) META_H.getOpaque(slab, base + META);
     }
 
-    // VarHandles: the manager's fields, the free-list links, and the slab's header words (coordinates: segment,
-    // byte offset). Header words are naturally aligned (slab aligned to 64, stride and offsets multiples of 8).
-    private static final VarHandle HEAD;
+    /** Stores the header word plainly: the release store of the generation publishes it. */
+    private void setMetaPlain(long base, long meta) {
+        META_H.set(slab, base + META, meta);
+    }
+
+    /** Stores the header word, release: a writer's, whole (header reads never see it torn). */
+    void setMetaRelease(long base, long meta) {
+        META_H.setRelease(slab, base + META, meta);
+    }
+
+    private int generationAcquire(long base) {
+        return (int) GEN_H.getAcquire(slab, base + GENERATION);
+    }
+
+    private int generationVolatile(long base) {
+        return (int) GEN_H.getVolatile(slab, base + GENERATION);
+    }
+
+    /** Publishes a stored slot: its new odd generation, release. */
+    private void setGenerationRelease(long base, int generation) {
+        GEN_H.setRelease(slab, base + GENERATION, generation);
+    }
+
+    private boolean casGeneration(long base, int expected, int update) {
+        return GEN_H.compareAndSet(slab, base + GENERATION, expected, update);
+    }
+
+    /** The write sequence, acquire: pairs with a writer's release store of the next even sequence. */
+    private int sequenceAcquire(long base) {
+        return (int) SEQ_H.getAcquire(slab, base + SEQUENCE);
+    }
+
+    /** The write sequence, opaque: a seqlock's re-read, after the caller's load-load fence. */
+    int sequenceOpaque(long base) {
+        return (int) SEQ_H.getOpaque(slab, base + SEQUENCE);
+    }
+
+    private int sequenceVolatile(long base) {
+        return (int) SEQ_H.getVolatile(slab, base + SEQUENCE);
+    }
+
+    private boolean casSequence(long base, int expected, int update) {
+        return SEQ_H.compareAndSet(slab, base + SEQUENCE, expected, update);
+    }
+
+    private void setSequenceRelease(long base, int sequence) {
+        SEQ_H.setRelease(slab, base + SEQUENCE, sequence);
+    }
+
     private static final VarHandle STATE;
-    private static final VarHandle NEXT = MethodHandles.arrayElementVarHandle(int[].class);
-    static final VarHandle META_H = ValueLayout.JAVA_LONG.varHandle();
-    static final VarHandle GEN_H = ValueLayout.JAVA_INT.varHandle();
-    static final VarHandle SEQ_H = ValueLayout.JAVA_INT.varHandle();
+    private static final VarHandle META_H = ValueLayout.JAVA_LONG.varHandle();
+    private static final VarHandle GEN_H = ValueLayout.JAVA_INT.varHandle();
+    private static final VarHandle SEQ_H = ValueLayout.JAVA_INT.varHandle();
 
     static {
         try {
-            MethodHandles.Lookup l = MethodHandles.lookup();
-            HEAD = l.findVarHandle(SlotMemory.class, "head", long.class);
-            STATE = l.findVarHandle(SlotMemory.class, "state", int.class);
+            STATE = MethodHandles.lookup().findVarHandle(SlotMemory.class, "state", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }

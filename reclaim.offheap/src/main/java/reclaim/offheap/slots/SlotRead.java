@@ -13,7 +13,7 @@ import reclaim.api.Guard;
  */
 public final class SlotRead extends SlotAccess {
 
-    SlotRead(SlotMemory memory, SlotMemory.Accesses accesses, Guard guard, long handle, long base, int sequence,
+    SlotRead(SlotMemory memory, Accesses accesses, Guard guard, long handle, long base, int sequence,
             long meta) {
         super(memory, accesses, guard, handle, base, sequence, meta, false);
     }
@@ -30,7 +30,7 @@ public final class SlotRead extends SlotAccess {
     public boolean validate() {
         check();
         VarHandle.loadLoadFence(); // the payload loads above come before the sequence load below
-        int now = (int) SlotMemory.SEQ_H.getOpaque(memory.slab, base + SlotMemory.SEQUENCE); // lo after the fence
+        int now = memory.sequenceOpaque(base); // after the fence
         return (sequence & 1) == 0 && now == sequence;
     }
 }

@@ -16,7 +16,7 @@ import reclaim.api.Guard;
  */
 public final class SlotWrite extends SlotAccess {
 
-    SlotWrite(SlotMemory memory, SlotMemory.Accesses accesses, Guard guard, long handle, long base, int sequence,
+    SlotWrite(SlotMemory memory, Accesses accesses, Guard guard, long handle, long base, int sequence,
             long meta) {
         super(memory, accesses, guard, handle, base, sequence, meta, true);
     }
@@ -103,8 +103,8 @@ public final class SlotWrite extends SlotAccess {
 
     private void putMeta(long m) {
         meta = m;
-        // so: one whole word (header peeks never see it torn); ordered before the closing sequence release.
-        SlotMemory.META_H.setRelease(memory.slab, base + SlotMemory.META, m);
+        // One whole word (header reads never see it torn), ordered before the closing sequence release.
+        memory.setMetaRelease(base, m);
     }
 
     private long to(long offset, long bytes) {

@@ -11,8 +11,9 @@ import reclaim.api.Reclaimer;
 import reclaim.offheap.baseline.RwLockSlotMemory;
 
 /**
- * {@link SlotMemory} against the seed's design, {@link RwLockSlotMemory}, on the same random sequence of
- * stores, reads, frees and stale uses: the same answers (contents, kinds, refusals, exhaustion, free counts).
+ * {@link SlotMemory} against the same manager with a per-slot read-write lock, {@link RwLockSlotMemory}, on
+ * the same random sequence of stores, reads, frees and stale uses: the same answers (contents, kinds,
+ * refusals, exhaustion, free counts).
  */
 class SlotMemoryDifferentialTest {
 

@@ -15,12 +15,12 @@ import reclaim.offheap.slots.SlotMemory;
 import reclaim.offheap.slots.SlotRead;
 
 /**
- * Second-reader review: a SlotRead nests a level of the thread's guard; a guard-scoped read given the caller's
- * guard while that SlotRead is open reserves in the same (innermost) level's reserve slot 0 under hazard
- * pointers, and so must not drop the SlotRead's reservation of its own slot (the access opens an empty shield
- * level above its own for the caller).
+ * A SlotRead nests a level of the thread's guard. A guard-scoped read given the caller's guard while that
+ * SlotRead is open reserves in reserve slot 0 of the innermost level under hazard pointers, and must not drop
+ * the SlotRead's reservation of its own slot: the access opens an empty shield level above its own for the
+ * caller, so the read's slot is not reused under it.
  */
-class LatestReviewTest {
+class SlotReadNestedGuardTest {
 
     private static byte[] msg(long v) {
         return ByteBuffer.allocate(8).order(ByteOrder.nativeOrder()).putLong(v).array();

@@ -9,15 +9,15 @@ import org.junit.jupiter.api.Timeout;
 
 import reclaim.api.Reclaimer;
 
-/** Review findings on the slot memory manager: error paths of free. */
+/** free() when the reclaimer refuses the retire because its close has completed. */
 @Timeout(60)
-class SlotMemoryReviewTest {
+class SlotMemoryFreeAfterReclaimerCloseTest {
 
     /**
-     * free() after the reclaimer's close has completed: the generation CAS succeeded (the handle is stale) but
-     * the retire was refused, so before the fix the slot was neither live nor ever pushed back: lost for good.
-     * A completed close means no guard is open or can open, so the slot can go back at once (as MappedFileSwap
-     * unmaps at once in the same case).
+     * free() after the reclaimer's close has completed: the generation CAS succeeds (the handle is stale) but
+     * the retire is refused. Unless free pushes the slot back itself, the slot is neither live nor ever pushed
+     * back: lost for good. A completed close means no guard is open or can open, so the slot can go back at once
+     * (as MappedFileSwap unmaps at once in the same case).
      */
     @Test
     void freeAfterTheReclaimerClosedLosesNoSlot() {
