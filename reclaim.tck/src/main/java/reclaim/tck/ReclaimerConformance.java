@@ -44,7 +44,8 @@ import reclaim.api.Reclaimer;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 public abstract class ReclaimerConformance implements SafetyConformance, ExactlyOnceConformance,
         ProgressConformance, RobustnessConformance, ThreadEndConformance, VirtualThreadConformance,
-        ContainmentConformance, MisuseConformance, LifecycleConformance, AtomConformance {
+        ContainmentConformance, MisuseConformance, LifecycleConformance, AtomConformance,
+        CloseConformance {
 
     /** The reclaimer under test, created before each test and closed after it. */
     protected Reclaimer reclaimer;
@@ -126,5 +127,15 @@ public abstract class ReclaimerConformance implements SafetyConformance, Exactly
     @Override
     public final int scaleFactor() {
         return scale();
+    }
+
+    /**
+     * Returns {@link #newReclaimer()}, for the guarantees' tests that need a reclaimer of their own.
+     *
+     * @return a new reclaimer of the scheme under test
+     */
+    @Override
+    public final Reclaimer freshReclaimer() {
+        return newReclaimer();
     }
 }

@@ -31,4 +31,12 @@ interface SchemeUnderTest {
      * @return the factor; 1 is sized for 2 cores
      */
     int scaleFactor();
+
+    /**
+     * Creates another reclaimer of the scheme under test, owned by the caller, as
+     * {@link ReclaimerConformance#newReclaimer()} does.
+     *
+     * @return a new reclaimer
+     */
+    Reclaimer freshReclaimer();
 }
