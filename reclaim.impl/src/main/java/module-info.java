@@ -12,7 +12,7 @@
  *       {@code ebr}, and the leak baseline {@code none} (the same guards, nothing reclaimed before
  *       {@code close()}).</li>
  * </ul>
- * {@code reclaim.impl.common} holds what the schemes share (batches of retired objects, contained
+ * {@code reclaim.impl.core} holds what the schemes share (batches of retired objects, contained
  * execution of reclaim actions, guard checks). The naming of shared-memory accesses by their ordering is
  * defined once in {@code reclaim/impl/package-info.java}.
  */

@@ -30,8 +30,17 @@ import java.util.function.Consumer;
  * {@link #close()} reclaims everything retired and is idempotent. It waits a moment (about a second, in all)
  * for guards that are just closing; called while guards are still open after that, it throws
  * {@link IllegalStateException} and stops accepting new guards and retires from other threads;
- * the open guards finish normally, and a later {@code close()} completes. After close, {@code enter},
+ * the open guards finish normally, and a later {@code close()} completes. It never returns while another
+ * thread is still reclaiming (a collection started by its {@code retire}, {@code flush} or the close of its
+ * guard): it waits for that thread, within the same moment, or refuses in the same way; once {@code close()}
+ * returns, every retired object's action has run exactly once. After close, {@code enter},
  * {@code retire} and {@code register} throw {@link IllegalStateException}; {@code stats} still works.
+ *
+ * <p>A reclaimer dropped without {@code close()} does not stay reachable through the threads that used it:
+ * once it is unreachable (no guard of it is open, no registration of it is alive), the built-in implementation
+ * reclaims what it still had pending on a cleaner thread of its own ({@link java.lang.ref.Cleaner}), as
+ * {@code Arena.ofAuto()} frees its memory, and its per-thread state is collected. Reclaim actions then run on that
+ * thread, at a time the garbage collector chooses: call {@code close()} when the moment matters.
  */
 public interface Reclaimer extends AutoCloseable {
 

@@ -4,13 +4,13 @@ import java.util.Set;
 
 import reclaim.api.Reclaimer;
 import reclaim.api.Scheme;
-import reclaim.impl.crystalline.CrystallineReclaimer;
-import reclaim.impl.crystalline.CrystallineWReclaimer;
-import reclaim.impl.ebr.EbrReclaimer;
-import reclaim.impl.hp.HpReclaimer;
-import reclaim.impl.hyaline.HyalineReclaimer;
-import reclaim.impl.none.NoneReclaimer;
-import reclaim.impl.qsbr.QsbrReclaimer;
+import reclaim.impl.crystalline.CrystallinePolicy;
+import reclaim.impl.crystalline.CrystallineWPolicy;
+import reclaim.impl.ebr.EbrPolicy;
+import reclaim.impl.hp.HpPolicy;
+import reclaim.impl.hyaline.HyalinePolicy;
+import reclaim.impl.none.NonePolicy;
+import reclaim.impl.qsbr.QsbrPolicy;
 import reclaim.spi.ReclaimerProvider;
 
 /** The provider of the schemes in this module. */
@@ -33,13 +33,13 @@ public final class BuiltinProvider implements ReclaimerProvider {
     @Override
     public Reclaimer create(Scheme scheme) {
         return switch (scheme) {
-            case Scheme.Qsbr qsbr -> QsbrReclaimer.create(qsbr);
-            case Scheme.Ebr ebr -> EbrReclaimer.create(ebr);
-            case Scheme.HazardPointers hp -> HpReclaimer.create(hp);
-            case Scheme.Hyaline hyaline -> HyalineReclaimer.create(hyaline);
-            case Scheme.Crystalline crystalline when crystalline.waitFree() -> CrystallineWReclaimer.create(crystalline);
-            case Scheme.Crystalline crystalline -> CrystallineReclaimer.create(crystalline);
-            case Scheme.None none -> NoneReclaimer.create(none);
+            case Scheme.Qsbr qsbr -> QsbrPolicy.create(qsbr);
+            case Scheme.Ebr ebr -> EbrPolicy.create(ebr);
+            case Scheme.HazardPointers hp -> HpPolicy.create(hp);
+            case Scheme.Hyaline hyaline -> HyalinePolicy.create(hyaline);
+            case Scheme.Crystalline crystalline when crystalline.waitFree() -> CrystallineWPolicy.create(crystalline);
+            case Scheme.Crystalline crystalline -> CrystallinePolicy.create(crystalline);
+            case Scheme.None none -> NonePolicy.create(none);
             case null -> throw new NullPointerException("scheme");
             default -> throw new IllegalArgumentException(name() + " does not implement scheme " + scheme.name());
         };

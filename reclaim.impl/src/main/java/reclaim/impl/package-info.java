@@ -1,21 +1,24 @@
 /**
  * The built-in provider, and the conventions every scheme in this module follows.
  *
+ * <h2>The packages</h2>
+ * <ul>
+ *   <li>{@link reclaim.impl.core}: the engine every scheme runs on (participants, guards, bags, flush, close) and
+ *       the {@code Policy} through which a scheme decides; {@code docs/core.md} maps its files.</li>
+ *   <li>{@link reclaim.impl.ebr}: epoch-based reclamation (Fraser 2004; crossbeam-epoch).</li>
+ *   <li>{@link reclaim.impl.qsbr}: quiescent-state-based reclamation (McKenney and Slingwine 1998; liburcu).</li>
+ *   <li>{@link reclaim.impl.hp}: hazard pointers (Michael 2004; folly hazptr).</li>
+ *   <li>{@link reclaim.impl.hyaline}: Hyaline-1 and -1S (Nikolaev and Ravindran, PLDI 2021; seize).</li>
+ *   <li>{@link reclaim.impl.crystalline}: Crystalline-L and -W (Nikolaev and Ravindran, DISC 2021).</li>
+ *   <li>{@link reclaim.impl.none}: the leak baseline of the benchmarks.</li>
+ * </ul>
+ *
  * <h2>Naming shared-memory accesses</h2>
  * Every access to a field that another thread reads or writes goes through a {@code private static final}
- * {@link java.lang.invoke.VarHandle} and a small helper whose name ends with the access mode, so that a line
- * tells its ordering without opening the helper (after Caffeine's {@code BoundedBuffer}):
- * <ul>
- *   <li>{@code xOpaque()} / {@code setXOpaque(v)}: opaque (atomic, coherent, no ordering against other
- *       variables); used for counters and diagnostics read by {@code stats()}.</li>
- *   <li>{@code xAcquire()} / {@code setXRelease(v)}: acquire load / release store; paired, they pass a
- *       thread's earlier accesses to the thread that reads the value (JLS 17.4.5 via the VarHandle spec).</li>
- *   <li>{@code xVolatile()} / {@code setXVolatile(v)}: volatile (sequentially consistent among volatile
- *       accesses); used where a store must be ordered before a later load of another variable (the Dekker
- *       pattern), which release/acquire does not give.</li>
- *   <li>{@code casX(expected, update)}: {@code compareAndSet}, a volatile read-modify-write (a full barrier).</li>
- * </ul>
- * Fields that only their owning thread touches are plain and say so. Every fence names the store–load pair
- * it orders.
+ * {@link java.lang.invoke.VarHandle} of the class that declares the field, and a small helper whose name ends
+ * with the access mode, so that a line tells its ordering without opening the helper: the project's one
+ * vocabulary, defined in {@code docs/memory-orderings.md} ({@code fooAcquire()}, {@code setFooRelease(v)},
+ * {@code fooVolatile()}, {@code casFoo(e, u)}, ...). Fields that only their owning thread touches are plain and
+ * say so. Every fence names the store–load pair it orders.
  */
 package reclaim.impl;

@@ -4,13 +4,14 @@ import java.lang.invoke.VarHandle;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
 
-import reclaim.impl.common.AnnouncementRecord;
-import reclaim.impl.common.AnnouncingGuard;
-import reclaim.impl.common.Checks;
-import reclaim.impl.common.CountedBatches.Link;
+import reclaim.impl.core.Core;
+import reclaim.impl.core.Participant;
+import reclaim.impl.core.ThreadGuard;
+import reclaim.impl.core.Checks;
+import reclaim.impl.core.CountedBatches.Link;
 
 /**
- * The per-thread guard of {@link CrystallineReclaimer}.
+ * The per-thread guard of {@link CrystallinePolicy}.
  *
  * <p>{@code protect(ref, slot)} is Crystalline's {@code protect}: read the source, read the global era; if
  * the slot already reserves that era, done: two volatile loads, no store. Otherwise {@code doUpdate}: detach
@@ -20,16 +21,16 @@ import reclaim.impl.common.CountedBatches.Link;
  * releases what an enclosing one protects. {@code protect(ref)} uses the guard-wide index, whose era only
  * grows during the outermost guard and whose list is kept until it closes. Leaving detaches the indices used
  * (a swap each) and resets their eras to 0, so that the next guard's first protect re-activates them (the
- * re-activation pitfall of the reference code, ALGORITHMS.md §7.7); the lists detached are walked only after
+ * re-activation pitfall of the reference code: an index re-activated between a retirer's two reads must be judged by its new era); the lists detached are walked only after
  * the guard is closed, since walking runs reclaim actions.
  *
  * <p>Fields are plain: only the owning thread touches them.
  */
-final class CrystallineGuard extends AnnouncingGuard {
+final class CrystallineGuard extends ThreadGuard {
     /** Nesting levels with their own slots; deeper levels protect through the guard-wide index. */
     static final int LEVELS = 3;
 
-    private final CrystallineReclaimer crystalline;
+    private final CrystallinePolicy crystalline;
     private final int k;
     /** The guard-wide index (after the levels' slots). */
     private final int wide;
@@ -38,9 +39,9 @@ final class CrystallineGuard extends AnnouncingGuard {
     /** Bit i set: index i was activated during this guard. */
     private long used;
 
-    CrystallineGuard(CrystallineReclaimer reclaimer, Thread thread, int k) {
-        super(reclaimer, thread);
-        this.crystalline = reclaimer;
+    CrystallineGuard(Core core, CrystallinePolicy policy, Thread thread, int k) {
+        super(core, thread);
+        this.crystalline = policy;
         this.k = k;
         this.wide = LEVELS * k;
     }
@@ -51,14 +52,14 @@ final class CrystallineGuard extends AnnouncingGuard {
     }
 
     /** The record whose reservations {@link #rs} are (a held record keeps them: no rebinding per guard). */
-    private AnnouncementRecord bound;
+    private Participant bound;
 
     /** Returns whether {@link #rs} already belongs to {@code record}. */
-    boolean boundTo(AnnouncementRecord record) {
+    boolean boundTo(Participant record) {
         return bound == record;
     }
 
-    void bind(AnnouncementRecord record, Reservations reservations) {
+    void bind(Participant record, Reservations reservations) {
         bound = record;
         rs = reservations;
         used = 0;

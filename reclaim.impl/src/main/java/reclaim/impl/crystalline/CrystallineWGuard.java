@@ -4,25 +4,26 @@ import java.lang.invoke.VarHandle;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
 
-import reclaim.impl.common.AnnouncementRecord;
-import reclaim.impl.common.AnnouncingGuard;
-import reclaim.impl.common.Checks;
+import reclaim.impl.core.Core;
+import reclaim.impl.core.Participant;
+import reclaim.impl.core.ThreadGuard;
+import reclaim.impl.core.Checks;
 import reclaim.impl.crystalline.WaitFreeReservations.Request;
 
 /**
- * The per-thread guard of {@link CrystallineWReclaimer}.
+ * The per-thread guard of {@link CrystallineWPolicy}.
  *
  * <p>{@code protect} is Crystalline-L's loop cut to {@code fastAttempts} tries (read the source, read the
  * global era; done if the index reserves that era; otherwise {@code doUpdate} and again), then the slow path:
  * publish a {@link Request} and try until the request has a result, which the threads that advance the era
- * produce if we do not ({@link CrystallineWReclaimer#helpAll()}). Slots per nesting level and the guard-wide
+ * produce if we do not ({@link CrystallineWPolicy#helpAll()}). Slots per nesting level and the guard-wide
  * index are as in {@link CrystallineGuard}; leaving deactivates the indices used (era word first, then a swap
  * of the list) and walks their lists once the guard is closed.
  *
  * <p>Fields are plain: only the owning thread touches them.
  */
-final class CrystallineWGuard extends AnnouncingGuard {
-    private final CrystallineWReclaimer crystalline;
+final class CrystallineWGuard extends ThreadGuard {
+    private final CrystallineWPolicy crystalline;
     private final int k;
     /** The guard-wide index (after the levels' slots). */
     private final int wide;
@@ -33,23 +34,23 @@ final class CrystallineWGuard extends AnnouncingGuard {
     /** Bit i set: index i was activated during this guard. */
     private long used;
 
-    CrystallineWGuard(CrystallineWReclaimer reclaimer, Thread thread, int k, int fastAttempts) {
-        super(reclaimer, thread);
-        this.crystalline = reclaimer;
+    CrystallineWGuard(Core core, CrystallineWPolicy policy, Thread thread, int k, int fastAttempts) {
+        super(core, thread);
+        this.crystalline = policy;
         this.k = k;
         this.wide = CrystallineGuard.LEVELS * k;
         this.fastAttempts = fastAttempts;
     }
 
     /** The record whose reservations {@link #rs} are (a held record keeps them: no rebinding per guard). */
-    private AnnouncementRecord bound;
+    private Participant bound;
 
     /** Returns whether {@link #rs} already belongs to {@code record}. */
-    boolean boundTo(AnnouncementRecord record) {
+    boolean boundTo(Participant record) {
         return bound == record;
     }
 
-    void bind(AnnouncementRecord record, WaitFreeReservations reservations) {
+    void bind(Participant record, WaitFreeReservations reservations) {
         bound = record;
         rs = reservations;
         used = 0;
@@ -66,7 +67,7 @@ final class CrystallineWGuard extends AnnouncingGuard {
     /**
      * Deactivates the indices of {@code mask}: the era word to INACTIVE first (retirers stop inserting), then
      * a swap of the list to empty. A retirer that read the old era and swaps after us rescues its own link
-     * (see {@link CrystallineWReclaimer#insert}).
+     * (see {@link CrystallineWPolicy#insert}).
      *
      * @return the non-empty lists detached (an {@code Object[]}), or null
      */
@@ -181,7 +182,7 @@ final class CrystallineWGuard extends AnnouncingGuard {
         r.setRequestVolatile(idx, q); // before the counter: a helper that sees the counter finds the request
         crystalline.slowStarted();
         try {
-            while (q.pending()) CrystallineWReclaimer.attempt(crystalline, r, idx, q, false);
+            while (q.pending()) CrystallineWPolicy.attempt(crystalline, r, idx, q, false);
         } finally {
             r.setRequestVolatile(idx, null);
             crystalline.slowEnded();
@@ -207,7 +208,7 @@ final class CrystallineWGuard extends AnnouncingGuard {
     Object resumeSlowPath(Request q, int slot) {
         int idx = (depth() - 1) * k + slot;
         try {
-            while (q.pending()) CrystallineWReclaimer.attempt(crystalline, rs, idx, q, false);
+            while (q.pending()) CrystallineWPolicy.attempt(crystalline, rs, idx, q, false);
         } finally {
             rs.setRequestVolatile(idx, null);
             crystalline.slowEnded();

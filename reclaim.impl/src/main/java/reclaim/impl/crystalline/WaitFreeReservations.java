@@ -4,12 +4,12 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicReference;
 
-import reclaim.impl.common.CountedBatches;
-import reclaim.impl.common.CountedBatches.Counted;
-import reclaim.impl.common.Reclamation;
+import reclaim.impl.core.CountedBatches;
+import reclaim.impl.core.CountedBatches.Counted;
+import reclaim.impl.core.Reclamation;
 
 /**
- * The reservation indices of one record under {@link CrystallineWReclaimer}: for each index a reserved era
+ * The reservation indices of one participant under {@link CrystallineWPolicy}: for each index a reserved era
  * ({@link #INACTIVE} when the index is not in use), a list head (null = empty, otherwise the newest
  * {@link Link}), and the slow-path {@link Request} its owner published (null when none). Unlike
  * Crystalline-L's {@link Reservations}, activity is told by the era word alone: the list head is never a
@@ -45,7 +45,7 @@ final class WaitFreeReservations {
         this.requests = new Object[PAD + count + PAD];
         this.own = new long[count];
         for (int j = 0; j < count; j++) {
-            eras[PAD + j] = INACTIVE; // plain: published with the record's schemeData
+            eras[PAD + j] = INACTIVE; // plain: published with its participant
             own[j] = INACTIVE;
         }
     }

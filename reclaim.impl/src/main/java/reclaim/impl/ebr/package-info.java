@@ -1,5 +1,5 @@
 /**
  * Epoch-based reclamation (Fraser 2004; crossbeam-epoch), and the {@code none} leak baseline built on the
- * same guards. Read {@link reclaim.impl.ebr.EbrReclaimer} first.
+ * same guards. Read {@link reclaim.impl.ebr.EbrPolicy} first.
  */
 package reclaim.impl.ebr;

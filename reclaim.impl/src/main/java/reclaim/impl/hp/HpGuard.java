@@ -1,17 +1,17 @@
 package reclaim.impl.hp;
 
-import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
 
-import reclaim.impl.common.AnnouncementRecord;
-import reclaim.impl.common.AnnouncingGuard;
-import reclaim.impl.common.Checks;
+import reclaim.impl.core.Core;
+import reclaim.impl.core.Participant;
+import reclaim.impl.core.ThreadGuard;
+import reclaim.impl.core.Checks;
 
 /**
- * The per-thread guard of {@link HpReclaimer}: {@code protect} publishes a hazard pointer and validates it.
+ * The per-thread guard of {@link HpPolicy}: {@code protect} publishes a hazard pointer and validates it.
  *
  * <p>Slots. {@code protect(ref, slot)} uses fixed slot {@code slot} of the current nesting level: each level
  * has its own {@code k} slots, so a nested guard (a collection operation inside a caller's guard) never
@@ -23,13 +23,11 @@ import reclaim.impl.common.Checks;
  * {@link #PAD} unused elements on each side so that two records' slots never share a cache line.
  *
  * <p>Fields are plain: only the owning thread touches them; the arrays' elements are written through
- * {@code SLOT} (volatile to publish, release to clear) and read by scanners with acquire.
+ * {@link HpParticipant}'s element helpers (volatile to publish, release to clear) and read by scanners with acquire.
  */
-final class HpGuard extends AnnouncingGuard {
-    /** Unused elements before and after the slots (128 bytes with compressed references). */
-    static final int PAD = 32;
-    /** Unused elements before and after the key slots (128 bytes). */
-    static final int KPAD = 16;
+final class HpGuard extends ThreadGuard {
+    private static final int PAD = HpParticipant.PAD;
+    private static final int KPAD = HpParticipant.KPAD;
 
     private final int k;
     /** The record's fixed-slot array as last published by this thread. */
@@ -45,8 +43,8 @@ final class HpGuard extends AnnouncingGuard {
     /** Per nesting level, the key slots in use (bit i = slot i). */
     private int[] keysUsed = new int[4];
 
-    HpGuard(HpReclaimer reclaimer, Thread thread, int k) {
-        super(reclaimer, thread);
+    HpGuard(Core core, Thread thread, int k) {
+        super(core, thread);
         this.k = k;
     }
 
@@ -57,7 +55,7 @@ final class HpGuard extends AnnouncingGuard {
      * leased record, or an own record given up and taken again, may have been grown by another holder in
      * between and is bound again.
      */
-    private AnnouncementRecord bound;
+    private HpParticipant bound;
     /** {@link #ownership()} when {@link #bound} was bound: a later change means the hold was broken. */
     private long boundOwnership;
 
@@ -66,12 +64,12 @@ final class HpGuard extends AnnouncingGuard {
      * thread has held it without a break since the bind (no deregistration and re-acquisition in between,
      * when another thread could have held it and grown its arrays).
      */
-    boolean boundToOwn(AnnouncementRecord rec) {
+    boolean boundToOwn(Participant rec) {
         return bound == rec && rec == registered() && boundOwnership == ownership();
     }
 
     /** Binds the record leased for the outermost guard: its arrays, allocated on the record's first use. */
-    void bind(AnnouncementRecord rec) {
+    void bind(HpParticipant rec) {
         bound = rec;
         boundOwnership = ownership();
         Object[] a = rec.hazardsAcquire();
@@ -82,7 +80,7 @@ final class HpGuard extends AnnouncingGuard {
         fixed = a;
         dynamic = rec.dynamicAcquire();
         dynamicCount = 0;
-        keys = (long[]) rec.schemeDataVolatile();
+        keys = rec.keysAcquire();
     }
 
     /** Releases every slot of the outermost guard: release stores of null (the guard's reads are done). */
@@ -90,7 +88,7 @@ final class HpGuard extends AnnouncingGuard {
         if (record() == null) return; // a guard of a reclaim action during close(): it published nothing
         releaseLevel(0);
         Object[] d = dynamic;
-        for (int i = 0; i < dynamicCount; i++) SLOT.setRelease(d, PAD + i, (Object) null);
+        for (int i = 0; i < dynamicCount; i++) HpParticipant.setSlotRelease(d, PAD + i, null);
         dynamicCount = 0;
     }
 
@@ -100,7 +98,7 @@ final class HpGuard extends AnnouncingGuard {
         int base = PAD + level * k;
         while (mask != 0) {
             int slot = Integer.numberOfTrailingZeros(mask);
-            SLOT.setRelease(a, base + slot, (Object) null);
+            HpParticipant.setSlotRelease(a, base + slot, null);
             mask &= mask - 1;
         }
         if (level < used.length) used[level] = 0;
@@ -108,7 +106,7 @@ final class HpGuard extends AnnouncingGuard {
             long[] ks = keys;
             int kbase = KPAD + level * k;
             for (int m = keysUsed[level]; m != 0; m &= m - 1) {
-                KEY.setRelease(ks, kbase + Integer.numberOfTrailingZeros(m), 0L);
+                HpParticipant.setKeyRelease(ks, kbase + Integer.numberOfTrailingZeros(m), 0L);
             }
             keysUsed[level] = 0;
         }
@@ -125,17 +123,17 @@ final class HpGuard extends AnnouncingGuard {
         Object[] a = fixed.length - PAD > i ? fixed : growFixed(level);
         T p = ref.get();
         if (p == null) {
-            SLOT.setRelease(a, i, (Object) null); // nothing to protect; release what the slot held
+            HpParticipant.setSlotRelease(a, i, null); // nothing to protect; release what the slot held
             return null;
         }
         while (true) {
             // Store-load pair with the scanner: the hazard is visible (volatile store: mov + lock addl)
             // before the re-read below; the scanner fences after its unlink before it reads hazards.
-            SLOT.setVolatile(a, i, (Object) p);
+            HpParticipant.setSlotVolatile(a, i, p);
             T q = ref.get();
             if (q == p) break;
             if (q == null) {
-                SLOT.setRelease(a, i, (Object) null);
+                HpParticipant.setSlotRelease(a, i, null);
                 return null;
             }
             p = q;
@@ -154,11 +152,11 @@ final class HpGuard extends AnnouncingGuard {
         Object[] d = dynamic != null && dynamic.length - PAD > PAD + dynamicCount ? dynamic : growDynamic();
         int i = PAD + dynamicCount;
         while (true) {
-            SLOT.setVolatile(d, i, (Object) p); // store-load pair with the scanner, as above
+            HpParticipant.setSlotVolatile(d, i, p); // store-load pair with the scanner, as above
             T q = ref.get();
             if (q == p) break;
             if (q == null) {
-                SLOT.setRelease(d, i, (Object) null);
+                HpParticipant.setSlotRelease(d, i, null);
                 return null;
             }
             p = q;
@@ -180,7 +178,7 @@ final class HpGuard extends AnnouncingGuard {
         Object[] a = fixed.length - PAD > i ? fixed : growFixed(level);
         Object p = field.getVolatile(holder);
         while (p != null) {
-            SLOT.setVolatile(a, i, p); // store-load pair with the scanner, as above
+            HpParticipant.setSlotVolatile(a, i, p); // store-load pair with the scanner, as above
             Object q = field.getVolatile(holder);
             if (q == p) {
                 markUsed(level, slot);
@@ -188,7 +186,7 @@ final class HpGuard extends AnnouncingGuard {
             }
             p = q;
         }
-        SLOT.setRelease(a, i, (Object) null);
+        HpParticipant.setSlotRelease(a, i, null);
         return null;
     }
 
@@ -203,11 +201,11 @@ final class HpGuard extends AnnouncingGuard {
         Object[] d = dynamic != null && dynamic.length - PAD > PAD + dynamicCount ? dynamic : growDynamic();
         int i = PAD + dynamicCount;
         while (true) {
-            SLOT.setVolatile(d, i, p); // store-load pair with the scanner, as above
+            HpParticipant.setSlotVolatile(d, i, p); // store-load pair with the scanner, as above
             Object q = field.getVolatile(holder);
             if (q == p) break;
             if (q == null) {
-                SLOT.setRelease(d, i, (Object) null);
+                HpParticipant.setSlotRelease(d, i, null);
                 return null;
             }
             p = q;
@@ -230,15 +228,15 @@ final class HpGuard extends AnnouncingGuard {
         int level = depth() - 1;
         int i = KPAD + level * k + slot;
         long[] ks = keys != null && keys.length - KPAD > i ? keys : growKeys(level);
-        long held = (long) KEY.getOpaque(ks, i); // our own slot: only this thread writes it
+        long held = HpParticipant.keyOpaque(ks, i); // our own slot: only this thread writes it
         if (held == key) return true;
         if (key == 0) {
-            KEY.setRelease(ks, i, 0L); // release what the slot held: the guard's reads of it are done
+            HpParticipant.setKeyRelease(ks, i, 0L); // release what the slot held: the guard's reads of it are done
             return true;
         }
         // Store-load pair with the scanner: the hazard is visible (volatile store: mov + lock addl) before the
         // caller's volatile re-read; the scanner fences after taking its bags and before reading key slots.
-        KEY.setVolatile(ks, i, key);
+        HpParticipant.setKeyVolatile(ks, i, key);
         if (keysUsed.length <= level) keysUsed = Arrays.copyOf(keysUsed, Math.max(level + 1, keysUsed.length * 2));
         keysUsed[level] |= 1 << slot;
         return false;
@@ -272,7 +270,7 @@ final class HpGuard extends AnnouncingGuard {
      */
     private Object[] growFixed(int level) {
         Object[] a = Arrays.copyOf(fixed, PAD + (level + 1) * k + PAD);
-        record().setHazardsVolatile(a);
+        bound.setHazardsVolatile(a);
         fixed = a;
         if (used.length <= level) used = Arrays.copyOf(used, Math.max(level + 1, used.length * 2));
         return a;
@@ -282,7 +280,7 @@ final class HpGuard extends AnnouncingGuard {
     private long[] growKeys(int level) {
         int levels = Math.max(level + 1, keys == null ? 1 : (keys.length - 2 * KPAD) / k);
         long[] ks = keys == null ? new long[KPAD + levels * k + KPAD] : Arrays.copyOf(keys, KPAD + levels * k + KPAD);
-        record().setSchemeDataVolatile(ks);
+        bound.setKeysVolatile(ks);
         keys = ks;
         if (keysUsed.length <= level) keysUsed = Arrays.copyOf(keysUsed, Math.max(level + 1, keysUsed.length * 2));
         return ks;
@@ -292,11 +290,9 @@ final class HpGuard extends AnnouncingGuard {
     private Object[] growDynamic() {
         int slots = dynamic == null ? 8 : (dynamic.length - 2 * PAD) * 2;
         Object[] d = dynamic == null ? new Object[PAD + slots + PAD] : Arrays.copyOf(dynamic, PAD + slots + PAD);
-        record().setDynamicVolatile(d);
+        bound.setDynamicVolatile(d);
         dynamic = d;
         return d;
     }
 
-    private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(Object[].class);
-    static final VarHandle KEY = MethodHandles.arrayElementVarHandle(long[].class);
 }

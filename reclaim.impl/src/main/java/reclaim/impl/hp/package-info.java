@@ -1,2 +1,2 @@
-/** Hazard pointers (Michael, IEEE TPDS 2004). Read {@link reclaim.impl.hp.HpReclaimer}, then {@code HpGuard}. */
+/** Hazard pointers (Michael, IEEE TPDS 2004). Read {@link reclaim.impl.hp.HpPolicy}, then {@code HpParticipant} (the slots) and {@code HpGuard}. */
 package reclaim.impl.hp;

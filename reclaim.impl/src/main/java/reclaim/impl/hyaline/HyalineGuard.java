@@ -4,27 +4,27 @@ import java.lang.invoke.VarHandle;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
 
-import reclaim.impl.common.AnnouncementRecord;
-import reclaim.impl.common.AnnouncingGuard;
+import reclaim.impl.core.Core;
+import reclaim.impl.core.ThreadGuard;
 
 /**
  * The guard of robust Hyaline (Hyaline-1S): {@code protect} reserves the current era in the slot's access
  * era before it trusts what it read (the hazard-eras read protocol). The fast path, when the era has not
  * moved since the slot's last reservation, is two volatile loads and no store.
  */
-final class HyalineGuard extends AnnouncingGuard {
-    private final HyalineReclaimer hyaline;
+final class HyalineGuard extends ThreadGuard {
+    private final HyalinePolicy hyaline;
 
-    HyalineGuard(HyalineReclaimer reclaimer, Thread thread) {
-        super(reclaimer, thread);
-        this.hyaline = reclaimer;
+    HyalineGuard(Core core, Thread thread, HyalinePolicy hyaline) {
+        super(core, thread);
+        this.hyaline = hyaline;
     }
 
     @Override
     public <T> T protect(AtomicReference<T> ref) {
         Objects.requireNonNull(ref, "ref");
         checkInGuard();
-        AnnouncementRecord rec = record();
+        HyalineParticipant rec = (HyalineParticipant) record();
         if (rec == null) return ref.get(); // a guard of a reclaim action during close()
         long a = rec.accessOpaque(); // our own slot's word: only the holder writes it
         while (true) {
@@ -45,9 +45,9 @@ final class HyalineGuard extends AnnouncingGuard {
      */
     @Override
     public boolean reserve(long key, int slot) {
-        if (slot < 0) reclaim.impl.common.Checks.slot(slot, Integer.MAX_VALUE);
+        if (slot < 0) reclaim.impl.core.Checks.slot(slot, Integer.MAX_VALUE);
         checkInGuard();
-        AnnouncementRecord rec = record();
+        HyalineParticipant rec = (HyalineParticipant) record();
         if (rec == null || key == 0) return true; // a guard of a reclaim action during close(), or nothing read
         long e = hyaline.eraVolatile();
         if (rec.accessOpaque() >= e) return true;
@@ -57,7 +57,7 @@ final class HyalineGuard extends AnnouncingGuard {
 
     @Override
     public <T> T protect(AtomicReference<T> ref, int slot) {
-        if (slot < 0) reclaim.impl.common.Checks.slot(slot, Integer.MAX_VALUE);
+        if (slot < 0) reclaim.impl.core.Checks.slot(slot, Integer.MAX_VALUE);
         return protect(ref);
     }
 
@@ -67,7 +67,7 @@ final class HyalineGuard extends AnnouncingGuard {
         Objects.requireNonNull(field, "field");
         Objects.requireNonNull(holder, "holder");
         checkInGuard();
-        AnnouncementRecord rec = record();
+        HyalineParticipant rec = (HyalineParticipant) record();
         if (rec == null) return (T) field.getVolatile(holder);
         long a = rec.accessOpaque();
         while (true) {
@@ -81,7 +81,7 @@ final class HyalineGuard extends AnnouncingGuard {
 
     @Override
     public <T> T protect(VarHandle field, Object holder, int slot) {
-        if (slot < 0) reclaim.impl.common.Checks.slot(slot, Integer.MAX_VALUE);
+        if (slot < 0) reclaim.impl.core.Checks.slot(slot, Integer.MAX_VALUE);
         return protect(field, holder);
     }
 }

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Timeout;
 
 import reclaim.api.Born;
 import reclaim.api.Guard;
+import reclaim.api.Reclaimer;
 import reclaim.api.Scheme;
 import reclaim.impl.crystalline.WaitFreeReservations.Request;
 
@@ -42,8 +43,8 @@ class CrystallineWInterleavingTest {
         }
     }
 
-    private static CrystallineWReclaimer create(int batchSize, int fastAttempts) {
-        return CrystallineWReclaimer.create(new Scheme.Crystalline(batchSize, 4, true), fastAttempts);
+    private static Reclaimer create(int batchSize, int fastAttempts) {
+        return CrystallineWPolicy.create(new Scheme.Crystalline(batchSize, 4, true), fastAttempts);
     }
 
     private static void onOtherThread(Runnable body) throws InterruptedException {
@@ -68,11 +69,11 @@ class CrystallineWInterleavingTest {
      */
     @Test
     void aLateHelpersRaiseIsNotTakenForAReservationMadeBeforeTheKeyRead() throws Exception {
-        try (CrystallineWReclaimer r = create(1, 16)) { // batches of one: every retire seals and advances the era
+        try (Reclaimer r = create(1, 16)) { // batches of one: every retire seals and advances the era
             AtomicReference<Object> src = new AtomicReference<>("x");
             try (Guard g = r.enter()) {
                 CrystallineWGuard wg = (CrystallineWGuard) g;
-                WaitFreeReservations rs = (WaitFreeReservations) wg.record().schemeDataVolatile();
+                WaitFreeReservations rs = ((CrystallineWParticipant) wg.record()).reservations;
                 // 1. A slow path on slot 0; a helper reads the request (pending) and is preempted.
                 Request q = wg.stallInSlowPath(src, 0);
                 assertTrue(q.pending());
@@ -95,7 +96,7 @@ class CrystallineWInterleavingTest {
                 assertTrue(k.reclaimed, "setup: K should be reclaimed (slot 0 reserves " + e1 + ", K born " + k.birth + ")");
                 // 6. The late helper resumes: its attempt reads the current era and raises slot 0 to it (the
                 //    request is complete, so its CAS of the result fails, but the raise has landed).
-                CrystallineWReclaimer.attempt(r, rs, 0, q, true);
+                CrystallineWPolicy.attempt(CrystallineWPolicy.of(r), rs, 0, q, true);
                 // 7. The owner reserves the key it read in step 4: true would mean "K is protected, use it".
                 boolean ok = wg.reserve(key, 0);
                 assertFalse(ok && k.reclaimed, "reserve(key) returned true for a key whose object was already"
@@ -107,12 +108,12 @@ class CrystallineWInterleavingTest {
     /** The same late raise, on the guard-wide index that reserve uses beyond the nesting levels. */
     @Test
     void aLateHelpersRaiseOnTheWideIndexIsNotTakenForAReservation() throws Exception {
-        try (CrystallineWReclaimer r = create(1, 0)) { // no fast path: protect(ref) publishes a request at once
+        try (Reclaimer r = create(1, 0)) { // no fast path: protect(ref) publishes a request at once
             AtomicReference<Object> src = new AtomicReference<>("x");
             for (int d = 0; d < CrystallineGuard.LEVELS; d++) r.enter(); // closed below
             try (Guard g = r.enter()) {
                 CrystallineWGuard wg = (CrystallineWGuard) g;
-                WaitFreeReservations rs = (WaitFreeReservations) wg.record().schemeDataVolatile();
+                WaitFreeReservations rs = ((CrystallineWParticipant) wg.record()).reservations;
                 int wide = CrystallineGuard.LEVELS * 4;
                 g.protect(src); // the wide index is active at E1 (slow path, completed by the owner)
                 long e1 = rs.eraVolatile(wide);
@@ -139,7 +140,7 @@ class CrystallineWInterleavingTest {
     /** A plain reserve loop, with the own-era check, still ends and protects (no regression of the fast case). */
     @Test
     void reserveStillSucceedsOnTheSecondCallWhenTheEraHoldsStill() {
-        try (CrystallineWReclaimer r = create(64, 16)) {
+        try (Reclaimer r = create(64, 16)) {
             try (Guard g = r.enter()) {
                 assertFalse(g.reserve(0x10, 0), "the first reserve publishes the era");
                 assertTrue(g.reserve(0x10, 0));

@@ -23,6 +23,7 @@ import reclaim.api.Born;
 import reclaim.api.Guard;
 import reclaim.api.Reclaimer;
 import reclaim.api.Scheme;
+import reclaim.impl.core.ReclaimerHandle;
 import reclaim.impl.crystalline.WaitFreeReservations.Request;
 
 /** What Crystalline-W does beyond the conformance suite: the slow path, helping, its bound, record reuse. */
@@ -44,8 +45,8 @@ class CrystallineWReclaimerTest {
         }
     }
 
-    private static CrystallineWReclaimer create(int batchSize, int fastAttempts) {
-        return CrystallineWReclaimer.create(new Scheme.Crystalline(batchSize, 4, true), fastAttempts);
+    private static Reclaimer create(int batchSize, int fastAttempts) {
+        return CrystallineWPolicy.create(new Scheme.Crystalline(batchSize, 4, true), fastAttempts);
     }
 
     @Test
@@ -54,8 +55,8 @@ class CrystallineWReclaimerTest {
         assertEquals("crystalline-w", Scheme.named("crystalline-w").name());
         assertFalse(new Scheme.Crystalline(64, 8).waitFree());
         try (Reclaimer r = Reclaimer.create("crystalline-w"); Reclaimer l = Reclaimer.create("crystalline")) {
-            assertInstanceOf(CrystallineWReclaimer.class, r);
-            assertInstanceOf(CrystallineReclaimer.class, l);
+            assertInstanceOf(CrystallineWPolicy.class, ReclaimerHandle.coreOf(r).policy());
+            assertInstanceOf(CrystallinePolicy.class, ReclaimerHandle.coreOf(l).policy());
             assertEquals("crystalline-w", r.stats().scheme());
         }
     }
@@ -67,14 +68,14 @@ class CrystallineWReclaimerTest {
      */
     @Test
     void anAdvancerCompletesAStalledRequestAndTheResultStaysProtected() throws Exception {
-        try (CrystallineWReclaimer r = create(1, 16)) { // batches of one: every retire advances the era
+        try (Reclaimer r = create(1, 16)) { // batches of one: every retire advances the era
             Node first = new Node(r.era());
             AtomicReference<Node> ref = new AtomicReference<>(first);
             try (Guard g = r.enter()) {
                 CrystallineWGuard wg = (CrystallineWGuard) g;
                 Request q = wg.stallInSlowPath(ref, 0);
                 assertTrue(q.pending());
-                assertEquals(1, r.slowCount());
+                assertEquals(1, CrystallineWPolicy.of(r).slowCount());
                 Thread writer = Thread.ofPlatform().start(() -> {
                     for (int i = 0; i < 1000; i++) {
                         Node old = ref.getAndSet(new Node(r.era()));
@@ -87,9 +88,9 @@ class CrystallineWReclaimerTest {
                 Node got = (Node) q.result().value(); // read by the first advance's helper: a node the writer made
                 assertFalse(got == first || got == ref.get(), "read before the first advance, or after the last");
                 assertTrue(wg.reservedEra(0) >= q.result().era(), "the slot does not reserve the result's era");
-                assertTrue(r.helpedCount() >= 1);
+                assertTrue(CrystallineWPolicy.of(r).helpedCount() >= 1);
                 assertSame(got, wg.resumeSlowPath(q, 0));
-                assertEquals(0, r.slowCount());
+                assertEquals(0, CrystallineWPolicy.of(r).slowCount());
                 assertFalse(got.reclaimed, "the helped value was reclaimed while its reader holds it");
             }
             r.flush();
@@ -103,7 +104,7 @@ class CrystallineWReclaimerTest {
      */
     @Test
     void aReaderStalledInTheSlowPathKeepsPendingObjectsBounded() throws Exception {
-        try (CrystallineWReclaimer r = create(8, 16)) {
+        try (Reclaimer r = create(8, 16)) {
             AtomicReference<Node> ref = new AtomicReference<>(new Node(r.era()));
             CountDownLatch stalled = new CountDownLatch(1);
             CountDownLatch release = new CountDownLatch(1);
@@ -150,7 +151,7 @@ class CrystallineWReclaimerTest {
     @Test
     void readersOnTheSlowPathUnderAMovingEraNeverSeeAReclaimedNode() throws Exception {
         for (int fast : new int[] {0, 1}) {
-            try (CrystallineWReclaimer r = create(1, fast)) {
+            try (Reclaimer r = create(1, fast)) {
                 AtomicReference<Node> ref = new AtomicReference<>(new Node(r.era()));
                 AtomicBoolean done = new AtomicBoolean();
                 AtomicLong reads = new AtomicLong();
@@ -182,13 +183,13 @@ class CrystallineWReclaimerTest {
                     }));
                 }
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-                while ((reads.get() < 20_000 || r.helpedCount() == 0) && System.nanoTime() < deadline) Thread.sleep(10);
+                while ((reads.get() < 20_000 || CrystallineWPolicy.of(r).helpedCount() == 0) && System.nanoTime() < deadline) Thread.sleep(10);
                 done.set(true);
                 for (Thread t : threads) t.join();
                 if (failure.get() != null) throw new AssertionError(failure.get());
                 assertTrue(reads.get() > 0);
-                assertTrue(r.helpedCount() > 0, "no slow path was completed by a helper (fast = " + fast + ")");
-                assertEquals(0, r.slowCount());
+                assertTrue(CrystallineWPolicy.of(r).helpedCount() > 0, "no slow path was completed by a helper (fast = " + fast + ")");
+                assertEquals(0, CrystallineWPolicy.of(r).slowCount());
                 r.flush();
                 assertEquals(r.stats().retired(), r.stats().reclaimed());
             }
@@ -229,13 +230,13 @@ class CrystallineWReclaimerTest {
     /** The fast path allocates nothing and leaves no request behind. */
     @Test
     void theFastPathPublishesNoRequest() {
-        try (CrystallineWReclaimer r = create(64, 16)) {
+        try (Reclaimer r = create(64, 16)) {
             AtomicReference<String> ref = new AtomicReference<>("x");
             try (Guard g = r.enter()) {
                 assertEquals("x", g.protect(ref, 0));
                 assertEquals("x", g.protect(ref, 0));
-                assertEquals(0, r.slowCount());
-                assertEquals(0, r.helpedCount());
+                assertEquals(0, CrystallineWPolicy.of(r).slowCount());
+                assertEquals(0, CrystallineWPolicy.of(r).helpedCount());
             }
             try (Guard g = r.enter()) { // the re-activation pitfall: a new guard starts with its slots inactive
                 assertEquals(WaitFreeReservations.INACTIVE, ((CrystallineWGuard) g).reservedEra(0));

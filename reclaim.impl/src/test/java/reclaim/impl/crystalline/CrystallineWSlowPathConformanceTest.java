@@ -16,6 +16,6 @@ class CrystallineWSlowPathConformanceTest extends ReclaimerConformance {
 
     @Override
     protected Reclaimer newReclaimer() {
-        return CrystallineWReclaimer.create(new Scheme.Crystalline(64, 8, true), 0);
+        return CrystallineWPolicy.create(new Scheme.Crystalline(64, 8, true), 0);
     }
 }

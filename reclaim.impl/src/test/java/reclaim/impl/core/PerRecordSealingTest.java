@@ -1,4 +1,4 @@
-package reclaim.impl.common;
+package reclaim.impl.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 
 import reclaim.api.Guard;
 import reclaim.api.Scheme;
-import reclaim.impl.crystalline.CrystallineWReclaimer;
+import reclaim.api.Reclaimer;
 
 /**
  * Per-record sealing (Crystalline-W) reclaims every retired object exactly once: bags pushed on record
@@ -24,7 +24,7 @@ class PerRecordSealingTest {
 
     @Test
     void asideRetiresAndRecordStacksReclaimExactlyOnceThroughFlushSweepAndClose() throws Exception {
-        CrystallineWReclaimer r = CrystallineWReclaimer.create(new Scheme.Crystalline(4, 4, true));
+        Reclaimer r = Reclaimer.create(new Scheme.Crystalline(4, 4, true));
         int threads = 6;
         int per = 20_000;
         AtomicIntegerArray runs = new AtomicIntegerArray(threads * per);

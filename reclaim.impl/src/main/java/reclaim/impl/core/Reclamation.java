@@ -1,4 +1,4 @@
-package reclaim.impl.common;
+package reclaim.impl.core;
 
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;

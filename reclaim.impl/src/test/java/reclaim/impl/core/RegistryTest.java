@@ -1,4 +1,4 @@
-package reclaim.impl.common;
+package reclaim.impl.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -19,18 +19,18 @@ class RegistryTest {
     @Test
     void appendsAcrossChunksKeepIndexOrder() {
         Registry reg = new Registry();
-        List<AnnouncementRecord> added = new ArrayList<>();
+        List<Participant> added = new ArrayList<>();
         for (int i = 0; i < 5_000; i++) {
-            AnnouncementRecord r = new AnnouncementRecord(AnnouncementRecord.FREE, null, 4);
+            Participant r = new Participant(Participant.FREE, null, 4);
             assertEquals(i, reg.append(r));
             added.add(r);
             if (i % 997 == 0 || i == 31 || i == 32 || i == 95 || i == 96) {
-                AnnouncementRecord[] snap = reg.snapshot();
+                Participant[] snap = reg.snapshot();
                 assertEquals(i + 1, snap.length);
                 for (int j = 0; j <= i; j++) assertSame(added.get(j), snap[j], "index " + j);
             }
         }
-        AnnouncementRecord[] snap = reg.snapshot();
+        Participant[] snap = reg.snapshot();
         assertSame(snap, reg.snapshot(), "a complete snapshot is cached while the count stays");
         assertEquals(5_000, snap.length);
     }
@@ -40,7 +40,7 @@ class RegistryTest {
         Registry reg = new Registry();
         int threads = 4;
         int each = 3_000;
-        Set<AnnouncementRecord> all = Collections.newSetFromMap(Collections.synchronizedMap(new IdentityHashMap<>()));
+        Set<Participant> all = Collections.newSetFromMap(Collections.synchronizedMap(new IdentityHashMap<>()));
         CyclicBarrier start = new CyclicBarrier(threads + 1);
         List<Thread> ts = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
@@ -48,7 +48,7 @@ class RegistryTest {
                 try {
                     start.await();
                     for (int i = 0; i < each; i++) {
-                        AnnouncementRecord r = new AnnouncementRecord(AnnouncementRecord.FREE, null, 4);
+                        Participant r = new Participant(Participant.FREE, null, 4);
                         all.add(r);
                         reg.append(r);
                     }
@@ -60,17 +60,17 @@ class RegistryTest {
         start.await();
         int seenWhileAppending = 0;
         while (ts.stream().anyMatch(Thread::isAlive)) {
-            AnnouncementRecord[] snap = reg.snapshot();
-            Set<AnnouncementRecord> distinct = Collections.newSetFromMap(new IdentityHashMap<>());
-            for (AnnouncementRecord r : snap) assertTrue(distinct.add(r), "a record twice in a snapshot");
+            Participant[] snap = reg.snapshot();
+            Set<Participant> distinct = Collections.newSetFromMap(new IdentityHashMap<>());
+            for (Participant r : snap) assertTrue(distinct.add(r), "a record twice in a snapshot");
             assertTrue(snap.length >= seenWhileAppending, "snapshots only grow");
             seenWhileAppending = snap.length;
         }
         for (Thread t : ts) t.join();
-        AnnouncementRecord[] snap = reg.snapshot();
+        Participant[] snap = reg.snapshot();
         assertEquals(threads * each, snap.length);
-        Set<AnnouncementRecord> distinct = Collections.newSetFromMap(new IdentityHashMap<>());
-        for (AnnouncementRecord r : snap) {
+        Set<Participant> distinct = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Participant r : snap) {
             assertTrue(all.contains(r));
             assertTrue(distinct.add(r));
         }

@@ -3,12 +3,16 @@ package reclaim.impl.qsbr;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
+import reclaim.api.Reclaimer;
 import reclaim.api.Registration;
 import reclaim.api.Scheme;
 import reclaim.api.Stats;
-import reclaim.impl.common.AnnouncementRecord;
-import reclaim.impl.common.AnnouncingGuard;
-import reclaim.impl.common.AnnouncingReclaimer;
+import reclaim.impl.core.Participant;
+import reclaim.impl.core.Capabilities;
+import reclaim.impl.core.ClockPolicy;
+import reclaim.impl.core.ReclaimerHandle;
+import reclaim.impl.core.ThreadGuard;
+import reclaim.impl.core.Core;
 
 /**
  * Quiescent-state-based reclamation (McKenney &amp; Slingwine, "Read-copy update: using execution history to
@@ -47,7 +51,7 @@ import reclaim.impl.common.AnnouncingReclaimer;
  * {@link #close()} requires every registered thread to be offline or deregistered.
  *
  * <p><b>Progress.</b> Reads are wait-free; {@code enter}/{@code close} of unregistered threads are lock-free
- * (see {@link AnnouncingReclaimer}). <b>Reclamation is blocking.</b> <b>Bound on unreclaimed objects:</b>
+ * (see {@link Core}). <b>Reclamation is blocking.</b> <b>Bound on unreclaimed objects:</b>
  * none while a thread stays online without a quiescent state (detected and reported).
  *
  * <p><b>Happens-before.</b> A reader's quiescent announcement (or offline store, or guard close) is a release
@@ -56,12 +60,12 @@ import reclaim.impl.common.AnnouncingReclaimer;
  * happens-before the reclaim actions. The retirer's unlink precedes its tag read (volatile, after a full
  * fence), so the tag is at least the {@code gp} any reader that could reach the object announced.
  */
-public final class QsbrReclaimer extends AnnouncingReclaimer {
+public final class QsbrPolicy extends ClockPolicy {
     /*
      * Overview.
      *
-     * State word of a record (AnnouncingReclaimer's): positive = online, announcing the gp of its last
-     * quiescent state; FREE/HELD = offline. Orderings (ALGORITHMS.md §3.3):
+     * State word of a participant (see Participant): positive = online, announcing the gp of its last
+     * quiescent state; FREE/HELD = offline. Orderings:
      *  - going online: a CAS (store + full fence) of gp into the record, then the guard's loads: the Dekker
      *    pair with the collector's fence and record reads;
      *  - quiescent: v = gp (acquire: later loads stay after it); if v differs from the last announcement,
@@ -82,9 +86,16 @@ public final class QsbrReclaimer extends AnnouncingReclaimer {
     /** The grace-period counter, starting at 1; accessed only through {@code GP}. */
     private long gp = 1;
 
-    private QsbrReclaimer(Scheme.Qsbr scheme) {
-        super(scheme, scheme.batchSize(), COLLECT_INTERVAL, scheme.stallThresholdNanos());
+    private final Scheme.Qsbr scheme;
+
+    private QsbrPolicy(Scheme.Qsbr scheme) {
+        this.scheme = scheme;
         this.passIntervalNanos = scheme.passIntervalNanos();
+    }
+
+    @Override
+    protected Capabilities capabilities() {
+        return new Capabilities(false, false, COLLECT_INTERVAL, scheme.batchSize(), scheme.stallThresholdNanos());
     }
 
     /**
@@ -93,8 +104,8 @@ public final class QsbrReclaimer extends AnnouncingReclaimer {
      * @param scheme the tuning
      * @return a new reclaimer
      */
-    public static QsbrReclaimer create(Scheme.Qsbr scheme) {
-        return new QsbrReclaimer(scheme);
+    public static Reclaimer create(Scheme.Qsbr scheme) {
+        return ReclaimerHandle.create(scheme, new QsbrPolicy(scheme));
     }
 
     @Override
@@ -103,7 +114,7 @@ public final class QsbrReclaimer extends AnnouncingReclaimer {
     }
 
     @Override
-    protected long tagNow() {
+    protected long stampNow() {
         return gpVolatile();
     }
 
@@ -120,14 +131,14 @@ public final class QsbrReclaimer extends AnnouncingReclaimer {
         // before our increment, and a reader that could still hold such an object announced before our
         // reads of the records below: it is counted.
         long min = g + 1;
-        for (AnnouncementRecord r : records()) {
-            // Volatile (R1a with the announcing CAS), and at least acquire: a reader's reads before its release
-            // store happen-before us.
-            long l = r.stateVolatile();
+        for (Participant p : core.participants()) {
+            // Volatile (the load side of the store-load pair with the announcing CAS), and at least acquire: a
+            // reader's reads before its release store happen-before us.
+            long l = p.stateVolatile();
             if (l <= 0) continue;
             if (l <= g) {
-                if (sweepIfDead(r)) continue;
-                noteHoldingBack(r, l);
+                if (core.sweepIfDead(p)) continue;
+                core.noteHoldingBack(p, l);
             }
             if (l < min) min = l;
         }
@@ -135,7 +146,7 @@ public final class QsbrReclaimer extends AnnouncingReclaimer {
     }
 
     @Override
-    protected void advanceForFlush(AnnouncingGuard g) {
+    protected void beforeFlush(ThreadGuard g) {
         // reclaimableBelow() advances gp itself; with nobody online every bag sealed before it is safe. A registered
         // executor that flushes (outside its guards) is quiescent: move gp past what it retired, announce it.
         if (g.registered() != null && g.announced() != 0) {
@@ -145,72 +156,72 @@ public final class QsbrReclaimer extends AnnouncingReclaimer {
     }
 
     @Override
-    protected long idleState(AnnouncingGuard g) {
+    protected long idleState(ThreadGuard g) {
         long v = g.announced();
-        return v != 0 ? v : AnnouncementRecord.HELD; // online executors keep announcing between guards
+        return v != 0 ? v : Participant.HELD; // online executors keep announcing between guards
     }
 
     @Override
-    protected boolean holdsBack(long state, long clock) {
-        return state < clock;
+    protected boolean holdsBack(long state) {
+        return state < gpVolatile();
     }
 
     @Override
-    protected long clock() {
-        return gpVolatile();
+    protected String describe() {
+        return "grace period " + gpVolatile();
     }
 
     @Override
-    public long era() {
+    protected long era() {
         return gpAcquire();
     }
 
     // ---- registered executors ----
 
     @Override
-    protected void registered(AnnouncingGuard g) {
+    protected void registered(ThreadGuard g) {
         online(g);
     }
 
     @Override
-    protected void enterRegistered(AnnouncingGuard g) {
+    protected void enterReserved(ThreadGuard g) {
         if (g.announced() == 0) online(g); // offline: the guard brings it back (store + fence)
         // online: nothing; the announcement made at the last quiescent state covers this guard
     }
 
     @Override
-    protected void exitRegistered(AnnouncingGuard g) {
+    protected void exitReserved(ThreadGuard g) {
         announceQuiescent(g);
     }
 
     @Override
-    protected void quiescent(AnnouncingGuard g) {
+    protected void quiescent(ThreadGuard g) {
         if (g.announced() == 0) return; // offline: holds nobody back anyway
         announceQuiescent(g);
         if (passIntervalNanos == 0 || System.nanoTime() - g.lastPass() >= passIntervalNanos) {
             g.lastPass(System.nanoTime());
-            pass(g); // light-qsbr's maybe_pass_epoch: advance gp and reclaim what is due
+            core.pass(g); // light-qsbr's maybe_pass_epoch: advance gp and reclaim what is due
         }
     }
 
     @Override
-    protected void offline(AnnouncingGuard g) {
+    protected void offline(ThreadGuard g) {
         if (g.announced() == 0) return;
-        g.registered().setStateRelease(AnnouncementRecord.HELD); // release: our reads so far are done
+        g.registered().setStateRelease(Participant.HELD); // release: our reads so far are done
         g.announced(0);
     }
 
     @Override
-    protected void online(AnnouncingGuard g) {
+    protected void online(ThreadGuard g) {
         if (g.announced() != 0) return;
         long v = gpVolatile();
         // Store + full fence (a CAS from HELD): the Dekker pair with the collector, before any later load.
-        if (!claimOwn(g, v)) throw new IllegalStateException("the " + name + " reclaimer is closed");
+        if (!core.claimOwn(g, v)) throw new IllegalStateException("the " + core.name + " reclaimer is closed");
         g.announced(v);
     }
 
     /** Announces a quiescent state: one acquire load, and a release store only when gp moved. */
-    private void announceQuiescent(AnnouncingGuard g) {
+    private void announceQuiescent(ThreadGuard g) {
         long v = gpAcquire();
         if (v != g.announced()) {
             g.registered().setStateRelease(v);
@@ -230,7 +241,7 @@ public final class QsbrReclaimer extends AnnouncingReclaimer {
 
     static {
         try {
-            GP = MethodHandles.lookup().findVarHandle(QsbrReclaimer.class, "gp", long.class);
+            GP = MethodHandles.lookup().findVarHandle(QsbrPolicy.class, "gp", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }

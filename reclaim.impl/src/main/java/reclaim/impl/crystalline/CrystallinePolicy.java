@@ -2,14 +2,17 @@ package reclaim.impl.crystalline;
 
 import java.lang.invoke.VarHandle;
 
+import reclaim.api.Reclaimer;
 import reclaim.api.Scheme;
-import reclaim.impl.common.AnnouncementRecord;
-import reclaim.impl.common.AnnouncingGuard;
-import reclaim.impl.common.Batch;
-import reclaim.impl.common.CountedBatches;
-import reclaim.impl.common.CountedBatches.Counted;
-import reclaim.impl.common.CountedBatches.Link;
-import reclaim.impl.common.CountingReclaimer;
+import reclaim.impl.core.Participant;
+import reclaim.impl.core.ThreadGuard;
+import reclaim.impl.core.Batch;
+import reclaim.impl.core.CountedBatches;
+import reclaim.impl.core.CountedBatches.Counted;
+import reclaim.impl.core.CountedBatches.Link;
+import reclaim.impl.core.Capabilities;
+import reclaim.impl.core.CountingPolicy;
+import reclaim.impl.core.ReclaimerHandle;
 
 /**
  * Crystalline (Ruslan Nikolaev and Binoy Ravindran, "Crystalline: Fast and Memory Efficient Wait-Free
@@ -35,7 +38,7 @@ import reclaim.impl.common.CountingReclaimer;
  *   <li>{@code protect}: two volatile loads when the era has not moved since the slot's reservation;
  *       otherwise a swap, a walk of the slot's list, two volatile stores, and a retry. Lock-free: it retries
  *       only while the global era moves, which it does once per sealed batch (Crystalline-W's bounded slow
- *       path with helping is {@link CrystallineWReclaimer}).</li>
+ *       path with helping is {@link CrystallineWPolicy}).</li>
  *   <li>{@code retire}: O(1) into the thread's bag; every {@code batchSize} retires, one pass over the
  *       records' k + 1 indices with a CAS per active one (retried on contention: lock-free).</li>
  *   <li>{@code close()} of the outermost guard: one swap and one list walk per index used (O(k + links)),
@@ -56,21 +59,23 @@ import reclaim.impl.common.CountingReclaimer;
  * Batch counts change only by volatile read-modify-writes, so the reclaiming thread happens-after every
  * reader's release.
  */
-public final class CrystallineReclaimer extends CountingReclaimer {
+public final class CrystallinePolicy extends CountingPolicy {
     /*
-     * Overview. Records, leases (virtual threads), sticky records (platform threads), bags, sealing, flush
-     * and close are AnnouncingReclaimer's. A record's Reservations live in its schemeData, created on its
-     * first guard. Sealing a bag advances the era (tagNow); collect() inserts each sealed bag: minBirth, a
-     * full fence, then for every record and index, if the head is not INVALID and the era >= minBirth, CAS a
-     * new Link over the head (re-checking both on every retry, ALGORITHMS.md §7.7), and finally add the
-     * number of links to the batch's count (CountedBatches). A record whose state word stays HELD (sticky)
-     * may still be in a guard: close() asks inUse(), which looks for active reservations.
+     * Overview. Participants, leases (virtual threads), sticky participants (platform threads), bags,
+     * sealing, flush and close are the core's. A participant's Reservations are created with it
+     * (CrystallineParticipant). Sealing a bag advances the era (CountingPolicy); collect() inserts each sealed
+     * bag: minBirth, a full fence, then for every participant and index, if the head is not INVALID and the era
+     * >= minBirth, CAS a new Link over the head (re-checking both on every retry: an index re-activated between
+     * two tries must be judged by its new era), and finally add the number of links to the batch's count
+     * (CountedBatches). A sticky participant's state word stays HELD in a guard: close() reads its open flag,
+     * and asks inUse(), which looks for active reservations.
      */
 
+    private final Scheme.Crystalline scheme;
     private final int k;
 
-    private CrystallineReclaimer(Scheme.Crystalline scheme) {
-        super(scheme, scheme.batchSize(), Long.MAX_VALUE, true);
+    private CrystallinePolicy(Scheme.Crystalline scheme) {
+        this.scheme = scheme;
         this.k = scheme.slots();
     }
 
@@ -80,32 +85,43 @@ public final class CrystallineReclaimer extends CountingReclaimer {
      * @param scheme the tuning
      * @return a new reclaimer
      */
-    public static CrystallineReclaimer create(Scheme.Crystalline scheme) {
-        return new CrystallineReclaimer(scheme);
+    public static Reclaimer create(Scheme.Crystalline scheme) {
+        return ReclaimerHandle.create(scheme, new CrystallinePolicy(scheme));
+    }
+
+    @Override
+    protected Capabilities capabilities() {
+        // Guards publish nothing on enter (their reservations do): sticky participants.
+        return new Capabilities(true, false, Integer.MAX_VALUE, scheme.batchSize(), Long.MAX_VALUE);
+    }
+
+    @Override
+    protected Participant newParticipant(long state, Thread holder, int batchSize) {
+        return new CrystallineParticipant(state, holder, batchSize, CrystallineGuard.indices(k));
     }
 
     // ---- guards ----
 
     @Override
-    protected AnnouncingGuard newGuard(Thread thread) {
-        return new CrystallineGuard(this, thread, k);
+    protected ThreadGuard newGuard(Thread thread) {
+        return new CrystallineGuard(core, this, thread, k);
     }
 
     @Override
-    protected void entered(AnnouncingGuard g) {
+    protected void entered(ThreadGuard g) {
         CrystallineGuard cg = (CrystallineGuard) g;
-        AnnouncementRecord rec = g.record();
-        if (!cg.boundTo(rec)) cg.bind(rec, reservations(rec)); // a record's reservations never change
+        Participant rec = g.record();
+        if (!cg.boundTo(rec)) cg.bind(rec, reservations(rec)); // a participant's reservations never change
     }
 
     @Override
-    protected Object leaving(AnnouncingGuard g) {
+    protected Object leaving(ThreadGuard g) {
         return ((CrystallineGuard) g).detachAll(); // swaps only; left() walks once the record is released
     }
 
     @Override
-    protected Object swept(AnnouncementRecord r) {
-        Reservations rs = (Reservations) r.schemeDataVolatile();
+    protected Object swept(Participant r) {
+        Reservations rs = ((CrystallineParticipant) r).reservations;
         if (rs == null) return null;
         return CrystallineGuard.detach(rs, (1L << rs.count) - 1); // a thread that ended inside its guard
     }
@@ -116,8 +132,8 @@ public final class CrystallineReclaimer extends CountingReclaimer {
     }
 
     @Override
-    protected boolean inUse(AnnouncementRecord r) {
-        Reservations rs = (Reservations) r.schemeDataVolatile();
+    protected boolean inUse(Participant r) {
+        Reservations rs = ((CrystallineParticipant) r).reservations;
         if (rs == null) return false;
         for (int j = 0; j < rs.count; j++) {
             if (rs.firstVolatile(j) != Reservations.INVALID) return true;
@@ -125,18 +141,13 @@ public final class CrystallineReclaimer extends CountingReclaimer {
         return false;
     }
 
-    private Reservations reservations(AnnouncementRecord r) {
-        Reservations rs = (Reservations) r.schemeDataVolatile();
-        if (rs == null) {
-            rs = new Reservations(CrystallineGuard.indices(k));
-            r.setSchemeDataVolatile(rs); // by the record's holder only: no race
-        }
-        return rs;
+    private static Reservations reservations(Participant r) {
+        return ((CrystallineParticipant) r).reservations;
     }
 
     /** Walks one list detached from a reservation (runs the actions of batches that reach zero). */
     void walk(Object list) {
-        CountedBatches.traverse(list, reclamation());
+        CountedBatches.traverse(list, core.reclamation());
     }
 
     /** Walks the lists {@link CrystallineGuard#detach} returned. */
@@ -159,10 +170,10 @@ public final class CrystallineReclaimer extends CountingReclaimer {
         // reads of reservation heads and eras below.
         VarHandle.fullFence();
         long links = 0;
-        for (AnnouncementRecord r : records()) {
+        for (Participant r : core.participants()) {
             long st = r.stateVolatile();
-            if ((st == AnnouncementRecord.HELD || st > 0) && sweepIfDead(r)) continue; // its thread ended
-            Reservations rs = (Reservations) r.schemeDataVolatile();
+            if ((st == Participant.HELD || st > 0) && core.sweepIfDead(r)) continue; // its thread ended
+            Reservations rs = ((CrystallineParticipant) r).reservations;
             if (rs == null) continue;
             for (int j = 0; j < rs.count; j++) {
                 while (true) {
@@ -176,31 +187,22 @@ public final class CrystallineReclaimer extends CountingReclaimer {
                 }
             }
         }
-        CountedBatches.inserted(c, links, reclamation());
+        CountedBatches.inserted(c, links, core.reclamation());
     }
 
-    // ---- the AnnouncingReclaimer contract ----
+    // ---- what the reclaimer reports ----
+
 
     @Override
-    protected long announcement() {
-        return 1; // virtual threads' leases: positive means "in a guard"; no clock is announced
-    }
-
-    @Override
-    protected boolean holdsBack(long state, long clock) {
-        return false; // robust
-    }
-
-    @Override
-    public long pendingBound() {
-        return 2L * ((long) records().length * CrystallineGuard.indices(k) + 2) * batchSize() + oldPending();
+    protected long pendingBound() {
+        return 2L * ((long) core.participants().length * CrystallineGuard.indices(k) + 2) * core.batchSize() + oldPending();
     }
 
     /** The smallest era reserved by an active index (Long.MIN_VALUE if none is active). */
     private long oldestReservation() {
         long min = Long.MAX_VALUE;
-        for (AnnouncementRecord r : records()) {
-            Reservations rs = (Reservations) r.schemeDataVolatile();
+        for (Participant r : core.participants()) {
+            Reservations rs = ((CrystallineParticipant) r).reservations;
             if (rs == null) continue;
             for (int j = 0; j < rs.count; j++) {
                 if (rs.firstVolatile(j) != Reservations.INVALID) min = Math.min(min, rs.eraVolatile(j));

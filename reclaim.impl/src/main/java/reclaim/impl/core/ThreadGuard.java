@@ -1,6 +1,8 @@
-package reclaim.impl.common;
+package reclaim.impl.core;
 
 import java.lang.invoke.VarHandle;
+import java.lang.ref.WeakReference;
+import java.util.ArrayList;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -9,21 +11,38 @@ import reclaim.api.Guard;
 import reclaim.api.Reclaimer;
 
 /**
- * The per-thread guard of an {@link AnnouncingReclaimer}: one per (thread, reclaimer), kept in a thread local and
+ * The per-thread guard of a {@link Core}: one per (thread, reclaimer), found by {@link GuardLookup} and
  * reused by every {@code enter()} of that thread, so that entering allocates nothing. All fields are plain:
  * only the owning thread touches them.
  *
+ * <p>It refers to the {@link Core}, never to the {@link Reclaimer} the user holds, except while it is open
+ * ({@link #handle}): the thread-local map of every thread that used a reclaimer keeps this guard, and a strong
+ * path from it to the reclaimer (which owns the thread local's key) would keep a dropped reclaimer reachable for
+ * as long as those threads live. An open guard keeps its reclaimer reachable, so that no reclaimer is cleaned
+ * while a guard of it is open.
+ *
  * <p>{@code protect} is a volatile load and nothing more: under EBR the announcement made by
- * {@code enter()} covers every object reachable during the guard (ALGORITHMS.md R5: the data structure reads
- * its links with at least acquire semantics, and unlinks with a CAS or volatile write).
+ * {@code enter()} covers every object reachable during the guard, as long as the data structure reads its links
+ * with at least acquire semantics and unlinks with a CAS or a volatile write (what {@code protect} and the
+ * API's documentation ask of it).
  */
-public class AnnouncingGuard implements Guard {
-    final AnnouncingReclaimer reclaimer;
+public class ThreadGuard implements Guard {
+    /** The core this guard belongs to. */
+    final Core core;
     final Thread thread;
+    /** The reclaimer the user holds, while this guard is open (depth &gt; 0); null otherwise. */
+    Reclaimer handle;
+    /** The reclaimer the user holds, for {@link #reclaimer()} on a closed guard; set once by the lookup. */
+    WeakReference<Reclaimer> weakHandle;
+    /**
+     * What sweeping participants of ended threads detached while this thread was taking a participant of its
+     * own: run once the thread's bookkeeping is complete (reclaim actions run only then). Null when empty.
+     */
+    ArrayList<Object> deferred;
     /** The record this thread holds while in a guard (leased or registered); null outside one unless registered. */
-    AnnouncementRecord record;
+    Participant record;
     /** The record reserved by an explicit registration, or null. */
-    AnnouncementRecord registered;
+    Participant registered;
     /**
      * Counts the changes of {@link #registered}: a scheme that caches what belongs to the thread's own record
      * (HP's arrays) rebinds when it changed, since between two holds another thread may have held the record.
@@ -45,7 +64,7 @@ public class AnnouncingGuard implements Guard {
      *
      * @return the record, or null if the thread is not registered
      */
-    public AnnouncementRecord registered() {
+    public Participant registered() {
         return registered;
     }
 
@@ -60,8 +79,8 @@ public class AnnouncingGuard implements Guard {
     }
 
     /** Sets the thread's own record (or null), counting the change. */
-    final void own(AnnouncementRecord rec) {
-        AnnouncementRecord old = registered;
+    final void own(Participant rec) {
+        Participant old = registered;
         if (old != null && old.owner == this) old.owner = null;
         if (rec != null) rec.owner = this;
         registered = rec;
@@ -107,11 +126,11 @@ public class AnnouncingGuard implements Guard {
     /**
      * Creates the guard of {@code thread}.
      *
-     * @param reclaimer the reclaimer
+     * @param core the core
      * @param thread the owning thread
      */
-    protected AnnouncingGuard(AnnouncingReclaimer reclaimer, Thread thread) {
-        this.reclaimer = reclaimer;
+    protected ThreadGuard(Core core, Thread thread) {
+        this.core = core;
         this.thread = thread;
         this.hint = (int) (thread.threadId() & 0x7fff_ffff);
     }
@@ -121,7 +140,7 @@ public class AnnouncingGuard implements Guard {
      *
      * @return the record, or null outside a guard (unless registered)
      */
-    public final AnnouncementRecord record() {
+    public final Participant record() {
         return record;
     }
 
@@ -196,7 +215,7 @@ public class AnnouncingGuard implements Guard {
         Objects.requireNonNull(object, "object");
         Objects.requireNonNull(action, "action");
         checkInGuard();
-        reclaimer.retireInto(this, record, object, action);
+        core.retireInto(this, record, object, action);
     }
 
     /** EBR has no per-pointer slots: every non-negative slot is accepted and everything stays protected. */
@@ -207,18 +226,21 @@ public class AnnouncingGuard implements Guard {
 
     @Override
     public Reclaimer reclaimer() {
-        return reclaimer;
+        Reclaimer h = handle;
+        if (h != null) return h;
+        WeakReference<Reclaimer> w = weakHandle;
+        return w == null ? null : w.get();
     }
 
     @Override
     public void close() {
         if (thread != Thread.currentThread()) throw Checks.wrongThread(thread);
         if (depth == 0) throw new IllegalStateException("the guard is already closed");
-        if (--depth == 0) reclaimer.unpin(this);
+        if (--depth == 0) core.unpin(this);
     }
 
     @Override
     public String toString() {
-        return "AnnouncingGuard[" + thread.getName() + ", depth " + depth + "]";
+        return "ThreadGuard[" + thread.getName() + ", depth " + depth + "]";
     }
 }

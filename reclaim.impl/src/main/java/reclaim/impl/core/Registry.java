@@ -1,4 +1,4 @@
-package reclaim.impl.common;
+package reclaim.impl.core;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -31,13 +31,13 @@ final class Registry {
     private static final int FIRST = 32;
     private static final int CHUNKS = 26;
 
-    private final AtomicReferenceArray<AnnouncementRecord[]> chunks = new AtomicReferenceArray<>(CHUNKS);
+    private final AtomicReferenceArray<Participant[]> chunks = new AtomicReferenceArray<>(CHUNKS);
     /** Indices claimed so far (published or about to be). */
     private final AtomicInteger claimed = new AtomicInteger();
     /** The last complete snapshot and the count it covers; racy cache (any complete snapshot is right). */
-    private volatile Snapshot cache = new Snapshot(new AnnouncementRecord[0], 0);
+    private volatile Snapshot cache = new Snapshot(new Participant[0], 0);
 
-    private record Snapshot(AnnouncementRecord[] records, int covered) {}
+    private record Snapshot(Participant[] records, int covered) {}
 
     /**
      * Appends {@code r} (already in the state it announces): wait-free.
@@ -45,13 +45,13 @@ final class Registry {
      * @param r the record
      * @return its index
      */
-    int append(AnnouncementRecord r) {
+    int append(Participant r) {
         int i = claimed.getAndIncrement();
         if (i < 0) throw new IllegalStateException("more than 2^31 records");
         int c = chunk(i);
-        AnnouncementRecord[] chunk = chunks.get(c);
+        Participant[] chunk = chunks.get(c);
         if (chunk == null) {
-            AnnouncementRecord[] fresh = new AnnouncementRecord[FIRST << c];
+            Participant[] fresh = new Participant[FIRST << c];
             chunk = chunks.compareAndExchange(c, null, fresh); // one CAS: the winner's chunk is everyone's
             if (chunk == null) chunk = fresh;
         }
@@ -66,17 +66,17 @@ final class Registry {
      *
      * @return the records; do not modify
      */
-    AnnouncementRecord[] snapshot() {
+    Participant[] snapshot() {
         int n = claimed.get();
         Snapshot s = cache;
         if (s.covered == n) return s.records;
-        AnnouncementRecord[] out = new AnnouncementRecord[n];
+        Participant[] out = new Participant[n];
         int m = 0;
         for (int c = 0, i = 0; i < n; c++) {
-            AnnouncementRecord[] chunk = chunks.get(c);
+            Participant[] chunk = chunks.get(c);
             int size = FIRST << c;
             for (int j = 0; j < size && i < n; j++, i++) {
-                AnnouncementRecord r = chunk == null ? null : (AnnouncementRecord) SLOT.getVolatile(chunk, j);
+                Participant r = chunk == null ? null : (Participant) SLOT.getVolatile(chunk, j);
                 if (r != null) out[m++] = r;
             }
         }
@@ -97,5 +97,5 @@ final class Registry {
         return FIRST * ((1 << c) - 1);
     }
 
-    private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(AnnouncementRecord[].class);
+    private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(Participant[].class);
 }

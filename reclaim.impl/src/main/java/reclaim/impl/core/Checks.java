@@ -1,4 +1,4 @@
-package reclaim.impl.common;
+package reclaim.impl.core;
 
 /** Argument and misuse checks with messages that name the problem. */
 public final class Checks {

@@ -3,21 +3,25 @@ package reclaim.impl.ebr;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
+import reclaim.api.Reclaimer;
 import reclaim.api.Scheme;
 import reclaim.api.Stats;
-import reclaim.impl.common.AnnouncementRecord;
-import reclaim.impl.common.AnnouncingGuard;
-import reclaim.impl.common.AnnouncingReclaimer;
+import reclaim.impl.core.Participant;
+import reclaim.impl.core.Capabilities;
+import reclaim.impl.core.ClockPolicy;
+import reclaim.impl.core.Core;
+import reclaim.impl.core.ReclaimerHandle;
+import reclaim.impl.core.ThreadGuard;
 
 /**
  * Epoch-based reclamation, after Fraser's thesis ("Practical lock-freedom", Cambridge, 2004) in the shape of
  * crossbeam-epoch ({@code crossbeam-epoch/src/internal.rs}): a global epoch, per-guard announcements,
  * bags of retired objects sealed with the epoch and queued, and reclamation of a bag two epochs after it was
- * sealed. The records, leases, bags, flush and close are {@link AnnouncingReclaimer}'s; this class is the
+ * sealed. The participants, leases, bags, flush and close are the {@link Core}'s; this class is the
  * epoch rule.
  *
  * <p><b>Progress.</b> {@code enter}, {@code close}, {@code protect} and {@code retire} are lock-free (see
- * {@link AnnouncingReclaimer}); advancing the epoch is wait-free (one pass over the records).
+ * {@link Core}); advancing the epoch is wait-free (one pass over the records).
  * <b>Reclamation is blocking</b>: a thread that stays inside a guard freezes the epoch.
  *
  * <p><b>Bound on unreclaimed objects.</b> None while a guard stays open: EBR cannot bound garbage. It detects
@@ -27,10 +31,10 @@ import reclaim.impl.common.AnnouncingReclaimer;
  * {@link Scheme.Ebr#batchSize()} objects or on {@code flush()}, so at most {@code records × batchSize}
  * objects wait in unsealed bags.
  *
- * <p><b>Happens-before</b> from {@code retire} to the action: see {@link AnnouncingReclaimer}; the advancer
+ * <p><b>Happens-before</b> from {@code retire} to the action: see {@link Core}; the advancer
  * reads every record with acquire semantics after a full fence before it moves the epoch.
  */
-public final class EbrReclaimer extends AnnouncingReclaimer {
+public final class EbrPolicy extends ClockPolicy {
     /*
      * Overview (the epoch rule).
      *
@@ -41,7 +45,7 @@ public final class EbrReclaimer extends AnnouncingReclaimer {
      *
      * A bag is tagged with the epoch read (volatile) after the seal's full fence. It is reclaimed once the
      * global epoch is >= tag + 4 (two advances): a guard that could have loaded one of its objects announced
-     * at most tag (ALGORITHMS.md §4.3, "tag = the global epoch read after the unlink and a fence"), and the
+     * at most tag (the tag is the global epoch read after the unlink and a full fence), and the
      * epoch cannot pass tag + 2 while such a guard is open. A guard that announces a stale epoch (read before
      * its CAS, the epoch moved meanwhile) only holds the epoch back longer, as in crossbeam's pin().
      */
@@ -53,8 +57,10 @@ public final class EbrReclaimer extends AnnouncingReclaimer {
     /** The global epoch: even, starting at 2; accessed only through {@code EPOCH}. */
     private long epoch = STEP;
 
-    private EbrReclaimer(Scheme.Ebr scheme) {
-        super(scheme, scheme.batchSize(), scheme.collectInterval(), scheme.stallThresholdNanos());
+    private final Scheme.Ebr scheme;
+
+    private EbrPolicy(Scheme.Ebr scheme) {
+        this.scheme = scheme;
     }
 
     /**
@@ -63,8 +69,13 @@ public final class EbrReclaimer extends AnnouncingReclaimer {
      * @param scheme the tuning
      * @return a new reclaimer
      */
-    public static EbrReclaimer create(Scheme.Ebr scheme) {
-        return new EbrReclaimer(scheme);
+    public static Reclaimer create(Scheme.Ebr scheme) {
+        return ReclaimerHandle.create(scheme, new EbrPolicy(scheme));
+    }
+
+    @Override
+    protected Capabilities capabilities() {
+        return new Capabilities(false, false, scheme.collectInterval(), scheme.batchSize(), scheme.stallThresholdNanos());
     }
 
     @Override
@@ -75,7 +86,7 @@ public final class EbrReclaimer extends AnnouncingReclaimer {
     }
 
     @Override
-    protected long tagNow() {
+    protected long stampNow() {
         return epochVolatile();
     }
 
@@ -86,23 +97,28 @@ public final class EbrReclaimer extends AnnouncingReclaimer {
     }
 
     @Override
-    protected void advanceForFlush(AnnouncingGuard g) {
+    protected void beforeFlush(ThreadGuard g) {
         tryAdvance(); // with no guard open, two advances make everything sealed before them safe
         tryAdvance();
     }
 
     @Override
-    protected boolean holdsBack(long state, long clock) {
-        return (state & ~1L) != clock;
+    protected boolean holdsBack(long state) {
+        return holdsBack(state, epochVolatile());
+    }
+
+    /** Whether a guard announcing {@code state} holds the epoch {@code g} back: it entered in an earlier epoch. */
+    private static boolean holdsBack(long state, long g) {
+        return (state & ~1L) != g;
     }
 
     @Override
-    protected long clock() {
-        return epochVolatile();
+    protected String describe() {
+        return "epoch " + epochVolatile();
     }
 
     @Override
-    public long era() {
+    protected long era() {
         return epochAcquire() >>> 1;
     }
 
@@ -116,13 +132,13 @@ public final class EbrReclaimer extends AnnouncingReclaimer {
         // Collector side of the Dekker pair with the announcing CAS: orders this thread's earlier stores
         // (unlinks, seals) before the loads of the announcements below.
         VarHandle.fullFence();
-        for (AnnouncementRecord r : records()) {
-            // Volatile (R1a with the announcing CAS), and at least acquire: a guard's reads, before its release
-            // of the record, happen-before our reclamation.
-            long l = r.stateVolatile();
+        for (Participant p : core.participants()) {
+            // Volatile (the load side of the store-load pair with the announcing CAS), and at least acquire: a
+            // guard's reads, before its release of the participant, happen-before our reclamation.
+            long l = p.stateVolatile();
             if (l > 0 && holdsBack(l, g)) {
-                if (sweepIfDead(r)) continue;
-                noteHoldingBack(r, l);
+                if (core.sweepIfDead(p)) continue;
+                core.noteHoldingBack(p, l);
                 return g;
             }
         }
@@ -146,7 +162,7 @@ public final class EbrReclaimer extends AnnouncingReclaimer {
 
     static {
         try {
-            EPOCH = MethodHandles.lookup().findVarHandle(EbrReclaimer.class, "epoch", long.class);
+            EPOCH = MethodHandles.lookup().findVarHandle(EbrPolicy.class, "epoch", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }

@@ -2,15 +2,18 @@ package reclaim.impl.hyaline;
 
 import java.lang.invoke.VarHandle;
 
+import reclaim.api.Reclaimer;
 import reclaim.api.Scheme;
 import reclaim.api.Stats;
-import reclaim.impl.common.AnnouncementRecord;
-import reclaim.impl.common.AnnouncingGuard;
-import reclaim.impl.common.Batch;
-import reclaim.impl.common.CountedBatches;
-import reclaim.impl.common.CountedBatches.Counted;
-import reclaim.impl.common.CountedBatches.Link;
-import reclaim.impl.common.CountingReclaimer;
+import reclaim.impl.core.Batch;
+import reclaim.impl.core.Capabilities;
+import reclaim.impl.core.CountedBatches;
+import reclaim.impl.core.CountedBatches.Counted;
+import reclaim.impl.core.CountedBatches.Link;
+import reclaim.impl.core.CountingPolicy;
+import reclaim.impl.core.Participant;
+import reclaim.impl.core.ReclaimerHandle;
+import reclaim.impl.core.ThreadGuard;
 
 /**
  * Hyaline (Ruslan Nikolaev and Binoy Ravindran, "Snapshot-Free, Transparent, and Robust Memory Reclamation
@@ -18,7 +21,7 @@ import reclaim.impl.common.CountingReclaimer;
  * eras, the robust Hyaline-1S: reference counts on retired batches, never on reads. seize (Rust) is the
  * production reference of the same structure.
  *
- * <p>A guard activates its slot (the record it leased) on enter and deactivates it on leave. Retiring a
+ * <p>A guard activates its slot (the participant it leased) on enter and deactivates it on leave. Retiring a
  * batch attaches one link of it to the list of every active slot and counts the links; each thread that
  * leaves its slot walks its list and decrements every batch on it; whoever brings a batch's count to zero
  * reclaims the whole batch. So no thread reclaims only its own garbage: reclamation is balanced across the
@@ -27,15 +30,15 @@ import reclaim.impl.common.CountingReclaimer;
  * skips that slot: a stalled reader holds back only what was born before it last read.
  *
  * <p><b>Progress.</b> enter and leave are wait-free apart from the record lease shared with the other schemes
- * (a CAS retried only against another thread taking the same free record), plus one swap of the slot head;
+ * (a CAS retried only against another thread taking the same free participant), plus one swap of the slot head;
  * leave's walk is bounded by the batches inserted while the guard was open; {@code protect} is lock-free (it
  * retries only while the era moves); retire is lock-free (a CAS per active slot, retried on contention).
  *
  * <p><b>Bound on unreclaimed objects (robust variant, {@link reclaim.api.Born} objects).</b> A slot that stays active
  * holds only batches with an object born at or before its reserved era. With the era advancing at every
  * sealed batch, objects born after a stall reach the stalled slot only in a batch that also holds an object
- * born before it: at most one batch per record. {@link #pendingBound()} states
- * {@code 2 × (records + 2) × batchSize} plus the pending objects in batches that held an object born at or
+ * born before it: at most one batch per participant. {@link #pendingBound()} states
+ * {@code 2 × (participants + 2) × batchSize} plus the pending objects in batches that held an object born at or
  * before the oldest active reservation when inserted (at most one batch per object that existed when the
  * stalled reader last read: that term does not grow with later retires). Objects that
  * are not {@code Born} have birth era 0 and join every active slot: safe, but unbounded with a stalled
@@ -47,44 +50,45 @@ import reclaim.impl.common.CountingReclaimer;
  * unlinked objects. The count is changed only by volatile read-modify-writes, so the thread that brings it to
  * zero happens-after every decrementer's reads and the retirer's insertion.
  */
-public final class HyalineReclaimer extends CountingReclaimer {
+public final class HyalinePolicy extends CountingPolicy {
     /*
-     * Overview (ALGORITHMS.md §6, variant H1: one thread per slot, slots leased per guard).
+     * Overview (Hyaline-1: one thread per slot, slots leased per guard).
      *
-     * Slot head (AnnouncementRecord.link): INACTIVE (no guard), ACTIVE_EMPTY (a guard, empty list) or the
-     * newest Link. enter (entered hook) swaps it to ACTIVE_EMPTY; leave (leaving hook) swaps it to INACTIVE and
-     * walks the list it took, decrementing each link's batch. retire: the base seals bags; collect() takes each
-     * sealed bag and inserts it: fullFence (retirer side of the Dekker pair: the unlinks before the reads of
-     * slot heads and access eras), then for every record, if its head is not INACTIVE (and, robust, its access
-     * era >= the batch's minimum birth era), CAS a new Link(batch, head) over the head; finally add the number
-     * of links to the batch's count. Leavers may decrement first (the count goes negative); the thread whose
-     * getAndAdd leaves exactly 0 reclaims. Links are fresh objects, never reused (M1); the ACTIVE_EMPTY
-     * sentinel may be seen again by a CAS after its slot was left and re-entered, which only inserts a batch
-     * into a guard that cannot need it: conservative.
+     * Slot head (HyalineParticipant): INACTIVE (no guard), ACTIVE_EMPTY (a guard, empty list) or the newest
+     * Link. enter (entered) swaps it to ACTIVE_EMPTY; leave (leaving) swaps it to INACTIVE and hands the list it
+     * took to left(), which walks it once the participant is released, decrementing each link's batch. retire:
+     * the core seals bags; collect() takes each sealed bag and inserts it: fullFence (the retirer side of the
+     * store-load pair: the unlinks before the reads of slot heads and access eras), then for every participant,
+     * if its head is not INACTIVE (and, robust, its access era >= the batch's minimum birth era), CAS a new
+     * Link(batch, head) over the head; finally add the number of links to the batch's count. Leavers may
+     * decrement first (the count goes negative); the thread whose getAndAdd leaves exactly 0 reclaims. Links are
+     * fresh objects, never reused; the ACTIVE_EMPTY sentinel may be seen again by a CAS after its slot was left
+     * and re-entered, which only inserts a batch into a guard that cannot need it: conservative.
      *
-     * Eras: the global era advances by one at every seal (ALGORITHMS.md §2.5: "every F×N allocations"; we
-     * have no allocation hook, retires stand in for it). era() is what users stamp as birth eras.
+     * Eras: the global era advances by one at every seal (CountingPolicy). era() is what users stamp as birth
+     * eras.
      */
 
-    /** The slot head of a record no guard is in. */
-    private static final Object INACTIVE = new Object() {
+    /** The slot head of a participant no guard is in. */
+    static final Object INACTIVE = new Object() {
         @Override
         public String toString() {
             return "INACTIVE";
         }
     };
-    /** The slot head of an active slot with an empty list. */
-    private static final Object ACTIVE_EMPTY = new Object() {
+    /** The slot head of a guard with nothing inserted yet. */
+    static final Object ACTIVE_EMPTY = new Object() {
         @Override
         public String toString() {
             return "ACTIVE_EMPTY";
         }
     };
 
+    private final Scheme.Hyaline scheme;
     private final boolean robust;
 
-    private HyalineReclaimer(Scheme.Hyaline scheme) {
-        super(scheme, scheme.batchSize(), new Scheme.Ebr().stallThresholdNanos(), false);
+    private HyalinePolicy(Scheme.Hyaline scheme) {
+        this.scheme = scheme;
         this.robust = scheme.robust();
     }
 
@@ -94,47 +98,58 @@ public final class HyalineReclaimer extends CountingReclaimer {
      * @param scheme the tuning
      * @return a new reclaimer
      */
-    public static HyalineReclaimer create(Scheme.Hyaline scheme) {
-        return new HyalineReclaimer(scheme);
+    public static Reclaimer create(Scheme.Hyaline scheme) {
+        return ReclaimerHandle.create(scheme, new HyalinePolicy(scheme));
+    }
+
+    @Override
+    protected Capabilities capabilities() {
+        return new Capabilities(false, false, Integer.MAX_VALUE, scheme.batchSize(), new Scheme.Ebr().stallThresholdNanos());
+    }
+
+    @Override
+    protected Participant newParticipant(long state, Thread holder, int batchSize) {
+        return new HyalineParticipant(state, holder, batchSize);
     }
 
     // ---- guards ----
 
     @Override
-    protected AnnouncingGuard newGuard(Thread thread) {
-        return robust ? new HyalineGuard(this, thread) : super.newGuard(thread);
+    protected ThreadGuard newGuard(Thread thread) {
+        return robust ? new HyalineGuard(core, thread, this) : super.newGuard(thread);
     }
 
     @Override
-    protected void entered(AnnouncingGuard g) {
-        // Activate the slot: a volatile RMW on the head, which every insertion CASes (R3).
-        Object old = g.record().getAndSetLink(ACTIVE_EMPTY);
+    protected void entered(ThreadGuard g) {
+        // Activate the slot: a volatile read-modify-write on the head, which every insertion CASes (the reader
+        // side of the store-load pair with the retirer's fence and read of the head).
+        Object old = slot(g).getAndSetHead(ACTIVE_EMPTY);
         if (old instanceof Link) throw new IllegalStateException("internal error: a slot was entered without being left");
     }
 
     @Override
-    protected Object leaving(AnnouncingGuard g) {
-        return g.record().getAndSetLink(INACTIVE); // detach; walked by left() once the record is released
+    protected Object leaving(ThreadGuard g) {
+        Object list = slot(g).getAndSetHead(INACTIVE); // detach; walked by left() once the participant is released
+        return list instanceof Link ? list : null;
     }
 
     @Override
-    protected Object swept(AnnouncementRecord r) {
-        return r.getAndSetLink(INACTIVE); // a thread that ended inside its guard: leave for it
+    protected Object swept(Participant p) {
+        Object list = ((HyalineParticipant) p).getAndSetHead(INACTIVE); // a thread that ended inside its guard
+        return list instanceof Link ? list : null;
     }
 
     @Override
     protected void left(Object detached) {
-        traverse(detached);
+        CountedBatches.traverse(detached, core.reclamation());
     }
 
-    /** Decrements every batch on a list taken from a slot; reclaims those that reach zero. */
-    private void traverse(Object head) {
-        CountedBatches.traverse(head, reclamation());
+    private static HyalineParticipant slot(ThreadGuard g) {
+        return (HyalineParticipant) g.record();
     }
 
     // ---- retire: insertion of sealed batches ----
 
-    /** Attaches a sealed batch to every active slot that may hold one of its objects. */
     @Override
     protected void insert(Batch b) {
         long minBirth = robust ? CountedBatches.minBirth(b) : 0;
@@ -145,24 +160,25 @@ public final class HyalineReclaimer extends CountingReclaimer {
         // before these retires happen before the reads of slot heads and access eras below.
         VarHandle.fullFence();
         long links = 0;
-        for (AnnouncementRecord r : records()) {
+        for (Participant p : core.participants()) {
+            HyalineParticipant r = (HyalineParticipant) p;
             long st = r.stateVolatile();
-            if ((st == AnnouncementRecord.HELD || st > 0) && sweepIfDead(r)) continue; // its thread ended
+            if ((st == Participant.HELD || st > 0) && core.sweepIfDead(r)) continue; // its thread ended
             while (true) {
-                Object prev = r.linkVolatile();
+                Object prev = r.headVolatile();
                 if (prev == INACTIVE || prev == null) break; // no guard in this slot: it cannot hold the batch
                 if (robust && r.accessVolatile() < minBirth) break; // its reader read nothing born this late
-                if (r.casLink(prev, new Link(c, prev))) {
+                if (r.casHead(prev, new Link(c, prev))) {
                     links++;
                     break;
                 }
             }
         }
         // Leavers may already have decremented: the count reaches exactly 0 once every link is walked.
-        CountedBatches.inserted(c, links, reclamation());
+        CountedBatches.inserted(c, links, core.reclamation());
     }
 
-    // ---- the AnnouncingReclaimer contract ----
+    // ---- what the reclaimer reports ----
 
     @Override
     protected long announcement() {
@@ -170,20 +186,21 @@ public final class HyalineReclaimer extends CountingReclaimer {
     }
 
     @Override
-    protected boolean holdsBack(long state, long clock) {
-        return !robust && state < clock; // a guard entered eras ago holds every batch inserted since
+    protected boolean holdsBack(long state) {
+        return !robust && state < eraVolatile(); // a guard entered eras ago holds every batch inserted since
     }
 
     @Override
-    public long pendingBound() {
-        return robust ? 2L * (records().length + 2) * batchSize() + oldPending() : Long.MAX_VALUE;
+    protected long pendingBound() {
+        return robust ? 2L * (core.participants().length + 2) * core.batchSize() + oldPending() : Long.MAX_VALUE;
     }
 
-    /** The smallest access era among active slots (Long.MIN_VALUE if none is active). */
+    /** The oldest era reserved by an active slot, or {@code Long.MIN_VALUE}. */
     private long oldestAccess() {
         long min = Long.MAX_VALUE;
-        for (AnnouncementRecord r : records()) {
-            Object head = r.linkVolatile();
+        for (Participant p : core.participants()) {
+            HyalineParticipant r = (HyalineParticipant) p;
+            Object head = r.headVolatile();
             if (head != INACTIVE && head != null) min = Math.min(min, r.accessVolatile());
         }
         return min == Long.MAX_VALUE ? Long.MIN_VALUE : min;

@@ -1,4 +1,4 @@
-package reclaim.impl.common;
+package reclaim.impl.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
@@ -21,7 +21,7 @@ import reclaim.api.Guard;
 import reclaim.api.Reclaimer;
 
 /**
- * The guard cache in front of the thread local ({@code AnnouncingReclaimer.guard()}): threads whose ids share a
+ * The guard cache in front of the thread local ({@code Core.guard()}): threads whose ids share a
  * cache slot each get their own guard, a slot left by a thread that ended is taken over, and many threads
  * entering at once (more than the cache holds) never see another thread's guard.
  */
@@ -31,7 +31,7 @@ class GuardCacheTest {
         return Stream.of("qsbr", "ebr", "hp", "hyaline", "crystalline", "crystalline-w", "none");
     }
 
-    private static final int SLOTS = 256; // AnnouncingReclaimer.GUARD_CACHE
+    private static final int SLOTS = 256; // GuardLookup.SIZE
 
     /** Creates (unstarted) threads until one's id shares {@code id}'s cache slot; ids are given at construction. */
     private static Thread colliding(long id, Runnable body) {
@@ -173,7 +173,7 @@ class GuardCacheTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("schemes")
     void commonPoolWorkersKeepTheirRecordsAcrossThreadLocalResets(String scheme) throws Exception {
-        AnnouncingReclaimer r = (AnnouncingReclaimer) Reclaimer.create(scheme);
+        Reclaimer r = Reclaimer.create(scheme);
         AtomicInteger ran = new AtomicInteger();
         int rounds = 40;
         for (int i = 0; i < rounds; i++) {
@@ -184,7 +184,7 @@ class GuardCacheTest {
             }).get(60, TimeUnit.SECONDS); // the worker goes idle after each task
             if (i % 2 == 1) System.gc();
         }
-        int records = r.records().length;
+        int records = ReclaimerHandle.coreOf(r).participants().length;
         int bound = java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() + 2; // the workers and this thread
         assertTrue(records <= bound, records + " records after " + rounds + " common-pool tasks (bound " + bound + ")");
         r.close();

@@ -3,13 +3,16 @@ package reclaim.impl.crystalline;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
+import reclaim.api.Reclaimer;
 import reclaim.api.Scheme;
-import reclaim.impl.common.AnnouncementRecord;
-import reclaim.impl.common.AnnouncingGuard;
-import reclaim.impl.common.Batch;
-import reclaim.impl.common.CountedBatches;
-import reclaim.impl.common.CountedBatches.Counted;
-import reclaim.impl.common.CountingReclaimer;
+import reclaim.impl.core.Participant;
+import reclaim.impl.core.ThreadGuard;
+import reclaim.impl.core.Batch;
+import reclaim.impl.core.CountedBatches;
+import reclaim.impl.core.CountedBatches.Counted;
+import reclaim.impl.core.Capabilities;
+import reclaim.impl.core.CountingPolicy;
+import reclaim.impl.core.ReclaimerHandle;
 import reclaim.impl.crystalline.WaitFreeReservations.Link;
 import reclaim.impl.crystalline.WaitFreeReservations.Request;
 import reclaim.impl.crystalline.WaitFreeReservations.Result;
@@ -17,7 +20,7 @@ import reclaim.impl.crystalline.WaitFreeReservations.Result;
 /**
  * Crystalline-W (Ruslan Nikolaev and Binoy Ravindran, "Crystalline: Fast and Memory Efficient Wait-Free
  * Reclamation", DISC 2021; the reference benchmark's {@code WFRTracker}), adapted to the JVM: Crystalline-L
- * ({@link CrystallineReclaimer}) with a bounded {@code protect} whose slow path the era's advancers help,
+ * ({@link CrystallinePolicy}) with a bounded {@code protect} whose slow path the era's advancers help,
  * and insertion of retired batches by swap. Select it with {@code Scheme.named("crystalline-w")} or
  * {@code new Scheme.Crystalline(batchSize, slots, true)}.
  *
@@ -85,7 +88,7 @@ import reclaim.impl.crystalline.WaitFreeReservations.Result;
  *       (or the helper's) volatile read of the source and of the global era; the retirer's unlink (the data
  *       structure's CAS or volatile store) precedes its full fence and its volatile reads of era words. The
  *       store&ndash;load pair: a reader that read an object before its unlink published a reservation the
- *       retirer reads (the hazard-eras argument, ALGORITHMS.md §1.2).</li>
+ *       retirer reads (the hazard-eras argument of Ramalhete and Correia, SPAA 2017).</li>
  *   <li>The owner's fast path reads its own era word volatile (not opaque, unlike Crystalline-L): a
  *       helper's raise that it reads must be ordered before its read of the source.</li>
  *   <li>List heads change only by volatile read-modify-writes (swap in by retirers, swap out by owners,
@@ -103,9 +106,9 @@ import reclaim.impl.crystalline.WaitFreeReservations.Result;
  *       could hold the batch.</li>
  * </ul>
  */
-public final class CrystallineWReclaimer extends CountingReclaimer {
+public final class CrystallineWPolicy extends CountingPolicy {
     /*
-     * Overview (what differs from Crystalline-L; the rest is CrystallineReclaimer's and the skeleton's).
+     * Overview (what differs from Crystalline-L; the rest is CrystallinePolicy's and the core's).
      *
      * Activity is the era word: INACTIVE (Long.MIN_VALUE, below every birth era) or the reserved era. The
      * list head is null or a Link; links get their next after the retirer's swap, so a walker that finds a
@@ -141,6 +144,7 @@ public final class CrystallineWReclaimer extends CountingReclaimer {
     /** Fast-path tries of {@code protect} before its slow path (the reference code's 16). */
     static final int FAST_ATTEMPTS = 16;
 
+    private final Scheme.Crystalline scheme;
     private final int k;
     private final int fastAttempts;
     /** Slow paths in progress (the advancers' cheap test); accessed only through {@code SLOW}. */
@@ -150,8 +154,8 @@ public final class CrystallineWReclaimer extends CountingReclaimer {
     @SuppressWarnings("unused")
     private long helped;
 
-    private CrystallineWReclaimer(Scheme.Crystalline scheme, int fastAttempts) {
-        super(scheme, scheme.batchSize(), Long.MAX_VALUE, true, true); // sticky guards, per-record sealing
+    private CrystallineWPolicy(Scheme.Crystalline scheme, int fastAttempts) {
+        this.scheme = scheme;
         if (fastAttempts < 0) throw new IllegalArgumentException("fastAttempts must be >= 0, was " + fastAttempts);
         this.k = scheme.slots();
         this.fastAttempts = fastAttempts;
@@ -163,37 +167,53 @@ public final class CrystallineWReclaimer extends CountingReclaimer {
      * @param scheme the tuning ({@code waitFree} is implied)
      * @return a new reclaimer
      */
-    public static CrystallineWReclaimer create(Scheme.Crystalline scheme) {
-        return new CrystallineWReclaimer(scheme, FAST_ATTEMPTS);
+    public static Reclaimer create(Scheme.Crystalline scheme) {
+        return create(scheme, FAST_ATTEMPTS);
     }
 
     /** Tests: a reclaimer whose protect gives up its fast path after {@code fastAttempts} tries (0: at once). */
-    static CrystallineWReclaimer create(Scheme.Crystalline scheme, int fastAttempts) {
-        return new CrystallineWReclaimer(scheme, fastAttempts);
+    static Reclaimer create(Scheme.Crystalline scheme, int fastAttempts) {
+        return ReclaimerHandle.create(scheme, new CrystallineWPolicy(scheme, fastAttempts));
+    }
+
+    /** Tests: the policy behind a Crystalline-W reclaimer. */
+    static CrystallineWPolicy of(Reclaimer r) {
+        return (CrystallineWPolicy) ReclaimerHandle.coreOf(r).policy();
+    }
+
+    @Override
+    protected Capabilities capabilities() {
+        // Guards publish nothing on enter (their reservations do): sticky participants, sealed bags kept per participant (a wait-free retire).
+        return new Capabilities(true, true, Integer.MAX_VALUE, scheme.batchSize(), Long.MAX_VALUE);
+    }
+
+    @Override
+    protected Participant newParticipant(long state, Thread holder, int batchSize) {
+        return new CrystallineWParticipant(state, holder, batchSize, CrystallineGuard.indices(k));
     }
 
     // ---- guards ----
 
     @Override
-    protected AnnouncingGuard newGuard(Thread thread) {
-        return new CrystallineWGuard(this, thread, k, fastAttempts);
+    protected ThreadGuard newGuard(Thread thread) {
+        return new CrystallineWGuard(core, this, thread, k, fastAttempts);
     }
 
     @Override
-    protected void entered(AnnouncingGuard g) {
+    protected void entered(ThreadGuard g) {
         CrystallineWGuard cg = (CrystallineWGuard) g;
-        AnnouncementRecord rec = g.record();
-        if (!cg.boundTo(rec)) cg.bind(rec, reservations(rec)); // a record's reservations never change
+        Participant rec = g.record();
+        if (!cg.boundTo(rec)) cg.bind(rec, reservations(rec)); // a participant's reservations never change
     }
 
     @Override
-    protected Object leaving(AnnouncingGuard g) {
+    protected Object leaving(ThreadGuard g) {
         return ((CrystallineWGuard) g).detachAll(); // no user code; left() walks once the record is released
     }
 
     @Override
-    protected Object swept(AnnouncementRecord r) {
-        WaitFreeReservations rs = (WaitFreeReservations) r.schemeDataVolatile();
+    protected Object swept(Participant r) {
+        WaitFreeReservations rs = ((CrystallineWParticipant) r).reservations;
         if (rs == null) return null;
         return CrystallineWGuard.detach(rs, (1L << rs.count) - 1); // a thread that ended inside its guard
     }
@@ -204,8 +224,8 @@ public final class CrystallineWReclaimer extends CountingReclaimer {
     }
 
     @Override
-    protected boolean inUse(AnnouncementRecord r) {
-        WaitFreeReservations rs = (WaitFreeReservations) r.schemeDataVolatile();
+    protected boolean inUse(Participant r) {
+        WaitFreeReservations rs = ((CrystallineWParticipant) r).reservations;
         if (rs == null) return false;
         for (int j = 0; j < rs.count; j++) {
             if (rs.eraVolatile(j) != WaitFreeReservations.INACTIVE) return true;
@@ -213,18 +233,13 @@ public final class CrystallineWReclaimer extends CountingReclaimer {
         return false;
     }
 
-    private WaitFreeReservations reservations(AnnouncementRecord r) {
-        WaitFreeReservations rs = (WaitFreeReservations) r.schemeDataVolatile();
-        if (rs == null) {
-            rs = new WaitFreeReservations(CrystallineGuard.indices(k));
-            r.setSchemeDataVolatile(rs); // by the record's holder only: no race
-        }
-        return rs;
+    private static WaitFreeReservations reservations(Participant r) {
+        return ((CrystallineWParticipant) r).reservations;
     }
 
     /** Walks one list detached from an index (runs the actions of batches that reach zero). */
     void walk(Object list) {
-        WaitFreeReservations.walk(list, reclamation());
+        WaitFreeReservations.walk(list, core.reclamation());
     }
 
     /** Walks the lists {@link CrystallineWGuard#detach} returned. */
@@ -250,7 +265,7 @@ public final class CrystallineWReclaimer extends CountingReclaimer {
      * @param helper whether the caller helps another thread (counted when it completes the request)
      * @return false if the index is inactive: the request is over (a late helper)
      */
-    static boolean attempt(CrystallineWReclaimer w, WaitFreeReservations rs, int idx, Request q, boolean helper) {
+    static boolean attempt(CrystallineWPolicy w, WaitFreeReservations rs, int idx, Request q, boolean helper) {
         long e = w.eraVolatile();
         if (!rs.raiseEra(idx, e)) return false; // the index reserves e or later before the source is read
         Object v = q.read();
@@ -268,8 +283,8 @@ public final class CrystallineWReclaimer extends CountingReclaimer {
     }
 
     private void helpAll() {
-        for (AnnouncementRecord r : records()) {
-            WaitFreeReservations rs = (WaitFreeReservations) r.schemeDataVolatile();
+        for (Participant r : core.participants()) {
+            WaitFreeReservations rs = ((CrystallineWParticipant) r).reservations;
             if (rs == null) continue;
             for (int j = 0; j < rs.count; j++) {
                 Request q = rs.requestVolatile(j);
@@ -302,10 +317,10 @@ public final class CrystallineWReclaimer extends CountingReclaimer {
         // reads of era words below.
         VarHandle.fullFence();
         long links = 0;
-        for (AnnouncementRecord r : records()) {
+        for (Participant r : core.participants()) {
             long st = r.stateVolatile();
-            if ((st == AnnouncementRecord.HELD || st > 0) && sweepIfDead(r)) continue; // its thread ended
-            WaitFreeReservations rs = (WaitFreeReservations) r.schemeDataVolatile();
+            if ((st == Participant.HELD || st > 0) && core.sweepIfDead(r)) continue; // its thread ended
+            WaitFreeReservations rs = ((CrystallineWParticipant) r).reservations;
             if (rs == null) continue;
             for (int j = 0; j < rs.count; j++) {
                 long era = rs.eraVolatile(j);
@@ -322,31 +337,22 @@ public final class CrystallineWReclaimer extends CountingReclaimer {
                 }
             }
         }
-        CountedBatches.inserted(c, links, reclamation());
+        CountedBatches.inserted(c, links, core.reclamation());
     }
 
-    // ---- the AnnouncingReclaimer contract ----
+    // ---- what the reclaimer reports ----
+
 
     @Override
-    protected long announcement() {
-        return 1; // virtual threads' leases: positive means "in a guard"; no clock is announced
-    }
-
-    @Override
-    protected boolean holdsBack(long state, long clock) {
-        return false; // robust
-    }
-
-    @Override
-    public long pendingBound() {
-        return 2L * ((long) records().length * CrystallineGuard.indices(k) + 2) * batchSize() + oldPending();
+    protected long pendingBound() {
+        return 2L * ((long) core.participants().length * CrystallineGuard.indices(k) + 2) * core.batchSize() + oldPending();
     }
 
     /** The smallest era reserved by an active index (Long.MIN_VALUE if none is active). */
     private long oldestReservation() {
         long min = Long.MAX_VALUE;
-        for (AnnouncementRecord r : records()) {
-            WaitFreeReservations rs = (WaitFreeReservations) r.schemeDataVolatile();
+        for (Participant r : core.participants()) {
+            WaitFreeReservations rs = ((CrystallineWParticipant) r).reservations;
             if (rs == null) continue;
             for (int j = 0; j < rs.count; j++) {
                 long e = rs.eraVolatile(j);
@@ -362,8 +368,8 @@ public final class CrystallineWReclaimer extends CountingReclaimer {
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
-            SLOW = l.findVarHandle(CrystallineWReclaimer.class, "slow", long.class);
-            HELPED = l.findVarHandle(CrystallineWReclaimer.class, "helped", long.class);
+            SLOW = l.findVarHandle(CrystallineWPolicy.class, "slow", long.class);
+            HELPED = l.findVarHandle(CrystallineWPolicy.class, "helped", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }

@@ -1,4 +1,4 @@
-package reclaim.impl.common;
+package reclaim.impl.core;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,14 +15,14 @@ import org.openjdk.jol.info.FieldLayout;
  * 128 bytes of padding on each side, so that neither the owner's plain fields nor a neighbouring object share
  * their cache line (or the adjacent-line prefetch pair). Checked on the running VM's actual field layout.
  */
-class AnnouncementRecordLayoutTest {
+class ParticipantLayoutTest {
     private static final int PAD = 128;
-    /** The words other threads touch on every guard or retire: state and holder, Hyaline's slot head and era. */
-    private static final java.util.Set<String> HOT = java.util.Set.of("state", "holder", "link", "access");
+    /** The words other threads read on every scan: the state, the holder and the open flag of a sticky participant. */
+    private static final java.util.Set<String> HOT = java.util.Set.of("state", "holder", "open");
 
     @Test
     void hotWordsArePaddedOnBothSides() {
-        ClassLayout layout = ClassLayout.parseClass(AnnouncementRecord.class);
+        ClassLayout layout = ClassLayout.parseClass(Participant.class);
         Map<String, Long> offsets = new TreeMap<>();
         long hotEnd = 0;
         for (FieldLayout f : layout.fields()) {

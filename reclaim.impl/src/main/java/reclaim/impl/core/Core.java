@@ -1,0 +1,755 @@
+package reclaim.impl.core;
+
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Consumer;
+
+import reclaim.api.Guard;
+import reclaim.api.Reclaimer;
+import reclaim.api.Registration;
+import reclaim.api.Scheme;
+import reclaim.api.Stats;
+
+/**
+ * The engine every scheme runs on: guards over {@link Participants}, retire bags sealed into {@link SealedBags},
+ * flush, registration and close, with a {@link Policy} that says what the scheme does at each step. The user
+ * holds a {@link ReclaimerHandle}, which finds the calling thread's guard ({@link GuardLookup}) and calls in here.
+ *
+ * <p><b>Progress.</b> {@code enter}, {@code close}, {@code protect} and {@code retire} are lock-free (a lease
+ * retries only when another thread took the same free participant; with none free a new one is appended, wait-free),
+ * unless the policy says more (Crystalline-W). Whether reclamation is blocking is the scheme's business: a
+ * policy that announces a clock (EBR, QSBR) is held back by a reader that stays announced, and reports it through
+ * {@link Policy#holdsBack} and {@link Stats#stalled()}.
+ *
+ * <p><b>Happens-before.</b> Actions of a thread before it retires an object happen-before the object's action:
+ * the retire is followed by the seal's full fence and the bag's publication (a volatile store or CAS), and the
+ * collector takes the bag with a volatile read. A guard releases its participant (a release store) or its hazards
+ * when it closes; collectors read them with at least acquire semantics before they decide, so the guard's reads
+ * happen-before the reclaim actions.
+ */
+public final class Core {
+    /*
+     * Overview.
+     *
+     * enter() finds the thread's guard; only the outermost guard touches shared state. A thread without a
+     * reserved participant leases one per outermost guard (Participants.lease, a CAS from FREE to the policy's
+     * announcement); a thread with one (a registration, or the sticky participant that schemes with
+     * stickyParticipants give platform threads) asks the policy to enter it (EBR: CAS from HELD to the epoch;
+     * sticky schemes: nothing but the open flag). Then policy.entered() (Hyaline activates its slot, HP and
+     * Crystalline bind their arrays) and, if policy.collectDue(), a bounded collection. close() of the outermost
+     * guard asks policy.leaving() to detach what the guard held (no user code), releases the participant, and only
+     * then walks what was detached (policy.left(), counted as work in flight): reclaim actions run with the
+     * thread's bookkeeping complete, so they may enter guards and retire.
+     *
+     * retire() adds to the bag of the participant the guard holds (a sticky owner takes its own participant BUSY
+     * for the moment). A full bag is sealed: full fence (orders the unlinks that preceded the retires before the
+     * loads that follow), policy.sealing() (a clock reads and stamps it), and it is published in the store; then
+     * the retirer collects (policy.collect(), counted as work in flight, bounded).
+     *
+     * close() marks the core CLOSING, lets collections in flight end, closes every participant (sealing its bag),
+     * refuses if a guard is still open (in the state word, in a sticky participant's open flag, or in a hazard
+     * or reservation the policy sees), refuses if work is still in flight after the participants are closed, and
+     * otherwise drains every bag. See Lifecycle for the store-load pairs that make "in flight" exact.
+     */
+
+    /** Bags a collection run from enter() or retire() takes at most, to bound the latency it adds. */
+    public static final int COLLECT_LIMIT = 8;
+    /** The limit flush() passes: everything that is due. */
+    public static final int COLLECT_ALL = Integer.MAX_VALUE;
+    /**
+     * How long close() waits, in all, for participants still in use (a flush holding one BUSY, a guard that is
+     * just finishing) and for work in flight, before it reports them.
+     */
+    private static final long CLOSE_WAIT_NANOS = 1_000_000_000L;
+
+    final Scheme scheme;
+    /** The scheme's short name, for messages and stats. */
+    public final String name;
+    final Policy policy;
+    /** From the policy's {@link Capabilities}. */
+    final boolean sticky;
+    final boolean sealPerParticipant;
+    final int collectInterval;
+    final int batchSize;
+    final long stallThresholdNanos;
+
+    final Lifecycle lifecycle = new Lifecycle();
+    final Participants participants;
+    /** Where sealed bags wait for the policy's judgement. */
+    public final SealedBags sealed;
+    private final Reclamation reclamation;
+
+    // ---- close() ----
+    private final Object closeLock = new Object();
+    /** The thread running close(); its reclaim actions may still retire (accepted into {@link #late}). */
+    private volatile Thread closer;
+    /** Objects retired by reclaim actions while close() drains; touched only by the closer. */
+    private final List<Batch> late = new ArrayList<>();
+    /** Count of {@link #late} retires; written by the closer, read by stats(). */
+    private volatile long lateRetired;
+    /** Objects retired in all, fixed when close() completes (the participants are dropped then); -1 before. */
+    private volatile long retiredAtClose = -1;
+
+    /**
+     * Builds a core running {@code policy}.
+     *
+     * @param scheme the scheme record
+     * @param policy the scheme's policy, attached to this core only
+     */
+    public Core(Scheme scheme, Policy policy) {
+        this.scheme = Objects.requireNonNull(scheme, "scheme");
+        this.name = scheme.name();
+        this.policy = policy;
+        Capabilities c = policy.capabilities();
+        this.sticky = c.stickyParticipants();
+        this.sealPerParticipant = c.sealPerParticipant();
+        this.collectInterval = c.collectInterval();
+        this.batchSize = c.batchSize();
+        this.stallThresholdNanos = c.stallThresholdNanos();
+        this.sealed = new SealedBags(sealPerParticipant);
+        this.reclamation = new Reclamation(name);
+        this.participants = new Participants(this, policy, batchSize);
+        policy.attach(this);
+    }
+
+    // =====================================================================================================
+    // Services for policies
+    // =====================================================================================================
+
+    /**
+     * Returns the policy this core runs.
+     *
+     * @return the policy
+     */
+    public Policy policy() {
+        return policy;
+    }
+
+    /**
+     * Returns the participants as last published (a volatile read: part of every scanner's store-load argument).
+     *
+     * @return the participants; do not modify
+     */
+    public Participant[] participants() {
+        return participants.all();
+    }
+
+    /**
+     * If {@code p}'s holder has ended, claims it, adopts its bag, walks what its guard held and frees it.
+     *
+     * @param p a participant
+     * @return whether it was swept (and announces nothing any more)
+     */
+    public boolean sweepIfDead(Participant p) {
+        return participants.sweepAndWalk(p);
+    }
+
+    /**
+     * Notes that {@code p}, announcing {@code state}, holds reclamation back (for stall detection).
+     *
+     * @param p the participant
+     * @param state its state as read
+     */
+    public void noteHoldingBack(Participant p, long state) {
+        p.noteLag(state, System.nanoTime());
+    }
+
+    /**
+     * Returns the runner of reclaim actions (counts and contains failures).
+     *
+     * @return the runner
+     */
+    public Reclamation reclamation() {
+        return reclamation;
+    }
+
+    /**
+     * Returns the number of objects per bag.
+     *
+     * @return the batch size
+     */
+    public int batchSize() {
+        return batchSize;
+    }
+
+    /**
+     * CASes the reserved participant of {@code g} from its owner's idle state to {@code update}, waiting while
+     * another thread holds it BUSY for a moment (a flush sealing its bag: it holds no lock and runs no user code
+     * meanwhile).
+     *
+     * @param g a reserving thread's guard, called on that thread outside every guard
+     * @param update the new state
+     * @return false if the core closed the participant
+     */
+    public boolean claimOwn(ThreadGuard g, long update) {
+        Participant p = g.registered;
+        long idle = policy.idleState(g);
+        while (true) {
+            if (p.casState(idle, update)) return true;
+            long s = p.stateVolatile();
+            if (s == Participant.CLOSED) return false;
+            if (s == idle) continue; // the seal that held it BUSY ended between our CAS and this read
+            if (s != Participant.BUSY) {
+                throw new IllegalStateException("internal error: reserved participant in state " + s + ", expected " + idle);
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    /** {@link #tryClaimOwn}: the participant is now the caller's. */
+    static final int CLAIMED = 0;
+    /** {@link #tryClaimOwn}: the core closed the participant. */
+    static final int CLAIM_CLOSED = 1;
+    /** {@link #tryClaimOwn}: another thread holds the participant for a moment (a flush sealing its bag). */
+    static final int CLAIM_BUSY = 2;
+
+    /** Tries at most twice to CAS the reserved participant from the idle state to {@code update}: wait-free. */
+    private int tryClaimOwn(ThreadGuard g, long update) {
+        Participant p = g.registered;
+        long idle = policy.idleState(g);
+        for (int attempt = 0; attempt < 2; attempt++) {
+            if (p.casState(idle, update)) return CLAIMED;
+            long s = p.stateVolatile();
+            if (s == Participant.CLOSED) return CLAIM_CLOSED;
+            if (s == Participant.BUSY) return CLAIM_BUSY;
+            if (s != idle) {
+                throw new IllegalStateException("internal error: reserved participant in state " + s + ", expected " + idle);
+            }
+        }
+        return CLAIM_BUSY; // held and released twice meanwhile: as good as busy
+    }
+
+    /**
+     * Seals the bag of {@code g}'s reserved participant (held by the caller, outside any guard) and collects what
+     * is due: a registered thread's periodic pass.
+     *
+     * @param g the registered thread's guard
+     */
+    public void pass(ThreadGuard g) {
+        seal(g.registered);
+        collect(COLLECT_LIMIT);
+    }
+
+    // =====================================================================================================
+    // Guards
+    // =====================================================================================================
+
+    /** Creates the guard of {@code t} (the lookup's thread-local initial value). */
+    ThreadGuard newGuard(Thread t) {
+        return policy.newGuard(t);
+    }
+
+    /** The guard of {@code t}'s sticky participant, or null (see {@link GuardLookup}). */
+    ThreadGuard stickyGuardOf(Thread t) {
+        return participants.stickyGuardOf(t);
+    }
+
+    /**
+     * Opens {@code g}, the calling thread's guard.
+     *
+     * @param g the guard
+     * @param handle the reclaimer the user holds (kept reachable by the guard while it is open)
+     * @return the guard
+     */
+    Guard enter(ThreadGuard g, Reclaimer handle) {
+        if (g.depth != 0) { // nested: only the outermost guard announces
+            g.depth++;
+            return g;
+        }
+        g.handle = handle;
+        try {
+            pin(g);
+        } catch (RuntimeException | Error e) {
+            g.handle = null;
+            throw e;
+        }
+        return g;
+    }
+
+    /** Opens depth 1 on a participant. */
+    private void pin(ThreadGuard g) {
+        Participant p = g.registered;
+        if (p != null && lifecycle.stateOpaque() == Lifecycle.OPEN) { // the common case, small enough to inline
+            policy.enterReserved(g);
+            if (sticky) p.setOpenOpaque(1); // the owner's own line; close() reads it after a full fence
+            opened(g, p);
+            return;
+        }
+        pinSlow(g);
+    }
+
+    /** pin() for a thread without a reserved participant yet, or on a core that is closing. */
+    private void pinSlow(ThreadGuard g) {
+        if (lifecycle.stateOpaque() != Lifecycle.OPEN) {
+            if (closer == Thread.currentThread()) {
+                // A reclaim action run by close(): nothing else is reclaimed meanwhile (close drains on this
+                // thread, one action at a time), so the guard needs no participant; its retires go to the late list.
+                g.record = null;
+                g.depth = 1;
+                return;
+            }
+            throw Checks.closed(name);
+        }
+        Participant p = g.registered;
+        if (p == null && sticky && !g.thread.isVirtual()) { // a sticky participant: reserved once
+            p = participants.lease(g, Participant.HELD);
+            g.own(p);
+            g.sticky = true;
+        }
+        if (p != null) {
+            policy.enterReserved(g);
+            if (sticky) p.setOpenOpaque(1);
+        } else {
+            // The lease's CAS is a volatile read-modify-write: ordered before this guard's later volatile loads of
+            // shared links (the store-load pair that a scanner's fence and reads pair with).
+            p = participants.lease(g, policy.announcement());
+        }
+        opened(g, p);
+        if (g.deferred != null) runDeferred(g); // swept on the way: our bookkeeping is complete now
+    }
+
+    private void opened(ThreadGuard g, Participant p) {
+        g.record = p;
+        g.depth = 1;
+        policy.entered(g);
+        if (policy.collectDue(p)) collectOnEnter(g);
+    }
+
+    private void collectOnEnter(ThreadGuard g) {
+        try {
+            collect(COLLECT_LIMIT); // actions are contained; only our own bookkeeping could throw here
+        } catch (RuntimeException | Error e) {
+            g.depth = 0;
+            unpin(g);
+            throw e;
+        }
+    }
+
+    /** Walks what sweeps detached during the caller's lease. */
+    private void runDeferred(ThreadGuard g) {
+        ArrayList<Object> d = g.deferred;
+        g.deferred = null;
+        for (Object o : d) walkDetached(o);
+    }
+
+    /**
+     * Closes the outermost guard of {@code g}: detaches what it held, releases the participant, then walks.
+     *
+     * @param g the guard whose depth just reached 0
+     */
+    void unpin(ThreadGuard g) {
+        Participant p = g.record; // read first: nothing below may change it before the release
+        if (p == null) { // a guard opened by a reclaim action during close()
+            g.handle = null;
+            return;
+        }
+        try {
+            Object detached = policy.leaving(g);
+            // Counted before the release: close() reads the participants before it reads the count (Lifecycle).
+            if (detached != null) lifecycle.begin();
+            if (p == g.registered) {
+                policy.exitReserved(g);
+                if (sticky) p.setOpenOpaque(0);
+            } else {
+                g.record = null;
+                Participants.release(p);
+            }
+            if (detached != null) {
+                try {
+                    policy.left(detached); // user code runs only now, with the guard fully closed
+                } finally {
+                    lifecycle.end();
+                }
+            }
+        } finally {
+            g.handle = null; // after the walk: the reclaimer stays reachable (and uncleaned) until it ends
+        }
+    }
+
+    /**
+     * Walks what a sweep detached, counted as work in flight.
+     *
+     * @param detached what {@link Policy#swept} returned
+     */
+    void walkDetached(Object detached) {
+        lifecycle.begin();
+        try {
+            policy.left(detached);
+        } finally {
+            lifecycle.end();
+        }
+    }
+
+    // =====================================================================================================
+    // Retire
+    // =====================================================================================================
+
+    /** Retires outside a guard of the caller's, or inside one. */
+    <T> void retire(ThreadGuard g, T object, Consumer<? super T> action) {
+        Objects.requireNonNull(object, "object");
+        Objects.requireNonNull(action, "action");
+        if (lifecycle.stateOpaque() != Lifecycle.OPEN && closer == Thread.currentThread()) { // an action run by close()
+            retireLate(object, action);
+            return;
+        }
+        if (g.depth != 0) {
+            retireInto(g, g.record, object, action);
+            return;
+        }
+        pin(g);
+        try {
+            retireInto(g, g.record, object, action);
+        } finally {
+            g.depth = 0;
+            unpin(g);
+        }
+    }
+
+    /** Adds to the bag of a participant the caller holds; seals and collects when the bag is full. */
+    void retireInto(ThreadGuard g, Participant p, Object object, Consumer<?> action) {
+        if (p == null) { // a guard opened by a reclaim action during close()
+            retireLate(object, action);
+            return;
+        }
+        boolean claimed = sticky && p == g.registered;
+        long idle = claimed ? policy.idleState(g) : 0;
+        if (claimed && sealPerParticipant) {
+            int s = tryClaimOwn(g, Participant.BUSY);
+            if (s == CLAIM_CLOSED) throw Checks.closed(name);
+            if (s == CLAIM_BUSY) { // a flush seals our bag this moment: do not wait for it
+                p.countRetired(); // the owner is this field's only writer, held or not
+                Batch aside = new Batch(1);
+                aside.add(object, action);
+                VarHandle.fullFence(); // as in seal(): the unlinks before this retire, then what sealing reads
+                policy.sealing(aside);
+                policy.insertAside(aside);
+                return;
+            }
+        } else if (claimed && !claimOwn(g, Participant.BUSY)) {
+            throw Checks.closed(name);
+        }
+        boolean full;
+        try {
+            p.countRetired();
+            full = p.bag.add(object, action);
+            if (full) seal(p);
+        } finally {
+            if (claimed) p.setStateRelease(idle);
+        }
+        if (full) collect(COLLECT_LIMIT);
+    }
+
+    /**
+     * Seals the bag of a participant the caller holds (announced, reserved by itself, or BUSY): a full fence, the
+     * policy's {@link Policy#sealing}, and the bag's publication.
+     *
+     * @param p the participant
+     */
+    void seal(Participant p) {
+        Batch bag = p.bag;
+        if (bag.isEmpty()) return;
+        Batch fresh = new Batch(batchSize); // allocated first: a failure leaves the bag in place, not lost
+        // Orders the unlinks that preceded these retires (stores) before the loads that sealing makes (a clock
+        // read too early could be too old, and the bag reclaimed too soon) and before a collector's later scan.
+        VarHandle.fullFence();
+        policy.sealing(bag);
+        sealed.publish(p, bag);
+        p.bag = fresh;
+    }
+
+    private void retireLate(Object object, Consumer<?> action) {
+        Batch b = late.isEmpty() ? null : late.get(late.size() - 1);
+        if (b == null || b.size() == batchSize) late.add(b = new Batch(batchSize));
+        b.add(object, action);
+        lateRetired = lateRetired + 1; // closer only
+    }
+
+    // =====================================================================================================
+    // Collection and flush
+    // =====================================================================================================
+
+    /**
+     * Runs the policy's collection, counted as work in flight; skipped once the core is closing (close() drains).
+     *
+     * @param limit bags to take at most
+     */
+    void collect(int limit) {
+        if (!lifecycle.tryBegin()) return;
+        try {
+            policy.collect(limit);
+        } finally {
+            lifecycle.end();
+        }
+    }
+
+    /** flush() for the calling thread's guard {@code g}. */
+    void flush(ThreadGuard g) {
+        if (g.depth != 0) {
+            if (g.record == null) throw Checks.closed(name); // a guard opened by a reclaim action during close()
+            // Inside a guard our own announcement holds reclamation back: seal what we retired, reclaim what is due.
+            if (g.record == g.registered && sticky) {
+                long idle = policy.idleState(g);
+                if (!claimOwn(g, Participant.BUSY)) throw Checks.closed(name);
+                try {
+                    seal(g.record);
+                } finally {
+                    g.record.setStateRelease(idle);
+                }
+            } else {
+                seal(g.record);
+            }
+            sealIdle();
+            collect(COLLECT_ALL);
+            return;
+        }
+        if (lifecycle.stateOpaque() != Lifecycle.OPEN) throw Checks.closed(name);
+        Participant own = g.registered;
+        if (own != null) { // seal our own bag, holding our participant only for that (no user code meanwhile)
+            long idle = policy.idleState(g);
+            if (!claimOwn(g, Participant.BUSY)) throw Checks.closed(name);
+            try {
+                seal(own);
+            } finally {
+                own.setStateRelease(idle);
+            }
+        }
+        // The rest runs reclaim actions, which may enter guards, retire or deregister: hold a separate participant
+        // (BUSY), so that close() waits for this flush and our reserved participant stays usable meanwhile.
+        Participant p = participants.lease(g, Participant.BUSY);
+        try {
+            seal(p);
+            sealIdle();
+            policy.beforeFlush(g);
+            if (g.deferred != null) runDeferred(g);
+            collect(COLLECT_ALL);
+        } finally {
+            Participants.release(p);
+        }
+    }
+
+    /**
+     * Seals the bags of participants nobody is in a guard on: free ones, idle reserved ones (each taken by CAS to
+     * BUSY for the moment of the seal), and those of threads that ended (swept).
+     */
+    private void sealIdle() {
+        for (Participant p : participants.all()) {
+            long s = p.stateVolatile();
+            if (s == Participant.CLOSED || s == Participant.BUSY) continue;
+            if (s != Participant.FREE && participants.sweepAndWalk(p)) continue;
+            if ((s == Participant.FREE || s == Participant.HELD) && p.casState(s, Participant.BUSY)) {
+                try {
+                    seal(p);
+                } finally {
+                    p.setStateRelease(s);
+                }
+            }
+        }
+    }
+
+    // =====================================================================================================
+    // Registration
+    // =====================================================================================================
+
+    /** register() for the calling thread's guard. */
+    Registration register(ThreadGuard g, Reclaimer handle) {
+        if (lifecycle.stateOpaque() != Lifecycle.OPEN) throw Checks.closed(name);
+        if (g.depth != 0) throw new IllegalStateException("register() inside a guard: register before entering");
+        if (g.registered != null && g.sticky) { // the thread's sticky participant becomes its registration
+            g.sticky = false;
+            return new CoreRegistration(g, g.registered, handle);
+        }
+        if (g.registered != null) throw new IllegalStateException("this thread is already registered with this reclaimer");
+        Participant p = participants.lease(g, Participant.HELD);
+        g.own(p);
+        g.record = p;
+        policy.registered(g);
+        if (g.deferred != null) runDeferred(g);
+        return new CoreRegistration(g, p, handle);
+    }
+
+    /** Ends a registration (on the registering thread, outside a guard). */
+    void deregister(ThreadGuard g, Participant p) {
+        if (g.registered != p) return; // already closed
+        if (g.depth != 0) throw new IllegalStateException("cannot deregister inside a guard: close the guard first");
+        boolean mine = claimOwn(g, Participant.BUSY);
+        g.own(null);
+        g.record = null;
+        g.sticky = false;
+        g.announced = 0; // scheme scratch belongs to this registration only
+        g.lastPass = 0;
+        if (!mine) return; // the core closed it
+        try {
+            seal(p); // hand what we retired to the others
+        } finally {
+            p.setOpenOpaque(0);
+            Participants.release(p);
+        }
+    }
+
+    // =====================================================================================================
+    // Stats
+    // =====================================================================================================
+
+    Stats stats() {
+        long now = System.nanoTime();
+        int stalled = 0;
+        Participant[] ps = participants.all();
+        long retired = retiredAtClose >= 0 ? retiredAtClose : retiredSoFar(ps);
+        for (Participant p : ps) {
+            long s = p.stateVolatile();
+            if (s > 0 && policy.holdsBack(s)) {
+                p.noteLag(s, now); // starts the clock if no scanner saw this lag yet
+                if (p.laggingSince(s, now - stallThresholdNanos)) stalled++;
+            }
+        }
+        long reclaimed = reclamation.reclaimed();
+        // Read reclaimed after retired: an object counted reclaimed was counted retired before, so a snapshot
+        // never shows more reclaimed than retired.
+        return new Stats(name, Math.max(retired, reclaimed), reclaimed, reclamation.failed(), stalled, ps.length);
+    }
+
+    private long retiredSoFar(Participant[] ps) {
+        long retired = lateRetired;
+        for (Participant p : ps) retired += p.retiredOpaque();
+        return retired;
+    }
+
+    boolean isClosed() {
+        return lifecycle.stateVolatile() == Lifecycle.CLOSED;
+    }
+
+    // =====================================================================================================
+    // Close
+    // =====================================================================================================
+
+    /** close(): see the overview. */
+    void close() {
+        close(false);
+    }
+
+    /**
+     * Closes a core whose reclaimer became unreachable without close(): no guard can be open (an open guard
+     * keeps its reclaimer reachable), no registration is alive and no call is running, so every participant is
+     * taken whatever its state, and everything pending is reclaimed on the calling (cleaner) thread.
+     */
+    void abandon() {
+        try {
+            close(true);
+        } catch (RuntimeException e) {
+            System.getLogger("reclaim").log(System.Logger.Level.WARNING,
+                    "a " + name + " reclaimer dropped without close() could not reclaim everything it held", e);
+        }
+    }
+
+    private void close(boolean abandoned) {
+        synchronized (closeLock) {
+            if (lifecycle.stateVolatile() == Lifecycle.CLOSED) return;
+            Thread self = Thread.currentThread();
+            if (closer == self) return; // from a reclaim action that close() itself runs: it will finish
+            // Store-load pairs: with append() (the state, then the registry), with Lifecycle.tryBegin (the state,
+            // then the count of work in flight).
+            lifecycle.setStateVolatile(Lifecycle.CLOSING);
+            closer = self;
+            try {
+                long deadline = System.nanoTime() + CLOSE_WAIT_NANOS;
+                // Collections already running end while the participants are still open (their actions may
+                // retire); none starts from now on.
+                lifecycle.awaitQuiet(deadline);
+                int open = 0;
+                Participant[] ps = participants.all();
+                for (Participant p : ps) {
+                    if (!closeParticipant(p, deadline, abandoned)) open++;
+                }
+                // A guard on a sticky participant shows in its open flag (or in a hazard or reservation it
+                // published), not in the state word. Store-load order between our CASes above and the reads below.
+                VarHandle.fullFence();
+                if (!abandoned) {
+                    for (Participant p : ps) {
+                        if (p.stateVolatile() == Participant.CLOSED && (p.openOpaque() != 0 || policy.inUse(p))) open++;
+                    }
+                }
+                if (open > 0) {
+                    throw new IllegalStateException(open + " guard(s) of this " + name + " reclaimer are still open"
+                            + " (or registered threads online): it accepts no new guards; close them (take registered"
+                            + " threads offline or deregister them), then call close() again to reclaim everything");
+                }
+                // Every participant is CLOSED: no guard is open and none can open. Work that leaving guards counted
+                // in before releasing their participants is seen now (Lifecycle).
+                if (!lifecycle.awaitQuiet(deadline)) {
+                    throw new IllegalStateException("reclamation is still running on another thread (or this close()"
+                            + " was called by a reclaim action): this " + name + " reclaimer accepts no new guards;"
+                            + " call close() again once it has ended, to reclaim everything");
+                }
+                sealed.drain(participants.all(), reclamation::run);
+                while (!late.isEmpty()) { // actions may retire more while they run: detach, then run
+                    List<Batch> batches = new ArrayList<>(late);
+                    late.clear();
+                    for (Batch lb : batches) reclamation.run(lb);
+                }
+                retiredAtClose = retiredSoFar(participants.all());
+                lifecycle.setStateVolatile(Lifecycle.CLOSED);
+                participants.dropAll();
+            } finally {
+                closer = null;
+            }
+        }
+    }
+
+    /**
+     * Takes a participant for good: seals its bag and marks it CLOSED.
+     *
+     * @return false if a guard (or an online registered thread, or a flush that does not finish) holds it
+     */
+    private boolean closeParticipant(Participant p, long deadline, boolean abandoned) {
+        participants.sweepAndWalk(p);
+        boolean mine = p.holderOpaque() == Thread.currentThread();
+        while (true) {
+            long s = p.stateVolatile();
+            if (s == Participant.CLOSED) return true;
+            boolean idle = s == Participant.FREE || s == Participant.HELD;
+            if (abandoned && s != Participant.BUSY) {
+                if (p.casState(s, Participant.BUSY)) {
+                    Object detached = null;
+                    try {
+                        seal(p);
+                        detached = policy.swept(p); // whatever a guard left published: nobody can use it any more
+                    } finally {
+                        p.owner = null;
+                        p.setOpenOpaque(0);
+                        p.setHolderOpaque(null);
+                        p.setStateRelease(Participant.CLOSED);
+                    }
+                    if (detached != null) walkDetached(detached);
+                    return true;
+                }
+                continue;
+            }
+            if (idle && !(p.openOpaque() != 0 || policy.inUse(p))) {
+                if (p.casState(s, Participant.BUSY)) {
+                    try {
+                        seal(p);
+                    } finally {
+                        p.setHolderOpaque(null);
+                        p.setStateRelease(Participant.CLOSED);
+                    }
+                    return true;
+                }
+                continue;
+            }
+            // A guard (announced, or open on a sticky participant), an online executor, or a flush or seal in
+            // progress (BUSY): it may be just finishing. Wait, bounded (a flush may itself be blocked on us, an
+            // action calling close()); past the deadline, or at once if it is our own guard, count it as open.
+            if (mine && s != Participant.BUSY) return false;
+            if (participants.sweepAndWalk(p)) continue;
+            if (System.nanoTime() - deadline > 0) return false;
+            Thread.yield();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Core[" + scheme + ", " + policy.describe() + ", " + participants.all().length + " participants]";
+    }
+}

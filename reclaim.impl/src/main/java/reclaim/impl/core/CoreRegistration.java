@@ -1,0 +1,79 @@
+package reclaim.impl.core;
+
+import java.lang.ref.Reference;
+
+import reclaim.api.Guard;
+import reclaim.api.Reclaimer;
+import reclaim.api.Registration;
+
+/**
+ * A thread's registration: its reserved participant, usable from that thread only. It keeps the reclaimer the user
+ * holds reachable while it is alive.
+ */
+final class CoreRegistration implements Registration {
+    private final ThreadGuard guard;
+    private final Participant participant;
+    private final Reclaimer handle;
+    private boolean closed;
+
+    CoreRegistration(ThreadGuard guard, Participant participant, Reclaimer handle) {
+        this.guard = guard;
+        this.participant = participant;
+        this.handle = handle;
+    }
+
+    private void check(String what) {
+        if (guard.thread != Thread.currentThread()) throw Checks.wrongThread(guard.thread);
+        if (closed || guard.registered != participant) {
+            throw new IllegalStateException(what + "() after the registration was closed");
+        }
+        if (guard.depth != 0) throw new IllegalStateException(what + "() inside a guard: close the guard first");
+    }
+
+    @Override
+    public Guard enter() {
+        ThreadGuard g = guard;
+        if (g.thread != Thread.currentThread()) throw Checks.wrongThread(g.thread);
+        if (closed || g.registered != participant) throw new IllegalStateException("enter() after the registration was closed");
+        return g.core.enter(g, handle);
+    }
+
+    @Override
+    public void quiescent() {
+        check("quiescent");
+        try {
+            guard.core.policy.quiescent(guard);
+        } finally {
+            Reference.reachabilityFence(handle);
+        }
+    }
+
+    @Override
+    public void offline() {
+        check("offline");
+        guard.core.policy.offline(guard);
+    }
+
+    @Override
+    public void online() {
+        check("online");
+        guard.core.policy.online(guard);
+    }
+
+    @Override
+    public void close() {
+        if (guard.thread != Thread.currentThread()) throw Checks.wrongThread(guard.thread);
+        if (closed) return;
+        try {
+            guard.core.deregister(guard, participant);
+        } finally {
+            Reference.reachabilityFence(handle);
+        }
+        closed = true;
+    }
+
+    @Override
+    public String toString() {
+        return "Registration[" + guard.thread.getName() + ", " + guard.core.name + "]";
+    }
+}

@@ -1,0 +1,113 @@
+package reclaim.impl.core;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * What Hyaline and Crystalline share: a global era that advances at every sealed bag (the papers advance it
+ * every so many allocations; the JVM has no allocation hook, so retires stand in for allocations), and collection
+ * by insertion: each sealed bag is handed to {@link #insert(Batch)}, which attaches it to the reservations that may
+ * hold one of its objects ({@link CountedBatches}); the last reference reclaims. It also counts, for the robust
+ * bound, the pending objects born at or before the oldest active reservation when their batch was inserted.
+ *
+ * <p>Enter collects whenever a sealed bag waits (an opaque read of the store's count), not on a guard count.
+ */
+public abstract class CountingPolicy extends Policy {
+    /** The global era, starting at 1; accessed only through {@code ERA}. */
+    private long era = 1;
+    /** Pending objects born at or before the oldest active reservation when their batch was inserted. */
+    private final AtomicLong oldPending = new AtomicLong();
+
+    /** Creates the policy. */
+    protected CountingPolicy() {}
+
+    /**
+     * Attaches a sealed batch to every reservation that may hold one of its objects, then adds the number of
+     * links ({@link CountedBatches#inserted}). May run reclaim actions (when no reservation holds it).
+     *
+     * @param b the batch, owned by the caller
+     */
+    protected abstract void insert(Batch b);
+
+    @Override
+    protected final boolean collectDue(Participant p) {
+        return core.sealed.waiting();
+    }
+
+    @Override
+    protected final void insertAside(Batch b) {
+        insert(b);
+    }
+
+    @Override
+    protected final void collect(int limit) {
+        SealedBags store = core.sealed;
+        store.takeFromParticipants(core.participants(), this::insert); // bounded by the participants and their bags
+        for (int n = 0; n < limit; n++) {
+            Batch b = store.poll();
+            if (b == null) return;
+            insert(b);
+        }
+    }
+
+    /**
+     * Wraps a batch for insertion, counting its objects born at or before {@code oldestReservation} as old
+     * pending (for the bound) while it is pending.
+     *
+     * @param b the batch
+     * @param oldestReservation the oldest active reservation's era, or {@code Long.MIN_VALUE}
+     * @return the counted batch
+     */
+    protected final CountedBatches.Counted counted(Batch b, long oldestReservation) {
+        long old = CountedBatches.bornBy(b, oldestReservation) > 0 ? b.size() : 0;
+        return new CountedBatches.Counted(b, old, oldPending);
+    }
+
+    /**
+     * Returns the pending objects counted old (see the class documentation).
+     *
+     * @return the count
+     */
+    protected final long oldPending() {
+        return oldPending.get();
+    }
+
+    /** Every sealed bag advances the era (a volatile read-modify-write, after the seal's full fence). */
+    @Override
+    protected final void sealing(Batch bag) {
+        beforeAdvance(); // Crystalline-W: help every pending slow path first (its bound rests on it)
+        bag.tag(getAndAddEra(1L));
+    }
+
+    /** Called before the era advances; Crystalline-W helps pending slow paths here. Default: nothing. */
+    protected void beforeAdvance() {}
+
+    @Override
+    protected final long era() {
+        return eraVolatile();
+    }
+
+    /**
+     * Returns the era with volatile semantics.
+     *
+     * @return the era
+     */
+    public final long eraVolatile() {
+        return (long) ERA.getVolatile(this);
+    }
+
+    private long getAndAddEra(long delta) {
+        return (long) ERA.getAndAdd(this, delta);
+    }
+
+    private static final VarHandle ERA;
+
+    static {
+        try {
+            ERA = MethodHandles.lookup().findVarHandle(CountingPolicy.class, "era", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+}

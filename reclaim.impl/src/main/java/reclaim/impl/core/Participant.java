@@ -1,0 +1,239 @@
+package reclaim.impl.core;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * Padding before the hot words (HotSpot lays superclass fields first). {@code p16} fills the 4-byte gap
+ * after a compressed header: HotSpot places a subclass's narrow fields into a superclass's holes, and
+ * without it the compressed {@code holder} reference lands at offset 12, outside the padding
+ * (ParticipantLayoutTest checks the actual layout).
+ */
+abstract class ParticipantPadBefore {
+    int p16;
+    long p00, p01, p02, p03, p04, p05, p06, p07, p08, p09, p10, p11, p12, p13, p14, p15;
+}
+
+/** The words that other threads read on every scan: the state, the holder, the open-guard flag. */
+abstract class ParticipantHot extends ParticipantPadBefore {
+    /** The state word (see {@link Participant}); accessed only through {@code STATE}. */
+    long state;
+    /** The thread holding this participant; accessed only through {@code HOLDER}. */
+    Thread holder;
+    /**
+     * 1 while the owner of a sticky participant has a guard open, else 0 (see {@link Participant}); written
+     * by the owner only, through {@code OPEN}.
+     */
+    long open;
+}
+
+/** Padding after the hot words, so the owner's plain fields and the next object sit on other lines. */
+abstract class ParticipantPadAfter extends ParticipantHot {
+    int q16; // fills the 4-byte hole after the compressed holder reference
+    long q00, q01, q02, q03, q04, q05, q06, q07, q08, q09, q10, q11, q12, q13, q14, q15;
+}
+
+/**
+ * A participant of a {@link Core}: a state word, a private bag of retired objects and whatever per-participant
+ * state its scheme keeps (a subclass in the scheme's package: hazard slots, Hyaline's list head, Crystalline's
+ * reservations), leased by one thread at a time. Participants live in the core's append-only {@link Registry}
+ * and are never freed, only reused.
+ *
+ * <h2>The state word</h2>
+ * <ul>
+ *   <li>{@link #FREE} (0): nobody holds it; its bag may hold objects that anyone may seal.</li>
+ *   <li>{@link #HELD} (-1): reserved by a thread (an explicit registration, or a sticky participant that a
+ *       platform thread keeps between its guards), not held for bookkeeping.</li>
+ *   <li>{@link #BUSY} (-2): held for bookkeeping (a seal by a flush, a sweep, close), not in a guard.</li>
+ *   <li>{@link #CLOSED} (-3): the core closed it; never leased again.</li>
+ *   <li>positive: the holder announces this value while it may hold references (EBR: {@code epoch | 1} in a
+ *       guard; QSBR: the grace period of its last quiescent state while online; the other schemes: 1, "in a
+ *       guard", for leases of virtual threads).</li>
+ * </ul>
+ *
+ * <h2>Ownership</h2>
+ * Whoever moves the word by CAS from FREE, or from HELD or its own announcement (the owner of a reserved
+ * participant), or from the state of a dead holder (a sweeper that first claimed the holder word by CAS), owns
+ * the plain fields until it stores a state back with release semantics; the next owner's CAS reads that store,
+ * so ownership of the bag passes with a happens-before edge. Nobody CASes from BUSY, or from a FREE or CLOSED
+ * value it merely observed earlier: that is what keeps two parties from owning a participant at once.
+ *
+ * <h2>Sticky participants and the open flag</h2>
+ * A scheme whose guards publish nothing on enter (hazard pointers, Crystalline: a guard's protects publish
+ * what it holds) lets a platform thread keep its participant HELD from its first guard until it ends, so that
+ * entering a guard touches no shared word. The state word then cannot tell whether a guard is open, so the owner
+ * writes {@code open} (opaque, its own cache line) on its outermost enter and close, and {@code close()} reads
+ * it after a full fence. A guard opened before {@code close()} began (in happens-before order) is always seen;
+ * one whose enter races with {@code close()} may be missed, and then finds the core closed at its next retire.
+ */
+public class Participant extends ParticipantPadAfter {
+    /** See the class documentation. */
+    public static final long FREE = 0;
+    /** See the class documentation. */
+    public static final long HELD = -1;
+    /** See the class documentation. */
+    public static final long BUSY = -2;
+    /** See the class documentation. */
+    public static final long CLOSED = -3;
+
+    // ---- owned by the holder (plain; handed over through the state word) ----
+    /** Retired objects not yet sealed. */
+    Batch bag;
+    /** Guards opened on this participant since its last collection (for a scheme with a collect interval). */
+    int pins;
+
+    /**
+     * The guard of the thread that reserved this participant (registered or sticky), or null. Written by the
+     * owning thread when it takes or gives the participant up, cleared by the sweeper of a participant whose
+     * thread ended; read by that thread only when its thread locals were reset (see {@code GuardLookup}). Plain:
+     * a stale read there only costs a new participant.
+     */
+    ThreadGuard owner;
+
+    // ---- written by the holder, read by stats() (opaque) ----
+    /** Objects retired through this participant; accessed through {@code RETIRED}. */
+    long retired;
+
+    // ---- stall diagnostics, written by scanners (opaque; racy by design, diagnostics only) ----
+    /** The announcement a scanner last saw holding reclamation back; through {@code LAG_VALUE}. */
+    long lagValue;
+    /** When a scanner first saw {@link #lagValue}; through {@code LAG_SINCE}. */
+    long lagSince;
+
+    // ---- sealed bags kept on the participant (schemes that seal per participant) ----
+    /** The newest sealed bag kept here; accessed through {@code SEALED}. */
+    SealedNode sealedTop;
+
+    /** A node of the per-participant stack of sealed bags. */
+    record SealedNode(Batch batch, SealedNode next) {}
+
+    /**
+     * Creates a participant in {@code initialState}, held by {@code holder}.
+     *
+     * @param initialState the state it is appended in
+     * @param holder the thread that holds it, or null
+     * @param batchSize objects per bag
+     */
+    protected Participant(long initialState, Thread holder, int batchSize) {
+        this.bag = new Batch(batchSize);
+        this.state = initialState; // plain: published by the registry's volatile store
+        this.holder = holder;
+    }
+
+    // ---- state word ----
+
+    /** @return the state, with acquire semantics */
+    public final long stateAcquire() {
+        return (long) STATE.getAcquire(this);
+    }
+
+    /** @return the state, with volatile semantics */
+    public final long stateVolatile() {
+        return (long) STATE.getVolatile(this);
+    }
+
+    /** @return the state, opaque */
+    public final long stateOpaque() {
+        return (long) STATE.getOpaque(this);
+    }
+
+    /** @param value the state to store with release semantics (hands the plain fields on) */
+    public final void setStateRelease(long value) {
+        STATE.setRelease(this, value);
+    }
+
+    /**
+     * @param expected the state expected
+     * @param update the new state
+     * @return whether the volatile CAS succeeded
+     */
+    public final boolean casState(long expected, long update) {
+        return STATE.compareAndSet(this, expected, update);
+    }
+
+    // ---- holder ----
+
+    final Thread holderOpaque() {
+        return (Thread) HOLDER.getOpaque(this);
+    }
+
+    final void setHolderOpaque(Thread thread) {
+        HOLDER.setOpaque(this, thread);
+    }
+
+    final boolean casHolder(Thread expected, Thread update) {
+        return HOLDER.compareAndSet(this, expected, update);
+    }
+
+    // ---- the open flag of a sticky participant ----
+
+    final long openOpaque() {
+        return (long) OPEN.getOpaque(this);
+    }
+
+    final void setOpenOpaque(long value) {
+        OPEN.setOpaque(this, value);
+    }
+
+    // ---- sealed bags (per-participant sealing) ----
+
+    final void pushSealed(Batch b) {
+        while (true) {
+            SealedNode top = (SealedNode) SEALED.getVolatile(this);
+            // Volatile CAS: publishes the bag's contents (and the unlinks before its retires) to the taker.
+            if (SEALED.compareAndSet(this, top, new SealedNode(b, top))) return;
+        }
+    }
+
+    final SealedNode takeSealed() {
+        if (SEALED.getVolatile(this) == null) return null;
+        return (SealedNode) SEALED.getAndSet(this, (SealedNode) null);
+    }
+
+    // ---- counters ----
+
+    final long retiredOpaque() {
+        return (long) RETIRED.getOpaque(this);
+    }
+
+    final void countRetired() {
+        RETIRED.setOpaque(this, retired + 1); // the holder is the only writer
+    }
+
+    // ---- stall diagnostics ----
+
+    final void noteLag(long state, long now) {
+        if ((long) LAG_VALUE.getOpaque(this) != state) {
+            LAG_SINCE.setOpaque(this, now);
+            LAG_VALUE.setOpaque(this, state);
+        }
+    }
+
+    final boolean laggingSince(long state, long before) {
+        return (long) LAG_VALUE.getOpaque(this) == state && (long) LAG_SINCE.getOpaque(this) <= before;
+    }
+
+    // VarHandles
+    private static final VarHandle STATE;
+    private static final VarHandle HOLDER;
+    private static final VarHandle OPEN;
+    private static final VarHandle RETIRED;
+    private static final VarHandle LAG_VALUE;
+    private static final VarHandle LAG_SINCE;
+    private static final VarHandle SEALED;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            STATE = l.findVarHandle(ParticipantHot.class, "state", long.class);
+            HOLDER = l.findVarHandle(ParticipantHot.class, "holder", Thread.class);
+            OPEN = l.findVarHandle(ParticipantHot.class, "open", long.class);
+            RETIRED = l.findVarHandle(Participant.class, "retired", long.class);
+            LAG_VALUE = l.findVarHandle(Participant.class, "lagValue", long.class);
+            LAG_SINCE = l.findVarHandle(Participant.class, "lagSince", long.class);
+            SEALED = l.findVarHandle(Participant.class, "sealedTop", SealedNode.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+}

@@ -1,0 +1,272 @@
+package reclaim.impl.core;
+
+/**
+ * What one scheme decides, over the {@link Core}'s parts: what a guard announces or publishes when it opens and
+ * leaves, what a participant of the scheme holds, how a sealed bag is judged, and what a registered thread does.
+ * Each scheme's package has one subclass, which reads as its paper; the core calls these hooks and owns the rest
+ * (participants, guards, bags, sealing, flush, close).
+ *
+ * <p>Hooks marked "no user code" run while the caller holds bookkeeping (a participant BUSY or about to be
+ * released) and must not run reclaim actions; they detach what must be walked and the core walks it (through
+ * {@link #left}) when the bookkeeping is complete.
+ */
+public abstract class Policy {
+    /** The state a leased guard announces when its scheme keeps no clock in the state word: "in a guard". */
+    protected static final long IN_GUARD = 1;
+
+    /** The core this policy runs in; set once, when the core is built. */
+    protected Core core;
+
+    /** Creates the policy. */
+    protected Policy() {}
+
+    /**
+     * Returns what the scheme asks of the core.
+     *
+     * @return the capabilities
+     */
+    protected abstract Capabilities capabilities();
+
+    /** Called once by the core's constructor. */
+    final void attach(Core c) {
+        if (core != null) throw new IllegalStateException("policy already attached");
+        core = c;
+    }
+
+    // ---- participants and guards ----
+
+    /**
+     * Creates a participant (the scheme's subclass if it keeps per-participant state). Called when the registry
+     * grows.
+     *
+     * @param state the state it is appended in
+     * @param holder the thread that holds it
+     * @param batchSize objects per bag
+     * @return the participant
+     */
+    protected Participant newParticipant(long state, Thread holder, int batchSize) {
+        return new Participant(state, holder, batchSize);
+    }
+
+    /**
+     * Creates the guard of {@code thread} (once per thread and reclaimer). Schemes whose {@code protect} does more
+     * than a volatile load return a subclass.
+     *
+     * @param thread the thread the guard belongs to
+     * @return the guard
+     */
+    protected ThreadGuard newGuard(Thread thread) {
+        return new ThreadGuard(core, thread);
+    }
+
+    /**
+     * Returns what a guard that leases a participant announces in its state word (positive); read the clock
+     * with volatile semantics if it is one. Default: {@link #IN_GUARD}.
+     *
+     * @return the announcement
+     */
+    protected long announcement() {
+        return IN_GUARD;
+    }
+
+    /**
+     * Called when the outermost guard of {@code g} has opened on its participant. No user code.
+     *
+     * @param g the guard
+     */
+    protected void entered(ThreadGuard g) {}
+
+    /**
+     * Called when the outermost guard of {@code g} closes, before its participant is released. No user code:
+     * detach what the guard held and return it; {@link #left} walks it once the participant is released.
+     *
+     * @param g the guard
+     * @return what was detached, or null if there is nothing to walk
+     */
+    protected Object leaving(ThreadGuard g) {
+        return null;
+    }
+
+    /**
+     * Walks what {@link #leaving} or {@link #swept} detached; may run reclaim actions. Called with no participant
+     * held for it, counted as work in flight.
+     *
+     * @param detached what was detached (not null)
+     */
+    protected void left(Object detached) {}
+
+    /**
+     * Called on a participant whose thread ended, after its bag was adopted and before it is freed. No user code:
+     * detach what the dead thread's guard held and return it.
+     *
+     * @param p the participant
+     * @return what was detached, or null
+     */
+    protected Object swept(Participant p) {
+        return null;
+    }
+
+    /**
+     * Returns whether a participant that is FREE or HELD is still used by a guard that the scheme can see
+     * (a published hazard or reservation); {@code close()} counts it as open. Default: false.
+     *
+     * @param p the participant
+     * @return true if a guard still uses it
+     */
+    protected boolean inUse(Participant p) {
+        return false;
+    }
+
+    /**
+     * Returns whether the guard being opened on {@code p} collects first. Default: every
+     * {@link Capabilities#collectInterval()}-th guard on a participant (a count the holder alone touches), and
+     * never, with no count kept, when the interval is {@code Integer.MAX_VALUE}.
+     *
+     * @param p the participant the guard holds
+     * @return true to collect now
+     */
+    protected boolean collectDue(Participant p) {
+        int interval = core.collectInterval;
+        if (interval == Integer.MAX_VALUE || ++p.pins < interval) return false;
+        p.pins = 0;
+        return true;
+    }
+
+    // ---- sealing and collection ----
+
+    /**
+     * Called on every bag being sealed, after the full fence that orders the unlinks that preceded its retires
+     * before the loads that follow (a scheme with a clock reads it here and stamps the bag). No user code.
+     * Default: nothing.
+     *
+     * @param bag the bag
+     */
+    protected void sealing(Batch bag) {}
+
+    /**
+     * Judges sealed bags and reclaims what is safe. Runs counted as work in flight; may run reclaim actions.
+     *
+     * @param limit bags to take at most; {@link Core#COLLECT_ALL} from flush
+     */
+    protected abstract void collect(int limit);
+
+    /**
+     * Hands over a bag of one object retired while its owner's participant was held by another thread
+     * (per-participant sealing only); the bag is sealed already. Default: the shared queue.
+     *
+     * @param bag the bag, owned by the caller
+     */
+    protected void insertAside(Batch bag) {
+        core.sealed.add(bag);
+    }
+
+    /**
+     * Moves the scheme's clock as far as it can go before a flush collects (with no guard open, far enough).
+     * Default: nothing.
+     *
+     * @param g the flushing thread's guard (outside any guard)
+     */
+    protected void beforeFlush(ThreadGuard g) {}
+
+    // ---- registered threads ----
+
+    /**
+     * Returns the state the reserved participant of {@code g} is in while its owner is outside every guard:
+     * HELD by default; QSBR's online executors announce their last quiescent state instead.
+     *
+     * @param g a registered thread's guard
+     * @return the owner's idle state
+     */
+    protected long idleState(ThreadGuard g) {
+        return Participant.HELD;
+    }
+
+    /**
+     * Opens the outermost guard of a thread that holds a reserved participant ({@code g.registered}). Default:
+     * with sticky participants, nothing (the state word stays HELD; the core sets the open flag); otherwise an
+     * announcement by CAS from HELD, as a leased guard makes.
+     *
+     * @param g the guard
+     */
+    protected void enterReserved(ThreadGuard g) {
+        if (core.sticky) return;
+        if (!core.claimOwn(g, announcement())) throw Checks.closed(core.name);
+    }
+
+    /**
+     * Closes the outermost guard of a thread that holds a reserved participant. Default: with sticky participants,
+     * nothing (a flush may hold the word BUSY right now); otherwise a release store of HELD.
+     *
+     * @param g the guard
+     */
+    protected void exitReserved(ThreadGuard g) {
+        if (core.sticky) return;
+        g.registered.setStateRelease(Participant.HELD);
+    }
+
+    /**
+     * Called on the registering thread once its participant is reserved (HELD). Default: nothing.
+     *
+     * @param g the thread's guard
+     */
+    protected void registered(ThreadGuard g) {}
+
+    /**
+     * The registration's {@code quiescent()}, on its thread outside any guard. Default: nothing.
+     *
+     * @param g the registered thread's guard
+     */
+    protected void quiescent(ThreadGuard g) {}
+
+    /**
+     * The registration's {@code offline()}, on its thread outside any guard. Default: nothing.
+     *
+     * @param g the registered thread's guard
+     */
+    protected void offline(ThreadGuard g) {}
+
+    /**
+     * The registration's {@code online()}, on its thread outside any guard. Default: nothing.
+     *
+     * @param g the registered thread's guard
+     */
+    protected void online(ThreadGuard g) {}
+
+    // ---- what the reclaimer reports ----
+
+    /**
+     * Returns whether a participant announcing {@code state} (positive) holds reclamation back now, for stall
+     * detection. Default: false (a robust scheme: a guard holds back only what it protects).
+     *
+     * @param state the announcement
+     * @return true if it keeps sealed bags from becoming safe
+     */
+    protected boolean holdsBack(long state) {
+        return false;
+    }
+
+    /**
+     * Returns the era to stamp on objects allocated now ({@code Reclaimer.era()}).
+     *
+     * @return the era
+     */
+    protected abstract long era();
+
+    /**
+     * Returns the bound on pending objects ({@code Reclaimer.pendingBound()}). Default: none.
+     *
+     * @return the bound, or {@code Long.MAX_VALUE}
+     */
+    protected long pendingBound() {
+        return Long.MAX_VALUE;
+    }
+
+    /**
+     * Describes the scheme's clock for {@code toString()}. Default: the era.
+     *
+     * @return a short description
+     */
+    protected String describe() {
+        return "era " + era();
+    }
+}

@@ -1,0 +1,154 @@
+package reclaim.impl.core;
+
+import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
+import java.util.function.Consumer;
+
+import reclaim.api.Guard;
+import reclaim.api.Reclaimer;
+import reclaim.api.Registration;
+import reclaim.api.Scheme;
+import reclaim.api.Stats;
+
+/**
+ * The {@link Reclaimer} a user holds: finds the calling thread's guard ({@link GuardLookup}) and calls the
+ * {@link Core}. Nothing the core or the threads' guards refer to leads back here (an open guard excepted), so a
+ * reclaimer dropped without {@code close()} becomes unreachable however many threads used it; a {@link Cleaner}
+ * then reclaims what it had pending, on the cleaner's thread ({@link Core#abandon()}), and its participants and
+ * guards are collected.
+ *
+ * <p>Every method that calls into the core keeps this object reachable until the call returns
+ * ({@link Reference#reachabilityFence}), so the cleaner never runs beside a call in progress; an open guard and a
+ * live registration keep it reachable too.
+ */
+public final class ReclaimerHandle implements Reclaimer {
+    private static final Cleaner CLEANER = Cleaner.create(r -> {
+        Thread t = new Thread(r, "reclaim-cleaner");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private final Core core;
+    private final GuardLookup lookup;
+
+    private ReclaimerHandle(Core core) {
+        this.core = core;
+        this.lookup = new GuardLookup(core, this);
+        CLEANER.register(this, new Abandon(core));
+    }
+
+    /**
+     * Creates a reclaimer running {@code policy}.
+     *
+     * @param scheme the scheme record
+     * @param policy a new policy of that scheme
+     * @return the reclaimer
+     */
+    public static Reclaimer create(Scheme scheme, Policy policy) {
+        return new ReclaimerHandle(new Core(scheme, policy));
+    }
+
+    /**
+     * Returns the core behind a reclaimer of this implementation (for tests and the scheme packages).
+     *
+     * @param r a reclaimer created by {@link #create}
+     * @return its core
+     */
+    public static Core coreOf(Reclaimer r) {
+        return ((ReclaimerHandle) r).core;
+    }
+
+    /** What the cleaner runs: refers to the core only. */
+    private record Abandon(Core core) implements Runnable {
+        @Override
+        public void run() {
+            core.abandon();
+        }
+    }
+
+    @Override
+    public Guard enter() {
+        return core.enter(lookup.guard(), this); // an open guard keeps this reachable
+    }
+
+    @Override
+    public <T> void retire(T object, Consumer<? super T> action) {
+        try {
+            core.retire(lookup.guard(), object, action);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    @Override
+    public void flush() {
+        try {
+            core.flush(lookup.guard());
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    @Override
+    public Registration register() {
+        try {
+            return core.register(lookup.guard(), this);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    @Override
+    public Stats stats() {
+        try {
+            return core.stats();
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    @Override
+    public long era() {
+        try {
+            return core.policy.era();
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    @Override
+    public long pendingBound() {
+        try {
+            return core.policy.pendingBound();
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    @Override
+    public Scheme scheme() {
+        return core.scheme;
+    }
+
+    @Override
+    public boolean isClosed() {
+        return core.isClosed();
+    }
+
+    @Override
+    public void close() {
+        try {
+            core.close();
+            // The thread-local guards of other threads stay until those threads touch their maps again; drop ours
+            // and the cache, so that no guard of a closed core is found through this reclaimer.
+            lookup.clear();
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return core.toString();
+    }
+}

@@ -1,0 +1,153 @@
+package reclaim.impl.core;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.Consumer;
+
+/**
+ * Where sealed bags wait until their scheme judges them: a shared queue (oldest first, roughly: racing sealers
+ * may interleave), or, for a scheme that seals per participant, a stack kept on each participant (pushed by the
+ * participant's holder, wait-free; taken whole by collectors), plus the count of objects waiting in either.
+ *
+ * <p>The count is a field read opaque on every enter of a counting scheme ({@link #waiting()}: a load from a line
+ * that changes only when a bag is sealed or taken) and maintained with volatile read-modify-writes. It is added
+ * to before a bag is published and subtracted after it is taken, so it never goes below zero; it may read
+ * non-zero for a moment before the bag is visible, or zero for a moment after, which only moves a collection by
+ * a guard or two.
+ */
+public final class SealedBags {
+    private final ConcurrentLinkedQueue<Batch> queue = new ConcurrentLinkedQueue<>();
+    private final boolean perParticipant;
+    /** Objects in sealed bags not yet taken; through {@code COUNT} only. */
+    private long count;
+
+    SealedBags(boolean perParticipant) {
+        this.perParticipant = perParticipant;
+    }
+
+    /**
+     * Publishes a sealed bag: on {@code p}'s stack with per-participant sealing, else in the shared queue.
+     *
+     * @param p the participant the bag was sealed on (held by the caller)
+     * @param bag the sealed bag, now owned by the store
+     */
+    void publish(Participant p, Batch bag) {
+        getAndAddCount(bag.size()); // before the publication: a taker's subtraction never goes below 0
+        if (perParticipant) p.pushSealed(bag); // volatile CAS: publishes the bag to collectors, wait-free
+        else queue.add(bag); // a volatile write inside the queue publishes it to the collector
+    }
+
+    /**
+     * Queues a bag in the shared queue (a bag handed over aside, or one whose objects were not all reclaimable).
+     *
+     * @param bag a bag owned by the caller; nothing happens if it is empty
+     */
+    public void add(Batch bag) {
+        if (bag.isEmpty()) return;
+        getAndAddCount(bag.size());
+        queue.add(bag);
+    }
+
+    /**
+     * Returns the oldest bag of the shared queue without taking it.
+     *
+     * @return the bag, or null
+     */
+    public Batch peek() {
+        return queue.peek();
+    }
+
+    /**
+     * Takes the oldest bag of the shared queue.
+     *
+     * @return a bag now owned by the caller, or null
+     */
+    public Batch poll() {
+        Batch b = queue.poll();
+        if (b != null) getAndAddCount(-b.size());
+        return b;
+    }
+
+    /**
+     * Takes every bag sealed on the participants (per-participant sealing) and gives each to {@code sink}.
+     * Bounded: one read per participant and one swap per participant that has bags.
+     *
+     * @param participants the participants to take from
+     * @param sink receives each bag, now owned by it
+     * @return the number of bags taken
+     */
+    public int takeFromParticipants(Participant[] participants, Consumer<Batch> sink) {
+        if (!perParticipant) return 0;
+        int n = 0;
+        for (Participant p : participants) {
+            for (Participant.SealedNode x = p.takeSealed(); x != null; x = x.next()) {
+                getAndAddCount(-x.batch().size());
+                sink.accept(x.batch());
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Takes every bag, from the queue and from the participants, and gives each to {@code sink}.
+     *
+     * @param participants the participants
+     * @param sink receives each bag
+     */
+    void drain(Participant[] participants, Consumer<Batch> sink) {
+        Batch b;
+        while ((b = poll()) != null) sink.accept(b);
+        takeFromParticipants(participants, sink);
+    }
+
+    /**
+     * Returns whether bags were sealed and not yet taken (an opaque read).
+     *
+     * @return true if bags wait
+     */
+    public boolean waiting() {
+        return countOpaque() != 0;
+    }
+
+    /**
+     * Returns the number of objects in sealed bags (a volatile read; approximate while threads run).
+     *
+     * @return the count
+     */
+    public long objects() {
+        return countVolatile();
+    }
+
+    /**
+     * Returns whether bags are kept on their participants.
+     *
+     * @return true with per-participant sealing
+     */
+    public boolean perParticipant() {
+        return perParticipant;
+    }
+
+    private long countOpaque() {
+        return (long) COUNT.getOpaque(this);
+    }
+
+    private long countVolatile() {
+        return (long) COUNT.getVolatile(this);
+    }
+
+    private void getAndAddCount(long delta) {
+        COUNT.getAndAdd(this, delta);
+    }
+
+    private static final VarHandle COUNT;
+
+    static {
+        try {
+            COUNT = MethodHandles.lookup().findVarHandle(SealedBags.class, "count", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+}

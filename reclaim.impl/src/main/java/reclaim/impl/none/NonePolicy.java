@@ -1,0 +1,60 @@
+package reclaim.impl.none;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+import reclaim.api.Reclaimer;
+import reclaim.api.Scheme;
+import reclaim.impl.core.Capabilities;
+import reclaim.impl.core.ClockPolicy;
+import reclaim.impl.core.ReclaimerHandle;
+import reclaim.impl.core.ThreadGuard;
+
+/**
+ * The leak baseline of the benchmarks: the same guards as EBR (a lease CAS per outermost guard, a volatile
+ * load per protect), but nothing retired is reclaimed before {@code close()}, which runs every action. It
+ * measures what reclamation itself costs. Memory grows without bound: never use it outside benchmarks.
+ *
+ * <p>Progress: as the core's; no bound on unreclaimed objects (by design).
+ */
+public final class NonePolicy extends ClockPolicy {
+    /** A counter that only {@link #era()} and flush move, so that Born objects still get monotone eras. */
+    private final AtomicLong clock = new AtomicLong(1);
+
+    private NonePolicy() {}
+
+    /**
+     * Creates the leak baseline.
+     *
+     * @param scheme the scheme record
+     * @return a new reclaimer
+     */
+    public static Reclaimer create(Scheme.None scheme) {
+        return ReclaimerHandle.create(scheme, new NonePolicy());
+    }
+
+    @Override
+    protected Capabilities capabilities() {
+        Scheme.Ebr ebr = new Scheme.Ebr();
+        return new Capabilities(false, false, Integer.MAX_VALUE, ebr.batchSize(), ebr.stallThresholdNanos());
+    }
+
+    @Override
+    protected long stampNow() {
+        return clock.get();
+    }
+
+    @Override
+    protected long reclaimableBelow() {
+        return Long.MIN_VALUE; // nothing before close()
+    }
+
+    @Override
+    protected void beforeFlush(ThreadGuard g) {
+        clock.incrementAndGet();
+    }
+
+    @Override
+    protected long era() {
+        return clock.get();
+    }
+}

@@ -1,0 +1,33 @@
+package reclaim.impl.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+/** What close() relies on: a collection counts itself in unless the core is closing, and the count is exact. */
+class LifecycleTest {
+
+    @Test
+    void aCollectionIsRefusedOnceTheCoreIsClosingAndLeavesNoCountBehind() {
+        Lifecycle l = new Lifecycle();
+        assertTrue(l.tryBegin());
+        assertEquals(1, l.inFlightVolatile());
+        l.setStateVolatile(Lifecycle.CLOSING);
+        assertFalse(l.tryBegin(), "a collection started while closing");
+        assertEquals(1, l.inFlightVolatile(), "a refused collection left its count behind");
+        l.end();
+        assertEquals(0, l.inFlightVolatile());
+    }
+
+    @Test
+    void workThatMustRunIsCountedWhateverTheState() {
+        Lifecycle l = new Lifecycle();
+        l.setStateVolatile(Lifecycle.CLOSING);
+        l.begin();
+        assertFalse(l.awaitQuiet(System.nanoTime() + 1_000_000), "quiet with work in flight");
+        l.end();
+        assertTrue(l.awaitQuiet(System.nanoTime()), "not quiet with nothing in flight");
+    }
+}
