@@ -7,8 +7,8 @@ import java.util.function.Consumer;
  *
  * <p>Not thread-safe: a batch is owned by one thread at a time and handed to another only through a
  * release/acquire pair (a record's state word, or a concurrent queue), which publishes its contents. It is
- * the reclaimer's own metadata, never recycled (rule M1 of ALGORITHMS.md): a fresh batch replaces a sealed
- * one, so a stale reference can never observe a reused batch.
+ * the reclaimer's own metadata, never recycled: a fresh batch replaces a sealed one, so a stale reference
+ * can never observe a reused batch (no ABA: the garbage collector keeps a batch alive while anyone holds it).
  */
 public final class Batch {
     private final Object[] objects;

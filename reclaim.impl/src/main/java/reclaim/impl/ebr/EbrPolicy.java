@@ -129,7 +129,7 @@ public final class EbrPolicy extends ClockPolicy {
      */
     private long tryAdvance() {
         long g = epochVolatile();
-        // Collector side of the Dekker pair with the announcing CAS: orders this thread's earlier stores
+        // Collector side of the store-load pair with the announcing CAS: orders this thread's earlier stores
         // (unlinks, seals) before the loads of the announcements below.
         VarHandle.fullFence();
         for (Participant p : core.participants()) {

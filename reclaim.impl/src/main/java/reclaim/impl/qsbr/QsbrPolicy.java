@@ -66,7 +66,7 @@ public final class QsbrPolicy extends ClockPolicy {
      *
      * State word of a participant (see Participant): positive = online, announcing the gp of its last
      * quiescent state; FREE/HELD = offline. Orderings:
-     *  - going online: a CAS (store + full fence) of gp into the record, then the guard's loads: the Dekker
+     *  - going online: a CAS (store + full fence) of gp into the record, then the guard's loads: the store-load
      *    pair with the collector's fence and record reads;
      *  - quiescent: v = gp (acquire: later loads stay after it); if v differs from the last announcement,
      *    store it with release (earlier loads complete before it is visible). No store-load fence: an online
@@ -122,7 +122,7 @@ public final class QsbrPolicy extends ClockPolicy {
     protected long reclaimableBelow() {
         // Volatile RMW: nothing retired before it can be tagged at or above the value it leaves behind.
         long g = (long) GP.getAndAdd(this, 1L);
-        // Collector side of the Dekker pair with going online: orders our earlier stores (unlinks, seals,
+        // Collector side of the store-load pair with going online: orders our earlier stores (unlinks, seals,
         // the increment) before the loads of the announcements below.
         VarHandle.fullFence();
         // Only bags tagged before our increment (tag <= g) may be judged by this scan: a bag sealed later may
@@ -215,7 +215,7 @@ public final class QsbrPolicy extends ClockPolicy {
     protected void online(ThreadGuard g) {
         if (g.announced() != 0) return;
         long v = gpVolatile();
-        // Store + full fence (a CAS from HELD): the Dekker pair with the collector, before any later load.
+        // Store + full fence (a CAS from HELD): the store-load pair with the collector, before any later load.
         if (!core.claimOwn(g, v)) throw new IllegalStateException("the " + core.name + " reclaimer is closed");
         g.announced(v);
     }
