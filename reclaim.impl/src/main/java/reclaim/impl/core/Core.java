@@ -351,7 +351,7 @@ public final class Core {
             if (detached != null) lifecycle.begin();
             if (p == g.registered) {
                 policy.exitReserved(g);
-                if (sticky) p.setOpenOpaque(0);
+                if (sticky) p.setOpenRelease(0); // after the count: a close() that reads 0 sees the count (Lifecycle)
             } else {
                 g.record = null;
                 Participants.release(p);
@@ -667,7 +667,7 @@ public final class Core {
                 VarHandle.fullFence();
                 if (!abandoned) {
                     for (Participant p : ps) {
-                        if (p.stateVolatile() == Participant.CLOSED && (p.openOpaque() != 0 || policy.inUse(p))) open++;
+                        if (p.stateVolatile() == Participant.CLOSED && (p.openAcquire() != 0 || policy.inUse(p))) open++;
                     }
                 }
                 if (open > 0) {
@@ -726,7 +726,7 @@ public final class Core {
                 }
                 continue;
             }
-            if (idle && !(p.openOpaque() != 0 || policy.inUse(p))) {
+            if (idle && !(p.openAcquire() != 0 || policy.inUse(p))) {
                 if (p.casState(s, Participant.BUSY)) {
                     try {
                         seal(p);

@@ -62,8 +62,8 @@ abstract class ParticipantPadAfter extends ParticipantHot {
  * A scheme whose guards publish nothing on enter (hazard pointers, Crystalline: a guard's protects publish
  * what it holds) lets a platform thread keep its participant HELD from its first guard until it ends, so that
  * entering a guard touches no shared word. The state word then cannot tell whether a guard is open, so the owner
- * writes {@code open} (opaque, its own cache line) on its outermost enter and close, and {@code close()} reads
- * it after a full fence. A guard opened before {@code close()} began (in happens-before order) is always seen;
+ * writes {@code open} on its outermost enter (opaque) and close (release: it pairs with {@code close()}'s acquire
+ * read, which comes after a full fence). A guard opened before {@code close()} began (in happens-before order) is always seen;
  * one whose enter races with {@code close()} may be missed, and then finds the core closed at its next retire.
  */
 public class Participant extends ParticipantPadAfter {
@@ -167,12 +167,21 @@ public class Participant extends ParticipantPadAfter {
 
     // ---- the open flag of a sticky participant ----
 
-    final long openOpaque() {
-        return (long) OPEN.getOpaque(this);
+    final long openAcquire() {
+        return (long) OPEN.getAcquire(this);
     }
 
+    /** Sets the flag on the owner's outermost enter (opaque: only its visibility matters). */
     final void setOpenOpaque(long value) {
         OPEN.setOpaque(this, value);
+    }
+
+    /**
+     * Clears the flag on the owner's outermost close: a release store, so that a {@code close()} whose acquire
+     * read sees it cleared also sees what the guard did before (it counted detached work in flight first).
+     */
+    final void setOpenRelease(long value) {
+        OPEN.setRelease(this, value);
     }
 
     // ---- sealed bags (per-participant sealing) ----
