@@ -1,0 +1,103 @@
+package reclaim.impl.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+import org.junit.jupiter.api.Test;
+
+import reclaim.api.Guard;
+import reclaim.api.Reclaimer;
+import reclaim.api.Scheme;
+import reclaim.api.Stats;
+
+/**
+ * The real-Hyaline form of {@link DeferredSweepCloseTest}, where the swept batches are lost for good: a thread's
+ * first {@code enter()} passes pinSlow's OPEN check, its lease sweeps the participant of a thread that ended inside
+ * its guard (the slot's list goes to {@code g.deferred}, counted nowhere) and frees it; a concurrent
+ * {@code close()}, which was spinning on that participant while the sweep held it BUSY, takes it before the
+ * leaser's CAS; the leaser finds nothing free, {@code append} sees the core closing and throws, and
+ * {@code g.deferred} is never walked. close() completes (nothing in flight, every participant CLOSED) with
+ * retired != reclaimed, and no later call can reclaim the batch.
+ *
+ * <p>A race, not a deterministic test: the batch size is large so that the sweep's seal (which allocates the next
+ * bag) keeps the participant BUSY long enough for close() to arrive and spin on it; the closer's start is
+ * jittered. It stops at the first iteration that loses objects.
+ */
+class DeferredSweepLossStressTest {
+
+    private static final int BATCH = 1 << 15;
+
+    @Test
+    void anEnterRacingCloseDoesNotLoseWhatItsLeaseSwept() throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        int iterations = 0;
+        int refused = 0;
+        while (System.nanoTime() - end < 0 && iterations < 2000) {
+            iterations++;
+            Reclaimer r = Reclaimer.create(new Scheme.Hyaline(BATCH, false));
+            AtomicInteger ran = new AtomicInteger();
+            Consumer<Object> count = o -> ran.incrementAndGet();
+            Thread ends = new Thread(() -> {
+                Guard g = r.enter(); // never closed
+                for (int i = 0; i <= BATCH; i++) g.retire(new Object(), count); // a full bag in its slot, one in its bag
+            }, "ends-inside-a-guard");
+            ends.start();
+            ends.join();
+            CountDownLatch go = new CountDownLatch(1);
+            AtomicInteger strandedInDeferred = new AtomicInteger();
+            Thread leaser = new Thread(() -> {
+                await(go);
+                try {
+                    r.enter().close();
+                } catch (IllegalStateException closed) {
+                    // the reclaimer is closing; did our lease leave swept work behind?
+                    ThreadGuard g = guardOf(r);
+                    if (g.deferred != null) strandedInDeferred.set(g.deferred.size());
+                }
+            }, "enters");
+            leaser.start();
+            int jitter = ThreadLocalRandom.current().nextInt(20_000);
+            go.countDown();
+            for (int i = 0; i < jitter; i++) Thread.onSpinWait();
+            try {
+                r.close();
+            } catch (IllegalStateException e) {
+                refused++;
+            }
+            leaser.join(TimeUnit.SECONDS.toMillis(60));
+            assertFalse(leaser.isAlive(), "the entering thread hung");
+            if (!r.isClosed()) r.close();
+            Stats s = r.stats();
+            assertEquals(BATCH + 1, ran.get(), "iteration " + iterations + ": actions lost after close(): " + s
+                    + "; lists stranded in the entering thread's ThreadGuard.deferred after enter() threw: "
+                    + strandedInDeferred.get());
+            assertEquals(s.retired(), s.reclaimed(), s.toString());
+        }
+        System.out.println("no loss in " + iterations + " iterations (" + refused + " refused)");
+    }
+
+    private static ThreadGuard guardOf(Reclaimer r) {
+        try {
+            java.lang.reflect.Field f = ReclaimerHandle.class.getDeclaredField("lookup");
+            f.setAccessible(true);
+            return ((GuardLookup) f.get(r)).guard();
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            if (!latch.await(60, TimeUnit.SECONDS)) throw new AssertionError("timed out");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+}
