@@ -292,22 +292,25 @@ public final class Core {
             }
             throw Checks.closed(name);
         }
-        Participant p = g.registered;
-        if (p == null && sticky && !g.thread.isVirtual()) { // a sticky participant: reserved once
-            p = participants.lease(g, Participant.HELD);
-            g.own(p);
-            g.sticky = true;
+        try {
+            Participant p = g.registered;
+            if (p == null && sticky && !g.thread.isVirtual()) { // a sticky participant: reserved once
+                p = participants.lease(g, Participant.HELD);
+                g.own(p);
+                g.sticky = true;
+            }
+            if (p != null) {
+                policy.enterReserved(g);
+                if (sticky) p.setOpenOpaque(1);
+            } else {
+                // The lease's CAS is a volatile read-modify-write: ordered before this guard's later volatile loads
+                // of shared links (the store-load pair that a scanner's fence and reads pair with).
+                p = participants.lease(g, policy.announcement());
+            }
+            opened(g, p);
+        } finally {
+            if (g.deferred != null) runDeferred(g); // swept on the way: our bookkeeping is over, done or failed
         }
-        if (p != null) {
-            policy.enterReserved(g);
-            if (sticky) p.setOpenOpaque(1);
-        } else {
-            // The lease's CAS is a volatile read-modify-write: ordered before this guard's later volatile loads of
-            // shared links (the store-load pair that a scanner's fence and reads pair with).
-            p = participants.lease(g, policy.announcement());
-        }
-        opened(g, p);
-        if (g.deferred != null) runDeferred(g); // swept on the way: our bookkeeping is complete now
     }
 
     private void opened(ThreadGuard g, Participant p) {
@@ -327,11 +330,21 @@ public final class Core {
         }
     }
 
-    /** Walks what sweeps detached during the caller's lease. */
+    /** Walks what sweeps detached (and counted in flight) during the caller's lease. */
     private void runDeferred(ThreadGuard g) {
         ArrayList<Object> d = g.deferred;
         g.deferred = null;
-        for (Object o : d) walkDetached(o);
+        Throwable first = null;
+        for (Object o : d) { // every item is counted in flight: walk them all, even if one walk fails
+            try {
+                walkCounted(o);
+            } catch (RuntimeException | Error e) {
+                if (first == null) first = e;
+                else first.addSuppressed(e);
+            }
+        }
+        if (first instanceof RuntimeException re) throw re;
+        if (first instanceof Error err) throw err;
     }
 
     /**
@@ -375,6 +388,15 @@ public final class Core {
      */
     void walkDetached(Object detached) {
         lifecycle.begin();
+        walkCounted(detached);
+    }
+
+    /**
+     * Walks detached work that was counted in flight when it was detached, and counts it out.
+     *
+     * @param detached what {@link Policy#swept} or {@link Policy#leaving} returned
+     */
+    void walkCounted(Object detached) {
         try {
             policy.left(detached);
         } finally {
@@ -517,12 +539,16 @@ public final class Core {
         }
         // The rest runs reclaim actions, which may enter guards, retire or deregister: hold a separate participant
         // (BUSY), so that close() waits for this flush and our reserved participant stays usable meanwhile.
-        Participant p = participants.lease(g, Participant.BUSY);
+        Participant p;
+        try {
+            p = participants.lease(g, Participant.BUSY);
+        } finally {
+            if (g.deferred != null) runDeferred(g);
+        }
         try {
             seal(p);
             sealIdle();
             policy.beforeFlush(g);
-            if (g.deferred != null) runDeferred(g);
             collect(COLLECT_ALL);
         } finally {
             Participants.release(p);
@@ -561,11 +587,15 @@ public final class Core {
             return new CoreRegistration(g, g.registered, handle);
         }
         if (g.registered != null) throw new IllegalStateException("this thread is already registered with this reclaimer");
-        Participant p = participants.lease(g, Participant.HELD);
-        g.own(p);
-        g.record = p;
-        policy.registered(g);
-        if (g.deferred != null) runDeferred(g);
+        Participant p;
+        try {
+            p = participants.lease(g, Participant.HELD);
+            g.own(p);
+            g.record = p;
+            policy.registered(g);
+        } finally {
+            if (g.deferred != null) runDeferred(g);
+        }
         return new CoreRegistration(g, p, handle);
     }
 
@@ -583,7 +613,7 @@ public final class Core {
         try {
             seal(p); // hand what we retired to the others
         } finally {
-            p.setOpenOpaque(0);
+            p.setOpenRelease(0);
             Participants.release(p);
         }
     }

@@ -51,13 +51,21 @@ final class CoreRegistration implements Registration {
     @Override
     public void offline() {
         check("offline");
-        guard.core.policy.offline(guard);
+        try {
+            guard.core.policy.offline(guard);
+        } finally {
+            Reference.reachabilityFence(handle);
+        }
     }
 
     @Override
     public void online() {
         check("online");
-        guard.core.policy.online(guard);
+        try {
+            guard.core.policy.online(guard);
+        } finally {
+            Reference.reachabilityFence(handle);
+        }
     }
 
     @Override

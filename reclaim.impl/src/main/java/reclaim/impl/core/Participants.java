@@ -19,9 +19,11 @@ package reclaim.impl.core;
  * participant again, so the word cannot come back to it: free of ABA, and exactly one sweeper wins), re-reads the
  * state and CASes it to BUSY, adopts the bag, detaches what the dead guard held (the scheme's
  * {@link Policy#swept}) and frees the participant. If the thread had released the participant, it cleared the
- * holder first and the claim fails. What was detached is returned to the caller, never run here: a sweep happens
- * in the middle of someone's bookkeeping (a lease, a scan), and reclaim actions, which may enter guards and
- * retire, run only once that bookkeeping is complete.
+ * holder first and the claim fails. What was detached is counted as work in flight (so that {@code close()} waits
+ * for it) and returned to the caller, never run here: a sweep happens in the middle of someone's bookkeeping (a
+ * lease, a scan), and reclaim actions, which may enter guards and retire, run only once that bookkeeping is
+ * complete. A lease hands it to its guard ({@code ThreadGuard.deferred}); the core walks it when the lease's
+ * bookkeeping ends, whether it succeeded or threw.
  */
 final class Participants {
     /** {@link #sweep}'s answer for a participant that was not swept. */
@@ -146,8 +148,8 @@ final class Participants {
      * frees it. Runs no reclaim action.
      *
      * @param p a participant
-     * @return {@link #NOT_SWEPT}; {@link #NOTHING} if swept with nothing detached; else what was detached, for
-     *     the scheme's {@link Policy#left} once the caller's bookkeeping is done
+     * @return {@link #NOT_SWEPT}; {@link #NOTHING} if swept with nothing detached; else what was detached, already
+     *     counted in flight, for {@link Core#walkCounted} once the caller's bookkeeping is done
      */
     Object sweep(Participant p) {
         Thread h = p.holderOpaque();
@@ -162,6 +164,10 @@ final class Participants {
             try {
                 core.seal(p);
                 detached = policy.swept(p);
+                // Counted in flight before the release, as a leaving guard counts its own (Lifecycle): from here
+                // until it is walked, the detached work is in no participant and no store, and close() must see
+                // it. Whoever receives it walks it and counts it out (Core.walkCounted).
+                if (detached != null) core.lifecycle.begin();
             } finally {
                 p.owner = null; // the ended thread's guard is not kept reachable by its old participant
                 p.setOpenOpaque(0);
@@ -183,7 +189,7 @@ final class Participants {
     boolean sweepAndWalk(Participant p) {
         Object swept = sweep(p);
         if (swept == NOT_SWEPT) return false;
-        if (swept != NOTHING) core.walkDetached(swept);
+        if (swept != NOTHING) core.walkCounted(swept);
         return true;
     }
 
