@@ -149,9 +149,10 @@ public interface Guard extends AutoCloseable {
     int slots();
 
     /**
-     * Returns the reclaimer this guard belongs to.
+     * Returns the reclaimer this guard belongs to. A guard does not keep its reclaimer reachable: if the code that
+     * created the reclaimer dropped it without closing it and it was collected, this returns null.
      *
-     * @return the reclaimer
+     * @return the reclaimer, or null (see above)
      */
     Reclaimer reclaimer();
 

@@ -37,10 +37,11 @@ import java.util.function.Consumer;
  * {@code retire} and {@code register} throw {@link IllegalStateException}; {@code stats} still works.
  *
  * <p>A reclaimer dropped without {@code close()} does not stay reachable through the threads that used it:
- * once it is unreachable (no guard of it is open, no registration of it is alive), the built-in implementation
- * reclaims what it still had pending on a cleaner thread of its own ({@link java.lang.ref.Cleaner}), as
- * {@code Arena.ofAuto()} frees its memory, and its per-thread state is collected. Reclaim actions then run on that
- * thread, at a time the garbage collector chooses: call {@code close()} when the moment matters.
+ * once it is unreachable (no registration of it is alive), the built-in implementation closes it on a cleaner
+ * thread of its own ({@link java.lang.ref.Cleaner}), as {@code Arena.ofAuto()} frees its memory, or, if a guard of
+ * it is still open, when the last such guard closes, on that guard's thread; its per-thread state is collected
+ * after. Reclaim actions then run at a time the garbage collector chooses: call {@code close()} when the moment
+ * matters. {@link Guard#reclaimer()} of a guard whose reclaimer was dropped and collected returns null.
  */
 public interface Reclaimer extends AutoCloseable {
 

@@ -2,7 +2,6 @@ package reclaim.impl.core;
 
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.Objects;
 import java.util.function.Consumer;
 
@@ -29,7 +28,7 @@ import reclaim.api.Stats;
  * when it closes; collectors read them with at least acquire semantics before they decide, so the guard's reads
  * happen-before the reclaim actions.
  */
-public final class Core {
+public final class Core extends Lifecycle {
     /*
      * Overview.
      *
@@ -48,21 +47,16 @@ public final class Core {
      * loads that follow), policy.sealing() (a clock reads and stamps it), and it is published in the store; then
      * the retirer collects (policy.collect(), counted as work in flight, bounded).
      *
-     * close() marks the core CLOSING, lets collections in flight end, closes every participant (sealing its bag),
-     * refuses if a guard is still open (in the state word, in a sticky participant's open flag, or in a hazard
-     * or reservation the policy sees), refuses if work is still in flight after the participants are closed, and
-     * otherwise drains every bag. See Lifecycle for the store-load pairs that make "in flight" exact.
+     * close() (Closing) marks the core CLOSING, lets collections in flight end, closes every participant (sealing
+     * its bag), refuses if a guard is still open (in the state word, in a sticky participant's open flag, or in a
+     * hazard or reservation the policy sees), refuses if work is still in flight after the participants are
+     * closed, and otherwise drains every bag. See Lifecycle for the store-load pairs that make "in flight" exact.
      */
 
     /** Bags a collection run from enter() or retire() takes at most, to bound the latency it adds. */
     public static final int COLLECT_LIMIT = 8;
     /** The limit flush() passes: everything that is due. */
     public static final int COLLECT_ALL = Integer.MAX_VALUE;
-    /**
-     * How long close() waits, in all, for participants still in use (a flush holding one BUSY, a guard that is
-     * just finishing) and for work in flight, before it reports them.
-     */
-    private static final long CLOSE_WAIT_NANOS = 1_000_000_000L;
 
     final Scheme scheme;
     /** The scheme's short name, for messages and stats. */
@@ -75,22 +69,13 @@ public final class Core {
     final int batchSize;
     final long stallThresholdNanos;
 
-    final Lifecycle lifecycle = new Lifecycle();
-    final Participants participants;
+        final Participants participants;
     /** Where sealed bags wait for the policy's judgement. */
     public final SealedBags sealed;
     private final Reclamation reclamation;
 
-    // ---- close() ----
-    private final Object closeLock = new Object();
-    /** The thread running close(); its reclaim actions may still retire (accepted into {@link #late}). */
-    private volatile Thread closer;
-    /** Objects retired by reclaim actions while close() drains; touched only by the closer. */
-    private final List<Batch> late = new ArrayList<>();
-    /** Count of {@link #late} retires; written by the closer, read by stats(). */
-    private volatile long lateRetired;
-    /** Objects retired in all, fixed when close() completes (the participants are dropped then); -1 before. */
-    private volatile long retiredAtClose = -1;
+    /** close() and what it needs while it runs. */
+    private final Closing closing;
 
     /**
      * Builds a core running {@code policy}.
@@ -111,6 +96,7 @@ public final class Core {
         this.sealed = new SealedBags(sealPerParticipant);
         this.reclamation = new Reclamation(name);
         this.participants = new Participants(this, policy, batchSize);
+        this.closing = new Closing(this);
         policy.attach(this);
     }
 
@@ -250,30 +236,23 @@ public final class Core {
      * Opens {@code g}, the calling thread's guard.
      *
      * @param g the guard
-     * @param handle the reclaimer the user holds (kept reachable by the guard while it is open)
      * @return the guard
      */
-    Guard enter(ThreadGuard g, Reclaimer handle) {
+    Guard enter(ThreadGuard g) {
         if (g.depth != 0) { // nested: only the outermost guard announces
             g.depth++;
             return g;
         }
-        g.handle = handle;
-        try {
-            pin(g);
-        } catch (RuntimeException | Error e) {
-            g.handle = null;
-            throw e;
-        }
+        pin(g);
         return g;
     }
 
     /** Opens depth 1 on a participant. */
     private void pin(ThreadGuard g) {
         Participant p = g.registered;
-        if (p != null && lifecycle.stateOpaque() == Lifecycle.OPEN) { // the common case, small enough to inline
-            policy.enterReserved(g);
+        if (p != null && stateOpaque() == Lifecycle.OPEN) { // the common case, small enough to inline
             if (sticky) p.setOpenOpaque(1); // the owner's own line; close() reads it after a full fence
+            else policy.enterReserved(g);
             opened(g, p);
             return;
         }
@@ -282,8 +261,8 @@ public final class Core {
 
     /** pin() for a thread without a reserved participant yet, or on a core that is closing. */
     private void pinSlow(ThreadGuard g) {
-        if (lifecycle.stateOpaque() != Lifecycle.OPEN) {
-            if (closer == Thread.currentThread()) {
+        if (stateOpaque() != Lifecycle.OPEN) {
+            if (closing.isCloser()) {
                 // A reclaim action run by close(): nothing else is reclaimed meanwhile (close drains on this
                 // thread, one action at a time), so the guard needs no participant; its retires go to the late list.
                 g.record = null;
@@ -300,8 +279,8 @@ public final class Core {
                 g.sticky = true;
             }
             if (p != null) {
-                policy.enterReserved(g);
                 if (sticky) p.setOpenOpaque(1);
+                else policy.enterReserved(g);
             } else {
                 // The lease's CAS is a volatile read-modify-write: ordered before this guard's later volatile loads
                 // of shared links (the store-load pair that a scanner's fence and reads pair with).
@@ -354,31 +333,19 @@ public final class Core {
      */
     void unpin(ThreadGuard g) {
         Participant p = g.record; // read first: nothing below may change it before the release
-        if (p == null) { // a guard opened by a reclaim action during close()
-            g.handle = null;
-            return;
+        if (p == null) return; // a guard opened by a reclaim action during close()
+        Object detached = policy.leaving(g);
+        // Counted before the release: close() reads the participants before it reads the count (Lifecycle).
+        if (detached != null) beginWork();
+        if (p == g.registered) {
+            if (sticky) p.setOpenRelease(0); // after the count: a close() that reads 0 sees the count (Lifecycle)
+            else policy.exitReserved(g);
+        } else {
+            g.record = null;
+            Participants.release(p);
         }
-        try {
-            Object detached = policy.leaving(g);
-            // Counted before the release: close() reads the participants before it reads the count (Lifecycle).
-            if (detached != null) lifecycle.begin();
-            if (p == g.registered) {
-                policy.exitReserved(g);
-                if (sticky) p.setOpenRelease(0); // after the count: a close() that reads 0 sees the count (Lifecycle)
-            } else {
-                g.record = null;
-                Participants.release(p);
-            }
-            if (detached != null) {
-                try {
-                    policy.left(detached); // user code runs only now, with the guard fully closed
-                } finally {
-                    lifecycle.end();
-                }
-            }
-        } finally {
-            g.handle = null; // after the walk: the reclaimer stays reachable (and uncleaned) until it ends
-        }
+        if (detached != null) walkCounted(detached); // user code runs only now, with the guard fully closed
+        if (stateOpaque() != Lifecycle.OPEN) closing.leftWhileClosing(); // an abandoned core waits for its guards
     }
 
     /**
@@ -387,7 +354,7 @@ public final class Core {
      * @param detached what {@link Policy#swept} returned
      */
     void walkDetached(Object detached) {
-        lifecycle.begin();
+        beginWork();
         walkCounted(detached);
     }
 
@@ -400,7 +367,7 @@ public final class Core {
         try {
             policy.left(detached);
         } finally {
-            lifecycle.end();
+            endWork();
         }
     }
 
@@ -412,8 +379,8 @@ public final class Core {
     <T> void retire(ThreadGuard g, T object, Consumer<? super T> action) {
         Objects.requireNonNull(object, "object");
         Objects.requireNonNull(action, "action");
-        if (lifecycle.stateOpaque() != Lifecycle.OPEN && closer == Thread.currentThread()) { // an action run by close()
-            retireLate(object, action);
+        if (stateOpaque() != Lifecycle.OPEN && closing.isCloser()) { // an action run by close()
+            closing.retireLate(object, action);
             return;
         }
         if (g.depth != 0) {
@@ -432,7 +399,7 @@ public final class Core {
     /** Adds to the bag of a participant the caller holds; seals and collects when the bag is full. */
     void retireInto(ThreadGuard g, Participant p, Object object, Consumer<?> action) {
         if (p == null) { // a guard opened by a reclaim action during close()
-            retireLate(object, action);
+            closing.retireLate(object, action);
             return;
         }
         boolean claimed = sticky && p == g.registered;
@@ -481,13 +448,6 @@ public final class Core {
         p.bag = fresh;
     }
 
-    private void retireLate(Object object, Consumer<?> action) {
-        Batch b = late.isEmpty() ? null : late.get(late.size() - 1);
-        if (b == null || b.size() == batchSize) late.add(b = new Batch(batchSize));
-        b.add(object, action);
-        lateRetired = lateRetired + 1; // closer only
-    }
-
     // =====================================================================================================
     // Collection and flush
     // =====================================================================================================
@@ -498,11 +458,11 @@ public final class Core {
      * @param limit bags to take at most
      */
     void collect(int limit) {
-        if (!lifecycle.tryBegin()) return;
+        if (!tryBeginWork()) return;
         try {
             policy.collect(limit);
         } finally {
-            lifecycle.end();
+            endWork();
         }
     }
 
@@ -526,7 +486,7 @@ public final class Core {
             collect(COLLECT_ALL);
             return;
         }
-        if (lifecycle.stateOpaque() != Lifecycle.OPEN) throw Checks.closed(name);
+        if (stateOpaque() != Lifecycle.OPEN) throw Checks.closed(name);
         Participant own = g.registered;
         if (own != null) { // seal our own bag, holding our participant only for that (no user code meanwhile)
             long idle = policy.idleState(g);
@@ -580,7 +540,7 @@ public final class Core {
 
     /** register() for the calling thread's guard. */
     Registration register(ThreadGuard g, Reclaimer handle) {
-        if (lifecycle.stateOpaque() != Lifecycle.OPEN) throw Checks.closed(name);
+        if (stateOpaque() != Lifecycle.OPEN) throw Checks.closed(name);
         if (g.depth != 0) throw new IllegalStateException("register() inside a guard: register before entering");
         if (g.registered != null && g.sticky) { // the thread's sticky participant becomes its registration
             g.sticky = false;
@@ -626,7 +586,7 @@ public final class Core {
         long now = System.nanoTime();
         int stalled = 0;
         Participant[] ps = participants.all();
-        long retired = retiredAtClose >= 0 ? retiredAtClose : retiredSoFar(ps);
+        long retired = closing.retiredAtClose() >= 0 ? closing.retiredAtClose() : retiredSoFar(ps);
         for (Participant p : ps) {
             long s = p.stateVolatile();
             if (s > 0 && policy.holdsBack(s)) {
@@ -640,142 +600,31 @@ public final class Core {
         return new Stats(name, Math.max(retired, reclaimed), reclaimed, reclamation.failed(), stalled, ps.length);
     }
 
-    private long retiredSoFar(Participant[] ps) {
-        long retired = lateRetired;
+    /** Objects retired so far: every participant's count and the retires of actions run by close(). */
+    long retiredSoFar(Participant[] ps) {
+        long retired = closing.lateRetired();
         for (Participant p : ps) retired += p.retiredOpaque();
         return retired;
     }
 
     boolean isClosed() {
-        return lifecycle.stateVolatile() == Lifecycle.CLOSED;
+        return stateVolatile() == Lifecycle.CLOSED;
     }
 
     // =====================================================================================================
     // Close
     // =====================================================================================================
 
-    /** close(): see the overview. */
+    /** close(): see {@link Closing}. */
     void close() {
-        close(false);
+        closing.close(false);
     }
 
     /**
-     * Closes a core whose reclaimer became unreachable without close(): no guard can be open (an open guard
-     * keeps its reclaimer reachable), no registration is alive and no call is running, so every participant is
-     * taken whatever its state, and everything pending is reclaimed on the calling (cleaner) thread.
+     * Closes a core whose reclaimer became unreachable without close() (see {@link Closing#abandon()}).
      */
     void abandon() {
-        try {
-            close(true);
-        } catch (RuntimeException e) {
-            System.getLogger("reclaim").log(System.Logger.Level.WARNING,
-                    "a " + name + " reclaimer dropped without close() could not reclaim everything it held", e);
-        }
-    }
-
-    private void close(boolean abandoned) {
-        synchronized (closeLock) {
-            if (lifecycle.stateVolatile() == Lifecycle.CLOSED) return;
-            Thread self = Thread.currentThread();
-            if (closer == self) return; // from a reclaim action that close() itself runs: it will finish
-            // Store-load pairs: with append() (the state, then the registry), with Lifecycle.tryBegin (the state,
-            // then the count of work in flight).
-            lifecycle.setStateVolatile(Lifecycle.CLOSING);
-            closer = self;
-            try {
-                long deadline = System.nanoTime() + CLOSE_WAIT_NANOS;
-                // Collections already running end while the participants are still open (their actions may
-                // retire); none starts from now on.
-                lifecycle.awaitQuiet(deadline);
-                int open = 0;
-                Participant[] ps = participants.all();
-                for (Participant p : ps) {
-                    if (!closeParticipant(p, deadline, abandoned)) open++;
-                }
-                // A guard on a sticky participant shows in its open flag (or in a hazard or reservation it
-                // published), not in the state word. Store-load order between our CASes above and the reads below.
-                VarHandle.fullFence();
-                if (!abandoned) {
-                    for (Participant p : ps) {
-                        if (p.stateVolatile() == Participant.CLOSED && (p.openAcquire() != 0 || policy.inUse(p))) open++;
-                    }
-                }
-                if (open > 0) {
-                    throw new IllegalStateException(open + " guard(s) of this " + name + " reclaimer are still open"
-                            + " (or registered threads online): it accepts no new guards; close them (take registered"
-                            + " threads offline or deregister them), then call close() again to reclaim everything");
-                }
-                // Every participant is CLOSED: no guard is open and none can open. Work that leaving guards counted
-                // in before releasing their participants is seen now (Lifecycle).
-                if (!lifecycle.awaitQuiet(deadline)) {
-                    throw new IllegalStateException("reclamation is still running on another thread (or this close()"
-                            + " was called by a reclaim action): this " + name + " reclaimer accepts no new guards;"
-                            + " call close() again once it has ended, to reclaim everything");
-                }
-                sealed.drain(participants.all(), reclamation::run);
-                while (!late.isEmpty()) { // actions may retire more while they run: detach, then run
-                    List<Batch> batches = new ArrayList<>(late);
-                    late.clear();
-                    for (Batch lb : batches) reclamation.run(lb);
-                }
-                retiredAtClose = retiredSoFar(participants.all());
-                lifecycle.setStateVolatile(Lifecycle.CLOSED);
-                participants.dropAll();
-            } finally {
-                closer = null;
-            }
-        }
-    }
-
-    /**
-     * Takes a participant for good: seals its bag and marks it CLOSED.
-     *
-     * @return false if a guard (or an online registered thread, or a flush that does not finish) holds it
-     */
-    private boolean closeParticipant(Participant p, long deadline, boolean abandoned) {
-        participants.sweepAndWalk(p);
-        boolean mine = p.holderOpaque() == Thread.currentThread();
-        while (true) {
-            long s = p.stateVolatile();
-            if (s == Participant.CLOSED) return true;
-            boolean idle = s == Participant.FREE || s == Participant.HELD;
-            if (abandoned && s != Participant.BUSY) {
-                if (p.casState(s, Participant.BUSY)) {
-                    Object detached = null;
-                    try {
-                        seal(p);
-                        detached = policy.swept(p); // whatever a guard left published: nobody can use it any more
-                    } finally {
-                        p.owner = null;
-                        p.setOpenOpaque(0);
-                        p.setHolderOpaque(null);
-                        p.setStateRelease(Participant.CLOSED);
-                    }
-                    if (detached != null) walkDetached(detached);
-                    return true;
-                }
-                continue;
-            }
-            if (idle && !(p.openAcquire() != 0 || policy.inUse(p))) {
-                if (p.casState(s, Participant.BUSY)) {
-                    try {
-                        seal(p);
-                    } finally {
-                        p.setHolderOpaque(null);
-                        p.setStateRelease(Participant.CLOSED);
-                    }
-                    return true;
-                }
-                continue;
-            }
-            // A guard (announced, or open on a sticky participant), an online executor, or a flush or seal in
-            // progress (BUSY): it may be just finishing. Wait, bounded (a flush may itself be blocked on us, an
-            // action calling close()); past the deadline, or at once if it is our own guard, count it as open.
-            if (mine && s != Participant.BUSY) return false;
-            if (participants.sweepAndWalk(p)) continue;
-            if (System.nanoTime() - deadline > 0) return false;
-            Thread.yield();
-        }
+        closing.abandon();
     }
 
     @Override

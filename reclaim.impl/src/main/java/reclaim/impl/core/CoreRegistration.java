@@ -35,7 +35,11 @@ final class CoreRegistration implements Registration {
         ThreadGuard g = guard;
         if (g.thread != Thread.currentThread()) throw Checks.wrongThread(g.thread);
         if (closed || g.registered != participant) throw new IllegalStateException("enter() after the registration was closed");
-        return g.core.enter(g, handle);
+        try {
+            return g.core.enter(g);
+        } finally {
+            Reference.reachabilityFence(handle);
+        }
     }
 
     @Override

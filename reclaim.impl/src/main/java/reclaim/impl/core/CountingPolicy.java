@@ -32,7 +32,15 @@ public abstract class CountingPolicy extends Policy {
 
     @Override
     protected final boolean collectDue(Participant p) {
-        return core.sealed.waiting();
+        return store.waiting(); // this policy's own field: one load fewer on every enter than through the core
+    }
+
+    /** The core's store of sealed bags, bound once the core is built. */
+    private SealedBags store;
+
+    @Override
+    void attached() {
+        store = core.sealed;
     }
 
     @Override
@@ -42,7 +50,6 @@ public abstract class CountingPolicy extends Policy {
 
     @Override
     protected final void collect(int limit) {
-        SealedBags store = core.sealed;
         store.takeFromParticipants(core.participants(), this::insert); // bounded by the participants and their bags
         for (int n = 0; n < limit; n++) {
             Batch b = store.poll();

@@ -20,25 +20,32 @@ import reclaim.api.Reclaimer;
  * install only costs a thread-local lookup. Virtual threads are not cached (there are too many; they keep the
  * thread-local path).
  *
- * <p>This object belongs to the {@link Reclaimer} the user holds, not to the core: the thread local's values
- * (guards) refer to the core only, so a reclaimer dropped without {@code close()} leaves its key weakly
- * reachable and the threads' maps let go of its guards (see {@link ThreadGuard}).
+ * <p>It belongs to the {@link Reclaimer} the user holds, not to the core: {@link ReclaimerHandle} extends it (so
+ * that finding the guard costs no hop from the handle to another object), and the thread local's values (guards)
+ * refer to the core only, so a reclaimer dropped without {@code close()} leaves its key weakly reachable and the
+ * threads' maps let go of its guards (see {@link ThreadGuard}).
  *
  * <p>If a thread's thread locals are reset while it lives (the common pool's workers are, whenever they go
  * idle), the thread finds its guard again through its sticky participant instead of leaking the participant.
  */
-final class GuardLookup {
+abstract class GuardLookup {
     private static final int SIZE = 256;
 
-    private final Core core;
+    /** The core whose guards this finds. */
+    final Core core;
     private final WeakReference<Reclaimer> handle;
     private final ThreadLocal<ThreadGuard> guards = ThreadLocal.withInitial(this::initialGuard);
     /** The cache; replaced by {@link #clear()} only. Read and written through {@code CACHE} (opaque). */
     private CachedGuard[] cache = new CachedGuard[SIZE];
 
-    GuardLookup(Core core, Reclaimer handle) {
+    /**
+     * Creates the lookup of {@code core}'s guards for the reclaimer that extends it.
+     *
+     * @param core the core
+     */
+    GuardLookup(Core core) {
         this.core = core;
-        this.handle = new WeakReference<>(handle);
+        this.handle = new WeakReference<>((Reclaimer) this);
     }
 
     /**

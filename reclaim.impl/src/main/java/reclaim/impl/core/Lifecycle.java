@@ -13,12 +13,12 @@ import java.lang.invoke.VarHandle;
  * released its participant. Both run outside any participant that {@code close()} could wait for, so each counts
  * itself here for as long as it runs:
  * <ul>
- *   <li>{@link #tryBegin()}: a collection that may be skipped. It counts itself (a volatile read-modify-write),
+ *   <li>{@link #tryBeginWork()}: a collection that may be skipped. It counts itself (a volatile read-modify-write),
  *       then reads the state (volatile); {@code close()} stores CLOSING (volatile), then reads the count
  *       (volatile). That store–load pair on both sides means that either the collection sees CLOSING and backs
  *       off, or {@code close()} sees it counted and waits for it. A collection that backs off loses nothing:
  *       whatever it would have taken stays in the store, which {@code close()} drains.</li>
- *   <li>{@link #begin()}: work that must run (a guard's detached batches, which nobody else can reach). The guard
+ *   <li>{@link #beginWork()}: work that must run (a guard's detached batches, which nobody else can reach). The guard
  *       counts itself before it releases its participant (a release store); {@code close()} reads every
  *       participant before it reads the count, so if it saw the participant released it sees the count.</li>
  * </ul>
@@ -28,7 +28,7 @@ import java.lang.invoke.VarHandle;
  * <p>The count is one word on a line of its own; it is touched once per collection and once per guard that
  * leaves with detached batches, never on the read path.
  */
-final class Lifecycle {
+abstract class Lifecycle {
     static final int OPEN = 0;
     static final int CLOSING = 1;
     static final int CLOSED = 2;
@@ -42,6 +42,9 @@ final class Lifecycle {
 
     /** OPEN, CLOSING or CLOSED; through {@code STATE} only. */
     private int state = OPEN;
+
+    /** For the core, which extends this class so that its hot word (the state) costs no extra load on enter. */
+    Lifecycle() {}
 
     /** @return the state, opaque (a hint: OPEN may be stale) */
     int stateOpaque() {
@@ -61,9 +64,9 @@ final class Lifecycle {
     /**
      * Counts a collection in, unless the core is closing.
      *
-     * @return true if the caller may collect (it must call {@link #end()}); false if it must not
+     * @return true if the caller may collect (it must call {@link #endWork()}); false if it must not
      */
-    boolean tryBegin() {
+    boolean tryBeginWork() {
         getAndAddInFlight(1);
         // Store-load pair with close(): our count (volatile RMW) before the read of the state; close stores the
         // state before it reads the count.
@@ -72,13 +75,13 @@ final class Lifecycle {
         return false;
     }
 
-    /** Counts in work that must run whatever the state; the caller calls {@link #end()}. */
-    void begin() {
+    /** Counts in work that must run whatever the state; the caller calls {@link #endWork()}. */
+    void beginWork() {
         getAndAddInFlight(1);
     }
 
     /** Counts work out. */
-    void end() {
+    void endWork() {
         getAndAddInFlight(-1);
     }
 

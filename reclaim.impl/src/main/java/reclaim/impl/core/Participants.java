@@ -124,7 +124,7 @@ final class Participants {
         g.hint = registry.append(p);
         // Store-load pair with close(): we published the participant (volatile) and now read the state
         // (volatile); close() writes the state and then reads the registry. One of us sees the other.
-        if (core.lifecycle.stateVolatile() != Lifecycle.OPEN) {
+        if (core.stateVolatile() != Lifecycle.OPEN) {
             p.setHolderOpaque(null);
             p.setStateRelease(Participant.FREE); // a later close() takes it
             throw Checks.closed(core.name);
@@ -167,7 +167,7 @@ final class Participants {
                 // Counted in flight before the release, as a leaving guard counts its own (Lifecycle): from here
                 // until it is walked, the detached work is in no participant and no store, and close() must see
                 // it. Whoever receives it walks it and counts it out (Core.walkCounted).
-                if (detached != null) core.lifecycle.begin();
+                if (detached != null) core.beginWork();
             } finally {
                 p.owner = null; // the ended thread's guard is not kept reachable by its old participant
                 p.setOpenOpaque(0);

@@ -31,7 +31,11 @@ public abstract class Policy {
     final void attach(Core c) {
         if (core != null) throw new IllegalStateException("policy already attached");
         core = c;
+        attached();
     }
+
+    /** Called once the policy is attached to its core (a policy in this package binds the core's parts here). */
+    void attached() {}
 
     // ---- participants and guards ----
 
@@ -182,25 +186,24 @@ public abstract class Policy {
     }
 
     /**
-     * Opens the outermost guard of a thread that holds a reserved participant ({@code g.registered}). Default:
-     * with sticky participants, nothing (the state word stays HELD; the core sets the open flag); otherwise an
-     * announcement by CAS from HELD, as a leased guard makes.
+     * Opens the outermost guard of a thread that holds a reserved participant ({@code g.registered}), for a scheme
+     * without sticky participants (with them, the core only sets the open flag: the state word stays HELD).
+     * Default: an announcement by CAS from HELD, as a leased guard makes.
      *
      * @param g the guard
      */
     protected void enterReserved(ThreadGuard g) {
-        if (core.sticky) return;
         if (!core.claimOwn(g, announcement())) throw Checks.closed(core.name);
     }
 
     /**
-     * Closes the outermost guard of a thread that holds a reserved participant. Default: with sticky participants,
-     * nothing (a flush may hold the word BUSY right now); otherwise a release store of HELD.
+     * Closes the outermost guard of a thread that holds a reserved participant, for a scheme without sticky
+     * participants (with them, the core only clears the open flag; a flush may hold the word BUSY right now).
+     * Default: a release store of HELD.
      *
      * @param g the guard
      */
     protected void exitReserved(ThreadGuard g) {
-        if (core.sticky) return;
         g.registered.setStateRelease(Participant.HELD);
     }
 

@@ -11,29 +11,25 @@ import reclaim.api.Scheme;
 import reclaim.api.Stats;
 
 /**
- * The {@link Reclaimer} a user holds: finds the calling thread's guard ({@link GuardLookup}) and calls the
- * {@link Core}. Nothing the core or the threads' guards refer to leads back here (an open guard excepted), so a
- * reclaimer dropped without {@code close()} becomes unreachable however many threads used it; a {@link Cleaner}
- * then reclaims what it had pending, on the cleaner's thread ({@link Core#abandon()}), and its participants and
- * guards are collected.
+ * The {@link Reclaimer} a user holds: finds the calling thread's guard (its superclass, {@link GuardLookup}) and calls the
+ * {@link Core}. Nothing the core or the threads' guards refer to leads back here (a guard refers to it weakly), so
+ * a reclaimer dropped without {@code close()} becomes unreachable however many threads used it; a {@link Cleaner}
+ * then closes the core ({@link Core#abandon()}): at once, on the cleaner's thread, if no guard of it is open, else
+ * when the last open guard closes, on that guard's thread. Its participants and guards are collected after.
  *
  * <p>Every method that calls into the core keeps this object reachable until the call returns
- * ({@link Reference#reachabilityFence}), so the cleaner never runs beside a call in progress; an open guard and a
- * live registration keep it reachable too.
+ * ({@link Reference#reachabilityFence}), so the cleaner never runs beside a call in progress (a guard's own calls
+ * excepted: see above); a live registration keeps it reachable too.
  */
-public final class ReclaimerHandle implements Reclaimer {
+public final class ReclaimerHandle extends GuardLookup implements Reclaimer {
     private static final Cleaner CLEANER = Cleaner.create(r -> {
         Thread t = new Thread(r, "reclaim-cleaner");
         t.setDaemon(true);
         return t;
     });
 
-    private final Core core;
-    private final GuardLookup lookup;
-
     private ReclaimerHandle(Core core) {
-        this.core = core;
-        this.lookup = new GuardLookup(core, this);
+        super(core);
         CLEANER.register(this, new Abandon(core));
     }
 
@@ -68,13 +64,13 @@ public final class ReclaimerHandle implements Reclaimer {
 
     @Override
     public Guard enter() {
-        return core.enter(lookup.guard(), this); // an open guard keeps this reachable
+        return core.enter(guard());
     }
 
     @Override
     public <T> void retire(T object, Consumer<? super T> action) {
         try {
-            core.retire(lookup.guard(), object, action);
+            core.retire(guard(), object, action);
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -83,7 +79,7 @@ public final class ReclaimerHandle implements Reclaimer {
     @Override
     public void flush() {
         try {
-            core.flush(lookup.guard());
+            core.flush(guard());
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -92,7 +88,7 @@ public final class ReclaimerHandle implements Reclaimer {
     @Override
     public Registration register() {
         try {
-            return core.register(lookup.guard(), this);
+            return core.register(guard(), this);
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -141,7 +137,7 @@ public final class ReclaimerHandle implements Reclaimer {
             core.close();
             // The thread-local guards of other threads stay until those threads touch their maps again; drop ours
             // and the cache, so that no guard of a closed core is found through this reclaimer.
-            lookup.clear();
+            clear();
         } finally {
             Reference.reachabilityFence(this);
         }

@@ -15,11 +15,10 @@ import reclaim.api.Reclaimer;
  * reused by every {@code enter()} of that thread, so that entering allocates nothing. All fields are plain:
  * only the owning thread touches them.
  *
- * <p>It refers to the {@link Core}, never to the {@link Reclaimer} the user holds, except while it is open
- * ({@link #handle}): the thread-local map of every thread that used a reclaimer keeps this guard, and a strong
- * path from it to the reclaimer (which owns the thread local's key) would keep a dropped reclaimer reachable for
- * as long as those threads live. An open guard keeps its reclaimer reachable, so that no reclaimer is cleaned
- * while a guard of it is open.
+ * <p>It refers to the {@link Core}, and to the {@link Reclaimer} the user holds only weakly: the thread-local map
+ * of every thread that used a reclaimer keeps this guard, and a strong path from it to the reclaimer (which owns
+ * the thread local's key) would keep a dropped reclaimer reachable for as long as those threads live. A reclaimer
+ * dropped while a guard of it is still open is finished by the last such guard to close (see {@code Closing}).
  *
  * <p>{@code protect} is a volatile load and nothing more: under EBR the announcement made by
  * {@code enter()} covers every object reachable during the guard, as long as the data structure reads its links
@@ -30,9 +29,7 @@ public class ThreadGuard implements Guard {
     /** The core this guard belongs to. */
     final Core core;
     final Thread thread;
-    /** The reclaimer the user holds, while this guard is open (depth &gt; 0); null otherwise. */
-    Reclaimer handle;
-    /** The reclaimer the user holds, for {@link #reclaimer()} on a closed guard; set once by the lookup. */
+    /** The reclaimer the user holds, for {@link #reclaimer()}; set once by the lookup. */
     WeakReference<Reclaimer> weakHandle;
     /**
      * What sweeping participants of ended threads detached while this thread was taking a participant of its
@@ -226,10 +223,8 @@ public class ThreadGuard implements Guard {
 
     @Override
     public Reclaimer reclaimer() {
-        Reclaimer h = handle;
-        if (h != null) return h;
         WeakReference<Reclaimer> w = weakHandle;
-        return w == null ? null : w.get();
+        return w == null ? null : w.get(); // null only once the reclaimer was dropped and collected
     }
 
     @Override

@@ -5,11 +5,12 @@
  *       guard ({@code GuardLookup}: a thread-id cache in front of a thread local) and calls the core; cleans up a
  *       reclaimer dropped without {@code close()}.</li>
  *   <li>{@link reclaim.impl.core.Core}: enter and leave, retire and sealing, collection, flush, registration,
- *       stats and close, over the parts below.</li>
+ *       stats, over the parts below.</li>
  *   <li>{@link reclaim.impl.core.Participant}: the state word and its ownership protocol; {@code Participants}:
  *       the registry, leases, reserved participants, sweeping the participants of ended threads.</li>
  *   <li>{@link reclaim.impl.core.SealedBags}: where sealed bags wait (a shared queue, or per participant);
- *       {@code Lifecycle}: open, closing, closed, and the reclamation in flight that close() waits for.</li>
+ *       {@code Lifecycle}: open, closing, closed, and the reclamation in flight that close() waits for;
+ *       {@code Closing}: close() itself.</li>
  *   <li>{@link reclaim.impl.core.Policy} with {@link reclaim.impl.core.Capabilities}: what a scheme decides;
  *       {@link reclaim.impl.core.ClockPolicy} (bags judged by a clock: EBR, QSBR) and
  *       {@link reclaim.impl.core.CountingPolicy} (bags inserted and counted: Hyaline, Crystalline).</li>

@@ -11,23 +11,23 @@ class LifecycleTest {
 
     @Test
     void aCollectionIsRefusedOnceTheCoreIsClosingAndLeavesNoCountBehind() {
-        Lifecycle l = new Lifecycle();
-        assertTrue(l.tryBegin());
+        Lifecycle l = new Lifecycle() {};
+        assertTrue(l.tryBeginWork());
         assertEquals(1, l.inFlightVolatile());
         l.setStateVolatile(Lifecycle.CLOSING);
-        assertFalse(l.tryBegin(), "a collection started while closing");
+        assertFalse(l.tryBeginWork(), "a collection started while closing");
         assertEquals(1, l.inFlightVolatile(), "a refused collection left its count behind");
-        l.end();
+        l.endWork();
         assertEquals(0, l.inFlightVolatile());
     }
 
     @Test
     void workThatMustRunIsCountedWhateverTheState() {
-        Lifecycle l = new Lifecycle();
+        Lifecycle l = new Lifecycle() {};
         l.setStateVolatile(Lifecycle.CLOSING);
-        l.begin();
+        l.beginWork();
         assertFalse(l.awaitQuiet(System.nanoTime() + 1_000_000), "quiet with work in flight");
-        l.end();
+        l.endWork();
         assertTrue(l.awaitQuiet(System.nanoTime()), "not quiet with nothing in flight");
     }
 }

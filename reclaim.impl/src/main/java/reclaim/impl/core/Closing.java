@@ -1,0 +1,202 @@
+package reclaim.impl.core;
+
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * {@code close()} of a {@link Core}, and what it needs while it runs: the closing thread, the objects that reclaim
+ * actions retire while it drains, and the count of retired objects fixed when it completes.
+ *
+ * <h2>What close() does</h2>
+ * <ol>
+ *   <li>It marks the core CLOSING (a volatile store): no guard opens from then on, and no collection starts (a
+ *       collection counts itself in flight, then reads the state: {@link Lifecycle}).</li>
+ *   <li>It waits, bounded, for collections already running, while the participants are still open, so that their
+ *       actions may still retire.</li>
+ *   <li>It closes every participant, sealing its bag. A participant held by a guard counts as open: a positive
+ *       state word, a sticky participant's open flag, or a hazard or reservation the policy sees. Its own guards
+ *       count at once; another thread's are waited for until the deadline.</li>
+ *   <li>With a guard open it throws {@link IllegalStateException} and leaves the core CLOSING: a later
+ *       {@code close()} completes.</li>
+ *   <li>Work that guards leaving with detached batches, or sweeps, counted in flight before they released a
+ *       participant shows now; if any is still running at the deadline, it throws in the same way.</li>
+ *   <li>It drains every sealed bag, and what actions retire meanwhile, then marks the core CLOSED.</li>
+ * </ol>
+ * The deadline is one second for the whole call (none for an abandoned core: see {@link #abandon()}). Actions run by the drain may enter guards (they get none: nothing
+ * else is reclaimed meanwhile) and retire (into {@link #late}); a {@code close()} they call returns at once.
+ */
+final class Closing {
+    /**
+     * How long close() waits, in all, for participants still in use (a flush holding one BUSY, a guard that is
+     * just finishing) and for work in flight, before it reports them.
+     */
+    private static final long CLOSE_WAIT_NANOS = 1_000_000_000L;
+
+    private final Core core;
+    private final Object lock = new Object();
+    /** The thread running close(); its reclaim actions may still retire (accepted into {@link #late}). */
+    private volatile Thread closer;
+    /** Objects retired by reclaim actions while close() drains; touched only by the closer. */
+    private final List<Batch> late = new ArrayList<>();
+    /** Count of {@link #late} retires; written by the closer, read by stats(). */
+    private volatile long lateRetired;
+    /** Objects retired in all, fixed when close() completes (the participants are dropped then); -1 before. */
+    private volatile long retiredAtClose = -1;
+
+    Closing(Core core) {
+        this.core = core;
+    }
+
+    /** @return whether the calling thread is running close() (it is one of close()'s reclaim actions) */
+    boolean isCloser() {
+        return closer == Thread.currentThread();
+    }
+
+    /** @return the retires of actions run by close() */
+    long lateRetired() {
+        return lateRetired;
+    }
+
+    /** @return the objects retired in all once close() completed, or -1 */
+    long retiredAtClose() {
+        return retiredAtClose;
+    }
+
+    /** Accepts a retire from a reclaim action that close() runs (closer only). */
+    void retireLate(Object object, Consumer<?> action) {
+        Batch b = late.isEmpty() ? null : late.get(late.size() - 1);
+        if (b == null || b.size() == core.batchSize) late.add(b = new Batch(core.batchSize));
+        b.add(object, action);
+        lateRetired = lateRetired + 1; // closer only
+    }
+
+    /** Set once the reclaimer the user holds became unreachable without close(); through {@code ABANDONED}. */
+    private boolean abandoned;
+
+    /**
+     * Closes a core whose reclaimer became unreachable without close() (called by the cleaner). No call on it is in
+     * progress (the handle fences every call), but guards opened before may still be open, held by code that kept
+     * only the guard: then this close is refused and the last of those guards to close finishes it
+     * ({@link #leftWhileClosing()}). A registration that was dropped while its thread was online (QSBR) holds it
+     * back for good, as it would hold back an explicit close().
+     */
+    void abandon() {
+        ABANDONED.setVolatile(this, true); // before the attempt: a guard that closes after it sees the flag
+        tryAbandonedClose();
+    }
+
+    /** Called by a guard that closes while the core is not open: finishes an abandoned core's close. */
+    void leftWhileClosing() {
+        if ((boolean) ABANDONED.getVolatile(this)) tryAbandonedClose();
+    }
+
+    private void tryAbandonedClose() {
+        try {
+            close(true);
+        } catch (IllegalStateException stillOpen) {
+            // a guard or work in flight remains: whichever ends last retries
+        } catch (RuntimeException e) {
+            System.getLogger("reclaim").log(System.Logger.Level.WARNING,
+                    "a " + core.name + " reclaimer dropped without close() could not reclaim everything it held", e);
+        }
+    }
+
+    void close(boolean abandoned) {
+        synchronized (lock) {
+            if (core.stateVolatile() == Lifecycle.CLOSED) return;
+            Thread self = Thread.currentThread();
+            if (closer == self) return; // from a reclaim action that close() itself runs: it will finish
+            // Store-load pairs: with append() (the state, then the registry), with Lifecycle.tryBeginWork (the state,
+            // then the count of work in flight).
+            core.setStateVolatile(Lifecycle.CLOSING);
+            closer = self;
+            try {
+                // An abandoned core does not wait: the guards and work it would wait for finish the close themselves.
+                long deadline = System.nanoTime() + (abandoned ? 0 : CLOSE_WAIT_NANOS);
+                // Collections already running end while the participants are still open (their actions may
+                // retire); none starts from now on.
+                core.awaitQuiet(deadline);
+                int open = 0;
+                Participant[] ps = core.participants.all();
+                for (Participant p : ps) {
+                    if (!closeParticipant(p, deadline)) open++;
+                }
+                // A guard on a sticky participant shows in its open flag (or in a hazard or reservation it
+                // published), not in the state word. Store-load order between our CASes above and the reads below.
+                VarHandle.fullFence();
+                for (Participant p : ps) {
+                    if (p.stateVolatile() == Participant.CLOSED && (p.openAcquire() != 0 || core.policy.inUse(p))) open++;
+                }
+                if (open > 0) {
+                    throw new IllegalStateException(open + " guard(s) of this " + core.name + " reclaimer are still open"
+                            + " (or registered threads online): it accepts no new guards; close them (take registered"
+                            + " threads offline or deregister them), then call close() again to reclaim everything");
+                }
+                // Every participant is CLOSED: no guard is open and none can open. Work that leaving guards counted
+                // in before releasing their participants is seen now (Lifecycle).
+                if (!core.awaitQuiet(deadline)) {
+                    throw new IllegalStateException("reclamation is still running on another thread (or this close()"
+                            + " was called by a reclaim action): this " + core.name + " reclaimer accepts no new guards;"
+                            + " call close() again once it has ended, to reclaim everything");
+                }
+                core.sealed.drain(core.participants.all(), core.reclamation()::run);
+                while (!late.isEmpty()) { // actions may retire more while they run: detach, then run
+                    List<Batch> batches = new ArrayList<>(late);
+                    late.clear();
+                    for (Batch lb : batches) core.reclamation().run(lb);
+                }
+                retiredAtClose = core.retiredSoFar(core.participants.all());
+                core.setStateVolatile(Lifecycle.CLOSED);
+                core.participants.dropAll();
+            } finally {
+                closer = null;
+            }
+        }
+    }
+
+    /**
+     * Takes a participant for good: seals its bag and marks it CLOSED.
+     *
+     * @return false if a guard (or an online registered thread, or a flush that does not finish) holds it
+     */
+    private boolean closeParticipant(Participant p, long deadline) {
+        core.participants.sweepAndWalk(p);
+        boolean mine = p.holderOpaque() == Thread.currentThread();
+        while (true) {
+            long s = p.stateVolatile();
+            if (s == Participant.CLOSED) return true;
+            boolean idle = s == Participant.FREE || s == Participant.HELD;
+            if (idle && !(p.openAcquire() != 0 || core.policy.inUse(p))) {
+                if (p.casState(s, Participant.BUSY)) {
+                    try {
+                        core.seal(p);
+                    } finally {
+                        p.setHolderOpaque(null);
+                        p.setStateRelease(Participant.CLOSED);
+                    }
+                    return true;
+                }
+                continue;
+            }
+            // A guard (announced, or open on a sticky participant), an online executor, or a flush or seal in
+            // progress (BUSY): it may be just finishing. Wait, bounded (a flush may itself be blocked on us, an
+            // action calling close()); past the deadline, or at once if it is our own guard, count it as open.
+            if (mine && s != Participant.BUSY) return false;
+            if (core.participants.sweepAndWalk(p)) continue;
+            if (System.nanoTime() - deadline > 0) return false;
+            Thread.yield();
+        }
+    }
+
+    private static final VarHandle ABANDONED;
+
+    static {
+        try {
+            ABANDONED = java.lang.invoke.MethodHandles.lookup().findVarHandle(Closing.class, "abandoned", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+}
