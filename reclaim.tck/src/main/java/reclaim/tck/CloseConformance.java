@@ -292,6 +292,45 @@ interface CloseConformance extends SchemeUnderTest {
     }
 
     /**
+     * A reclaimer dropped without {@code close()} while a guard of it is still open (the code kept only the guard)
+     * is collected all the same; nothing that guard protected is reclaimed while it stays open, and once it
+     * closes everything the reclaimer held is reclaimed.
+     *
+     * @throws Exception if a wait fails
+     */
+    @Test
+    default void aReclaimerDroppedWithAGuardOpenIsFinishedWhenTheGuardCloses() throws Exception {
+        AtomicIntegerArray ran = new AtomicIntegerArray(1);
+        Guard[] open = new Guard[1];
+        WeakReference<Reclaimer> weak = openAGuardAndDrop(ran, open);
+        CountDownLatch never = new CountDownLatch(1);
+        for (int i = 0; i < 200 && weak.get() != null; i++) {
+            System.gc();
+            never.await(20, TimeUnit.MILLISECONDS);
+        }
+        assertNull(weak.get(), "an open guard keeps its dropped reclaimer reachable");
+        assertEquals(0, ran.get(0), "an object protected by an open guard was reclaimed");
+        open[0].close();
+        for (int i = 0; i < 200 && ran.get(0) == 0; i++) {
+            System.gc();
+            never.await(20, TimeUnit.MILLISECONDS);
+        }
+        assertEquals(1, ran.get(0), "what the dropped reclaimer held was not reclaimed once its last guard closed");
+    }
+
+    private WeakReference<Reclaimer> openAGuardAndDrop(AtomicIntegerArray ran, Guard[] open) {
+        Reclaimer r = freshReclaimer();
+        Object x = new Object();
+        AtomicReference<Object> head = new AtomicReference<>(x);
+        Guard g = r.enter();
+        if (g.protect(head) != x) throw new AssertionError("did not read x");
+        head.set("y"); // unlinks x
+        g.retire(x, o -> ran.incrementAndGet(0)); // x stays protected by g
+        open[0] = g;
+        return new WeakReference<>(r);
+    }
+
+    /**
      * Many reclaimers, each used once by this thread and dropped without {@code close()}, do not accumulate.
      *
      * @throws Exception if a wait, a join or a thread of the test fails
