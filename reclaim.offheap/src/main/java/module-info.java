@@ -23,13 +23,23 @@
  * <h2>How a client uses it</h2>
  * A client {@code requires reclaim.offheap} (which reads {@code reclaim.api} for it), puts an implementation
  * such as {@code reclaim.impl} on the module path, and grants native access to this module
- * ({@code --enable-native-access=reclaim.offheap}): it calls {@code malloc}, {@code free}, {@code mmap} and
- * {@code munmap} through the {@link java.lang.foreign.Linker}.
+ * ({@code --enable-native-access=reclaim.offheap}; on the class path {@code --enable-native-access=ALL-UNNAMED}):
+ * it calls {@code malloc}, {@code free}, {@code mmap} and {@code munmap} through the
+ * {@link java.lang.foreign.Linker}. Without it, {@code NativeMemory.create}, {@code MappedFile.map} and
+ * {@code OffHeapMap.Builder.build} refuse with an {@link java.lang.IllegalStateException} that names the flag,
+ * before any restricted method runs.
+ *
+ * <h2>JFR</h2>
+ * {@code jdk.jfr} is optional ({@code requires static}): where the runtime has it and the module graph
+ * resolves it (always on the class path; on the module path when another module requires it,
+ * {@code --add-modules jdk.jfr}, or a recording started with {@code -XX:StartFlightRecording}), every
+ * {@code NativeMemory} reports the periodic event {@code reclaim.NativeMemory}; where it has not, the event is
+ * simply not registered.
  */
 @SuppressWarnings("module") // the qualified export names reclaim.jmh, which is built after this module
 module reclaim.offheap {
     requires transitive reclaim.api;
-    requires jdk.jfr;
+    requires static jdk.jfr; // optional: the JFR event is registered only where the runtime has it
 
     // each exports line goes in with its package's first class:
     exports reclaim.offheap;

@@ -26,6 +26,12 @@ import java.util.function.Consumer;
  * A guard used after it was closed, or from another thread, throws {@link IllegalStateException}; so does
  * closing it twice. A guard reused by its own thread after an inner {@code close()} is indistinguishable from
  * the outer one still open (guards are reused to keep {@code enter()} allocation-free).
+ *
+ * <p>Wrong-thread use throws {@link IllegalStateException}, not {@code WrongThreadException} (JDK 19+, which
+ * extends {@link RuntimeException} only): a deliberate choice. Every misuse of a guard or a reclaimer (closed,
+ * wrong thread, closed twice) is one exception type, which callers and the conformance suite
+ * ({@code reclaim.tck}) catch and every provider can throw the same way; the message names the misuse.
+ * {@link Registration} follows the same rule.
  */
 public interface Guard extends AutoCloseable {
 

@@ -1,7 +1,9 @@
 package reclaim.api;
 
+import java.util.Objects;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * A safe-memory-reclamation domain: readers open {@linkplain Guard guards}, writers retire what they
@@ -115,6 +117,31 @@ public interface Reclaimer extends AutoCloseable {
      * @throws IllegalStateException if the reclaimer is closed
      */
     Guard enter();
+
+    /**
+     * Runs {@code block} inside a critical section and returns its result: opens a guard with
+     * {@link #enter()}, applies {@code block} to it and closes it, also when {@code block} throws. The same as
+     * try-with-resources around {@code enter()}, in one expression:
+     * <pre>{@code
+     * String name = reclaimer.inGuard(g -> g.protect(head).name());   // head: AtomicReference<Node>
+     * }</pre>
+     * What {@code block} protected must not escape it (return a value computed from it, not the protected
+     * object, unless the object stays valid without the guard). Kotlin callers use the inline
+     * {@code reclaimer.withGuard { g -> }} of {@code reclaim.coroutines}, which allocates nothing and cannot
+     * suspend inside; this method needs nothing but this module.
+     *
+     * @param <R> the result type
+     * @param block the critical section
+     * @return what {@code block} returned
+     * @throws NullPointerException if {@code block} is null
+     * @throws IllegalStateException if the reclaimer is closed
+     */
+    default <R> R inGuard(Function<? super Guard, ? extends R> block) {
+        Objects.requireNonNull(block, "block");
+        try (Guard g = enter()) {
+            return block.apply(g);
+        }
+    }
 
     /**
      * Retires an object that has been unlinked, from outside any guard (inside one, {@link Guard#retire}

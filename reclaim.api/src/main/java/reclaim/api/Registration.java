@@ -1,5 +1,8 @@
 package reclaim.api;
 
+import java.util.Objects;
+import java.util.function.Function;
+
 /**
  * An explicit registration of the current thread with a {@link Reclaimer} (light-qsbr's executor
  * registration), returned by {@link Reclaimer#register()}.
@@ -8,6 +11,13 @@ package reclaim.api;
  * front, which spares the per-guard lease and, for QSBR, gives the zero-cost read side. A registration
  * belongs to the thread that made it: close it on that thread, normally with try-with-resources. A thread
  * that ends while registered loses nothing: its record is recycled and what it retired is still reclaimed.
+ *
+ * <h2>Wrong thread</h2>
+ * A registration used from another thread than the one that registered throws
+ * {@link IllegalStateException}, not {@code WrongThreadException} (JDK 19+): a deliberate choice, the same as
+ * {@link Guard}'s, so that one {@code catch (IllegalStateException e)} covers every misuse (closed, wrong
+ * thread, inside a guard), and the conformance suite ({@code reclaim.tck}) requires the same of every
+ * provider. The message says which misuse it was.
  */
 public interface Registration extends AutoCloseable {
 
@@ -37,6 +47,30 @@ public interface Registration extends AutoCloseable {
      */
     default Guard enter() {
         throw new UnsupportedOperationException(getClass().getName() + " cannot open guards: use Reclaimer.enter()");
+    }
+
+    /**
+     * Runs {@code block} inside the registered thread's guard ({@link #enter()}) and returns its result,
+     * closing the guard also when {@code block} throws: {@link Reclaimer#inGuard} without the per-thread
+     * lookup.
+     * <pre>{@code
+     * try (Registration reg = reclaimer.register()) {
+     *     while (running) total += reg.inGuard(g -> g.protect(head).value());
+     * }
+     * }</pre>
+     *
+     * @param <R> the result type
+     * @param block the critical section; what it protected must not escape it
+     * @return what {@code block} returned
+     * @throws NullPointerException if {@code block} is null
+     * @throws IllegalStateException as {@link #enter()}
+     * @throws UnsupportedOperationException as {@link #enter()}
+     */
+    default <R> R inGuard(Function<? super Guard, ? extends R> block) {
+        Objects.requireNonNull(block, "block");
+        try (Guard g = enter()) {
+            return block.apply(g);
+        }
     }
 
     /**

@@ -39,4 +39,16 @@ public record Stats(String scheme, long retired, long reclaimed, long failed, in
     public long pending() {
         return Math.max(0, retired - reclaimed);
     }
+
+    /**
+     * Returns the figures, {@link #pending()} included, e.g.
+     * {@code Stats[scheme=ebr, retired=10, reclaimed=8, pending=2, failed=0, stalled=0, participants=3]}.
+     *
+     * @return the figures
+     */
+    @Override
+    public String toString() {
+        return "Stats[scheme=" + scheme + ", retired=" + retired + ", reclaimed=" + reclaimed + ", pending="
+                + pending() + ", failed=" + failed + ", stalled=" + stalled + ", participants=" + participants + "]";
+    }
 }

@@ -26,7 +26,8 @@ import java.util.function.Function
  * The name follows `Lock.withLock` and `Mutex.withLock`: the block may read, and it may retire what it
  * unlinks ([Guard.retire]); "read" would say less than it does and would clash with [Atom.read].
  *
- * Java callers use [withGuard] taking a `java.util.function.Function`, or try-with-resources.
+ * Java callers use `reclaimer.inGuard(g -> ...)` ([Reclaimer.inGuard], in `reclaim.api`: no Kotlin needed), or
+ * try-with-resources.
  *
  * @param R the block's result type
  * @receiver the reclaimer
@@ -73,8 +74,12 @@ public inline fun <R> Registration.withGuard(crossinline block: (Guard) -> R): R
  * also when [block] throws. Kotlin callers use the inline `reclaimer.withGuard { }`, which allocates nothing
  * and cannot suspend inside.
  *
+ * Kept for the Java code that already calls it; new Java code calls [Reclaimer.inGuard] (`reclaim.api`), the
+ * same thing without a dependency on this module and on kotlin-stdlib. This method delegates to it.
+ *
  * ```java
  * String name = Guards.withGuard(reclaimer, g -> g.protect(head).name());
+ * String same = reclaimer.inGuard(g -> g.protect(head).name());       // reclaim.api only
  * ```
  *
  * @param R the result type
@@ -83,14 +88,7 @@ public inline fun <R> Registration.withGuard(crossinline block: (Guard) -> R): R
  * @return what [block] returned
  * @throws IllegalStateException if the reclaimer is closed
  */
-public fun <R> withGuard(reclaimer: Reclaimer, block: Function<in Guard, out R>): R {
-    val guard = reclaimer.enter()
-    try {
-        return block.apply(guard)
-    } finally {
-        guard.close()
-    }
-}
+public fun <R> withGuard(reclaimer: Reclaimer, block: Function<in Guard, out R>): R = reclaimer.inGuard(block)
 
 /**
  * Applies [block] to this cell's current value inside a guard and returns the result; the value is

@@ -29,11 +29,17 @@ import reclaim.api.Stats;
  * <p>A scheme fails its row, and the program exits with status 1, if a reader saw a closed resource, a
  * resource was closed twice or never, {@code retired != reclaimed} after close, or a thread threw.
  *
+ * <p>The schemes are those of {@link Reclaimer#availableSchemes()} plus the named variants that
+ * {@code availableSchemes()} leaves out ({@value #EXTRA_SCHEMES}), where a provider can create them.
+ *
+ * <p>The output is plain text: no colour, no cursor movement, nothing that needs a terminal, so
+ * {@code ./reclaim demo | cat} and a CI log read the same as a console.
+ *
  * <p>Run (from the repository root):
  * <pre>{@code
- * mvn -B -pl reclaim.jmh package
- * java -cp reclaim.jmh/target/benchmarks.jar reclaim.jmh.Demo          # 2 s per scheme
- * java -cp reclaim.jmh/target/benchmarks.jar reclaim.jmh.Demo 5        # 5 s per scheme
+ * ./reclaim demo                 # builds, then 2 s per scheme
+ * ./reclaim demo 5               # 5 s per scheme
+ * ./reclaim demo --help          # usage
  * }</pre>
  */
 public final class Demo {
@@ -43,7 +49,53 @@ public final class Demo {
     /** The writer samples {@code stats().pending()} every this many stores. */
     private static final int SAMPLE_EVERY = 64;
 
+    /** Schemes that {@link Reclaimer#availableSchemes()} does not list but the demo runs when they exist. */
+    static final String EXTRA_SCHEMES = "crystalline-w";
+
+    static final String USAGE = "usage: ./reclaim demo [SECONDS]   (or java -cp reclaim.jmh/target/benchmarks.jar reclaim.jmh.Demo"
+            + " [SECONDS]): runs an Atom hot-swap under every scheme for SECONDS each (default 2, a positive number)";
+
     private Demo() {}
+
+    /**
+     * Parses the arguments: none, or the seconds per scheme.
+     *
+     * @param args the command line
+     * @return the seconds per scheme, or NaN for {@code --help}/{@code -h}
+     * @throws IllegalArgumentException with a one-line message for anything else
+     */
+    static double seconds(String[] args) {
+        if (args.length == 0) return 2.0;
+        if (args.length == 1 && (args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help"))) {
+            return Double.NaN;
+        }
+        if (args.length > 1) throw new IllegalArgumentException("expected at most one argument, got " + args.length);
+        double seconds;
+        try {
+            seconds = Double.parseDouble(args[0]);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("not a number of seconds: '" + args[0] + "'");
+        }
+        if (!(seconds > 0) || seconds > 3600) {
+            throw new IllegalArgumentException("seconds must be more than 0 and at most 3600: " + args[0]);
+        }
+        return seconds;
+    }
+
+    /** The schemes to run: every available one, then the extra variants a provider can create. */
+    static List<String> schemes() {
+        List<String> schemes = new ArrayList<>(Reclaimer.availableSchemes());
+        for (String extra : EXTRA_SCHEMES.split(",")) {
+            if (schemes.contains(extra)) continue;
+            try {
+                Reclaimer.create(extra).close();
+                schemes.add(extra);
+            } catch (IllegalArgumentException absent) {
+                // no provider present creates it: leave it out
+            }
+        }
+        return schemes;
+    }
 
     /**
      * Runs the workload under every scheme present and prints the table.
@@ -52,18 +104,35 @@ public final class Demo {
      * @throws InterruptedException if interrupted while waiting for the workers
      */
     public static void main(String[] args) throws InterruptedException {
-        double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 2.0;
-        long nanos = (long) (seconds * 1e9);
+        double seconds;
+        try {
+            seconds = seconds(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("reclaim demo: " + e.getMessage() + "; " + USAGE);
+            System.exit(2);
+            return;
+        }
         PrintStream out = System.out;
+        if (Double.isNaN(seconds)) {
+            out.println(USAGE);
+            return;
+        }
+        long nanos = (long) (seconds * 1e9);
 
-        List<String> schemes = new ArrayList<>(Reclaimer.availableSchemes());
+        List<String> schemes = schemes();
         if (schemes.isEmpty()) {
             out.println("no reclamation scheme is available: put reclaim.impl on the class path or module path");
             System.exit(1);
         }
-        out.printf(Locale.ROOT, "Atom<Resource> hot-swap: %d readers, 1 writer, %.1f s per scheme, %d CPUs%n%n",
+        out.printf(Locale.ROOT, "Atom<Resource> hot-swap: %d readers, 1 writer, %.1f s per scheme, %d CPUs%n",
                 READERS, seconds, Runtime.getRuntime().availableProcessors());
-        Table table = new Table("scheme", "swaps", "reads", "reads/µs", "peak pending", "retired", "reclaimed",
+        out.println("Readers load the cell under a guard and check the resource is still open; the writer stores a fresh");
+        out.println("resource over and over, retiring the old one (its close runs when no reader can hold it). Columns:");
+        out.println("  swaps, reads: stores and guarded loads made; reads/us: reads per microsecond, all readers;");
+        out.println("  peak pending: most retired-not-yet-closed resources seen; retired, reclaimed: Stats after close");
+        out.println("  (must be equal); use-after-close: reads that saw a closed resource (must be 0); check: ok or why not.");
+        out.println();
+        Table table = new Table("scheme", "swaps", "reads", "reads/us", "peak pending", "retired", "reclaimed",
                 "use-after-close", "check");
         boolean allOk = true;
         for (String name : schemes) {

@@ -7,16 +7,15 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.lang.ref.WeakReference;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
-import jdk.jfr.FlightRecorder;
 import reclaim.api.Born;
 import reclaim.api.Guard;
 import reclaim.api.Keyed;
 import reclaim.api.Reclaimer;
+import reclaim.offheap.internal.NativeAccess;
 
 /**
  * Native memory from the C library ({@code malloc}, {@code aligned_alloc}, {@code free}), freed through a
@@ -45,7 +44,10 @@ import reclaim.api.Reclaimer;
  *     memory.retire(node);                                   // after unlinking it: freed when no reader can hold it
  * }
  * }</pre>
- * The JVM must grant this module native access ({@code --enable-native-access=reclaim.offheap}).
+ * The JVM must grant this module native access: {@code --enable-native-access=reclaim.offheap} when it is on
+ * the module path, {@code --enable-native-access=ALL-UNNAMED} when it is on the class path. Without it,
+ * {@link #create} refuses with an {@link IllegalStateException} naming the flag, before any restricted method
+ * runs (so the JDK prints no restricted-method warning, and nothing is left half-initialized).
  *
  * <h2>Blocks</h2>
  * {@link #allocate(long, long)} returns a segment of exactly {@code byteSize} bytes (zero is allowed: the block
@@ -203,9 +205,11 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
     /** Checked mode: freed, poisoned blocks (unused, and empty, in unchecked mode). */
     private final Quarantine quarantine;
 
+    /** The JFR event's hook, or null where the runtime has no {@code jdk.jfr} (see {@link Jfr}). */
     private final Runnable jfrHook;
 
     private NativeMemory(Builder b) {
+        NativeAccess.require("NativeMemory"); // before any restricted method and before Libc's initialization
         this.reclaimer = b.reclaimer;
         this.scheme = reclaimer.scheme().name();
         this.checked = b.checked;
@@ -213,8 +217,7 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
         this.name = "NativeMemory#" + IDS.incrementAndGet() + " (" + scheme + (checked ? ", checked)" : ")");
         this.arena = Arena.ofAuto();
         this.scope = arena.scope();
-        this.jfrHook = new JfrHook(new WeakReference<>(this), name);
-        FlightRecorder.addPeriodicEvent(NativeMemoryEvent.class, jfrHook);
+        this.jfrHook = Jfr.register(this, name);
     }
 
     /**
@@ -224,6 +227,10 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
      * @param reclaimer the reclaimer that decides when retired blocks are freed
      * @return a new allocator
      * @throws NullPointerException if {@code reclaimer} is null
+     * @throws IllegalStateException if the JVM does not grant this module native access (the message names
+     *     the flag: {@code --enable-native-access=reclaim.offheap} on the module path,
+     *     {@code --enable-native-access=ALL-UNNAMED} on the class path); checked before any restricted method
+     *     runs, so the JDK prints no warning
      */
     public static NativeMemory create(Reclaimer reclaimer) {
         return builder(reclaimer).build();
@@ -282,6 +289,8 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
          * Creates the allocator.
          *
          * @return a new allocator
+         * @throws IllegalStateException if the JVM does not grant this module native access (see
+         *     {@link NativeMemory#create(Reclaimer)})
          */
         public NativeMemory build() {
             return new NativeMemory(this);
@@ -872,7 +881,7 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
     @Override
     public void close() {
         if (!casClosed(0, 1)) return; // once
-        FlightRecorder.removePeriodicEvent(jfrHook);
+        Jfr.unregister(jfrHook);
         quarantine.close();
     }
 
@@ -888,26 +897,6 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
 
     /** A retired block as the reclaimer sees it: keyed by its address, born in its birth era. */
     private record Retired(NativeMemory owner, long key, long birthEra) implements Keyed, Born {
-    }
-
-    /** Emits the JFR event for one allocator; holds it weakly, so a forgotten allocator can still be collected. */
-    private static final class JfrHook implements Runnable {
-        private final WeakReference<NativeMemory> memory;
-        private final String name;
-
-        JfrHook(WeakReference<NativeMemory> memory, String name) {
-            this.memory = memory;
-            this.name = name;
-        }
-
-        @Override
-        public void run() {
-            NativeMemory m = memory.get();
-            if (m == null) return; // collected without close(): nothing to report
-            NativeMemoryEvent e = new NativeMemoryEvent();
-            e.set(name, m.stats());
-            e.commit();
-        }
     }
 
     // ------------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ import reclaim.api.Guard;
 import reclaim.api.Reclaimer;
 import reclaim.offheap.NativeMemory;
 import reclaim.offheap.NativeStats;
+import reclaim.offheap.internal.NativeAccess;
 
 /**
  * A concurrent hash map whose keys and values live in native memory, with lock-free reads and a capacity
@@ -241,8 +242,12 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
          *
          * @return a new, empty map
          * @throws IllegalArgumentException if the capacity leaves a segment less than 1024 bytes
+         * @throws IllegalStateException if the JVM does not grant {@code reclaim.offheap} native access (the
+         *     message names the flag: {@code --enable-native-access=reclaim.offheap} on the module path,
+         *     {@code --enable-native-access=ALL-UNNAMED} on the class path)
          */
         public OffHeapMap<K, V> build() {
+            NativeAccess.require("OffHeapMap");
             if (capacityBytes / segments < 1024) {
                 throw new IllegalArgumentException("capacityBytes " + capacityBytes + " leaves less than 1024 bytes for each of "
                         + segments + " segments");
@@ -255,41 +260,50 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
     // Native access
     // ---------------------------------------------------------------------------------------------------
 
-    /** All of memory, for reads and writes at absolute addresses inside the map's blocks. */
-    @SuppressWarnings("restricted") // the module is granted native access; every address used is a live block's
-    private static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+    /**
+     * All of memory, for reads and writes at absolute addresses inside the map's blocks. In a holder, so that
+     * the restricted {@code reinterpret} runs only once a map exists (its builder checked native access), not
+     * when this class is initialized.
+     */
+    private static final class Absolute {
+        @SuppressWarnings("restricted") // the module is granted native access; every address used is a live block's
+        static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+
+        private Absolute() {
+        }
+    }
     private static final VarHandle WORD = ValueLayout.JAVA_LONG.varHandle();
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
 
     // Accesses to the map's native words, named per docs/memory-orderings.md.
 
     private static long longPlain(long address) {
-        return ALL.get(ValueLayout.JAVA_LONG, address);
+        return Absolute.ALL.get(ValueLayout.JAVA_LONG, address);
     }
 
     private static void setLongPlain(long address, long value) {
-        ALL.set(ValueLayout.JAVA_LONG, address, value);
+        Absolute.ALL.set(ValueLayout.JAVA_LONG, address, value);
     }
 
     private static int intPlain(long address) {
-        return ALL.get(ValueLayout.JAVA_INT, address);
+        return Absolute.ALL.get(ValueLayout.JAVA_INT, address);
     }
 
     private static long longVolatile(long address) {
-        return (long) WORD.getVolatile(ALL, address);
+        return (long) WORD.getVolatile(Absolute.ALL, address);
     }
 
     private static void setLongVolatile(long address, long value) {
-        WORD.setVolatile(ALL, address, value);
+        WORD.setVolatile(Absolute.ALL, address, value);
     }
 
     /** Opaque: the racy USED hints of eviction (coherent, no ordering with other words). */
     private static int intOpaque(long address) {
-        return (int) INT.getOpaque(ALL, address);
+        return (int) INT.getOpaque(Absolute.ALL, address);
     }
 
     private static void setIntOpaque(long address, int value) {
-        INT.setOpaque(ALL, address, value);
+        INT.setOpaque(Absolute.ALL, address, value);
     }
 
     /**
@@ -336,15 +350,15 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
         if (longPlain(e + HASH) != hash) return false;
         int klen = intPlain(e + KLEN);
         if (klen != key.byteSize()) return false;
-        return MemorySegment.mismatch(ALL, e + HEADER, e + HEADER + klen, key, 0, klen) == -1;
+        return MemorySegment.mismatch(Absolute.ALL, e + HEADER, e + HEADER + klen, key, 0, klen) == -1;
     }
 
     private static MemorySegment keyBytes(long e) {
-        return ALL.asSlice(e + HEADER, intPlain(e + KLEN));
+        return Absolute.ALL.asSlice(e + HEADER, intPlain(e + KLEN));
     }
 
     private static MemorySegment valueBytes(long e) {
-        return ALL.asSlice(e + HEADER + intPlain(e + KLEN), intPlain(e + VLEN));
+        return Absolute.ALL.asSlice(e + HEADER + intPlain(e + KLEN), intPlain(e + VLEN));
     }
 
     // ---------------------------------------------------------------------------------------------------
@@ -578,11 +592,11 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
         setLongPlain(e + PREV, 0);
         setLongPlain(e + AFTER, 0);
         setLongPlain(e + HASH, h);
-        ALL.set(ValueLayout.JAVA_INT, e + KLEN, (int) klen);
-        ALL.set(ValueLayout.JAVA_INT, e + VLEN, (int) vlen);
+        Absolute.ALL.set(ValueLayout.JAVA_INT, e + KLEN, (int) klen);
+        Absolute.ALL.set(ValueLayout.JAVA_INT, e + VLEN, (int) vlen);
         setLongPlain(e + USED, 0); // USED and the padding after it
-        MemorySegment.copy(k, 0, ALL, e + HEADER, klen);
-        MemorySegment.copy(v, 0, ALL, e + HEADER + klen, vlen);
+        MemorySegment.copy(k, 0, Absolute.ALL, e + HEADER, klen);
+        MemorySegment.copy(v, 0, Absolute.ALL, e + HEADER + klen, vlen);
         return e;
     }
 
@@ -644,7 +658,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
 
         Table newTable(int buckets) {
             long a = map.memory.allocateAddress((long) buckets * 8, 16);
-            ALL.asSlice(a, (long) buckets * 8).fill((byte) 0);
+            Absolute.ALL.asSlice(a, (long) buckets * 8).fill((byte) 0);
             return new Table(a, buckets - 1);
         }
 
@@ -732,7 +746,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
                 for (long e = oldHead; e != 0; e = longPlain(e + AFTER)) {
                     long size = entrySize(e);
                     long c = map.memory.allocateAddress(size, 16);
-                    MemorySegment.copy(ALL, e, ALL, c, size);
+                    MemorySegment.copy(Absolute.ALL, e, Absolute.ALL, c, size);
                     long slot = t.slot(longPlain(e + HASH));
                     setLongPlain(c + NEXT, longPlain(slot)); // plain: t is not published yet
                     setLongPlain(slot, c);

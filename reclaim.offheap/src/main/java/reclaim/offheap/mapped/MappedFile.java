@@ -10,6 +10,7 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 import reclaim.api.Born;
 import reclaim.api.Reclaimer;
+import reclaim.offheap.internal.NativeAccess;
 
 /**
  * A whole file mapped into memory with {@code mmap(2)}, unmapped exactly once by {@link #unmap()}.
@@ -121,6 +122,9 @@ public final class MappedFile implements Born {
      *     {@code errno} with its {@code strerror} text ({@link java.nio.file.NoSuchFileException} for
      *     {@code ENOENT}, {@link java.nio.file.AccessDeniedException} for {@code EACCES}/{@code EPERM})
      * @throws UnsupportedOperationException if the system has no {@code mmap}
+     * @throws IllegalStateException if the JVM does not grant this module native access (the message names the
+     *     flag: {@code --enable-native-access=reclaim.offheap} on the module path,
+     *     {@code --enable-native-access=ALL-UNNAMED} on the class path)
      */
     public static MappedFile map(Path path, Reclaimer reclaimer) throws IOException {
         return map(path, Mode.READ_ONLY, Objects.requireNonNull(reclaimer, "reclaimer").era());
@@ -140,11 +144,15 @@ public final class MappedFile implements Born {
      * @throws IllegalArgumentException if {@code birthEra} is negative
      * @throws IOException if the file cannot be opened or mapped, as for {@link #map(Path, Reclaimer)}
      * @throws UnsupportedOperationException if the system has no {@code mmap}
+     * @throws IllegalStateException if the JVM does not grant this module native access (the message names the
+     *     flag: {@code --enable-native-access=reclaim.offheap} on the module path,
+     *     {@code --enable-native-access=ALL-UNNAMED} on the class path)
      */
     public static MappedFile map(Path path, Mode mode, long birthEra) throws IOException {
         Objects.requireNonNull(path, "path");
         Objects.requireNonNull(mode, "mode");
         if (birthEra < 0) throw new IllegalArgumentException("birthEra < 0: " + birthEra);
+        NativeAccess.require("MappedFile.map"); // before Posix links its downcalls
         Posix.Mapping m = Posix.map(path, mode == Mode.READ_WRITE);
         TOTAL_MAPPED.getAndIncrement(); // volatile RMW
         return new MappedFile(path, mode, m, birthEra, MAPPED);

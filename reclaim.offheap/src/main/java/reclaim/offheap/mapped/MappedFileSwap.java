@@ -100,7 +100,8 @@ public final class MappedFileSwap implements AutoCloseable {
      * @param initial the first file
      * @throws NullPointerException if an argument is null
      * @throws IOException if the file cannot be mapped (see {@link MappedFile#map(Path, MappedFile.Mode, long)})
-     * @throws IllegalStateException if the reclaimer is closed
+     * @throws IllegalStateException if the reclaimer is closed, or the JVM does not grant this module native
+     *     access (see {@link MappedFile#map(Path, MappedFile.Mode, long)})
      */
     public MappedFileSwap(Reclaimer reclaimer, Path initial) throws IOException {
         this(reclaimer, initial, MappedFile.Mode.READ_ONLY);
@@ -115,7 +116,8 @@ public final class MappedFileSwap implements AutoCloseable {
      * @param mode the mode of every mapping
      * @throws NullPointerException if an argument is null
      * @throws IOException if the file cannot be mapped (see {@link MappedFile#map(Path, MappedFile.Mode, long)})
-     * @throws IllegalStateException if the reclaimer is closed
+     * @throws IllegalStateException if the reclaimer is closed, or the JVM does not grant this module native
+     *     access (see {@link MappedFile#map(Path, MappedFile.Mode, long)})
      */
     public MappedFileSwap(Reclaimer reclaimer, Path initial, MappedFile.Mode mode) throws IOException {
         this.reclaimer = Objects.requireNonNull(reclaimer, "reclaimer");

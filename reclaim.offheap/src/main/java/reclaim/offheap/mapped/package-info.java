@@ -17,6 +17,8 @@
  * read with volatile loads; each such line says so in a comment.
  *
  * <h2>Native access</h2>
- * The calls are restricted methods: run with {@code --enable-native-access=reclaim.offheap}.
+ * The calls are restricted methods: run with {@code --enable-native-access=reclaim.offheap} (module path) or
+ * {@code --enable-native-access=ALL-UNNAMED} (class path). Without it {@link reclaim.offheap.mapped.MappedFile#map}
+ * refuses with an {@link java.lang.IllegalStateException} naming the flag, before any downcall is linked.
  */
 package reclaim.offheap.mapped;
