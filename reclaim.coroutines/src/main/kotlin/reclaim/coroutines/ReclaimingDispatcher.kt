@@ -50,7 +50,7 @@ import kotlin.coroutines.CoroutineContext
  * - **Blocking inside a guard** (not a suspension: a blocking call inside `withGuard`) holds reclamation back
  *   under EBR and QSBR as it does anywhere.
  * - `delay` on a wrapped dispatcher is timed by kotlinx's default delay thread and resumed through this
- *   dispatcher; [limitedParallelism] returns a wrapped view of the underlying dispatcher's view.
+ *   dispatcher; [CoroutineDispatcher.limitedParallelism] returns a wrapped view of the underlying dispatcher's view.
  *
  * @receiver the dispatcher that runs the blocks (`Dispatchers.Default`, `Dispatchers.IO`, a fixed pool's
  *     `asCoroutineDispatcher()`, ...)

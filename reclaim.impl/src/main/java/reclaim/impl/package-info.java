@@ -3,14 +3,14 @@
  *
  * <h2>The packages</h2>
  * <ul>
- *   <li>{@link reclaim.impl.core}: the engine every scheme runs on (participants, guards, bags, flush, close) and
+ *   <li>{@code reclaim.impl.core}: the engine every scheme runs on (participants, guards, bags, flush, close) and
  *       the {@code Policy} through which a scheme decides; {@code docs/core.md} maps its files.</li>
- *   <li>{@link reclaim.impl.ebr}: epoch-based reclamation (Fraser 2004; crossbeam-epoch).</li>
- *   <li>{@link reclaim.impl.qsbr}: quiescent-state-based reclamation (McKenney and Slingwine 1998; liburcu).</li>
- *   <li>{@link reclaim.impl.hp}: hazard pointers (Michael 2004; folly hazptr).</li>
- *   <li>{@link reclaim.impl.hyaline}: Hyaline-1 and -1S (Nikolaev and Ravindran, PLDI 2021; seize).</li>
- *   <li>{@link reclaim.impl.crystalline}: Crystalline-L and -W (Nikolaev and Ravindran, DISC 2021).</li>
- *   <li>{@link reclaim.impl.none}: the leak baseline of the benchmarks.</li>
+ *   <li>{@code reclaim.impl.ebr}: epoch-based reclamation (Fraser 2004; crossbeam-epoch).</li>
+ *   <li>{@code reclaim.impl.qsbr}: quiescent-state-based reclamation (McKenney and Slingwine 1998; liburcu).</li>
+ *   <li>{@code reclaim.impl.hp}: hazard pointers (Michael 2004; folly hazptr).</li>
+ *   <li>{@code reclaim.impl.hyaline}: Hyaline-1 and -1S (Nikolaev and Ravindran, PLDI 2021; seize).</li>
+ *   <li>{@code reclaim.impl.crystalline}: Crystalline-L and -W (Nikolaev and Ravindran, DISC 2021).</li>
+ *   <li>{@code reclaim.impl.none}: the leak baseline of the benchmarks.</li>
  * </ul>
  *
  * <h2>Naming shared-memory accesses</h2>

@@ -218,7 +218,11 @@ interface CloseConformance extends SchemeUnderTest {
         assertTrue(r.isClosed());
     }
 
-    /** close() with a guard open on another thread that protected nothing fails; once it closes, close() completes. */
+    /**
+     * close() with a guard open on another thread that protected nothing fails; once it closes, close() completes.
+     *
+     * @throws Exception if the other thread fails or is interrupted
+     */
     @Test
     default void closeWithAnEmptyGuardOpenOnAnotherThreadFails() throws Exception {
         Reclaimer r = reclaimer();

@@ -23,7 +23,7 @@ import reclaim.impl.core.Core;
  *
  * <h2>Two ways to meet it, two costs</h2>
  * <ul>
- *   <li><b>Registered executors</b> ({@link #register()}): the thread is online from registration until it goes
+ *   <li><b>Registered executors</b> ({@code register()}): the thread is online from registration until it goes
  *       {@linkplain Registration#offline() offline} or deregisters. {@code enter()} and {@code protect} cost no
  *       shared store (a guard-cache lookup, none through {@code Registration.enter()}, and a depth count; a
  *       volatile load per protect); the close of the
@@ -48,7 +48,7 @@ import reclaim.impl.core.Core;
  * reported in {@link Stats#stalled()} but garbage is unbounded meanwhile. Threads that come and go often
  * should not register: unregistered threads pay EBR's price (a CAS per guard) and hold nobody back; the
  * registration churn (register + deregister) costs a lease and a seal, measured in the JMH suite.
- * {@link #close()} requires every registered thread to be offline or deregistered.
+ * {@code close()} requires every registered thread to be offline or deregistered.
  *
  * <p><b>Progress.</b> Reads are wait-free; {@code enter}/{@code close} of unregistered threads are lock-free
  * (see {@link Core}). <b>Reclamation is blocking.</b> <b>Bound on unreclaimed objects:</b>
