@@ -349,16 +349,6 @@ public final class Core extends Lifecycle {
     }
 
     /**
-     * Walks what a sweep detached, counted as work in flight.
-     *
-     * @param detached what {@link Policy#swept} returned
-     */
-    void walkDetached(Object detached) {
-        beginWork();
-        walkCounted(detached);
-    }
-
-    /**
      * Walks detached work that was counted in flight when it was detached, and counts it out.
      *
      * @param detached what {@link Policy#swept} or {@link Policy#leaving} returned

@@ -120,15 +120,6 @@ public final class SealedBags {
         return countVolatile();
     }
 
-    /**
-     * Returns whether bags are kept on their participants.
-     *
-     * @return true with per-participant sealing
-     */
-    public boolean perParticipant() {
-        return perParticipant;
-    }
-
     private long countOpaque() {
         return (long) COUNT.getOpaque(this);
     }

@@ -121,8 +121,7 @@ public final class CrystallinePolicy extends CountingPolicy {
 
     @Override
     protected Object swept(Participant r) {
-        Reservations rs = ((CrystallineParticipant) r).reservations;
-        if (rs == null) return null;
+        Reservations rs = reservations(r);
         return CrystallineGuard.detach(rs, (1L << rs.count) - 1); // a thread that ended inside its guard
     }
 
@@ -133,14 +132,14 @@ public final class CrystallinePolicy extends CountingPolicy {
 
     @Override
     protected boolean inUse(Participant r) {
-        Reservations rs = ((CrystallineParticipant) r).reservations;
-        if (rs == null) return false;
+        Reservations rs = reservations(r);
         for (int j = 0; j < rs.count; j++) {
             if (rs.firstVolatile(j) != Reservations.INVALID) return true;
         }
         return false;
     }
 
+    /** A participant's reservations: created with it, never null, never replaced. */
     private static Reservations reservations(Participant r) {
         return ((CrystallineParticipant) r).reservations;
     }
@@ -173,8 +172,7 @@ public final class CrystallinePolicy extends CountingPolicy {
         for (Participant r : core.participants()) {
             long st = r.stateVolatile();
             if ((st == Participant.HELD || st > 0) && core.sweepIfDead(r)) continue; // its thread ended
-            Reservations rs = ((CrystallineParticipant) r).reservations;
-            if (rs == null) continue;
+            Reservations rs = reservations(r);
             for (int j = 0; j < rs.count; j++) {
                 while (true) {
                     Object prev = rs.firstVolatile(j);
@@ -202,8 +200,7 @@ public final class CrystallinePolicy extends CountingPolicy {
     private long oldestReservation() {
         long min = Long.MAX_VALUE;
         for (Participant r : core.participants()) {
-            Reservations rs = ((CrystallineParticipant) r).reservations;
-            if (rs == null) continue;
+            Reservations rs = reservations(r);
             for (int j = 0; j < rs.count; j++) {
                 if (rs.firstVolatile(j) != Reservations.INVALID) min = Math.min(min, rs.eraVolatile(j));
             }

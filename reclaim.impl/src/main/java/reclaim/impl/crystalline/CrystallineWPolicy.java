@@ -213,8 +213,7 @@ public final class CrystallineWPolicy extends CountingPolicy {
 
     @Override
     protected Object swept(Participant r) {
-        WaitFreeReservations rs = ((CrystallineWParticipant) r).reservations;
-        if (rs == null) return null;
+        WaitFreeReservations rs = reservations(r);
         return CrystallineWGuard.detach(rs, (1L << rs.count) - 1); // a thread that ended inside its guard
     }
 
@@ -225,14 +224,14 @@ public final class CrystallineWPolicy extends CountingPolicy {
 
     @Override
     protected boolean inUse(Participant r) {
-        WaitFreeReservations rs = ((CrystallineWParticipant) r).reservations;
-        if (rs == null) return false;
+        WaitFreeReservations rs = reservations(r);
         for (int j = 0; j < rs.count; j++) {
             if (rs.eraVolatile(j) != WaitFreeReservations.INACTIVE) return true;
         }
         return false;
     }
 
+    /** A participant's reservations: created with it, never null, never replaced. */
     private static WaitFreeReservations reservations(Participant r) {
         return ((CrystallineWParticipant) r).reservations;
     }
@@ -284,8 +283,7 @@ public final class CrystallineWPolicy extends CountingPolicy {
 
     private void helpAll() {
         for (Participant r : core.participants()) {
-            WaitFreeReservations rs = ((CrystallineWParticipant) r).reservations;
-            if (rs == null) continue;
+            WaitFreeReservations rs = reservations(r);
             for (int j = 0; j < rs.count; j++) {
                 Request q = rs.requestVolatile(j);
                 if (q == null) continue;
@@ -320,8 +318,7 @@ public final class CrystallineWPolicy extends CountingPolicy {
         for (Participant r : core.participants()) {
             long st = r.stateVolatile();
             if ((st == Participant.HELD || st > 0) && core.sweepIfDead(r)) continue; // its thread ended
-            WaitFreeReservations rs = ((CrystallineWParticipant) r).reservations;
-            if (rs == null) continue;
+            WaitFreeReservations rs = reservations(r);
             for (int j = 0; j < rs.count; j++) {
                 long era = rs.eraVolatile(j);
                 if (era == WaitFreeReservations.INACTIVE || era < minBirth) continue; // inactive or too old
@@ -352,8 +349,7 @@ public final class CrystallineWPolicy extends CountingPolicy {
     private long oldestReservation() {
         long min = Long.MAX_VALUE;
         for (Participant r : core.participants()) {
-            WaitFreeReservations rs = ((CrystallineWParticipant) r).reservations;
-            if (rs == null) continue;
+            WaitFreeReservations rs = reservations(r);
             for (int j = 0; j < rs.count; j++) {
                 long e = rs.eraVolatile(j);
                 if (e != WaitFreeReservations.INACTIVE) min = Math.min(min, e);
