@@ -55,10 +55,15 @@ final class Providers {
     }
 
     Reclaimer create(Scheme scheme) {
+        return create(scheme, null);
+    }
+
+    /** Creates through the first provider that supports {@code scheme}; null options use the provider's defaults. */
+    Reclaimer create(Scheme scheme, Options options) {
         Objects.requireNonNull(scheme, "scheme");
         for (ReclaimerProvider p : providers) {
             if (p.supports(scheme)) {
-                Reclaimer r = p.create(scheme);
+                Reclaimer r = options == null ? p.create(scheme) : p.create(scheme, options);
                 if (r == null) throw new IllegalStateException("provider " + p.name() + " returned null for " + scheme);
                 return r;
             }

@@ -89,7 +89,22 @@ public interface Reclaimer extends AutoCloseable {
      *     schemes that are available, and any provider that failed to load)
      */
     static Reclaimer create(Scheme scheme) {
-        return Providers.installed().create(scheme);
+        return Providers.installed().create(scheme, null);
+    }
+
+    /**
+     * Creates a reclaimer for {@code scheme} with {@code options}, from the provider of highest priority that
+     * supports the scheme.
+     *
+     * @param scheme the scheme and its tuning
+     * @param options settings for any scheme ({@link Options#fromSystemProperties()} is what {@link #create(Scheme)} uses)
+     * @return a new reclaimer
+     * @throws NullPointerException if {@code scheme} or {@code options} is null
+     * @throws IllegalArgumentException if no provider present supports the scheme, or the provider refuses a setting
+     *     (for example {@link Options.Barrier#ASYMMETRIC} where the platform offers no process-wide barrier)
+     */
+    static Reclaimer create(Scheme scheme, Options options) {
+        return Providers.installed().create(scheme, java.util.Objects.requireNonNull(options, "options"));
     }
 
     /**

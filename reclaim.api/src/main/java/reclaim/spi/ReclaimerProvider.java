@@ -2,6 +2,7 @@ package reclaim.spi;
 
 import java.util.Set;
 
+import reclaim.api.Options;
 import reclaim.api.Reclaimer;
 import reclaim.api.Scheme;
 
@@ -52,6 +53,23 @@ public interface ReclaimerProvider {
      * @throws IllegalArgumentException if the scheme is not supported
      */
     Reclaimer create(Scheme scheme);
+
+    /**
+     * Creates a reclaimer for {@code scheme} with {@code options}. The default accepts only
+     * {@link Options#DEFAULT} and {@link Options#fromSystemProperties()} (and then calls {@link #create(Scheme)}):
+     * a provider that implements the settings overrides it.
+     *
+     * @param scheme a scheme this provider {@linkplain #supports supports}
+     * @param options the settings
+     * @return a new reclaimer
+     * @throws IllegalArgumentException if the scheme is not supported, or a setting is not
+     */
+    default Reclaimer create(Scheme scheme, Options options) {
+        if (!options.equals(Options.DEFAULT) && !options.equals(Options.fromSystemProperties())) {
+            throw new IllegalArgumentException(name() + " does not implement the settings " + options);
+        }
+        return create(scheme);
+    }
 
     /**
      * Returns this provider's priority: among providers that support a scheme, the highest wins; ties keep

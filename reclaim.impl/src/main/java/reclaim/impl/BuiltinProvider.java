@@ -2,6 +2,7 @@ package reclaim.impl;
 
 import java.util.Set;
 
+import reclaim.api.Options;
 import reclaim.api.Reclaimer;
 import reclaim.api.Scheme;
 import reclaim.impl.crystalline.CrystallinePolicy;
@@ -32,14 +33,20 @@ public final class BuiltinProvider implements ReclaimerProvider {
 
     @Override
     public Reclaimer create(Scheme scheme) {
+        return create(scheme, Options.fromSystemProperties());
+    }
+
+    @Override
+    public Reclaimer create(Scheme scheme, Options options) {
+        java.util.Objects.requireNonNull(options, "options");
         return switch (scheme) {
-            case Scheme.Qsbr qsbr -> QsbrPolicy.create(qsbr);
-            case Scheme.Ebr ebr -> EbrPolicy.create(ebr);
-            case Scheme.HazardPointers hp -> HpPolicy.create(hp);
-            case Scheme.Hyaline hyaline -> HyalinePolicy.create(hyaline);
-            case Scheme.Crystalline crystalline when crystalline.waitFree() -> CrystallineWPolicy.create(crystalline);
-            case Scheme.Crystalline crystalline -> CrystallinePolicy.create(crystalline);
-            case Scheme.None none -> NonePolicy.create(none);
+            case Scheme.Qsbr qsbr -> QsbrPolicy.create(qsbr, options);
+            case Scheme.Ebr ebr -> EbrPolicy.create(ebr, options);
+            case Scheme.HazardPointers hp -> HpPolicy.create(hp, options);
+            case Scheme.Hyaline hyaline -> HyalinePolicy.create(hyaline, options);
+            case Scheme.Crystalline crystalline when crystalline.waitFree() -> CrystallineWPolicy.create(crystalline, options);
+            case Scheme.Crystalline crystalline -> CrystallinePolicy.create(crystalline, options);
+            case Scheme.None none -> NonePolicy.create(none, options);
             case null -> throw new NullPointerException("scheme");
             default -> throw new IllegalArgumentException(name() + " does not implement scheme " + scheme.name());
         };

@@ -7,6 +7,7 @@ import java.util.function.Consumer;
 
 import reclaim.api.Guard;
 import reclaim.api.Reclaimer;
+import reclaim.api.Options;
 import reclaim.api.Registration;
 import reclaim.api.Scheme;
 import reclaim.api.Stats;
@@ -59,6 +60,8 @@ public final class Core extends Lifecycle {
     public static final int COLLECT_ALL = Integer.MAX_VALUE;
 
     final Scheme scheme;
+    /** The settings for any scheme this core was created with. */
+    final Options options;
     /** The scheme's short name, for messages and stats. */
     public final String name;
     final Policy policy;
@@ -82,9 +85,11 @@ public final class Core extends Lifecycle {
      *
      * @param scheme the scheme record
      * @param policy the scheme's policy, attached to this core only
+     * @param options the settings for any scheme
      */
-    public Core(Scheme scheme, Policy policy) {
+    public Core(Scheme scheme, Policy policy, Options options) {
         this.scheme = Objects.requireNonNull(scheme, "scheme");
+        this.options = Objects.requireNonNull(options, "options");
         this.name = scheme.name();
         this.policy = policy;
         Capabilities c = policy.capabilities();

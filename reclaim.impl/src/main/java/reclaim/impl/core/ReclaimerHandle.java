@@ -5,6 +5,7 @@ import java.lang.ref.Reference;
 import java.util.function.Consumer;
 
 import reclaim.api.Guard;
+import reclaim.api.Options;
 import reclaim.api.Reclaimer;
 import reclaim.api.Registration;
 import reclaim.api.Scheme;
@@ -38,10 +39,11 @@ public final class ReclaimerHandle extends GuardLookup implements Reclaimer {
      *
      * @param scheme the scheme record
      * @param policy a new policy of that scheme
+     * @param options the settings for any scheme
      * @return the reclaimer
      */
-    public static Reclaimer create(Scheme scheme, Policy policy) {
-        return new ReclaimerHandle(new Core(scheme, policy));
+    public static Reclaimer create(Scheme scheme, Policy policy, Options options) {
+        return new ReclaimerHandle(new Core(scheme, policy, options));
     }
 
     /**

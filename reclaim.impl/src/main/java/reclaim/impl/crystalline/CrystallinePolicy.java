@@ -2,6 +2,7 @@ package reclaim.impl.crystalline;
 
 import java.lang.invoke.VarHandle;
 
+import reclaim.api.Options;
 import reclaim.api.Reclaimer;
 import reclaim.api.Scheme;
 import reclaim.impl.core.Participant;
@@ -86,7 +87,18 @@ public final class CrystallinePolicy extends CountingPolicy {
      * @return a new reclaimer
      */
     public static Reclaimer create(Scheme.Crystalline scheme) {
-        return ReclaimerHandle.create(scheme, new CrystallinePolicy(scheme));
+        return create(scheme, Options.fromSystemProperties());
+    }
+
+    /**
+     * Creates a reclaimer of this scheme with {@code options}.
+     *
+     * @param scheme the scheme's tuning
+     * @param options the settings for any scheme
+     * @return the reclaimer
+     */
+    public static Reclaimer create(Scheme.Crystalline scheme, Options options) {
+        return ReclaimerHandle.create(scheme, new CrystallinePolicy(scheme), options);
     }
 
     @Override

@@ -3,6 +3,7 @@ package reclaim.impl.crystalline;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
+import reclaim.api.Options;
 import reclaim.api.Reclaimer;
 import reclaim.api.Scheme;
 import reclaim.impl.core.Participant;
@@ -168,12 +169,23 @@ public final class CrystallineWPolicy extends CountingPolicy {
      * @return a new reclaimer
      */
     public static Reclaimer create(Scheme.Crystalline scheme) {
-        return create(scheme, FAST_ATTEMPTS);
+        return create(scheme, Options.fromSystemProperties());
+    }
+
+    /**
+     * Creates a reclaimer of this scheme with {@code options}.
+     *
+     * @param scheme the scheme's tuning
+     * @param options the settings for any scheme
+     * @return the reclaimer
+     */
+    public static Reclaimer create(Scheme.Crystalline scheme, Options options) {
+        return ReclaimerHandle.create(scheme, new CrystallineWPolicy(scheme, FAST_ATTEMPTS), options);
     }
 
     /** Tests: a reclaimer whose protect gives up its fast path after {@code fastAttempts} tries (0: at once). */
     static Reclaimer create(Scheme.Crystalline scheme, int fastAttempts) {
-        return ReclaimerHandle.create(scheme, new CrystallineWPolicy(scheme, fastAttempts));
+        return ReclaimerHandle.create(scheme, new CrystallineWPolicy(scheme, fastAttempts), Options.fromSystemProperties());
     }
 
     /** Tests: the policy behind a Crystalline-W reclaimer. */

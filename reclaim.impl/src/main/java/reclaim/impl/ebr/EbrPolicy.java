@@ -3,6 +3,7 @@ package reclaim.impl.ebr;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
+import reclaim.api.Options;
 import reclaim.api.Reclaimer;
 import reclaim.api.Scheme;
 import reclaim.api.Stats;
@@ -70,7 +71,18 @@ public final class EbrPolicy extends ClockPolicy {
      * @return a new reclaimer
      */
     public static Reclaimer create(Scheme.Ebr scheme) {
-        return ReclaimerHandle.create(scheme, new EbrPolicy(scheme));
+        return create(scheme, Options.fromSystemProperties());
+    }
+
+    /**
+     * Creates a reclaimer of this scheme with {@code options}.
+     *
+     * @param scheme the scheme's tuning
+     * @param options the settings for any scheme
+     * @return the reclaimer
+     */
+    public static Reclaimer create(Scheme.Ebr scheme, Options options) {
+        return ReclaimerHandle.create(scheme, new EbrPolicy(scheme), options);
     }
 
     @Override

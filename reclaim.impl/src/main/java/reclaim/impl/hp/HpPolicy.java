@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 import reclaim.api.Keyed;
+import reclaim.api.Options;
 import reclaim.api.Reclaimer;
 import reclaim.api.Scheme;
 import reclaim.impl.core.Batch;
@@ -76,7 +77,18 @@ public final class HpPolicy extends Policy {
      * @return a new reclaimer
      */
     public static Reclaimer create(Scheme.HazardPointers scheme) {
-        return ReclaimerHandle.create(scheme, new HpPolicy(scheme));
+        return create(scheme, Options.fromSystemProperties());
+    }
+
+    /**
+     * Creates a reclaimer of this scheme with {@code options}.
+     *
+     * @param scheme the scheme's tuning
+     * @param options the settings for any scheme
+     * @return the reclaimer
+     */
+    public static Reclaimer create(Scheme.HazardPointers scheme, Options options) {
+        return ReclaimerHandle.create(scheme, new HpPolicy(scheme), options);
     }
 
     @Override

@@ -2,6 +2,7 @@ package reclaim.impl.hyaline;
 
 import java.lang.invoke.VarHandle;
 
+import reclaim.api.Options;
 import reclaim.api.Reclaimer;
 import reclaim.api.Scheme;
 import reclaim.api.Stats;
@@ -99,7 +100,18 @@ public final class HyalinePolicy extends CountingPolicy {
      * @return a new reclaimer
      */
     public static Reclaimer create(Scheme.Hyaline scheme) {
-        return ReclaimerHandle.create(scheme, new HyalinePolicy(scheme));
+        return create(scheme, Options.fromSystemProperties());
+    }
+
+    /**
+     * Creates a reclaimer of this scheme with {@code options}.
+     *
+     * @param scheme the scheme's tuning
+     * @param options the settings for any scheme
+     * @return the reclaimer
+     */
+    public static Reclaimer create(Scheme.Hyaline scheme, Options options) {
+        return ReclaimerHandle.create(scheme, new HyalinePolicy(scheme), options);
     }
 
     @Override

@@ -2,6 +2,7 @@ package reclaim.impl.none;
 
 import java.util.concurrent.atomic.AtomicLong;
 
+import reclaim.api.Options;
 import reclaim.api.Reclaimer;
 import reclaim.api.Scheme;
 import reclaim.impl.core.Capabilities;
@@ -29,7 +30,18 @@ public final class NonePolicy extends ClockPolicy {
      * @return a new reclaimer
      */
     public static Reclaimer create(Scheme.None scheme) {
-        return ReclaimerHandle.create(scheme, new NonePolicy());
+        return create(scheme, Options.fromSystemProperties());
+    }
+
+    /**
+     * Creates a reclaimer of this scheme with {@code options}.
+     *
+     * @param scheme the scheme's tuning
+     * @param options the settings for any scheme
+     * @return the reclaimer
+     */
+    public static Reclaimer create(Scheme.None scheme, Options options) {
+        return ReclaimerHandle.create(scheme, new NonePolicy(), options);
     }
 
     @Override

@@ -3,6 +3,7 @@ package reclaim.impl.qsbr;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
+import reclaim.api.Options;
 import reclaim.api.Reclaimer;
 import reclaim.api.Registration;
 import reclaim.api.Scheme;
@@ -105,7 +106,18 @@ public final class QsbrPolicy extends ClockPolicy {
      * @return a new reclaimer
      */
     public static Reclaimer create(Scheme.Qsbr scheme) {
-        return ReclaimerHandle.create(scheme, new QsbrPolicy(scheme));
+        return create(scheme, Options.fromSystemProperties());
+    }
+
+    /**
+     * Creates a reclaimer of this scheme with {@code options}.
+     *
+     * @param scheme the scheme's tuning
+     * @param options the settings for any scheme
+     * @return the reclaimer
+     */
+    public static Reclaimer create(Scheme.Qsbr scheme, Options options) {
+        return ReclaimerHandle.create(scheme, new QsbrPolicy(scheme), options);
     }
 
     @Override

@@ -120,7 +120,7 @@ class DeferredSweepCloseTest {
     @Test
     void closeDoesNotReturnWhileARegisteringThreadHoldsWhatItsLeaseSwept() throws Exception {
         HoldingPolicy policy = new HoldingPolicy();
-        Reclaimer r = ReclaimerHandle.create(new Scheme.Hyaline(1, false), policy);
+        Reclaimer r = ReclaimerHandle.create(new Scheme.Hyaline(1, false), policy, reclaim.api.Options.DEFAULT);
         AtomicInteger ran = new AtomicInteger();
         AtomicReference<Throwable> failure = new AtomicReference<>();
 
