@@ -127,7 +127,7 @@ final class Closing {
                 // published), not in the state word. Store-load order between our CASes above and the reads below.
                 VarHandle.fullFence();
                 for (Participant p : ps) {
-                    if (p.stateVolatile() == Participant.CLOSED && (p.openAcquire() != 0 || core.policy.inUse(p))) open++;
+                    if (p.stateVolatile() == Participant.CLOSED && (p.guardOpen() || core.policy.inUse(p))) open++;
                 }
                 if (open > 0) {
                     throw new IllegalStateException(open + " guard(s) of this " + core.name + " reclaimer are still open"
@@ -168,7 +168,7 @@ final class Closing {
             long s = p.stateVolatile();
             if (s == Participant.CLOSED) return true;
             boolean idle = s == Participant.FREE || s == Participant.HELD;
-            if (idle && !(p.openAcquire() != 0 || core.policy.inUse(p))) {
+            if (idle && !(p.guardOpen() || core.policy.inUse(p))) {
                 if (p.casState(s, Participant.BUSY)) {
                     try {
                         core.seal(p);

@@ -256,7 +256,7 @@ public final class Core extends Lifecycle {
     private void pin(ThreadGuard g) {
         Participant p = g.registered;
         if (p != null && stateOpaque() == Lifecycle.OPEN) { // the common case, small enough to inline
-            if (sticky) p.setOpenOpaque(1); // the owner's own line; close() reads it after a full fence
+            if (sticky) g.setOpenOpaque(1); // beside depth, in the guard; close() reads it after a full fence
             else policy.enterReserved(g);
             opened(g, p);
             return;
@@ -284,7 +284,7 @@ public final class Core extends Lifecycle {
                 g.sticky = true;
             }
             if (p != null) {
-                if (sticky) p.setOpenOpaque(1);
+                if (sticky) g.setOpenOpaque(1);
                 else policy.enterReserved(g);
             } else {
                 // The lease's CAS is a volatile read-modify-write: ordered before this guard's later volatile loads
@@ -298,7 +298,9 @@ public final class Core extends Lifecycle {
     }
 
     private void opened(ThreadGuard g, Participant p) {
-        g.record = p;
+        // A reference store pays G1's post-write barrier (a store-load fence once the guard is in an old region);
+        // a thread's own participant is already there on every enter after its first.
+        if (g.record != p) g.record = p;
         g.depth = 1;
         policy.entered(g);
         if (policy.collectDue(p)) collectOnEnter(g);
@@ -343,7 +345,7 @@ public final class Core extends Lifecycle {
         // Counted before the release: close() reads the participants before it reads the count (Lifecycle).
         if (detached != null) beginWork();
         if (p == g.registered) {
-            if (sticky) p.setOpenRelease(0); // after the count: a close() that reads 0 sees the count (Lifecycle)
+            if (sticky) g.setOpenRelease(0); // after the count: a close() that reads 0 sees the count (Lifecycle)
             else policy.exitReserved(g);
         } else {
             g.record = null;
@@ -568,7 +570,6 @@ public final class Core extends Lifecycle {
         try {
             seal(p); // hand what we retired to the others
         } finally {
-            p.setOpenRelease(0);
             Participants.release(p);
         }
     }

@@ -14,17 +14,12 @@ abstract class ParticipantPadBefore {
     long p00, p01, p02, p03, p04, p05, p06, p07, p08, p09, p10, p11, p12, p13, p14, p15;
 }
 
-/** The words that other threads read on every scan: the state, the holder, the open-guard flag. */
+/** The words that other threads read on every scan: the state and the holder. */
 abstract class ParticipantHot extends ParticipantPadBefore {
     /** The state word (see {@link Participant}); accessed only through {@code STATE}. */
     long state;
     /** The thread holding this participant; accessed only through {@code HOLDER}. */
     Thread holder;
-    /**
-     * 1 while the owner of a sticky participant has a guard open, else 0 (see {@link Participant}); written
-     * by the owner only, through {@code OPEN}.
-     */
-    long open;
 }
 
 /** Padding after the hot words, so the owner's plain fields and the next object sit on other lines. */
@@ -62,8 +57,10 @@ abstract class ParticipantPadAfter extends ParticipantHot {
  * A scheme whose guards publish nothing on enter (hazard pointers, Crystalline: a guard's protects publish
  * what it holds) lets a platform thread keep its participant HELD from its first guard until it ends, so that
  * entering a guard touches no shared word. The state word then cannot tell whether a guard is open, so the owner
- * writes {@code open} on its outermost enter (opaque) and close (release: it pairs with {@code close()}'s acquire
- * read, which comes after a full fence). A guard opened before {@code close()} began (in happens-before order) is always seen;
+ * writes an open flag on its outermost enter (opaque) and close (release: it pairs with {@code close()}'s acquire
+ * read, which comes after a full fence). The flag lives in the owner's {@link ThreadGuard}, beside the nesting
+ * depth that enter writes anyway, so that entering writes one cache line; {@code close()} finds it through
+ * {@link #owner}. A guard opened before {@code close()} began (in happens-before order) is always seen;
  * one whose enter races with {@code close()} may be missed, and then finds the core closed at its next retire.
  */
 public class Participant extends ParticipantPadAfter {
@@ -83,12 +80,13 @@ public class Participant extends ParticipantPadAfter {
     int pins;
 
     /**
-     * The guard of the thread that reserved this participant (registered or sticky), or null. Written by the
-     * owning thread when it takes or gives the participant up, cleared by the sweeper of a participant whose
-     * thread ended; read by that thread only when its thread locals were reset (see {@code GuardLookup}). Plain:
-     * a stale read there only costs a new participant.
+     * The guard of the thread that reserved this participant (registered or sticky), or null; accessed through
+     * {@code OWNER}. Written by the owning thread when it takes or gives the participant up (release: the guard's
+     * fields are published with it), cleared by the sweeper of a participant whose thread ended. Read by
+     * {@code close()} for the open flag, and by that thread when its thread locals were reset (see
+     * {@code GuardLookup}).
      */
-    ThreadGuard owner;
+    private ThreadGuard owner;
 
     // ---- written by the holder, read by stats() (opaque) ----
     /** Objects retired through this participant; accessed through {@code RETIRED}. */
@@ -165,23 +163,23 @@ public class Participant extends ParticipantPadAfter {
         return HOLDER.compareAndSet(this, expected, update);
     }
 
-    // ---- the open flag of a sticky participant ----
+    // ---- the owner, and its open flag (sticky participants) ----
 
-    final long openAcquire() {
-        return (long) OPEN.getAcquire(this);
+    final ThreadGuard ownerAcquire() {
+        return (ThreadGuard) OWNER.getAcquire(this);
     }
 
-    /** Sets the flag on the owner's outermost enter (opaque: only its visibility matters). */
-    final void setOpenOpaque(long value) {
-        OPEN.setOpaque(this, value);
+    final void setOwnerRelease(ThreadGuard g) {
+        OWNER.setRelease(this, g);
     }
 
     /**
-     * Clears the flag on the owner's outermost close: a release store, so that a {@code close()} whose acquire
-     * read sees it cleared also sees what the guard did before (it counted detached work in flight first).
+     * @return whether the owner of this sticky participant has a guard open: its open flag, read with acquire
+     *     semantics (the load side of the pairs described in the class documentation)
      */
-    final void setOpenRelease(long value) {
-        OPEN.setRelease(this, value);
+    final boolean guardOpen() {
+        ThreadGuard o = ownerAcquire();
+        return o != null && o.openAcquire() != 0;
     }
 
     // ---- sealed bags (per-participant sealing) ----
@@ -225,7 +223,7 @@ public class Participant extends ParticipantPadAfter {
     // VarHandles
     private static final VarHandle STATE;
     private static final VarHandle HOLDER;
-    private static final VarHandle OPEN;
+    private static final VarHandle OWNER;
     private static final VarHandle RETIRED;
     private static final VarHandle LAG_VALUE;
     private static final VarHandle LAG_SINCE;
@@ -236,7 +234,7 @@ public class Participant extends ParticipantPadAfter {
             MethodHandles.Lookup l = MethodHandles.lookup();
             STATE = l.findVarHandle(ParticipantHot.class, "state", long.class);
             HOLDER = l.findVarHandle(ParticipantHot.class, "holder", Thread.class);
-            OPEN = l.findVarHandle(ParticipantHot.class, "open", long.class);
+            OWNER = l.findVarHandle(Participant.class, "owner", ThreadGuard.class);
             RETIRED = l.findVarHandle(Participant.class, "retired", long.class);
             LAG_VALUE = l.findVarHandle(Participant.class, "lagValue", long.class);
             LAG_SINCE = l.findVarHandle(Participant.class, "lagSince", long.class);

@@ -169,8 +169,7 @@ final class Participants {
                 // it. Whoever receives it walks it and counts it out (Core.walkCounted).
                 if (detached != null) core.beginWork();
             } finally {
-                p.owner = null; // the ended thread's guard is not kept reachable by its old participant
-                p.setOpenOpaque(0);
+                p.setOwnerRelease(null); // the ended thread's guard (and its open flag) no longer counts
                 release(p);
             }
             return detached == null ? NOTHING : detached;
@@ -202,7 +201,7 @@ final class Participants {
      */
     ThreadGuard stickyGuardOf(Thread t) {
         for (Participant p : all()) {
-            ThreadGuard own = p.owner;
+            ThreadGuard own = p.ownerAcquire();
             if (own != null && own.thread == t && own.sticky && own.registered == p) return own;
         }
         return null;

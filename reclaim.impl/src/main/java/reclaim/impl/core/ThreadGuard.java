@@ -53,6 +53,12 @@ public class ThreadGuard implements Guard {
     long lastPass;
     /** Nesting depth; only the outermost enter and close touch shared state. */
     int depth;
+    /**
+     * 1 while this thread has a guard open on its sticky participant, else 0 (see {@link Participant}); written by
+     * the owning thread only, read by {@code close()}; accessed through {@code OPEN}. Beside {@link #depth}, which
+     * enter writes anyway: the flag costs no other cache line.
+     */
+    private int open;
     /** Where this thread's last lease succeeded: the first record it tries next time. */
     int hint;
 
@@ -78,10 +84,29 @@ public class ThreadGuard implements Guard {
     /** Sets the thread's own record (or null), counting the change. */
     final void own(Participant rec) {
         Participant old = registered;
-        if (old != null && old.owner == this) old.owner = null;
-        if (rec != null) rec.owner = this;
+        if (old != null && old.ownerAcquire() == this) old.setOwnerRelease(null);
+        if (rec != null) rec.setOwnerRelease(this);
         registered = rec;
         ownership++;
+    }
+
+    // ---- the open flag (sticky participants) ----
+
+    final int openAcquire() {
+        return (int) OPEN.getAcquire(this);
+    }
+
+    /** Sets the flag on the outermost enter (opaque: only its visibility matters). */
+    final void setOpenOpaque(int value) {
+        OPEN.setOpaque(this, value);
+    }
+
+    /**
+     * Clears the flag on the outermost close: a release store, so that a {@code close()} whose acquire read sees it
+     * cleared also sees what the guard did before (it counted detached work in flight first).
+     */
+    final void setOpenRelease(int value) {
+        OPEN.setRelease(this, value);
     }
 
     /**
@@ -237,5 +262,15 @@ public class ThreadGuard implements Guard {
     @Override
     public String toString() {
         return "ThreadGuard[" + thread.getName() + ", depth " + depth + "]";
+    }
+
+    private static final VarHandle OPEN;
+
+    static {
+        try {
+            OPEN = java.lang.invoke.MethodHandles.lookup().findVarHandle(ThreadGuard.class, "open", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
     }
 }
