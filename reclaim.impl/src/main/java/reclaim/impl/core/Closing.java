@@ -124,8 +124,9 @@ final class Closing {
                     if (!closeParticipant(p, deadline)) open++;
                 }
                 // A guard on a sticky participant shows in its open flag (or in a hazard or reservation it
-                // published), not in the state word. Store-load order between our CASes above and the reads below.
-                VarHandle.fullFence();
+                // published), not in the state word. Store-load order between our CASes above and the reads below:
+                // a full fence, or membarrier where readers publish with opaque stores (Barrier).
+                core.barrier.heavy();
                 for (Participant p : ps) {
                     if (p.stateVolatile() == Participant.CLOSED && (p.guardOpen() || core.policy.inUse(p))) open++;
                 }

@@ -62,11 +62,18 @@ public final class Core extends Lifecycle {
     final Scheme scheme;
     /** The settings for any scheme this core was created with. */
     final Options options;
+    /** The barrier strategy, resolved from {@link #options} (see {@link Barrier}). */
+    public final Barrier barrier;
     /** The scheme's short name, for messages and stats. */
     public final String name;
     final Policy policy;
-    /** From the policy's {@link Capabilities}. */
+    /**
+     * From the policy's {@link Capabilities}, or set by the asymmetric barrier for a policy that
+     * {@linkplain Policy#announcesWhenSticky() announces when sticky}.
+     */
     final boolean sticky;
+    /** Whether the outermost enter writes the policy's announcement into the open word (else 1: "open"). */
+    final boolean openAnnounces;
     final boolean sealPerParticipant;
     final int collectInterval;
     final int batchSize;
@@ -90,10 +97,12 @@ public final class Core extends Lifecycle {
     public Core(Scheme scheme, Policy policy, Options options) {
         this.scheme = Objects.requireNonNull(scheme, "scheme");
         this.options = Objects.requireNonNull(options, "options");
+        this.barrier = Barrier.resolve(options.barrier());
         this.name = scheme.name();
         this.policy = policy;
         Capabilities c = policy.capabilities();
-        this.sticky = c.stickyParticipants();
+        this.openAnnounces = barrier.asymmetric() && policy.announcesWhenSticky();
+        this.sticky = c.stickyParticipants() || openAnnounces;
         this.sealPerParticipant = c.sealPerParticipant();
         this.collectInterval = c.collectInterval();
         this.batchSize = c.batchSize();
@@ -256,7 +265,7 @@ public final class Core extends Lifecycle {
     private void pin(ThreadGuard g) {
         Participant p = g.registered;
         if (p != null && stateOpaque() == Lifecycle.OPEN) { // the common case, small enough to inline
-            if (sticky) g.setOpenOpaque(1); // beside depth, in the guard; close() reads it after a full fence
+            if (sticky) openSticky(g);
             else policy.enterReserved(g);
             opened(g, p);
             return;
@@ -284,7 +293,7 @@ public final class Core extends Lifecycle {
                 g.sticky = true;
             }
             if (p != null) {
-                if (sticky) g.setOpenOpaque(1);
+                if (sticky) openSticky(g);
                 else policy.enterReserved(g);
             } else {
                 // The lease's CAS is a volatile read-modify-write: ordered before this guard's later volatile loads
@@ -295,6 +304,17 @@ public final class Core extends Lifecycle {
         } finally {
             if (g.deferred != null) runDeferred(g); // swept on the way: our bookkeeping is over, done or failed
         }
+    }
+
+    /**
+     * Opens a guard on the thread's own sticky participant: an opaque store of the open word, beside the depth.
+     * It is 1, or the policy's announcement ({@link #openAnnounces}); then the guard's loads, with no fence in
+     * between: under the fence strategy only close() reads the word (after a full fence, and a racing enter may be
+     * missed, as documented on {@link Participant}); under the asymmetric strategy scanners read it after the heavy
+     * barrier ({@link Barrier}), which orders this store before the guard's loads.
+     */
+    private void openSticky(ThreadGuard g) {
+        g.setOpenOpaque(openAnnounces ? policy.announcement() : 1);
     }
 
     private void opened(ThreadGuard g, Participant p) {
@@ -584,7 +604,7 @@ public final class Core extends Lifecycle {
         Participant[] ps = participants.all();
         long retired = closing.retiredAtClose() >= 0 ? closing.retiredAtClose() : retiredSoFar(ps);
         for (Participant p : ps) {
-            long s = p.stateVolatile();
+            long s = p.announcementVolatile();
             if (s > 0 && policy.holdsBack(s)) {
                 p.noteLag(s, now); // starts the clock if no scanner saw this lag yet
                 if (p.laggingSince(s, now - stallThresholdNanos)) stalled++;
@@ -593,7 +613,7 @@ public final class Core extends Lifecycle {
         long reclaimed = reclamation.reclaimed();
         // Read reclaimed after retired: an object counted reclaimed was counted retired before, so a snapshot
         // never shows more reclaimed than retired.
-        return new Stats(name, Math.max(retired, reclaimed), reclaimed, reclamation.failed(), stalled, ps.length);
+        return new Stats(name, Math.max(retired, reclaimed), reclaimed, reclamation.failed(), stalled, ps.length, barrier.kind());
     }
 
     /** Objects retired so far: every participant's count and the retires of actions run by close(). */

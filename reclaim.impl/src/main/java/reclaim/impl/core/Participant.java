@@ -174,6 +174,22 @@ public class Participant extends ParticipantPadAfter {
     }
 
     /**
+     * Returns what this participant announces to a scanner: a positive state word (a lease's announcement, an
+     * online registered thread), else the owner's open word when it is non-zero (a guard open on a sticky
+     * participant: 1, or the scheme's announcement), else the state word. The state is read volatile and the open
+     * word with acquire semantics; under the asymmetric barrier the scanner runs the heavy barrier first.
+     *
+     * @return the announcement
+     */
+    public final long announcementVolatile() {
+        long s = stateVolatile();
+        if (s > 0) return s;
+        ThreadGuard o = ownerAcquire();
+        long open = o == null ? 0 : o.openAcquire();
+        return open != 0 ? open : s;
+    }
+
+    /**
      * @return whether the owner of this sticky participant has a guard open: its open flag, read with acquire
      *     semantics (the load side of the pairs described in the class documentation)
      */

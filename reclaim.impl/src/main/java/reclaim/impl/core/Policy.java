@@ -74,6 +74,18 @@ public abstract class Policy {
     }
 
     /**
+     * Whether this scheme's guards announce a value that scanners compare (EBR's epoch), so that under the
+     * asymmetric barrier ({@link Barrier}) its participants become sticky and the outermost enter writes
+     * {@link #announcement()} into the owner's open word with an opaque store, instead of a CAS on the state word.
+     * Default: false (the guard announces nothing, or the scheme keeps its CAS).
+     *
+     * @return whether the announcement may move to the open word
+     */
+    protected boolean announcesWhenSticky() {
+        return false;
+    }
+
+    /**
      * Called when the outermost guard of {@code g} has opened on its participant. No user code.
      *
      * @param g the guard

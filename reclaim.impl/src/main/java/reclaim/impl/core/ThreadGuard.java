@@ -28,6 +28,11 @@ import reclaim.api.Reclaimer;
 public class ThreadGuard implements Guard {
     /** The core this guard belongs to. */
     final Core core;
+    /**
+     * Whether the core runs the asymmetric barrier ({@link Barrier}): a scheme's guard then publishes hazards and
+     * reservations with opaque stores, and the scanners pay the heavy barrier.
+     */
+    protected final boolean asymmetric;
     final Thread thread;
     /** The reclaimer the user holds, for {@link #reclaimer()}; set once by the lookup. */
     WeakReference<Reclaimer> weakHandle;
@@ -54,11 +59,12 @@ public class ThreadGuard implements Guard {
     /** Nesting depth; only the outermost enter and close touch shared state. */
     int depth;
     /**
-     * 1 while this thread has a guard open on its sticky participant, else 0 (see {@link Participant}); written by
-     * the owning thread only, read by {@code close()}; accessed through {@code OPEN}. Beside {@link #depth}, which
-     * enter writes anyway: the flag costs no other cache line.
+     * The open word: non-zero while this thread has a guard open on its sticky participant, else 0 (see
+     * {@link Participant}). It is 1, or the scheme's announcement (EBR's epoch under the asymmetric barrier).
+     * Written by the owning thread only, read by {@code close()} and scanners; accessed through {@code OPEN}.
+     * Beside {@link #depth}, which enter writes anyway: the word costs no other cache line.
      */
-    private int open;
+    private long open;
     /** Where this thread's last lease succeeded: the first record it tries next time. */
     int hint;
 
@@ -92,12 +98,12 @@ public class ThreadGuard implements Guard {
 
     // ---- the open flag (sticky participants) ----
 
-    final int openAcquire() {
-        return (int) OPEN.getAcquire(this);
+    final long openAcquire() {
+        return (long) OPEN.getAcquire(this);
     }
 
     /** Sets the flag on the outermost enter (opaque: only its visibility matters). */
-    final void setOpenOpaque(int value) {
+    final void setOpenOpaque(long value) {
         OPEN.setOpaque(this, value);
     }
 
@@ -105,7 +111,7 @@ public class ThreadGuard implements Guard {
      * Clears the flag on the outermost close: a release store, so that a {@code close()} whose acquire read sees it
      * cleared also sees what the guard did before (it counted detached work in flight first).
      */
-    final void setOpenRelease(int value) {
+    final void setOpenRelease(long value) {
         OPEN.setRelease(this, value);
     }
 
@@ -153,6 +159,7 @@ public class ThreadGuard implements Guard {
      */
     protected ThreadGuard(Core core, Thread thread) {
         this.core = core;
+        this.asymmetric = core.barrier.asymmetric();
         this.thread = thread;
         this.hint = (int) (thread.threadId() & 0x7fff_ffff);
     }
@@ -268,7 +275,7 @@ public class ThreadGuard implements Guard {
 
     static {
         try {
-            OPEN = java.lang.invoke.MethodHandles.lookup().findVarHandle(ThreadGuard.class, "open", int.class);
+            OPEN = java.lang.invoke.MethodHandles.lookup().findVarHandle(ThreadGuard.class, "open", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }

@@ -97,6 +97,12 @@ public final class EbrPolicy extends ClockPolicy {
         return epochVolatile() | 1;
     }
 
+    /** Under the asymmetric barrier a platform thread keeps its participant and announces its epoch in its open word. */
+    @Override
+    protected boolean announcesWhenSticky() {
+        return true;
+    }
+
     @Override
     protected long stampNow() {
         return epochVolatile();
@@ -141,13 +147,15 @@ public final class EbrPolicy extends ClockPolicy {
      */
     private long tryAdvance() {
         long g = epochVolatile();
-        // Collector side of the store-load pair with the announcing CAS: orders this thread's earlier stores
-        // (unlinks, seals) before the loads of the announcements below.
-        VarHandle.fullFence();
+        // Collector side of the store-load pair with the announcement (the announcing CAS, or under the asymmetric
+        // barrier the opaque store of the open word): orders this thread's earlier stores (unlinks, seals) before
+        // the loads of the announcements below. A full fence, or membarrier (Barrier).
+        core.barrier.heavy();
         for (Participant p : core.participants()) {
-            // Volatile (the load side of the store-load pair with the announcing CAS), and at least acquire: a
-            // guard's reads, before its release of the participant, happen-before our reclamation.
-            long l = p.stateVolatile();
+            // Volatile (the load side of the store-load pair with the announcement), and at least acquire: a
+            // guard's reads, before its release of the participant (or of its open word), happen-before our
+            // reclamation.
+            long l = p.announcementVolatile();
             if (l > 0 && holdsBack(l, g)) {
                 if (core.sweepIfDead(p)) continue;
                 core.noteHoldingBack(p, l);

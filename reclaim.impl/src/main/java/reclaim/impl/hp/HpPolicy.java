@@ -176,8 +176,8 @@ public final class HpPolicy extends Policy {
             todo -= b.size();
         }
         // Scanner side of protect's store-load pair: orders the unlinks before the retires (and our taking
-        // of their bags) before the loads of the hazard slots below.
-        VarHandle.fullFence();
+        // of their bags) before the loads of the hazard slots below. A full fence, or membarrier (Barrier).
+        core.barrier.heavy();
         long[][] keyArrays = new long[recs.length][];
         HazardSet set = snapshot(recs, keyArrays);
         KeySet keySet = KeySet.of(keyArrays);
