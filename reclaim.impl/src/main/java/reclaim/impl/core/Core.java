@@ -69,7 +69,7 @@ public final class Core extends Lifecycle {
     final Policy policy;
     /**
      * From the policy's {@link Capabilities}, or set by the asymmetric barrier for a policy that
-     * {@linkplain Policy#announcesWhenSticky() announces when sticky}.
+     * {@linkplain Policy#stickyWhenAsymmetric() announces when sticky}.
      */
     final boolean sticky;
     /** Whether the outermost enter writes the policy's announcement into the open word (else 1: "open"). */
@@ -101,8 +101,8 @@ public final class Core extends Lifecycle {
         this.name = scheme.name();
         this.policy = policy;
         Capabilities c = policy.capabilities();
-        this.openAnnounces = barrier.asymmetric() && policy.announcesWhenSticky();
-        this.sticky = c.stickyParticipants() || openAnnounces;
+        this.openAnnounces = barrier.asymmetric() && policy.stickyWhenAsymmetric();
+        this.sticky = c.stickyParticipants() || openAnnounces; // a policy sticky already announces nothing
         this.sealPerParticipant = c.sealPerParticipant();
         this.collectInterval = c.collectInterval();
         this.batchSize = c.batchSize();

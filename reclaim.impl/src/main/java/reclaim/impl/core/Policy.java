@@ -74,14 +74,15 @@ public abstract class Policy {
     }
 
     /**
-     * Whether this scheme's guards announce a value that scanners compare (EBR's epoch), so that under the
-     * asymmetric barrier ({@link Barrier}) its participants become sticky and the outermost enter writes
-     * {@link #announcement()} into the owner's open word with an opaque store, instead of a CAS on the state word.
-     * Default: false (the guard announces nothing, or the scheme keeps its CAS).
+     * Whether, under the asymmetric barrier ({@link Barrier}), this scheme's participants become sticky (a platform
+     * thread keeps its own, instead of leasing one by CAS per outermost guard) and the outermost enter writes
+     * {@link #announcement()} into the owner's open word with an opaque store: EBR's epoch, Hyaline's era (for stall
+     * detection). Scanners read it through {@link Participant#announcementVolatile()}. Default: false (the scheme is
+     * sticky already, or keeps its leases).
      *
-     * @return whether the announcement may move to the open word
+     * @return whether the participants become sticky under the asymmetric barrier
      */
-    protected boolean announcesWhenSticky() {
+    protected boolean stickyWhenAsymmetric() {
         return false;
     }
 

@@ -99,7 +99,7 @@ public final class EbrPolicy extends ClockPolicy {
 
     /** Under the asymmetric barrier a platform thread keeps its participant and announces its epoch in its open word. */
     @Override
-    protected boolean announcesWhenSticky() {
+    protected boolean stickyWhenAsymmetric() {
         return true;
     }
 

@@ -52,7 +52,7 @@ public final class NonePolicy extends ClockPolicy {
 
     /** Under the asymmetric barrier a platform thread keeps its participant and announces its epoch in its open word. */
     @Override
-    protected boolean announcesWhenSticky() {
+    protected boolean stickyWhenAsymmetric() {
         return true;
     }
 
