@@ -47,6 +47,8 @@ final class Membarrier {
     /** {@code syscall(2)} without state capture, for the barrier itself; null when unavailable. */
     private static final MethodHandle SYSCALL;
     private static final long NR;
+    /** Barriers run, for tests and diagnostics (a counter is noise beside a system call that interrupts every CPU). */
+    private static final java.util.concurrent.atomic.LongAdder CALLS = new java.util.concurrent.atomic.LongAdder();
 
     static {
         String reason = null;
@@ -118,6 +120,15 @@ final class Membarrier {
     }
 
     /**
+     * Returns how many barriers this process ran.
+     *
+     * @return the count
+     */
+    static long calls() {
+        return CALLS.sum();
+    }
+
+    /**
      * Returns why the heavy barrier is not available here, or null when it is.
      *
      * @return the reason, or null
@@ -132,6 +143,7 @@ final class Membarrier {
      * @throws IllegalStateException if the kernel refuses a barrier it accepted at registration (not expected)
      */
     static void run() {
+        CALLS.increment();
         long r;
         try {
             r = (long) SYSCALL.invokeExact(NR, (long) CMD_PRIVATE_EXPEDITED, 0L, 0L);

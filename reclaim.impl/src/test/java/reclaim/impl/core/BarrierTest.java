@@ -67,9 +67,11 @@ class BarrierTest {
                     join(writer);
                     assertEquals(0, freed.get(), name + ": reclaimed while protected");
                 }
+                long before = Membarrier.calls();
                 r.flush();
                 r.flush();
                 assertEquals(1, freed.get(), name + ": reclaimed once the guard closed");
+                assertTrue(Membarrier.calls() > before, name + ": the scans ran membarrier");
             }
         }
     }
