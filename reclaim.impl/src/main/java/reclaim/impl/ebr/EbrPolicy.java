@@ -34,6 +34,12 @@ import reclaim.impl.core.ThreadGuard;
  *
  * <p><b>Happens-before</b> from {@code retire} to the action: see {@link Core}; the advancer
  * reads every record with acquire semantics after a full fence before it moves the epoch.
+ *
+ * <p><b>Under the asymmetric barrier</b> ({@code Barrier}) a platform thread keeps its participant, and its
+ * outermost enter stores {@code epoch | 1} into its own open word with an opaque store instead of the CAS; the
+ * advancer runs {@code membarrier} where it ran the full fence, and reads announcements through
+ * {@code Participant.announcementVolatile()}. The epoch rule and its argument are unchanged: they use only that
+ * the advancer sees the announcement or the guard's loads see the advancer's earlier stores.
  */
 public final class EbrPolicy extends ClockPolicy {
     /*

@@ -42,7 +42,8 @@ import reclaim.impl.core.ThreadGuard;
  * <p><b>Happens-before.</b> Retire: the unlink happens before the retire, which is sealed and queued
  * (publication); the scanner fences after taking the bag and before reading the slots. Protect: the hazard
  * store is volatile and the validation re-read is volatile, so either the scanner sees the hazard or the
- * reader sees the unlink and retries. A cleared slot is a release store and the scanner
+ * reader sees the unlink and retries. Under the asymmetric barrier ({@code Barrier}) the hazard store is
+ * opaque and the scanner runs {@code membarrier} instead of its fence: the same either-or holds. A cleared slot is a release store and the scanner
  * reads slots with acquire, so a reader's accesses to an object happen-before its reclaim action.
  */
 public final class HpPolicy extends Policy {

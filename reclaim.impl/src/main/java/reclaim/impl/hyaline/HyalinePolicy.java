@@ -48,7 +48,9 @@ import reclaim.impl.core.ThreadGuard;
  *
  * <p><b>Happens-before.</b> Insertion into a slot is a CAS on the slot head and leave is a swap of it: a
  * reader that entered before the insertion decrements the batch, one that entered after it cannot reach the
- * unlinked objects. The count is changed only by volatile read-modify-writes, so the thread that brings it to
+ * unlinked objects. Under the asymmetric barrier ({@code Barrier}) a platform thread keeps its slot and
+ * activates it with an opaque store (nobody else writes an INACTIVE head), its era reservations are opaque
+ * stores, and the retirer runs {@code membarrier} once per batch where it fenced. The count is changed only by volatile read-modify-writes, so the thread that brings it to
  * zero happens-after every decrementer's reads and the retirer's insertion.
  */
 public final class HyalinePolicy extends CountingPolicy {
