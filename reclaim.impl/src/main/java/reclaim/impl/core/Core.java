@@ -323,7 +323,7 @@ public final class Core extends Lifecycle {
         if (g.record != p) g.record = p;
         g.depth = 1;
         policy.entered(g);
-        if (policy.collectDue(p)) collectOnEnter(g);
+        if (policy.collectDue(g)) collectOnEnter(g);
     }
 
     private void collectOnEnter(ThreadGuard g) {

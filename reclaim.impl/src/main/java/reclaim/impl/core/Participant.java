@@ -76,8 +76,6 @@ public class Participant extends ParticipantPadAfter {
     // ---- owned by the holder (plain; handed over through the state word) ----
     /** Retired objects not yet sealed. */
     Batch bag;
-    /** Guards opened on this participant since its last collection (for a scheme with a collect interval). */
-    int pins;
 
     /**
      * The guard of the thread that reserved this participant (registered or sticky), or null; accessed through
