@@ -89,6 +89,8 @@ public record Options(Barrier barrier, boolean checked, Executor actionExecutor)
     }
 
     /**
+     * Returns a copy with another barrier strategy.
+     *
      * @param barrier the barrier strategy
      * @return a copy with {@link #barrier()} set
      */
@@ -97,6 +99,8 @@ public record Options(Barrier barrier, boolean checked, Executor actionExecutor)
     }
 
     /**
+     * Returns a copy with checked mode on or off.
+     *
      * @param checked whether to detect misuse that is otherwise undefined
      * @return a copy with {@link #checked()} set
      */
@@ -105,6 +109,8 @@ public record Options(Barrier barrier, boolean checked, Executor actionExecutor)
     }
 
     /**
+     * Returns a copy with another executor for reclaim actions.
+     *
      * @param executor where reclaim actions run, or null to run them on the thread that reclaims them
      * @return a copy with {@link #actionExecutor()} set
      */
