@@ -76,6 +76,8 @@ public final class Core extends Lifecycle {
     /** Where sealed bags wait for the policy's judgement. */
     public final SealedBags sealed;
     private final Reclamation reclamation;
+    /** Checked mode's tracking of retired objects ({@link Options#checked()}); null when unchecked. */
+    final RetireCheck check;
 
     /** close() and what it needs while it runs. */
     private final Closing closing;
@@ -99,7 +101,8 @@ public final class Core extends Lifecycle {
         this.batchSize = c.batchSize();
         this.stallThresholdNanos = c.stallThresholdNanos();
         this.sealed = new SealedBags(sealPerParticipant);
-        this.reclamation = new Reclamation(name);
+        this.check = options.checked() ? new RetireCheck(name) : null;
+        this.reclamation = new Reclamation(name, check);
         this.participants = new Participants(this, policy, batchSize);
         this.closing = new Closing(this);
         policy.attach(this);
@@ -403,6 +406,7 @@ public final class Core extends Lifecycle {
             int s = tryClaimOwn(g, Participant.BUSY);
             if (s == CLAIM_CLOSED) throw Checks.closed(name);
             if (s == CLAIM_BUSY) { // a flush seals our bag this moment: do not wait for it
+                if (check != null) check.retiring(object); // may refuse it: nothing taken yet
                 p.countRetired(); // the owner is this field's only writer, held or not
                 Batch aside = new Batch(1);
                 aside.add(object, action);
@@ -416,6 +420,7 @@ public final class Core extends Lifecycle {
         }
         boolean full;
         try {
+            if (check != null) check.retiring(object); // may refuse it; the finally releases what we claimed
             p.countRetired();
             full = p.bag.add(object, action);
             if (full) seal(p);
