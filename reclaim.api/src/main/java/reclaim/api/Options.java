@@ -32,13 +32,15 @@ import java.util.concurrent.Executor;
  *   <li><b>Retiring what is still linked.</b> A guard remembers the sources of its last 8 {@code protect}s (an
  *       {@code AtomicReference}, or a field and its holder) and what they returned, until its outermost
  *       {@code close()}. A retire inside it ({@link Guard#retire}, or {@link Reclaimer#retire} on the thread
- *       while its guard is open) of an object it read, when every source it read the object from still holds it
- *       (a volatile read of each), throws {@link IllegalStateException} naming the object and a source. Not
- *       detected: an object this guard did not read with {@code protect}, or read more than 8 {@code protect}s
- *       before; a retire outside any guard; an object reachable through another path than those sources; keys
- *       read with {@link Guard#reserve}. It can refuse a correct retire only when every source the guard read
- *       the object from is itself unreachable (a field of an unlinked node) and the unlink went through a
- *       reference the guard did not read with {@code protect}.</li>
+ *       while its guard is open) of an object it read throws {@link IllegalStateException} naming the object and
+ *       a source when every source it read the object from still holds it (a volatile read of each) and none of
+ *       the other objects it read is retired already (a retired node's fields still point where they did: a
+ *       Harris list's marker is held only by the node unlinked with it). That catches an ignored CAS failure or
+ *       a forgotten unlink. Not detected: an object this guard did not read with {@code protect}, or read more
+ *       than 8 {@code protect}s before; a retire outside any guard, or after one of the objects the guard read
+ *       was retired; an object reachable through another path than those sources; keys read with
+ *       {@link Guard#reserve}. It can refuse a correct retire only when every source the guard read the object
+ *       from is a field of a node that is unlinked but not retired yet: retire such a node first.</li>
  *   <li><b>What {@code close()} reclaimed late.</b> The objects still pending when {@code close()} began to
  *       reclaim what was left are named by {@link Reclaimer#pendingAtClose()} (the first 64) and reported on the
  *       {@code System.Logger} named {@code reclaim}.</li>

@@ -33,9 +33,9 @@ import reclaim.tck.Fixtures.Node;
  * Checked mode ({@link Options#checked()}): a second retire of an object whose action has not started is refused
  * with {@link IllegalStateException} naming the object, and the first retire's action still runs exactly once; an
  * object may be retired again once its action started (a recycled object); a retire inside a guard of an object
- * still held by every source the guard read it from is refused; {@code close()} names what it reclaimed late. The
- * default mode checks none of it. Each test makes its own reclaimer ({@link #reclaimerWith(Options)}), so the
- * suite's reclaimer may run in either mode.
+ * still held by every source the guard read it from, in a guard that retired nothing else it read, is refused;
+ * {@code close()} names what it reclaimed late. The default mode checks none of it. Each test makes its own
+ * reclaimer ({@link #reclaimerWith(Options)}), so the suite's reclaimer may run in either mode.
  */
 interface CheckedConformance extends SchemeUnderTest {
 
@@ -301,12 +301,39 @@ interface CheckedConformance extends SchemeUnderTest {
                 Node again = g.protect(head);
                 assertEquals(s, again);
                 assertTrue(head.compareAndSet(s, null)); // second is unlinked; first.next still holds it
+                assertDoesNotThrow(() -> g.retire(s, Node::reclaim)); // first: first's own retire does not cover it
                 g.retire(f, Node::reclaim);
-                assertDoesNotThrow(() -> g.retire(s, Node::reclaim));
             }
             r.close();
             assertEquals(1, first.actions.get());
             assertEquals(1, second.actions.get());
+        } finally {
+            r.close(); // idempotent: a no-op after the test's own close()
+        }
+    }
+
+    /**
+     * A node and its marker unlinked together (a Harris list): the node is retired first, then the marker, which
+     * only the unlinked node's next field still holds. Accepted: the source may belong to the node retired first.
+     */
+    @Test
+    default void retireOfWhatOnlyARetiredNodeStillHoldsIsAccepted() {
+        Node node = new Node(1);
+        Node marker = new Node(2);
+        node.next.set(marker);
+        AtomicReference<Node> head = new AtomicReference<>(node);
+        Reclaimer r = checked();
+        try {
+            try (Guard g = r.enter()) {
+                Node cur = g.protect(head, 0);
+                Node mark = g.protect(cur.next, 1);
+                assertTrue(head.compareAndSet(cur, null)); // unlinks both
+                g.retire(cur, Node::reclaim);
+                assertDoesNotThrow(() -> g.retire(mark, Node::reclaim));
+            }
+            r.close();
+            assertEquals(1, node.actions.get());
+            assertEquals(1, marker.actions.get());
         } finally {
             r.close(); // idempotent: a no-op after the test's own close()
         }

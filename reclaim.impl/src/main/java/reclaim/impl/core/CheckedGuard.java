@@ -18,21 +18,28 @@ import reclaim.api.Reclaimer;
  * Each {@code protect} of an {@link AtomicReference} or of a field ({@link VarHandle} and holder) that returns an
  * object is remembered with its source, the last {@link #REMEMBERED} of them, for as long as the outermost guard is
  * open. A retire inside the guard ({@link Guard#retire}, or {@link Reclaimer#retire} while the thread's guard is
- * open) looks the object up among them: if this guard read it and <em>every</em> source it read it from still
- * holds it now (a volatile read of each), the object is still reachable, and retiring it would let its action run
- * while new readers can still find it. The retire is refused with {@link IllegalStateException}, before anything
- * is recorded: nothing is retired, and the action never runs for that call.
- *
- * <p>"Every source" rather than "some source": an object read twice, once from a link that was then unlinked (a
- * queue's head) and once from the next field of a node already unlinked itself (which still points to it, as
- * unlinked nodes' links do), is a correct retire; with one source that moved on, nothing is reported.
+ * open) looks the object up among them. It is refused, with {@link IllegalStateException} and before anything is
+ * recorded (nothing is retired, the action never runs for that call), when
+ * <ol>
+ *   <li>this guard read it, and <em>every</em> source it read it from still holds it now (a volatile read of
+ *       each), and</li>
+ *   <li>no other object among those remembered is retired and not yet reclaimed.</li>
+ * </ol>
+ * A source does not say whether it is itself still reachable: it may be a field of a node that was unlinked,
+ * whose links still point where they did. The two conditions keep such retires from being refused. "Every source":
+ * an object read from a queue's head, which then moved on, and from the next field of the old head, which still
+ * points to it, is unlinked. "No other object retired": a Harris list unlinks a node and its marker (the node's
+ * next) by one CAS on the predecessor, retires the node and then the marker, which only the unlinked node's field
+ * still holds; the node, retired first, stands for the source's owner. So what is refused is a retire of an object
+ * still held where it was read, in a guard that has retired nothing it read: typically a CAS whose failure was
+ * ignored, or an unlink that was forgotten.
  *
  * <h2>What it does not detect</h2>
  * An object this guard did not read with {@code protect} (or read more than {@link #REMEMBERED} protects ago); a
  * retire outside any guard; an object still reachable through some other path than the sources this guard read
- * it from; a key read with {@code reserve}. It can report a correct retire only when every source it read the
- * object from is itself unreachable (a field of an unlinked node) and the unlink went through a reference this
- * guard did not read with {@code protect}: no structure of this project does that.
+ * it from; any retire after one of the objects it read was retired; a key read with {@code reserve}. It can refuse
+ * a correct retire only when every source the guard read the object from is a field of a node that was unlinked
+ * but is not retired yet (retire the node first, then what only it still points to).
  */
 final class CheckedGuard implements Guard {
     /** How many protects of the outermost guard are remembered (a ring). */
@@ -82,7 +89,8 @@ final class CheckedGuard implements Guard {
     }
 
     /**
-     * Refuses a retire of {@code object} if this guard read it and every source it read it from still holds it.
+     * Refuses a retire of {@code object} if this guard read it, every source it read it from still holds it, and no
+     * other object it read is retired and pending (see the class documentation).
      *
      * @param object the object about to be retired
      * @throws IllegalStateException if so
@@ -95,6 +103,12 @@ final class CheckedGuard implements Guard {
             last = i;
         }
         if (last < 0) return;
+        RetireCheck pending = inner.core.check;
+        for (int i = 0; i < REMEMBERED; i++) {
+            Object v = values[i];
+            // Another object this guard read is retired already: the sources may be its fields, unlinked with it.
+            if (v != null && v != object && pending.isPending(v)) return;
+        }
         throw new IllegalStateException("retire of an object still linked (checked mode): " + RetireCheck.describe(object)
                 + " is still held by " + describeSource(last) + ", where this guard read it with protect(); unlink it"
                 + " (a CAS or a volatile write that replaces it) before retiring it. This retire is refused");

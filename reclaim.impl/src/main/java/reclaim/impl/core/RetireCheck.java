@@ -74,6 +74,19 @@ final class RetireCheck {
     }
 
     /**
+     * Returns whether an object is retired and its action has not started.
+     *
+     * @param object the object
+     * @return whether it is tracked
+     */
+    boolean isPending(Object object) {
+        Map<Object, String> stripe = stripeOf(object);
+        synchronized (stripe) {
+            return stripe.containsKey(object);
+        }
+    }
+
+    /**
      * Stops tracking an object whose action is about to run: from now on, a retire of it is a new one.
      *
      * @param object the object
