@@ -400,13 +400,14 @@ public final class Core extends Lifecycle {
             closing.retireLate(object, action);
             return;
         }
+        // Checked mode: tracked (or refused, naming the object: its toString() runs) before we hold anything.
+        if (check != null) check.retiring(object);
         boolean claimed = sticky && p == g.registered;
         long idle = claimed ? policy.idleState(g) : 0;
         if (claimed && sealPerParticipant) {
             int s = tryClaimOwn(g, Participant.BUSY);
-            if (s == CLAIM_CLOSED) throw Checks.closed(name);
+            if (s == CLAIM_CLOSED) throw closedWhileRetiring(object);
             if (s == CLAIM_BUSY) { // a flush seals our bag this moment: do not wait for it
-                if (check != null) check.retiring(object); // may refuse it: nothing taken yet
                 p.countRetired(); // the owner is this field's only writer, held or not
                 Batch aside = new Batch(1);
                 aside.add(object, action);
@@ -416,11 +417,10 @@ public final class Core extends Lifecycle {
                 return;
             }
         } else if (claimed && !claimOwn(g, Participant.BUSY)) {
-            throw Checks.closed(name);
+            throw closedWhileRetiring(object);
         }
         boolean full;
         try {
-            if (check != null) check.retiring(object); // may refuse it; the finally releases what we claimed
             p.countRetired();
             full = p.bag.add(object, action);
             if (full) seal(p);
@@ -428,6 +428,12 @@ public final class Core extends Lifecycle {
             if (claimed) p.setStateRelease(idle);
         }
         if (full) collect(COLLECT_LIMIT);
+    }
+
+    /** The core closed our participant before a retire could take it: the object is not retired after all. */
+    private IllegalStateException closedWhileRetiring(Object object) {
+        if (check != null) check.untrack(object);
+        return Checks.closed(name);
     }
 
     /**

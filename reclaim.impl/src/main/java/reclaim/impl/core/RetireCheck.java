@@ -11,7 +11,8 @@ import java.util.Map;
  * and, once {@code close()} starts its final drain, what was still pending then.
  *
  * <h2>When an object is tracked</h2>
- * From the moment a retire accepts it (just before it enters a bag, with the participant held) until the moment
+ * From the moment a retire accepts it (before the retirer takes anything: a refusal names the object, whose
+ * {@code toString()} is user code, and must not run while the retirer holds its participant BUSY) until the moment
  * its action is about to run ({@link Reclamation}, before the call). Untracking before the action, not after, is
  * what keeps recycling legal: an action that returns a node to a pool may let another thread take, link, unlink
  * and retire the same node again before the action itself has returned. So "retired twice" means: retired again
@@ -92,6 +93,16 @@ final class RetireCheck {
      * @param object the object
      */
     void reclaiming(Object object) {
+        untrack(object);
+    }
+
+    /**
+     * Stops tracking an object that {@link #retiring} accepted but the retire did not take after all (the reclaimer
+     * closed meanwhile).
+     *
+     * @param object the object
+     */
+    void untrack(Object object) {
         Map<Object, String> stripe = stripeOf(object);
         synchronized (stripe) {
             stripe.remove(object);
