@@ -8,6 +8,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Timeout;
 
+import reclaim.api.Options;
 import reclaim.api.Reclaimer;
 
 /**
@@ -32,7 +33,10 @@ import reclaim.api.Reclaimer;
  *   <li><b>lifecycle</b>: {@code close()} is idempotent, throws while a guard is open (which keeps
  *       working) and completes when called again after it closed, and refuses every thread afterwards;
  *       registrations open guards that protect, and stay closed once closed;</li>
- *   <li>{@link reclaim.api.Atom} closes each resource swapped out of it exactly once, never while read.</li>
+ *   <li>{@link reclaim.api.Atom} closes each resource swapped out of it exactly once, never while read;</li>
+ *   <li><b>checked mode</b> ({@link Options#checked()}) refuses a second retire of an object not yet reclaimed
+ *       and a retire of an object still held where its guard read it, lets a recycled object be retired again,
+ *       and names what {@code close()} reclaimed late; the default mode checks none of it.</li>
  * </ul>
  * Each guarantee's tests live in an interface of their own, which this class implements. Extend it and
  * name the scheme ({@link #scheme()}); a scheme that never reclaims before {@code close()} (the {@code none}
@@ -45,7 +49,7 @@ import reclaim.api.Reclaimer;
 public abstract class ReclaimerConformance implements SafetyConformance, ExactlyOnceConformance,
         ProgressConformance, RobustnessConformance, ThreadEndConformance, VirtualThreadConformance,
         ContainmentConformance, MisuseConformance, LifecycleConformance, AtomConformance,
-        CloseConformance {
+        CloseConformance, CheckedConformance {
 
     /** The reclaimer under test, created before each test and closed after it. */
     protected Reclaimer reclaimer;
@@ -68,6 +72,18 @@ public abstract class ReclaimerConformance implements SafetyConformance, Exactly
      */
     protected Reclaimer newReclaimer() {
         return Reclaimer.create(scheme());
+    }
+
+    /**
+     * Creates a reclaimer of the scheme under test with {@code options} (checked mode, or explicitly unchecked). By
+     * default it asks {@link Reclaimer#create(reclaim.api.Scheme, Options)} for the scheme, with its tuning, of
+     * the reclaimer under test; override it with {@link #newReclaimer()} when that constructs a reclaimer directly.
+     *
+     * @param options the settings for any scheme
+     * @return a new reclaimer
+     */
+    protected Reclaimer newReclaimer(Options options) {
+        return Reclaimer.create(reclaimer.scheme(), options);
     }
 
     /**
@@ -137,5 +153,16 @@ public abstract class ReclaimerConformance implements SafetyConformance, Exactly
     @Override
     public final Reclaimer freshReclaimer() {
         return newReclaimer();
+    }
+
+    /**
+     * Returns {@link #newReclaimer(Options)}, for the tests of settings that apply to any scheme.
+     *
+     * @param options the settings for any scheme
+     * @return a new reclaimer of the scheme under test
+     */
+    @Override
+    public final Reclaimer reclaimerWith(Options options) {
+        return newReclaimer(options);
     }
 }

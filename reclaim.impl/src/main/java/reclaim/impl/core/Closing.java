@@ -66,6 +66,7 @@ final class Closing {
 
     /** Accepts a retire from a reclaim action that close() runs (closer only). */
     void retireLate(Object object, Consumer<?> action) {
+        if (core.check != null) core.check.retiring(object);
         Batch b = late.isEmpty() ? null : late.get(late.size() - 1);
         if (b == null || b.size() == core.batchSize) late.add(b = new Batch(core.batchSize));
         b.add(object, action);
@@ -142,6 +143,7 @@ final class Closing {
                             + " was called by a reclaim action): this " + core.name + " reclaimer accepts no new guards;"
                             + " call close() again once it has ended, to reclaim everything");
                 }
+                if (core.check != null) core.check.draining(); // checked mode: name what is reclaimed this late
                 core.sealed.drain(core.participants.all(), core.reclamation()::run);
                 while (!late.isEmpty()) { // actions may retire more while they run: detach, then run
                     List<Batch> batches = new ArrayList<>(late);

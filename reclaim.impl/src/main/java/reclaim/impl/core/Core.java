@@ -83,6 +83,8 @@ public final class Core extends Lifecycle {
     /** Where sealed bags wait for the policy's judgement. */
     public final SealedBags sealed;
     private final Reclamation reclamation;
+    /** Checked mode's tracking of retired objects ({@link Options#checked()}); null when unchecked. */
+    final RetireCheck check;
 
     /** close() and what it needs while it runs. */
     private final Closing closing;
@@ -108,7 +110,8 @@ public final class Core extends Lifecycle {
         this.batchSize = c.batchSize();
         this.stallThresholdNanos = c.stallThresholdNanos();
         this.sealed = new SealedBags(sealPerParticipant);
-        this.reclamation = new Reclamation(name);
+        this.check = options.checked() ? new RetireCheck(name) : null;
+        this.reclamation = new Reclamation(name, check);
         this.participants = new Participants(this, policy, batchSize);
         this.closing = new Closing(this);
         policy.attach(this);
@@ -419,11 +422,13 @@ public final class Core extends Lifecycle {
             closing.retireLate(object, action);
             return;
         }
+        // Checked mode: tracked (or refused, naming the object: its toString() runs) before we hold anything.
+        if (check != null) check.retiring(object);
         boolean claimed = sticky && p == g.registered;
         long idle = claimed ? policy.idleState(g) : 0;
         if (claimed && sealPerParticipant) {
             int s = tryClaimOwn(g, Participant.BUSY);
-            if (s == CLAIM_CLOSED) throw Checks.closed(name);
+            if (s == CLAIM_CLOSED) throw closedWhileRetiring(object);
             if (s == CLAIM_BUSY) { // a flush seals our bag this moment: do not wait for it
                 p.countRetired(); // the owner is this field's only writer, held or not
                 Batch aside = new Batch(1);
@@ -434,7 +439,7 @@ public final class Core extends Lifecycle {
                 return;
             }
         } else if (claimed && !claimOwn(g, Participant.BUSY)) {
-            throw Checks.closed(name);
+            throw closedWhileRetiring(object);
         }
         boolean full;
         try {
@@ -445,6 +450,12 @@ public final class Core extends Lifecycle {
             if (claimed) p.setStateRelease(idle);
         }
         if (full) collect(COLLECT_LIMIT);
+    }
+
+    /** The core closed our participant before a retire could take it: the object is not retired after all. */
+    private IllegalStateException closedWhileRetiring(Object object) {
+        if (check != null) check.untrack(object);
+        return Checks.closed(name);
     }
 
     /**

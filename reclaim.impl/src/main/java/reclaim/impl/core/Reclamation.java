@@ -15,6 +15,8 @@ public final class Reclamation {
     private static final int REPORT_EVERY = 1000;
 
     private final String scheme;
+    /** Checked mode's tracking of retired objects, told before each action runs; null when unchecked. */
+    private final RetireCheck check;
     private final LongAdder reclaimed = new LongAdder();
     private final LongAdder failed = new LongAdder();
 
@@ -24,7 +26,18 @@ public final class Reclamation {
      * @param scheme the scheme's name, for reports
      */
     public Reclamation(String scheme) {
+        this(scheme, null);
+    }
+
+    /**
+     * Creates a runner that also tells checked mode's tracking when an object's action is about to run.
+     *
+     * @param scheme the scheme's name, for reports
+     * @param check the tracking, or null when unchecked
+     */
+    Reclamation(String scheme, RetireCheck check) {
         this.scheme = scheme;
+        this.check = check;
     }
 
     /**
@@ -60,6 +73,7 @@ public final class Reclamation {
 
     @SuppressWarnings("unchecked")
     private void runContained(Object object, Consumer<?> action) {
+        if (check != null) check.reclaiming(object); // before the action: it may recycle the object at once
         try {
             ((Consumer<Object>) action).accept(object);
         } catch (Throwable t) { // contained by design: one bad action must not stop the others

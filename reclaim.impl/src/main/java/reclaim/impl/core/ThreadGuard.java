@@ -69,6 +69,8 @@ public class ThreadGuard implements Guard {
     private long open;
     /** Where this thread's last lease succeeded: the first record it tries next time. */
     int hint;
+    /** Checked mode's view of this guard, what its enter() returns ({@link CheckedGuard#of}); null until then. */
+    CheckedGuard checked;
 
     /**
      * Returns the record reserved by this thread's registration.
