@@ -194,16 +194,17 @@ final class Participants {
     }
 
     /**
-     * Returns the guard of the calling thread's sticky participant, if it holds one (a thread whose thread
-     * locals were reset while it lives finds its guard and participant again instead of leaking the participant).
+     * Returns the guard of the participant the calling thread reserved, sticky or by an explicit registration, if
+     * it holds one (a thread whose thread locals were reset while it lives finds its guard and participant again
+     * instead of leaking the participant).
      *
      * @param t the calling thread
      * @return its guard, or null
      */
-    ThreadGuard stickyGuardOf(Thread t) {
+    ThreadGuard reservedGuardOf(Thread t) {
         for (Participant p : all()) {
             ThreadGuard own = p.owner;
-            if (own != null && own.thread == t && own.sticky && own.registered == p) return own;
+            if (own != null && own.thread == t && own.registered == p) return own;
         }
         return null;
     }
