@@ -25,6 +25,8 @@ import reclaim.api.Reclaimer;
  *       stalls inside a guard, and any other scheme reports the stalled reader;</li>
  *   <li><b>threads that end</b> registered, idle or inside a guard they never closed lose nothing and hold
  *       reclamation back for no one;</li>
+ *   <li><b>threads whose thread locals are reset</b> while they live (pool workers) stay registered and take
+ *       no new thread record per reset;</li>
  *   <li><b>virtual threads</b> that block inside guards keep what they protected, and short-lived ones
  *       do not pile up thread records;</li>
  *   <li><b>containment</b>: a reclaim action that throws is counted and stops no other action;</li>
@@ -47,8 +49,8 @@ import reclaim.api.Reclaimer;
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 public abstract class ReclaimerConformance implements SafetyConformance, ExactlyOnceConformance,
-        ProgressConformance, RobustnessConformance, ThreadEndConformance, VirtualThreadConformance,
-        ContainmentConformance, MisuseConformance, LifecycleConformance, AtomConformance,
+        ProgressConformance, RobustnessConformance, ThreadEndConformance, ThreadLocalResetConformance,
+        VirtualThreadConformance, ContainmentConformance, MisuseConformance, LifecycleConformance, AtomConformance,
         CloseConformance, CheckedConformance {
 
     /** The reclaimer under test, created before each test and closed after it. */

@@ -244,9 +244,9 @@ public final class Core extends Lifecycle {
         return policy.newGuard(t);
     }
 
-    /** The guard of {@code t}'s sticky participant, or null (see {@link GuardLookup}). */
-    ThreadGuard stickyGuardOf(Thread t) {
-        return participants.stickyGuardOf(t);
+    /** The guard of the participant {@code t} reserved (sticky or registered), or null (see {@link GuardLookup}). */
+    ThreadGuard reservedGuardOf(Thread t) {
+        return participants.reservedGuardOf(t);
     }
 
     /**

@@ -193,16 +193,22 @@ final class Participants {
     }
 
     /**
-     * Returns the guard of the calling thread's sticky participant, if it holds one (a thread whose thread
-     * locals were reset while it lives finds its guard and participant again instead of leaking the participant).
+     * Returns the guard of the participant the calling thread reserved, sticky or by an explicit registration, if
+     * it holds one (a thread whose thread locals were reset while it lives finds its guard and participant again
+     * instead of leaking the participant).
      *
      * @param t the calling thread
      * @return its guard, or null
      */
-    ThreadGuard stickyGuardOf(Thread t) {
+    ThreadGuard reservedGuardOf(Thread t) {
         for (Participant p : all()) {
+<<<<<<< HEAD
             ThreadGuard own = p.ownerAcquire();
             if (own != null && own.thread == t && own.sticky && own.registered == p) return own;
+=======
+            ThreadGuard own = p.owner;
+            if (own != null && own.thread == t && own.registered == p) return own;
+>>>>>>> h-coro
         }
         return null;
     }
