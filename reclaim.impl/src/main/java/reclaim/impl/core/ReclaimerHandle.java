@@ -6,6 +6,7 @@ import java.util.function.Consumer;
 
 import reclaim.api.Guard;
 import reclaim.api.Options;
+import reclaim.api.OwnedGuard;
 import reclaim.api.Reclaimer;
 import reclaim.api.Registration;
 import reclaim.api.Scheme;
@@ -67,6 +68,15 @@ public final class ReclaimerHandle extends GuardLookup implements Reclaimer {
     @Override
     public Guard enter() {
         return core.enter(guard());
+    }
+
+    @Override
+    public OwnedGuard enterOwned() {
+        try {
+            return OwnedGuardImpl.open(core, handle);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
     }
 
     @Override
