@@ -32,7 +32,10 @@ import reclaim.api.Reclaimer;
  *   <li><b>lifecycle</b>: {@code close()} is idempotent, throws while a guard is open (which keeps
  *       working) and completes when called again after it closed, and refuses every thread afterwards;
  *       registrations open guards that protect, and stay closed once closed;</li>
- *   <li>{@link reclaim.api.Atom} closes each resource swapped out of it exactly once, never while read.</li>
+ *   <li>{@link reclaim.api.Atom} closes each resource swapped out of it exactly once, never while read;</li>
+ *   <li><b>owned guards</b> ({@link Reclaimer#enterOwned()}) keep what they protected while they move between
+ *       threads, reclaim what was retired through them once, are independent of thread guards, hold
+ *       {@code close()} back while open, and refuse two threads at once and use after close.</li>
  * </ul>
  * Each guarantee's tests live in an interface of their own, which this class implements. Extend it and
  * name the scheme ({@link #scheme()}); a scheme that never reclaims before {@code close()} (the {@code none}
@@ -45,7 +48,7 @@ import reclaim.api.Reclaimer;
 public abstract class ReclaimerConformance implements SafetyConformance, ExactlyOnceConformance,
         ProgressConformance, RobustnessConformance, ThreadEndConformance, VirtualThreadConformance,
         ContainmentConformance, MisuseConformance, LifecycleConformance, AtomConformance,
-        CloseConformance {
+        CloseConformance, OwnedGuardConformance {
 
     /** The reclaimer under test, created before each test and closed after it. */
     protected Reclaimer reclaimer;
