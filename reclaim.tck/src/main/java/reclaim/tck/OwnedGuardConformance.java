@@ -10,11 +10,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 import static reclaim.tck.Fixtures.assertNoErrors;
+import static reclaim.tck.Fixtures.assertNullArgumentsNamed;
+import static reclaim.tck.Fixtures.await;
+import static reclaim.tck.Fixtures.gcUntil;
 import static reclaim.tck.Fixtures.join;
 import static reclaim.tck.Fixtures.reserve;
 import static reclaim.tck.Fixtures.start;
 
-import java.lang.invoke.VarHandle;
 import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.List;
@@ -546,22 +548,11 @@ interface OwnedGuardConformance extends SchemeUnderTest {
             for (int s = 0; s < Guard.MIN_SLOTS; s++) assertEquals("v", g.protect(ref, s));
             assertThrows(IllegalArgumentException.class, () -> g.protect(ref, -1));
             assertThrows(IllegalArgumentException.class, () -> g.reserve(1, -1));
-            assertNpe("ref", () -> g.protect((AtomicReference<Object>) null));
-            assertNpe("ref", () -> g.protect((AtomicReference<Object>) null, 0));
-            assertNpe("field", () -> g.protect((VarHandle) null, new Holder()));
-            assertNpe("holder", () -> g.protect(Holder.NODE, null));
-            assertNpe("object", () -> g.retire(null, x -> {}));
-            assertNpe("action", () -> g.retire("x", null));
+            assertNullArgumentsNamed(g);
             assertEquals("v", g.protect(ref), "the guard stopped working after refusing bad arguments");
         } finally {
             g.close();
         }
-    }
-
-    private static void assertNpe(String name, Runnable call) {
-        NullPointerException e = assertThrows(NullPointerException.class, call::run);
-        assertNotNull(e.getMessage(), "NPE without a message; expected it to name '" + name + "'");
-        assertTrue(e.getMessage().contains(name), "NPE '" + e.getMessage() + "' does not name '" + name + "'");
     }
 
     /**
@@ -615,12 +606,7 @@ interface OwnedGuardConformance extends SchemeUnderTest {
         AtomicIntegerArray ran = new AtomicIntegerArray(1);
         OwnedGuard[] open = new OwnedGuard[1];
         WeakReference<Reclaimer> weak = openOwnedAndDrop(ran, open);
-        CountDownLatch never = new CountDownLatch(1);
-        for (int i = 0; i < 200 && weak.get() != null; i++) {
-            System.gc();
-            never.await(20, TimeUnit.MILLISECONDS); // the collector and the cleaner run on their own threads
-        }
-        assertNull(weak.get(), "an open owned guard keeps its dropped reclaimer reachable");
+        assertTrue(gcUntil(() -> weak.get() == null), "an open owned guard keeps its dropped reclaimer reachable");
         assertNull(open[0].reclaimer(), "reclaimer() of a guard whose reclaimer was collected");
         assertEquals(0, ran.get(0), "an object protected by an open owned guard was reclaimed");
         ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
@@ -628,10 +614,7 @@ interface OwnedGuardConformance extends SchemeUnderTest {
         open[0] = null;
         join(List.of(start("closer", g::close, errors)));
         assertNoErrors(errors);
-        for (int i = 0; i < 200 && ran.get(0) == 0; i++) {
-            System.gc();
-            never.await(20, TimeUnit.MILLISECONDS);
-        }
+        gcUntil(() -> ran.get(0) != 0);
         assertEquals(1, ran.get(0), "what the dropped reclaimer held was not reclaimed once its owned guard closed");
     }
 
@@ -662,15 +645,6 @@ interface OwnedGuardConformance extends SchemeUnderTest {
     private static void assertAlive(String what, Node... nodes) {
         for (Node n : nodes) {
             if (n.reclaimed) fail("node " + n.value + ", " + what + ", was reclaimed while the owned guard is open");
-        }
-    }
-
-    private static void await(CountDownLatch latch) {
-        try {
-            if (!latch.await(60, TimeUnit.SECONDS)) fail("timed out waiting");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
         }
     }
 }
