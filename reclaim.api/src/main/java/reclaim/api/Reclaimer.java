@@ -141,8 +141,9 @@ public interface Reclaimer extends AutoCloseable {
      * of the calling thread's guards; see {@link OwnedGuard} for the hand-over rule, misuse and cost.
      *
      * @return a new open guard; close it exactly once, on any thread
-     * @throws IllegalStateException if the reclaimer is closed, or a {@link #close()} refused because guards were
-     *     open and it accepts no new guard
+     * @throws IllegalStateException if the reclaimer is closed or closing (a {@link #close()} in progress, or one
+     *     that refused because guards were open: it accepts no new guard), also from a reclaim action that
+     *     {@code close()} runs
      * @throws UnsupportedOperationException if the provider offers no owned guard (the built-in provider offers one
      *     for every scheme; the default method throws this)
      */

@@ -32,7 +32,9 @@ import reclaim.api.Reclaimer;
  *   <li>{@link #threadGuardProtect} / {@link #ownedGuardProtect}: one {@code protect(ref, 0)} in a guard held open
  *       across the iteration: the per-call price of the owned guard's in-use check (a CAS and a release store).</li>
  * </ul>
- * No writer runs. {@code -prof gc} shows the allocation per open.
+ * No writer runs. {@code -prof gc} shows the allocation per open, which does not depend on the machine: none for the
+ * thread guard; for the owned guard 96 bytes under EBR and QSBR, 104 under Hyaline, 128 under Crystalline and 200
+ * under hazard pointers (the guard, the scheme's guard and its per-guard bookkeeping).
  *
  * <p>Run (from the repository root):
  * <pre>{@code
