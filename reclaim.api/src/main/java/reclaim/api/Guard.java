@@ -11,7 +11,9 @@ import java.util.function.Consumer;
  * <p>Open one with {@link Reclaimer#enter()} and close it with try-with-resources. Guards nest: an
  * {@code enter()} inside an open guard on the same thread returns a guard whose {@code close()} only ends
  * the inner section. A guard belongs to the thread that opened it: use it and close it on that thread
- * (a virtual thread may block and move to another carrier inside a guard; it is still the same thread).
+ * (a virtual thread may block and move to another carrier inside a guard; it is still the same thread). Code
+ * whose critical section hops threads opens an {@link OwnedGuard} with {@link Reclaimer#enterOwned()} instead: it
+ * belongs to no thread, does not nest, and costs more.
  * Do not block inside a guard for long: under EBR and QSBR a guard that stays open stops reclamation for
  * everyone (the stall is reported in {@link Stats#stalled()}); the robust schemes bound the damage.
  *
@@ -24,8 +26,9 @@ import java.util.function.Consumer;
  *
  * <h2>Misuse</h2>
  * A guard used after it was closed, or from another thread, throws {@link IllegalStateException}; so does
- * closing it twice. A guard reused by its own thread after an inner {@code close()} is indistinguishable from
- * the outer one still open (guards are reused to keep {@code enter()} allocation-free).
+ * closing it twice ({@link OwnedGuard} says what "another thread" means for a guard that may move). A guard
+ * reused by its own thread after an inner {@code close()} is indistinguishable from the outer one still open
+ * (guards are reused to keep {@code enter()} allocation-free).
  *
  * <p>Wrong-thread use throws {@link IllegalStateException}, not {@code WrongThreadException} (JDK 19+, which
  * extends {@link RuntimeException} only): a deliberate choice. Every misuse of a guard or a reclaimer (closed,

@@ -39,6 +39,9 @@ import reclaim.api.Reclaimer;
  *   <li><b>checked mode</b> ({@link Options#checked()}) refuses a second retire of an object not yet reclaimed
  *       and a retire of an object still held where its guard read it, lets a recycled object be retired again,
  *       and names what {@code close()} reclaimed late; the default mode checks none of it.</li>
+ *   <li><b>owned guards</b> ({@link Reclaimer#enterOwned()}) keep what they protected while they move between
+ *       threads, reclaim what was retired through them once, are independent of thread guards, hold
+ *       {@code close()} back while open, and refuse two threads at once and use after close.</li>
  * </ul>
  * Each guarantee's tests live in an interface of their own, which this class implements. Extend it and
  * name the scheme ({@link #scheme()}); a scheme that never reclaims before {@code close()} (the {@code none}
@@ -51,7 +54,7 @@ import reclaim.api.Reclaimer;
 public abstract class ReclaimerConformance implements SafetyConformance, ExactlyOnceConformance,
         ProgressConformance, RobustnessConformance, ThreadEndConformance, ThreadLocalResetConformance,
         VirtualThreadConformance, ContainmentConformance, MisuseConformance, LifecycleConformance, AtomConformance,
-        CloseConformance, CheckedConformance {
+        CloseConformance, CheckedConformance, OwnedGuardConformance {
 
     /** The reclaimer under test, created before each test and closed after it. */
     protected Reclaimer reclaimer;

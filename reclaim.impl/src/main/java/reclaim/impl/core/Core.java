@@ -320,6 +320,25 @@ public final class Core extends Lifecycle {
         g.setOpenOpaque(openAnnounces ? policy.announcement() : 1);
     }
 
+    /**
+     * Opens the scheme guard behind an owned guard (its thread is null) on a participant leased for its lifetime,
+     * as a virtual thread's outermost guard leases one; {@link #unpin} closes it. See {@link OwnedGuardImpl}.
+     *
+     * @param g a new guard of {@link #newGuard}, with no thread
+     */
+    void pinOwned(ThreadGuard g) {
+        // Not even for close()'s own reclaim actions (pinSlow's exception): what they retire goes to a list that only
+        // the closing thread may touch, and an owned guard may move to another thread.
+        if (stateOpaque() != Lifecycle.OPEN) throw Checks.closed(name);
+        try {
+            // The lease's CAS orders the announcement before the guard's later loads, as in pinSlow. Its holder is
+            // g.thread, null: no thread's end sweeps the participant, only the owned guard's close releases it.
+            opened(g, participants.lease(g, policy.announcement()));
+        } finally {
+            if (g.deferred != null) runDeferred(g);
+        }
+    }
+
     private void opened(ThreadGuard g, Participant p) {
         // A reference store pays G1's post-write barrier (a store-load fence once the guard is in an old region);
         // a thread's own participant is already there on every enter after its first.

@@ -35,7 +35,8 @@ abstract class GuardLookup {
 
     /** The core whose guards this finds. */
     final Core core;
-    private final WeakReference<Reclaimer> handle;
+    /** The reclaimer that extends this lookup, weakly: what its guards return from {@code reclaimer()}. */
+    final WeakReference<Reclaimer> handle;
     private final ThreadLocal<ThreadGuard> guards = ThreadLocal.withInitial(this::initialGuard);
     /** The cache; replaced by {@link #clear()} only. Read and written through {@code CACHE} (opaque). */
     private CachedGuard[] cache = new CachedGuard[SIZE];
