@@ -99,6 +99,8 @@ public class Participant extends ParticipantPadAfter {
     long lagValue;
     /** When a scanner first saw {@link #lagValue}; through {@code LAG_SINCE}. */
     long lagSince;
+    /** The announcement whose stall was last reported (once per stall: {@code Telemetry}); through {@code STALL_REPORTED}. */
+    long stallReported;
 
     // ---- sealed bags kept on the participant (schemes that seal per participant) ----
     /** The newest sealed bag kept here; accessed through {@code SEALED}. */
@@ -222,6 +224,23 @@ public class Participant extends ParticipantPadAfter {
         return (long) LAG_VALUE.getOpaque(this) == state && (long) LAG_SINCE.getOpaque(this) <= before;
     }
 
+    /** @return when a scanner first saw the current lag ({@code System.nanoTime()}), opaque */
+    final long lagSinceOpaque() {
+        return (long) LAG_SINCE.getOpaque(this);
+    }
+
+    /**
+     * Claims the report of the stall of announcement {@code state}: true for one caller per announcement (a CAS, so
+     * that racing scanners report a stall once).
+     *
+     * @param state the announcement that stalled (positive)
+     * @return whether the caller reports it
+     */
+    final boolean claimStallReport(long state) {
+        long reported = (long) STALL_REPORTED.getOpaque(this);
+        return reported != state && STALL_REPORTED.compareAndSet(this, reported, state);
+    }
+
     // VarHandles
     private static final VarHandle STATE;
     private static final VarHandle HOLDER;
@@ -229,6 +248,7 @@ public class Participant extends ParticipantPadAfter {
     private static final VarHandle RETIRED;
     private static final VarHandle LAG_VALUE;
     private static final VarHandle LAG_SINCE;
+    private static final VarHandle STALL_REPORTED;
     private static final VarHandle SEALED;
 
     static {
@@ -240,6 +260,7 @@ public class Participant extends ParticipantPadAfter {
             RETIRED = l.findVarHandle(Participant.class, "retired", long.class);
             LAG_VALUE = l.findVarHandle(Participant.class, "lagValue", long.class);
             LAG_SINCE = l.findVarHandle(Participant.class, "lagSince", long.class);
+            STALL_REPORTED = l.findVarHandle(Participant.class, "stallReported", long.class);
             SEALED = l.findVarHandle(Participant.class, "sealedTop", SealedNode.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
