@@ -94,7 +94,9 @@ public class Participant extends ParticipantPadAfter {
     /** Objects retired through this participant; accessed through {@code RETIRED}. */
     long retired;
 
-    // ---- stall diagnostics, written by scanners (opaque; racy by design, diagnostics only) ----
+    // ---- stall diagnostics, written by scanners (racy by design, diagnostics only). lagValue is stored with release
+    // after lagSince and read with acquire before it, so a reader that sees a value sees the time stored with it (or
+    // a later one, if two scanners race): a stall is never judged by the time of an earlier announcement. ----
     /** The announcement a scanner last saw holding reclamation back; through {@code LAG_VALUE}. */
     long lagValue;
     /** When a scanner first saw {@link #lagValue}; through {@code LAG_SINCE}. */
@@ -216,12 +218,13 @@ public class Participant extends ParticipantPadAfter {
     final void noteLag(long state, long now) {
         if ((long) LAG_VALUE.getOpaque(this) != state) {
             LAG_SINCE.setOpaque(this, now);
-            LAG_VALUE.setOpaque(this, state);
+            LAG_VALUE.setRelease(this, state); // release: publishes the time above with the value
         }
     }
 
     final boolean laggingSince(long state, long before) {
-        return (long) LAG_VALUE.getOpaque(this) == state && (long) LAG_SINCE.getOpaque(this) <= before;
+        // acquire: pairs with noteLag's release, so the time read next is the one stored with this value (or later)
+        return (long) LAG_VALUE.getAcquire(this) == state && (long) LAG_SINCE.getOpaque(this) <= before;
     }
 
     /** @return when a scanner first saw the current lag ({@code System.nanoTime()}), opaque */

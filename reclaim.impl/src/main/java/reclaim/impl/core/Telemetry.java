@@ -8,8 +8,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import reclaim.api.Stats;
 
 /**
- * What a {@link Core} reports about itself beyond {@link Stats}: stalls (a JFR event and one {@code WARNING} on
- * the {@code System.Logger} named {@code reclaim}, once per stall), the pending high-water mark, the thread that
+ * What a {@link Core} reports about itself beyond {@link Stats}: stalls (a JFR event and a {@code WARNING} on the
+ * {@code System.Logger} named {@code reclaim}, once per stall; past the first ten stalls of a reclaimer, one in a
+ * hundred is logged), the pending high-water mark, the thread that
  * sealed each bag (for the share of reclamation done for other threads), and the periodic JFR snapshot. The JFR
  * side lives in {@link Jfr}; this class names no {@code jdk.jfr} type, so it runs where the module is absent.
  *
@@ -34,6 +35,9 @@ final class Telemetry {
     private static final AtomicLong NUMBERS = new AtomicLong();
     /** The least time between two observations of the pending count from the sealing path. */
     private static final long OBSERVE_INTERVAL_NANOS = 1_000_000L;
+    /** Stalls of one reclaimer logged each before the log thins out to one in {@link #WARN_EVERY}. */
+    private static final long WARN_FIRST = 10;
+    private static final long WARN_EVERY = 100;
 
     /** The reclaimer's name in events and messages: {@code scheme#number}. */
     final String id;
@@ -154,32 +158,39 @@ final class Telemetry {
     }
 
     private void reportStall(Core core, Participant p, long state, long now) {
-        getAndAddStalls(1);
+        long n = getAndAddStalls(1) + 1;
         Thread t = p.holderOpaque();
         if (t == Participants.SWEEPER) t = null; // being swept this moment: its thread has ended
         long heldBackFor = Math.max(0, now - p.lagSinceOpaque());
         long pending = Math.max(0, core.retiredSoFar(core.participants()) - core.reclamation().reclaimed());
         try {
-            log.log(System.Logger.Level.WARNING, stallMessage(t, heldBackFor, state, pending));
+            // Every stall of the first few, then one in WARN_EVERY: oversubscribed readers preempted inside their
+            // guards can stall a reclaimer again and again, and the log should not fill up with it (the events and
+            // Stats.stalled() still count each one).
+            if (n <= WARN_FIRST || n % WARN_EVERY == 0) {
+                log.log(System.Logger.Level.WARNING, stallMessage(t, heldBackFor, state, pending, n));
+            }
         } catch (RuntimeException e) { // a broken logger must not stop the scan that found the stall
             // nothing: the event below and Stats.stalled() still report it
         }
         Jfr.stall(this, t, heldBackFor, state, pending);
     }
 
-    private String stallMessage(Thread t, long heldBackFor, long state, long pending) {
+    private String stallMessage(Thread t, long heldBackFor, long state, long pending, long n) {
         String who = t == null ? "a reader (thread unknown)"
                 : "thread \"" + t.getName() + "\" (#" + t.threadId() + (t.isVirtual() ? ", virtual" : "") + ")";
         String until = scheme.equals("qsbr") ? "it closes its guard or, registered, announces a quiescent state or goes"
                 + " offline" : "it closes its guard";
         return String.format(Locale.ROOT, "reclaim: %s has held the %s reclaimer %s back for %d ms (stall threshold"
                         + " %d ms, announcement %d); %d objects are pending, and nothing retired since can be"
-                        + " reclaimed until %s",
-                who, scheme, id, heldBackFor / 1_000_000L, stallThresholdNanos / 1_000_000L, state, pending, until);
+                        + " reclaimed until %s%s",
+                who, scheme, id, heldBackFor / 1_000_000L, stallThresholdNanos / 1_000_000L, state, pending, until,
+                n < WARN_FIRST ? "" : n == WARN_FIRST ? " (stall " + n + " of this reclaimer: from now on one stall in "
+                        + WARN_EVERY + " is logged)" : " (stall " + n + " of this reclaimer)");
     }
 
     /**
-     * Returns the stalls reported so far (events and warnings, one each per stall).
+     * Returns the stalls reported so far (one event each; a warning each for the first ten).
      *
      * @return the count
      */
@@ -203,8 +214,8 @@ final class Telemetry {
 
     // ---- accessors ----
 
-    private void getAndAddStalls(long delta) {
-        STALLS.getAndAdd(this, delta);
+    private long getAndAddStalls(long delta) {
+        return (long) STALLS.getAndAdd(this, delta);
     }
 
     private long highWaterOpaque() {

@@ -282,6 +282,27 @@ class TelemetryTest {
         }
     }
 
+    /** Every stall is counted, but past the first ten of a reclaimer the log keeps one in a hundred. */
+    @Test
+    void stallWarningsThinOutPastTheFirstTen() throws Exception {
+        try (Reclaimer r = Reclaimer.create(new Scheme.Ebr(8, 128, THRESHOLD))) {
+            Telemetry t = telemetry(r);
+            CapturingLogger log = new CapturingLogger();
+            t.logTo(log);
+            for (int episode = 1; episode <= 12; episode++) {
+                try (StuckReader reader = new StuckReader(r, false, "stuck-" + episode)) {
+                    assertTrue(reader.thread.isAlive());
+                    int expected = episode;
+                    scanUntil(r, () -> t.stallsReported() == expected, "stall " + episode + " reported");
+                }
+            }
+            assertEquals(12, t.stallsReported());
+            assertEquals(10, log.warnings.size(), "warnings: " + log.warnings);
+            assertTrue(log.warnings.get(9).contains("from now on one stall in 100 is logged"), log.warnings.get(9));
+            assertTrue(log.warnings.get(8).contains("\"stuck-9\""), log.warnings.get(8));
+        }
+    }
+
     private static List<String> warningsNaming(CapturingLogger log, String thread) {
         return log.warnings.stream().filter(w -> w.contains("\"" + thread + "\"")).toList();
     }
