@@ -163,6 +163,7 @@ final class Telemetry {
         if (t == Participants.SWEEPER) t = null; // being swept this moment: its thread has ended
         long heldBackFor = Math.max(0, now - p.lagSinceOpaque());
         long pending = Math.max(0, core.retiredSoFar(core.participants()) - core.reclamation().reclaimed());
+        Jfr.stall(this, t, heldBackFor, state, pending); // first: the event's time is the detection's, not the log's
         try {
             // Every stall of the first few, then one in WARN_EVERY: oversubscribed readers preempted inside their
             // guards can stall a reclaimer again and again, and the log should not fill up with it (the events and
@@ -171,9 +172,8 @@ final class Telemetry {
                 log.log(System.Logger.Level.WARNING, stallMessage(t, heldBackFor, state, pending, n));
             }
         } catch (RuntimeException e) { // a broken logger must not stop the scan that found the stall
-            // nothing: the event below and Stats.stalled() still report it
+            // nothing: the event and Stats.stalled() still report it
         }
-        Jfr.stall(this, t, heldBackFor, state, pending);
     }
 
     private String stallMessage(Thread t, long heldBackFor, long state, long pending, long n) {
