@@ -10,9 +10,9 @@ import reclaim.api.Stats;
 /**
  * What a {@link Core} reports about itself beyond {@link Stats}: stalls (a JFR event and a {@code WARNING} on the
  * {@code System.Logger} named {@code reclaim}, once per stall; past the first ten stalls of a reclaimer, one in a
- * hundred is logged), the pending high-water mark, the thread that
- * sealed each bag (for the share of reclamation done for other threads), and the periodic JFR snapshot. The JFR
- * side lives in {@link Jfr}; this class names no {@code jdk.jfr} type, so it runs where the module is absent.
+ * hundred is logged), the pending high-water mark, the thread that sealed each bag (for the share of reclamation
+ * done for other threads), and the periodic JFR snapshot. The JFR side lives in {@link Jfr}; this class names no
+ * {@code jdk.jfr} type, so it runs where the module is absent.
  *
  * <h2>Cost</h2>
  * Nothing here runs on {@code enter()} or a guard's {@code close()}. Sealing a bag stores the sealing thread in
@@ -61,7 +61,10 @@ final class Telemetry {
     private long highWater;
     /** The last pending count reported by a {@link PendingHighWaterEvent}; through {@code MARK}. */
     private long mark;
-    /** When the sealing path last observed the pending count ({@code System.nanoTime()}); through {@code OBSERVED}. */
+    /**
+     * When the sealing path last observed the pending count ({@code System.nanoTime()}); through {@code OBSERVED}
+     * (its first value is written in the constructor, published as {@link #hook} is).
+     */
     private long observed;
 
     Telemetry(String scheme, Capabilities c) {
