@@ -90,11 +90,15 @@ public class Participant extends ParticipantPadAfter {
     /** Objects retired through this participant; accessed through {@code RETIRED}. */
     long retired;
 
-    // ---- stall diagnostics, written by scanners (opaque; racy by design, diagnostics only) ----
+    // ---- stall diagnostics, written by scanners (racy by design, diagnostics only). lagValue is stored with release
+    // after lagSince and read with acquire before it, so a reader that sees a value sees the time stored with it (or
+    // a later one, if two scanners race): a stall is never judged by the time of an earlier announcement. ----
     /** The announcement a scanner last saw holding reclamation back; through {@code LAG_VALUE}. */
     long lagValue;
     /** When a scanner first saw {@link #lagValue}; through {@code LAG_SINCE}. */
     long lagSince;
+    /** The announcement whose stall was last reported (once per stall: {@code Telemetry}); through {@code STALL_REPORTED}. */
+    long stallReported;
 
     // ---- sealed bags kept on the participant (schemes that seal per participant) ----
     /** The newest sealed bag kept here; accessed through {@code SEALED}. */
@@ -226,12 +230,30 @@ public class Participant extends ParticipantPadAfter {
     final void noteLag(long state, long now) {
         if ((long) LAG_VALUE.getOpaque(this) != state) {
             LAG_SINCE.setOpaque(this, now);
-            LAG_VALUE.setOpaque(this, state);
+            LAG_VALUE.setRelease(this, state); // release: publishes the time above with the value
         }
     }
 
     final boolean laggingSince(long state, long before) {
-        return (long) LAG_VALUE.getOpaque(this) == state && (long) LAG_SINCE.getOpaque(this) <= before;
+        // acquire: pairs with noteLag's release, so the time read next is the one stored with this value (or later)
+        return (long) LAG_VALUE.getAcquire(this) == state && (long) LAG_SINCE.getOpaque(this) <= before;
+    }
+
+    /** @return when a scanner first saw the current lag ({@code System.nanoTime()}), opaque */
+    final long lagSinceOpaque() {
+        return (long) LAG_SINCE.getOpaque(this);
+    }
+
+    /**
+     * Claims the report of the stall of announcement {@code state}: true for one caller per announcement (a CAS, so
+     * that racing scanners report a stall once).
+     *
+     * @param state the announcement that stalled (positive)
+     * @return whether the caller reports it
+     */
+    final boolean claimStallReport(long state) {
+        long reported = (long) STALL_REPORTED.getOpaque(this);
+        return reported != state && STALL_REPORTED.compareAndSet(this, reported, state);
     }
 
     // VarHandles
@@ -241,6 +263,7 @@ public class Participant extends ParticipantPadAfter {
     private static final VarHandle RETIRED;
     private static final VarHandle LAG_VALUE;
     private static final VarHandle LAG_SINCE;
+    private static final VarHandle STALL_REPORTED;
     private static final VarHandle SEALED;
 
     static {
@@ -252,6 +275,7 @@ public class Participant extends ParticipantPadAfter {
             RETIRED = l.findVarHandle(Participant.class, "retired", long.class);
             LAG_VALUE = l.findVarHandle(Participant.class, "lagValue", long.class);
             LAG_SINCE = l.findVarHandle(Participant.class, "lagSince", long.class);
+            STALL_REPORTED = l.findVarHandle(Participant.class, "stallReported", long.class);
             SEALED = l.findVarHandle(Participant.class, "sealedTop", SealedNode.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);

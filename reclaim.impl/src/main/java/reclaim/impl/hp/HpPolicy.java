@@ -184,9 +184,12 @@ public final class HpPolicy extends Policy {
         KeySet keySet = KeySet.of(keyArrays);
         scans.incrementAndGet();
         Reclamation reclamation = core.reclamation();
+        Object pass = reclamation.beginPass(); // the scan's JFR event, if a recording enables it
+        long freed = 0, failures = 0, ofOthers = 0;
         Batch kept = null;
         for (Batch b : taken) {
             int n = b.size();
+            long freedBefore = freed;
             for (int i = 0; i < n; i++) {
                 Object o = b.object(i);
                 if (set.contains(o) || (keySet != null && o instanceof Keyed kd && keySet.contains(kd.key()))) {
@@ -196,11 +199,14 @@ public final class HpPolicy extends Policy {
                         kept = null;
                     }
                 } else {
-                    reclamation.runOne(o, b.action(i));
+                    if (!reclamation.runOne(o, b.action(i))) failures++;
+                    freed++;
                 }
             }
+            if (Reclamation.sealedByAnother(b)) ofOthers += freed - freedBefore;
         }
         if (kept != null) store.add(kept);
+        reclamation.endPass(pass, freed, failures, ofOthers);
     }
 
     /**
