@@ -14,12 +14,20 @@ abstract class ParticipantPadBefore {
     long p00, p01, p02, p03, p04, p05, p06, p07, p08, p09, p10, p11, p12, p13, p14, p15;
 }
 
-/** The words that other threads read on every scan: the state and the holder. */
+/** The words that other threads read on every scan: the state, the holder and the owner (for its open word). */
 abstract class ParticipantHot extends ParticipantPadBefore {
     /** The state word (see {@link Participant}); accessed only through {@code STATE}. */
     long state;
     /** The thread holding this participant; accessed only through {@code HOLDER}. */
     Thread holder;
+    /**
+     * The guard of the thread that reserved this participant (registered or sticky), or null; accessed through
+     * {@code OWNER}. Written by the owning thread when it takes or gives the participant up (release: the guard's
+     * fields are published with it), cleared by the sweeper of a participant whose thread ended. Read by scanners
+     * and {@code close()} for the owner's open word, and by that thread when its thread locals were reset (see
+     * {@code GuardLookup}). Here rather than among the owner's plain fields: scanners read it on every scan.
+     */
+    ThreadGuard owner;
 }
 
 /** Padding after the hot words, so the owner's plain fields and the next object sit on other lines. */
@@ -60,7 +68,7 @@ abstract class ParticipantPadAfter extends ParticipantHot {
  * writes an open flag on its outermost enter (opaque) and close (release: it pairs with {@code close()}'s acquire
  * read, which comes after a full fence). The flag lives in the owner's {@link ThreadGuard}, beside the nesting
  * depth that enter writes anyway, so that entering writes one cache line; {@code close()} finds it through
- * {@link #owner}. A guard opened before {@code close()} began (in happens-before order) is always seen;
+ * the owner reference on the hot line. A guard opened before {@code close()} began (in happens-before order) is always seen;
  * one whose enter races with {@code close()} may be missed, and then finds the core closed at its next retire.
  */
 public class Participant extends ParticipantPadAfter {
@@ -77,14 +85,6 @@ public class Participant extends ParticipantPadAfter {
     /** Retired objects not yet sealed. */
     Batch bag;
 
-    /**
-     * The guard of the thread that reserved this participant (registered or sticky), or null; accessed through
-     * {@code OWNER}. Written by the owning thread when it takes or gives the participant up (release: the guard's
-     * fields are published with it), cleared by the sweeper of a participant whose thread ended. Read by
-     * {@code close()} for the open flag, and by that thread when its thread locals were reset (see
-     * {@code GuardLookup}).
-     */
-    private ThreadGuard owner;
 
     // ---- written by the holder, read by stats() (opaque) ----
     /** Objects retired through this participant; accessed through {@code RETIRED}. */
@@ -271,7 +271,7 @@ public class Participant extends ParticipantPadAfter {
             MethodHandles.Lookup l = MethodHandles.lookup();
             STATE = l.findVarHandle(ParticipantHot.class, "state", long.class);
             HOLDER = l.findVarHandle(ParticipantHot.class, "holder", Thread.class);
-            OWNER = l.findVarHandle(Participant.class, "owner", ThreadGuard.class);
+            OWNER = l.findVarHandle(ParticipantHot.class, "owner", ThreadGuard.class);
             RETIRED = l.findVarHandle(Participant.class, "retired", long.class);
             LAG_VALUE = l.findVarHandle(Participant.class, "lagValue", long.class);
             LAG_SINCE = l.findVarHandle(Participant.class, "lagSince", long.class);
