@@ -676,6 +676,7 @@ public final class Core extends Lifecycle {
 
     @Override
     public String toString() {
-        return "Core[" + scheme + ", " + policy.describe() + ", " + participants.all().length + " participants]";
+        return "Core[" + scheme + ", " + policy.describe() + ", " + participants.all().length + " participants, "
+                + barrier + " barrier]";
     }
 }
