@@ -40,8 +40,8 @@ import reclaim.api.Reclaimer;
  * returns an element at its successful CAS on {@code head}; {@link #poll} and {@link #peek} that find the
  * queue empty at their read of the dummy's {@code next} (null, with {@code head} unchanged); {@link #peek}
  * that returns an element at its re-validation of {@code head}; {@link #isEmpty()} at its read of the
- * dummy's {@code next}. {@link #size()} is exact only when the queue is quiescent; under concurrent
- * modification it is a value the size took between the call's start and end. The bulk operations
+ * dummy's {@code next}; {@link #size()} at its read of the last node's {@code next}, once it has checked that
+ * {@code head} and {@code tail} held still around that read. The bulk operations
  * ({@code addAll}, {@code contains}, {@code toArray}, {@code clear}, ...) are not atomic.
  *
  * <h2>Iteration</h2>
@@ -253,8 +253,8 @@ public final class RecyclingQueue<E> extends AbstractQueue<E> implements Queue<E
 
     /**
      * Returns the number of elements: the distance from the dummy to the last node, from their stored
-     * positions, without a traversal. Exact when the queue is quiescent; under concurrent modification, a
-     * value between the smallest and largest size during the call. Saturates at {@link Integer#MAX_VALUE}.
+     * positions, without a traversal. Linearizable: the size the queue had at one instant during the call.
+     * Saturates at {@link Integer#MAX_VALUE}.
      *
      * @return the number of elements
      * @throws IllegalStateException if the reclaimer is closed
@@ -262,10 +262,27 @@ public final class RecyclingQueue<E> extends AbstractQueue<E> implements Queue<E
     @Override
     public int size() {
         try (Guard g = reclaimer.enter()) {
+            return size(g);
+        }
+    }
+
+    /*
+     * The read of t.next is the linearization point: head and tail were h and t when read and are again
+     * after it, and neither comes back to a node it has left (both only move forward, and h and t are
+     * protected, so neither can return in a new life), so they were h and t at that instant too. Tail then
+     * pointed to the last node or the one before it: the last node was t when t.next was null, and t.next
+     * otherwise. Without the re-reads the distance could mix two instants (head read before a poll, tail's
+     * successor after an offer: a size the queue never had); a retry means another operation moved head or
+     * tail, so the loop is lock-free.
+     */
+    private int size(Guard g) {
+        while (true) {
             Node<E> h = g.protect(head, 0);
             Node<E> t = g.protect(tail, 1); // read after head, and tail is never behind head: t.seq >= h.seq
-            long last = t.seqPlain() + (t.nextVolatile() != null ? 1 : 0); // at most one node beyond tail
-            return (int) Math.min(Integer.MAX_VALUE, Math.max(0, last - h.seqPlain()));
+            Node<E> next = t.nextVolatile(); // not dereferenced: only whether it is null
+            if (h != headVolatile() || t != tailVolatile()) continue;
+            long last = t.seqPlain() + (next != null ? 1 : 0); // t protected: the seq of the life we read
+            return (int) Math.min(Integer.MAX_VALUE, last - h.seqPlain());
         }
     }
 
