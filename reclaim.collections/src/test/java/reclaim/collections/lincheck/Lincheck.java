@@ -42,8 +42,11 @@ import reclaim.api.Stats;
  * judges each {@code @Operation} as one.
  *
  * <h2>Size</h2>
- * The checks are sized for CI (two cores): every structure under every scheme, both modes, in about two
- * minutes. {@code -Dreclaim.lincheck.scale=N} multiplies the number of scenarios by N for a longer run.
+ * The checks are sized for CI (two cores): every structure under every scheme, both modes, in about four
+ * minutes of CPU time, which the build's two test JVMs spread over both cores. Model checking is the costly
+ * part (Lincheck intercepts every shared access of the reclaimer's engine too): 200 interleavings per
+ * structure and scheme. {@code -Dreclaim.lincheck.scale=N} multiplies the number of scenarios by N for a
+ * longer run.
  */
 final class Lincheck {
     /** The node pool of every tested structure: small, so that nodes are reused soon. */
