@@ -7,6 +7,7 @@ import org.jetbrains.kotlinx.lincheck.Actor;
 import org.jetbrains.kotlinx.lincheck.execution.ExecutionScenario;
 import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
 import org.jetbrains.lincheck.datastructures.StressOptions;
+import reclaim.api.Guard;
 import reclaim.api.Reclaimer;
 import reclaim.api.Scheme;
 import reclaim.api.Stats;
@@ -72,14 +73,15 @@ final class Lincheck {
 
     /**
      * A scheme tuned to reclaim at every chance: batches of one, a collection at every guard, a scan at every
-     * retire beyond the hazards in use. The defaults would reclaim nothing within a scenario of a few
-     * operations, and a node that is never reclaimed is never reused.
+     * retire beyond the hazards in use (of the fewest slots the structures need, {@link Guard#MIN_SLOTS}). The
+     * defaults would reclaim nothing within a scenario of a few operations, and a node that is never
+     * reclaimed is never reused.
      */
     static Scheme eager(Scheme s) {
         return switch (s) {
             case Scheme.Qsbr q -> new Scheme.Qsbr(1, 0, q.stallThresholdNanos());
             case Scheme.Ebr e -> new Scheme.Ebr(1, 1, e.stallThresholdNanos());
-            case Scheme.HazardPointers h -> new Scheme.HazardPointers(h.slots(), 1);
+            case Scheme.HazardPointers h -> new Scheme.HazardPointers(Guard.MIN_SLOTS, 1); // fewest hazards to scan past
             case Scheme.Hyaline h -> new Scheme.Hyaline(1, h.robust());
             case Scheme.Crystalline c -> new Scheme.Crystalline(1, c.slots(), c.waitFree());
             case Scheme.None n -> n;
