@@ -62,6 +62,13 @@ import reclaim.api.Reclaimer;
  * caller holds one). Close the reclaimer once the map is no longer used; afterwards operations throw
  * {@link IllegalStateException}. Null keys and values are not allowed.
  *
+ * <h2>Guard-scoped views</h2>
+ * A short batch of operations can share one guard instead of opening one each, as flurry's and papaya's
+ * {@code pin()} allow: {@link #pin()} opens a {@link Pinned} view whose single-key operations ({@code get},
+ * {@code containsKey}, {@code put}, {@code putIfAbsent}, {@code remove}, {@code replace}) run in the view's
+ * guard, with the same results, linearization points and memory consistency effects as the map's own. The
+ * view holds back reclamation like any open guard; see {@link Pinned}.
+ *
  * @param <K> the key type
  * @param <V> the value type
  */
@@ -145,9 +152,13 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
     public V get(Object key) {
         int h = HarrisList.spread(key);
         try (Guard g = list.reclaimer().enter()) {
-            ListNode<K, V> n = list.find(g, head(h), key, h, null);
-            return n == null ? null : n.valueVolatile();
+            return get(g, key, h);
         }
+    }
+
+    private V get(Guard g, Object key, int h) {
+        ListNode<K, V> n = list.find(g, head(h), key, h, null);
+        return n == null ? null : n.valueVolatile();
     }
 
     /** @throws NullPointerException if {@code key} is null */
@@ -182,19 +193,23 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
         Objects.requireNonNull(value, "value");
         int h = HarrisList.spread(key);
         try (Guard g = list.reclaimer().enter()) {
-            while (true) {
-                ListNode<K, V> n = list.find(g, head(h), key, h, value);
-                if (n == null) { // linked a new entry
-                    count.increment();
-                    return null;
-                }
-                V v = n.valueVolatile();
-                if (v != null) {
-                    if (onlyIfAbsent) return v;
-                    if (n.casValue(v, value)) return v; // linearization point of the replacement
-                }
-                // v == null: n was removed meanwhile; the next find unlinks it (or meets a newer entry)
+            return doPut(g, key, h, value, onlyIfAbsent);
+        }
+    }
+
+    private V doPut(Guard g, K key, int h, V value, boolean onlyIfAbsent) {
+        while (true) {
+            ListNode<K, V> n = list.find(g, head(h), key, h, value);
+            if (n == null) { // linked a new entry
+                count.increment();
+                return null;
             }
+            V v = n.valueVolatile();
+            if (v != null) {
+                if (onlyIfAbsent) return v;
+                if (n.casValue(v, value)) return v; // linearization point of the replacement
+            }
+            // v == null: n was removed meanwhile; the next find unlinks it (or meets a newer entry)
         }
     }
 
@@ -256,19 +271,23 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
     private V exchange(Object key, Object expected, V update) {
         int h = HarrisList.spread(key);
         try (Guard g = list.reclaimer().enter()) {
-            ListNode<K, V> n = list.find(g, head(h), key, h, null);
-            if (n == null) return null;
-            while (true) {
-                V v = n.valueVolatile();
-                // null: removed by another thread after our find (absent then); or a value that does not match
-                if (v == null || (expected != null && !expected.equals(v))) return null;
-                if (n.casValue(v, update)) { // linearization point
-                    if (update == null) {
-                        count.decrement();
-                        list.find(g, head(h), key, h, null); // marks and unlinks n (steps 2 and 3)
-                    }
-                    return v;
+            return exchange(g, key, h, expected, update);
+        }
+    }
+
+    private V exchange(Guard g, Object key, int h, Object expected, V update) {
+        ListNode<K, V> n = list.find(g, head(h), key, h, null);
+        if (n == null) return null;
+        while (true) {
+            V v = n.valueVolatile();
+            // null: removed by another thread after our find (absent then); or a value that does not match
+            if (v == null || (expected != null && !expected.equals(v))) return null;
+            if (n.casValue(v, update)) { // linearization point
+                if (update == null) {
+                    count.decrement();
+                    list.find(g, head(h), key, h, null); // marks and unlinks n (steps 2 and 3)
                 }
+                return v;
             }
         }
     }
@@ -317,6 +336,175 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
     public Set<Map.Entry<K, V>> entrySet() {
         EntrySet es = entrySet;
         return es != null ? es : (entrySet = new EntrySet());
+    }
+
+    /**
+     * Opens a guard-scoped view of this map on the current thread: one guard of the reclaimer, held until the
+     * view is closed, in which the view's operations run instead of opening a guard each. Use it with
+     * try-with-resources, for a short batch of operations:
+     * <pre>{@code
+     * try (RecyclingHashMap.Pinned<String, Integer> m = map.pin()) {
+     *     Integer hits = m.get("hits");
+     *     m.put("hits", hits == null ? 1 : hits + 1);   // two operations: not atomic together
+     * }
+     * }</pre>
+     * See {@link Pinned} for what an open view costs the other threads.
+     *
+     * @return the view, open; close it on this thread
+     * @throws IllegalStateException if the reclaimer is closed
+     */
+    public Pinned<K, V> pin() {
+        return new Pinned<>(this);
+    }
+
+    /**
+     * A guard-scoped view of a {@link RecyclingHashMap}, opened by {@link RecyclingHashMap#pin()}: the map's
+     * single-key operations, run in one guard that the view opens when it is created and closes with it.
+     * Each operation behaves exactly as the map's method of the same name (results, linearization point,
+     * memory consistency effects, exceptions) and is atomic on its own, not together with the others of the
+     * view: the view only saves the cost of opening and closing a guard per operation (see
+     * {@code docs/benchmarks.md}).
+     *
+     * <h2>Hold it briefly</h2>
+     * An open view is an open guard of the reclaimer and holds back reclamation as one does, for as long as
+     * it stays open. Under EBR and QSBR nothing retired to the reclaimer (by any thread, from any structure
+     * that shares it) is reclaimed until the view closes: a view left open stalls reclamation for everyone
+     * ({@link reclaim.api.Stats#stalled()} reports it) and the node pools stop refilling. The robust schemes
+     * (hazard pointers, robust Hyaline, Crystalline) bound what an open guard holds back
+     * ({@link Reclaimer#pendingBound()}); under hazard pointers the view holds only the few nodes its last
+     * operation left protected. Use a view for a short batch of operations on one thread, not as a
+     * long-lived handle, and do not block while it is open.
+     *
+     * <h2>Misuse</h2>
+     * A view belongs to the thread that opened it: an operation or {@code close()} from another thread, an
+     * operation after {@code close()}, and a second {@code close()} throw {@link IllegalStateException}
+     * naming the problem. Views nest with each other and with guards as guards do.
+     *
+     * @param <K> the key type
+     * @param <V> the value type
+     */
+    public static final class Pinned<K, V> extends PinnedView {
+        private final RecyclingHashMap<K, V> map;
+
+        private Pinned(RecyclingHashMap<K, V> map) {
+            super(map.reclaimer());
+            this.map = map;
+        }
+
+        /**
+         * As {@link RecyclingHashMap#get(Object)}, in this view's guard.
+         *
+         * @param key the key
+         * @return the value mapped to the key, or null
+         * @throws NullPointerException if {@code key} is null
+         * @throws IllegalStateException if this view is closed or used from another thread
+         */
+        public V get(Object key) {
+            Guard g = guard();
+            return map.get(g, key, HarrisList.spread(key));
+        }
+
+        /**
+         * As {@link RecyclingHashMap#containsKey(Object)}, in this view's guard.
+         *
+         * @param key the key
+         * @return whether the key is mapped
+         * @throws NullPointerException if {@code key} is null
+         * @throws IllegalStateException if this view is closed or used from another thread
+         */
+        public boolean containsKey(Object key) {
+            return get(key) != null;
+        }
+
+        /**
+         * As {@link RecyclingHashMap#put(Object, Object)}, in this view's guard.
+         *
+         * @param key the key
+         * @param value the value
+         * @return the previous value, or null if the key was absent
+         * @throws NullPointerException if the key or the value is null
+         * @throws IllegalStateException if this view is closed or used from another thread
+         */
+        public V put(K key, V value) {
+            Guard g = guard();
+            Objects.requireNonNull(value, "value");
+            return map.doPut(g, key, HarrisList.spread(key), value, false);
+        }
+
+        /**
+         * As {@link RecyclingHashMap#putIfAbsent(Object, Object)}, in this view's guard.
+         *
+         * @param key the key
+         * @param value the value
+         * @return the present value, or null if the mapping was added
+         * @throws NullPointerException if the key or the value is null
+         * @throws IllegalStateException if this view is closed or used from another thread
+         */
+        public V putIfAbsent(K key, V value) {
+            Guard g = guard();
+            Objects.requireNonNull(value, "value");
+            return map.doPut(g, key, HarrisList.spread(key), value, true);
+        }
+
+        /**
+         * As {@link RecyclingHashMap#remove(Object)}, in this view's guard.
+         *
+         * @param key the key
+         * @return the removed value, or null if the key was absent
+         * @throws NullPointerException if {@code key} is null
+         * @throws IllegalStateException if this view is closed or used from another thread
+         */
+        public V remove(Object key) {
+            Guard g = guard();
+            return map.exchange(g, key, HarrisList.spread(key), null, null);
+        }
+
+        /**
+         * As {@link RecyclingHashMap#remove(Object, Object)}, in this view's guard.
+         *
+         * @param key the key
+         * @param value the value the key must map to
+         * @return whether the mapping was removed
+         * @throws NullPointerException if the key or the value is null
+         * @throws IllegalStateException if this view is closed or used from another thread
+         */
+        public boolean remove(Object key, Object value) {
+            Guard g = guard();
+            Objects.requireNonNull(value, "value");
+            return map.exchange(g, key, HarrisList.spread(key), value, null) != null;
+        }
+
+        /**
+         * As {@link RecyclingHashMap#replace(Object, Object)}, in this view's guard.
+         *
+         * @param key the key
+         * @param value the new value
+         * @return the previous value, or null if the key was absent
+         * @throws NullPointerException if the key or the value is null
+         * @throws IllegalStateException if this view is closed or used from another thread
+         */
+        public V replace(K key, V value) {
+            Guard g = guard();
+            Objects.requireNonNull(value, "value");
+            return map.exchange(g, key, HarrisList.spread(key), null, value);
+        }
+
+        /**
+         * As {@link RecyclingHashMap#replace(Object, Object, Object)}, in this view's guard.
+         *
+         * @param key the key
+         * @param oldValue the value the key must map to
+         * @param newValue the new value
+         * @return whether the value was replaced
+         * @throws NullPointerException if any argument is null
+         * @throws IllegalStateException if this view is closed or used from another thread
+         */
+        public boolean replace(K key, V oldValue, V newValue) {
+            Guard g = guard();
+            Objects.requireNonNull(oldValue, "oldValue");
+            Objects.requireNonNull(newValue, "newValue");
+            return map.exchange(g, key, HarrisList.spread(key), oldValue, newValue) != null;
+        }
     }
 
     /**

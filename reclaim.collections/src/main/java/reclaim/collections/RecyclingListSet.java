@@ -52,6 +52,12 @@ import reclaim.api.Reclaimer;
  * caller holds one). Close the reclaimer once the set is no longer used; afterwards operations throw
  * {@link IllegalStateException}. Null elements are not allowed.
  *
+ * <h2>Guard-scoped views</h2>
+ * A short batch of operations can share one guard instead of opening one each: {@link #pin()} opens a
+ * {@link Pinned} view whose {@code add}, {@code contains} and {@code remove} run in the view's guard, with
+ * the same results, linearization points and memory consistency effects as the set's own. The view holds
+ * back reclamation like any open guard; see {@link Pinned}.
+ *
  * @param <E> the element type
  */
 public final class RecyclingListSet<E> extends AbstractSet<E> implements Set<E> {
@@ -109,15 +115,19 @@ public final class RecyclingListSet<E> extends AbstractSet<E> implements Set<E> 
     public boolean add(E e) {
         int h = HarrisList.spread(e);
         try (Guard g = list.reclaimer().enter()) {
-            while (true) {
-                ListNode<E, Boolean> n = list.find(g, head, e, h, Boolean.TRUE);
-                if (n == null) {
-                    count.increment();
-                    return true;
-                }
-                if (n.valueVolatile() != null) return false; // present (linearization point)
-                // removed since find met it: the next find unlinks it and links ours
+            return add(g, e, h);
+        }
+    }
+
+    private boolean add(Guard g, E e, int h) {
+        while (true) {
+            ListNode<E, Boolean> n = list.find(g, head, e, h, Boolean.TRUE);
+            if (n == null) {
+                count.increment();
+                return true;
             }
+            if (n.valueVolatile() != null) return false; // present (linearization point)
+            // removed since find met it: the next find unlinks it and links ours
         }
     }
 
@@ -130,9 +140,13 @@ public final class RecyclingListSet<E> extends AbstractSet<E> implements Set<E> 
     public boolean contains(Object o) {
         int h = HarrisList.spread(o);
         try (Guard g = list.reclaimer().enter()) {
-            ListNode<E, Boolean> n = list.find(g, head, o, h, null);
-            return n != null && n.valueVolatile() != null;
+            return contains(g, o, h);
         }
+    }
+
+    private boolean contains(Guard g, Object o, int h) {
+        ListNode<E, Boolean> n = list.find(g, head, o, h, null);
+        return n != null && n.valueVolatile() != null;
     }
 
     /**
@@ -145,14 +159,18 @@ public final class RecyclingListSet<E> extends AbstractSet<E> implements Set<E> 
     public boolean remove(Object o) {
         int h = HarrisList.spread(o);
         try (Guard g = list.reclaimer().enter()) {
-            ListNode<E, Boolean> n = list.find(g, head, o, h, null);
-            if (n == null) return false;
-            Boolean v = n.valueVolatile();
-            if (v == null || !n.casValue(v, null)) return false; // removed by another thread: absent then
-            count.decrement(); // the CAS above is the linearization point
-            list.find(g, head, o, h, null); // marks and unlinks the node
-            return true;
+            return remove(g, o, h);
         }
+    }
+
+    private boolean remove(Guard g, Object o, int h) {
+        ListNode<E, Boolean> n = list.find(g, head, o, h, null);
+        if (n == null) return false;
+        Boolean v = n.valueVolatile();
+        if (v == null || !n.casValue(v, null)) return false; // removed by another thread: absent then
+        count.decrement(); // the CAS above is the linearization point
+        list.find(g, head, o, h, null); // marks and unlinks the node
+        return true;
     }
 
     /**
@@ -214,6 +232,96 @@ public final class RecyclingListSet<E> extends AbstractSet<E> implements Set<E> 
                 last = null;
             }
         };
+    }
+
+    /**
+     * Opens a guard-scoped view of this set on the current thread: one guard of the reclaimer, held until the
+     * view is closed, in which the view's operations run instead of opening a guard each. Use it with
+     * try-with-resources, for a short batch of operations:
+     * <pre>{@code
+     * try (RecyclingListSet.Pinned<String> s = set.pin()) {
+     *     for (String w : words) s.add(w);
+     * }
+     * }</pre>
+     * See {@link Pinned} for what an open view costs the other threads.
+     *
+     * @return the view, open; close it on this thread
+     * @throws IllegalStateException if the reclaimer is closed
+     */
+    public Pinned<E> pin() {
+        return new Pinned<>(this);
+    }
+
+    /**
+     * A guard-scoped view of a {@link RecyclingListSet}, opened by {@link RecyclingListSet#pin()}: the set's
+     * single-element operations, run in one guard that the view opens when it is created and closes with
+     * it. Each operation behaves exactly as the set's method of the same name (results, linearization point,
+     * memory consistency effects, exceptions); the view only saves the cost of opening and closing a guard
+     * per operation.
+     *
+     * <h2>Hold it briefly</h2>
+     * An open view is an open guard of the reclaimer and holds back reclamation as one does, for as long as
+     * it stays open. Under EBR and QSBR nothing retired to the reclaimer (by any thread, from any structure
+     * that shares it) is reclaimed until the view closes: a view left open stalls reclamation for everyone
+     * ({@link reclaim.api.Stats#stalled()} reports it) and the node pools stop refilling. The robust schemes
+     * (hazard pointers, robust Hyaline, Crystalline) bound what an open guard holds back
+     * ({@link Reclaimer#pendingBound()}); under hazard pointers the view holds only the few nodes its last
+     * operation left protected. Use a view for a short batch of operations on one thread, not as a
+     * long-lived handle, and do not block while it is open.
+     *
+     * <h2>Misuse</h2>
+     * A view belongs to the thread that opened it: an operation or {@code close()} from another thread, an
+     * operation after {@code close()}, and a second {@code close()} throw {@link IllegalStateException}
+     * naming the problem. Views nest with each other and with guards as guards do.
+     *
+     * @param <E> the element type
+     */
+    public static final class Pinned<E> extends PinnedView {
+        private final RecyclingListSet<E> set;
+
+        private Pinned(RecyclingListSet<E> set) {
+            super(set.reclaimer());
+            this.set = set;
+        }
+
+        /**
+         * As {@link RecyclingListSet#add(Object)}, in this view's guard.
+         *
+         * @param e the element
+         * @return whether the set changed
+         * @throws NullPointerException if {@code e} is null
+         * @throws IllegalStateException if this view is closed or used from another thread
+         */
+        public boolean add(E e) {
+            Guard g = guard();
+            return set.add(g, e, HarrisList.spread(e));
+        }
+
+        /**
+         * As {@link RecyclingListSet#contains(Object)}, in this view's guard.
+         *
+         * @param o the element
+         * @return whether the element is in the set
+         * @throws NullPointerException if {@code o} is null
+         * @throws IllegalStateException if this view is closed or used from another thread
+         */
+        public boolean contains(Object o) {
+            Guard g = guard();
+            return set.contains(g, o, HarrisList.spread(o));
+        }
+
+        /**
+         * As {@link RecyclingListSet#remove(Object)}, in this view's guard.
+         *
+         * @param o the element
+         * @return whether the set changed
+         * @throws NullPointerException if {@code o} is null
+         * @throws IllegalStateException if this view is closed or used from another thread
+         */
+        public boolean remove(Object o) {
+            Guard g = guard();
+            return set.remove(g, o, HarrisList.spread(o));
+        }
     }
 
     /**

@@ -40,8 +40,8 @@ import reclaim.api.Reclaimer;
  * returns an element at its successful CAS on {@code head}; {@link #poll} and {@link #peek} that find the
  * queue empty at their read of the dummy's {@code next} (null, with {@code head} unchanged); {@link #peek}
  * that returns an element at its re-validation of {@code head}; {@link #isEmpty()} at its read of the
- * dummy's {@code next}. {@link #size()} is exact only when the queue is quiescent; under concurrent
- * modification it is a value the size took between the call's start and end. The bulk operations
+ * dummy's {@code next}; {@link #size()} at its read of the last node's {@code next}, once it has checked that
+ * {@code head} and {@code tail} held still around that read. The bulk operations
  * ({@code addAll}, {@code contains}, {@code toArray}, {@code clear}, ...) are not atomic.
  *
  * <h2>Iteration</h2>
@@ -69,6 +69,12 @@ import reclaim.api.Reclaimer;
  * caller holds one). Close the reclaimer once the queue is no longer used: its {@code close()} runs the
  * pending reclaim actions; afterwards the queue's operations throw {@link IllegalStateException}. Null
  * elements are not allowed.
+ *
+ * <h2>Guard-scoped views</h2>
+ * A short batch of operations can share one guard instead of opening one each: {@link #pin()} opens a
+ * {@link Pinned} view whose {@code offer}, {@code poll}, {@code peek}, {@code isEmpty} and {@code size} run
+ * in the view's guard, with the same results, linearization points and memory consistency effects as the
+ * queue's own. The view holds back reclamation like any open guard; see {@link Pinned}.
  *
  * @param <E> the element type
  */
@@ -166,21 +172,25 @@ public final class RecyclingQueue<E> extends AbstractQueue<E> implements Queue<E
     public boolean offer(E e) {
         Objects.requireNonNull(e, "element");
         try (Guard g = reclaimer.enter()) {
-            Node<E> node = pool.take(g, 0); // next == null
-            node.setItemPlain(e); // plain: published by the CAS on t.next
-            while (true) {
-                Node<E> t = g.protect(tail, 0);
-                Node<E> next = t.nextVolatile(); // not dereferenced, only installed in tail
-                if (t != tailVolatile()) continue; // t and next inconsistent
-                if (next != null) {
-                    casTail(t, next); // help a lagging tail forward
-                    continue;
-                }
-                node.setSeqPlain(t.seqPlain() + 1); // plain: published by the CAS below; t protected, seq stable
-                if (t.casNext(null, node)) { // linearization point
-                    casTail(t, node); // may fail: someone helped already
-                    return true;
-                }
+            return offer(g, e);
+        }
+    }
+
+    private boolean offer(Guard g, E e) {
+        Node<E> node = pool.take(g, 0); // next == null
+        node.setItemPlain(e); // plain: published by the CAS on t.next
+        while (true) {
+            Node<E> t = g.protect(tail, 0);
+            Node<E> next = t.nextVolatile(); // not dereferenced, only installed in tail
+            if (t != tailVolatile()) continue; // t and next inconsistent
+            if (next != null) {
+                casTail(t, next); // help a lagging tail forward
+                continue;
+            }
+            node.setSeqPlain(t.seqPlain() + 1); // plain: published by the CAS below; t protected, seq stable
+            if (t.casNext(null, node)) { // linearization point
+                casTail(t, node); // may fail: someone helped already
+                return true;
             }
         }
     }
@@ -194,24 +204,28 @@ public final class RecyclingQueue<E> extends AbstractQueue<E> implements Queue<E
     @Override
     public E poll() {
         try (Guard g = reclaimer.enter()) {
-            while (true) {
-                Node<E> h = g.protect(head, 0);
-                Node<E> t = tailVolatile(); // only compared with h and used to help tail
-                Node<E> next = g.protect(h.next, 1);
-                if (h != headVolatile()) continue; // re-validate: next was h's successor while h was the dummy
-                if (next == null) return null; // linearization point (empty): the read of h.next
-                if (h == t) {
-                    casTail(t, next); // tail lags: help it, then retry
-                    continue;
-                }
-                E e = next.itemVolatile(); // before the CAS: afterwards next may become someone's dummy
-                if (e != null && casHead(h, next)) { // linearization point
-                    next.setItemRelease(null); // next is the dummy now: drop the removed element (racing readers)
-                    g.retire(h, pool.recycler); // the old dummy: recycled once no guard can hold it
-                    return e;
-                }
-                // e == null: head has moved on since the re-validation; the CAS would fail. Retry.
+            return poll(g);
+        }
+    }
+
+    private E poll(Guard g) {
+        while (true) {
+            Node<E> h = g.protect(head, 0);
+            Node<E> t = tailVolatile(); // only compared with h and used to help tail
+            Node<E> next = g.protect(h.next, 1);
+            if (h != headVolatile()) continue; // re-validate: next was h's successor while h was the dummy
+            if (next == null) return null; // linearization point (empty): the read of h.next
+            if (h == t) {
+                casTail(t, next); // tail lags: help it, then retry
+                continue;
             }
+            E e = next.itemVolatile(); // before the CAS: afterwards next may become someone's dummy
+            if (e != null && casHead(h, next)) { // linearization point
+                next.setItemRelease(null); // next is the dummy now: drop the removed element (racing readers)
+                g.retire(h, pool.recycler); // the old dummy: recycled once no guard can hold it
+                return e;
+            }
+            // e == null: head has moved on since the re-validation; the CAS would fail. Retry.
         }
     }
 
@@ -224,15 +238,19 @@ public final class RecyclingQueue<E> extends AbstractQueue<E> implements Queue<E
     @Override
     public E peek() {
         try (Guard g = reclaimer.enter()) {
-            while (true) {
-                Node<E> h = g.protect(head, 0);
-                Node<E> next = g.protect(h.next, 1);
-                if (h != headVolatile()) continue; // linearization point when it holds
-                if (next == null) return null;
-                E e = next.itemVolatile();
-                if (e != null) return e;
-                // null: next has become the dummy and its item was cleared; head has moved on
-            }
+            return peek(g);
+        }
+    }
+
+    private E peek(Guard g) {
+        while (true) {
+            Node<E> h = g.protect(head, 0);
+            Node<E> next = g.protect(h.next, 1);
+            if (h != headVolatile()) continue; // linearization point when it holds
+            if (next == null) return null;
+            E e = next.itemVolatile();
+            if (e != null) return e;
+            // null: next has become the dummy and its item was cleared; head has moved on
         }
     }
 
@@ -245,16 +263,20 @@ public final class RecyclingQueue<E> extends AbstractQueue<E> implements Queue<E
     @Override
     public boolean isEmpty() {
         try (Guard g = reclaimer.enter()) {
-            Node<E> h = g.protect(head, 0);
-            // A null next means h is the last node; head cannot have passed it: the queue was empty then.
-            return h.nextVolatile() == null; // linearization point
+            return isEmpty(g);
         }
+    }
+
+    private boolean isEmpty(Guard g) {
+        Node<E> h = g.protect(head, 0);
+        // A null next means h is the last node; head cannot have passed it: the queue was empty then.
+        return h.nextVolatile() == null; // linearization point
     }
 
     /**
      * Returns the number of elements: the distance from the dummy to the last node, from their stored
-     * positions, without a traversal. Exact when the queue is quiescent; under concurrent modification, a
-     * value between the smallest and largest size during the call. Saturates at {@link Integer#MAX_VALUE}.
+     * positions, without a traversal. Linearizable: the size the queue had at one instant during the call.
+     * Saturates at {@link Integer#MAX_VALUE}.
      *
      * @return the number of elements
      * @throws IllegalStateException if the reclaimer is closed
@@ -262,10 +284,27 @@ public final class RecyclingQueue<E> extends AbstractQueue<E> implements Queue<E
     @Override
     public int size() {
         try (Guard g = reclaimer.enter()) {
+            return size(g);
+        }
+    }
+
+    /*
+     * The read of t.next is the linearization point: head and tail were h and t when read and are again
+     * after it, and neither comes back to a node it has left (both only move forward, and h and t are
+     * protected, so neither can return in a new life), so they were h and t at that instant too. Tail then
+     * pointed to the last node or the one before it: the last node was t when t.next was null, and t.next
+     * otherwise. Without the re-reads the distance could mix two instants (head read before a poll, tail's
+     * successor after an offer: a size the queue never had); a retry means another operation moved head or
+     * tail, so the loop is lock-free.
+     */
+    private int size(Guard g) {
+        while (true) {
             Node<E> h = g.protect(head, 0);
             Node<E> t = g.protect(tail, 1); // read after head, and tail is never behind head: t.seq >= h.seq
-            long last = t.seqPlain() + (t.nextVolatile() != null ? 1 : 0); // at most one node beyond tail
-            return (int) Math.min(Integer.MAX_VALUE, Math.max(0, last - h.seqPlain()));
+            Node<E> next = t.nextVolatile(); // not dereferenced: only whether it is null
+            if (h != headVolatile() || t != tailVolatile()) continue;
+            long last = t.seqPlain() + (next != null ? 1 : 0); // t protected: the seq of the life we read
+            return (int) Math.min(Integer.MAX_VALUE, last - h.seqPlain());
         }
     }
 
@@ -327,6 +366,111 @@ public final class RecyclingQueue<E> extends AbstractQueue<E> implements Queue<E
     @Override
     public boolean removeIf(Predicate<? super E> filter) {
         throw new UnsupportedOperationException("RecyclingQueue removes only at the head: use poll()");
+    }
+
+    /**
+     * Opens a guard-scoped view of this queue on the current thread: one guard of the reclaimer, held until
+     * the view is closed, in which the view's operations run instead of opening a guard each. Use it with
+     * try-with-resources, for a short batch of operations:
+     * <pre>{@code
+     * try (RecyclingQueue.Pinned<Task> q = queue.pin()) {
+     *     for (Task t : batch) q.offer(t);
+     * }
+     * }</pre>
+     * See {@link Pinned} for what an open view costs the other threads.
+     *
+     * @return the view, open; close it on this thread
+     * @throws IllegalStateException if the reclaimer is closed
+     */
+    public Pinned<E> pin() {
+        return new Pinned<>(this);
+    }
+
+    /**
+     * A guard-scoped view of a {@link RecyclingQueue}, opened by {@link RecyclingQueue#pin()}: the queue's
+     * single-element operations, run in one guard that the view opens when it is created and closes with
+     * it. Each operation behaves exactly as the queue's method of the same name (results, linearization
+     * point, memory consistency effects, exceptions); the view only saves the cost of opening and closing a
+     * guard per operation (see {@code docs/benchmarks.md}).
+     *
+     * <h2>Hold it briefly</h2>
+     * An open view is an open guard of the reclaimer and holds back reclamation as one does, for as long as
+     * it stays open. Under EBR and QSBR nothing retired to the reclaimer (by any thread, from any structure
+     * that shares it) is reclaimed until the view closes: a view left open stalls reclamation for everyone
+     * ({@link reclaim.api.Stats#stalled()} reports it) and the node pools stop refilling. The robust schemes
+     * (hazard pointers, robust Hyaline, Crystalline) bound what an open guard holds back
+     * ({@link Reclaimer#pendingBound()}); under hazard pointers the view holds only the few nodes its last
+     * operation left protected. Use a view for a short batch of operations on one thread, not as a
+     * long-lived handle, and do not block while it is open.
+     *
+     * <h2>Misuse</h2>
+     * A view belongs to the thread that opened it: an operation or {@code close()} from another thread, an
+     * operation after {@code close()}, and a second {@code close()} throw {@link IllegalStateException}
+     * naming the problem. Views nest with each other and with guards as guards do.
+     *
+     * @param <E> the element type
+     */
+    public static final class Pinned<E> extends PinnedView {
+        private final RecyclingQueue<E> queue;
+
+        private Pinned(RecyclingQueue<E> queue) {
+            super(queue.reclaimer);
+            this.queue = queue;
+        }
+
+        /**
+         * As {@link RecyclingQueue#offer(Object)}, in this view's guard.
+         *
+         * @param e the element
+         * @return true
+         * @throws NullPointerException if {@code e} is null
+         * @throws IllegalStateException if this view is closed or used from another thread
+         */
+        public boolean offer(E e) {
+            Guard g = guard();
+            Objects.requireNonNull(e, "element");
+            return queue.offer(g, e);
+        }
+
+        /**
+         * As {@link RecyclingQueue#poll()}, in this view's guard.
+         *
+         * @return the head element, or null if the queue is empty
+         * @throws IllegalStateException if this view is closed or used from another thread
+         */
+        public E poll() {
+            return queue.poll(guard());
+        }
+
+        /**
+         * As {@link RecyclingQueue#peek()}, in this view's guard.
+         *
+         * @return the head element, or null if the queue is empty
+         * @throws IllegalStateException if this view is closed or used from another thread
+         */
+        public E peek() {
+            return queue.peek(guard());
+        }
+
+        /**
+         * As {@link RecyclingQueue#isEmpty()}, in this view's guard.
+         *
+         * @return true if the queue holds no element
+         * @throws IllegalStateException if this view is closed or used from another thread
+         */
+        public boolean isEmpty() {
+            return queue.isEmpty(guard());
+        }
+
+        /**
+         * As {@link RecyclingQueue#size()}, in this view's guard.
+         *
+         * @return the number of elements
+         * @throws IllegalStateException if this view is closed or used from another thread
+         */
+        public int size() {
+            return queue.size(guard());
+        }
     }
 
     /**

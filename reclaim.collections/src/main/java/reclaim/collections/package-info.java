@@ -8,6 +8,16 @@
  * draws from. The reclaimer runs that action only once no guard can still hold the node, and that is what
  * makes reuse safe: a thread never finds a node it has read under its guard recycled under it.
  *
+ * <h2>Guard-scoped views</h2>
+ * Every operation opens a guard of the reclaimer for its own duration. The map, the set and the queue also
+ * offer {@code pin()}, as flurry's and papaya's hash maps do: a view that opens one guard and runs many
+ * operations in it ({@link reclaim.collections.RecyclingHashMap.Pinned},
+ * {@link reclaim.collections.RecyclingListSet.Pinned}, {@link reclaim.collections.RecyclingQueue.Pinned}).
+ * The operations are the same code, handed the view's guard instead of one of their own, and each
+ * protects what it reads afresh, reusing the same hazard slots. A view belongs to the thread that opened
+ * it and, like any open guard, holds back reclamation until it closes (under EBR and QSBR, everyone's):
+ * it is for short batches.
+ *
  * <h2>Shared accesses</h2>
  * Shared accesses follow the project's memory-ordering vocabulary ({@code docs/memory-orderings.md}): every
  * access to a field that more than one thread touches goes through a helper of the class that declares the

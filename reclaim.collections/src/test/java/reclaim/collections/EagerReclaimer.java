@@ -12,11 +12,16 @@ import reclaim.api.Stats;
 
 /**
  * A deliberately broken reclaimer for negative controls: {@code retire} runs the action at once, whatever
- * guards are open. A safety test that passes with it is not looking.
+ * guards are open. A safety test that passes with it is not looking. Public for the Lincheck tests of
+ * {@code reclaim.collections.lincheck}.
  */
-final class EagerReclaimer implements Reclaimer {
+public final class EagerReclaimer implements Reclaimer {
     private final AtomicLong retired = new AtomicLong();
     private final Guard guard = new EagerGuard();
+
+    /** Creates a reclaimer that reclaims at once. */
+    public EagerReclaimer() {
+    }
 
     @Override
     public Scheme scheme() {

@@ -47,7 +47,7 @@ public class LastReferenceFreesTest {
         Scheme s = Scheme.named(System.getProperty(Reclaimer.SCHEME_PROPERTY, Reclaimer.DEFAULT_SCHEME));
         return switch (s) {
             case Scheme.Hyaline h -> new Scheme.Hyaline(1, h.robust());
-            case Scheme.Crystalline c -> new Scheme.Crystalline(1, c.slots());
+            case Scheme.Crystalline c -> new Scheme.Crystalline(1, c.slots(), c.waitFree()); // keeps crystalline-w wait-free
             case Scheme.Ebr e -> new Scheme.Ebr(1, e.collectInterval(), e.stallThresholdNanos());
             case Scheme.Qsbr q -> new Scheme.Qsbr(1, q.passIntervalNanos(), q.stallThresholdNanos());
             default -> s;

@@ -1,0 +1,310 @@
+package reclaim.collections;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import reclaim.api.Guard;
+import reclaim.api.Reclaimer;
+import reclaim.api.Stats;
+
+/**
+ * The guard-scoped views ({@code pin()}) of the map, the set and the queue, under every scheme: each
+ * operation of a view gives what the per-operation API gives, the view keeps what it protected until it
+ * closes, and misuse (another thread, after close, closed twice) throws {@link IllegalStateException}
+ * naming the problem.
+ */
+class PinnedTest {
+
+    private static final int OPS = 20_000;
+
+    /** Every scheme present, and {@code crystalline-w}, which {@link Reclaimer#availableSchemes()} leaves out. */
+    static Stream<String> schemes() {
+        return Reclaimer.availableSchemes().contains("crystalline")
+                ? Stream.concat(Schemes.names(), Stream.of("crystalline-w")) : Schemes.names();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("schemes")
+    void mapViewAnswersAsThePerOperationApiDoes(String scheme) {
+        Reclaimer r = Reclaimer.create(scheme);
+        RecyclingHashMap<Integer, Integer> viaViews = new RecyclingHashMap<>(r, 16, 8);
+        RecyclingHashMap<Integer, Integer> perOp = new RecyclingHashMap<>(r, 16, 8);
+        Map<Integer, Integer> model = new HashMap<>();
+        Random rnd = new Random(7);
+        int done = 0;
+        while (done < OPS) {
+            int batch = 1 + rnd.nextInt(16);
+            try (RecyclingHashMap.Pinned<Integer, Integer> m = viaViews.pin()) {
+                for (int i = 0; i < batch; i++, done++) {
+                    Integer k = rnd.nextInt(64);
+                    Integer v = rnd.nextInt(3);
+                    int op = rnd.nextInt(8);
+                    String what = "op " + op + " on key " + k + " value " + v + " at " + done;
+                    switch (op) {
+                        case 0 -> assertAllEqual(what, model.get(k), perOp.get(k), m.get(k));
+                        case 1 -> assertAllEqual(what, model.containsKey(k), perOp.containsKey(k), m.containsKey(k));
+                        case 2 -> assertAllEqual(what, model.put(k, v), perOp.put(k, v), m.put(k, v));
+                        case 3 -> assertAllEqual(what, model.putIfAbsent(k, v), perOp.putIfAbsent(k, v), m.putIfAbsent(k, v));
+                        case 4 -> assertAllEqual(what, model.remove(k), perOp.remove(k), m.remove(k));
+                        case 5 -> assertAllEqual(what, model.remove(k, v), perOp.remove(k, v), m.remove(k, v));
+                        case 6 -> assertAllEqual(what, model.replace(k, v), perOp.replace(k, v), m.replace(k, v));
+                        default -> assertAllEqual(what, model.replace(k, v, v + 1), perOp.replace(k, v, v + 1),
+                                m.replace(k, v, v + 1));
+                    }
+                }
+            }
+        }
+        assertEquals(model, perOp);
+        assertEquals(model, viaViews);
+        assertEquals(model.size(), viaViews.size());
+        Schemes.closeAndCheck(r);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("schemes")
+    void setViewAnswersAsThePerOperationApiDoes(String scheme) {
+        Reclaimer r = Reclaimer.create(scheme);
+        RecyclingListSet<Integer> viaViews = new RecyclingListSet<>(r, 8);
+        RecyclingListSet<Integer> perOp = new RecyclingListSet<>(r, 8);
+        Set<Integer> model = new HashSet<>();
+        Random rnd = new Random(11);
+        int done = 0;
+        while (done < OPS) {
+            int batch = 1 + rnd.nextInt(16);
+            try (RecyclingListSet.Pinned<Integer> s = viaViews.pin()) {
+                for (int i = 0; i < batch; i++, done++) {
+                    Integer e = rnd.nextInt(32);
+                    String what = "element " + e + " at " + done;
+                    switch (rnd.nextInt(3)) {
+                        case 0 -> assertAllEqual("add " + what, model.add(e), perOp.add(e), s.add(e));
+                        case 1 -> assertAllEqual("remove " + what, model.remove(e), perOp.remove(e), s.remove(e));
+                        default -> assertAllEqual("contains " + what, model.contains(e), perOp.contains(e), s.contains(e));
+                    }
+                }
+            }
+        }
+        assertEquals(model, perOp);
+        assertEquals(model, viaViews);
+        Schemes.closeAndCheck(r);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("schemes")
+    void queueViewAnswersAsThePerOperationApiDoes(String scheme) {
+        Reclaimer r = Reclaimer.create(scheme);
+        RecyclingQueue<Integer> viaViews = new RecyclingQueue<>(r, 8);
+        RecyclingQueue<Integer> perOp = new RecyclingQueue<>(r, 8);
+        ArrayDeque<Integer> model = new ArrayDeque<>();
+        Random rnd = new Random(13);
+        int done = 0;
+        while (done < OPS) {
+            int batch = 1 + rnd.nextInt(16);
+            try (RecyclingQueue.Pinned<Integer> q = viaViews.pin()) {
+                for (int i = 0; i < batch; i++, done++) {
+                    Integer e = done;
+                    String what = "at " + done;
+                    switch (rnd.nextInt(5)) {
+                        case 0, 1 -> assertAllEqual("offer " + what, model.offer(e), perOp.offer(e), q.offer(e));
+                        case 2 -> assertAllEqual("poll " + what, model.poll(), perOp.poll(), q.poll());
+                        case 3 -> assertAllEqual("peek " + what, model.peek(), perOp.peek(), q.peek());
+                        default -> {
+                            assertAllEqual("size " + what, model.size(), perOp.size(), q.size());
+                            assertAllEqual("isEmpty " + what, model.isEmpty(), perOp.isEmpty(), q.isEmpty());
+                        }
+                    }
+                }
+            }
+        }
+        assertEquals(List.copyOf(model), List.copyOf(perOp));
+        assertEquals(List.copyOf(model), List.copyOf(viaViews));
+        Schemes.closeAndCheck(r);
+    }
+
+    private static void assertAllEqual(String what, Object expected, Object perOp, Object pinned) {
+        assertEquals(expected, perOp, () -> "per-operation API, " + what);
+        assertEquals(expected, pinned, () -> "view, " + what);
+    }
+
+    /**
+     * A node the view protected is not recycled while the view is open, however often another thread
+     * removes its key and flushes; once the view closes it is reclaimed.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("schemes")
+    void viewKeepsWhatItProtectedUntilItCloses(String scheme) throws Exception {
+        Reclaimer r = Reclaimer.create(scheme);
+        RecyclingHashMap<String, String> map = new RecyclingHashMap<>(r);
+        map.put("k", "v");
+        ListNode<String, String> node;
+        int generation;
+        try (RecyclingHashMap.Pinned<String, String> m = map.pin()) {
+            node = map.findNode(m.guard(), "k"); // protected in the view's guard, as its operations protect
+            assertNotNull(node);
+            generation = node.generationVolatile();
+            runOnAnotherThread(() -> {
+                for (int i = 0; i < 100; i++) {
+                    map.remove("k");
+                    r.flush();
+                    map.put("k", "v" + i);
+                }
+                map.remove("k");
+                r.flush();
+            });
+            assertEquals(generation, node.generationVolatile(), "a node protected by an open view was recycled");
+            assertEquals("k", node.keyPlain(), "the protected node was cleared or reused");
+        }
+        Stats s = Schemes.closeAndCheck(r);
+        assertTrue(s.retired() >= 100, () -> "the removals retired their entries: " + s);
+    }
+
+    /**
+     * Under EBR and QSBR an open view holds back what other threads retire, as its documentation says, and
+     * the next flush after it closes reclaims it.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("epochSchemes")
+    void openViewHoldsBackOtherThreadsRetiresUnderEpochSchemes(String scheme) throws Exception {
+        Reclaimer r = Reclaimer.create(scheme);
+        RecyclingQueue<Integer> queue = new RecyclingQueue<>(r);
+        try (RecyclingQueue.Pinned<Integer> q = queue.pin()) {
+            q.isEmpty();
+            runOnAnotherThread(() -> {
+                for (int i = 0; i < 200; i++) {
+                    queue.offer(i);
+                    queue.poll();
+                }
+                r.flush();
+            });
+            Stats held = r.stats();
+            assertTrue(held.pending() >= 200, () -> "an open view let other threads' retires be reclaimed: " + held);
+        }
+        r.flush();
+        Stats after = r.stats();
+        assertEquals(0, after.pending(), () -> "the flush after the view closed left retires pending: " + after);
+        Schemes.closeAndCheck(r);
+    }
+
+    static Stream<String> epochSchemes() {
+        return Schemes.names().filter(s -> s.equals("ebr") || s.equals("qsbr"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("schemes")
+    void mapViewMisuseThrowsIllegalStateException(String scheme) throws Exception {
+        Reclaimer r = Reclaimer.create(scheme);
+        RecyclingHashMap<Integer, Integer> map = new RecyclingHashMap<>(r);
+        assertMisuseIsRejected(map::pin, m -> m.put(1, 1));
+        assertEquals(1, map.get(1), "the view's put before the misuse took effect");
+        Schemes.closeAndCheck(r);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("schemes")
+    void setViewMisuseThrowsIllegalStateException(String scheme) throws Exception {
+        Reclaimer r = Reclaimer.create(scheme);
+        RecyclingListSet<Integer> set = new RecyclingListSet<>(r);
+        assertMisuseIsRejected(set::pin, s -> s.add(1));
+        assertTrue(set.contains(1));
+        Schemes.closeAndCheck(r);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("schemes")
+    void queueViewMisuseThrowsIllegalStateException(String scheme) throws Exception {
+        Reclaimer r = Reclaimer.create(scheme);
+        RecyclingQueue<Integer> queue = new RecyclingQueue<>(r);
+        assertMisuseIsRejected(queue::pin, q -> q.offer(1));
+        assertEquals(1, queue.poll());
+        Schemes.closeAndCheck(r);
+    }
+
+    /**
+     * Opens a view, runs {@code op} in it, then: {@code op} and {@code close()} from another thread throw
+     * (and leave the view usable), {@code op} after close throws, a second {@code close()} throws.
+     */
+    private static <V extends PinnedView> void assertMisuseIsRejected(Supplier<V> pin, Consumer<V> op) throws Exception {
+        V view = pin.get();
+        op.accept(view);
+        IllegalStateException fromOther = onAnotherThread(() -> assertThrows(IllegalStateException.class, () -> op.accept(view)));
+        assertTrue(fromOther.getMessage().contains("used from thread") && fromOther.getMessage().contains("belongs to thread"),
+                fromOther::getMessage);
+        IllegalStateException closeFromOther = onAnotherThread(() -> assertThrows(IllegalStateException.class, view::close));
+        assertTrue(closeFromOther.getMessage().contains("closed from thread"), closeFromOther::getMessage);
+        op.accept(view); // still open, still usable by its owner
+        view.close();
+        IllegalStateException afterClose = assertThrows(IllegalStateException.class, () -> op.accept(view));
+        assertTrue(afterClose.getMessage().contains("used after close()"), afterClose::getMessage);
+        IllegalStateException twice = assertThrows(IllegalStateException.class, view::close);
+        assertTrue(twice.getMessage().contains("closed twice"), twice::getMessage);
+    }
+
+    /** Views nest in guards and in each other; closing the inner ones leaves the outer ones usable. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("schemes")
+    void viewsNestInGuardsAndInEachOther(String scheme) {
+        Reclaimer r = Reclaimer.create(scheme);
+        RecyclingHashMap<Integer, Integer> map = new RecyclingHashMap<>(r);
+        RecyclingQueue<Integer> queue = new RecyclingQueue<>(r);
+        try (Guard g = r.enter()) {
+            try (RecyclingHashMap.Pinned<Integer, Integer> m = map.pin()) {
+                m.put(1, 1);
+                try (RecyclingQueue.Pinned<Integer> q = queue.pin()) {
+                    q.offer(m.get(1));
+                    map.put(2, 2); // the per-operation API nests its own guard inside the views
+                }
+                assertEquals(2, m.get(2));
+                assertEquals(1, m.remove(1));
+            }
+            assertNotNull(g.protect(new java.util.concurrent.atomic.AtomicReference<>("still open")));
+        }
+        assertEquals(1, queue.poll());
+        Schemes.closeAndCheck(r);
+    }
+
+    /** Runs {@code task} on a new thread and returns its result; fails after 30 s. */
+    private static <T> T onAnotherThread(Supplier<T> task) throws Exception {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                f.complete(task.get());
+            } catch (Throwable e) {
+                f.completeExceptionally(e);
+            }
+        }, "other");
+        t.setDaemon(true);
+        t.start();
+        try {
+            return f.get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof Error err) throw err;
+            throw e;
+        } catch (TimeoutException e) {
+            throw new AssertionError("the other thread did not finish within 30 s", e);
+        }
+    }
+
+    private static void runOnAnotherThread(Runnable task) throws Exception {
+        onAnotherThread(() -> {
+            task.run();
+            return null;
+        });
+    }
+}

@@ -1,0 +1,152 @@
+package reclaim.collections.lincheck;
+
+import java.util.ArrayDeque;
+import java.util.List;
+import org.jetbrains.lincheck.datastructures.IntGen;
+import org.jetbrains.lincheck.datastructures.Operation;
+import org.jetbrains.lincheck.datastructures.Param;
+import org.jetbrains.lincheck.datastructures.Validate;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import reclaim.api.Reclaimer;
+import reclaim.collections.RecyclingQueue;
+
+/**
+ * {@link RecyclingQueue} is linearizable under every scheme, with its nodes recycled (see {@link Lincheck}),
+ * through its per-operation API and through {@link RecyclingQueue.Pinned} views.
+ */
+@Tag("lincheck")
+class QueueLincheckTest {
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("reclaim.collections.lincheck.Lincheck#schemes")
+    void linearizableUnderModelChecking(String scheme) {
+        Lincheck.check(Tested.class, Spec.class, scheme, Lincheck.Mode.MODEL_CHECKING);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("reclaim.collections.lincheck.Lincheck#schemes")
+    void linearizableUnderStress(String scheme) {
+        Lincheck.check(Tested.class, Spec.class, scheme, Lincheck.Mode.STRESS);
+    }
+
+    /**
+     * The race a random scenario rarely hits: a size() that read head before a poll and the tail's
+     * successor after an offer counted an element twice (the queue held 1, 0, 1 elements; size() said 2)
+     * until it checked that head and tail held still around its read.
+     */
+    @Test
+    void sizeIsLinearizableWhenAPollAndAnOfferOverlapIt() {
+        Lincheck.checkScenario(Tested.class, Spec.class, "hp",
+                List.of(Lincheck.actor(Tested.class, "offer", 1)),
+                List.of(List.of(Lincheck.actor(Tested.class, "size")),
+                        List.of(Lincheck.actor(Tested.class, "poll"), Lincheck.actor(Tested.class, "offer", 2))),
+                100);
+    }
+
+    /** The queue over a fresh reclaimer, as Lincheck drives it. */
+    @Param(name = "element", gen = IntGen.class, conf = "1:3")
+    public static final class Tested {
+        private final Reclaimer reclaimer = Lincheck.reclaimer();
+        private final RecyclingQueue<Integer> queue = new RecyclingQueue<>(reclaimer, Lincheck.POOL);
+
+        /** Creates the queue. */
+        public Tested() {
+        }
+
+        @Operation
+        public boolean offer(@Param(name = "element") int e) {
+            return queue.offer(e);
+        }
+
+        @Operation
+        public Integer poll() {
+            return queue.poll();
+        }
+
+        @Operation
+        public Integer peek() {
+            return queue.peek();
+        }
+
+        @Operation
+        public int size() {
+            return queue.size();
+        }
+
+        @Operation
+        public boolean isEmpty() {
+            return queue.isEmpty();
+        }
+
+        /** An offer through a view, after a read in the same view (see {@link Lincheck}). */
+        @Operation
+        public boolean pinnedOffer(@Param(name = "element") int e) {
+            try (RecyclingQueue.Pinned<Integer> q = queue.pin()) {
+                q.peek();
+                return q.offer(e);
+            }
+        }
+
+        /** A poll through a view, after a read in the same view. */
+        @Operation
+        public Integer pinnedPoll() {
+            try (RecyclingQueue.Pinned<Integer> q = queue.pin()) {
+                q.isEmpty();
+                return q.poll();
+            }
+        }
+
+        @Operation
+        public void flush() {
+            reclaimer.flush();
+        }
+
+        @Validate
+        public void closeReclaimsEverything() {
+            Lincheck.closeAndCheck(reclaimer);
+        }
+    }
+
+    /** The sequential specification. */
+    public static final class Spec {
+        private final ArrayDeque<Integer> queue = new ArrayDeque<>();
+
+        /** Creates an empty queue. */
+        public Spec() {
+        }
+
+        public boolean offer(int e) {
+            return queue.offer(e);
+        }
+
+        public Integer poll() {
+            return queue.poll();
+        }
+
+        public Integer peek() {
+            return queue.peek();
+        }
+
+        public int size() {
+            return queue.size();
+        }
+
+        public boolean isEmpty() {
+            return queue.isEmpty();
+        }
+
+        public boolean pinnedOffer(int e) {
+            return offer(e);
+        }
+
+        public Integer pinnedPoll() {
+            return poll();
+        }
+
+        public void flush() {
+        }
+    }
+}

@@ -1,0 +1,107 @@
+package reclaim.collections.lincheck;
+
+import java.util.ArrayDeque;
+import org.jetbrains.lincheck.datastructures.IntGen;
+import org.jetbrains.lincheck.datastructures.Operation;
+import org.jetbrains.lincheck.datastructures.Param;
+import org.jetbrains.lincheck.datastructures.Validate;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import reclaim.api.Reclaimer;
+import reclaim.collections.RecyclingStack;
+
+/** {@link RecyclingStack} is linearizable under every scheme, with its nodes recycled (see {@link Lincheck}). */
+@Tag("lincheck")
+class StackLincheckTest {
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("reclaim.collections.lincheck.Lincheck#schemes")
+    void linearizableUnderModelChecking(String scheme) {
+        Lincheck.check(Tested.class, Spec.class, scheme, Lincheck.Mode.MODEL_CHECKING);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("reclaim.collections.lincheck.Lincheck#schemes")
+    void linearizableUnderStress(String scheme) {
+        Lincheck.check(Tested.class, Spec.class, scheme, Lincheck.Mode.STRESS);
+    }
+
+    /** The stack over a fresh reclaimer, as Lincheck drives it. */
+    @Param(name = "element", gen = IntGen.class, conf = "1:3")
+    public static final class Tested {
+        private final Reclaimer reclaimer = Lincheck.reclaimer();
+        private final RecyclingStack<Integer> stack = new RecyclingStack<>(reclaimer, Lincheck.POOL);
+
+        /** Creates the stack. */
+        public Tested() {
+        }
+
+        @Operation
+        public void push(@Param(name = "element") int e) {
+            stack.push(e);
+        }
+
+        @Operation
+        public Integer pop() {
+            return stack.pop();
+        }
+
+        @Operation
+        public Integer peek() {
+            return stack.peek();
+        }
+
+        @Operation
+        public int size() {
+            return stack.size();
+        }
+
+        @Operation
+        public boolean isEmpty() {
+            return stack.isEmpty();
+        }
+
+        @Operation
+        public void flush() {
+            reclaimer.flush();
+        }
+
+        @Validate
+        public void closeReclaimsEverything() {
+            Lincheck.closeAndCheck(reclaimer);
+        }
+    }
+
+    /** The sequential specification. */
+    public static final class Spec {
+        private final ArrayDeque<Integer> stack = new ArrayDeque<>();
+
+        /** Creates an empty stack. */
+        public Spec() {
+        }
+
+        public void push(int e) {
+            stack.push(e);
+        }
+
+        public Integer pop() {
+            return stack.poll();
+        }
+
+        public Integer peek() {
+            return stack.peek();
+        }
+
+        public int size() {
+            return stack.size();
+        }
+
+        public boolean isEmpty() {
+            return stack.isEmpty();
+        }
+
+        public void flush() {
+        }
+    }
+}
