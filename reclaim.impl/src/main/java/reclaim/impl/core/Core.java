@@ -79,6 +79,8 @@ public final class Core extends Lifecycle {
 
     /** close() and what it needs while it runs. */
     private final Closing closing;
+    /** synchronize(), and the clock that leases announce under schemes without one of their own. */
+    final GracePeriods grace;
 
     /**
      * Builds a core running {@code policy}.
@@ -99,9 +101,11 @@ public final class Core extends Lifecycle {
         this.batchSize = c.batchSize();
         this.stallThresholdNanos = c.stallThresholdNanos();
         this.sealed = new SealedBags(sealPerParticipant);
-        this.reclamation = new Reclamation(name);
+        this.reclamation = new Reclamation(name,
+                options.actionExecutor() == null ? null : new HandOff(this, options.actionExecutor()));
         this.participants = new Participants(this, policy, batchSize);
         this.closing = new Closing(this);
+        this.grace = new GracePeriods(this);
         policy.attach(this);
     }
 
@@ -256,7 +260,7 @@ public final class Core extends Lifecycle {
     private void pin(ThreadGuard g) {
         Participant p = g.registered;
         if (p != null && stateOpaque() == Lifecycle.OPEN) { // the common case, small enough to inline
-            if (sticky) g.setOpenOpaque(1); // beside depth, in the guard; close() reads it after a full fence
+            if (sticky) g.setOpenRelease(); // beside depth, in the guard; close() reads it after a full fence
             else policy.enterReserved(g);
             opened(g, p);
             return;
@@ -284,7 +288,7 @@ public final class Core extends Lifecycle {
                 g.sticky = true;
             }
             if (p != null) {
-                if (sticky) g.setOpenOpaque(1);
+                if (sticky) g.setOpenRelease();
                 else policy.enterReserved(g);
             } else {
                 // The lease's CAS is a volatile read-modify-write: ordered before this guard's later volatile loads
@@ -345,7 +349,7 @@ public final class Core extends Lifecycle {
         // Counted before the release: close() reads the participants before it reads the count (Lifecycle).
         if (detached != null) beginWork();
         if (p == g.registered) {
-            if (sticky) g.setOpenRelease(0); // after the count: a close() that reads 0 sees the count (Lifecycle)
+            if (sticky) g.setClosedRelease(); // after the count: a close() that reads it sees the count (Lifecycle)
             else policy.exitReserved(g);
         } else {
             g.record = null;
@@ -481,6 +485,7 @@ public final class Core extends Lifecycle {
             }
             sealIdle();
             collect(COLLECT_ALL);
+            reclamation.helpHandedOff(false); // inside a guard: run what has not started, wait for nobody
             return;
         }
         if (stateOpaque() != Lifecycle.OPEN) throw Checks.closed(name);
@@ -507,6 +512,7 @@ public final class Core extends Lifecycle {
             sealIdle();
             policy.beforeFlush(g);
             collect(COLLECT_ALL);
+            reclamation.helpHandedOff(true); // what was handed to the action executor has run when flush() returns
         } finally {
             Participants.release(p);
         }
@@ -529,6 +535,58 @@ public final class Core extends Lifecycle {
                 }
             }
         }
+    }
+
+    // =====================================================================================================
+    // Refresh and grace periods
+    // =====================================================================================================
+
+    /**
+     * {@code Guard.refresh()} on {@code g}, the calling thread's guard: the outermost guard leaves and enters again
+     * on the same guard object (what it held is detached and walked as a close would, then it announces anew). A
+     * nested guard, a guard opened by a reclaim action during close(), or a core that is not open: nothing.
+     *
+     * @param g the guard, open, on its thread
+     * @return whether it refreshed
+     */
+    boolean refresh(ThreadGuard g) {
+        if (g.depth != 1 || g.record == null || stateOpaque() != Lifecycle.OPEN) return false;
+        g.depth = 0;
+        unpin(g); // may run reclaim actions, with the guard closed as for a close()
+        pin(g); // throws if the core started closing meanwhile: the guard stays closed
+        return true;
+    }
+
+    /**
+     * {@code Reclaimer.synchronize()} for the calling thread's guard {@code g} (see {@link GracePeriods}).
+     *
+     * @param g the calling thread's guard
+     * @param timeoutNanos how long to wait at most; {@code Long.MAX_VALUE} for no limit
+     * @return whether every guard open at the call has closed
+     */
+    boolean synchronize(ThreadGuard g, long timeoutNanos) {
+        if (g.depth != 0) {
+            throw new IllegalStateException("synchronize() inside a guard of this " + name + " reclaimer would wait"
+                    + " for that guard itself: close it first");
+        }
+        if (isClosed()) return true; // close() completed with no guard open, and none opens since
+        return grace.await(g, timeoutNanos);
+    }
+
+    /**
+     * Returns the bound on pending objects: the policy's, plus what waits for the action executor.
+     *
+     * @return the bound, or {@code Long.MAX_VALUE}
+     */
+    long pendingBound() {
+        long b = policy.pendingBound();
+        long w = reclamation.handedOffWaiting();
+        return b > Long.MAX_VALUE - w ? Long.MAX_VALUE : b + w;
+    }
+
+    /** @return close() and what it needs (the action executor's tasks finish an abandoned core through it) */
+    Closing closing() {
+        return closing;
     }
 
     // =====================================================================================================

@@ -42,8 +42,8 @@ abstract class ParticipantPadAfter extends ParticipantHot {
  *   <li>{@link #BUSY} (-2): held for bookkeeping (a seal by a flush, a sweep, close), not in a guard.</li>
  *   <li>{@link #CLOSED} (-3): the core closed it; never leased again.</li>
  *   <li>positive: the holder announces this value while it may hold references (EBR: {@code epoch | 1} in a
- *       guard; QSBR: the grace period of its last quiescent state while online; the other schemes: 1, "in a
- *       guard", for leases of virtual threads).</li>
+ *       guard; QSBR: the grace period of its last quiescent state while online; Hyaline: the era at enter; the
+ *       other schemes: the core's grace clock at enter, "in a guard", for leases of virtual threads).</li>
  * </ul>
  *
  * <h2>Ownership</h2>
@@ -57,8 +57,8 @@ abstract class ParticipantPadAfter extends ParticipantHot {
  * A scheme whose guards publish nothing on enter (hazard pointers, Crystalline: a guard's protects publish
  * what it holds) lets a platform thread keep its participant HELD from its first guard until it ends, so that
  * entering a guard touches no shared word. The state word then cannot tell whether a guard is open, so the owner
- * writes an open flag on its outermost enter (opaque) and close (release: it pairs with {@code close()}'s acquire
- * read, which comes after a full fence). The flag lives in the owner's {@link ThreadGuard}, beside the nesting
+ * writes an open flag on its outermost enter and close (release stores: odd while open, even after; they pair
+ * with {@code close()}'s acquire read, which comes after a full fence, and with a grace period's). The flag lives in the owner's {@link ThreadGuard}, beside the nesting
  * depth that enter writes anyway, so that entering writes one cache line; {@code close()} finds it through
  * {@link #owner}. A guard opened before {@code close()} began (in happens-before order) is always seen;
  * one whose enter races with {@code close()} may be missed, and then finds the core closed at its next retire.
@@ -179,7 +179,7 @@ public class Participant extends ParticipantPadAfter {
      */
     final boolean guardOpen() {
         ThreadGuard o = ownerAcquire();
-        return o != null && o.openAcquire() != 0;
+        return o != null && ThreadGuard.isOpen(o.openAcquire());
     }
 
     // ---- sealed bags (per-participant sealing) ----

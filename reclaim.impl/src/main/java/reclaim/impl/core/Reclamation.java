@@ -7,6 +7,9 @@ import java.util.function.Consumer;
  * Runs reclaim actions with failures contained: an action that throws is counted, reported on the
  * {@code System.Logger} named {@code reclaim}, and the remaining actions still run. Counts every action
  * run (thrown or not) as reclaimed. Thread-safe.
+ *
+ * <p>With an action executor ({@code Options.actionExecutor()}), {@link #run(Batch)} hands the batch to it
+ * ({@link HandOff}) instead, except on the thread running {@code close()}, which runs what it drains itself.
  */
 public final class Reclamation {
     private static final System.Logger LOG = System.getLogger("reclaim");
@@ -17,6 +20,8 @@ public final class Reclamation {
     private final String scheme;
     private final LongAdder reclaimed = new LongAdder();
     private final LongAdder failed = new LongAdder();
+    /** Where batches go instead of running here, or null (run them on the calling thread). */
+    private final HandOff handOff;
 
     /**
      * Creates a runner whose reports name the scheme.
@@ -24,15 +29,35 @@ public final class Reclamation {
      * @param scheme the scheme's name, for reports
      */
     public Reclamation(String scheme) {
+        this(scheme, null);
+    }
+
+    Reclamation(String scheme, HandOff handOff) {
         this.scheme = scheme;
+        this.handOff = handOff;
     }
 
     /**
-     * Runs every action of {@code batch} on its object, then clears the batch.
+     * Runs every action of {@code batch} on its object, then clears the batch; or, with an action executor, hands
+     * the batch to it (the caller must not touch the batch afterwards).
      *
      * @param batch a batch owned by the caller
      */
     public void run(Batch batch) {
+        HandOff h = handOff;
+        if (h != null && !batch.isEmpty() && !h.runsHere()) {
+            h.submit(batch);
+            return;
+        }
+        runNow(batch);
+    }
+
+    /**
+     * Runs every action of {@code batch} on its object on the calling thread, then clears the batch.
+     *
+     * @param batch a batch owned by the caller
+     */
+    void runNow(Batch batch) {
         int n = batch.size();
         try {
             for (int i = 0; i < n; i++) {
@@ -74,6 +99,50 @@ public final class Reclamation {
 
     private static String describe(Object object) {
         return object.getClass().getName() + "@" + Integer.toHexString(System.identityHashCode(object));
+    }
+
+    // ---- the action executor (no-ops without one) ----
+
+    /**
+     * flush(): runs the handed-off batches not started yet, and with {@code wait}, waits for the others.
+     *
+     * @param wait whether to wait for batches other threads are running
+     */
+    void helpHandedOff(boolean wait) {
+        if (handOff != null) handOff.help(wait);
+    }
+
+    /**
+     * close(): takes the handed-off batches not started yet, waits for the others until {@code deadline}.
+     *
+     * @param deadline a {@link System#nanoTime()} value
+     * @return false if one was still running at the deadline
+     */
+    boolean keepHandedOff(long deadline) {
+        return handOff == null || handOff.keep(deadline);
+    }
+
+    /** close(): runs what {@link #keepHandedOff} took. */
+    void runKept() {
+        if (handOff != null) handOff.runKept();
+    }
+
+    /**
+     * Returns the objects handed to the action executor whose actions have not run yet.
+     *
+     * @return the count, 0 without an executor
+     */
+    public long handedOffWaiting() {
+        return handOff == null ? 0 : handOff.waiting();
+    }
+
+    /**
+     * Returns the batches the action executor refused (their actions ran on the thread that handed them off).
+     *
+     * @return the count, 0 without an executor
+     */
+    public long handOffsRefused() {
+        return handOff == null ? 0 : handOff.refused();
     }
 
     /**

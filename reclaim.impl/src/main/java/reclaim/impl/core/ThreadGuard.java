@@ -54,9 +54,11 @@ public class ThreadGuard implements Guard {
     /** Nesting depth; only the outermost enter and close touch shared state. */
     int depth;
     /**
-     * 1 while this thread has a guard open on its sticky participant, else 0 (see {@link Participant}); written by
-     * the owning thread only, read by {@code close()}; accessed through {@code OPEN}. Beside {@link #depth}, which
-     * enter writes anyway: the flag costs no other cache line.
+     * Odd while this thread has a guard open on its sticky participant, even otherwise (see {@link Participant}):
+     * the outermost enter and close each add one, so that a grace period ({@link GracePeriods}) tells a guard it
+     * saw open from a later one. Written by the owning thread only, read by {@code close()} and grace periods;
+     * accessed through {@code OPEN}. Beside {@link #depth}, which enter writes anyway: the flag costs no other
+     * cache line.
      */
     private int open;
     /** Where this thread's last lease succeeded: the first record it tries next time. */
@@ -92,21 +94,38 @@ public class ThreadGuard implements Guard {
 
     // ---- the open flag (sticky participants) ----
 
+    /** @return the open flag (odd: a guard is open), with acquire semantics */
     final int openAcquire() {
         return (int) OPEN.getAcquire(this);
     }
 
-    /** Sets the flag on the outermost enter (opaque: only its visibility matters). */
-    final void setOpenOpaque(int value) {
-        OPEN.setOpaque(this, value);
+    /**
+     * Returns whether a value of the open flag says a guard is open.
+     *
+     * @param open a value of the flag
+     * @return whether it is odd
+     */
+    static boolean isOpen(int open) {
+        return (open & 1) != 0;
     }
 
     /**
-     * Clears the flag on the outermost close: a release store, so that a {@code close()} whose acquire read sees it
-     * cleared also sees what the guard did before (it counted detached work in flight first).
+     * Moves the flag to its next odd value on the outermost enter: a release store. It pairs with the acquire read
+     * of a grace period that sees it: what the previous guard did (up to its close, which the value follows) is then
+     * visible, so a grace period that reads a later value than the one it waited for knows that guard is over. On
+     * x86 a release store is a plain store, as an opaque one is.
      */
-    final void setOpenRelease(int value) {
-        OPEN.setRelease(this, value);
+    final void setOpenRelease() {
+        OPEN.setRelease(this, (open + 1) | 1); // our own field: the plain read sees our last store
+    }
+
+    /**
+     * Moves the flag to its next even value on the outermost close: a release store, so that a {@code close()} or a
+     * grace period whose acquire read sees it also sees what the guard did before (it counted detached work in
+     * flight first).
+     */
+    final void setClosedRelease() {
+        OPEN.setRelease(this, (open + 2) & ~1);
     }
 
     /**
@@ -250,6 +269,16 @@ public class ThreadGuard implements Guard {
     public Reclaimer reclaimer() {
         WeakReference<Reclaimer> w = weakHandle;
         return w == null ? null : w.get(); // null only once the reclaimer was dropped and collected
+    }
+
+    /**
+     * Leaves and enters again on this guard object if it is the outermost guard ({@code Core.refresh}); scheme guards
+     * need nothing more, since at depth 1 leaving releases every level's slots.
+     */
+    @Override
+    public boolean refresh() {
+        checkInGuard();
+        return core.refresh(this);
     }
 
     @Override

@@ -15,7 +15,6 @@ import reclaim.impl.core.Core;
 import reclaim.impl.core.Participant;
 import reclaim.impl.core.Policy;
 import reclaim.impl.core.ReclaimerHandle;
-import reclaim.impl.core.Reclamation;
 import reclaim.impl.core.SealedBags;
 import reclaim.impl.core.ThreadGuard;
 
@@ -50,8 +49,8 @@ public final class HpPolicy extends Policy {
      * Overview.
      *
      * Participants, leases, bags and close are the core's: a platform thread keeps a sticky participant, a virtual
-     * thread leases one per outermost guard (state = IN_GUARD, which only means "in a guard": hazard pointers
-     * keep no clock), retires go into the participant's bag, and full bags are sealed into the shared queue
+     * thread leases one per outermost guard (state = the core's grace clock, which only means "in a guard":
+     * hazard pointers keep no clock), retires go into the participant's bag, and full bags are sealed into the shared queue
      * (folly's domain-wide retired list rather than Michael's per-thread list: any thread's scan reclaims any
      * thread's objects). Bags carry no stamp: collect() scans. When at least R objects wait in sealed bags, it
      * takes those bags, fences, snapshots every non-null slot of every participant into an identity set
@@ -169,10 +168,12 @@ public final class HpPolicy extends Policy {
         // Take the bags first: only objects retired (so unlinked) before the hazard snapshot may be judged by
         // it. A bag queued after the snapshot may hold an object that a reader protected after it.
         List<Batch> taken = new ArrayList<>();
+        int takenObjects = 0;
         for (long todo = waiting; todo > 0; ) {
             Batch b = store.poll();
             if (b == null) break;
             taken.add(b);
+            takenObjects += b.size();
             todo -= b.size();
         }
         // Scanner side of protect's store-load pair: orders the unlinks before the retires (and our taking
@@ -182,7 +183,7 @@ public final class HpPolicy extends Policy {
         HazardSet set = snapshot(recs, keyArrays);
         KeySet keySet = KeySet.of(keyArrays);
         scans.incrementAndGet();
-        Reclamation reclamation = core.reclamation();
+        Batch free = null; // what no hazard holds: run as one batch (or handed to the action executor as one)
         Batch kept = null;
         for (Batch b : taken) {
             int n = b.size();
@@ -195,11 +196,13 @@ public final class HpPolicy extends Policy {
                         kept = null;
                     }
                 } else {
-                    reclamation.runOne(o, b.action(i));
+                    if (free == null) free = new Batch(takenObjects);
+                    free.add(o, b.action(i));
                 }
             }
         }
         if (kept != null) store.add(kept);
+        if (free != null) core.reclamation().run(free);
     }
 
     /**
