@@ -8,7 +8,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Timeout;
 
+import reclaim.api.Options;
 import reclaim.api.Reclaimer;
+import reclaim.api.Scheme;
 
 /**
  * The guarantees every scheme of {@link Reclaimer} keeps, as JUnit tests that any provider can run against its
@@ -32,7 +34,14 @@ import reclaim.api.Reclaimer;
  *   <li><b>lifecycle</b>: {@code close()} is idempotent, throws while a guard is open (which keeps
  *       working) and completes when called again after it closed, and refuses every thread afterwards;
  *       registrations open guards that protect, and stay closed once closed;</li>
- *   <li>{@link reclaim.api.Atom} closes each resource swapped out of it exactly once, never while read.</li>
+ *   <li>{@link reclaim.api.Atom} closes each resource swapped out of it exactly once, never while read;</li>
+ *   <li><b>refresh</b>: {@code Guard.refresh()} lets reclamation pass a guard that stays open, and does nothing in
+ *       a nested guard;</li>
+ *   <li><b>grace periods</b>: {@code Reclaimer.synchronize()} waits for every guard open at the call, only for
+ *       those, and for online registered QSBR threads until they pass a quiescent state;</li>
+ *   <li><b>an action executor</b> ({@code Options.withActionExecutor}) runs the actions off the readers' path,
+ *       each exactly once, even when it refuses or never runs them, and {@code flush()} and {@code close()} still
+ *       see them done.</li>
  * </ul>
  * Each guarantee's tests live in an interface of their own, which this class implements. Extend it and
  * name the scheme ({@link #scheme()}); a scheme that never reclaims before {@code close()} (the {@code none}
@@ -45,7 +54,7 @@ import reclaim.api.Reclaimer;
 public abstract class ReclaimerConformance implements SafetyConformance, ExactlyOnceConformance,
         ProgressConformance, RobustnessConformance, ThreadEndConformance, VirtualThreadConformance,
         ContainmentConformance, MisuseConformance, LifecycleConformance, AtomConformance,
-        CloseConformance {
+        CloseConformance, RefreshConformance, GracePeriodConformance, ActionExecutorConformance {
 
     /** The reclaimer under test, created before each test and closed after it. */
     protected Reclaimer reclaimer;
@@ -68,6 +77,17 @@ public abstract class ReclaimerConformance implements SafetyConformance, Exactly
      */
     protected Reclaimer newReclaimer() {
         return Reclaimer.create(scheme());
+    }
+
+    /**
+     * Creates a reclaimer of the scheme under test with {@code options} (the tests of an action executor need one).
+     * By default, {@link Reclaimer#create(Scheme, Options)} with the scheme and tuning of the reclaimer under test.
+     *
+     * @param options the settings for any scheme
+     * @return a new reclaimer
+     */
+    protected Reclaimer newReclaimer(Options options) {
+        return Reclaimer.create(reclaimer != null ? reclaimer.scheme() : Scheme.named(scheme()), options);
     }
 
     /**
@@ -137,5 +157,16 @@ public abstract class ReclaimerConformance implements SafetyConformance, Exactly
     @Override
     public final Reclaimer freshReclaimer() {
         return newReclaimer();
+    }
+
+    /**
+     * Returns {@link #newReclaimer(Options)}, for the guarantees' tests that need a reclaimer with settings.
+     *
+     * @param options the settings for any scheme
+     * @return a new reclaimer of the scheme under test
+     */
+    @Override
+    public final Reclaimer freshReclaimer(Options options) {
+        return newReclaimer(options);
     }
 }

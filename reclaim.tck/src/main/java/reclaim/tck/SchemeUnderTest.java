@@ -1,5 +1,6 @@
 package reclaim.tck;
 
+import reclaim.api.Options;
 import reclaim.api.Reclaimer;
 
 /**
@@ -39,4 +40,13 @@ interface SchemeUnderTest {
      * @return a new reclaimer
      */
     Reclaimer freshReclaimer();
+
+    /**
+     * Creates another reclaimer of the scheme under test with {@code options}, owned by the caller, as
+     * {@link ReclaimerConformance#newReclaimer(Options)} does.
+     *
+     * @param options the settings for any scheme
+     * @return a new reclaimer
+     */
+    Reclaimer freshReclaimer(Options options);
 }
