@@ -31,6 +31,7 @@ import org.junit.jupiter.api.Test;
 import reclaim.api.Guard;
 import reclaim.api.Options;
 import reclaim.api.Reclaimer;
+import reclaim.api.Registration;
 import reclaim.api.Stats;
 import reclaim.tck.Fixtures.Node;
 
@@ -247,6 +248,48 @@ interface ActionExecutorConformance extends SchemeUnderTest {
             assertEquals(r.stats().retired(), r.stats().reclaimed());
         } finally {
             release.countDown();
+            pool.shutdownNow();
+        }
+    }
+
+    /**
+     * Actions on the executor may wait for a grace period, while a registered thread keeps retiring and flushes
+     * (flush() waits for the actions the executor is running; under QSBR the registered flusher is quiescent while it
+     * waits, or the two would wait for each other). Every action runs once and none is refused.
+     *
+     * @throws Exception if a join or a thread of the test fails
+     */
+    @Test
+    default void anActionOnTheExecutorMayWaitForAGracePeriodWhileARegisteredThreadFlushes() throws Exception {
+        ExecutorService pool = Executors.newSingleThreadExecutor(r -> new Thread(r, "test-actions"));
+        AtomicInteger ran = new AtomicInteger();
+        int n = 500;
+        Reclaimer r = freshReclaimer(Options.DEFAULT.withActionExecutor(pool));
+        try {
+            ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+            Consumer<Node> action = x -> {
+                r.synchronize();
+                ran.incrementAndGet();
+            };
+            Thread flusher = start("registered-flusher", () -> {
+                try (Registration reg = r.register()) {
+                    for (int i = 0; i < n; i++) {
+                        try (Guard g = reg.enter()) {
+                            g.retire(new Node(i), action);
+                        }
+                        if (i % 50 == 49) r.flush();
+                    }
+                    r.flush();
+                }
+            }, errors);
+            join(List.of(flusher));
+            assertNoErrors(errors);
+            if (reclaimsEarly()) assertEquals(n, ran.get(), "flush() returned before the actions had run");
+            r.close();
+            assertEquals(n, ran.get());
+            assertEquals(0, r.stats().failed(), "an action's synchronize() was refused or failed");
+        } finally {
+            if (!r.isClosed()) r.close();
             pool.shutdownNow();
         }
     }

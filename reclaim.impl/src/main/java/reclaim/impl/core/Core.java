@@ -485,7 +485,7 @@ public final class Core extends Lifecycle {
             }
             sealIdle();
             collect(COLLECT_ALL);
-            reclamation.helpHandedOff(false); // inside a guard: run what has not started, wait for nobody
+            reclamation.helpHandedOff(g, false); // inside a guard: run what has not started, wait for nobody
             return;
         }
         if (stateOpaque() != Lifecycle.OPEN) throw Checks.closed(name);
@@ -512,7 +512,7 @@ public final class Core extends Lifecycle {
             sealIdle();
             policy.beforeFlush(g);
             collect(COLLECT_ALL);
-            reclamation.helpHandedOff(true); // what was handed to the action executor has run when flush() returns
+            reclamation.helpHandedOff(g, true); // what was handed to the action executor has run when flush() returns
         } finally {
             Participants.release(p);
         }

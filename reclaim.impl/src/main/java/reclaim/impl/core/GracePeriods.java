@@ -30,7 +30,7 @@ import java.util.List;
  * </ul>
  * Under QSBR an online registered thread announces its last quiescent state between its guards too, so it holds a
  * grace period until it passes another one or goes offline; the caller, outside its guards, is quiescent, and a
- * registered caller announces so first ({@code QsbrPolicy.beginGracePeriod}).
+ * registered caller announces so at every look ({@link Policy#waiting}).
  *
  * <h2>Happens-before</h2>
  * A guard that was open at the call ended with a release store (its participant's state, or its open flag), and the
@@ -91,7 +91,9 @@ public final class GracePeriods {
         List<OpenGuard> sticky = openStickyGuards();
         Backoff backoff = new Backoff();
         try {
-            while (!elapsed(policy, bound, sticky)) {
+            while (true) {
+                policy.waiting(caller); // QSBR: a registered caller is quiescent, it must not hold its own wait
+                if (elapsed(policy, bound, sticky)) break;
                 if (deadline != Long.MAX_VALUE && System.nanoTime() - deadline >= 0) return false;
                 backoff.pause(deadline);
             }

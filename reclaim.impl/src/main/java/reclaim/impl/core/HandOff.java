@@ -148,16 +148,20 @@ final class HandOff {
      * are running (not when this thread is itself running a task: two actions that flush on two executor threads
      * would wait for each other).
      *
-     * @param wait whether to wait for tasks that other threads are running
+     * @param g the flushing thread's guard
+     * @param wait whether to wait for tasks that other threads are running (the caller is outside its guards)
      */
-    void help(boolean wait) {
+    void help(ThreadGuard g, boolean wait) {
         boolean mayWait = wait && RUNNING_HERE.get()[0] == 0;
         for (Task t : outstanding) {
             if (t.casState(QUEUED, RUNNING)) {
                 runClaimed(t, false);
-            } else if (mayWait) {
+            } else if (mayWait && t.stateAcquire() == RUNNING) {
                 Backoff b = new Backoff();
-                while (t.stateAcquire() == RUNNING) b.pause(Long.MAX_VALUE);
+                do {
+                    core.policy.waiting(g); // an action may wait for a grace period that this thread must not hold
+                    b.pause(Long.MAX_VALUE);
+                } while (t.stateAcquire() == RUNNING);
                 b.done();
             }
         }

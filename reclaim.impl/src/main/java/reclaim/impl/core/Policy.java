@@ -249,6 +249,16 @@ public abstract class Policy {
     }
 
     /**
+     * Called on a thread outside its guards at every look of a wait that another thread's reclamation may depend on
+     * (a grace period, a {@code flush()} waiting for the action executor). Default: nothing. QSBR's online registered
+     * thread announces a quiescent state, which it is in: a grace period started by someone else (an action on the
+     * executor, say) would otherwise wait for this thread while this thread waits for it.
+     *
+     * @param g the waiting thread's guard
+     */
+    protected void waiting(ThreadGuard g) {}
+
+    /**
      * Returns whether guards that open from now on announce more than {@code bound}; called at every look of a grace
      * period, before it scans. Default: true ({@link #beginGracePeriod} moved the clock). A policy whose clock cannot
      * be moved at will (EBR's epoch) tries to move it here.

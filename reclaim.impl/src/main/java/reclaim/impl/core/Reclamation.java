@@ -106,10 +106,11 @@ public final class Reclamation {
     /**
      * flush(): runs the handed-off batches not started yet, and with {@code wait}, waits for the others.
      *
+     * @param g the flushing thread's guard
      * @param wait whether to wait for batches other threads are running
      */
-    void helpHandedOff(boolean wait) {
-        if (handOff != null) handOff.help(wait);
+    void helpHandedOff(ThreadGuard g, boolean wait) {
+        if (handOff != null) handOff.help(g, wait);
     }
 
     /**
