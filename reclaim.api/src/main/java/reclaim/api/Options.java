@@ -2,8 +2,8 @@ package reclaim.api;
 
 import java.util.Locale;
 import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.Executor;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
@@ -168,9 +168,13 @@ public record Options(Barrier barrier, boolean checked, Executor actionExecutor)
     /**
      * Returns the executor of {@link #withActionThread()}: one daemon thread named {@value #ACTION_THREAD_NAME},
      * started when it first gets work and ended after a minute without any, shared by every reclaimer that uses
-     * it (as liburcu's default {@code call_rcu} thread is shared by the threads that do not create their own).
-     * It queues without bound and cannot be shut down. Since it is shared, an action that blocks delays the
-     * actions of every reclaimer that uses it: give a reclaimer whose actions may block an executor of its own.
+     * it (as liburcu's default {@code call_rcu} thread is shared by the threads that do not create their own). It
+     * cannot be shut down. It queues up to {@value #ACTION_THREAD_QUEUE} batches and refuses more: the thread that
+     * handed the batch off then runs it itself, so that when actions are slower than retires, memory stays bounded
+     * and the retiring threads slow down instead (back-pressure, as {@code ThreadPoolExecutor.CallerRunsPolicy}
+     * gives; each refusal is reported, see {@link #withActionExecutor}). Since it is shared, an action that blocks
+     * delays the actions of every reclaimer that uses it: give a reclaimer whose actions may block an executor of its
+     * own.
      *
      * @return the shared action thread
      */
@@ -181,16 +185,21 @@ public record Options(Barrier barrier, boolean checked, Executor actionExecutor)
     /** The name of the thread behind {@link #actionThread()}: {@value}. */
     public static final String ACTION_THREAD_NAME = "reclaim-actions";
 
+    /** The batches that {@link #actionThread()} queues at most before it refuses more: {@value}. */
+    public static final int ACTION_THREAD_QUEUE = 1024;
+
     /** Holds the shared action thread, created on first use. */
     private static final class ActionThread {
         static final Executor EXECUTOR;
 
         static {
-            ThreadPoolExecutor pool = new ThreadPoolExecutor(1, 1, 1, TimeUnit.MINUTES, new LinkedBlockingQueue<>(), r -> {
-                Thread t = new Thread(r, ACTION_THREAD_NAME);
-                t.setDaemon(true);
-                return t;
-            });
+            // AbortPolicy, the default: a full queue refuses, and the handing thread runs the batch itself.
+            ThreadPoolExecutor pool = new ThreadPoolExecutor(1, 1, 1, TimeUnit.MINUTES,
+                    new ArrayBlockingQueue<>(ACTION_THREAD_QUEUE), r -> {
+                        Thread t = new Thread(r, ACTION_THREAD_NAME);
+                        t.setDaemon(true);
+                        return t;
+                    });
             pool.allowCoreThreadTimeOut(true);
             EXECUTOR = pool::execute; // an Executor only: nobody can shut the shared thread down
         }

@@ -100,6 +100,19 @@ public abstract class ReclaimerConformance implements SafetyConformance, Exactly
     }
 
     /**
+     * Returns whether {@link #newReclaimer()} creates reclaimers that hand their reclaim actions to an executor
+     * ({@link Options#withActionExecutor}); false by default. Then the tests that assume actions run on the
+     * reclaiming thread are skipped: those that bound pending objects by the scheme alone (the executor's queue
+     * counts too, and how fast it drains is the executor's business) and one that counts the participants of the
+     * threads that run actions.
+     *
+     * @return true if the reclaimers under test hand actions off
+     */
+    protected boolean handsActionsOff() {
+        return false;
+    }
+
+    /**
      * Scales the operation counts of the concurrent tests.
      *
      * @return the factor; 1 (the default) is sized for 2 cores
@@ -137,6 +150,16 @@ public abstract class ReclaimerConformance implements SafetyConformance, Exactly
     @Override
     public final boolean reclaimsEarly() {
         return reclaimsBeforeClose();
+    }
+
+    /**
+     * Returns {@link #handsActionsOff()}, for the guarantees' tests.
+     *
+     * @return whether the reclaimers under test hand actions to an executor
+     */
+    @Override
+    public final boolean actionsHandedOff() {
+        return handsActionsOff();
     }
 
     /**
