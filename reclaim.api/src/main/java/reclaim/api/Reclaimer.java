@@ -35,7 +35,8 @@ import java.util.function.Function;
  * {@link IllegalStateException} and stops accepting new guards and retires from other threads;
  * the open guards finish normally, and a later {@code close()} completes. It never returns while another
  * thread is still reclaiming (a collection started by its {@code retire}, {@code flush} or the close of its
- * guard): it waits for that thread, within the same moment, or refuses in the same way; once {@code close()}
+ * guard, or a batch of actions that an {@linkplain Options#withActionExecutor action executor} is running; what
+ * the executor has not started, {@code close()} runs itself): it waits for that thread, within the same moment, or refuses in the same way; once {@code close()}
  * returns, every retired object's action has run exactly once. After close, {@code enter},
  * {@code retire} and {@code register} throw {@link IllegalStateException}; {@code stats} still works.
  *
@@ -174,7 +175,9 @@ public interface Reclaimer extends AutoCloseable {
     /**
      * Reclaims now what can be reclaimed: hands this thread's (and idle threads') partly filled batches to
      * reclamation, tries to advance the scheme's epoch and runs the actions that are due. With no guard open
-     * anywhere, every object retired before the call is reclaimed when it returns.
+     * anywhere, every object retired before the call is reclaimed when it returns. With an
+     * {@linkplain Options#withActionExecutor action executor} that includes the actions handed to it: it runs those
+     * not started yet itself and waits for the others.
      *
      * @throws IllegalStateException if the reclaimer is closed
      */
