@@ -137,13 +137,18 @@ public interface Guard extends AutoCloseable {
      * using the object until this guard closes, it must have been read through this guard's {@code protect}
      * (under hazard pointers only a protected object is held).
      *
+     * <p>Retiring an object again before its action has started is undefined (the action may run twice), unless
+     * the reclaimer is in checked mode ({@link Options#checked()}), which refuses it.
+     *
      * @param <T> the object's type
      * @param object the unlinked object; if it is {@link Born}, robust schemes use its birth era
      * @param action the reclaim action (free, close, return to a pool); if it throws, the failure is
      *     contained, counted in {@link Stats#failed()} and reported, and other actions still run
      * @throws NullPointerException if {@code object} or {@code action} is null
      * @throws IllegalStateException if this guard is closed or used from another thread, or the reclaimer
-     *     is closed
+     *     is closed; in checked mode also if {@code object} is retired and its action has not started, or if
+     *     this guard read {@code object} with {@code protect} and every source it read it from still holds it
+     *     (see {@link Options}); a refused retire retires nothing
      */
     <T> void retire(T object, Consumer<? super T> action);
 

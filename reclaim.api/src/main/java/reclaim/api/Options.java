@@ -20,6 +20,39 @@ import java.util.concurrent.TimeUnit;
  * <p>A provider that does not implement a setting refuses it with {@link IllegalArgumentException} (see
  * {@link reclaim.spi.ReclaimerProvider#create(Scheme, Options)}); the built-in provider implements all of them.
  *
+ * <h2>Checked mode</h2>
+ * Off by default: then retiring an object twice, or retiring one that is still linked, is undefined (an action may
+ * run twice, or while readers can still reach its object), as in crossbeam-epoch, and nothing is spent on noticing.
+ * {@link #withChecked(boolean) withChecked(true)}, or {@code -D}{@value #CHECKED_PROPERTY}{@code =true} for the
+ * reclaimers created with {@link #fromSystemProperties()}, makes the built-in schemes, every one of them, check:
+ * <ul>
+ *   <li><b>Retiring twice.</b> Every object retired and whose action has not started is tracked by identity. A
+ *       retire of one of them throws {@link IllegalStateException} naming the object (class, identity hash,
+ *       {@code toString()}) and the thread that retired it first; the first retire stands, and its action runs
+ *       once. An object may be retired again from the moment its action starts, so an action that recycles it
+ *       (returns a node to a pool) lets it be taken, linked, unlinked and retired anew, even before the action
+ *       returns. Not detected, therefore: a second retire that comes after the first one's action started.</li>
+ *   <li><b>Retiring what is still linked.</b> A guard remembers the sources of its last 8 {@code protect}s (an
+ *       {@code AtomicReference}, or a field and its holder) and what they returned, until its outermost
+ *       {@code close()}. A retire inside it ({@link Guard#retire}, or {@link Reclaimer#retire} on the thread
+ *       while its guard is open) of an object it read throws {@link IllegalStateException} naming the object and
+ *       a source when every source it read the object from still holds it (a volatile read of each) and none of
+ *       the other objects it read is retired already (a retired node's fields still point where they did: a
+ *       Harris list's marker is held only by the node unlinked with it). That catches an ignored CAS failure or
+ *       a forgotten unlink. Not detected: an object this guard did not read with {@code protect}, or read more
+ *       than 8 {@code protect}s before; a retire outside any guard, or after one of the objects the guard read
+ *       was retired; an object reachable through another path than those sources; keys read with
+ *       {@link Guard#reserve}. It can refuse a correct retire only when every source the guard read the object
+ *       from is a field of a node that is unlinked but not retired yet: retire such a node first.</li>
+ *   <li><b>What {@code close()} reclaimed late.</b> The objects still pending when {@code close()} began to
+ *       reclaim what was left are named by {@link Reclaimer#pendingAtClose()} (the first 64) and reported on the
+ *       {@code System.Logger} named {@code reclaim}.</li>
+ * </ul>
+ * A refused retire retires nothing; the misuse is the caller's to fix. What checked mode costs: a lock-striped
+ * identity map updated once per retire and once per reclaimed object, a view of each guard that records its
+ * {@code protect}s, and the check's reads at each retire in a guard. Unchecked, none of it exists: {@code enter()}
+ * returns the thread's guard itself, and the engine tests one final field per retire and per reclaimed object.
+ *
  * @param barrier how readers' announcements are ordered before a reclaimer's scan of them
  * @param checked whether misuse that is otherwise undefined (retiring an object twice) is detected and refused
  * @param actionExecutor where reclaim actions run: null (the default) runs them on the thread that reclaims

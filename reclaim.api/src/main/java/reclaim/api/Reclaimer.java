@@ -46,6 +46,13 @@ import java.util.function.Function;
  * it is still open, when the last such guard closes, on that guard's thread; its per-thread state is collected
  * after. Reclaim actions then run at a time the garbage collector chooses: call {@code close()} when the moment
  * matters. {@link Guard#reclaimer()} of a guard whose reclaimer was dropped and collected returns null.
+ *
+ * <h2>Retiring twice</h2>
+ * Retire an object once per unlink. Retiring it again before its action has started is undefined, as in
+ * crossbeam-epoch: by default no scheme notices, and the action may run twice (a double free when the action frees
+ * memory). In checked mode ({@link Options#checked()}, or the system property {@value Options#CHECKED_PROPERTY}) the
+ * second retire throws {@link IllegalStateException} naming the object; see {@link Options} for everything checked
+ * mode detects, what it does not, and what it costs.
  */
 public interface Reclaimer extends AutoCloseable {
 
@@ -165,10 +172,15 @@ public interface Reclaimer extends AutoCloseable {
      * is the same and cheaper): {@code action} runs on it exactly once, when no guard can hold it.
      *
      * @param <T> the object's type
+     * <p>Retiring an object again before its action has started is undefined (the action may run twice), unless
+     * this reclaimer is in checked mode ({@link Options#checked()}), which refuses it.
+     *
      * @param object the unlinked object
      * @param action the reclaim action
      * @throws NullPointerException if {@code object} or {@code action} is null
-     * @throws IllegalStateException if the reclaimer is closed
+     * @throws IllegalStateException if the reclaimer is closed; in checked mode also if {@code object} is retired
+     *     and its action has not started, or if this thread's guard is open and read {@code object} from a
+     *     source that still holds it (see {@link Options}); a refused retire retires nothing
      */
     <T> void retire(T object, Consumer<? super T> action);
 
@@ -297,6 +309,22 @@ public interface Reclaimer extends AutoCloseable {
      * @return true once closed
      */
     boolean isClosed();
+
+    /**
+     * Returns, in checked mode, what {@link #close()} reclaimed late: the objects still pending when it began to
+     * reclaim what was left (not reclaimed by the scheme before, as everything is under the {@code none} baseline),
+     * described as {@code class@identityHash (toString())}, read before their actions ran. Once {@code close()} has
+     * completed it lists at most 64 of them, in no particular order; the same report, with the total count, goes
+     * to the {@code System.Logger} named {@code reclaim} at level {@code INFO} when there was any. Objects that
+     * reclaim actions retire while {@code close()} runs are not listed.
+     *
+     * @return the descriptions; empty when the reclaimer is not in checked mode, before {@code close()} completed,
+     *     and when nothing was left
+     * @see Options#checked()
+     */
+    default java.util.List<String> pendingAtClose() {
+        return java.util.List.of();
+    }
 
     /**
      * Reclaims every retired object and closes this reclaimer. Idempotent.

@@ -76,7 +76,7 @@ class InGuardTest {
     @Test
     void statsToStringIncludesPending() {
         String s = new Stats("ebr", 10, 8, 1, 0, 3).toString();
-        assertEquals("Stats[scheme=ebr, retired=10, reclaimed=8, pending=2, failed=1, stalled=0, participants=3]", s);
+        assertEquals("Stats[scheme=ebr, retired=10, reclaimed=8, pending=2, failed=1, stalled=0, participants=3, barrier=fence]", s);
         assertTrue(new Stats("hp", 5, 5, 0, 0, 1).toString().contains("pending=0"));
     }
 }

@@ -18,8 +18,10 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 import reclaim.api.Guard;
+import reclaim.api.Options;
 import reclaim.api.Reclaimer;
 import reclaim.api.Registration;
+import reclaim.api.Scheme;
 
 /**
  * The read side of reclamation: what a guard and {@code protect} add to a read, against the unprotected
@@ -52,14 +54,14 @@ import reclaim.api.Registration;
  *      -prof gc -jvmArgsAppend --sun-misc-unsafe-memory-access=allow
  * # one scheme, a short run:
  * java --sun-misc-unsafe-memory-access=allow -jar reclaim.jmh/target/benchmarks.jar ReadBenchmark \
- *      -p scheme=ebr -f 1 -wi 2 -i 3 -w 1s -r 1s -jvmArgsAppend --sun-misc-unsafe-memory-access=allow
+ *      -p scheme=ebr -p barrier=asymmetric -f 1 -wi 2 -i 3 -w 1s -r 1s
  * }</pre>
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 2, jvmArgsAppend = "--sun-misc-unsafe-memory-access=allow")
+@Fork(value = 2, jvmArgsAppend = {"--sun-misc-unsafe-memory-access=allow", "--enable-native-access=ALL-UNNAMED"})
 @State(Scope.Benchmark)
 public class ReadBenchmark {
     /** Nodes in the traversed list. */
@@ -68,6 +70,13 @@ public class ReadBenchmark {
     /** The scheme, by short name; only schemes whose provider is present can run. */
     @Param({"qsbr", "ebr", "hp", "hyaline", "crystalline", "none"})
     public String scheme;
+
+    /**
+     * The barrier strategy ({@link Options.Barrier}): {@code fence} (readers fence) or {@code asymmetric} (readers
+     * store, the reclaimer runs membarrier); the forks enable native access so that the latter is available.
+     */
+    @Param({"fence", "asymmetric"})
+    public String barrier;
 
     private Reclaimer reclaimer;
     private final AtomicReference<Node> single = new AtomicReference<>();
@@ -79,7 +88,8 @@ public class ReadBenchmark {
     /** Creates the reclaimer, the single node and the list. */
     @Setup(Level.Trial)
     public void setUp() {
-        reclaimer = Reclaimer.create(scheme);
+        reclaimer = Reclaimer.create(Scheme.named(scheme),
+                Options.DEFAULT.withBarrier(Options.Barrier.valueOf(barrier.toUpperCase(java.util.Locale.ROOT))));
         single.set(new Node(42));
         Node next = null;
         for (int i = LIST_SIZE; i > 0; i--) {

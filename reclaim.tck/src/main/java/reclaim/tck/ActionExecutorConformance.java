@@ -55,7 +55,7 @@ interface ActionExecutorConformance extends SchemeUnderTest {
         Set<Thread> ranOn = ConcurrentHashMap.newKeySet();
         int n = 20_000;
         AtomicIntegerArray runs = new AtomicIntegerArray(n + 1);
-        Reclaimer r = freshReclaimer(Options.DEFAULT.withActionExecutor(pool));
+        Reclaimer r = reclaimerWith(Options.DEFAULT.withActionExecutor(pool));
         try {
             AtomicReference<Node> head = new AtomicReference<>(new Node(0));
             AtomicBoolean stop = new AtomicBoolean();
@@ -112,7 +112,7 @@ interface ActionExecutorConformance extends SchemeUnderTest {
         List<Runnable> held = new ArrayList<>();
         AtomicInteger ran = new AtomicInteger();
         int n = 1_000;
-        try (Reclaimer r = freshReclaimer(Options.DEFAULT.withActionExecutor(held::add))) {
+        try (Reclaimer r = reclaimerWith(Options.DEFAULT.withActionExecutor(held::add))) {
             for (int i = 0; i < n; i++) r.retire(new Node(i), x -> ran.incrementAndGet());
             r.flush();
             assertEquals(n, ran.get(), "flush() returned before the actions it handed off had run");
@@ -132,7 +132,7 @@ interface ActionExecutorConformance extends SchemeUnderTest {
         List<Runnable> held = new ArrayList<>();
         int n = 5_000;
         AtomicIntegerArray runs = new AtomicIntegerArray(n);
-        Reclaimer r = freshReclaimer(Options.DEFAULT.withActionExecutor(held::add));
+        Reclaimer r = reclaimerWith(Options.DEFAULT.withActionExecutor(held::add));
         AtomicReference<Node> head = new AtomicReference<>(new Node(-1));
         for (int i = 0; i < n; i++) {
             if ((i & 1) == 0) {
@@ -182,7 +182,7 @@ interface ActionExecutorConformance extends SchemeUnderTest {
         ExecutorService pool = Executors.newSingleThreadExecutor(r -> new Thread(r, "test-actions"));
         AtomicInteger ran = new AtomicInteger();
         int n = 2_000;
-        Reclaimer r = freshReclaimer(Options.DEFAULT.withActionExecutor(pool));
+        Reclaimer r = reclaimerWith(Options.DEFAULT.withActionExecutor(pool));
         try {
             for (int i = 0; i < n; i++) {
                 r.retire(new Node(i), x -> {
@@ -215,7 +215,7 @@ interface ActionExecutorConformance extends SchemeUnderTest {
         AtomicBoolean first = new AtomicBoolean(true);
         AtomicBoolean finished = new AtomicBoolean();
         AtomicInteger ran = new AtomicInteger();
-        Reclaimer r = freshReclaimer(Options.DEFAULT.withActionExecutor(pool));
+        Reclaimer r = reclaimerWith(Options.DEFAULT.withActionExecutor(pool));
         try {
             Consumer<Node> action = x -> {
                 ran.incrementAndGet();
@@ -264,7 +264,7 @@ interface ActionExecutorConformance extends SchemeUnderTest {
         ExecutorService pool = Executors.newSingleThreadExecutor(r -> new Thread(r, "test-actions"));
         AtomicInteger ran = new AtomicInteger();
         int n = 500;
-        Reclaimer r = freshReclaimer(Options.DEFAULT.withActionExecutor(pool));
+        Reclaimer r = reclaimerWith(Options.DEFAULT.withActionExecutor(pool));
         try {
             ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
             Consumer<Node> action = x -> {
@@ -303,7 +303,7 @@ interface ActionExecutorConformance extends SchemeUnderTest {
         assumeTrue(reclaimsEarly(), "the leak baseline runs no action before close");
         CountDownLatch seen = new CountDownLatch(1);
         AtomicReference<Thread> on = new AtomicReference<>();
-        try (Reclaimer r = freshReclaimer(Options.DEFAULT.withActionThread())) {
+        try (Reclaimer r = reclaimerWith(Options.DEFAULT.withActionThread())) {
             int retired = 0;
             while (seen.getCount() > 0) {
                 assertTrue(retired++ < 2_000_000, "no action ran on the action thread after " + retired + " retires");
@@ -321,7 +321,7 @@ interface ActionExecutorConformance extends SchemeUnderTest {
         int n = 5_000;
         AtomicIntegerArray runs = new AtomicIntegerArray(n);
         AtomicReference<Node> head = new AtomicReference<>(new Node(-1));
-        Reclaimer r = freshReclaimer(Options.DEFAULT.withActionExecutor(executor));
+        Reclaimer r = reclaimerWith(Options.DEFAULT.withActionExecutor(executor));
         try {
             for (int i = 0; i < n; i++) {
                 Node fresh = new Node(i);

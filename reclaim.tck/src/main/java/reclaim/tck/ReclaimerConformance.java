@@ -10,7 +10,6 @@ import org.junit.jupiter.api.Timeout;
 
 import reclaim.api.Options;
 import reclaim.api.Reclaimer;
-import reclaim.api.Scheme;
 
 /**
  * The guarantees every scheme of {@link Reclaimer} keeps, as JUnit tests that any provider can run against its
@@ -35,6 +34,9 @@ import reclaim.api.Scheme;
  *       working) and completes when called again after it closed, and refuses every thread afterwards;
  *       registrations open guards that protect, and stay closed once closed;</li>
  *   <li>{@link reclaim.api.Atom} closes each resource swapped out of it exactly once, never while read;</li>
+ *   <li><b>checked mode</b> ({@link Options#checked()}) refuses a second retire of an object not yet reclaimed
+ *       and a retire of an object still held where its guard read it, lets a recycled object be retired again,
+ *       and names what {@code close()} reclaimed late; the default mode checks none of it;</li>
  *   <li><b>refresh</b>: {@code Guard.refresh()} lets reclamation pass a guard that stays open, and does nothing in
  *       a nested guard;</li>
  *   <li><b>grace periods</b>: {@code Reclaimer.synchronize()} waits for every guard open at the call, only for
@@ -54,7 +56,8 @@ import reclaim.api.Scheme;
 public abstract class ReclaimerConformance implements SafetyConformance, ExactlyOnceConformance,
         ProgressConformance, RobustnessConformance, ThreadEndConformance, VirtualThreadConformance,
         ContainmentConformance, MisuseConformance, LifecycleConformance, AtomConformance,
-        CloseConformance, RefreshConformance, GracePeriodConformance, ActionExecutorConformance {
+        CloseConformance, CheckedConformance, RefreshConformance, GracePeriodConformance,
+        ActionExecutorConformance {
 
     /** The reclaimer under test, created before each test and closed after it. */
     protected Reclaimer reclaimer;
@@ -80,14 +83,15 @@ public abstract class ReclaimerConformance implements SafetyConformance, Exactly
     }
 
     /**
-     * Creates a reclaimer of the scheme under test with {@code options} (the tests of an action executor need one).
-     * By default, {@link Reclaimer#create(Scheme, Options)} with the scheme and tuning of the reclaimer under test.
+     * Creates a reclaimer of the scheme under test with {@code options} (checked mode, or explicitly unchecked). By
+     * default it asks {@link Reclaimer#create(reclaim.api.Scheme, Options)} for the scheme, with its tuning, of
+     * the reclaimer under test; override it with {@link #newReclaimer()} when that constructs a reclaimer directly.
      *
      * @param options the settings for any scheme
      * @return a new reclaimer
      */
     protected Reclaimer newReclaimer(Options options) {
-        return Reclaimer.create(reclaimer != null ? reclaimer.scheme() : Scheme.named(scheme()), options);
+        return Reclaimer.create(reclaimer.scheme(), options);
     }
 
     /**
@@ -183,13 +187,13 @@ public abstract class ReclaimerConformance implements SafetyConformance, Exactly
     }
 
     /**
-     * Returns {@link #newReclaimer(Options)}, for the guarantees' tests that need a reclaimer with settings.
+     * Returns {@link #newReclaimer(Options)}, for the tests of settings that apply to any scheme.
      *
      * @param options the settings for any scheme
      * @return a new reclaimer of the scheme under test
      */
     @Override
-    public final Reclaimer freshReclaimer(Options options) {
+    public final Reclaimer reclaimerWith(Options options) {
         return newReclaimer(options);
     }
 }

@@ -56,5 +56,5 @@ interface SchemeUnderTest {
      * @param options the settings for any scheme
      * @return a new reclaimer
      */
-    Reclaimer freshReclaimer(Options options);
+    Reclaimer reclaimerWith(Options options);
 }

@@ -68,6 +68,7 @@ final class Closing {
 
     /** Accepts a retire from a reclaim action that close() runs (closer only). */
     void retireLate(Object object, Consumer<?> action) {
+        if (core.check != null) core.check.retiring(object);
         Batch b = late.isEmpty() ? null : late.get(late.size() - 1);
         if (b == null || b.size() == core.batchSize) late.add(b = new Batch(core.batchSize));
         b.add(object, action);
@@ -126,8 +127,9 @@ final class Closing {
                     if (!closeParticipant(p, deadline)) open++;
                 }
                 // A guard on a sticky participant shows in its open flag (or in a hazard or reservation it
-                // published), not in the state word. Store-load order between our CASes above and the reads below.
-                VarHandle.fullFence();
+                // published), not in the state word. Store-load order between our CASes above and the reads below:
+                // a full fence, or membarrier where readers publish with opaque stores (Barrier).
+                core.barrier.heavy();
                 for (Participant p : ps) {
                     if (p.stateVolatile() == Participant.CLOSED && (p.guardOpen() || core.policy.inUse(p))) open++;
                 }
@@ -150,6 +152,7 @@ final class Closing {
                             + core.name + " reclaimer accepts no new guards; call close() again once they have"
                             + " ended, to reclaim everything");
                 }
+                if (core.check != null) core.check.draining(); // checked mode: name what is reclaimed this late
                 core.sealed.drain(core.participants.all(), core.reclamation()::run); // the closer runs them itself
                 core.reclamation().runKept();
                 while (!late.isEmpty()) { // actions may retire more while they run: detach, then run

@@ -62,11 +62,18 @@ public final class Core extends Lifecycle {
     final Scheme scheme;
     /** The settings for any scheme this core was created with. */
     final Options options;
+    /** The barrier strategy, resolved from {@link #options} (see {@link Barrier}). */
+    public final Barrier barrier;
     /** The scheme's short name, for messages and stats. */
     public final String name;
     final Policy policy;
-    /** From the policy's {@link Capabilities}. */
+    /**
+     * From the policy's {@link Capabilities}, or set by the asymmetric barrier for a policy that
+     * {@linkplain Policy#stickyWhenAsymmetric() announces when sticky}.
+     */
     final boolean sticky;
+    /** Whether the outermost enter writes the policy's announcement into the open word (else the grace clock). */
+    final boolean openAnnounces;
     final boolean sealPerParticipant;
     final int collectInterval;
     final int batchSize;
@@ -76,6 +83,8 @@ public final class Core extends Lifecycle {
     /** Where sealed bags wait for the policy's judgement. */
     public final SealedBags sealed;
     private final Reclamation reclamation;
+    /** Checked mode's tracking of retired objects ({@link Options#checked()}); null when unchecked. */
+    final RetireCheck check;
 
     /** close() and what it needs while it runs. */
     private final Closing closing;
@@ -92,16 +101,19 @@ public final class Core extends Lifecycle {
     public Core(Scheme scheme, Policy policy, Options options) {
         this.scheme = Objects.requireNonNull(scheme, "scheme");
         this.options = Objects.requireNonNull(options, "options");
+        this.barrier = Barrier.resolve(options.barrier());
         this.name = scheme.name();
         this.policy = policy;
         Capabilities c = policy.capabilities();
-        this.sticky = c.stickyParticipants();
+        this.openAnnounces = barrier.asymmetric() && policy.stickyWhenAsymmetric();
+        this.sticky = c.stickyParticipants() || openAnnounces; // a policy sticky already announces nothing
         this.sealPerParticipant = c.sealPerParticipant();
         this.collectInterval = c.collectInterval();
         this.batchSize = c.batchSize();
         this.stallThresholdNanos = c.stallThresholdNanos();
         this.sealed = new SealedBags(sealPerParticipant);
-        this.reclamation = new Reclamation(name,
+        this.check = options.checked() ? new RetireCheck(name) : null;
+        this.reclamation = new Reclamation(name, check,
                 options.actionExecutor() == null ? null : new HandOff(this, options.actionExecutor()));
         this.participants = new Participants(this, policy, batchSize);
         this.closing = new Closing(this);
@@ -260,7 +272,7 @@ public final class Core extends Lifecycle {
     private void pin(ThreadGuard g) {
         Participant p = g.registered;
         if (p != null && stateOpaque() == Lifecycle.OPEN) { // the common case, small enough to inline
-            if (sticky) g.setOpenRelease(); // beside depth, in the guard; close() reads it after a full fence
+            if (sticky) openSticky(g);
             else policy.enterReserved(g);
             opened(g, p);
             return;
@@ -288,7 +300,7 @@ public final class Core extends Lifecycle {
                 g.sticky = true;
             }
             if (p != null) {
-                if (sticky) g.setOpenRelease();
+                if (sticky) openSticky(g);
                 else policy.enterReserved(g);
             } else {
                 // The lease's CAS is a volatile read-modify-write: ordered before this guard's later volatile loads
@@ -301,13 +313,27 @@ public final class Core extends Lifecycle {
         }
     }
 
+    /**
+     * Opens a guard on the thread's own sticky participant: a store of the open word, beside the depth. It is the
+     * policy's announcement ({@link #openAnnounces}), or else the grace clock ({@link GracePeriods#clockOpaque()}):
+     * a clock either way, never 0, so that a grace period tells this guard from the thread's later ones. Then the
+     * guard's loads, with no fence in between: under the fence strategy only close() and grace periods read the word
+     * (after a full fence, and a racing enter may be missed, as documented on {@link Participant}); under the
+     * asymmetric strategy scanners read it after the heavy barrier ({@link Barrier}), which orders this store before
+     * the guard's loads. A release store (on x86 the same plain store as an opaque one): a grace period that reads
+     * this value instead of the 0 that the previous guard's close stored also sees what that guard did.
+     */
+    private void openSticky(ThreadGuard g) {
+        g.setOpenRelease(openAnnounces ? policy.announcement() : grace.clockOpaque());
+    }
+
     private void opened(ThreadGuard g, Participant p) {
         // A reference store pays G1's post-write barrier (a store-load fence once the guard is in an old region);
         // a thread's own participant is already there on every enter after its first.
         if (g.record != p) g.record = p;
         g.depth = 1;
         policy.entered(g);
-        if (policy.collectDue(p)) collectOnEnter(g);
+        if (policy.collectDue(g)) collectOnEnter(g);
     }
 
     private void collectOnEnter(ThreadGuard g) {
@@ -349,7 +375,7 @@ public final class Core extends Lifecycle {
         // Counted before the release: close() reads the participants before it reads the count (Lifecycle).
         if (detached != null) beginWork();
         if (p == g.registered) {
-            if (sticky) g.setClosedRelease(); // after the count: a close() that reads it sees the count (Lifecycle)
+            if (sticky) g.setOpenRelease(0); // after the count: a close() that reads 0 sees the count (Lifecycle)
             else policy.exitReserved(g);
         } else {
             g.record = null;
@@ -403,11 +429,13 @@ public final class Core extends Lifecycle {
             closing.retireLate(object, action);
             return;
         }
+        // Checked mode: tracked (or refused, naming the object: its toString() runs) before we hold anything.
+        if (check != null) check.retiring(object);
         boolean claimed = sticky && p == g.registered;
         long idle = claimed ? policy.idleState(g) : 0;
         if (claimed && sealPerParticipant) {
             int s = tryClaimOwn(g, Participant.BUSY);
-            if (s == CLAIM_CLOSED) throw Checks.closed(name);
+            if (s == CLAIM_CLOSED) throw closedWhileRetiring(object);
             if (s == CLAIM_BUSY) { // a flush seals our bag this moment: do not wait for it
                 p.countRetired(); // the owner is this field's only writer, held or not
                 Batch aside = new Batch(1);
@@ -418,7 +446,7 @@ public final class Core extends Lifecycle {
                 return;
             }
         } else if (claimed && !claimOwn(g, Participant.BUSY)) {
-            throw Checks.closed(name);
+            throw closedWhileRetiring(object);
         }
         boolean full;
         try {
@@ -429,6 +457,12 @@ public final class Core extends Lifecycle {
             if (claimed) p.setStateRelease(idle);
         }
         if (full) collect(COLLECT_LIMIT);
+    }
+
+    /** The core closed our participant before a retire could take it: the object is not retired after all. */
+    private IllegalStateException closedWhileRetiring(Object object) {
+        if (check != null) check.untrack(object);
+        return Checks.closed(name);
     }
 
     /**
@@ -642,7 +676,7 @@ public final class Core extends Lifecycle {
         Participant[] ps = participants.all();
         long retired = closing.retiredAtClose() >= 0 ? closing.retiredAtClose() : retiredSoFar(ps);
         for (Participant p : ps) {
-            long s = p.stateVolatile();
+            long s = p.announcementVolatile();
             if (s > 0 && policy.holdsBack(s)) {
                 p.noteLag(s, now); // starts the clock if no scanner saw this lag yet
                 if (p.laggingSince(s, now - stallThresholdNanos)) stalled++;
@@ -651,7 +685,7 @@ public final class Core extends Lifecycle {
         long reclaimed = reclamation.reclaimed();
         // Read reclaimed after retired: an object counted reclaimed was counted retired before, so a snapshot
         // never shows more reclaimed than retired.
-        return new Stats(name, Math.max(retired, reclaimed), reclaimed, reclamation.failed(), stalled, ps.length);
+        return new Stats(name, Math.max(retired, reclaimed), reclaimed, reclamation.failed(), stalled, ps.length, barrier.kind());
     }
 
     /** Objects retired so far: every participant's count and the retires of actions run by close(). */

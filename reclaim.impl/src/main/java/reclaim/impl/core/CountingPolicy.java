@@ -31,7 +31,7 @@ public abstract class CountingPolicy extends Policy {
     protected abstract void insert(Batch b);
 
     @Override
-    protected final boolean collectDue(Participant p) {
+    protected final boolean collectDue(ThreadGuard g) {
         return store.waiting(); // this policy's own field: one load fewer on every enter than through the core
     }
 

@@ -57,9 +57,10 @@ abstract class ParticipantPadAfter extends ParticipantHot {
  * A scheme whose guards publish nothing on enter (hazard pointers, Crystalline: a guard's protects publish
  * what it holds) lets a platform thread keep its participant HELD from its first guard until it ends, so that
  * entering a guard touches no shared word. The state word then cannot tell whether a guard is open, so the owner
- * writes an open flag on its outermost enter and close (release stores: odd while open, even after; they pair
- * with {@code close()}'s acquire read, which comes after a full fence, and with a grace period's). The flag lives in the owner's {@link ThreadGuard}, beside the nesting
- * depth that enter writes anyway, so that entering writes one cache line; {@code close()} finds it through
+ * writes an open flag on its outermost enter and close (release stores: they pair with the acquire reads of
+ * {@code close()}, which come after a full fence, and of a grace period). The flag lives in the owner's
+ * {@link ThreadGuard}, beside the nesting depth that enter writes anyway, so that entering writes one cache line;
+ * {@code close()} finds it through
  * {@link #owner}. A guard opened before {@code close()} began (in happens-before order) is always seen;
  * one whose enter races with {@code close()} may be missed, and then finds the core closed at its next retire.
  */
@@ -76,8 +77,6 @@ public class Participant extends ParticipantPadAfter {
     // ---- owned by the holder (plain; handed over through the state word) ----
     /** Retired objects not yet sealed. */
     Batch bag;
-    /** Guards opened on this participant since its last collection (for a scheme with a collect interval). */
-    int pins;
 
     /**
      * The guard of the thread that reserved this participant (registered or sticky), or null; accessed through
@@ -174,12 +173,28 @@ public class Participant extends ParticipantPadAfter {
     }
 
     /**
+     * Returns what this participant announces to a scanner: a positive state word (a lease's announcement, an
+     * online registered thread), else the owner's open word when it is non-zero (a guard open on a sticky
+     * participant: the scheme's announcement, or the core's grace clock), else the state word. The state is read volatile and the open
+     * word with acquire semantics; under the asymmetric barrier the scanner runs the heavy barrier first.
+     *
+     * @return the announcement
+     */
+    public final long announcementVolatile() {
+        long s = stateVolatile();
+        if (s > 0) return s;
+        ThreadGuard o = ownerAcquire();
+        long open = o == null ? 0 : o.openAcquire();
+        return open != 0 ? open : s;
+    }
+
+    /**
      * @return whether the owner of this sticky participant has a guard open: its open flag, read with acquire
      *     semantics (the load side of the pairs described in the class documentation)
      */
     final boolean guardOpen() {
         ThreadGuard o = ownerAcquire();
-        return o != null && ThreadGuard.isOpen(o.openAcquire());
+        return o != null && o.openAcquire() != 0;
     }
 
     // ---- sealed bags (per-participant sealing) ----

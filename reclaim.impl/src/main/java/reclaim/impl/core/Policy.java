@@ -72,6 +72,19 @@ public abstract class Policy {
     }
 
     /**
+     * Whether, under the asymmetric barrier ({@link Barrier}), this scheme's participants become sticky (a platform
+     * thread keeps its own, instead of leasing one by CAS per outermost guard) and the outermost enter writes
+     * {@link #announcement()} into the owner's open word with an opaque store: EBR's epoch, Hyaline's era (for stall
+     * detection). Scanners read it through {@link Participant#announcementVolatile()}. Default: false (the scheme is
+     * sticky already, or keeps its leases).
+     *
+     * @return whether the participants become sticky under the asymmetric barrier
+     */
+    protected boolean stickyWhenAsymmetric() {
+        return false;
+    }
+
+    /**
      * Called when the outermost guard of {@code g} has opened on its participant. No user code.
      *
      * @param g the guard
@@ -120,17 +133,18 @@ public abstract class Policy {
     }
 
     /**
-     * Returns whether the guard being opened on {@code p} collects first. Default: every
-     * {@link Capabilities#collectInterval()}-th guard on a participant (a count the holder alone touches), and
-     * never, with no count kept, when the interval is {@code Integer.MAX_VALUE}.
+     * Returns whether the outermost guard being opened by {@code g} collects first. Default: every
+     * {@link Capabilities#collectInterval()}-th outermost guard of the thread (a count in its guard, beside the
+     * depth that enter writes anyway, so that entering writes no other cache line), and never, with no count
+     * kept, when the interval is {@code Integer.MAX_VALUE}.
      *
-     * @param p the participant the guard holds
+     * @param g the guard being opened
      * @return true to collect now
      */
-    protected boolean collectDue(Participant p) {
+    protected boolean collectDue(ThreadGuard g) {
         int interval = core.collectInterval;
-        if (interval == Integer.MAX_VALUE || ++p.pins < interval) return false;
-        p.pins = 0;
+        if (interval == Integer.MAX_VALUE || ++g.pins < interval) return false;
+        g.pins = 0;
         return true;
     }
 

@@ -23,15 +23,17 @@ import reclaim.api.Stats;
  * <p>Every method that calls into the core keeps this object reachable until the call returns
  * ({@link Reference#reachabilityFence}), so the cleaner never runs beside a call in progress (a guard's own calls
  * excepted: see above); a live registration keeps it reachable too.
+ *
+ * <p>In checked mode ({@link Options#checked()}) the user holds a {@link CheckedReclaimerHandle} instead.
  */
-public final class ReclaimerHandle extends GuardLookup implements Reclaimer {
+public sealed class ReclaimerHandle extends GuardLookup implements Reclaimer permits CheckedReclaimerHandle {
     private static final Cleaner CLEANER = Cleaner.create(r -> {
         Thread t = new Thread(r, "reclaim-cleaner");
         t.setDaemon(true);
         return t;
     });
 
-    private ReclaimerHandle(Core core) {
+    ReclaimerHandle(Core core) {
         super(core);
         CLEANER.register(this, new Abandon(core));
     }
@@ -45,7 +47,8 @@ public final class ReclaimerHandle extends GuardLookup implements Reclaimer {
      * @return the reclaimer
      */
     public static Reclaimer create(Scheme scheme, Policy policy, Options options) {
-        return new ReclaimerHandle(new Core(scheme, policy, options));
+        Core core = new Core(scheme, policy, options);
+        return options.checked() ? new CheckedReclaimerHandle(core) : new ReclaimerHandle(core);
     }
 
     /**

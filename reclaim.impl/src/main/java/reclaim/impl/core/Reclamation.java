@@ -18,6 +18,8 @@ public final class Reclamation {
     private static final int REPORT_EVERY = 1000;
 
     private final String scheme;
+    /** Checked mode's tracking of retired objects, told before each action runs; null when unchecked. */
+    private final RetireCheck check;
     private final LongAdder reclaimed = new LongAdder();
     private final LongAdder failed = new LongAdder();
     /** Where batches go instead of running here, or null (run them on the calling thread). */
@@ -29,11 +31,20 @@ public final class Reclamation {
      * @param scheme the scheme's name, for reports
      */
     public Reclamation(String scheme) {
-        this(scheme, null);
+        this(scheme, null, null);
     }
 
-    Reclamation(String scheme, HandOff handOff) {
+    /**
+     * Creates a runner that also tells checked mode's tracking when an object's action is about to run, and hands
+     * batches to an action executor if there is one.
+     *
+     * @param scheme the scheme's name, for reports
+     * @param check the tracking, or null when unchecked
+     * @param handOff where batches go instead of running on the calling thread, or null
+     */
+    Reclamation(String scheme, RetireCheck check, HandOff handOff) {
         this.scheme = scheme;
+        this.check = check;
         this.handOff = handOff;
     }
 
@@ -85,6 +96,7 @@ public final class Reclamation {
 
     @SuppressWarnings("unchecked")
     private void runContained(Object object, Consumer<?> action) {
+        if (check != null) check.reclaiming(object); // before the action: it may recycle the object at once
         try {
             ((Consumer<Object>) action).accept(object);
         } catch (Throwable t) { // contained by design: one bad action must not stop the others

@@ -28,6 +28,11 @@ import reclaim.api.Reclaimer;
 public class ThreadGuard implements Guard {
     /** The core this guard belongs to. */
     final Core core;
+    /**
+     * Whether the core runs the asymmetric barrier ({@link Barrier}): a scheme's guard then publishes hazards and
+     * reservations with opaque stores, and the scanners pay the heavy barrier.
+     */
+    protected final boolean asymmetric;
     final Thread thread;
     /** The reclaimer the user holds, for {@link #reclaimer()}; set once by the lookup. */
     WeakReference<Reclaimer> weakHandle;
@@ -53,16 +58,21 @@ public class ThreadGuard implements Guard {
     long lastPass;
     /** Nesting depth; only the outermost enter and close touch shared state. */
     int depth;
+    /** Outermost guards opened since this thread last collected on enter (see {@code Policy.collectDue}). */
+    int pins;
     /**
-     * Odd while this thread has a guard open on its sticky participant, even otherwise (see {@link Participant}):
-     * the outermost enter and close each add one, so that a grace period ({@link GracePeriods}) tells a guard it
-     * saw open from a later one. Written by the owning thread only, read by {@code close()} and grace periods;
-     * accessed through {@code OPEN}. Beside {@link #depth}, which enter writes anyway: the flag costs no other
-     * cache line.
+     * The open word: non-zero while this thread has a guard open on its sticky participant, else 0 (see
+     * {@link Participant}). It is the scheme's announcement (EBR's epoch under the asymmetric barrier), or else the
+     * core's grace clock: a clock either way, so that a grace period tells this guard from the thread's later ones
+     * ({@link GracePeriods}). Written by the owning thread only, read by {@code close()}, scanners and grace periods;
+     * accessed through {@code OPEN}.
+     * Beside {@link #depth}, which enter writes anyway: the word costs no other cache line.
      */
-    private int open;
+    private long open;
     /** Where this thread's last lease succeeded: the first record it tries next time. */
     int hint;
+    /** Checked mode's view of this guard, what its enter() returns ({@link CheckedGuard#of}); null until then. */
+    CheckedGuard checked;
 
     /**
      * Returns the record reserved by this thread's registration.
@@ -94,38 +104,17 @@ public class ThreadGuard implements Guard {
 
     // ---- the open flag (sticky participants) ----
 
-    /** @return the open flag (odd: a guard is open), with acquire semantics */
-    final int openAcquire() {
-        return (int) OPEN.getAcquire(this);
+    final long openAcquire() {
+        return (long) OPEN.getAcquire(this);
     }
 
     /**
-     * Returns whether a value of the open flag says a guard is open.
-     *
-     * @param open a value of the flag
-     * @return whether it is odd
+     * Sets the word on the outermost enter (a clock value) and clears it on the outermost close (0): a release store,
+     * so that a {@code close()} or a grace period whose acquire read sees the new value also sees what the guard, or
+     * the previous one, did before (a closing guard counted its detached work in flight first).
      */
-    static boolean isOpen(int open) {
-        return (open & 1) != 0;
-    }
-
-    /**
-     * Moves the flag to its next odd value on the outermost enter: a release store. It pairs with the acquire read
-     * of a grace period that sees it: what the previous guard did (up to its close, which the value follows) is then
-     * visible, so a grace period that reads a later value than the one it waited for knows that guard is over. On
-     * x86 a release store is a plain store, as an opaque one is.
-     */
-    final void setOpenRelease() {
-        OPEN.setRelease(this, (open + 1) | 1); // our own field: the plain read sees our last store
-    }
-
-    /**
-     * Moves the flag to its next even value on the outermost close: a release store, so that a {@code close()} or a
-     * grace period whose acquire read sees it also sees what the guard did before (it counted detached work in
-     * flight first).
-     */
-    final void setClosedRelease() {
-        OPEN.setRelease(this, (open + 2) & ~1);
+    final void setOpenRelease(long value) {
+        OPEN.setRelease(this, value);
     }
 
     /**
@@ -172,6 +161,7 @@ public class ThreadGuard implements Guard {
      */
     protected ThreadGuard(Core core, Thread thread) {
         this.core = core;
+        this.asymmetric = core.barrier.asymmetric();
         this.thread = thread;
         this.hint = (int) (thread.threadId() & 0x7fff_ffff);
     }
@@ -297,7 +287,7 @@ public class ThreadGuard implements Guard {
 
     static {
         try {
-            OPEN = java.lang.invoke.MethodHandles.lookup().findVarHandle(ThreadGuard.class, "open", int.class);
+            OPEN = java.lang.invoke.MethodHandles.lookup().findVarHandle(ThreadGuard.class, "open", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }

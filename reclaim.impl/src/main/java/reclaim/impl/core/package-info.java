@@ -17,6 +17,8 @@
  *   <li>{@link reclaim.impl.core.Batch}, {@link reclaim.impl.core.CountedBatches},
  *       {@link reclaim.impl.core.Reclamation} (runs actions, contained and counted) and
  *       {@link reclaim.impl.core.Checks} (misuse errors with clear messages).</li>
+ *   <li>{@code RetireCheck}, {@code CheckedGuard}, {@code CheckedReclaimerHandle}: checked mode
+ *       ({@link reclaim.api.Options#checked()}), absent from an unchecked reclaimer.</li>
  * </ul>
  * Not exported.
  */

@@ -192,13 +192,19 @@ final class CrystallineGuard extends ThreadGuard {
     private long doUpdate(int idx, long e) {
         Reservations r = rs;
         Object old = null;
-        if (r.firstVolatile(idx) != null) { // a list, or INVALID (inactive)
+        Object f = r.firstVolatile(idx);
+        if (f == Reservations.INVALID && asymmetric) {
+            // Inactive: no retirer writes an INVALID index, so a store activates it (the retirer's membarrier
+            // orders it, with the era store below, before the caller's re-read).
+            r.setFirstOpaque(idx, null);
+            e = crystalline.eraVolatile();
+        } else if (f != null) { // a list, or INVALID (inactive)
             old = r.getAndSetFirst(idx, null); // active and empty from here on: retirers may insert
             e = crystalline.eraVolatile();
         }
-        // Store-load pair with the retirer (unlink, fence, reads of first and era): the reservation is
-        // visible before the caller's re-read of the source.
-        r.setEraVolatile(idx, e);
+        // Store-load pair with the retirer (unlink, fence or membarrier, reads of first and era): the reservation
+        // is visible before the caller's re-read of the source.
+        publishEra(r, idx, e);
         used |= 1L << idx;
         if (old instanceof Link) crystalline.walk(old);
         return e;
@@ -207,12 +213,23 @@ final class CrystallineGuard extends ThreadGuard {
     /** The guard-wide index: activate it once, then only raise its era; its list stays until leave. */
     private long grow(long e) {
         if ((used & (1L << wide)) == 0) {
-            rs.setFirstVolatile(wide, null); // active (it was INVALID: detached at the last leave)
+            // active (it was INVALID: detached at the last leave, and no retirer writes an INVALID index)
+            if (asymmetric) rs.setFirstOpaque(wide, null);
+            else rs.setFirstVolatile(wide, null);
             e = crystalline.eraVolatile();
             used |= 1L << wide;
         }
-        rs.setEraVolatile(wide, e); // store-load pair with the retirer, as in doUpdate
+        publishEra(rs, wide, e); // store-load pair with the retirer, as in doUpdate
         return e;
+    }
+
+    /**
+     * Publishes era {@code e} as index {@code idx}'s reservation: a volatile store under the fence strategy, an
+     * opaque one under the asymmetric strategy (the retirer's membarrier does the CPU's part; see {@code Barrier}).
+     */
+    private void publishEra(Reservations r, int idx, long e) {
+        if (asymmetric) r.setEraOpaque(idx, e);
+        else r.setEraVolatile(idx, e);
     }
 
     @Override

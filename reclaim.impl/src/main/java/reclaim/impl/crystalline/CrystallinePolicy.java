@@ -57,6 +57,8 @@ import reclaim.impl.core.ReclaimerHandle;
  * <p><b>Happens-before.</b> Insertions and detaches are read-modify-writes on the same reservation head
  * (R3); a reservation's era is published with a volatile store before the reader re-reads its source, and
  * the retirer fences after the unlinks before it reads heads and eras (the hazard-eras store-load pair).
+ * Under the asymmetric barrier ({@code Barrier}) the era store, and the activation of an index that was
+ * inactive (no retirer writes one), are opaque stores, and the retirer runs {@code membarrier} once per batch.
  * Batch counts change only by volatile read-modify-writes, so the reclaiming thread happens-after every
  * reader's release.
  */
@@ -179,7 +181,7 @@ public final class CrystallinePolicy extends CountingPolicy {
         Counted c = counted(b, oldestReservation());
         // Retirer side of the hazard-eras store-load pair: the unlinks before these retires happen before the
         // reads of reservation heads and eras below.
-        VarHandle.fullFence();
+        core.barrier.heavy(); // a full fence, or membarrier where readers publish with opaque stores (Barrier)
         long links = 0;
         for (Participant r : core.participants()) {
             long st = r.stateVolatile();

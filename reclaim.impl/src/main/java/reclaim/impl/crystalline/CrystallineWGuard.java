@@ -257,9 +257,9 @@ final class CrystallineWGuard extends ThreadGuard {
     private long doUpdate(int idx, long e) {
         WaitFreeReservations r = rs;
         Object old = r.firstVolatile(idx) != null ? r.getAndSetFirst(idx, null) : null;
-        // Store-load pair with the retirer (unlink, fence, reads of the era word): the reservation is visible
-        // before the caller's re-read of the source.
-        r.setEraVolatile(idx, e);
+        // Store-load pair with the retirer (unlink, fence or membarrier, reads of the era word): the reservation
+        // is visible before the caller's re-read of the source.
+        publishEra(r, idx, e);
         used |= 1L << idx;
         if (old != null) crystalline.walk(old);
         return e;
@@ -267,9 +267,18 @@ final class CrystallineWGuard extends ThreadGuard {
 
     /** The guard-wide index: its era only grows during the guard and its list stays until leave. */
     private long grow(long e) {
-        rs.setEraVolatile(wide, e); // activates it on first use; store-load pair with the retirer as above
+        publishEra(rs, wide, e); // activates it on first use; store-load pair with the retirer as above
         used |= 1L << wide;
         return e;
+    }
+
+    /**
+     * Publishes era {@code e} in index {@code idx}'s era word: a volatile store under the fence strategy, an
+     * opaque one under the asymmetric strategy (the retirer's membarrier does the CPU's part; see {@code Barrier}).
+     */
+    private void publishEra(WaitFreeReservations r, int idx, long e) {
+        if (asymmetric) r.setEraOpaque(idx, e);
+        else r.setEraVolatile(idx, e);
     }
 
     @Override

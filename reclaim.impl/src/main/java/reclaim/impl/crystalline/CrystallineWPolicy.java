@@ -325,7 +325,7 @@ public final class CrystallineWPolicy extends CountingPolicy {
         Counted c = counted(b, oldestReservation());
         // Retirer side of the hazard-eras store-load pair: the unlinks before these retires happen before the
         // reads of era words below.
-        VarHandle.fullFence();
+        core.barrier.heavy(); // a full fence, or membarrier where readers publish with opaque stores (Barrier)
         long links = 0;
         for (Participant r : core.participants()) {
             long st = r.stateVolatile();

@@ -40,6 +40,11 @@ final class Reservations {
         FIRST.setVolatile(first, PAD + j, value);
     }
 
+    /** The holder's activation of an index it left INVALID (no retirer writes an INVALID index). */
+    void setFirstOpaque(int j, Object value) {
+        FIRST.setOpaque(first, PAD + j, value);
+    }
+
     Object getAndSetFirst(int j, Object value) {
         return FIRST.getAndSet(first, PAD + j, value);
     }
@@ -59,6 +64,10 @@ final class Reservations {
 
     void setEraVolatile(int j, long era) {
         ERA.setVolatile(eras, PAD + j, era);
+    }
+
+    void setEraOpaque(int j, long era) {
+        ERA.setOpaque(eras, PAD + j, era);
     }
 
     private static final VarHandle FIRST = MethodHandles.arrayElementVarHandle(Object[].class);

@@ -62,6 +62,12 @@ final class WaitFreeReservations {
         ERA.setVolatile(eras, PAD + j, era);
     }
 
+    /** {@link #setEraVolatile} with an opaque store: the owner's publication under the asymmetric barrier. */
+    void setEraOpaque(int j, long era) {
+        own[j] = era;
+        ERA.setOpaque(eras, PAD + j, era);
+    }
+
     /**
      * The era the owner itself last stored (plain: owner only). The era word has stayed at or above it since
      * that store (helpers only raise it), whereas a value of the era word may come from a helper's raise made

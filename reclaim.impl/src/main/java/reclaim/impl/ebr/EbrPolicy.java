@@ -34,6 +34,12 @@ import reclaim.impl.core.ThreadGuard;
  *
  * <p><b>Happens-before</b> from {@code retire} to the action: see {@link Core}; the advancer
  * reads every record with acquire semantics after a full fence before it moves the epoch.
+ *
+ * <p><b>Under the asymmetric barrier</b> ({@code Barrier}) a platform thread keeps its participant, and its
+ * outermost enter stores {@code epoch | 1} into its own open word with an opaque store instead of the CAS; the
+ * advancer runs {@code membarrier} where it ran the full fence, and reads announcements through
+ * {@code Participant.announcementVolatile()}. The epoch rule and its argument are unchanged: they use only that
+ * the advancer sees the announcement or the guard's loads see the advancer's earlier stores.
  */
 public final class EbrPolicy extends ClockPolicy {
     /*
@@ -95,6 +101,12 @@ public final class EbrPolicy extends ClockPolicy {
         // Volatile: the announced epoch must not be newer, in the synchronization order, than the epoch at
         // the announcing CAS (an acquire read gives no such order under the JLS).
         return epochVolatile() | 1;
+    }
+
+    /** Under the asymmetric barrier a platform thread keeps its participant and announces its epoch in its open word. */
+    @Override
+    protected boolean stickyWhenAsymmetric() {
+        return true;
     }
 
     @Override
@@ -160,13 +172,15 @@ public final class EbrPolicy extends ClockPolicy {
      */
     private long tryAdvance() {
         long g = epochVolatile();
-        // Collector side of the store-load pair with the announcing CAS: orders this thread's earlier stores
-        // (unlinks, seals) before the loads of the announcements below.
-        VarHandle.fullFence();
+        // Collector side of the store-load pair with the announcement (the announcing CAS, or under the asymmetric
+        // barrier the opaque store of the open word): orders this thread's earlier stores (unlinks, seals) before
+        // the loads of the announcements below. A full fence, or membarrier (Barrier).
+        core.barrier.heavy();
         for (Participant p : core.participants()) {
-            // Volatile (the load side of the store-load pair with the announcing CAS), and at least acquire: a
-            // guard's reads, before its release of the participant, happen-before our reclamation.
-            long l = p.stateVolatile();
+            // Volatile (the load side of the store-load pair with the announcement), and at least acquire: a
+            // guard's reads, before its release of the participant (or of its open word), happen-before our
+            // reclamation.
+            long l = p.announcementVolatile();
             if (l > 0 && holdsBack(l, g)) {
                 if (core.sweepIfDead(p)) continue;
                 core.noteHoldingBack(p, l);

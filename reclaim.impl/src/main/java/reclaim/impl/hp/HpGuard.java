@@ -112,6 +112,22 @@ final class HpGuard extends ThreadGuard {
         }
     }
 
+    /**
+     * Publishes hazard {@code p} in slot {@code i}, ordered before the caller's re-read of the source: under the
+     * fence strategy a volatile store (mov + lock addl on x86), under the asymmetric one an opaque store (a plain
+     * mov, kept before the re-read by the JIT, see {@code Barrier}), the scanner's membarrier doing the CPU's part.
+     */
+    private void publish(Object[] a, int i, Object p) {
+        if (asymmetric) HpParticipant.setSlotOpaque(a, i, p);
+        else HpParticipant.setSlotVolatile(a, i, p);
+    }
+
+    /** Publishes key hazard {@code key} in key slot {@code i}, as {@link #publish} does. */
+    private void publishKey(long[] ks, int i, long key) {
+        if (asymmetric) HpParticipant.setKeyOpaque(ks, i, key);
+        else HpParticipant.setKeyVolatile(ks, i, key);
+    }
+
     @Override
     public <T> T protect(AtomicReference<T> ref, int slot) {
         Objects.requireNonNull(ref, "ref");
@@ -127,9 +143,9 @@ final class HpGuard extends ThreadGuard {
             return null;
         }
         while (true) {
-            // Store-load pair with the scanner: the hazard is visible (volatile store: mov + lock addl)
-            // before the re-read below; the scanner fences after its unlink before it reads hazards.
-            HpParticipant.setSlotVolatile(a, i, p);
+            // Store-load pair with the scanner: the hazard is visible before the re-read below (see publish); the
+            // scanner fences (or runs membarrier) after its unlink, before it reads hazards.
+            publish(a, i, p);
             T q = ref.get();
             if (q == p) break;
             if (q == null) {
@@ -152,7 +168,7 @@ final class HpGuard extends ThreadGuard {
         Object[] d = dynamic != null && dynamic.length - PAD > PAD + dynamicCount ? dynamic : growDynamic();
         int i = PAD + dynamicCount;
         while (true) {
-            HpParticipant.setSlotVolatile(d, i, p); // store-load pair with the scanner, as above
+            publish(d, i, p); // store-load pair with the scanner, as above
             T q = ref.get();
             if (q == p) break;
             if (q == null) {
@@ -178,7 +194,7 @@ final class HpGuard extends ThreadGuard {
         Object[] a = fixed.length - PAD > i ? fixed : growFixed(level);
         Object p = field.getVolatile(holder);
         while (p != null) {
-            HpParticipant.setSlotVolatile(a, i, p); // store-load pair with the scanner, as above
+            publish(a, i, p); // store-load pair with the scanner, as above
             Object q = field.getVolatile(holder);
             if (q == p) {
                 markUsed(level, slot);
@@ -201,7 +217,7 @@ final class HpGuard extends ThreadGuard {
         Object[] d = dynamic != null && dynamic.length - PAD > PAD + dynamicCount ? dynamic : growDynamic();
         int i = PAD + dynamicCount;
         while (true) {
-            HpParticipant.setSlotVolatile(d, i, p); // store-load pair with the scanner, as above
+            publish(d, i, p); // store-load pair with the scanner, as above
             Object q = field.getVolatile(holder);
             if (q == p) break;
             if (q == null) {
@@ -234,9 +250,9 @@ final class HpGuard extends ThreadGuard {
             HpParticipant.setKeyRelease(ks, i, 0L); // release what the slot held: the guard's reads of it are done
             return true;
         }
-        // Store-load pair with the scanner: the hazard is visible (volatile store: mov + lock addl) before the
-        // caller's volatile re-read; the scanner fences after taking its bags and before reading key slots.
-        HpParticipant.setKeyVolatile(ks, i, key);
+        // Store-load pair with the scanner: the hazard is visible before the caller's volatile re-read (see
+        // publish); the scanner fences (or runs membarrier) after taking its bags, before reading key slots.
+        publishKey(ks, i, key);
         if (keysUsed.length <= level) keysUsed = Arrays.copyOf(keysUsed, Math.max(level + 1, keysUsed.length * 2));
         keysUsed[level] |= 1 << slot;
         return false;

@@ -117,6 +117,10 @@ final class HpParticipant extends Participant {
         SLOT.setVolatile(a, i, value);
     }
 
+    static void setSlotOpaque(Object[] a, int i, Object value) {
+        SLOT.setOpaque(a, i, value);
+    }
+
     static void setSlotRelease(Object[] a, int i, Object value) {
         SLOT.setRelease(a, i, value);
     }
@@ -131,6 +135,10 @@ final class HpParticipant extends Participant {
 
     static void setKeyVolatile(long[] a, int i, long value) {
         KEY.setVolatile(a, i, value);
+    }
+
+    static void setKeyOpaque(long[] a, int i, long value) {
+        KEY.setOpaque(a, i, value);
     }
 
     static void setKeyRelease(long[] a, int i, long value) {

@@ -41,7 +41,8 @@ import reclaim.impl.core.ThreadGuard;
  * <p><b>Happens-before.</b> Retire: the unlink happens before the retire, which is sealed and queued
  * (publication); the scanner fences after taking the bag and before reading the slots. Protect: the hazard
  * store is volatile and the validation re-read is volatile, so either the scanner sees the hazard or the
- * reader sees the unlink and retries. A cleared slot is a release store and the scanner
+ * reader sees the unlink and retries. Under the asymmetric barrier ({@code Barrier}) the hazard store is
+ * opaque and the scanner runs {@code membarrier} instead of its fence: the same either-or holds. A cleared slot is a release store and the scanner
  * reads slots with acquire, so a reader's accesses to an object happen-before its reclaim action.
  */
 public final class HpPolicy extends Policy {
@@ -177,8 +178,8 @@ public final class HpPolicy extends Policy {
             todo -= b.size();
         }
         // Scanner side of protect's store-load pair: orders the unlinks before the retires (and our taking
-        // of their bags) before the loads of the hazard slots below.
-        VarHandle.fullFence();
+        // of their bags) before the loads of the hazard slots below. A full fence, or membarrier (Barrier).
+        core.barrier.heavy();
         long[][] keyArrays = new long[recs.length][];
         HazardSet set = snapshot(recs, keyArrays);
         KeySet keySet = KeySet.of(keyArrays);

@@ -20,6 +20,15 @@ final class HyalineGuard extends ThreadGuard {
         this.hyaline = hyaline;
     }
 
+    /**
+     * Publishes era {@code e} as the slot's access era: a volatile store under the fence strategy, an opaque one
+     * under the asymmetric strategy (the retirer's membarrier does the CPU's part; see {@code Barrier}).
+     */
+    private void reserveEra(HyalineParticipant rec, long e) {
+        if (asymmetric) rec.setAccessOpaque(e);
+        else rec.setAccessVolatile(e);
+    }
+
     @Override
     public <T> T protect(AtomicReference<T> ref) {
         Objects.requireNonNull(ref, "ref");
@@ -31,9 +40,9 @@ final class HyalineGuard extends ThreadGuard {
             T v = ref.get();
             long e = hyaline.eraVolatile();
             if (a >= e) return v; // our reservation covers every object born up to now
-            // Store-load pair with the retirer (unlink, fence, read of the access era): the reservation is
-            // visible before the re-read of the source.
-            rec.setAccessVolatile(e);
+            // Store-load pair with the retirer (unlink, fence or membarrier, read of the access era): the
+            // reservation is visible before the re-read of the source.
+            reserveEra(rec, e);
             a = e;
         }
     }
@@ -51,7 +60,7 @@ final class HyalineGuard extends ThreadGuard {
         if (rec == null || key == 0) return true; // a guard of a reclaim action during close(), or nothing read
         long e = hyaline.eraVolatile();
         if (rec.accessOpaque() >= e) return true;
-        rec.setAccessVolatile(e); // store-load pair with the retirer, as in protect
+        reserveEra(rec, e); // store-load pair with the retirer, as in protect
         return false;
     }
 
@@ -74,7 +83,7 @@ final class HyalineGuard extends ThreadGuard {
             Object v = field.getVolatile(holder);
             long e = hyaline.eraVolatile();
             if (a >= e) return (T) v;
-            rec.setAccessVolatile(e); // store-load pair with the retirer, as above
+            reserveEra(rec, e); // store-load pair with the retirer, as above
             a = e;
         }
     }

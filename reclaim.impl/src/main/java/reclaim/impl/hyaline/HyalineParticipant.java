@@ -25,6 +25,14 @@ final class HyalineParticipant extends Participant {
         super(state, holder, batchSize);
     }
 
+    Object headOpaque() {
+        return HEAD.getOpaque(this);
+    }
+
+    void setHeadOpaque(Object value) {
+        HEAD.setOpaque(this, value);
+    }
+
     Object headVolatile() {
         return HEAD.getVolatile(this);
     }
@@ -43,6 +51,10 @@ final class HyalineParticipant extends Participant {
 
     long accessVolatile() {
         return (long) ACCESS.getVolatile(this);
+    }
+
+    void setAccessOpaque(long era) {
+        ACCESS.setOpaque(this, era);
     }
 
     void setAccessVolatile(long era) {

@@ -48,7 +48,9 @@ import reclaim.impl.core.ThreadGuard;
  *
  * <p><b>Happens-before.</b> Insertion into a slot is a CAS on the slot head and leave is a swap of it: a
  * reader that entered before the insertion decrements the batch, one that entered after it cannot reach the
- * unlinked objects. The count is changed only by volatile read-modify-writes, so the thread that brings it to
+ * unlinked objects. Under the asymmetric barrier ({@code Barrier}) a platform thread keeps its slot and
+ * activates it with an opaque store (nobody else writes an INACTIVE head), its era reservations are opaque
+ * stores, and the retirer runs {@code membarrier} once per batch where it fenced. The count is changed only by volatile read-modify-writes, so the thread that brings it to
  * zero happens-after every decrementer's reads and the retirer's insertion.
  */
 public final class HyalinePolicy extends CountingPolicy {
@@ -131,11 +133,27 @@ public final class HyalinePolicy extends CountingPolicy {
         return robust ? new HyalineGuard(core, thread, this) : super.newGuard(thread);
     }
 
+    /** Under the asymmetric barrier a platform thread keeps its slot, and its enter activates it with a store. */
+    @Override
+    protected boolean stickyWhenAsymmetric() {
+        return true;
+    }
+
     @Override
     protected void entered(ThreadGuard g) {
+        HyalineParticipant slot = slot(g);
+        if (core.barrier.asymmetric()) {
+            // The slot is ours and INACTIVE (left with a swap, or new): no insertion CASes an INACTIVE head, so an
+            // opaque store activates it. The inserter's membarrier, before it reads heads, orders this store before
+            // the guard's loads (the store-load pair that the swap below orders by itself).
+            Object old = slot.headOpaque();
+            if (old != INACTIVE && old != null) throw new IllegalStateException("internal error: a slot was entered without being left");
+            slot.setHeadOpaque(ACTIVE_EMPTY);
+            return;
+        }
         // Activate the slot: a volatile read-modify-write on the head, which every insertion CASes (the reader
         // side of the store-load pair with the retirer's fence and read of the head).
-        Object old = slot(g).getAndSetHead(ACTIVE_EMPTY);
+        Object old = slot.getAndSetHead(ACTIVE_EMPTY);
         if (old instanceof Link) throw new IllegalStateException("internal error: a slot was entered without being left");
     }
 
@@ -168,9 +186,10 @@ public final class HyalinePolicy extends CountingPolicy {
         // The objects born at or before the oldest active reservation are what a stalled reader may hold
         // beyond the stated slack: count them while the batch is pending (pendingBound() adds them).
         Counted c = robust ? counted(b, oldestAccess()) : new Counted(b);
-        // Retirer side of the store-load pair with enter's swap and protect's era reservation: the unlinks
-        // before these retires happen before the reads of slot heads and access eras below.
-        VarHandle.fullFence();
+        // Retirer side of the store-load pair with enter's activation and protect's era reservation: the unlinks
+        // before these retires happen before the reads of slot heads and access eras below. A full fence, or
+        // membarrier where readers activate and reserve with opaque stores (Barrier): once per batch.
+        core.barrier.heavy();
         long links = 0;
         for (Participant p : core.participants()) {
             HyalineParticipant r = (HyalineParticipant) p;

@@ -50,6 +50,12 @@ public final class NonePolicy extends ClockPolicy {
         return new Capabilities(false, false, Integer.MAX_VALUE, ebr.batchSize(), ebr.stallThresholdNanos());
     }
 
+    /** Under the asymmetric barrier a platform thread keeps its participant and announces its epoch in its open word. */
+    @Override
+    protected boolean stickyWhenAsymmetric() {
+        return true;
+    }
+
     @Override
     protected long stampNow() {
         return clock.get();

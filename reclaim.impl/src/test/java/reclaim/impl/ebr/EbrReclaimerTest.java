@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import reclaim.api.Guard;
+import reclaim.api.Options;
 import reclaim.api.Reclaimer;
 import reclaim.api.Registration;
 import reclaim.api.Scheme;
@@ -70,7 +71,9 @@ class EbrReclaimerTest {
     /** Records are leased per outermost guard and recycled: one thread entering repeatedly uses one. */
     @Test
     void recordsAreLeasedPerGuardAndReused() throws Exception {
-        try (Reclaimer r = Reclaimer.create("ebr")) {
+        // Under the fence strategy a guard leases a participant per outermost enter (under the asymmetric one a
+        // platform thread keeps its own: asymmetricStrategyKeepsOneParticipantPerLiveThread).
+        try (Reclaimer r = Reclaimer.create(new Scheme.Ebr(), Options.DEFAULT.withBarrier(Options.Barrier.FENCE))) {
             AtomicReference<String> ref = new AtomicReference<>("x");
             for (int i = 0; i < 10_000; i++) {
                 try (Guard g = r.enter()) {
@@ -91,6 +94,31 @@ class EbrReclaimerTest {
                 th.join();
             }
             assertEquals(1, r.stats().participants());
+        }
+    }
+
+    @Test
+    void asymmetricStrategyKeepsOneParticipantPerLiveThread() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Reclaimer.create("ebr").stats().barrier() == Options.Barrier.ASYMMETRIC,
+                "the asymmetric strategy is unavailable in this JVM");
+        try (Reclaimer r = Reclaimer.create(new Scheme.Ebr(), Options.DEFAULT.withBarrier(Options.Barrier.ASYMMETRIC))) {
+            AtomicReference<String> ref = new AtomicReference<>("x");
+            for (int i = 0; i < 1_000; i++) {
+                try (Guard g = r.enter()) {
+                    g.protect(ref);
+                }
+            }
+            assertEquals(1, r.stats().participants());
+            // each thread keeps a participant while it lives; one that ended is swept and its participant reused
+            for (int t = 0; t < 50; t++) {
+                Thread th = Thread.ofPlatform().start(() -> {
+                    try (Guard g = r.enter()) {
+                        g.protect(ref);
+                    }
+                });
+                th.join();
+            }
+            assertEquals(2, r.stats().participants());
         }
     }
 
