@@ -15,7 +15,8 @@
  * <ul>
  *   <li>{@code reclaim.api}: {@link reclaim.api.Reclaimer}, {@link reclaim.api.Guard},
  *       {@link reclaim.api.Scheme} (one record per scheme with its tuning), {@link reclaim.api.Stats},
- *       {@link reclaim.api.Born}, {@link reclaim.api.Registration} and the safe cell
+ *       {@link reclaim.api.Born}, {@link reclaim.api.Registration}, {@link reclaim.api.OwnedGuard} (a guard
+ *       that may move between threads) and the safe cell
  *       {@link reclaim.api.Atom}.</li>
  *   <li>{@code reclaim.spi}: {@link reclaim.spi.ReclaimerProvider}, the service that implementations
  *       provide; this module {@code uses} it.</li>

@@ -16,8 +16,8 @@
  *   <li>a {@code ThreadContextElement}, {@code ReclaimContext(reclaimer)}, that does the same for coroutines
  *       on dispatchers you do not wrap;</li>
  *   <li>misuse detection: a guard opened with {@code Reclaimer.enter()} and still open when its coroutine
- *       suspends is reported with a clear {@link java.lang.IllegalStateException}, and the coroutine is
- *       cancelled;</li>
+ *       suspends is closed on the thread that opened it (the reclaimer keeps reclaiming and still closes), and
+ *       the coroutine fails with one clear {@link java.lang.IllegalStateException};</li>
  *   <li>a few Kotlin helpers: {@code Atom.withValue { }}, {@code Registration.whileOffline { }}.</li>
  * </ul>
  * It works with every scheme that the providers present offer ({@link reclaim.api.Reclaimer#availableSchemes()}),

@@ -5,7 +5,8 @@
  * Measuring what reclamation costs, always side by side in one run: every benchmark takes the scheme as a
  * JMH parameter ({@code -p scheme=ebr,none}), and the {@code none} leak baseline (or the unprotected read)
  * is the figure each scheme is compared with. {@link reclaim.jmh.ReadBenchmark} measures the read side: one
- * guarded read, and a protected 1,000-node traversal, against their unprotected twins.
+ * guarded read, and a protected 1,000-node traversal, against their unprotected twins;
+ * {@link reclaim.jmh.OwnedGuardBenchmark} the owned guard's open, read and close against the thread guard's.
  * {@link reclaim.jmh.MapBenchmark} and {@link reclaim.jmh.ListSetBenchmark} run the IBR benchmark's workloads
  * on the recycling collections against their GC-allocating twins, sampling pending objects
  * ({@link reclaim.jmh.PendingSampler}); {@link reclaim.jmh.SwapBenchmark} sets every scheme against the JVM's

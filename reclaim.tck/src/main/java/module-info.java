@@ -12,9 +12,10 @@
  * or override {@link reclaim.tck.ReclaimerConformance#newReclaimer()} to construct a reclaimer directly. It
  * checks safety (no reclaim action runs on an object a live guard protected), exactly-once reclamation,
  * progress, robustness where a scheme promises it, contained failures of actions, misuse errors, the
- * lifecycle of {@code close()} and of registrations, threads that end registered or inside a guard, virtual
- * threads that block inside guards, and {@link reclaim.api.Atom}; each guarantee's tests are an interface of
- * their own that {@code ReclaimerConformance} implements.
+ * lifecycle of {@code close()} and of registrations, threads that end registered or inside a guard, pool
+ * workers whose thread locals are reset, virtual threads that block inside guards, owned guards that move between
+ * threads, and {@link reclaim.api.Atom}; each guarantee's tests are an interface of their own that
+ * {@code ReclaimerConformance} implements.
  */
 module reclaim.tck {
     requires transitive reclaim.api;

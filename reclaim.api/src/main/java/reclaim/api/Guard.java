@@ -11,7 +11,9 @@ import java.util.function.Consumer;
  * <p>Open one with {@link Reclaimer#enter()} and close it with try-with-resources. Guards nest: an
  * {@code enter()} inside an open guard on the same thread returns a guard whose {@code close()} only ends
  * the inner section. A guard belongs to the thread that opened it: use it and close it on that thread
- * (a virtual thread may block and move to another carrier inside a guard; it is still the same thread).
+ * (a virtual thread may block and move to another carrier inside a guard; it is still the same thread). Code
+ * whose critical section hops threads opens an {@link OwnedGuard} with {@link Reclaimer#enterOwned()} instead: it
+ * belongs to no thread, does not nest, and costs more.
  * Do not block inside a guard for long: under EBR and QSBR a guard that stays open stops reclamation for
  * everyone (the stall is reported in {@link Stats#stalled()}); the robust schemes bound the damage.
  *
@@ -24,8 +26,9 @@ import java.util.function.Consumer;
  *
  * <h2>Misuse</h2>
  * A guard used after it was closed, or from another thread, throws {@link IllegalStateException}; so does
- * closing it twice. A guard reused by its own thread after an inner {@code close()} is indistinguishable from
- * the outer one still open (guards are reused to keep {@code enter()} allocation-free).
+ * closing it twice ({@link OwnedGuard} says what "another thread" means for a guard that may move). A guard
+ * reused by its own thread after an inner {@code close()} is indistinguishable from the outer one still open
+ * (guards are reused to keep {@code enter()} allocation-free).
  *
  * <p>Wrong-thread use throws {@link IllegalStateException}, not {@code WrongThreadException} (JDK 19+, which
  * extends {@link RuntimeException} only): a deliberate choice. Every misuse of a guard or a reclaimer (closed,
@@ -180,7 +183,8 @@ public interface Guard extends AutoCloseable {
      * had closed: after it, read again from a root, or from something the structure keeps reachable by other means
      * (a key to find the position again). Protections taken after the call hold as usual. Slots are released too.
      *
-     * <p>Only the outermost guard refreshes. Inside a nested guard it does nothing and returns {@code false}: the
+     * <p>Only the outermost guard refreshes (an {@link OwnedGuard}, which never nests, always does, on whichever thread
+     * holds it). Inside a nested guard it does nothing and returns {@code false}: the
      * enclosing guards still protect what they read, and a refresh would take that away from code that cannot
      * know it (as crossbeam and seize do, it keeps nesting composable; a library loop may call it without knowing
      * whether its caller holds a guard). The caller still must not rely on what it protected before the call.

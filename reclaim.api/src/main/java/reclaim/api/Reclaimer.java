@@ -143,6 +143,24 @@ public interface Reclaimer extends AutoCloseable {
     Guard enter();
 
     /**
+     * Opens a critical section that belongs to no thread: an {@link OwnedGuard}, which may be used on one thread
+     * after another (one at a time) and closed on any. For code that hops threads inside one section (a
+     * {@code CompletableFuture} chain, a request handed from an acceptor to a worker); the thread-bound guard of
+     * {@link #enter()} is cheaper everywhere else. Each call opens a new guard on a record of its own, independent
+     * of the calling thread's guards; see {@link OwnedGuard} for the hand-over rule, misuse and cost.
+     *
+     * @return a new open guard; close it exactly once, on any thread
+     * @throws IllegalStateException if the reclaimer is closed or closing (a {@link #close()} in progress, or one
+     *     that refused because guards were open: it accepts no new guard), also from a reclaim action that
+     *     {@code close()} runs
+     * @throws UnsupportedOperationException if the provider offers no owned guard (the built-in provider offers one
+     *     for every scheme; the default method throws this)
+     */
+    default OwnedGuard enterOwned() {
+        throw new UnsupportedOperationException(getClass().getName() + " offers no owned guard: use enter() on each thread");
+    }
+
+    /**
      * Runs {@code block} inside a critical section and returns its result: opens a guard with
      * {@link #enter()}, applies {@code block} to it and closes it, also when {@code block} throws. The same as
      * try-with-resources around {@code enter()}, in one expression:

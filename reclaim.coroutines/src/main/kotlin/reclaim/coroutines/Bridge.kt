@@ -1,11 +1,11 @@
 package reclaim.coroutines
 
-import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.CoroutineExceptionHandler
 import kotlinx.coroutines.CoroutineName
 import kotlinx.coroutines.Job
 import reclaim.api.Reclaimer
 import reclaim.api.Registration
+import java.util.concurrent.ConcurrentHashMap
 import kotlin.coroutines.CoroutineContext
 
 /*
@@ -16,7 +16,7 @@ import kotlin.coroutines.CoroutineContext
  * restoreThreadContext when it leaves the thread again (it suspended or completed). Those two calls bracket
  * a "block". The end of a block is a quiescent state by construction: a guard opened with withGuard cannot
  * span a suspension (its block is crossinline and cannot suspend), and a guard opened with Reclaimer.enter()
- * that is still open there is misuse, reported.
+ * that is still open there is misuse, ended and reported.
  *
  * Per (thread, reclaimer) the bridge keeps a Participation in a module-wide thread local, shared by every
  * dispatcher and element of this module, so that Dispatchers.Default and Dispatchers.IO (which share their
@@ -35,15 +35,31 @@ import kotlin.coroutines.CoroutineContext
  *    fence cheaper per block, but a worker that parks online stalls QSBR for everyone, and a wrapped
  *    dispatcher cannot see its workers park (the benchmark measures both).
  *
+ * Some pools clear their workers' thread locals while the workers live (a ForkJoinPool worker made with
+ * preserveThreadLocals = false, the common pool's among them, whenever it runs out of work). So the thread local
+ * is only the fast way to a platform thread's Participations: they are kept in a map of live threads (KEPT),
+ * where a reset does not lose them, and a reset worker finds its registrations again instead of registering anew
+ * (the reclaimer would keep the old registration's record, held by a live thread, for as long as the worker
+ * lives: one more per reset). The reclaimer keeps its side across the reset too: the registered thread's guard
+ * is still the one its registration probes.
+ *
  * Misuse detection needs "is a guard open on this thread?", which the public API does not answer directly.
  * Registration.quiescent() and offline() are documented to throw IllegalStateException when called inside a
  * guard: on a registered thread the calls we make anyway are the probe, and they cost nothing extra. The probe
  * runs at the start of the outermost block too (quiescent() of an offline thread is a few plain loads), so that
  * a guard that was legitimately open before the block (a platform thread that opened one and then started a
  * coroutine undispatched) is not taken for a leak. A guard found open at the end of a block that did not find
- * one at its start was opened by the block and left open across the suspension: it is reported once (the
- * coroutine's CoroutineExceptionHandler, else the thread's uncaught-exception handler) and the coroutine is
- * cancelled with the report as the cause, before it can resume on another thread with a guard it cannot close.
+ * one at its start was opened by the block and left open across the suspension (or the completion). Only this
+ * thread can end it: the coroutine may resume on another thread, where the guard's close() throws (it is not
+ * that thread's guard), and meanwhile the guard holds reclamation back, and close() of the reclaimer refuses,
+ * for as long as this worker lives. So the bridge ends it here (endGuards), takes the thread offline as after
+ * any block, and only then fails the coroutine with one IllegalStateException that names the misuse (fail):
+ * the failure reaches the caller as an exception thrown by the coroutine's body would, and the coroutine's next
+ * suspension point throws instead of letting it go on with references its guard no longer protects. One race
+ * remains: a coroutine may resume on another thread before this one has left the block (see Reentrancy below);
+ * if it closes the guard there first, that close() throws the guard's own wrong-thread exception and the
+ * coroutine fails with it. The guard is ended here all the same, and the report joins that failure (or goes to
+ * the handler, if the coroutine completed meanwhile).
  *
  * Virtual threads are not registered (a virtual thread usually runs one task: a registration per task would
  * churn records); on them, and on threads the application registered itself (register() then throws), the
@@ -90,9 +106,9 @@ internal class Bridge(
     }
 
     internal companion object {
-        /** One per thread, shared by every bridge of this module. */
+        /** One per thread, shared by every bridge of this module; the fast way to [Participations.current]. */
         @JvmField
-        val THREAD_PARTICIPATIONS: ThreadLocal<Participations> = ThreadLocal.withInitial { Participations(Thread.currentThread()) }
+        val THREAD_PARTICIPATIONS: ThreadLocal<Participations> = ThreadLocal.withInitial { Participations.current() }
     }
 }
 
@@ -102,6 +118,33 @@ internal class Bridge(
  * its thread (plain fields).
  */
 internal class Participations(private val thread: Thread) {
+    internal companion object {
+        /** How many levels [endGuards] closes at most. */
+        private const val MAX_LEVELS = 1 shl 16
+
+        /**
+         * The Participations of every live platform thread that ran a block, where a reset of its thread locals
+         * does not lose them (see the overview). Each thread puts only its own entry, once, and reads it back after
+         * a reset; the map's put happens-before that get (ConcurrentHashMap), though here both are on one thread.
+         * Other threads only remove entries of threads that ended ([current]). The entry keeps its thread's
+         * Thread object (and what the registrations refer to) reachable until the next new thread's first block
+         * after it ended.
+         */
+        private val KEPT = ConcurrentHashMap<Thread, Participations>()
+
+        /**
+         * The calling thread's Participations: the one it had before its thread locals were reset, else a new one.
+         * Called once per thread and per reset (the thread local's initial value).
+         */
+        fun current(): Participations {
+            val t = Thread.currentThread()
+            if (t.isVirtual) return Participations(t) // never registered (see the overview); nothing to keep
+            KEPT[t]?.let { return it } // a reset: the registrations made before it are still this thread's
+            KEPT.keys.removeIf { !it.isAlive } // threads that ended (each reclaimer sweeps the record one left)
+            return Participations(t).also { KEPT[t] = it }
+        }
+    }
+
     private var reclaimers = arrayOfNulls<Reclaimer>(2)
     private var registrations = arrayOfNulls<Registration>(2)
     private var depth = IntArray(2)
@@ -158,8 +201,63 @@ internal class Participations(private val thread: Thread) {
             if (offline) reg.offline() // a worker that parks after this block holds nobody back
         } catch (e: IllegalStateException) {
             if (r.isClosed || openAtStart[i]) return // closed meanwhile; or a guard older than the block
-            reportLeak(r, context, e)
+            leftOpen(r, reg, context, e, offline)
         }
+    }
+
+    /**
+     * The block left a guard of [r] open ([cause]: the refusal of the registration's quiescent()): ends it on this
+     * thread, the only one that can, takes the thread offline as after any block, then fails the coroutine.
+     */
+    private fun leftOpen(r: Reclaimer, reg: Registration, context: CoroutineContext, cause: IllegalStateException, offline: Boolean) {
+        val ended = endGuards(r, reg)
+        if (ended && offline) {
+            try {
+                reg.offline()
+            } catch (e: IllegalStateException) {
+                // the reclaimer closed meanwhile: nothing to hold back any more
+            }
+        }
+        fail(context, leak(r, context, cause, ended))
+    }
+
+    /**
+     * Ends every guard of [r] open on this thread, and returns whether the thread is now outside all of them
+     * (the registration's quiescent() accepts).
+     *
+     * The public API needs no call for this. A guard belongs to its thread and nests: an enter() inside an open
+     * guard returns the thread's guard one level deeper, and Guard's documentation says that a guard reused by its
+     * thread after an inner close() is indistinguishable from the outer one still open. So the guard that enter()
+     * returns here, closed once for its own level and then once per level the block left open, ends those levels,
+     * until quiescent() (which refuses inside a guard) accepts. The last close() releases the thread's record as a
+     * close() by the block would have: what the guard protected becomes reclaimable. A provider whose nested guards
+     * are distinct objects refuses the extra close() (closing a guard twice is misuse); its guard then stays open,
+     * and the report says so. The bound only keeps a provider that neither accepts nor refuses from looping.
+     */
+    private fun endGuards(r: Reclaimer, reg: Registration): Boolean {
+        val g = try {
+            r.enter()
+        } catch (e: IllegalStateException) {
+            return false // closing: it refuses guards, and completes once the leaked one is gone
+        }
+        try {
+            g.close() // the level just opened
+            repeat(MAX_LEVELS) {
+                if (quiescentNow(reg)) return true
+                g.close() // the innermost level the block left open
+            }
+        } catch (e: IllegalStateException) {
+            // the provider refused a close(): see above
+        }
+        return quiescentNow(reg)
+    }
+
+    /** Whether the registration's quiescent() accepts, that is the thread is outside every guard of its reclaimer. */
+    private fun quiescentNow(reg: Registration): Boolean = try {
+        reg.quiescent()
+        true
+    } catch (e: IllegalStateException) {
+        false
     }
 
     private fun guardOpen(r: Reclaimer, reg: Registration): Boolean {
@@ -186,18 +284,49 @@ internal class Participations(private val thread: Thread) {
         return reg
     }
 
-    private fun reportLeak(r: Reclaimer, context: CoroutineContext, cause: IllegalStateException) {
+    /** The exception that reports the guard left open; [ended]: whether [endGuards] ended it. */
+    private fun leak(r: Reclaimer, context: CoroutineContext, cause: IllegalStateException, ended: Boolean): IllegalStateException {
         val name = context[CoroutineName]?.name ?: context[Job]?.toString() ?: "a coroutine"
-        val leak = IllegalStateException(
-            "a Guard of the '" + r.scheme().name() + "' reclaimer opened with Reclaimer.enter() is still open on thread '" +
-                thread.name + "' at a suspension (or the end) of " + name + ". A guard belongs to its thread, and the " +
-                "coroutine may resume on another one, where it can neither use nor close it; meanwhile it holds " +
-                "reclamation back. Close every guard before a suspension point: reclaimer.withGuard { } cannot suspend " +
-                "(its block is crossinline). The coroutine is cancelled.",
+        val what = if (ended) {
+            "It was closed on '" + thread.name + "', where it was opened: what it protected is no longer protected, " +
+                "and the coroutine fails with this exception."
+        } else {
+            "It could not be closed there (the provider's nested guards are distinct objects): it holds reclamation " +
+                "back until that thread ends. The coroutine fails with this exception."
+        }
+        return IllegalStateException(
+            "a Guard of the '" + r.scheme().name() + "' reclaimer opened with Reclaimer.enter() was still open on " +
+                "thread '" + thread.name + "' when " + name + " suspended or completed. A guard belongs to its thread, " +
+                "and the coroutine may resume on another one, where it can neither use nor close it. " + what +
+                " Close every guard before a suspension point: reclaimer.withGuard { } cannot suspend (its block is " +
+                "crossinline).",
             cause,
         )
+    }
+
+    /**
+     * Fails the coroutine of [context] with [leak] as if its body had thrown it: a child job that fails with an
+     * exception other than a cancellation cancels its parent with that exception (structured concurrency), and
+     * the parent then completes with it. So the caller sees it once, the way it sees any failure: runBlocking
+     * and await() throw it, a parent scope fails with it, a root launch hands it to its CoroutineExceptionHandler.
+     * (Job.cancel() would only cancel: a CancellationException, which no handler sees.) A coroutine that has
+     * completed already (the guard was left open at its end), or whose job ignores failing children (a
+     * supervisor), cannot fail any more: the report goes to its handler, else to the thread's
+     * uncaught-exception handler.
+     */
+    private fun fail(context: CoroutineContext, leak: IllegalStateException) {
+        val job = context[Job]
         try {
-            context[Job]?.cancel(CancellationException(leak.message, leak))
+            if (job != null && Job(job).completeExceptionally(leak) && job.isCancelled) return
+        } catch (e: RuntimeException) {
+            leak.addSuppressed(e) // a Job implementation that takes no child: report instead
+        }
+        report(context, leak)
+    }
+
+    /** Hands [leak] to the coroutine's CoroutineExceptionHandler, else to this thread's uncaught-exception handler. */
+    private fun report(context: CoroutineContext, leak: IllegalStateException) {
+        try {
             val handler = context[CoroutineExceptionHandler]
             if (handler != null) {
                 handler.handleException(context, leak)

@@ -21,7 +21,7 @@ import java.util.function.Function
  * function. Writing `reclaimer.withGuard { g -> delay(1) }` fails to compile with
  * *"Suspension functions can only be called within coroutine body"*. Compute inside the block, suspend after
  * it. (`reclaimer.enter().use { ... }` compiles with a suspension inside, and is exactly the misuse the
- * [reclaiming] dispatcher and [ReclaimContext] report.)
+ * [reclaiming] dispatcher and [ReclaimContext] end and report.)
  *
  * The name follows `Lock.withLock` and `Mutex.withLock`: the block may read, and it may retire what it
  * unlinks ([Guard.retire]); "read" would say less than it does and would clash with [Atom.read].

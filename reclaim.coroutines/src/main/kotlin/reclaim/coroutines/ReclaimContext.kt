@@ -9,7 +9,8 @@ import kotlin.coroutines.CoroutineContext
  * A coroutine context element that does for coroutines on a dispatcher you do not wrap what
  * [reclaiming] does for a wrapped one: at every suspension (and at completion) the thread announces a
  * quiescent state of [reclaimers] and goes offline, and a guard opened with [Reclaimer.enter] and still open
- * is reported.
+ * is closed on that thread and reported: the coroutine fails with an [IllegalStateException] (see
+ * [reclaiming]).
  *
  * ```
  * launch(Dispatchers.IO + ReclaimContext(reclaimer)) {
@@ -61,7 +62,7 @@ public class ReclaimContext(vararg reclaimers: Reclaimer) :
 
     /**
      * Called by kotlinx.coroutines when the coroutine leaves the current thread (it suspended or completed):
-     * announces a quiescent state, goes offline, and reports a guard left open.
+     * announces a quiescent state, goes offline, and closes and reports a guard left open.
      *
      * @param context the coroutine's context
      * @param oldState what [updateThreadContext] returned on this thread

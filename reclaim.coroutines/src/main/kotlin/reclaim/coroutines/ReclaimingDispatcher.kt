@@ -24,17 +24,23 @@ import kotlin.coroutines.CoroutineContext
  *
  * What it does, per worker thread and reclaimer:
  * - **Registers once.** The first block a platform thread runs registers it ([Reclaimer.register]); it stays
- *   registered until it ends (a thread that ends registered is swept by the reclaimer). Virtual threads are
- *   not registered.
+ *   registered until it ends (a thread that ends registered is swept by the reclaimer), also across resets of
+ *   its thread locals by its pool (the common pool's workers lose them whenever they go idle). Virtual threads
+ *   are not registered.
  * - **Online lazily, offline after every block.** The thread is offline between blocks; the first guard of a
  *   block brings it online (under QSBR: one CAS, the store and fence of going online), later guards of the same
  *   block cost no shared store, and the end of the block announces a quiescent state
  *   ([reclaim.api.Registration.quiescent]: at most every `passIntervalNanos` it also advances the grace
  *   period and reclaims, light-qsbr's `maybe_pass_epoch`) and goes offline. A worker that then parks,
  *   however long, stalls nobody. Schemes other than QSBR have no online state: for them the calls only check.
- * - **Detects guards left open.** A guard opened with [Reclaimer.enter] and still open when the coroutine
- *   suspends is reported with an [IllegalStateException] (to the coroutine's `CoroutineExceptionHandler`,
- *   else to the thread's uncaught-exception handler) and the coroutine is cancelled with it as the cause.
+ * - **Ends guards left open.** A guard opened with [Reclaimer.enter] and still open when the coroutine
+ *   suspends (or completes) is closed on the thread that opened it, the only thread that can close it: it holds
+ *   nobody back, and the reclaimer still closes. Then the coroutine fails with one [IllegalStateException] that
+ *   names the misuse, as if its body had thrown it: the caller of `runBlocking` or `await()` gets it, a parent
+ *   fails with it, a root `launch` hands it to its `CoroutineExceptionHandler`. What the guard protected is no
+ *   longer protected, and the coroutine's next suspension point throws. A coroutine that completed with the
+ *   guard open can no longer fail: the report goes to its `CoroutineExceptionHandler`, else to the thread's
+ *   uncaught-exception handler.
  *
  * It allocates nothing per dispatch: the returned dispatcher is also the coroutine's only
  * [ThreadContextElement], which kotlinx.coroutines calls around every block without allocating. Adding a

@@ -1,20 +1,35 @@
 package reclaim.coroutines
 
+import kotlinx.coroutines.CoroutineDispatcher
+import kotlinx.coroutines.CoroutineExceptionHandler
 import kotlinx.coroutines.ExecutorCoroutineDispatcher
 import kotlinx.coroutines.asCoroutineDispatcher
 import reclaim.api.Guard
 import reclaim.api.Reclaimer
 import reclaim.api.Scheme
 import reclaim.api.Stats
+import java.util.concurrent.ConcurrentLinkedQueue
 import java.util.concurrent.Executors
+import java.util.concurrent.ForkJoinPool
+import java.util.concurrent.ForkJoinWorkerThread
 import java.util.concurrent.atomic.AtomicInteger
 import java.util.concurrent.atomic.AtomicLong
 import java.util.concurrent.atomic.AtomicReference
+import kotlin.coroutines.CoroutineContext
 
 /** The schemes the tests run under: every one the providers present offer, new ones joining by name. */
 object Schemes {
     @JvmStatic
     fun names(): List<String> = Reclaimer.availableSchemes().toList()
+
+    /**
+     * [names] and the variants a provider creates by name without listing them in `availableSchemes()`
+     * (`crystalline-w`), for the tests of what the bridge must hold under every configuration.
+     */
+    @JvmStatic
+    fun withVariants(): List<String> = names() + listOf("crystalline-w").filter { name ->
+        name !in names() && runCatching { Reclaimer.create(name).close() }.isSuccess
+    }
 }
 
 /** Whether [r] reclaims anything before close() (the leak baseline does not). */
@@ -84,5 +99,79 @@ fun Reclaimer.closeAfterWorkers() {
             if (System.nanoTime() - deadline > 0) throw e
             Thread.onSpinWait()
         }
+    }
+}
+
+/** Collects what the threads it is installed on did not catch (the bridge reports to it when nobody else takes it). */
+class Uncaught : Thread.UncaughtExceptionHandler {
+    val errors = ConcurrentLinkedQueue<Throwable>()
+
+    override fun uncaughtException(t: Thread, e: Throwable) {
+        errors.add(e)
+    }
+}
+
+/** Collects what a coroutine's CoroutineExceptionHandler receives. */
+class Reports : CoroutineExceptionHandler {
+    val errors = ConcurrentLinkedQueue<Throwable>()
+    override val key get() = CoroutineExceptionHandler
+    override fun handleException(context: CoroutineContext, exception: Throwable) {
+        errors.add(exception)
+    }
+}
+
+/**
+ * A dispatcher over two single-thread executors that sends each dispatch to the other thread than the one
+ * before: a lone coroutine that starts on `name-a` and suspends resumes on `name-b`, every time. Both threads
+ * report what they do not catch to [uncaught].
+ */
+class Hopping(name: String) : CoroutineDispatcher(), AutoCloseable {
+    val uncaught = Uncaught()
+    private val threads = arrayOf("$name-a", "$name-b")
+    private val executors = Array(2) { i ->
+        Executors.newSingleThreadExecutor { r ->
+            Thread(r, threads[i]).apply { isDaemon = true; uncaughtExceptionHandler = uncaught }
+        }
+    }
+    private val next = AtomicInteger()
+
+    override fun dispatch(context: CoroutineContext, block: Runnable) = executors[next.getAndIncrement() and 1].execute(block)
+
+    override fun close() = executors.forEach { it.shutdown() }
+
+    override fun toString() = "Hopping(${threads.joinToString()})"
+}
+
+/**
+ * A one-worker ForkJoinPool whose worker's thread locals are cleared whenever it runs out of work, as the common
+ * pool's workers' are ([ForkJoinWorkerThread]'s `preserveThreadLocals = false`). [awaitReset] waits until that has
+ * happened: the worker clears them before it parks, so a parked worker has lost them since its last task.
+ */
+class ResettingPool : AutoCloseable {
+    val uncaught = Uncaught()
+    private val workers = ConcurrentLinkedQueue<Thread>()
+    val pool = ForkJoinPool(1, { p ->
+        object : ForkJoinWorkerThread(null, p, false) {}.also { it.uncaughtExceptionHandler = uncaught; workers.add(it) }
+    }, null, false)
+    val dispatcher = pool.asCoroutineDispatcher()
+
+    /** Waits (at most 10 s) until every worker is parked, that is idle with its thread locals cleared. */
+    fun awaitReset() {
+        val deadline = System.nanoTime() + 10_000_000_000L
+        while (!workers.all { it.state == Thread.State.WAITING || it.state == Thread.State.TIMED_WAITING || !it.isAlive }) {
+            check(System.nanoTime() - deadline < 0) { "the pool's workers did not go idle: ${workers.map { "${it.name} ${it.state}" }}" }
+            Thread.onSpinWait()
+        }
+    }
+
+    override fun close() = pool.shutdown()
+}
+
+/** Waits (at most 10 s) until [q] holds something; fails naming [what] otherwise. */
+fun awaitNonEmpty(q: java.util.Queue<*>, what: String) {
+    val deadline = System.nanoTime() + 10_000_000_000L
+    while (q.isEmpty()) {
+        check(System.nanoTime() - deadline < 0) { "$what did not arrive within 10 s" }
+        Thread.onSpinWait()
     }
 }

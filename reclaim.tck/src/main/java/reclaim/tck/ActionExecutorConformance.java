@@ -296,7 +296,7 @@ interface ActionExecutorConformance extends SchemeUnderTest {
 
     /**
      * {@link Options#withActionThread()}: actions run on the shared daemon thread named
-     * {@value Options#ACTION_THREAD_NAME}.
+     * {@value Options#ACTION_THREAD_NAME} (some may run on the retiring thread, when the thread's queue is full).
      */
     @Test
     default void theSharedActionThreadIsADaemonThread() {
@@ -308,11 +308,12 @@ interface ActionExecutorConformance extends SchemeUnderTest {
             while (seen.getCount() > 0) {
                 assertTrue(retired++ < 2_000_000, "no action ran on the action thread after " + retired + " retires");
                 r.retire(new Node(retired), x -> {
-                    if (on.compareAndSet(null, Thread.currentThread())) seen.countDown();
+                    // Not every action: a full queue refuses, and the retiring thread runs the batch itself.
+                    Thread t = Thread.currentThread();
+                    if (t.getName().equals(Options.ACTION_THREAD_NAME) && on.compareAndSet(null, t)) seen.countDown();
                 });
             }
         }
-        assertEquals(Options.ACTION_THREAD_NAME, on.get().getName());
         assertTrue(on.get().isDaemon(), "the action thread is not a daemon thread");
     }
 

@@ -1,15 +1,21 @@
 package reclaim.tck;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 
 import reclaim.api.Born;
 import reclaim.api.Guard;
@@ -146,6 +152,49 @@ final class Fixtures {
             if (System.nanoTime() - deadline > 0) throw new AssertionError("waited 60 s for " + what);
             Thread.yield();
         }
+    }
+
+
+    /** Waits for {@code latch}, bounded: a minute, then the test fails. */
+    static void await(CountDownLatch latch) {
+        try {
+            if (!latch.await(60, TimeUnit.SECONDS)) fail("timed out waiting");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * Runs the garbage collector until {@code condition} holds, bounded (200 rounds, 20 ms apart: the collector and
+     * cleaners run on threads of their own).
+     *
+     * @return whether the condition holds
+     */
+    static boolean gcUntil(BooleanSupplier condition) throws InterruptedException {
+        CountDownLatch never = new CountDownLatch(1);
+        for (int i = 0; i < 200 && !condition.getAsBoolean(); i++) {
+            System.gc();
+            never.await(20, TimeUnit.MILLISECONDS);
+        }
+        return condition.getAsBoolean();
+    }
+
+    /** Asserts that every method of {@code g} that takes a reference names a null argument in its exception. */
+    static void assertNullArgumentsNamed(Guard g) {
+        assertNpe("ref", () -> g.protect((AtomicReference<Object>) null));
+        assertNpe("ref", () -> g.protect((AtomicReference<Object>) null, 0));
+        assertNpe("field", () -> g.protect((VarHandle) null, new Holder()));
+        assertNpe("holder", () -> g.protect(Holder.NODE, null));
+        assertNpe("object", () -> g.retire(null, x -> {}));
+        assertNpe("action", () -> g.retire("x", null));
+    }
+
+    /** Asserts that {@code call} throws a {@link NullPointerException} whose message names {@code name}. */
+    static void assertNpe(String name, Runnable call) {
+        NullPointerException e = assertThrows(NullPointerException.class, call::run);
+        assertNotNull(e.getMessage(), "NPE without a message; expected it to name '" + name + "'");
+        assertTrue(e.getMessage().contains(name), "NPE '" + e.getMessage() + "' does not name '" + name + "'");
     }
 
     static void assertNoErrors(ConcurrentLinkedQueue<Throwable> errors) {

@@ -23,6 +23,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 import reclaim.api.Guard;
+import reclaim.api.OwnedGuard;
 import reclaim.api.Reclaimer;
 import reclaim.api.Registration;
 import reclaim.api.Scheme;
@@ -128,6 +129,23 @@ interface GracePeriodConformance extends SchemeUnderTest {
         }
         join(ts);
         assertNoErrors(errors);
+    }
+
+    /**
+     * An owned guard opened before the call holds a grace period until it closes, whichever thread closes it; the
+     * caller's own owned guard does not make the call refused (it belongs to no thread).
+     *
+     * @throws Exception if a join or a thread of the test fails
+     */
+    @Test
+    default void synchronizeWaitsForAnOwnedGuardOpenedBeforeIt() throws Exception {
+        OwnedGuard og = reclaimer().enterOwned();
+        og.protect(new AtomicReference<>(new Node(1)));
+        assertFalse(reclaimer().synchronize(SHORT), "a grace period ended while an owned guard open before it was open");
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        join(List.of(start("owned-closer", og::close, errors)));
+        assertNoErrors(errors);
+        assertTrue(reclaimer().synchronize(LONG), "the owned guard closed on another thread");
     }
 
     /** Inside a guard (nested too) both forms are refused: the grace period would wait for that guard. */

@@ -5,9 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static reclaim.tck.Fixtures.assertNpe;
+import static reclaim.tck.Fixtures.assertNullArgumentsNamed;
 import static reclaim.tck.Fixtures.reserve;
 
-import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -16,7 +17,6 @@ import org.junit.jupiter.api.Test;
 import reclaim.api.Guard;
 import reclaim.api.Reclaimer;
 import reclaim.api.Registration;
-import reclaim.tck.Fixtures.Holder;
 
 /**
  * Misuse: wrong use of the API fails at once and clearly: null arguments name the parameter, bad slots are
@@ -31,20 +31,9 @@ interface MisuseConformance extends SchemeUnderTest {
         assertNpe("object", () -> reclaimer().retire(null, x -> {}));
         assertNpe("action", () -> reclaimer().retire("x", null));
         try (Guard g = reclaimer().enter()) {
-            assertNpe("ref", () -> g.protect((AtomicReference<Object>) null));
-            assertNpe("ref", () -> g.protect((AtomicReference<Object>) null, 0));
-            assertNpe("field", () -> g.protect((VarHandle) null, new Holder()));
-            assertNpe("holder", () -> g.protect(Holder.NODE, null));
-            assertNpe("object", () -> g.retire(null, x -> {}));
-            assertNpe("action", () -> g.retire("x", null));
+            assertNullArgumentsNamed(g);
         }
         assertNpe("scheme", () -> Reclaimer.create((String) null));
-    }
-
-    private static void assertNpe(String name, Runnable r) {
-        NullPointerException e = assertThrows(NullPointerException.class, r::run);
-        assertNotNull(e.getMessage(), "NPE without a message; expected it to name '" + name + "'");
-        assertTrue(e.getMessage().contains(name), "NPE '" + e.getMessage() + "' does not name '" + name + "'");
     }
 
     /** Slots: 0 .. MIN_SLOTS-1 always work; a negative slot is a clear error. */

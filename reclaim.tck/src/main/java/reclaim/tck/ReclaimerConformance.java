@@ -25,6 +25,8 @@ import reclaim.api.Reclaimer;
  *       stalls inside a guard, and any other scheme reports the stalled reader;</li>
  *   <li><b>threads that end</b> registered, idle or inside a guard they never closed lose nothing and hold
  *       reclamation back for no one;</li>
+ *   <li><b>threads whose thread locals are reset</b> while they live (pool workers) stay registered and take
+ *       no new thread record per reset;</li>
  *   <li><b>virtual threads</b> that block inside guards keep what they protected, and short-lived ones
  *       do not pile up thread records;</li>
  *   <li><b>containment</b>: a reclaim action that throws is counted and stops no other action;</li>
@@ -37,6 +39,9 @@ import reclaim.api.Reclaimer;
  *   <li><b>checked mode</b> ({@link Options#checked()}) refuses a second retire of an object not yet reclaimed
  *       and a retire of an object still held where its guard read it, lets a recycled object be retired again,
  *       and names what {@code close()} reclaimed late; the default mode checks none of it;</li>
+ *   <li><b>owned guards</b> ({@link Reclaimer#enterOwned()}) keep what they protected while they move between
+ *       threads, reclaim what was retired through them once, are independent of thread guards, hold
+ *       {@code close()} back while open, and refuse two threads at once and use after close;</li>
  *   <li><b>refresh</b>: {@code Guard.refresh()} lets reclamation pass a guard that stays open, and does nothing in
  *       a nested guard;</li>
  *   <li><b>grace periods</b>: {@code Reclaimer.synchronize()} waits for every guard open at the call, only for
@@ -54,9 +59,9 @@ import reclaim.api.Reclaimer;
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 public abstract class ReclaimerConformance implements SafetyConformance, ExactlyOnceConformance,
-        ProgressConformance, RobustnessConformance, ThreadEndConformance, VirtualThreadConformance,
-        ContainmentConformance, MisuseConformance, LifecycleConformance, AtomConformance,
-        CloseConformance, CheckedConformance, RefreshConformance, GracePeriodConformance,
+        ProgressConformance, RobustnessConformance, ThreadEndConformance, ThreadLocalResetConformance,
+        VirtualThreadConformance, ContainmentConformance, MisuseConformance, LifecycleConformance, AtomConformance,
+        CloseConformance, CheckedConformance, OwnedGuardConformance, RefreshConformance, GracePeriodConformance,
         ActionExecutorConformance {
 
     /** The reclaimer under test, created before each test and closed after it. */

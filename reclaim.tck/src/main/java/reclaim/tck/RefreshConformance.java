@@ -23,6 +23,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 import reclaim.api.Guard;
+import reclaim.api.OwnedGuard;
 import reclaim.api.Reclaimer;
 import reclaim.api.Registration;
 import reclaim.tck.Fixtures.Node;
@@ -147,6 +148,35 @@ interface RefreshConformance extends SchemeUnderTest {
             join(List.of(start("other", () -> assertThrows(IllegalStateException.class, g::refresh), errors)));
             assertEquals(1, g.protect(head).value);
         }
+        assertNoErrors(errors);
+    }
+
+    /**
+     * An owned guard refreshes too, on the thread that holds it now: an object retired while it was open is then
+     * reclaimed by a few flushes, and the guard still reads and closes as before.
+     *
+     * @throws Exception if a join or a thread of the test fails
+     */
+    @Test
+    default void anOwnedGuardRefreshesOnTheThreadThatHoldsIt() throws Exception {
+        Node a = new Node(1);
+        AtomicReference<Node> head = new AtomicReference<>(a);
+        OwnedGuard og = reclaimer().enterOwned();
+        assertEquals(1, og.protect(head).value);
+        head.set(new Node(2));
+        reclaimer().retire(a, Node::reclaim);
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        join(List.of(start("owned-holder", () -> {
+            int rounds = 0;
+            do {
+                assertTrue(og.refresh(), "the owned guard did not refresh");
+                reclaimer().flush();
+            } while (reclaimsEarly() && !a.reclaimed && ++rounds < 10);
+            if (reclaimsEarly()) assertTrue(a.reclaimed, "still not reclaimed after refreshes of the owned guard");
+            assertEquals(2, og.protect(head).value, "the owned guard reads after its refreshes");
+            og.close();
+            assertThrows(IllegalStateException.class, og::refresh, "refresh() of a closed owned guard");
+        }, errors)));
         assertNoErrors(errors);
     }
 

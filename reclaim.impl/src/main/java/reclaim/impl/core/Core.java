@@ -248,9 +248,9 @@ public final class Core extends Lifecycle {
         return policy.newGuard(t);
     }
 
-    /** The guard of {@code t}'s sticky participant, or null (see {@link GuardLookup}). */
-    ThreadGuard stickyGuardOf(Thread t) {
-        return participants.stickyGuardOf(t);
+    /** The guard of the participant {@code t} reserved (sticky or registered), or null (see {@link GuardLookup}). */
+    ThreadGuard reservedGuardOf(Thread t) {
+        return participants.reservedGuardOf(t);
     }
 
     /**
@@ -325,6 +325,25 @@ public final class Core extends Lifecycle {
      */
     private void openSticky(ThreadGuard g) {
         g.setOpenRelease(openAnnounces ? policy.announcement() : grace.clockOpaque());
+    }
+
+    /**
+     * Opens the scheme guard behind an owned guard (its thread is null) on a participant leased for its lifetime,
+     * as a virtual thread's outermost guard leases one; {@link #unpin} closes it. See {@link OwnedGuardImpl}.
+     *
+     * @param g a new guard of {@link #newGuard}, with no thread
+     */
+    void pinOwned(ThreadGuard g) {
+        // Not even for close()'s own reclaim actions (pinSlow's exception): what they retire goes to a list that only
+        // the closing thread may touch, and an owned guard may move to another thread.
+        if (stateOpaque() != Lifecycle.OPEN) throw Checks.closed(name);
+        try {
+            // The lease's CAS orders the announcement before the guard's later loads, as in pinSlow. Its holder is
+            // g.thread, null: no thread's end sweeps the participant, only the owned guard's close releases it.
+            opened(g, participants.lease(g, policy.announcement()));
+        } finally {
+            if (g.deferred != null) runDeferred(g);
+        }
     }
 
     private void opened(ThreadGuard g, Participant p) {
@@ -576,18 +595,21 @@ public final class Core extends Lifecycle {
     // =====================================================================================================
 
     /**
-     * {@code Guard.refresh()} on {@code g}, the calling thread's guard: the outermost guard leaves and enters again
-     * on the same guard object (what it held is detached and walked as a close would, then it announces anew). A
-     * nested guard, a guard opened by a reclaim action during close(), or a core that is not open: nothing.
+     * {@code Guard.refresh()} on {@code g}, the calling thread's guard or an owned guard's (no thread, inside a call on
+     * it): the outermost guard leaves and enters again on the same guard object (what it held is detached and walked
+     * as a close would, then it announces anew; an owned guard leases a participant anew). A nested guard, a guard
+     * opened by a reclaim action during close(), or a core that is not open: nothing.
      *
-     * @param g the guard, open, on its thread
+     * @param g the guard, open
      * @return whether it refreshed
      */
     boolean refresh(ThreadGuard g) {
         if (g.depth != 1 || g.record == null || stateOpaque() != Lifecycle.OPEN) return false;
         g.depth = 0;
         unpin(g); // may run reclaim actions, with the guard closed as for a close()
-        pin(g); // throws if the core started closing meanwhile: the guard stays closed
+        // Throws if the core started closing meanwhile: the guard stays closed.
+        if (g.thread == null) pinOwned(g);
+        else pin(g);
         return true;
     }
 

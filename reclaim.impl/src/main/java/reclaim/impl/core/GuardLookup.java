@@ -26,14 +26,17 @@ import reclaim.api.Reclaimer;
  * threads' maps let go of its guards (see {@link ThreadGuard}).
  *
  * <p>If a thread's thread locals are reset while it lives (the common pool's workers are, whenever they go
- * idle), the thread finds its guard again through its sticky participant instead of leaking the participant.
+ * idle), the thread finds its guard again through the participant it reserved (sticky, or an explicit
+ * registration) instead of leaking the participant: it is still registered, and its guard is still the one
+ * its registration enters.
  */
 abstract class GuardLookup {
     private static final int SIZE = 256;
 
     /** The core whose guards this finds. */
     final Core core;
-    private final WeakReference<Reclaimer> handle;
+    /** The reclaimer that extends this lookup, weakly: what its guards return from {@code reclaimer()}. */
+    final WeakReference<Reclaimer> handle;
     private final ThreadLocal<ThreadGuard> guards = ThreadLocal.withInitial(this::initialGuard);
     /** The cache; replaced by {@link #clear()} only. Read and written through {@code CACHE} (opaque). */
     private CachedGuard[] cache = new CachedGuard[SIZE];
@@ -60,10 +63,7 @@ abstract class GuardLookup {
         CachedGuard c = cacheOpaque()[i];
         if (c != null && c.threadId == id) {
             ThreadGuard g = c.get();
-            // The thread local is the truth and the cache mirrors it, except where the two may differ: the guard
-            // of an explicit registration, which a reset of the thread's thread locals does not carry over (see
-            // initialGuard); such a thread enters fastest through Registration.enter() anyway.
-            if (g != null && (g.sticky || g.registered == null)) return g;
+            if (g != null) return g; // the thread local's guard, which a reset of it carries over (initialGuard)
         }
         return miss(t, i, c);
     }
@@ -81,14 +81,15 @@ abstract class GuardLookup {
     }
 
     /**
-     * The thread local's initial value: the guard of the thread's sticky participant if it has one, else a new
-     * guard. One pass over the participants, once per thread (and per reset). An explicit registration is not
-     * taken over: whoever registered holds its {@code Registration} (and with it that guard) and, if its own
-     * thread-local state was reset too, registers again, which must not fail.
+     * The thread local's initial value: the guard of the participant the thread reserved, sticky or registered,
+     * if it has one, else a new guard. One pass over the participants, once per thread (and per reset). A
+     * registered thread stays registered across a reset, as the API says a thread is until its registration is
+     * closed: whoever registered keeps the {@code Registration} where a reset does not lose it (the coroutine
+     * bridge does), and a second {@code register()} is refused as on any registered thread.
      */
     private ThreadGuard initialGuard() {
         Thread t = Thread.currentThread();
-        ThreadGuard g = t.isVirtual() ? null : core.stickyGuardOf(t);
+        ThreadGuard g = t.isVirtual() ? null : core.reservedGuardOf(t);
         if (g == null) {
             g = core.newGuard(t);
             g.weakHandle = handle;

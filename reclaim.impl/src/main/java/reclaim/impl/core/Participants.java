@@ -23,7 +23,8 @@ package reclaim.impl.core;
  * for it) and returned to the caller, never run here: a sweep happens in the middle of someone's bookkeeping (a
  * lease, a scan), and reclaim actions, which may enter guards and retire, run only once that bookkeeping is
  * complete. A lease hands it to its guard ({@code ThreadGuard.deferred}); the core walks it when the lease's
- * bookkeeping ends, whether it succeeded or threw.
+ * bookkeeping ends, whether it succeeded or threw. The participant of an owned guard ({@link OwnedGuardImpl}) has no
+ * holder (its guard belongs to no thread): it is never swept, only released when that guard closes.
  */
 final class Participants {
     /** {@link #sweep}'s answer for a participant that was not swept. */
@@ -193,16 +194,17 @@ final class Participants {
     }
 
     /**
-     * Returns the guard of the calling thread's sticky participant, if it holds one (a thread whose thread
-     * locals were reset while it lives finds its guard and participant again instead of leaking the participant).
+     * Returns the guard of the participant the calling thread reserved, sticky or by an explicit registration, if
+     * it holds one (a thread whose thread locals were reset while it lives finds its guard and participant again
+     * instead of leaking the participant).
      *
      * @param t the calling thread
      * @return its guard, or null
      */
-    ThreadGuard stickyGuardOf(Thread t) {
+    ThreadGuard reservedGuardOf(Thread t) {
         for (Participant p : all()) {
             ThreadGuard own = p.ownerAcquire();
-            if (own != null && own.thread == t && own.sticky && own.registered == p) return own;
+            if (own != null && own.thread == t && own.registered == p) return own;
         }
         return null;
     }

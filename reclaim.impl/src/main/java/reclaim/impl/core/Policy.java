@@ -53,7 +53,8 @@ public abstract class Policy {
      * Creates the guard of {@code thread} (once per thread and reclaimer). Schemes whose {@code protect} does more
      * than a volatile load return a subclass.
      *
-     * @param thread the thread the guard belongs to
+     * @param thread the thread the guard belongs to, or null for the guard behind an owned guard (it belongs to no
+     *     thread; see {@code OwnedGuardImpl})
      * @return the guard
      */
     protected ThreadGuard newGuard(Thread thread) {

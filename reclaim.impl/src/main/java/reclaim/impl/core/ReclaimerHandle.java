@@ -8,6 +8,7 @@ import java.util.function.Consumer;
 
 import reclaim.api.Guard;
 import reclaim.api.Options;
+import reclaim.api.OwnedGuard;
 import reclaim.api.Reclaimer;
 import reclaim.api.Registration;
 import reclaim.api.Scheme;
@@ -72,6 +73,15 @@ public sealed class ReclaimerHandle extends GuardLookup implements Reclaimer per
     @Override
     public Guard enter() {
         return core.enter(guard());
+    }
+
+    @Override
+    public OwnedGuard enterOwned() {
+        try {
+            return OwnedGuardImpl.open(core, handle);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
     }
 
     @Override

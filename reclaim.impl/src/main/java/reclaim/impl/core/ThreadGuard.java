@@ -24,6 +24,11 @@ import reclaim.api.Reclaimer;
  * {@code enter()} covers every object reachable during the guard, as long as the data structure reads its links
  * with at least acquire semantics and unlinks with a CAS or a volatile write (what {@code protect} and the
  * API's documentation ask of it).
+ *
+ * <p>The same class (the scheme's subclass, from {@link Policy#newGuard}) also serves an owned guard
+ * ({@link OwnedGuardImpl}) with {@link #thread} null: it belongs to no thread, leases a participant whose holder is
+ * no thread, and its fields are touched by the thread in a call on the owned guard, which passes them on through
+ * the owned guard's use word. {@link #checkInGuard()} then leaves the thread check to the owned guard.
  */
 public class ThreadGuard implements Guard {
     /** The core this guard belongs to. */
@@ -33,6 +38,7 @@ public class ThreadGuard implements Guard {
      * reservations with opaque stores, and the scanners pay the heavy barrier.
      */
     protected final boolean asymmetric;
+    /** The owning thread; null for the guard behind an owned guard, which belongs to no thread. */
     final Thread thread;
     /** The reclaimer the user holds, for {@link #reclaimer()}; set once by the lookup. */
     WeakReference<Reclaimer> weakHandle;
@@ -157,13 +163,13 @@ public class ThreadGuard implements Guard {
      * Creates the guard of {@code thread}.
      *
      * @param core the core
-     * @param thread the owning thread
+     * @param thread the owning thread, or null for the guard behind an owned guard
      */
     protected ThreadGuard(Core core, Thread thread) {
         this.core = core;
         this.asymmetric = core.barrier.asymmetric();
         this.thread = thread;
-        this.hint = (int) (thread.threadId() & 0x7fff_ffff);
+        this.hint = thread == null ? 0 : (int) (thread.threadId() & 0x7fff_ffff);
     }
 
     /**
@@ -187,19 +193,21 @@ public class ThreadGuard implements Guard {
     /**
      * Returns the thread this guard belongs to.
      *
-     * @return the thread
+     * @return the thread, or null for the guard behind an owned guard
      */
     public final Thread thread() {
         return thread;
     }
 
     /**
-     * Checks that the caller is the owning thread, inside a guard.
+     * Checks that the caller is the owning thread, inside a guard. The guard behind an owned guard has no owning
+     * thread: its owned guard checked the caller before the call reached here.
      *
      * @throws IllegalStateException otherwise
      */
     protected final void checkInGuard() {
-        if (thread != Thread.currentThread()) throw Checks.wrongThread(thread);
+        Thread t = thread;
+        if (t != Thread.currentThread() && t != null) throw Checks.wrongThread(t); // null tested only off the fast path
         if (depth == 0) throw Checks.guardClosed();
     }
 
@@ -280,7 +288,7 @@ public class ThreadGuard implements Guard {
 
     @Override
     public String toString() {
-        return "ThreadGuard[" + thread.getName() + ", depth " + depth + "]";
+        return "ThreadGuard[" + (thread == null ? "owned" : thread.getName()) + ", depth " + depth + "]";
     }
 
     private static final VarHandle OPEN;

@@ -24,7 +24,8 @@ import reclaim.impl.core.CountedBatches.Link;
  * re-activation pitfall of the reference code: an index re-activated between a retirer's two reads must be judged by its new era); the lists detached are walked only after
  * the guard is closed, since walking runs reclaim actions.
  *
- * <p>Fields are plain: only the owning thread touches them.
+ * <p>Fields are plain: only the owning thread touches them (behind an owned guard, the thread in a call on it:
+ * see {@link ThreadGuard}).
  */
 final class CrystallineGuard extends ThreadGuard {
     /** Nesting levels with their own slots; deeper levels protect through the guard-wide index. */

@@ -20,7 +20,8 @@ import reclaim.impl.crystalline.WaitFreeReservations.Request;
  * index are as in {@link CrystallineGuard}; leaving deactivates the indices used (era word first, then a swap
  * of the list) and walks their lists once the guard is closed.
  *
- * <p>Fields are plain: only the owning thread touches them.
+ * <p>Fields are plain: only the owning thread touches them (behind an owned guard, the thread in a call on it:
+ * see {@link ThreadGuard}).
  */
 final class CrystallineWGuard extends ThreadGuard {
     private final CrystallineWPolicy crystalline;

@@ -22,7 +22,8 @@ import reclaim.impl.core.Checks;
  * The slots live in the record's arrays, between
  * {@link #PAD} unused elements on each side so that two records' slots never share a cache line.
  *
- * <p>Fields are plain: only the owning thread touches them; the arrays' elements are written through
+ * <p>Fields are plain: only the owning thread touches them (behind an owned guard, the thread in a call on it: see
+ * {@link ThreadGuard}); the arrays' elements are written through
  * {@link HpParticipant}'s element helpers (volatile to publish, release to clear) and read by scanners with acquire.
  */
 final class HpGuard extends ThreadGuard {

@@ -39,7 +39,9 @@ import reclaim.impl.core.Core;
  *       outermost {@code enter()} leases a record and announces with one CAS (store and full fence), its
  *       outermost {@code close()} takes it offline with one release store. Such a thread never holds
  *       reclamation back outside its guards, whether it announces quiescent states or not, and whether it
- *       ends with or without closing anything (a thread that ended is swept).</li>
+ *       ends with or without closing anything (a thread that ended is swept). An owned guard
+ *       ({@code Reclaimer.enterOwned()}) is met the same way, on a record of its own: online from its open to its
+ *       close, whatever the threads that carry it do (their quiescent states and {@code offline()} are theirs).</li>
  * </ul>
  *
  * <h2>When not to use it</h2>

@@ -9,6 +9,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -19,6 +21,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import reclaim.api.Guard;
 import reclaim.api.Reclaimer;
+import reclaim.api.Registration;
 
 /**
  * The guard cache in front of the thread local ({@code Core.guard()}): threads whose ids share a
@@ -189,6 +192,77 @@ class GuardCacheTest {
         assertTrue(records <= bound, records + " records after " + rounds + " common-pool tasks (bound " + bound + ")");
         r.close();
         assertEquals(rounds, ran.get());
+    }
+
+    /**
+     * A registered pool worker whose thread locals are reset (a ForkJoinPool worker made with
+     * {@code preserveThreadLocals = false}, as the common pool's are) still enters through its registration's
+     * guard: found through the cache, or, when another live thread holds its cache slot, through the participant
+     * it reserved. So a guard that {@code enter()} opens is one the registration sees (the coroutine bridge probes
+     * for guards left open through its registration).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("schemes")
+    void aResetRegisteredWorkerEntersThroughItsRegistrationsGuard(String scheme) throws Exception {
+        for (boolean slotTaken : new boolean[] {false, true}) {
+            Reclaimer r = Reclaimer.create(scheme);
+            ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+            ConcurrentLinkedQueue<Thread> workers = new ConcurrentLinkedQueue<>();
+            ForkJoinPool pool = new ForkJoinPool(1, p -> {
+                ForkJoinWorkerThread w = new ForkJoinWorkerThread(null, p, false) {};
+                workers.add(w);
+                return w;
+            }, null, false);
+            ThreadLocal<Object> marker = new ThreadLocal<>();
+            CountDownLatch release = new CountDownLatch(1);
+            Thread squatter = null;
+            try {
+                long id = pool.submit(() -> Thread.currentThread().threadId()).get(60, TimeUnit.SECONDS);
+                if (slotTaken) { // another live thread's guard in the worker's slot: the worker never gets cached
+                    CountDownLatch holding = new CountDownLatch(1);
+                    squatter = colliding(id, () -> run(errors, () -> {
+                        r.enter().close(); // the squatter's guard is cached in the slot, kept by its thread local
+                        holding.countDown();
+                        assertTrue(release.await(60, TimeUnit.SECONDS));
+                    }));
+                    squatter.start();
+                    assertTrue(holding.await(60, TimeUnit.SECONDS));
+                }
+                AtomicReference<Registration> kept = new AtomicReference<>();
+                pool.submit(() -> {
+                    kept.set(r.register());
+                    kept.get().offline();
+                    marker.set(kept);
+                }).get(60, TimeUnit.SECONDS);
+                awaitParked(workers);
+                String seen = pool.submit(() -> {
+                    Registration reg = kept.get();
+                    try (Guard g = r.enter(); Guard h = reg.enter()) {
+                        return (marker.get() == null ? "reset" : "not reset") + ", " + (g == h ? "same" : "another guard");
+                    } finally {
+                        reg.offline();
+                        reg.close();
+                    }
+                }).get(60, TimeUnit.SECONDS);
+                assertEquals("reset, same", seen, "slot taken: " + slotTaken);
+            } finally {
+                release.countDown();
+                if (squatter != null) squatter.join();
+                pool.shutdown();
+            }
+            if (!errors.isEmpty()) throw new AssertionError(errors.peek());
+            r.close();
+        }
+    }
+
+    /** Waits until every worker is parked: a worker clears its thread locals before it parks. */
+    private static void awaitParked(ConcurrentLinkedQueue<Thread> workers) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!workers.stream().allMatch(w -> !w.isAlive()
+                || w.getState() == Thread.State.WAITING || w.getState() == Thread.State.TIMED_WAITING)) {
+            assertTrue(System.nanoTime() - deadline < 0, "the pool's worker did not go idle within 60 s");
+            Thread.onSpinWait();
+        }
     }
 
     private interface Body {
