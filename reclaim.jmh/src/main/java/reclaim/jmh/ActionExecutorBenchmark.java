@@ -32,8 +32,9 @@ import reclaim.api.Scheme;
  * something (a {@code free}, an {@code munmap}, a callback), that is the reader's tail latency. With the action thread
  * the reader hands the batch off instead.
  *
- * <p>Group {@code close}: two readers, whose measured operation is {@code close()} alone (the guard is opened and a
- * node protected in a per-invocation setup, which JMH does not time), and one writer that swaps a node in and retires
+ * <p>Group {@code close}: two readers, whose measured operation is {@code close()} alone (the guard is opened, a
+ * node protected and {@code readerWork} tokens burnt inside it in a per-invocation setup, which JMH does not time),
+ * and one writer that swaps a node in and retires
  * the old one, paced by {@code writerWork} so that the action thread keeps up with it (an executor that falls behind
  * refuses work, and the handing threads run it: see {@code Options.actionThread()}). Each action burns
  * {@code actionWork} tokens of {@link Blackhole#consumeCPU}. Mode {@code SampleTime}: read the {@code p0.999} line of
@@ -65,6 +66,14 @@ public class ActionExecutorBenchmark {
     /** Blackhole tokens the writer burns per retire (above {@code actionWork}, so the action thread keeps up). */
     @Param({"400"})
     public int writerWork;
+
+    /**
+     * Blackhole tokens a reader burns inside its guard before the measured close (not timed): a reader that reads for
+     * a while, so that its slot is active when batches are inserted and it is often the one that drops the last
+     * reference.
+     */
+    @Param({"2000"})
+    public int readerWork;
 
     private Reclaimer reclaimer;
     private final AtomicReference<Node> cell = new AtomicReference<>();
@@ -126,6 +135,7 @@ public class ActionExecutorBenchmark {
         public void open(ActionExecutorBenchmark b) {
             guard = b.reclaimer.enter();
             seen += guard.protect(b.cell).value;
+            Blackhole.consumeCPU(b.readerWork); // the read itself, inside the guard
         }
     }
 
