@@ -22,9 +22,19 @@
  * {@code reclaim.impl.core} is the engine (participants, guards, bags, flush, close; {@code docs/core.md} maps
  * it). The naming of shared-memory accesses by their ordering is the project's one vocabulary,
  * {@code docs/memory-orderings.md}.
+ *
+ * <h2>JFR and logging</h2>
+ * {@code jdk.jfr} is optional ({@code requires static}): where the runtime has it and the module graph resolves it
+ * (always on the class path; on the module path when another module requires it, {@code --add-modules jdk.jfr},
+ * or a recording started with {@code -XX:StartFlightRecording}), every reclaimer reports the events
+ * {@code reclaim.Stall}, {@code reclaim.Reclamation}, {@code reclaim.PendingHighWater} and the periodic
+ * {@code reclaim.Snapshot} ({@code docs/observability.md} lists their fields). Nothing of {@code jdk.jfr} is
+ * touched before the flight recorder is initialized, so a program that records nothing pays nothing. A stall is
+ * also reported once, as a {@code WARNING} on the {@code System.Logger} named {@code reclaim}.
  */
 module reclaim.impl {
     requires reclaim.api;
+    requires static jdk.jfr; // optional: the JFR events are registered only where the runtime has it
 
     provides reclaim.spi.ReclaimerProvider with reclaim.impl.BuiltinProvider;
 }

@@ -159,8 +159,8 @@ public record Options(Barrier barrier, boolean checked, Executor actionExecutor)
      *       runs nothing twice.</li>
      *   <li><b>Containment.</b> An action that throws on the executor is counted in {@link Stats#failed()} and
      *       reported, as anywhere else.</li>
-     *   <li><b>Refusal.</b> If {@code executor.execute} throws (a {@link java.util.concurrent.RejectedExecutionException}
-     *       from a saturated or shut-down pool), the batch runs at once on the handing thread, as without an
+     *   <li><b>Refusal.</b> If {@code executor.execute} throws (a
+     *       {@link java.util.concurrent.RejectedExecutionException} from a saturated or shut-down pool), the batch runs at once on the handing thread, as without an
      *       executor, and the refusal is reported on the {@code System.Logger} named {@code reclaim} (and counted
      *       by the implementation). An executor that accepts tasks and never runs them only delays their actions
      *       until the next {@link Reclaimer#flush()} or {@link Reclaimer#close()}.</li>

@@ -36,9 +36,10 @@ import java.util.function.Function;
  * the open guards finish normally, and a later {@code close()} completes. It never returns while another
  * thread is still reclaiming (a collection started by its {@code retire}, {@code flush} or the close of its
  * guard, or a batch of actions that an {@linkplain Options#withActionExecutor action executor} is running; what
- * the executor has not started, {@code close()} runs itself): it waits for that thread, within the same moment, or refuses in the same way; once {@code close()}
- * returns, every retired object's action has run exactly once. After close, {@code enter},
- * {@code retire} and {@code register} throw {@link IllegalStateException}; {@code stats} still works.
+ * the executor has not started, {@code close()} runs itself): it waits for that thread, within the same moment,
+ * or refuses in the same way; once {@code close()} returns, every retired object's action has run exactly once.
+ * After close, {@code enter}, {@code retire} and {@code register} throw {@link IllegalStateException};
+ * {@code stats} still works.
  *
  * <p>A reclaimer dropped without {@code close()} does not stay reachable through the threads that used it:
  * once it is unreachable (no registration of it is alive), the built-in implementation closes it on a cleaner

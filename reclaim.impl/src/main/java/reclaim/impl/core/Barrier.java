@@ -104,7 +104,8 @@ public final class Barrier {
         if (!(vm.contains("HotSpot") || vm.contains("OpenJDK"))) return "the VM (" + vm + ") is not HotSpot";
         String vendor = System.getProperty("java.vendor.version", "").toLowerCase(Locale.ROOT);
         if (vendor.contains("graalvm")) return "the JIT of " + System.getProperty("java.vendor.version") + " is Graal";
-        if (Boolean.parseBoolean(System.getProperty("jdk.internal.vm.ci.enabled"))) return "JVMCI is enabled (the JIT may be Graal)";
+        // -XX:+EnableJVMCI resolves the JVMCI module into the boot layer (the VM keeps its own flag property internal).
+        if (ModuleLayer.boot().findModule("jdk.internal.vm.ci").isPresent()) return "JVMCI is enabled (the JIT may be Graal)";
         return null;
     }
 

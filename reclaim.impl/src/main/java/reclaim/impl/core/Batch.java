@@ -15,6 +15,8 @@ public final class Batch {
     private final Consumer<?>[] actions;
     private int size;
     private long tag;
+    /** The thread that sealed this batch, or null (set with the tag, published with the batch). */
+    private Thread sealer;
 
     /**
      * Creates an empty batch.
@@ -77,6 +79,25 @@ public final class Batch {
      */
     public void tag(long tag) {
         this.tag = tag;
+    }
+
+    /**
+     * Returns the thread that sealed this batch ({@link #sealedBy}), or null if none was recorded.
+     *
+     * @return the sealing thread, or null
+     */
+    public Thread sealer() {
+        return sealer;
+    }
+
+    /**
+     * Records the thread sealing this batch (before its publication), for the share of reclamation that threads
+     * do for one another.
+     *
+     * @param thread the sealing thread
+     */
+    void sealedBy(Thread thread) {
+        this.sealer = thread;
     }
 
     /**

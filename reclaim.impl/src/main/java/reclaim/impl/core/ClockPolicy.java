@@ -32,8 +32,12 @@ public abstract class ClockPolicy extends Policy {
 
     @Override
     protected void collect(int limit) {
-        long bound = reclaimableBelow();
         SealedBags store = core.sealed;
+        // Nothing sealed, nothing to judge: no clock advance, and no scan (under the asymmetric barrier a scan
+        // costs a membarrier, an interrupt of every CPU running a thread of the process). Stalls still show in
+        // stats(), and flush() advances the clock itself.
+        if (store.peek() == null) return;
+        long bound = reclaimableBelow();
         for (int n = 0; n < limit; n++) {
             Batch b = store.peek();
             if (b == null || b.tag() >= bound) return;

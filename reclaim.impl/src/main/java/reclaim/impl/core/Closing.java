@@ -163,6 +163,7 @@ final class Closing {
                 retiredAtClose = core.retiredSoFar(core.participants.all());
                 core.setStateVolatile(Lifecycle.CLOSED);
                 core.participants.dropAll();
+                core.telemetry.closed(core); // the last JFR snapshot; the periodic one is removed
             } finally {
                 closer = null;
             }

@@ -77,7 +77,6 @@ public final class Core extends Lifecycle {
     final boolean sealPerParticipant;
     final int collectInterval;
     final int batchSize;
-    final long stallThresholdNanos;
 
         final Participants participants;
     /** Where sealed bags wait for the policy's judgement. */
@@ -85,6 +84,8 @@ public final class Core extends Lifecycle {
     private final Reclamation reclamation;
     /** Checked mode's tracking of retired objects ({@link Options#checked()}); null when unchecked. */
     final RetireCheck check;
+    /** Stalls, the pending high-water mark and the JFR events. */
+    final Telemetry telemetry;
 
     /** close() and what it needs while it runs. */
     private final Closing closing;
@@ -110,15 +111,16 @@ public final class Core extends Lifecycle {
         this.sealPerParticipant = c.sealPerParticipant();
         this.collectInterval = c.collectInterval();
         this.batchSize = c.batchSize();
-        this.stallThresholdNanos = c.stallThresholdNanos();
         this.sealed = new SealedBags(sealPerParticipant);
         this.check = options.checked() ? new RetireCheck(name) : null;
-        this.reclamation = new Reclamation(name, check,
+        this.telemetry = new Telemetry(name, c);
+        this.reclamation = new Reclamation(telemetry, check,
                 options.actionExecutor() == null ? null : new HandOff(this, options.actionExecutor()));
         this.participants = new Participants(this, policy, batchSize);
         this.closing = new Closing(this);
         this.grace = new GracePeriods(this);
         policy.attach(this);
+        telemetry.start(this);
     }
 
     // =====================================================================================================
@@ -160,7 +162,7 @@ public final class Core extends Lifecycle {
      * @param state its state as read
      */
     public void noteHoldingBack(Participant p, long state) {
-        p.noteLag(state, System.nanoTime());
+        telemetry.holdingBack(this, p, state, System.nanoTime());
     }
 
     /**
@@ -461,6 +463,7 @@ public final class Core extends Lifecycle {
                 aside.add(object, action);
                 VarHandle.fullFence(); // as in seal(): the unlinks before this retire, then what sealing reads
                 policy.sealing(aside);
+                telemetry.sealing(this, aside);
                 policy.insertAside(aside);
                 return;
             }
@@ -498,6 +501,7 @@ public final class Core extends Lifecycle {
         // read too early could be too old, and the bag reclaimed too soon) and before a collector's later scan.
         VarHandle.fullFence();
         policy.sealing(bag);
+        telemetry.sealing(this, bag);
         sealed.publish(p, bag);
         p.bag = fresh;
     }
@@ -699,10 +703,7 @@ public final class Core extends Lifecycle {
         long retired = closing.retiredAtClose() >= 0 ? closing.retiredAtClose() : retiredSoFar(ps);
         for (Participant p : ps) {
             long s = p.announcementVolatile();
-            if (s > 0 && policy.holdsBack(s)) {
-                p.noteLag(s, now); // starts the clock if no scanner saw this lag yet
-                if (p.laggingSince(s, now - stallThresholdNanos)) stalled++;
-            }
+            if (s > 0 && policy.holdsBack(s) && telemetry.holdingBack(this, p, s, now)) stalled++;
         }
         long reclaimed = reclamation.reclaimed();
         // Read reclaimed after retired: an object counted reclaimed was counted retired before, so a snapshot
@@ -739,6 +740,7 @@ public final class Core extends Lifecycle {
 
     @Override
     public String toString() {
-        return "Core[" + scheme + ", " + policy.describe() + ", " + participants.all().length + " participants]";
+        return "Core[" + scheme + ", " + policy.describe() + ", " + participants.all().length + " participants, "
+                + barrier + " barrier]";
     }
 }

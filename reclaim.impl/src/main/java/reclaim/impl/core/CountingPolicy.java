@@ -43,6 +43,24 @@ public abstract class CountingPolicy extends Policy {
         store = core.sealed;
     }
 
+    /**
+     * The retirer's side of the store-load pair with the readers' reservations, run first in {@link #insert}: the
+     * unlinks before these retires happen before the reads of reservations that follow (a full fence, or membarrier
+     * under the asymmetric barrier). It has no effect on the batch, so if it fails (a membarrier the kernel refuses
+     * after accepting the registration: not expected) the batch goes back to the store, nothing lost, and the
+     * failure propagates.
+     *
+     * @param b the batch about to be inserted
+     */
+    protected final void heavyBeforeInsert(Batch b) {
+        try {
+            core.barrier.heavy();
+        } catch (RuntimeException | Error e) {
+            store.add(b);
+            throw e;
+        }
+    }
+
     @Override
     protected final void insertAside(Batch b) {
         insert(b);

@@ -85,10 +85,10 @@ final class Membarrier {
                     MethodHandle checked = linker.downcallHandle(sym, fd, Linker.Option.firstVariadicArg(1),
                             Linker.Option.captureCallState("errno"));
                     reason = setUp(checked, state, errnoHandle, nr);
-                    // The barrier itself: no state capture, and no thread-state transition (it neither blocks for
-                    // long nor calls back into Java), so it costs the system call and little else.
-                    if (reason == null) fast = linker.downcallHandle(sym, fd, Linker.Option.firstVariadicArg(1),
-                            Linker.Option.critical(false));
+                    // The barrier itself: no state capture. Not a critical call: it takes microseconds and, on
+                    // recent kernels, a mutex that may sleep under contention, and a critical call would hold off
+                    // safepoints (a GC pause) meanwhile.
+                    if (reason == null) fast = linker.downcallHandle(sym, fd, Linker.Option.firstVariadicArg(1));
                 }
             } catch (Throwable t) { // a linker that refuses, an unexpected platform: fall back, and say why
                 reason = "the system call could not be bound: " + t;

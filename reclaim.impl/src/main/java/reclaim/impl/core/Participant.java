@@ -14,12 +14,20 @@ abstract class ParticipantPadBefore {
     long p00, p01, p02, p03, p04, p05, p06, p07, p08, p09, p10, p11, p12, p13, p14, p15;
 }
 
-/** The words that other threads read on every scan: the state and the holder. */
+/** The words that other threads read on every scan: the state, the holder and the owner (for its open word). */
 abstract class ParticipantHot extends ParticipantPadBefore {
     /** The state word (see {@link Participant}); accessed only through {@code STATE}. */
     long state;
     /** The thread holding this participant; accessed only through {@code HOLDER}. */
     Thread holder;
+    /**
+     * The guard of the thread that reserved this participant (registered or sticky), or null; accessed through
+     * {@code OWNER}. Written by the owning thread when it takes or gives the participant up (release: the guard's
+     * fields are published with it), cleared by the sweeper of a participant whose thread ended. Read by scanners
+     * and {@code close()} for the owner's open word, and by that thread when its thread locals were reset (see
+     * {@code GuardLookup}). Here rather than among the owner's plain fields: scanners read it on every scan.
+     */
+    ThreadGuard owner;
 }
 
 /** Padding after the hot words, so the owner's plain fields and the next object sit on other lines. */
@@ -59,9 +67,8 @@ abstract class ParticipantPadAfter extends ParticipantHot {
  * entering a guard touches no shared word. The state word then cannot tell whether a guard is open, so the owner
  * writes an open flag on its outermost enter and close (release stores: they pair with the acquire reads of
  * {@code close()}, which come after a full fence, and of a grace period). The flag lives in the owner's
- * {@link ThreadGuard}, beside the nesting depth that enter writes anyway, so that entering writes one cache line;
- * {@code close()} finds it through
- * {@link #owner}. A guard opened before {@code close()} began (in happens-before order) is always seen;
+ * {@link ThreadGuard}, beside the nesting depth that enter writes anyway, so that entering writes one cache line; {@code close()} finds it through
+ * the owner reference on the hot line. A guard opened before {@code close()} began (in happens-before order) is always seen;
  * one whose enter races with {@code close()} may be missed, and then finds the core closed at its next retire.
  */
 public class Participant extends ParticipantPadAfter {
@@ -78,24 +85,20 @@ public class Participant extends ParticipantPadAfter {
     /** Retired objects not yet sealed. */
     Batch bag;
 
-    /**
-     * The guard of the thread that reserved this participant (registered or sticky), or null; accessed through
-     * {@code OWNER}. Written by the owning thread when it takes or gives the participant up (release: the guard's
-     * fields are published with it), cleared by the sweeper of a participant whose thread ended. Read by
-     * {@code close()} for the open flag, and by that thread when its thread locals were reset (see
-     * {@code GuardLookup}).
-     */
-    private ThreadGuard owner;
 
     // ---- written by the holder, read by stats() (opaque) ----
     /** Objects retired through this participant; accessed through {@code RETIRED}. */
     long retired;
 
-    // ---- stall diagnostics, written by scanners (opaque; racy by design, diagnostics only) ----
+    // ---- stall diagnostics, written by scanners (racy by design, diagnostics only). lagValue is stored with release
+    // after lagSince and read with acquire before it, so a reader that sees a value sees the time stored with it (or
+    // a later one, if two scanners race): a stall is never judged by the time of an earlier announcement. ----
     /** The announcement a scanner last saw holding reclamation back; through {@code LAG_VALUE}. */
     long lagValue;
     /** When a scanner first saw {@link #lagValue}; through {@code LAG_SINCE}. */
     long lagSince;
+    /** The announcement whose stall was last reported (once per stall: {@code Telemetry}); through {@code STALL_REPORTED}. */
+    long stallReported;
 
     // ---- sealed bags kept on the participant (schemes that seal per participant) ----
     /** The newest sealed bag kept here; accessed through {@code SEALED}. */
@@ -227,12 +230,30 @@ public class Participant extends ParticipantPadAfter {
     final void noteLag(long state, long now) {
         if ((long) LAG_VALUE.getOpaque(this) != state) {
             LAG_SINCE.setOpaque(this, now);
-            LAG_VALUE.setOpaque(this, state);
+            LAG_VALUE.setRelease(this, state); // release: publishes the time above with the value
         }
     }
 
     final boolean laggingSince(long state, long before) {
-        return (long) LAG_VALUE.getOpaque(this) == state && (long) LAG_SINCE.getOpaque(this) <= before;
+        // acquire: pairs with noteLag's release, so the time read next is the one stored with this value (or later)
+        return (long) LAG_VALUE.getAcquire(this) == state && (long) LAG_SINCE.getOpaque(this) <= before;
+    }
+
+    /** @return when a scanner first saw the current lag ({@code System.nanoTime()}), opaque */
+    final long lagSinceOpaque() {
+        return (long) LAG_SINCE.getOpaque(this);
+    }
+
+    /**
+     * Claims the report of the stall of announcement {@code state}: true for one caller per announcement (a CAS, so
+     * that racing scanners report a stall once).
+     *
+     * @param state the announcement that stalled (positive)
+     * @return whether the caller reports it
+     */
+    final boolean claimStallReport(long state) {
+        long reported = (long) STALL_REPORTED.getOpaque(this);
+        return reported != state && STALL_REPORTED.compareAndSet(this, reported, state);
     }
 
     // VarHandles
@@ -242,6 +263,7 @@ public class Participant extends ParticipantPadAfter {
     private static final VarHandle RETIRED;
     private static final VarHandle LAG_VALUE;
     private static final VarHandle LAG_SINCE;
+    private static final VarHandle STALL_REPORTED;
     private static final VarHandle SEALED;
 
     static {
@@ -249,10 +271,11 @@ public class Participant extends ParticipantPadAfter {
             MethodHandles.Lookup l = MethodHandles.lookup();
             STATE = l.findVarHandle(ParticipantHot.class, "state", long.class);
             HOLDER = l.findVarHandle(ParticipantHot.class, "holder", Thread.class);
-            OWNER = l.findVarHandle(Participant.class, "owner", ThreadGuard.class);
+            OWNER = l.findVarHandle(ParticipantHot.class, "owner", ThreadGuard.class);
             RETIRED = l.findVarHandle(Participant.class, "retired", long.class);
             LAG_VALUE = l.findVarHandle(Participant.class, "lagValue", long.class);
             LAG_SINCE = l.findVarHandle(Participant.class, "lagSince", long.class);
+            STALL_REPORTED = l.findVarHandle(Participant.class, "stallReported", long.class);
             SEALED = l.findVarHandle(Participant.class, "sealedTop", SealedNode.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);

@@ -38,7 +38,7 @@ final class Participants {
     };
 
     /** The holder of a participant being swept: claimed by CAS from the dead holder, so one sweeper wins. */
-    private static final Thread SWEEPER = new Thread("reclaim-sweeper-claim");
+    static final Thread SWEEPER = new Thread("reclaim-sweeper-claim");
 
     private final Core core;
     private final Policy policy;

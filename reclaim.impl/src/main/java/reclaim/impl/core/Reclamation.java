@@ -6,7 +6,9 @@ import java.util.function.Consumer;
 /**
  * Runs reclaim actions with failures contained: an action that throws is counted, reported on the
  * {@code System.Logger} named {@code reclaim}, and the remaining actions still run. Counts every action
- * run (thrown or not) as reclaimed. Thread-safe.
+ * run (thrown or not) as reclaimed, and those of batches that another thread sealed (the share of reclamation
+ * done for other threads). Each batch, or each pass of single objects, is a JFR {@code reclaim.Reclamation} event
+ * while a recording enables it ({@link Jfr}). Thread-safe.
  *
  * <p>With an action executor ({@code Options.actionExecutor()}), {@link #run(Batch)} hands the batch to it
  * ({@link HandOff}) instead, except on the thread running {@code close()}, which runs what it drains itself.
@@ -18,32 +20,36 @@ public final class Reclamation {
     private static final int REPORT_EVERY = 1000;
 
     private final String scheme;
+    private final Telemetry telemetry;
     /** Checked mode's tracking of retired objects, told before each action runs; null when unchecked. */
     private final RetireCheck check;
     private final LongAdder reclaimed = new LongAdder();
     private final LongAdder failed = new LongAdder();
+    /** Actions run for objects of batches that another thread than the running one sealed. */
+    private final LongAdder forOthers = new LongAdder();
     /** Where batches go instead of running here, or null (run them on the calling thread). */
     private final HandOff handOff;
 
     /**
-     * Creates a runner whose reports name the scheme.
+     * Creates a runner whose reports and events name the reclaimer.
      *
-     * @param scheme the scheme's name, for reports
+     * @param telemetry the reclaimer's telemetry (its name and scheme)
      */
-    public Reclamation(String scheme) {
-        this(scheme, null, null);
+    Reclamation(Telemetry telemetry) {
+        this(telemetry, null, null);
     }
 
     /**
      * Creates a runner that also tells checked mode's tracking when an object's action is about to run, and hands
      * batches to an action executor if there is one.
      *
-     * @param scheme the scheme's name, for reports
+     * @param telemetry the reclaimer's telemetry (its name and scheme)
      * @param check the tracking, or null when unchecked
      * @param handOff where batches go instead of running on the calling thread, or null
      */
-    Reclamation(String scheme, RetireCheck check, HandOff handOff) {
-        this.scheme = scheme;
+    Reclamation(Telemetry telemetry, RetireCheck check, HandOff handOff) {
+        this.telemetry = telemetry;
+        this.scheme = telemetry.scheme;
         this.check = check;
         this.handOff = handOff;
     }
@@ -64,20 +70,70 @@ public final class Reclamation {
     }
 
     /**
+     * Returns whether {@link #run(Batch)} hands batches to an action executor (on this thread): a caller that would
+     * run single objects ({@link #runOne}) gathers them into a batch instead.
+     *
+     * @return true with an action executor, unless this thread is closing the reclaimer
+     */
+    public boolean handsOff() {
+        return handOff != null && !handOff.runsHere();
+    }
+
+    /**
      * Runs every action of {@code batch} on its object on the calling thread, then clears the batch.
      *
      * @param batch a batch owned by the caller
      */
     void runNow(Batch batch) {
         int n = batch.size();
+        Object event = Jfr.beginReclamation(); // null unless a recording enables the event
+        Thread sealer = batch.sealer();
+        boolean others = sealer != null && sealer != Thread.currentThread();
+        int failures = 0;
         try {
             for (int i = 0; i < n; i++) {
-                runContained(batch.object(i), batch.action(i));
+                if (!runContained(batch.object(i), batch.action(i))) failures++;
             }
         } finally {
             reclaimed.add(n);
+            if (others) forOthers.add(n);
             batch.clear();
+            if (event != null) Jfr.commitReclamation(event, telemetry, n, failures, sealer, others ? n : 0);
         }
+    }
+
+    /**
+     * Starts a pass of {@link #runOne} calls (a hazard-pointer scan), for its JFR event.
+     *
+     * @return what {@link #endPass} takes; null unless a recording enables the event
+     */
+    public Object beginPass() {
+        return Jfr.beginReclamation();
+    }
+
+    /**
+     * Ends a pass {@link #beginPass} started (a pass that reclaimed nothing is no event).
+     *
+     * @param pass what {@link #beginPass} returned
+     * @param objects actions run by the pass
+     * @param failures of those, the actions that threw
+     * @param ofOthers of those, the objects of batches another thread sealed
+     */
+    public void endPass(Object pass, long objects, long failures, long ofOthers) {
+        if (ofOthers != 0) forOthers.add(ofOthers);
+        if (pass != null && objects != 0) Jfr.commitReclamation(pass, telemetry, objects, failures, null, ofOthers);
+    }
+
+    /**
+     * Returns whether the calling thread did not seal {@code batch} (its reclamation is work done for another
+     * thread).
+     *
+     * @param batch a batch
+     * @return true if another thread sealed it
+     */
+    public static boolean sealedByAnother(Batch batch) {
+        Thread sealer = batch.sealer();
+        return sealer != null && sealer != Thread.currentThread();
     }
 
     /**
@@ -85,20 +141,23 @@ public final class Reclamation {
      *
      * @param object the object
      * @param action its action
+     * @return false if the action threw (contained and counted)
      */
-    public void runOne(Object object, Consumer<?> action) {
+    public boolean runOne(Object object, Consumer<?> action) {
         try {
-            runContained(object, action);
+            return runContained(object, action);
         } finally {
             reclaimed.increment();
         }
     }
 
+    /** Runs one action; returns false if it threw. */
     @SuppressWarnings("unchecked")
-    private void runContained(Object object, Consumer<?> action) {
+    private boolean runContained(Object object, Consumer<?> action) {
         if (check != null) check.reclaiming(object); // before the action: it may recycle the object at once
         try {
             ((Consumer<Object>) action).accept(object);
+            return true;
         } catch (Throwable t) { // contained by design: one bad action must not stop the others
             failed.increment();
             long count = failed.sum();
@@ -106,6 +165,7 @@ public final class Reclamation {
                 LOG.log(System.Logger.Level.WARNING, () -> "reclaim action failed (scheme " + scheme + ", object "
                         + describe(object) + ", failures so far " + count + ")", t);
             }
+            return false;
         }
     }
 
@@ -165,6 +225,17 @@ public final class Reclamation {
      */
     public long reclaimed() {
         return reclaimed.sum();
+    }
+
+    /**
+     * Returns the share of the actions run so far whose batch another thread than the running one sealed: how
+     * much of the reclamation threads did for one another.
+     *
+     * @return a fraction between 0 and 1 (0 before any action ran)
+     */
+    public double balancedShare() {
+        long all = reclaimed.sum();
+        return all == 0 ? 0 : Math.min(1.0, (double) forOthers.sum() / all);
     }
 
     /**

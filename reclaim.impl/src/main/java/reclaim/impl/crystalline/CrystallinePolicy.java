@@ -175,13 +175,13 @@ public final class CrystallinePolicy extends CountingPolicy {
     /** Crystalline's try_retire for one sealed batch (always inserts: links are separate objects). */
     @Override
     protected void insert(Batch b) {
+        // Retirer side of the hazard-eras store-load pair: the unlinks before these retires happen before the
+        // reads of reservations below (a full fence, or membarrier where readers publish with opaque stores).
+        heavyBeforeInsert(b);
         long minBirth = CountedBatches.minBirth(b);
         // Count the objects born at or before the oldest active reservation: what a stalled reader may hold
         // beyond the stated slack (pendingBound() adds them while they are pending).
         Counted c = counted(b, oldestReservation());
-        // Retirer side of the hazard-eras store-load pair: the unlinks before these retires happen before the
-        // reads of reservation heads and eras below.
-        core.barrier.heavy(); // a full fence, or membarrier where readers publish with opaque stores (Barrier)
         long links = 0;
         for (Participant r : core.participants()) {
             long st = r.stateVolatile();

@@ -321,11 +321,11 @@ public final class CrystallineWPolicy extends CountingPolicy {
     /** Crystalline-W's try_retire for one sealed batch: a swap per matching index (see the overview). */
     @Override
     protected void insert(Batch b) {
+        // Retirer side of the hazard-eras store-load pair: the unlinks before these retires happen before the
+        // reads of reservations below (a full fence, or membarrier where readers publish with opaque stores).
+        heavyBeforeInsert(b);
         long minBirth = CountedBatches.minBirth(b);
         Counted c = counted(b, oldestReservation());
-        // Retirer side of the hazard-eras store-load pair: the unlinks before these retires happen before the
-        // reads of era words below.
-        core.barrier.heavy(); // a full fence, or membarrier where readers publish with opaque stores (Barrier)
         long links = 0;
         for (Participant r : core.participants()) {
             long st = r.stateVolatile();

@@ -15,6 +15,7 @@ import reclaim.impl.core.Core;
 import reclaim.impl.core.Participant;
 import reclaim.impl.core.Policy;
 import reclaim.impl.core.ReclaimerHandle;
+import reclaim.impl.core.Reclamation;
 import reclaim.impl.core.SealedBags;
 import reclaim.impl.core.ThreadGuard;
 
@@ -51,9 +52,9 @@ public final class HpPolicy extends Policy {
      *
      * Participants, leases, bags and close are the core's: a platform thread keeps a sticky participant, a virtual
      * thread leases one per outermost guard (state = the core's grace clock, which only means "in a guard":
-     * hazard pointers keep no clock), retires go into the participant's bag, and full bags are sealed into the shared queue
-     * (folly's domain-wide retired list rather than Michael's per-thread list: any thread's scan reclaims any
-     * thread's objects). Bags carry no stamp: collect() scans. When at least R objects wait in sealed bags, it
+     * hazard pointers keep no clock), retires go into the participant's bag, and full bags are sealed into the
+     * shared queue (folly's domain-wide retired list rather than Michael's per-thread list: any thread's scan
+     * reclaims any thread's objects). Bags carry no stamp: collect() scans. When at least R objects wait in sealed bags, it
      * takes those bags, fences, snapshots every non-null slot of every participant into an identity set
      * (identity, never equals), and judges only the bags it took before the snapshot (a bag queued later may hold
      * an object protected after the snapshot): an object in the set is kept (requeued in a fresh bag), any other
@@ -184,10 +185,17 @@ public final class HpPolicy extends Policy {
         HazardSet set = snapshot(recs, keyArrays);
         KeySet keySet = KeySet.of(keyArrays);
         scans.incrementAndGet();
-        Batch free = null; // what no hazard holds: run as one batch (or handed to the action executor as one)
+        Reclamation reclamation = core.reclamation();
+        // With an action executor, what no hazard holds is handed off as one batch (its JFR event is the batch's);
+        // otherwise it runs here, one object at a time, as one pass.
+        boolean handOff = reclamation.handsOff();
+        Batch free = null;
+        Object pass = handOff ? null : reclamation.beginPass(); // the scan's JFR event, if a recording enables it
+        long freed = 0, failures = 0, ofOthers = 0;
         Batch kept = null;
         for (Batch b : taken) {
             int n = b.size();
+            long freedBefore = freed;
             for (int i = 0; i < n; i++) {
                 Object o = b.object(i);
                 if (set.contains(o) || (keySet != null && o instanceof Keyed kd && keySet.contains(kd.key()))) {
@@ -197,13 +205,20 @@ public final class HpPolicy extends Policy {
                         kept = null;
                     }
                 } else {
-                    if (free == null) free = new Batch(takenObjects);
-                    free.add(o, b.action(i));
+                    if (handOff) {
+                        if (free == null) free = new Batch(takenObjects);
+                        free.add(o, b.action(i));
+                    } else if (!reclamation.runOne(o, b.action(i))) {
+                        failures++;
+                    }
+                    freed++;
                 }
             }
+            if (Reclamation.sealedByAnother(b)) ofOthers += freed - freedBefore;
         }
         if (kept != null) store.add(kept);
-        if (free != null) core.reclamation().run(free);
+        if (free != null) reclamation.run(free);
+        else reclamation.endPass(pass, freed, failures, ofOthers);
     }
 
     /**

@@ -41,6 +41,7 @@ class BarrierTest {
         try (Reclaimer r = Reclaimer.create(new Scheme.Ebr(), Options.DEFAULT)) {
             assertSame(Options.Barrier.ASYMMETRIC, r.stats().barrier());
             assertTrue(r.stats().toString().contains("barrier=asymmetric"), r.stats().toString());
+            assertTrue(r.toString().contains("asymmetric barrier"), r.toString());
         }
     }
 

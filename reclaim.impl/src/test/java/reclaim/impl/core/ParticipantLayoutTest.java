@@ -17,8 +17,8 @@ import org.openjdk.jol.info.FieldLayout;
  */
 class ParticipantLayoutTest {
     private static final int PAD = 128;
-    /** The words other threads read on every scan: the state and the holder. */
-    private static final java.util.Set<String> HOT = java.util.Set.of("state", "holder");
+    /** The words other threads read on every scan: the state, the holder and the owner. */
+    private static final java.util.Set<String> HOT = java.util.Set.of("state", "holder", "owner");
 
     @Test
     void hotWordsArePaddedOnBothSides() {
