@@ -11,6 +11,8 @@
  * on the recycling collections against their GC-allocating twins, sampling pending objects
  * ({@link reclaim.jmh.PendingSampler}); {@link reclaim.jmh.SwapBenchmark} sets every scheme against the JVM's
  * own answers (reference counting, a read-write lock, {@code Arena.ofShared()}, {@code Arena.ofAuto()}).
+ * {@link reclaim.jmh.ActionExecutorBenchmark} samples a reader's {@code close()} under Hyaline and Crystalline with
+ * reclaim actions inline and on the action thread.
  * {@link reclaim.jmh.Showcase} ({@code ./reclaim showcase}) runs short versions of all of them for every
  * scheme present, a stalled-reader run and the {@link reclaim.jmh.Demo} hot-swap safety check, and prints
  * one table and writes plots and the raw JMH JSON under {@code results/}; other modules add workloads to it

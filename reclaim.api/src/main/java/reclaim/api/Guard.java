@@ -171,6 +171,47 @@ public interface Guard extends AutoCloseable {
     Reclaimer reclaimer();
 
     /**
+     * Lets reclamation move past this guard without closing it (crossbeam's {@code Guard::repin}, seize's
+     * {@code Guard::refresh}): the same as closing the guard and opening it again at once, on the same object. A
+     * reader that walks a large structure (a whole map, a long list) under one guard calls it every so many steps,
+     * at a point where it holds nothing it read so far, so that under EBR and QSBR it does not hold back
+     * everyone's garbage for the length of its walk, and under the other schemes it does not keep the batches
+     * retired meanwhile.
+     *
+     * <p><b>What it protected before is no longer protected.</b> Every object returned by {@code protect} or
+     * covered by {@code reserve} before the call may be reclaimed as soon as it returns, exactly as if the guard
+     * had closed: after it, read again from a root, or from something the structure keeps reachable by other means
+     * (a key to find the position again). Protections taken after the call hold as usual. Slots are released too.
+     *
+     * <p>Only the outermost guard refreshes (an {@link OwnedGuard}, which never nests, always does, on whichever thread
+     * holds it). Inside a nested guard it does nothing and returns {@code false}: the
+     * enclosing guards still protect what they read, and a refresh would take that away from code that cannot
+     * know it (as crossbeam and seize do, it keeps nesting composable; a library loop may call it without knowing
+     * whether its caller holds a guard). The caller still must not rely on what it protected before the call.
+     * It also returns {@code false}, doing nothing, once the reclaimer has started closing; if the reclaimer
+     * starts closing during the call, it throws {@link IllegalStateException} and the guard is closed.
+     *
+     * <p>What a refresh costs is what closing and opening a guard costs, and it may run reclaim actions as a
+     * close does (those that became due while the guard was open, unless the reclaimer hands them to an
+     * {@linkplain Options#withActionExecutor executor}). Under QSBR it is a quiescent state of the thread.
+     *
+     * <p><b>Memory consistency effects:</b> as a {@link #close()} followed by an {@link Reclaimer#enter()}: reads
+     * made through this guard before the call happen-before the reclaim actions of objects retired after them; a
+     * {@link Reclaimer#synchronize()} that was waiting for this guard may return.
+     *
+     * <p>The default implementation, for providers that cannot refresh, does nothing and returns {@code false}:
+     * keeping everything protected is always safe. Every built-in scheme refreshes.
+     *
+     * @return {@code true} if the guard was refreshed; {@code false} if nothing changed (a nested guard, a
+     *     reclaimer that is closing, or a provider that cannot refresh)
+     * @throws IllegalStateException if this guard is closed or used from another thread, or the reclaimer started
+     *     closing during the call (the guard is then closed)
+     */
+    default boolean refresh() {
+        return false;
+    }
+
+    /**
      * Ends this critical section (the innermost, when guards nest). What was protected may be reclaimed
      * once every enclosing guard has closed too.
      *

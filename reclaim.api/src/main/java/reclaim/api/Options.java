@@ -2,7 +2,10 @@ package reclaim.api;
 
 import java.util.Locale;
 import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Settings that apply to a reclaimer of any scheme, beside the scheme's own tuning ({@link Scheme}).
@@ -53,7 +56,7 @@ import java.util.concurrent.Executor;
  * @param barrier how readers' announcements are ordered before a reclaimer's scan of them
  * @param checked whether misuse that is otherwise undefined (retiring an object twice) is detected and refused
  * @param actionExecutor where reclaim actions run: null (the default) runs them on the thread that reclaims
- *     them, which may be a reader closing its guard under the robust schemes
+ *     them, which may be a reader closing its guard under the robust schemes; see {@link #withActionExecutor}
  */
 public record Options(Barrier barrier, boolean checked, Executor actionExecutor) {
 
@@ -142,12 +145,98 @@ public record Options(Barrier barrier, boolean checked, Executor actionExecutor)
     }
 
     /**
-     * Returns a copy with another executor for reclaim actions.
+     * Returns a copy whose reclaim actions run on {@code executor} (liburcu's {@code call_rcu} thread, folly's
+     * hazptr executor) instead of on the thread that reclaims them.
+     *
+     * <p>Without an executor an action runs where its object becomes reclaimable: under Hyaline and Crystalline
+     * that is often a reader, in the {@link Guard#close()} that drops the last reference to a batch, so a reader's
+     * {@code close()} may run a {@code munmap}, a {@code free} of a large block or a user callback. With one, the
+     * reclaimer hands each batch of due actions to {@code executor} and the thread that found them due returns at
+     * once. Everything else stays as it is:
+     * <ul>
+     *   <li><b>Exactly once.</b> Each handed-off batch is claimed by exactly one thread before it runs: the
+     *       executor's, or a thread that runs it itself (below). An executor that runs a task late, or twice,
+     *       runs nothing twice.</li>
+     *   <li><b>Containment.</b> An action that throws on the executor is counted in {@link Stats#failed()} and
+     *       reported, as anywhere else.</li>
+     *   <li><b>Refusal.</b> If {@code executor.execute} throws (a
+     *       {@link java.util.concurrent.RejectedExecutionException} from a saturated or shut-down pool), the batch runs at once on the handing thread, as without an
+     *       executor, and the refusal is reported on the {@code System.Logger} named {@code reclaim} (and counted
+     *       by the implementation). An executor that accepts tasks and never runs them only delays their actions
+     *       until the next {@link Reclaimer#flush()} or {@link Reclaimer#close()}.</li>
+     *   <li><b>flush() and close()</b> keep their promises: before they return they run themselves every batch
+     *       that was handed off and not yet started, and wait for the ones the executor is running (a
+     *       {@code flush()} called from an action on the executor does not wait for the others, and one called
+     *       inside a guard only runs what has not started). {@code close()} waits for running batches within its
+     *       usual moment and refuses, as for any reclamation in flight, if one is still running then. After
+     *       {@code close()}, retired == reclaimed as always.</li>
+     *   <li><b>Statistics.</b> {@link Stats#pending()} counts handed-off objects until their action has run, and
+     *       {@link Reclaimer#pendingBound()} adds those waiting for the executor to the scheme's own bound.</li>
+     * </ul>
+     * Actions then run in the executor's threads, so an action may block, call {@link Reclaimer#synchronize()}, or
+     * take a lock that a reader holds, which an action run inside a reader's {@code close()} must never do.
+     * Actions of one batch run one after another, in the order they were retired; batches may run concurrently if
+     * the executor has several threads. {@link #withActionThread()} gives a ready-made executor.
      *
      * @param executor where reclaim actions run, or null to run them on the thread that reclaims them
      * @return a copy with {@link #actionExecutor()} set
      */
     public Options withActionExecutor(Executor executor) {
         return new Options(barrier, checked, executor);
+    }
+
+    /**
+     * Returns a copy whose reclaim actions run on the shared action thread, {@link #actionThread()}: the
+     * ready-made form of {@link #withActionExecutor(Executor)}.
+     * <pre>{@code
+     * Reclaimer r = Reclaimer.create(new Scheme.Hyaline(), Options.DEFAULT.withActionThread());
+     * }</pre>
+     *
+     * @return a copy with {@link #actionExecutor()} set to {@link #actionThread()}
+     */
+    public Options withActionThread() {
+        return withActionExecutor(actionThread());
+    }
+
+    /**
+     * Returns the executor of {@link #withActionThread()}: one daemon thread named {@value #ACTION_THREAD_NAME},
+     * started when it first gets work and ended after a minute without any, shared by every reclaimer that uses
+     * it (as liburcu's default {@code call_rcu} thread is shared by the threads that do not create their own). It
+     * cannot be shut down. It queues up to {@value #ACTION_THREAD_QUEUE} batches and refuses more: the thread that
+     * handed the batch off then runs it itself, so that when actions are slower than retires, memory stays bounded
+     * and the retiring threads slow down instead (back-pressure, as {@code ThreadPoolExecutor.CallerRunsPolicy}
+     * gives; each refusal is reported, see {@link #withActionExecutor}). Since it is shared, an action that blocks
+     * delays the actions of every reclaimer that uses it: give a reclaimer whose actions may block an executor of its
+     * own.
+     *
+     * @return the shared action thread
+     */
+    public static Executor actionThread() {
+        return ActionThread.EXECUTOR;
+    }
+
+    /** The name of the thread behind {@link #actionThread()}: {@value}. */
+    public static final String ACTION_THREAD_NAME = "reclaim-actions";
+
+    /** The batches that {@link #actionThread()} queues at most before it refuses more: {@value}. */
+    public static final int ACTION_THREAD_QUEUE = 1024;
+
+    /** Holds the shared action thread, created on first use. */
+    private static final class ActionThread {
+        static final Executor EXECUTOR;
+
+        static {
+            // AbortPolicy, the default: a full queue refuses, and the handing thread runs the batch itself.
+            ThreadPoolExecutor pool = new ThreadPoolExecutor(1, 1, 1, TimeUnit.MINUTES,
+                    new ArrayBlockingQueue<>(ACTION_THREAD_QUEUE), r -> {
+                        Thread t = new Thread(r, ACTION_THREAD_NAME);
+                        t.setDaemon(true);
+                        return t;
+                    });
+            pool.allowCoreThreadTimeOut(true);
+            EXECUTOR = pool::execute; // an Executor only: nobody can shut the shared thread down
+        }
+
+        private ActionThread() {}
     }
 }

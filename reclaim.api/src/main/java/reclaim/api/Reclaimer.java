@@ -1,5 +1,6 @@
 package reclaim.api;
 
+import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -34,9 +35,11 @@ import java.util.function.Function;
  * {@link IllegalStateException} and stops accepting new guards and retires from other threads;
  * the open guards finish normally, and a later {@code close()} completes. It never returns while another
  * thread is still reclaiming (a collection started by its {@code retire}, {@code flush} or the close of its
- * guard): it waits for that thread, within the same moment, or refuses in the same way; once {@code close()}
- * returns, every retired object's action has run exactly once. After close, {@code enter},
- * {@code retire} and {@code register} throw {@link IllegalStateException}; {@code stats} still works.
+ * guard, or a batch of actions that an {@linkplain Options#withActionExecutor action executor} is running; what
+ * the executor has not started, {@code close()} runs itself): it waits for that thread, within the same moment,
+ * or refuses in the same way; once {@code close()} returns, every retired object's action has run exactly once.
+ * After close, {@code enter}, {@code retire} and {@code register} throw {@link IllegalStateException};
+ * {@code stats} still works.
  *
  * <p>A reclaimer dropped without {@code close()} does not stay reachable through the threads that used it:
  * once it is unreachable (no registration of it is alive), the built-in implementation closes it on a cleaner
@@ -203,11 +206,83 @@ public interface Reclaimer extends AutoCloseable {
     /**
      * Reclaims now what can be reclaimed: hands this thread's (and idle threads') partly filled batches to
      * reclamation, tries to advance the scheme's epoch and runs the actions that are due. With no guard open
-     * anywhere, every object retired before the call is reclaimed when it returns.
+     * anywhere, every object retired before the call is reclaimed when it returns. With an
+     * {@linkplain Options#withActionExecutor action executor} that includes the actions handed to it: it runs those
+     * not started yet itself and waits for the others.
      *
      * @throws IllegalStateException if the reclaimer is closed
      */
     void flush();
+
+    /**
+     * Waits for a grace period: returns once every guard that was open when it was called has closed (liburcu's
+     * and the Linux kernel's {@code synchronize_rcu}). For a writer that must itself know that no reader can still
+     * hold what it unlinked before it goes on (unmap a file, close a descriptor, reuse a buffer it owns), where
+     * {@link #retire} would run the same step later on another thread. The name is RCU's; it has nothing to do with
+     * Java's {@code synchronized}.
+     * <pre>{@code
+     * Mapping old = current.getAndSet(fresh);   // readers that start now see only fresh
+     * reclaimer.synchronize();                  // readers that could see old have left their guards
+     * old.unmap();
+     * }</pre>
+     *
+     * <p><b>Which guards it waits for.</b> Every guard whose {@link #enter()} happened-before this call, on any
+     * thread, until its outermost {@link Guard#close()} or a {@link Guard#refresh()} (a refresh counts as closing
+     * and opening again). Under hazard pointers too, whether the guard protected anything or not: it waits for
+     * guards, not only for protected pointers. Guards opened during or after the call may or may not be waited for,
+     * and never make it wait forever: however often threads open and close guards, it returns once the guards of
+     * the call's moment have closed. A guard left open by a thread that ended is no longer waited for.
+     *
+     * <p><b>Registered threads.</b> Under QSBR, a registered thread that is online counts as inside a guard from
+     * its last {@linkplain Registration#quiescent() quiescent state} on, between its guards too, until it passes
+     * another one (a {@code quiescent()}, the close of its outermost guard) or goes
+     * {@linkplain Registration#offline() offline}: a worker that stays online without either holds every grace
+     * period, as it holds reclamation. The calling thread itself is quiescent (it is outside every guard), so a
+     * registered QSBR thread may call this. Under the other schemes a registered thread outside its guards holds
+     * nothing.
+     *
+     * <p><b>Where it may be called.</b> Outside every guard of this reclaimer on the calling thread: inside one it
+     * would wait for itself, and is refused. A reclaim action runs wherever reclamation happens to run, perhaps
+     * inside a guard of the thread that triggered it; one that needs a grace period should run on an
+     * {@linkplain Options#withActionExecutor executor}. The wait spins briefly, then parks with a growing back-off
+     * (up to a millisecond per check); it is not interruptible, and keeps the thread's interrupt status.
+     *
+     * <p><b>After close.</b> On a closed reclaimer it returns at once: {@code close()} completed only with no guard
+     * open, and none can open since. On a reclaimer that is closing (a {@code close()} refused because guards are
+     * still open) it waits for those guards as usual.
+     *
+     * <p><b>Memory consistency effects:</b> everything a guard that was open at the call did (its reads and writes,
+     * up to its close or refresh) happens-before this method returns.
+     *
+     * <p>The default implementation throws {@link UnsupportedOperationException}; every built-in scheme implements
+     * it.
+     *
+     * @throws IllegalStateException if the calling thread is inside a guard of this reclaimer
+     * @throws UnsupportedOperationException if the provider cannot wait for a grace period
+     */
+    default void synchronize() {
+        throw new UnsupportedOperationException(getClass().getName() + " cannot wait for a grace period");
+    }
+
+    /**
+     * Waits for a grace period as {@link #synchronize()} does, for at most {@code timeout}.
+     *
+     * <p>A timeout that is zero or negative checks once, without waiting. When it returns {@code false}, some guard
+     * open at the call was still open at the deadline: nothing is known of the others, and the call has no effect
+     * to undo.
+     *
+     * <p><b>Memory consistency effects:</b> when it returns {@code true}, as {@link #synchronize()}.
+     *
+     * @param timeout how long to wait at most
+     * @return {@code true} if every guard open at the call has closed, {@code false} if the timeout elapsed first
+     * @throws NullPointerException if {@code timeout} is null
+     * @throws IllegalStateException if the calling thread is inside a guard of this reclaimer
+     * @throws UnsupportedOperationException if the provider cannot wait for a grace period
+     */
+    default boolean synchronize(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        throw new UnsupportedOperationException(getClass().getName() + " cannot wait for a grace period");
+    }
 
     /**
      * Returns a snapshot of the counters.
@@ -219,7 +294,9 @@ public interface Reclaimer extends AutoCloseable {
     /**
      * Returns the bound a {@linkplain Scheme#robust() robust} scheme keeps on {@link Stats#pending()}
      * however long a guard stays open, computed for the current number of participants (it grows when more
-     * threads hold records at once); {@link Long#MAX_VALUE} for a scheme that cannot bound garbage.
+     * threads hold records at once); {@link Long#MAX_VALUE} for a scheme that cannot bound garbage. With an
+     * {@linkplain Options#withActionExecutor action executor}, the objects handed to it whose actions have not run
+     * yet are added: the scheme bounds what it holds back, not the executor's queue.
      *
      * @return the bound on pending objects
      */

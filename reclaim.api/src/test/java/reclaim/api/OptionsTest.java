@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -37,6 +39,23 @@ class OptionsTest {
         Options o = Options.DEFAULT.withBarrier(Options.Barrier.FENCE).withChecked(true).withActionExecutor(direct);
         assertEquals(new Options(Options.Barrier.FENCE, true, direct), o);
         assertEquals(new Options(Options.Barrier.FENCE, false, direct), o.withChecked(false));
+    }
+
+    @Test
+    void withActionThreadSetsTheOneSharedDaemonExecutor() throws InterruptedException {
+        Options o = Options.DEFAULT.withChecked(true).withActionThread();
+        assertSame(Options.actionThread(), o.actionExecutor());
+        assertTrue(o.checked(), "withActionThread() changed another setting");
+        assertEquals(o, Options.DEFAULT.withActionThread().withChecked(true));
+        CountDownLatch ran = new CountDownLatch(1);
+        Thread[] on = new Thread[1];
+        Options.actionThread().execute(() -> {
+            on[0] = Thread.currentThread();
+            ran.countDown();
+        });
+        assertTrue(ran.await(60, TimeUnit.SECONDS), "the action thread ran nothing");
+        assertEquals(Options.ACTION_THREAD_NAME, on[0].getName());
+        assertTrue(on[0].isDaemon(), "the action thread keeps the JVM alive");
     }
 
     @Test

@@ -129,6 +129,32 @@ final class Fixtures {
         return t;
     }
 
+    /** As {@link #start}, on a virtual thread. */
+    static Thread startVirtual(String name, ThrowingRunnable body, ConcurrentLinkedQueue<Throwable> errors) {
+        return Thread.ofVirtual().name(name).start(() -> {
+            try {
+                body.run();
+            } catch (Throwable e) {
+                errors.add(e);
+            }
+        });
+    }
+
+    /**
+     * Waits, without sleeping, until {@code condition} holds, another thread of the test failed, or the bound ran
+     * out; fails naming {@code what} in the last two cases.
+     */
+    static void awaitCondition(String what, java.util.function.BooleanSupplier condition,
+            ConcurrentLinkedQueue<Throwable> errors) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!condition.getAsBoolean()) {
+            assertNoErrors(errors);
+            if (System.nanoTime() - deadline > 0) throw new AssertionError("waited 60 s for " + what);
+            Thread.yield();
+        }
+    }
+
+
     /** Waits for {@code latch}, bounded: a minute, then the test fails. */
     static void await(CountDownLatch latch) {
         try {

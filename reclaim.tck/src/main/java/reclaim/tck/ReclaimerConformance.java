@@ -38,10 +38,17 @@ import reclaim.api.Reclaimer;
  *   <li>{@link reclaim.api.Atom} closes each resource swapped out of it exactly once, never while read;</li>
  *   <li><b>checked mode</b> ({@link Options#checked()}) refuses a second retire of an object not yet reclaimed
  *       and a retire of an object still held where its guard read it, lets a recycled object be retired again,
- *       and names what {@code close()} reclaimed late; the default mode checks none of it.</li>
+ *       and names what {@code close()} reclaimed late; the default mode checks none of it;</li>
  *   <li><b>owned guards</b> ({@link Reclaimer#enterOwned()}) keep what they protected while they move between
  *       threads, reclaim what was retired through them once, are independent of thread guards, hold
- *       {@code close()} back while open, and refuse two threads at once and use after close.</li>
+ *       {@code close()} back while open, and refuse two threads at once and use after close;</li>
+ *   <li><b>refresh</b>: {@code Guard.refresh()} lets reclamation pass a guard that stays open, and does nothing in
+ *       a nested guard;</li>
+ *   <li><b>grace periods</b>: {@code Reclaimer.synchronize()} waits for every guard open at the call, only for
+ *       those, and for online registered QSBR threads until they pass a quiescent state;</li>
+ *   <li><b>an action executor</b> ({@code Options.withActionExecutor}) runs the actions off the readers' path,
+ *       each exactly once, even when it refuses or never runs them, and {@code flush()} and {@code close()} still
+ *       see them done.</li>
  * </ul>
  * Each guarantee's tests live in an interface of their own, which this class implements. Extend it and
  * name the scheme ({@link #scheme()}); a scheme that never reclaims before {@code close()} (the {@code none}
@@ -54,7 +61,8 @@ import reclaim.api.Reclaimer;
 public abstract class ReclaimerConformance implements SafetyConformance, ExactlyOnceConformance,
         ProgressConformance, RobustnessConformance, ThreadEndConformance, ThreadLocalResetConformance,
         VirtualThreadConformance, ContainmentConformance, MisuseConformance, LifecycleConformance, AtomConformance,
-        CloseConformance, CheckedConformance, OwnedGuardConformance {
+        CloseConformance, CheckedConformance, OwnedGuardConformance, RefreshConformance, GracePeriodConformance,
+        ActionExecutorConformance {
 
     /** The reclaimer under test, created before each test and closed after it. */
     protected Reclaimer reclaimer;
@@ -101,6 +109,19 @@ public abstract class ReclaimerConformance implements SafetyConformance, Exactly
     }
 
     /**
+     * Returns whether {@link #newReclaimer()} creates reclaimers that hand their reclaim actions to an executor
+     * ({@link Options#withActionExecutor}); false by default. Then the tests that assume actions run on the
+     * reclaiming thread are skipped: those that bound pending objects by the scheme alone (the executor's queue
+     * counts too, and how fast it drains is the executor's business) and one that counts the participants of the
+     * threads that run actions.
+     *
+     * @return true if the reclaimers under test hand actions off
+     */
+    protected boolean handsActionsOff() {
+        return false;
+    }
+
+    /**
      * Scales the operation counts of the concurrent tests.
      *
      * @return the factor; 1 (the default) is sized for 2 cores
@@ -138,6 +159,16 @@ public abstract class ReclaimerConformance implements SafetyConformance, Exactly
     @Override
     public final boolean reclaimsEarly() {
         return reclaimsBeforeClose();
+    }
+
+    /**
+     * Returns {@link #handsActionsOff()}, for the guarantees' tests.
+     *
+     * @return whether the reclaimers under test hand actions to an executor
+     */
+    @Override
+    public final boolean actionsHandedOff() {
+        return handsActionsOff();
     }
 
     /**

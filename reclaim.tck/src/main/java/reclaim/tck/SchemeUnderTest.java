@@ -26,6 +26,14 @@ interface SchemeUnderTest {
     boolean reclaimsEarly();
 
     /**
+     * Returns whether the reclaimer under test hands its reclaim actions to an executor, as
+     * {@link ReclaimerConformance#handsActionsOff()} says.
+     *
+     * @return true if actions run on an executor
+     */
+    boolean actionsHandedOff();
+
+    /**
      * Returns the factor that scales the operation counts of the concurrent tests, as
      * {@link ReclaimerConformance#scale()} says.
      *

@@ -179,6 +179,14 @@ final class CheckedGuard implements Guard {
     }
 
     @Override
+    public boolean refresh() {
+        inner.checkInGuard();
+        // As for the outermost close: what the guard read before is no longer held (a nested guard does not refresh).
+        if (inner.depth == 1) forget();
+        return inner.refresh();
+    }
+
+    @Override
     public void close() {
         // Before the close: the outermost one may run reclaim actions, which may open guards of their own.
         if (inner.thread == Thread.currentThread() && inner.depth == 1) forget();

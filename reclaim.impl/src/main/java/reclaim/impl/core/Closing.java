@@ -22,6 +22,8 @@ import java.util.function.Consumer;
  *       {@code close()} completes.</li>
  *   <li>Work that guards leaving with detached batches, or sweeps, counted in flight before they released a
  *       participant shows now; if any is still running at the deadline, it throws in the same way.</li>
+ *   <li>With an action executor, it takes every handed-off batch that has not started and waits, until the
+ *       deadline, for those that have (refusing in the same way); it runs the ones it took in its drain.</li>
  *   <li>It drains every sealed bag, and what actions retire meanwhile, then marks the core CLOSED.</li>
  * </ol>
  * The deadline is one second for the whole call (none for an abandoned core: see {@link #abandon()}). Actions run by the drain may enter guards (they get none: nothing
@@ -143,8 +145,16 @@ final class Closing {
                             + " was called by a reclaim action): this " + core.name + " reclaimer accepts no new guards;"
                             + " call close() again once it has ended, to reclaim everything");
                 }
+                // Batches handed to the action executor: take those not started, wait for those running (nothing
+                // can be handed off any more), so that the drain below runs with no other thread running actions.
+                if (!core.reclamation().keepHandedOff(deadline)) {
+                    throw new IllegalStateException("reclaim actions are still running on the action executor: this "
+                            + core.name + " reclaimer accepts no new guards; call close() again once they have"
+                            + " ended, to reclaim everything");
+                }
                 if (core.check != null) core.check.draining(); // checked mode: name what is reclaimed this late
-                core.sealed.drain(core.participants.all(), core.reclamation()::run);
+                core.sealed.drain(core.participants.all(), core.reclamation()::run); // the closer runs them itself
+                core.reclamation().runKept();
                 while (!late.isEmpty()) { // actions may retire more while they run: detach, then run
                     List<Batch> batches = new ArrayList<>(late);
                     late.clear();

@@ -72,7 +72,7 @@ public final class Core extends Lifecycle {
      * {@linkplain Policy#stickyWhenAsymmetric() announces when sticky}.
      */
     final boolean sticky;
-    /** Whether the outermost enter writes the policy's announcement into the open word (else 1: "open"). */
+    /** Whether the outermost enter writes the policy's announcement into the open word (else the grace clock). */
     final boolean openAnnounces;
     final boolean sealPerParticipant;
     final int collectInterval;
@@ -89,6 +89,8 @@ public final class Core extends Lifecycle {
 
     /** close() and what it needs while it runs. */
     private final Closing closing;
+    /** synchronize(), and the clock that leases announce under schemes without one of their own. */
+    final GracePeriods grace;
 
     /**
      * Builds a core running {@code policy}.
@@ -112,9 +114,11 @@ public final class Core extends Lifecycle {
         this.sealed = new SealedBags(sealPerParticipant);
         this.check = options.checked() ? new RetireCheck(name) : null;
         this.telemetry = new Telemetry(name, c);
-        this.reclamation = new Reclamation(telemetry, check);
+        this.reclamation = new Reclamation(telemetry, check,
+                options.actionExecutor() == null ? null : new HandOff(this, options.actionExecutor()));
         this.participants = new Participants(this, policy, batchSize);
         this.closing = new Closing(this);
+        this.grace = new GracePeriods(this);
         policy.attach(this);
         telemetry.start(this);
     }
@@ -312,14 +316,17 @@ public final class Core extends Lifecycle {
     }
 
     /**
-     * Opens a guard on the thread's own sticky participant: an opaque store of the open word, beside the depth.
-     * It is 1, or the policy's announcement ({@link #openAnnounces}); then the guard's loads, with no fence in
-     * between: under the fence strategy only close() reads the word (after a full fence, and a racing enter may be
-     * missed, as documented on {@link Participant}); under the asymmetric strategy scanners read it after the heavy
-     * barrier ({@link Barrier}), which orders this store before the guard's loads.
+     * Opens a guard on the thread's own sticky participant: a store of the open word, beside the depth. It is the
+     * policy's announcement ({@link #openAnnounces}), or else the grace clock ({@link GracePeriods#clockOpaque()}):
+     * a clock either way, never 0, so that a grace period tells this guard from the thread's later ones. Then the
+     * guard's loads, with no fence in between: under the fence strategy only close() and grace periods read the word
+     * (after a full fence, and a racing enter may be missed, as documented on {@link Participant}); under the
+     * asymmetric strategy scanners read it after the heavy barrier ({@link Barrier}), which orders this store before
+     * the guard's loads. A release store (on x86 the same plain store as an opaque one): a grace period that reads
+     * this value instead of the 0 that the previous guard's close stored also sees what that guard did.
      */
     private void openSticky(ThreadGuard g) {
-        g.setOpenOpaque(openAnnounces ? policy.announcement() : 1);
+        g.setOpenRelease(openAnnounces ? policy.announcement() : grace.clockOpaque());
     }
 
     /**
@@ -535,6 +542,7 @@ public final class Core extends Lifecycle {
             }
             sealIdle();
             collect(COLLECT_ALL);
+            reclamation.helpHandedOff(g, false); // inside a guard: run what has not started, wait for nobody
             return;
         }
         if (stateOpaque() != Lifecycle.OPEN) throw Checks.closed(name);
@@ -561,6 +569,7 @@ public final class Core extends Lifecycle {
             sealIdle();
             policy.beforeFlush(g);
             collect(COLLECT_ALL);
+            reclamation.helpHandedOff(g, true); // what was handed to the action executor has run when flush() returns
         } finally {
             Participants.release(p);
         }
@@ -583,6 +592,61 @@ public final class Core extends Lifecycle {
                 }
             }
         }
+    }
+
+    // =====================================================================================================
+    // Refresh and grace periods
+    // =====================================================================================================
+
+    /**
+     * {@code Guard.refresh()} on {@code g}, the calling thread's guard or an owned guard's (no thread, inside a call on
+     * it): the outermost guard leaves and enters again on the same guard object (what it held is detached and walked
+     * as a close would, then it announces anew; an owned guard leases a participant anew). A nested guard, a guard
+     * opened by a reclaim action during close(), or a core that is not open: nothing.
+     *
+     * @param g the guard, open
+     * @return whether it refreshed
+     */
+    boolean refresh(ThreadGuard g) {
+        if (g.depth != 1 || g.record == null || stateOpaque() != Lifecycle.OPEN) return false;
+        g.depth = 0;
+        unpin(g); // may run reclaim actions, with the guard closed as for a close()
+        // Throws if the core started closing meanwhile: the guard stays closed.
+        if (g.thread == null) pinOwned(g);
+        else pin(g);
+        return true;
+    }
+
+    /**
+     * {@code Reclaimer.synchronize()} for the calling thread's guard {@code g} (see {@link GracePeriods}).
+     *
+     * @param g the calling thread's guard
+     * @param timeoutNanos how long to wait at most; {@code Long.MAX_VALUE} for no limit
+     * @return whether every guard open at the call has closed
+     */
+    boolean synchronize(ThreadGuard g, long timeoutNanos) {
+        if (g.depth != 0) {
+            throw new IllegalStateException("synchronize() inside a guard of this " + name + " reclaimer would wait"
+                    + " for that guard itself: close it first");
+        }
+        if (isClosed()) return true; // close() completed with no guard open, and none opens since
+        return grace.await(g, timeoutNanos);
+    }
+
+    /**
+     * Returns the bound on pending objects: the policy's, plus what waits for the action executor.
+     *
+     * @return the bound, or {@code Long.MAX_VALUE}
+     */
+    long pendingBound() {
+        long b = policy.pendingBound();
+        long w = reclamation.handedOffWaiting();
+        return b > Long.MAX_VALUE - w ? Long.MAX_VALUE : b + w;
+    }
+
+    /** @return close() and what it needs (the action executor's tasks finish an abandoned core through it) */
+    Closing closing() {
+        return closing;
     }
 
     // =====================================================================================================

@@ -122,7 +122,13 @@ public abstract class CountingPolicy extends Policy {
         return (long) ERA.getVolatile(this);
     }
 
-    private long getAndAddEra(long delta) {
+    /**
+     * Advances the era (a volatile read-modify-write).
+     *
+     * @param delta how far
+     * @return the era before
+     */
+    protected final long getAndAddEra(long delta) {
         return (long) ERA.getAndAdd(this, delta);
     }
 

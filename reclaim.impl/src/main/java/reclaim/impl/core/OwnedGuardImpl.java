@@ -180,6 +180,21 @@ final class OwnedGuardImpl implements OwnedGuard {
         return guard.reclaimer();
     }
 
+    /**
+     * Leaves and enters again ({@code Core.refresh}): the participant is released and a new one leased, inside one
+     * call, so no other thread sees the guard closed meanwhile.
+     */
+    @Override
+    public boolean refresh() {
+        begin();
+        try {
+            if (guard.depth == 0) throw new IllegalStateException("refresh() of an owned guard that is already closed");
+            return core.refresh(guard);
+        } finally {
+            end();
+        }
+    }
+
     @Override
     public void close() {
         begin();

@@ -50,8 +50,8 @@ abstract class ParticipantPadAfter extends ParticipantHot {
  *   <li>{@link #BUSY} (-2): held for bookkeeping (a seal by a flush, a sweep, close), not in a guard.</li>
  *   <li>{@link #CLOSED} (-3): the core closed it; never leased again.</li>
  *   <li>positive: the holder announces this value while it may hold references (EBR: {@code epoch | 1} in a
- *       guard; QSBR: the grace period of its last quiescent state while online; the other schemes: 1, "in a
- *       guard", for leases of virtual threads).</li>
+ *       guard; QSBR: the grace period of its last quiescent state while online; Hyaline: the era at enter; the
+ *       other schemes: the core's grace clock at enter, "in a guard", for leases of virtual threads).</li>
  * </ul>
  *
  * <h2>Ownership</h2>
@@ -65,9 +65,9 @@ abstract class ParticipantPadAfter extends ParticipantHot {
  * A scheme whose guards publish nothing on enter (hazard pointers, Crystalline: a guard's protects publish
  * what it holds) lets a platform thread keep its participant HELD from its first guard until it ends, so that
  * entering a guard touches no shared word. The state word then cannot tell whether a guard is open, so the owner
- * writes an open flag on its outermost enter (opaque) and close (release: it pairs with {@code close()}'s acquire
- * read, which comes after a full fence). The flag lives in the owner's {@link ThreadGuard}, beside the nesting
- * depth that enter writes anyway, so that entering writes one cache line; {@code close()} finds it through
+ * writes an open flag on its outermost enter and close (release stores: they pair with the acquire reads of
+ * {@code close()}, which come after a full fence, and of a grace period). The flag lives in the owner's
+ * {@link ThreadGuard}, beside the nesting depth that enter writes anyway, so that entering writes one cache line; {@code close()} finds it through
  * the owner reference on the hot line. A guard opened before {@code close()} began (in happens-before order) is always seen;
  * one whose enter races with {@code close()} may be missed, and then finds the core closed at its next retire.
  */
@@ -178,7 +178,7 @@ public class Participant extends ParticipantPadAfter {
     /**
      * Returns what this participant announces to a scanner: a positive state word (a lease's announcement, an
      * online registered thread), else the owner's open word when it is non-zero (a guard open on a sticky
-     * participant: 1, or the scheme's announcement), else the state word. The state is read volatile and the open
+     * participant: the scheme's announcement, or the core's grace clock), else the state word. The state is read volatile and the open
      * word with acquire semantics; under the asymmetric barrier the scanner runs the heavy barrier first.
      *
      * @return the announcement

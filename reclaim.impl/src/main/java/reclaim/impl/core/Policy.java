@@ -11,9 +11,6 @@ package reclaim.impl.core;
  * {@link #left}) when the bookkeeping is complete.
  */
 public abstract class Policy {
-    /** The state a leased guard announces when its scheme keeps no clock in the state word: "in a guard". */
-    protected static final long IN_GUARD = 1;
-
     /** The core this policy runs in; set once, when the core is built. */
     protected Core core;
 
@@ -66,12 +63,13 @@ public abstract class Policy {
 
     /**
      * Returns what a guard that leases a participant announces in its state word (positive); read the clock
-     * with volatile semantics if it is one. Default: {@link #IN_GUARD}.
+     * with volatile semantics if it is one. Default: the core's grace clock ({@link GracePeriods#clockVolatile()}),
+     * which means "in a guard" and lets a grace period tell this guard from later ones.
      *
      * @return the announcement
      */
     protected long announcement() {
-        return IN_GUARD;
+        return core.grace.clockVolatile();
     }
 
     /**
@@ -249,6 +247,43 @@ public abstract class Policy {
      * @param g the registered thread's guard
      */
     protected void online(ThreadGuard g) {}
+
+    // ---- grace periods (Reclaimer.synchronize(); see GracePeriods) ----
+
+    /**
+     * Starts a grace period: moves the clock that guards announce in the state word on, so that a guard opened before
+     * the call announces at most the returned bound and a guard that reads the clock later announces more. Called on
+     * the waiting thread, outside its guards. Default: the core's grace clock, which {@link #announcement()}
+     * returns by default; a policy that announces a clock of its own overrides both.
+     *
+     * @param caller the waiting thread's guard
+     * @return the bound: announcements in {@code (0, bound]} may belong to guards open at the call
+     */
+    protected long beginGracePeriod(ThreadGuard caller) {
+        return core.grace.getAndIncrementClock();
+    }
+
+    /**
+     * Called on a thread outside its guards at every look of a wait that another thread's reclamation may depend on
+     * (a grace period, a {@code flush()} waiting for the action executor). Default: nothing. QSBR's online registered
+     * thread announces a quiescent state, which it is in: a grace period started by someone else (an action on the
+     * executor, say) would otherwise wait for this thread while this thread waits for it.
+     *
+     * @param g the waiting thread's guard
+     */
+    protected void waiting(ThreadGuard g) {}
+
+    /**
+     * Returns whether guards that open from now on announce more than {@code bound}; called at every look of a grace
+     * period, before it scans. Default: true ({@link #beginGracePeriod} moved the clock). A policy whose clock cannot
+     * be moved at will (EBR's epoch) tries to move it here.
+     *
+     * @param bound what {@link #beginGracePeriod} returned
+     * @return whether the clock has passed the bound
+     */
+    protected boolean gracePeriodClockPassed(long bound) {
+        return true;
+    }
 
     // ---- what the reclaimer reports ----
 

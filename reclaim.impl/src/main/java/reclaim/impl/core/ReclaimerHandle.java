@@ -2,6 +2,8 @@ package reclaim.impl.core;
 
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
+import java.time.Duration;
+import java.util.Objects;
 import java.util.function.Consumer;
 
 import reclaim.api.Guard;
@@ -130,7 +132,32 @@ public sealed class ReclaimerHandle extends GuardLookup implements Reclaimer per
     @Override
     public long pendingBound() {
         try {
-            return core.policy.pendingBound();
+            return core.pendingBound();
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    @Override
+    public void synchronize() {
+        try {
+            core.synchronize(guard(), Long.MAX_VALUE);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    @Override
+    public boolean synchronize(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        long nanos;
+        try {
+            nanos = timeout.toNanos();
+        } catch (ArithmeticException tooLong) { // about 292 years or more: as good as no limit
+            nanos = timeout.isNegative() ? 0 : Long.MAX_VALUE;
+        }
+        try {
+            return core.synchronize(guard(), nanos);
         } finally {
             Reference.reachabilityFence(this);
         }

@@ -9,6 +9,9 @@ import java.util.function.Consumer;
  * run (thrown or not) as reclaimed, and those of batches that another thread sealed (the share of reclamation
  * done for other threads). Each batch, or each pass of single objects, is a JFR {@code reclaim.Reclamation} event
  * while a recording enables it ({@link Jfr}). Thread-safe.
+ *
+ * <p>With an action executor ({@code Options.actionExecutor()}), {@link #run(Batch)} hands the batch to it
+ * ({@link HandOff}) instead, except on the thread running {@code close()}, which runs what it drains itself.
  */
 public final class Reclamation {
     private static final System.Logger LOG = System.getLogger("reclaim");
@@ -24,6 +27,8 @@ public final class Reclamation {
     private final LongAdder failed = new LongAdder();
     /** Actions run for objects of batches that another thread than the running one sealed. */
     private final LongAdder forOthers = new LongAdder();
+    /** Where batches go instead of running here, or null (run them on the calling thread). */
+    private final HandOff handOff;
 
     /**
      * Creates a runner whose reports and events name the reclaimer.
@@ -31,27 +36,55 @@ public final class Reclamation {
      * @param telemetry the reclaimer's telemetry (its name and scheme)
      */
     Reclamation(Telemetry telemetry) {
-        this(telemetry, null);
+        this(telemetry, null, null);
     }
 
     /**
-     * Creates a runner that also tells checked mode's tracking when an object's action is about to run.
+     * Creates a runner that also tells checked mode's tracking when an object's action is about to run, and hands
+     * batches to an action executor if there is one.
      *
      * @param telemetry the reclaimer's telemetry (its name and scheme)
      * @param check the tracking, or null when unchecked
+     * @param handOff where batches go instead of running on the calling thread, or null
      */
-    Reclamation(Telemetry telemetry, RetireCheck check) {
+    Reclamation(Telemetry telemetry, RetireCheck check, HandOff handOff) {
         this.telemetry = telemetry;
         this.scheme = telemetry.scheme;
         this.check = check;
+        this.handOff = handOff;
     }
 
     /**
-     * Runs every action of {@code batch} on its object, then clears the batch.
+     * Runs every action of {@code batch} on its object, then clears the batch; or, with an action executor, hands
+     * the batch to it (the caller must not touch the batch afterwards).
      *
      * @param batch a batch owned by the caller
      */
     public void run(Batch batch) {
+        HandOff h = handOff;
+        if (h != null && !batch.isEmpty() && !h.runsHere()) {
+            h.submit(batch);
+            return;
+        }
+        runNow(batch);
+    }
+
+    /**
+     * Returns whether {@link #run(Batch)} hands batches to an action executor (on this thread): a caller that would
+     * run single objects ({@link #runOne}) gathers them into a batch instead.
+     *
+     * @return true with an action executor, unless this thread is closing the reclaimer
+     */
+    public boolean handsOff() {
+        return handOff != null && !handOff.runsHere();
+    }
+
+    /**
+     * Runs every action of {@code batch} on its object on the calling thread, then clears the batch.
+     *
+     * @param batch a batch owned by the caller
+     */
+    void runNow(Batch batch) {
         int n = batch.size();
         Object event = Jfr.beginReclamation(); // null unless a recording enables the event
         Thread sealer = batch.sealer();
@@ -138,6 +171,51 @@ public final class Reclamation {
 
     private static String describe(Object object) {
         return object.getClass().getName() + "@" + Integer.toHexString(System.identityHashCode(object));
+    }
+
+    // ---- the action executor (no-ops without one) ----
+
+    /**
+     * flush(): runs the handed-off batches not started yet, and with {@code wait}, waits for the others.
+     *
+     * @param g the flushing thread's guard
+     * @param wait whether to wait for batches other threads are running
+     */
+    void helpHandedOff(ThreadGuard g, boolean wait) {
+        if (handOff != null) handOff.help(g, wait);
+    }
+
+    /**
+     * close(): takes the handed-off batches not started yet, waits for the others until {@code deadline}.
+     *
+     * @param deadline a {@link System#nanoTime()} value
+     * @return false if one was still running at the deadline
+     */
+    boolean keepHandedOff(long deadline) {
+        return handOff == null || handOff.keep(deadline);
+    }
+
+    /** close(): runs what {@link #keepHandedOff} took. */
+    void runKept() {
+        if (handOff != null) handOff.runKept();
+    }
+
+    /**
+     * Returns the objects handed to the action executor whose actions have not run yet.
+     *
+     * @return the count, 0 without an executor
+     */
+    public long handedOffWaiting() {
+        return handOff == null ? 0 : handOff.waiting();
+    }
+
+    /**
+     * Returns the batches the action executor refused (their actions ran on the thread that handed them off).
+     *
+     * @return the count, 0 without an executor
+     */
+    public long handOffsRefused() {
+        return handOff == null ? 0 : handOff.refused();
     }
 
     /**

@@ -68,8 +68,10 @@ public class ThreadGuard implements Guard {
     int pins;
     /**
      * The open word: non-zero while this thread has a guard open on its sticky participant, else 0 (see
-     * {@link Participant}). It is 1, or the scheme's announcement (EBR's epoch under the asymmetric barrier).
-     * Written by the owning thread only, read by {@code close()} and scanners; accessed through {@code OPEN}.
+     * {@link Participant}). It is the scheme's announcement (EBR's epoch under the asymmetric barrier), or else the
+     * core's grace clock: a clock either way, so that a grace period tells this guard from the thread's later ones
+     * ({@link GracePeriods}). Written by the owning thread only, read by {@code close()}, scanners and grace periods;
+     * accessed through {@code OPEN}.
      * Beside {@link #depth}, which enter writes anyway: the word costs no other cache line.
      */
     private long open;
@@ -112,14 +114,10 @@ public class ThreadGuard implements Guard {
         return (long) OPEN.getAcquire(this);
     }
 
-    /** Sets the flag on the outermost enter (opaque: only its visibility matters). */
-    final void setOpenOpaque(long value) {
-        OPEN.setOpaque(this, value);
-    }
-
     /**
-     * Clears the flag on the outermost close: a release store, so that a {@code close()} whose acquire read sees it
-     * cleared also sees what the guard did before (it counted detached work in flight first).
+     * Sets the word on the outermost enter (a clock value) and clears it on the outermost close (0): a release store,
+     * so that a {@code close()} or a grace period whose acquire read sees the new value also sees what the guard, or
+     * the previous one, did before (a closing guard counted its detached work in flight first).
      */
     final void setOpenRelease(long value) {
         OPEN.setRelease(this, value);
@@ -269,6 +267,16 @@ public class ThreadGuard implements Guard {
     public Reclaimer reclaimer() {
         WeakReference<Reclaimer> w = weakHandle;
         return w == null ? null : w.get(); // null only once the reclaimer was dropped and collected
+    }
+
+    /**
+     * Leaves and enters again on this guard object if it is the outermost guard ({@code Core.refresh}); scheme guards
+     * need nothing more, since at depth 1 leaving releases every level's slots.
+     */
+    @Override
+    public boolean refresh() {
+        checkInGuard();
+        return core.refresh(this);
     }
 
     @Override

@@ -126,6 +126,25 @@ public final class EbrPolicy extends ClockPolicy {
         tryAdvance();
     }
 
+    /**
+     * A grace period's bound: the epoch now, announced. A guard opened before the call read the epoch before this
+     * read, so it announces at most this; guards announce more only once the epoch has advanced past it.
+     */
+    @Override
+    protected long beginGracePeriod(ThreadGuard caller) {
+        return epochVolatile() | 1;
+    }
+
+    /**
+     * The epoch cannot be moved at will: try to advance it. Only guards that announce an older epoch than the
+     * current one block that, so once the grace period's own guards have left, it moves.
+     */
+    @Override
+    protected boolean gracePeriodClockPassed(long bound) {
+        long g = bound & ~1L;
+        return epochVolatile() > g || tryAdvance() > g;
+    }
+
     @Override
     protected boolean holdsBack(long state) {
         return holdsBack(state, epochVolatile());

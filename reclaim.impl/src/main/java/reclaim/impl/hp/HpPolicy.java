@@ -51,10 +51,10 @@ public final class HpPolicy extends Policy {
      * Overview.
      *
      * Participants, leases, bags and close are the core's: a platform thread keeps a sticky participant, a virtual
-     * thread leases one per outermost guard (state = IN_GUARD, which only means "in a guard": hazard pointers
-     * keep no clock), retires go into the participant's bag, and full bags are sealed into the shared queue
-     * (folly's domain-wide retired list rather than Michael's per-thread list: any thread's scan reclaims any
-     * thread's objects). Bags carry no stamp: collect() scans. When at least R objects wait in sealed bags, it
+     * thread leases one per outermost guard (state = the core's grace clock, which only means "in a guard":
+     * hazard pointers keep no clock), retires go into the participant's bag, and full bags are sealed into the
+     * shared queue (folly's domain-wide retired list rather than Michael's per-thread list: any thread's scan
+     * reclaims any thread's objects). Bags carry no stamp: collect() scans. When at least R objects wait in sealed bags, it
      * takes those bags, fences, snapshots every non-null slot of every participant into an identity set
      * (identity, never equals), and judges only the bags it took before the snapshot (a bag queued later may hold
      * an object protected after the snapshot): an object in the set is kept (requeued in a fresh bag), any other
@@ -170,10 +170,12 @@ public final class HpPolicy extends Policy {
         // Take the bags first: only objects retired (so unlinked) before the hazard snapshot may be judged by
         // it. A bag queued after the snapshot may hold an object that a reader protected after it.
         List<Batch> taken = new ArrayList<>();
+        int takenObjects = 0;
         for (long todo = waiting; todo > 0; ) {
             Batch b = store.poll();
             if (b == null) break;
             taken.add(b);
+            takenObjects += b.size();
             todo -= b.size();
         }
         // Scanner side of protect's store-load pair: orders the unlinks before the retires (and our taking
@@ -184,7 +186,11 @@ public final class HpPolicy extends Policy {
         KeySet keySet = KeySet.of(keyArrays);
         scans.incrementAndGet();
         Reclamation reclamation = core.reclamation();
-        Object pass = reclamation.beginPass(); // the scan's JFR event, if a recording enables it
+        // With an action executor, what no hazard holds is handed off as one batch (its JFR event is the batch's);
+        // otherwise it runs here, one object at a time, as one pass.
+        boolean handOff = reclamation.handsOff();
+        Batch free = null;
+        Object pass = handOff ? null : reclamation.beginPass(); // the scan's JFR event, if a recording enables it
         long freed = 0, failures = 0, ofOthers = 0;
         Batch kept = null;
         for (Batch b : taken) {
@@ -199,14 +205,20 @@ public final class HpPolicy extends Policy {
                         kept = null;
                     }
                 } else {
-                    if (!reclamation.runOne(o, b.action(i))) failures++;
+                    if (handOff) {
+                        if (free == null) free = new Batch(takenObjects);
+                        free.add(o, b.action(i));
+                    } else if (!reclamation.runOne(o, b.action(i))) {
+                        failures++;
+                    }
                     freed++;
                 }
             }
             if (Reclamation.sealedByAnother(b)) ofOthers += freed - freedBefore;
         }
         if (kept != null) store.add(kept);
-        reclamation.endPass(pass, freed, failures, ofOthers);
+        if (free != null) reclamation.run(free);
+        else reclamation.endPass(pass, freed, failures, ofOthers);
     }
 
     /**

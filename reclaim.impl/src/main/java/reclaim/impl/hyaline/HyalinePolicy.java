@@ -216,6 +216,16 @@ public final class HyalinePolicy extends CountingPolicy {
         return eraVolatile(); // positive: "in a guard since this era" (stall detection of the non-robust variant)
     }
 
+    /**
+     * A grace period's bound: guards announce the era they read at enter, so the era is moved on; a guard opened
+     * before the call announced at most the era before. An extra advance only makes {@code protect} renew its
+     * reservation once more.
+     */
+    @Override
+    protected long beginGracePeriod(ThreadGuard caller) {
+        return getAndAddEra(1L);
+    }
+
     @Override
     protected boolean holdsBack(long state) {
         return !robust && state < eraVolatile(); // a guard entered eras ago holds every batch inserted since

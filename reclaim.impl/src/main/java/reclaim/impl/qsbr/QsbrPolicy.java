@@ -169,6 +169,27 @@ public final class QsbrPolicy extends ClockPolicy {
         }
     }
 
+    /**
+     * A grace period (liburcu's {@code synchronize_rcu}): moves {@code gp} on, so that every online thread must
+     * announce a later value (a guard, a quiescent state) before the wait ends; an online registered thread that
+     * passes none holds it. The caller itself is quiescent: see {@link #waiting}.
+     */
+    @Override
+    protected long beginGracePeriod(ThreadGuard caller) {
+        // Volatile RMW: a guard or quiescent state before the call announced at most g; one that reads gp after it, more.
+        return (long) GP.getAndAdd(this, 1L);
+    }
+
+    /**
+     * A registered executor online that waits (for a grace period, or in a flush for the action executor) is outside
+     * its guards, hence quiescent: it announces so at every look, or it would wait for itself, or for a grace period
+     * that waits for it.
+     */
+    @Override
+    protected void waiting(ThreadGuard g) {
+        if (g.registered() != null && g.announced() != 0) announceQuiescent(g);
+    }
+
     @Override
     protected long idleState(ThreadGuard g) {
         long v = g.announced();

@@ -32,7 +32,7 @@ import reclaim.api.Stats;
  * {@code registered()} hook blocks, standing in for the registering thread being preempted between
  * {@code Participants.lease} and {@code runDeferred}: with the real Hyaline policy that hook is empty and the window
  * is a few instructions wide, but nothing closes it. Sticky participants (Crystalline) have the same window in
- * {@code pinSlow} between the lease (HELD) and {@code setOpenOpaque(1)}; and if the lease sweeps and then throws
+ * {@code pinSlow} between the lease (HELD) and {@code openSticky}; and if the lease sweeps and then throws
  * (its {@code append} sees the core closing), the detached batches stay in {@code g.deferred} for good.
  */
 class DeferredSweepCloseTest {

@@ -1,0 +1,216 @@
+package reclaim.impl.core;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Reclaim actions handed to an executor ({@code Options.actionExecutor()}: liburcu's {@code call_rcu} thread,
+ * folly's hazptr executor) instead of run by the thread that found them due, which under Hyaline and Crystalline is
+ * often a reader closing its guard.
+ *
+ * <h2>Exactly once</h2>
+ * Each batch handed off becomes a {@link Task} that is entered in {@link #outstanding} before the executor sees it,
+ * and leaves it once done. A task runs only after a CAS of its state from QUEUED: to RUNNING by whoever runs it (the
+ * executor's thread, the handing thread when the executor refused it, a {@code flush()} that helps), or to KEPT by
+ * {@code close()}, which runs it in its drain. One CAS wins, so a batch runs once however often, or late, the
+ * executor runs its task.
+ *
+ * <h2>flush() and close()</h2>
+ * {@link #help} (flush) runs every QUEUED task itself and waits for the RUNNING ones that were entered before it
+ * looked. {@link #keep} (close, once nothing else is in flight and every participant is closed, so that no task can
+ * be handed off any more) takes every QUEUED task as KEPT and waits, until the deadline, for the RUNNING ones; the
+ * closer runs the KEPT ones in its drain ({@link #runKept}), when no other thread runs reclaim actions. A task
+ * finished on another thread after the core started closing calls {@code Closing.leftWhileClosing()}, so that an
+ * abandoned core whose last work was a handed-off batch is finished.
+ *
+ * <h2>Happens-before</h2>
+ * The batch is complete before its task is entered in the set (a concurrent map's insertion: a volatile write) and
+ * before {@code execute} (the {@link Executor} contract orders what precedes the submission before the task's run).
+ * Whoever runs it first wins the CAS on the task's state, which reads that write. The task's end is a release store
+ * of DONE, read by waiters with acquire semantics.
+ */
+final class HandOff {
+    private static final System.Logger LOG = System.getLogger("reclaim");
+    /** Refusals reported in full before reporting thins out to one in {@link #REPORT_EVERY}. */
+    private static final int REPORT_FIRST = 10;
+    private static final int REPORT_EVERY = 1000;
+
+    /** How many tasks the current thread is running (a flush called by an action on the executor does not wait). */
+    private static final ThreadLocal<int[]> RUNNING_HERE = ThreadLocal.withInitial(() -> new int[1]);
+
+    static final int QUEUED = 0;
+    static final int RUNNING = 1;
+    static final int KEPT = 2;
+    static final int DONE = 3;
+
+    private final Core core;
+    private final Executor executor;
+    /** Tasks handed off and not yet done. */
+    private final Set<Task> outstanding = ConcurrentHashMap.newKeySet();
+    /** Objects in tasks not yet done (for the pending bound). */
+    private final AtomicLong waiting = new AtomicLong();
+    /** Tasks the executor refused (they ran on the handing thread). */
+    private final LongAdder refused = new LongAdder();
+
+    HandOff(Core core, Executor executor) {
+        this.core = core;
+        this.executor = executor;
+    }
+
+    /** A batch handed to the executor. */
+    static final class Task implements Runnable {
+        final HandOff owner;
+        final Batch batch;
+        /** The batch's size when handed off (running it clears the batch). */
+        final int size;
+        /** QUEUED, RUNNING, KEPT or DONE; accessed only through {@code STATE}. */
+        @SuppressWarnings("unused")
+        private int state;
+
+        Task(HandOff owner, Batch batch) {
+            this.owner = owner;
+            this.batch = batch;
+            this.size = batch.size();
+        }
+
+        @Override
+        public void run() {
+            if (casState(QUEUED, RUNNING)) owner.runClaimed(this, true);
+        }
+
+        int stateAcquire() {
+            return (int) STATE.getAcquire(this);
+        }
+
+        boolean casState(int expected, int update) {
+            return STATE.compareAndSet(this, expected, update);
+        }
+
+        void setStateRelease(int value) {
+            STATE.setRelease(this, value);
+        }
+
+        @Override
+        public String toString() {
+            return "reclaim actions of " + size + " object(s) (" + owner.core.name + ")";
+        }
+    }
+
+    /** @return whether the calling thread runs what it reclaims itself: it is running {@code close()} */
+    boolean runsHere() {
+        return core.closing().isCloser();
+    }
+
+    /**
+     * Hands a batch to the executor; if it refuses, runs the batch here.
+     *
+     * @param batch the batch, owned by the caller until this call (never touched by it afterwards)
+     */
+    void submit(Batch batch) {
+        Task t = new Task(this, batch);
+        waiting.addAndGet(t.size);
+        outstanding.add(t); // before execute(): flush() and close() find it from now on
+        try {
+            executor.execute(t);
+        } catch (RuntimeException e) { // a RejectedExecutionException, or an executor that fails some other way
+            refused.increment();
+            long n = refused.sum();
+            if (n <= REPORT_FIRST || n % REPORT_EVERY == 0) {
+                LOG.log(System.Logger.Level.WARNING, () -> "the action executor of a " + core.name + " reclaimer refused"
+                        + " a batch (refusals so far " + n + "): its actions run on the thread that handed it off", e);
+            }
+            t.run(); // unless someone already took it
+        }
+    }
+
+    /** Runs a task the caller took (RUNNING) and ends it; {@code notify}: tell an abandoned core it may finish. */
+    private void runClaimed(Task t, boolean notify) {
+        int[] here = RUNNING_HERE.get();
+        here[0]++;
+        try {
+            core.reclamation().runNow(t.batch);
+        } finally {
+            here[0]--;
+            waiting.addAndGet(-t.size);
+            t.setStateRelease(DONE); // a waiter's acquire read of DONE sees the actions' effects
+            outstanding.remove(t);
+            if (notify && core.stateOpaque() != Lifecycle.OPEN) core.closing().leftWhileClosing();
+        }
+    }
+
+    /**
+     * flush(): runs every task not started yet on this thread, and with {@code wait}, waits for those other threads
+     * are running (not when this thread is itself running a task: two actions that flush on two executor threads
+     * would wait for each other).
+     *
+     * @param g the flushing thread's guard
+     * @param wait whether to wait for tasks that other threads are running (the caller is outside its guards)
+     */
+    void help(ThreadGuard g, boolean wait) {
+        boolean mayWait = wait && RUNNING_HERE.get()[0] == 0;
+        for (Task t : outstanding) {
+            if (t.casState(QUEUED, RUNNING)) {
+                runClaimed(t, false);
+            } else if (mayWait && t.stateAcquire() == RUNNING) {
+                Backoff b = new Backoff();
+                do {
+                    core.policy.waiting(g); // an action may wait for a grace period that this thread must not hold
+                    b.pause(Long.MAX_VALUE);
+                } while (t.stateAcquire() == RUNNING);
+                b.done();
+            }
+        }
+    }
+
+    /**
+     * close(): takes every task not started yet (KEPT, for {@link #runKept}) and waits until the deadline for those
+     * that other threads are running. Called when no task can be handed off any more.
+     *
+     * @param deadline a {@link System#nanoTime()} value
+     * @return false if a task was still running at the deadline
+     */
+    boolean keep(long deadline) {
+        for (Task t : outstanding) {
+            while (true) {
+                int s = t.stateAcquire();
+                if (s == QUEUED && !t.casState(QUEUED, KEPT)) continue;
+                if (s != RUNNING) break;
+                if (System.nanoTime() - deadline > 0) return false;
+                Thread.yield();
+            }
+        }
+        return true;
+    }
+
+    /** close(): runs the tasks {@link #keep} took, with no other thread running reclaim actions. */
+    void runKept() {
+        for (Task t : outstanding) {
+            if (t.stateAcquire() == KEPT) runClaimed(t, false);
+        }
+    }
+
+    /** @return objects handed off whose actions have not run yet */
+    long waiting() {
+        return waiting.get();
+    }
+
+    /** @return batches the executor refused */
+    long refused() {
+        return refused.sum();
+    }
+
+    private static final VarHandle STATE;
+
+    static {
+        try {
+            STATE = MethodHandles.lookup().findVarHandle(Task.class, "state", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+}
