@@ -117,7 +117,7 @@ final class Lincheck {
             List<List<Actor>> parallel, int runs) {
         current = scheme;
         try {
-            new ModelCheckingOptions()
+            modelChecking()
                     .iterations(0).invocationsPerIteration(runs)
                     .addCustomScenario(new ExecutionScenario(initial, parallel, List.of(), null))
                     .sequentialSpecification(spec)
@@ -125,6 +125,17 @@ final class Lincheck {
         } finally {
             current = null;
         }
+    }
+
+    /**
+     * Model-checking options for every check. The reclaimer's JFR hooks (a static set of reclaimers waiting for the
+     * flight recorder) are not part of any structure under test: the model checker neither explores nor snapshots
+     * them (restoring that static state failed inside Lincheck with a NullPointerException).
+     */
+    private static ModelCheckingOptions modelChecking() {
+        return new ModelCheckingOptions()
+                .addGuarantee(ManagedStrategyGuaranteeKt.forClasses("reclaim.impl.core.Jfr",
+                        "reclaim.impl.core.Jfr$Hooks", "reclaim.impl.core.Jfr$Hook").allMethods().ignore());
     }
 
     /** The operation {@code name} of {@code tested} with {@code args}, for {@link #checkScenario}. */
@@ -168,11 +179,7 @@ final class Lincheck {
         current = scheme;
         try {
             switch (mode) {
-                case MODEL_CHECKING -> new ModelCheckingOptions()
-                        // The reclaimer's JFR hooks (a static set of reclaimers waiting for the flight recorder) are
-                        // not part of any structure under test: the model checker neither explores nor snapshots them.
-                        .addGuarantee(ManagedStrategyGuaranteeKt.forClasses("reclaim.impl.core.Jfr",
-                                "reclaim.impl.core.Jfr$Hooks", "reclaim.impl.core.Jfr$Hook").allMethods().ignore())
+                case MODEL_CHECKING -> modelChecking()
                         .iterations(scenarios * SCALE).invocationsPerIteration(runs)
                         .threads(2).actorsPerThread(2).actorsBefore(1).actorsAfter(1)
                         .sequentialSpecification(spec)
