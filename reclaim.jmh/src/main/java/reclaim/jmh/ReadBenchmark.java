@@ -74,6 +74,7 @@ public class ReadBenchmark {
     /**
      * The barrier strategy ({@link Options.Barrier}): {@code fence} (readers fence) or {@code asymmetric} (readers
      * store, the reclaimer runs membarrier); the forks enable native access so that the latter is available.
+     * {@code auto} (what a user gets by default) is accepted too; the showcase runs it.
      */
     @Param({"fence", "asymmetric"})
     public String barrier;
