@@ -77,16 +77,15 @@ final class Participants {
      * @return the participant, held by the caller
      */
     Participant lease(ThreadGuard g, long value) {
+        // The fast path: the participant this thread leased last time, most often free (no registry snapshot).
+        Participant last = g.lastLeased;
+        if (last != null && last.stateOpaque() == Participant.FREE && last.casState(Participant.FREE, value)) {
+            last.setHolderOpaque(g.thread);
+            return last;
+        }
         Participant[] ps = all();
         int n = ps.length;
         int h = g.hint;
-        if (h >= 0 && h < n) { // the fast path: the participant this thread leased last time, most often free
-            Participant p = ps[h];
-            if (p.stateOpaque() == Participant.FREE && p.casState(Participant.FREE, value)) {
-                p.setHolderOpaque(g.thread);
-                return p;
-            }
-        }
         int idx = Math.floorMod(h, Math.max(n, 1));
         for (int i = 0; i < n; i++) {
             Participant p = ps[idx];
@@ -104,6 +103,7 @@ final class Participants {
             if (s == Participant.FREE && p.casState(Participant.FREE, value)) {
                 p.setHolderOpaque(g.thread);
                 g.hint = idx;
+                g.lastLeased = p;
                 return p;
             }
             if (++idx == n) idx = 0;
@@ -123,6 +123,7 @@ final class Participants {
         // The volatile publication in the registry is the announcement's store for the store-load pair with
         // scanners (which read the registry after their fence): see Registry.
         g.hint = registry.append(p);
+        g.lastLeased = p;
         // Store-load pair with close(): we published the participant (volatile) and now read the state
         // (volatile); close() writes the state and then reads the registry. One of us sees the other.
         if (core.stateVolatile() != Lifecycle.OPEN) {

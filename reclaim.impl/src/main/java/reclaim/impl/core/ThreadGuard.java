@@ -75,7 +75,12 @@ public class ThreadGuard implements Guard {
      * Beside {@link #depth}, which enter writes anyway: the word costs no other cache line.
      */
     private long open;
-    /** Where this thread's last lease succeeded: the first record it tries next time. */
+    /**
+     * The participant this thread's last lease took, tried first by the next lease (a participant never leaves the
+     * registry, so it is always one of the core's); written only when a lease takes another one.
+     */
+    Participant lastLeased;
+    /** Where this thread's last lease that scanned succeeded: where the next scan starts. */
     int hint;
     /** Checked mode's view of this guard, what its enter() returns ({@link CheckedGuard#of}); null until then. */
     CheckedGuard checked;
