@@ -68,12 +68,14 @@ public final class Core extends Lifecycle {
     public final String name;
     final Policy policy;
     /**
-     * From the policy's {@link Capabilities}, or set by the asymmetric barrier for a policy that
-     * {@linkplain Policy#stickyWhenAsymmetric() announces when sticky}.
+     * From the policy's {@link Capabilities}, or set for a policy that
+     * {@linkplain Policy#announcesInOpenWord(boolean) announces in the open word} under this barrier.
      */
     final boolean sticky;
     /** Whether the outermost enter writes the policy's announcement into the open word (else the grace clock). */
     final boolean openAnnounces;
+    /** Whether a full fence follows that announcement: {@link #openAnnounces} under the fence strategy. */
+    private final boolean openFences;
     final boolean sealPerParticipant;
     final int collectInterval;
     final int batchSize;
@@ -106,7 +108,8 @@ public final class Core extends Lifecycle {
         this.name = scheme.name();
         this.policy = policy;
         Capabilities c = policy.capabilities();
-        this.openAnnounces = barrier.asymmetric() && policy.stickyWhenAsymmetric();
+        this.openAnnounces = policy.announcesInOpenWord(barrier.asymmetric());
+        this.openFences = openAnnounces && !barrier.asymmetric();
         this.sticky = c.stickyParticipants() || openAnnounces; // a policy sticky already announces nothing
         this.sealPerParticipant = c.sealPerParticipant();
         this.collectInterval = c.collectInterval();
@@ -319,14 +322,24 @@ public final class Core extends Lifecycle {
      * Opens a guard on the thread's own sticky participant: a store of the open word, beside the depth. It is the
      * policy's announcement ({@link #openAnnounces}), or else the grace clock ({@link GracePeriods#clockOpaque()}):
      * a clock either way, never 0, so that a grace period tells this guard from the thread's later ones. Then the
-     * guard's loads, with no fence in between: under the fence strategy only close() and grace periods read the word
-     * (after a full fence, and a racing enter may be missed, as documented on {@link Participant}); under the
-     * asymmetric strategy scanners read it after the heavy barrier ({@link Barrier}), which orders this store before
-     * the guard's loads. A release store (on x86 the same plain store as an opaque one): a grace period that reads
+     * guard's loads. Where the word is the policy's announcement and scanners decide on it (EBR), the store and the
+     * guard's loads of shared links are the reader's side of a store-load pair: under the asymmetric strategy
+     * scanners read the word after the heavy barrier ({@link Barrier}), which orders this store before the loads, so
+     * nothing follows it here; under the fence strategy a full fence follows it ({@link #openFences}). Where the word
+     * is the grace clock, no fence: only close() and grace periods read it (after a full fence, and a racing enter
+     * may be missed, as documented on {@link Participant}); the scheme's own protection (a hazard, a reservation)
+     * carries its fence. A release store (on x86 the same plain store as an opaque one): a grace period that reads
      * this value instead of the 0 that the previous guard's close stored also sees what that guard did.
      */
     private void openSticky(ThreadGuard g) {
-        g.setOpenRelease(openAnnounces ? policy.announcement() : grace.clockOpaque());
+        if (openAnnounces) {
+            g.setOpenRelease(policy.announcement());
+            // Under fences: orders the announcement (store) before the guard's loads of shared links, pairing with
+            // the full fence a scanner runs before it reads the announcements (EbrPolicy.tryAdvance).
+            if (openFences) VarHandle.fullFence();
+        } else {
+            g.setOpenRelease(grace.clockOpaque());
+        }
     }
 
     /**

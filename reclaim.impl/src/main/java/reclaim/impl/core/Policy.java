@@ -73,15 +73,19 @@ public abstract class Policy {
     }
 
     /**
-     * Whether, under the asymmetric barrier ({@link Barrier}), this scheme's participants become sticky (a platform
-     * thread keeps its own, instead of leasing one by CAS per outermost guard) and the outermost enter writes
-     * {@link #announcement()} into the owner's open word with an opaque store: EBR's epoch, Hyaline's era (for stall
-     * detection). Scanners read it through {@link Participant#announcementVolatile()}. Default: false (the scheme is
-     * sticky already, or keeps its leases).
+     * Whether this scheme's participants become sticky (a platform thread keeps its own, instead of leasing one by
+     * CAS per outermost guard) and the outermost enter writes {@link #announcement()} into the owner's open word:
+     * EBR's epoch, Hyaline's era (for stall detection). Scanners read it through
+     * {@link Participant#announcementVolatile()}. Under the asymmetric barrier ({@link Barrier}) the store is the
+     * whole enter; under fences the core follows it with a full fence (the reader's side of the store-load pair
+     * with the scanner's fence), which is still cheaper than a lease: no CAS on a shared participant, no holder
+     * reference to store (each of those stores pays the collector's post-write barrier). Default: false (the scheme
+     * is sticky already, or keeps its leases).
      *
-     * @return whether the participants become sticky under the asymmetric barrier
+     * @param asymmetric whether the reclaimer runs the asymmetric barrier
+     * @return whether the participants are sticky and announce in the open word under that barrier
      */
-    protected boolean stickyWhenAsymmetric() {
+    protected boolean announcesInOpenWord(boolean asymmetric) {
         return false;
     }
 

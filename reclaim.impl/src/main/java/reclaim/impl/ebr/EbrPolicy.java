@@ -35,9 +35,11 @@ import reclaim.impl.core.ThreadGuard;
  * <p><b>Happens-before</b> from {@code retire} to the action: see {@link Core}; the advancer
  * reads every record with acquire semantics after a full fence before it moves the epoch.
  *
- * <p><b>Under the asymmetric barrier</b> ({@code Barrier}) a platform thread keeps its participant, and its
- * outermost enter stores {@code epoch | 1} into its own open word with an opaque store instead of the CAS; the
- * advancer runs {@code membarrier} where it ran the full fence, and reads announcements through
+ * <p><b>Announcing.</b> A platform thread keeps its participant, and its outermost enter stores
+ * {@code epoch | 1} into its own open word (crossbeam's {@code pin}): under the fence strategy a full fence follows
+ * the store; under the asymmetric barrier ({@code Barrier}) nothing does, and the advancer runs {@code membarrier}
+ * where it ran the full fence. A virtual thread leases a participant per outermost guard and announces by the
+ * lease's CAS. The advancer reads announcements through
  * {@code Participant.announcementVolatile()}. The epoch rule and its argument are unchanged: they use only that
  * the advancer sees the announcement or the guard's loads see the advancer's earlier stores.
  */
@@ -46,7 +48,10 @@ public final class EbrPolicy extends ClockPolicy {
      * Overview (the epoch rule).
      *
      * Epochs are even longs starting at 2; a guard announces "in a guard since epoch e" by holding e|1 in its
-     * record (the base's CAS, which is also crossbeam pin()'s fence). tryAdvance(): fullFence, then an
+     * thread's open word (a platform thread keeps its participant: Policy.announcesInOpenWord), followed by a full
+     * fence under the fence strategy (crossbeam pin()'s store and fence) and by nothing under the asymmetric one,
+     * whose heavy barrier runs in tryAdvance instead; a virtual thread leases a participant and announces in its
+     * state word by CAS. tryAdvance(): the heavy barrier (a full fence, or membarrier), then an
      * acquire read of every record; the epoch moves from g to g+2 only if every announced record holds g|1.
      * At most one epoch therefore separates the global epoch from any guard's announcement.
      *
@@ -103,9 +108,12 @@ public final class EbrPolicy extends ClockPolicy {
         return epochVolatile() | 1;
     }
 
-    /** Under the asymmetric barrier a platform thread keeps its participant and announces its epoch in its open word. */
+    /**
+     * A platform thread keeps its participant and announces its epoch in its open word, under either barrier (as
+     * crossbeam's pin: a store, then a fence that the asymmetric barrier moves to the collector).
+     */
     @Override
-    protected boolean stickyWhenAsymmetric() {
+    protected boolean announcesInOpenWord(boolean asymmetric) {
         return true;
     }
 
@@ -172,8 +180,8 @@ public final class EbrPolicy extends ClockPolicy {
      */
     private long tryAdvance() {
         long g = epochVolatile();
-        // Collector side of the store-load pair with the announcement (the announcing CAS, or under the asymmetric
-        // barrier the opaque store of the open word): orders this thread's earlier stores (unlinks, seals) before
+        // Collector side of the store-load pair with the announcement (the open word's store and, under fences, the
+        // fence after it; or a lease's CAS): orders this thread's earlier stores (unlinks, seals) before
         // the loads of the announcements below. A full fence, or membarrier (Barrier).
         core.barrier.heavy();
         for (Participant p : core.participants()) {

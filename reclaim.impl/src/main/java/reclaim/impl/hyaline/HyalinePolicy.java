@@ -133,10 +133,14 @@ public final class HyalinePolicy extends CountingPolicy {
         return robust ? new HyalineGuard(core, thread, this) : super.newGuard(thread);
     }
 
-    /** Under the asymmetric barrier a platform thread keeps its slot, and its enter activates it with a store. */
+    /**
+     * Under the asymmetric barrier a platform thread keeps its slot, and its enter activates it with a store. Under
+     * fences the enter leases a slot and activates it with a swap: the store-load pair is the activation's, which
+     * {@link #entered} makes after the open word is written, so a fence after the open word would not order it.
+     */
     @Override
-    protected boolean stickyWhenAsymmetric() {
-        return true;
+    protected boolean announcesInOpenWord(boolean asymmetric) {
+        return asymmetric;
     }
 
     @Override

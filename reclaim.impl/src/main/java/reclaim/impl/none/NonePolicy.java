@@ -50,9 +50,12 @@ public final class NonePolicy extends ClockPolicy {
         return new Capabilities(false, false, Integer.MAX_VALUE, ebr.batchSize(), ebr.stallThresholdNanos());
     }
 
-    /** Under the asymmetric barrier a platform thread keeps its participant and announces its epoch in its open word. */
+    /**
+     * A platform thread keeps its participant and announces its epoch in its open word, under either barrier (as
+     * crossbeam's pin: a store, then a fence that the asymmetric barrier moves to the collector).
+     */
     @Override
-    protected boolean stickyWhenAsymmetric() {
+    protected boolean announcesInOpenWord(boolean asymmetric) {
         return true;
     }
 

@@ -68,44 +68,28 @@ class EbrReclaimerTest {
         }
     }
 
-    /** Records are leased per outermost guard and recycled: one thread entering repeatedly uses one. */
+    /** Under fences too, a platform thread keeps one participant, and one whose thread ended is swept and reused. */
     @Test
-    void recordsAreLeasedPerGuardAndReused() throws Exception {
-        // Under the fence strategy a guard leases a participant per outermost enter (under the asymmetric one a
-        // platform thread keeps its own: asymmetricStrategyKeepsOneParticipantPerLiveThread).
-        try (Reclaimer r = Reclaimer.create(new Scheme.Ebr(), Options.DEFAULT.withBarrier(Options.Barrier.FENCE))) {
-            AtomicReference<String> ref = new AtomicReference<>("x");
-            for (int i = 0; i < 10_000; i++) {
-                try (Guard g = r.enter()) {
-                    g.protect(ref);
-                    try (Guard inner = r.enter()) {
-                        inner.protect(ref);
-                    }
-                }
-            }
-            assertEquals(1, r.stats().participants());
-            // sequential threads reuse the same record
-            for (int t = 0; t < 50; t++) {
-                Thread th = Thread.ofPlatform().start(() -> {
-                    try (Guard g = r.enter()) {
-                        g.protect(ref);
-                    }
-                });
-                th.join();
-            }
-            assertEquals(1, r.stats().participants());
-        }
+    void fenceStrategyKeepsOneParticipantPerLiveThread() throws Exception {
+        keepsOneParticipantPerLiveThread(Options.Barrier.FENCE);
     }
 
     @Test
     void asymmetricStrategyKeepsOneParticipantPerLiveThread() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(Reclaimer.create("ebr").stats().barrier() == Options.Barrier.ASYMMETRIC,
                 "the asymmetric strategy is unavailable in this JVM");
-        try (Reclaimer r = Reclaimer.create(new Scheme.Ebr(), Options.DEFAULT.withBarrier(Options.Barrier.ASYMMETRIC))) {
+        keepsOneParticipantPerLiveThread(Options.Barrier.ASYMMETRIC);
+    }
+
+    private static void keepsOneParticipantPerLiveThread(Options.Barrier barrier) throws Exception {
+        try (Reclaimer r = Reclaimer.create(new Scheme.Ebr(), Options.DEFAULT.withBarrier(barrier))) {
             AtomicReference<String> ref = new AtomicReference<>("x");
             for (int i = 0; i < 1_000; i++) {
                 try (Guard g = r.enter()) {
                     g.protect(ref);
+                    try (Guard inner = r.enter()) {
+                        inner.protect(ref);
+                    }
                 }
             }
             assertEquals(1, r.stats().participants());
@@ -119,6 +103,27 @@ class EbrReclaimerTest {
                 th.join();
             }
             assertEquals(2, r.stats().participants());
+        }
+    }
+
+    /** Virtual threads lease a participant per outermost guard and give it back: sequential ones reuse one. */
+    @Test
+    void virtualThreadsLeaseAParticipantPerGuardAndReuseIt() throws Exception {
+        for (Options.Barrier barrier : new Options.Barrier[] {Options.Barrier.FENCE, Options.Barrier.AUTO}) {
+            try (Reclaimer r = Reclaimer.create(new Scheme.Ebr(), Options.DEFAULT.withBarrier(barrier))) {
+                AtomicReference<String> ref = new AtomicReference<>("x");
+                for (int t = 0; t < 50; t++) {
+                    Thread th = Thread.ofVirtual().start(() -> {
+                        for (int i = 0; i < 100; i++) {
+                            try (Guard g = r.enter()) {
+                                g.protect(ref);
+                            }
+                        }
+                    });
+                    th.join();
+                }
+                assertEquals(1, r.stats().participants(), barrier.toString());
+            }
         }
     }
 
