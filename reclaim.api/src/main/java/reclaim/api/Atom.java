@@ -25,7 +25,8 @@ import java.util.function.UnaryOperator;
  * index.store(MappedIndex.open(v2));           // v1 is closed once no reader holds it
  * }</pre>
  *
- * <p>The value may be null (an empty cell); null values are never retired. Values are compared by identity.
+ * <p>The value may be null (an empty cell); null values are never retired. Values are compared by identity: storing
+ * the value the cell already holds replaces nothing, so it retires nothing (the value stays in the cell).
  * After {@link #close()} the current value is retired and the cell refuses further use.
  *
  * <h2>Memory consistency effects</h2>
@@ -86,19 +87,21 @@ public final class Atom<T> implements AutoCloseable {
     }
 
     /**
-     * Replaces the value; the old one is retired.
+     * Replaces the value; the old one is retired, unless it is {@code newValue} itself (then nothing changes).
      *
      * @param newValue the new value (may be null)
      * @throws IllegalStateException if the cell or the reclaimer is closed
      */
     public void store(T newValue) {
         checkOpen();
-        retireOld(value.getAndSet(newValue));
+        T old = value.getAndSet(newValue);
+        if (old != newValue) retireOld(old); // the same value is still in the cell: retiring it would free it there
     }
 
     /**
      * Replaces the value and returns the old one, protected until {@code guard} closes; the old value is
-     * retired (its action runs after {@code guard} and every other reader have closed).
+     * retired (its action runs after {@code guard} and every other reader have closed), unless it is
+     * {@code newValue} itself (then nothing changes).
      *
      * @param guard an open guard of this cell's reclaimer, on the current thread
      * @param newValue the new value (may be null)
@@ -113,7 +116,7 @@ public final class Atom<T> implements AutoCloseable {
             // covered by no hazard, and could be reclaimed before this guard closes.
             T old = guard.protect(value);
             if (value.compareAndSet(old, newValue)) {
-                if (old != null) guard.retire(old, action);
+                if (old != null && old != newValue) guard.retire(old, action); // the same value is still in the cell
                 return old;
             }
         }

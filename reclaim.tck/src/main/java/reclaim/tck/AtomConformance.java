@@ -2,6 +2,7 @@ package reclaim.tck;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static reclaim.tck.Fixtures.assertNoErrors;
@@ -91,6 +92,31 @@ interface AtomConformance extends SchemeUnderTest {
         assertThrows(IllegalStateException.class, () -> atom.store(new Resource(-1)));
         reclaimer().close();
         for (Resource r : created) assertEquals(1, r.closes.get(), "resource " + r.id + " closed " + r.closes.get() + " times");
+    }
+
+    /**
+     * Storing or swapping in the value the atom already holds replaces nothing: the value is not retired, its
+     * action never runs while it stays in the cell, and it is retired once when it is really replaced.
+     */
+    @Test
+    default void atomStoringTheValueItHoldsRetiresNothing() {
+        Resource v = new Resource(1);
+        Atom<Resource> atom = new Atom<>(reclaimer(), v, Resource::close);
+        atom.store(v);
+        try (Guard g = reclaimer().enter()) {
+            assertSame(v, atom.swap(g, v), "swap returns the value it kept");
+        }
+        reclaimer().flush();
+        assertEquals(0, v.closes.get(), "a value still held by the atom was reclaimed");
+        try (Guard g = reclaimer().enter()) {
+            assertSame(v, atom.load(g));
+        }
+        Resource w = new Resource(2);
+        atom.store(w);
+        atom.close();
+        reclaimer().close(); // reclaims everything retired
+        assertEquals(1, v.closes.get(), "the value is retired once, when it is really replaced");
+        assertEquals(1, w.closes.get(), "close() retires the value it held, once");
     }
 
     /**
