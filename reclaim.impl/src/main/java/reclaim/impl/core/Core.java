@@ -277,9 +277,12 @@ public final class Core extends Lifecycle {
     private void pin(ThreadGuard g) {
         Participant p = g.registered;
         if (p != null && stateOpaque() == Lifecycle.OPEN) { // the common case, small enough to inline
-            if (sticky) openSticky(g);
-            else policy.enterReserved(g);
-            opened(g, p);
+            // The policy in a local: the open word's release store below would make the JIT load the field again
+            // after it (it does not trust final instance fields, and a release is a compiler barrier).
+            Policy pol = policy;
+            if (sticky) openSticky(g, pol);
+            else pol.enterReserved(g);
+            opened(g, p, pol);
             return;
         }
         pinSlow(g);
@@ -305,14 +308,14 @@ public final class Core extends Lifecycle {
                 g.sticky = true;
             }
             if (p != null) {
-                if (sticky) openSticky(g);
+                if (sticky) openSticky(g, policy);
                 else policy.enterReserved(g);
             } else {
                 // The lease's CAS is a volatile read-modify-write: ordered before this guard's later volatile loads
                 // of shared links (the store-load pair that a scanner's fence and reads pair with).
                 p = participants.lease(g, policy.announcement());
             }
-            opened(g, p);
+            opened(g, p, policy);
         } finally {
             if (g.deferred != null) runDeferred(g); // swept on the way: our bookkeeping is over, done or failed
         }
@@ -331,9 +334,9 @@ public final class Core extends Lifecycle {
      * carries its fence. A release store (on x86 the same plain store as an opaque one): a grace period that reads
      * this value instead of the 0 that the previous guard's close stored also sees what that guard did.
      */
-    private void openSticky(ThreadGuard g) {
+    private void openSticky(ThreadGuard g, Policy pol) {
         if (openAnnounces) {
-            g.setOpenRelease(policy.announcement());
+            g.setOpenRelease(pol.announcement());
             // Under fences: orders the announcement (store) before the guard's loads of shared links, pairing with
             // the full fence a scanner runs before it reads the announcements (EbrPolicy.tryAdvance).
             if (openFences) VarHandle.fullFence();
@@ -355,19 +358,19 @@ public final class Core extends Lifecycle {
         try {
             // The lease's CAS orders the announcement before the guard's later loads, as in pinSlow. Its holder is
             // g.thread, null: no thread's end sweeps the participant, only the owned guard's close releases it.
-            opened(g, participants.lease(g, policy.announcement()));
+            opened(g, participants.lease(g, policy.announcement()), policy);
         } finally {
             if (g.deferred != null) runDeferred(g);
         }
     }
 
-    private void opened(ThreadGuard g, Participant p) {
+    private void opened(ThreadGuard g, Participant p, Policy pol) {
         // A reference store pays G1's post-write barrier (a store-load fence once the guard is in an old region);
         // a thread's own participant is already there on every enter after its first.
         if (g.record != p) g.record = p;
         g.depth = 1;
-        policy.entered(g);
-        if (policy.collectDue(g)) collectOnEnter(g);
+        pol.entered(g);
+        if (pol.collectDue(g)) collectOnEnter(g);
     }
 
     private void collectOnEnter(ThreadGuard g) {

@@ -139,18 +139,19 @@ public abstract class Policy {
 
     /**
      * Returns whether the outermost guard being opened by {@code g} collects first. Default: every
-     * {@link Capabilities#collectInterval()}-th outermost guard of the thread (a count in its guard, beside the
-     * depth that enter writes anyway, so that entering writes no other cache line), and never, with no count
-     * kept, when the interval is {@code Integer.MAX_VALUE}.
+     * {@link Capabilities#collectInterval()}-th outermost guard of the thread, counted down in its guard beside the
+     * depth that enter writes anyway (so that entering writes no other cache line, and reads the interval only
+     * when the count runs out: the first enter of a thread, then once per interval), and never when the interval
+     * is {@code Integer.MAX_VALUE} (the count then runs out once every 2^31 guards, and answers false).
      *
      * @param g the guard being opened
      * @return true to collect now
      */
     protected boolean collectDue(ThreadGuard g) {
+        if (--g.pinsLeft > 0) return false;
         int interval = core.collectInterval;
-        if (interval == Integer.MAX_VALUE || ++g.pins < interval) return false;
-        g.pins = 0;
-        return true;
+        g.pinsLeft = interval;
+        return interval != Integer.MAX_VALUE;
     }
 
     // ---- sealing and collection ----

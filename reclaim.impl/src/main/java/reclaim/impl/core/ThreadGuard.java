@@ -64,8 +64,8 @@ public class ThreadGuard implements Guard {
     long lastPass;
     /** Nesting depth; only the outermost enter and close touch shared state. */
     int depth;
-    /** Outermost guards opened since this thread last collected on enter (see {@code Policy.collectDue}). */
-    int pins;
+    /** Outermost guards this thread opens before it collects on enter again (see {@code Policy.collectDue}). */
+    int pinsLeft;
     /**
      * The open word: non-zero while this thread has a guard open on its sticky participant, else 0 (see
      * {@link Participant}). It is the scheme's announcement (EBR's epoch under the asymmetric barrier), or else the
