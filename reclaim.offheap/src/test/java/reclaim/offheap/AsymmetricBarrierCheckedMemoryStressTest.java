@@ -29,7 +29,7 @@ import reclaim.api.Stats;
 
 /**
  * The asymmetric barrier strategy frees no block a reader can still hold, under every scheme, checked with native
- * memory that reports every use after free.
+ * memory that reports a use after free.
  *
  * <h2>What it proves</h2>
  * Under {@link Options.Barrier#ASYMMETRIC} a reader announces (its epoch, hazard, era) with an ordinary store and
@@ -49,10 +49,10 @@ import reclaim.api.Stats;
  * last read). Each read through {@link NativeMemory#getLong} first checks the header and throws
  * {@link UseAfterFreeException} on a freed block; a block freed between that check and the read shows the
  * poison, or a mix of poison and pattern, where the reader expects the pattern its writer wrote (every word
- * derived from the block's stamp). So a block freed before or during a read is reported either way, and it is
- * reported deterministically, not only when the C library happens to reuse the memory. Both are counted as
- * uses after free. {@link #aBlockFreedUnderAReaderIsReportedAndARetiredOneIsNot} shows that the check does
- * report a block freed at once under a reader.
+ * derived from the block's stamp). So a block freed before a read begins is reported every time, and one freed
+ * during the read whenever a word read after the free shows the poison; neither depends on the C library
+ * reusing the memory. Both count as uses after free. {@link #aBlockFreedUnderAReaderIsReportedAndARetiredOneIsNot}
+ * shows that the check does report a block freed at once under a reader.
  *
  * <h2>The readers' shapes</h2>
  * Most reads are one guard per block (enter, a protected {@link NativeMemory#load(Guard, long, long, int)
