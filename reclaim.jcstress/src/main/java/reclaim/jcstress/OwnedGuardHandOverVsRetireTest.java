@@ -13,6 +13,7 @@ import org.openjdk.jcstress.infra.results.III_Result;
 
 import reclaim.api.OwnedGuard;
 import reclaim.api.Reclaimer;
+import reclaim.jcstress.ProtectVsRetireTest.Node;
 
 /**
  * The core race with an owned guard that changes threads: the guard is opened and A protected on the thread that
@@ -30,8 +31,8 @@ import reclaim.api.Reclaimer;
  *
  * A was protected on the first thread and stays protected until the close on the second, so neither read of
  * {@code freed} may see the action's write: the guard's reads, on whichever thread, happen-before the reclaim action
- * of what it protected. The reads are plain for the reason {@link ProtectVsRetireTest} gives (a volatile read would
- * keep itself above the close and hide a close that is not a release).
+ * of what it protected. The nodes are {@link ProtectVsRetireTest}'s, and their reads are plain for the reason it gives
+ * (a volatile read would keep itself above the close and hide a close that is not a release).
  *
  * <p>Every state holds an owned guard open from its construction to its reader's close, so the scheme sees as many
  * open guards as jcstress keeps states in flight; a state whose actors never ran would leave its guard open, which
@@ -86,20 +87,5 @@ public class OwnedGuardHandOverVsRetireTest {
         ref.set(b);
         RECLAIMER.retire(a, Node::free);
         RECLAIMER.flush();
-    }
-
-    /** A node whose reclaim action marks it freed. */
-    static final class Node {
-        final int id;
-        /** 1 once the reclaim action ran; plain on purpose (see the class documentation). */
-        int freed;
-
-        Node(int id) {
-            this.id = id;
-        }
-
-        void free() {
-            freed = 1;
-        }
     }
 }

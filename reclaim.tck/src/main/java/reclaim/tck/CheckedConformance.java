@@ -17,6 +17,7 @@ import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 import org.junit.jupiter.api.Test;
@@ -288,28 +289,16 @@ interface CheckedConformance extends SchemeUnderTest {
      */
     @Test
     default void retireOfAnObjectUnlinkedFromOneOfItsSourcesIsAccepted() {
-        Node second = new Node(2);
-        Node first = new Node(1);
-        first.next.set(second);
-        AtomicReference<Node> head = new AtomicReference<>(first);
-        Reclaimer r = checked();
-        try {
-            try (Guard g = r.enter()) {
-                Node f = g.protect(head);
-                Node s = g.protect(f.next);
-                assertTrue(head.compareAndSet(f, s)); // another thread's dequeue, as it were: first is unlinked
-                Node again = g.protect(head);
-                assertEquals(s, again);
-                assertTrue(head.compareAndSet(s, null)); // second is unlinked; first.next still holds it
-                assertDoesNotThrow(() -> g.retire(s, Node::reclaim)); // first: first's own retire does not cover it
-                g.retire(f, Node::reclaim);
-            }
-            r.close();
-            assertEquals(1, first.actions.get());
-            assertEquals(1, second.actions.get());
-        } finally {
-            r.close(); // idempotent: a no-op after the test's own close()
-        }
+        retireBothInOneGuard((g, head) -> {
+            Node f = g.protect(head);
+            Node s = g.protect(f.next);
+            assertTrue(head.compareAndSet(f, s)); // another thread's dequeue, as it were: first is unlinked
+            Node again = g.protect(head);
+            assertEquals(s, again);
+            assertTrue(head.compareAndSet(s, null)); // second is unlinked; first.next still holds it
+            assertDoesNotThrow(() -> g.retire(s, Node::reclaim)); // first: first's own retire does not cover it
+            g.retire(f, Node::reclaim);
+        });
     }
 
     /**
@@ -318,22 +307,33 @@ interface CheckedConformance extends SchemeUnderTest {
      */
     @Test
     default void retireOfWhatOnlyARetiredNodeStillHoldsIsAccepted() {
-        Node node = new Node(1);
-        Node marker = new Node(2);
-        node.next.set(marker);
-        AtomicReference<Node> head = new AtomicReference<>(node);
+        retireBothInOneGuard((g, head) -> {
+            Node cur = g.protect(head, 0);
+            Node mark = g.protect(cur.next, 1);
+            assertTrue(head.compareAndSet(cur, null)); // unlinks both
+            g.retire(cur, Node::reclaim);
+            assertDoesNotThrow(() -> g.retire(mark, Node::reclaim));
+        });
+    }
+
+    /**
+     * The frame of the two tests above: a list of two nodes (1, then 2, held by 1's next field) under {@code head},
+     * a checked reclaimer, and {@code unlinkAndRetire} run in one guard of it, where it unlinks and retires both
+     * nodes. Closing the reclaimer then runs each node's action exactly once.
+     */
+    private void retireBothInOneGuard(BiConsumer<Guard, AtomicReference<Node>> unlinkAndRetire) {
+        Node first = new Node(1);
+        Node second = new Node(2);
+        first.next.set(second);
+        AtomicReference<Node> head = new AtomicReference<>(first);
         Reclaimer r = checked();
         try {
             try (Guard g = r.enter()) {
-                Node cur = g.protect(head, 0);
-                Node mark = g.protect(cur.next, 1);
-                assertTrue(head.compareAndSet(cur, null)); // unlinks both
-                g.retire(cur, Node::reclaim);
-                assertDoesNotThrow(() -> g.retire(mark, Node::reclaim));
+                unlinkAndRetire.accept(g, head);
             }
             r.close();
-            assertEquals(1, node.actions.get());
-            assertEquals(1, marker.actions.get());
+            assertEquals(1, first.actions.get());
+            assertEquals(1, second.actions.get());
         } finally {
             r.close(); // idempotent: a no-op after the test's own close()
         }

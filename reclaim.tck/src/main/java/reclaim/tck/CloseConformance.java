@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static reclaim.tck.Fixtures.await;
+import static reclaim.tck.Fixtures.gcUntil;
+import static reclaim.tck.Fixtures.holdingARetiredObject;
 
 import java.lang.ref.WeakReference;
 import java.util.concurrent.CountDownLatch;
@@ -309,30 +311,17 @@ interface CloseConformance extends SchemeUnderTest {
         AtomicIntegerArray ran = new AtomicIntegerArray(1);
         Guard[] open = new Guard[1];
         WeakReference<Reclaimer> weak = openAGuardAndDrop(ran, open);
-        CountDownLatch never = new CountDownLatch(1);
-        for (int i = 0; i < 200 && weak.get() != null; i++) {
-            System.gc();
-            never.await(20, TimeUnit.MILLISECONDS);
-        }
+        gcUntil(() -> weak.get() == null);
         assertNull(weak.get(), "an open guard keeps its dropped reclaimer reachable");
         assertEquals(0, ran.get(0), "an object protected by an open guard was reclaimed");
         open[0].close();
-        for (int i = 0; i < 200 && ran.get(0) == 0; i++) {
-            System.gc();
-            never.await(20, TimeUnit.MILLISECONDS);
-        }
+        gcUntil(() -> ran.get(0) != 0);
         assertEquals(1, ran.get(0), "what the dropped reclaimer held was not reclaimed once its last guard closed");
     }
 
     private WeakReference<Reclaimer> openAGuardAndDrop(AtomicIntegerArray ran, Guard[] open) {
         Reclaimer r = freshReclaimer();
-        Object x = new Object();
-        AtomicReference<Object> head = new AtomicReference<>(x);
-        Guard g = r.enter();
-        if (g.protect(head) != x) throw new AssertionError("did not read x");
-        head.set("y"); // unlinks x
-        g.retire(x, o -> ran.incrementAndGet(0)); // x stays protected by g
-        open[0] = g;
+        open[0] = holdingARetiredObject(r.enter(), ran);
         return new WeakReference<>(r);
     }
 
@@ -351,11 +340,8 @@ interface CloseConformance extends SchemeUnderTest {
             }
             if (first == null) first = new WeakReference<>(r);
         }
-        CountDownLatch never = new CountDownLatch(1);
-        for (int i = 0; i < 200 && first.get() != null; i++) {
-            System.gc();
-            never.await(20, TimeUnit.MILLISECONDS);
-        }
+        WeakReference<Reclaimer> firstDropped = first;
+        gcUntil(() -> firstDropped.get() == null);
         assertNull(first.get(), "the first of 2,000 dropped reclaimers is still reachable");
     }
 

@@ -13,6 +13,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
@@ -178,6 +179,21 @@ final class Fixtures {
             never.await(20, TimeUnit.MILLISECONDS);
         }
         return condition.getAsBoolean();
+    }
+
+    /**
+     * Reads a fresh object through {@code g}, unlinks it and retires it in {@code g}, its action counting in
+     * {@code ran}'s element 0: the object stays protected for as long as {@code g} is open.
+     *
+     * @return {@code g}
+     */
+    static <G extends Guard> G holdingARetiredObject(G g, AtomicIntegerArray ran) {
+        Object x = new Object();
+        AtomicReference<Object> head = new AtomicReference<>(x);
+        if (g.protect(head) != x) throw new AssertionError("did not read x");
+        head.set("y"); // unlinks x
+        g.retire(x, o -> ran.incrementAndGet(0)); // x stays protected by g
+        return g;
     }
 
     /** Asserts that every method of {@code g} that takes a reference names a null argument in its exception. */

@@ -13,6 +13,7 @@ import static reclaim.tck.Fixtures.assertNoErrors;
 import static reclaim.tck.Fixtures.assertNullArgumentsNamed;
 import static reclaim.tck.Fixtures.await;
 import static reclaim.tck.Fixtures.gcUntil;
+import static reclaim.tck.Fixtures.holdingARetiredObject;
 import static reclaim.tck.Fixtures.join;
 import static reclaim.tck.Fixtures.reserve;
 import static reclaim.tck.Fixtures.start;
@@ -620,13 +621,8 @@ interface OwnedGuardConformance extends SchemeUnderTest {
 
     private WeakReference<Reclaimer> openOwnedAndDrop(AtomicIntegerArray ran, OwnedGuard[] open) {
         Reclaimer r = freshReclaimer();
-        Object x = new Object();
-        AtomicReference<Object> head = new AtomicReference<>(x);
-        OwnedGuard g = r.enterOwned();
-        if (g.protect(head) != x) throw new AssertionError("did not read x");
+        OwnedGuard g = holdingARetiredObject(r.enterOwned(), ran);
         assertSame(r, g.reclaimer());
-        head.set("y"); // unlinks x
-        g.retire(x, o -> ran.incrementAndGet(0)); // x stays protected by g
         open[0] = g;
         return new WeakReference<>(r);
     }

@@ -4,11 +4,7 @@ import java.util.HashMap;
 import org.jetbrains.lincheck.datastructures.IntGen;
 import org.jetbrains.lincheck.datastructures.Operation;
 import org.jetbrains.lincheck.datastructures.Param;
-import org.jetbrains.lincheck.datastructures.Validate;
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
-import reclaim.api.Reclaimer;
 import reclaim.collections.RecyclingHashMap;
 
 /**
@@ -18,25 +14,16 @@ import reclaim.collections.RecyclingHashMap;
  * match and miss.
  */
 @Tag("lincheck")
-class HashMapLincheckTest {
+class HashMapLincheckTest extends EverySchemeLincheck {
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("reclaim.collections.lincheck.Lincheck#schemes")
-    void linearizableUnderModelChecking(String scheme) {
-        Lincheck.check(Tested.class, Spec.class, scheme, Lincheck.Mode.MODEL_CHECKING);
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("reclaim.collections.lincheck.Lincheck#schemes")
-    void linearizableUnderStress(String scheme) {
-        Lincheck.check(Tested.class, Spec.class, scheme, Lincheck.Mode.STRESS);
+    HashMapLincheckTest() {
+        super(Tested.class, Spec.class);
     }
 
     /** The map over a fresh reclaimer, as Lincheck drives it. */
     @Param(name = "key", gen = IntGen.class, conf = "1:4")
     @Param(name = "value", gen = IntGen.class, conf = "1:2")
-    public static final class Tested {
-        private final Reclaimer reclaimer = Lincheck.reclaimer();
+    public static final class Tested extends Lincheck.Reclaimed {
         private final RecyclingHashMap<Integer, Integer> map = new RecyclingHashMap<>(reclaimer, 2, Lincheck.POOL);
 
         /** Creates the map. */
@@ -90,20 +77,10 @@ class HashMapLincheckTest {
                 return m.remove(k);
             }
         }
-
-        @Operation
-        public void flush() {
-            reclaimer.flush();
-        }
-
-        @Validate
-        public void closeReclaimsEverything() {
-            Lincheck.closeAndCheck(reclaimer);
-        }
     }
 
     /** The sequential specification. */
-    public static final class Spec {
+    public static final class Spec extends Lincheck.Sequential {
         private final HashMap<Integer, Integer> map = new HashMap<>();
 
         /** Creates an empty map. */
@@ -140,9 +117,6 @@ class HashMapLincheckTest {
 
         public Integer pinnedRemove(int k) {
             return remove(k);
-        }
-
-        public void flush() {
         }
     }
 }

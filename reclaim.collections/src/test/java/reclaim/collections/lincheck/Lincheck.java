@@ -7,7 +7,9 @@ import org.jetbrains.kotlinx.lincheck.Actor;
 import org.jetbrains.kotlinx.lincheck.execution.ExecutionScenario;
 import org.jetbrains.lincheck.datastructures.ManagedStrategyGuaranteeKt;
 import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
+import org.jetbrains.lincheck.datastructures.Operation;
 import org.jetbrains.lincheck.datastructures.StressOptions;
+import org.jetbrains.lincheck.datastructures.Validate;
 import reclaim.api.Guard;
 import reclaim.api.Reclaimer;
 import reclaim.api.Scheme;
@@ -28,12 +30,13 @@ import reclaim.api.Stats;
  * threads freely, many times.
  *
  * <p>Lincheck creates a fresh instance of the tested class for each invocation, through its no-argument
- * constructor; the instance builds its structure over a fresh reclaimer of the scheme {@link #check} has set.
- * The reclaimer is tuned by {@link #eager(Scheme)} so that retired nodes are reclaimed and recycled within
- * the few operations of a scenario, and every tested class offers {@code flush()} as an operation (a no-op
- * in the specification): a reclamation pass at any point of the parallel part, under every scheme. After
- * each invocation the class's {@code @Validate} method closes the reclaimer and checks that everything
- * retired was reclaimed once and no reclaim action failed.
+ * constructor; the instance builds its structure over a fresh reclaimer of the scheme {@link #check} has set
+ * (every tested class extends {@link Reclaimed}, which holds that reclaimer). The reclaimer is tuned by
+ * {@link #eager(Scheme)} so that retired nodes are reclaimed and recycled within the few operations of a
+ * scenario, and every tested class offers {@code flush()} as an operation (a no-op in the specification,
+ * {@link Sequential}): a reclamation pass at any point of the parallel part, under every scheme. After each
+ * invocation the {@code @Validate} method closes the reclaimer and checks that everything retired was
+ * reclaimed once and no reclaim action failed. {@link EverySchemeLincheck} runs both modes under every scheme.
  *
  * <h2>Views</h2>
  * The map, the set and the queue also offer {@code pinned...} operations, which run through a guard-scoped
@@ -146,6 +149,43 @@ final class Lincheck {
             }
         }
         throw new IllegalArgumentException(tested.getName() + " has no public " + name + " of " + args.length + " parameters");
+    }
+
+    /**
+     * What every tested class has besides its structure: a fresh reclaimer of the current scheme, its flush as an
+     * operation, and the check at the end of each invocation. Lincheck reads the {@code @Operation} and
+     * {@code @Validate} methods of a tested class's superclasses too.
+     */
+    public abstract static class Reclaimed {
+        /** The reclaimer under the structure: a new one of the current scheme, tuned by {@link #eager(Scheme)}. */
+        protected final Reclaimer reclaimer = reclaimer();
+
+        /** Creates the reclaimer; the subclass builds its structure over it. */
+        protected Reclaimed() {
+        }
+
+        /** A reclamation pass at any point of a scenario. */
+        @Operation
+        public void flush() {
+            reclaimer.flush();
+        }
+
+        /** The end of every invocation: see {@link #closeAndCheck(Reclaimer)}. */
+        @Validate
+        public void closeReclaimsEverything() {
+            closeAndCheck(reclaimer);
+        }
+    }
+
+    /** What every sequential specification has: {@code flush()}, which changes nothing a caller can see. */
+    public abstract static class Sequential {
+        /** Creates the specification. */
+        protected Sequential() {
+        }
+
+        /** The specification of {@link Reclaimed#flush()}: nothing. */
+        public void flush() {
+        }
     }
 
     /** The two modes, each with its size. */

@@ -4,11 +4,7 @@ import java.util.HashSet;
 import org.jetbrains.lincheck.datastructures.IntGen;
 import org.jetbrains.lincheck.datastructures.Operation;
 import org.jetbrains.lincheck.datastructures.Param;
-import org.jetbrains.lincheck.datastructures.Validate;
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
-import reclaim.api.Reclaimer;
 import reclaim.collections.RecyclingListSet;
 
 /**
@@ -17,24 +13,15 @@ import reclaim.collections.RecyclingListSet;
  * removals and re-insertions make the list unlink, retire and reuse nodes in the middle of traversals.
  */
 @Tag("lincheck")
-class ListSetLincheckTest {
+class ListSetLincheckTest extends EverySchemeLincheck {
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("reclaim.collections.lincheck.Lincheck#schemes")
-    void linearizableUnderModelChecking(String scheme) {
-        Lincheck.check(Tested.class, Spec.class, scheme, Lincheck.Mode.MODEL_CHECKING);
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("reclaim.collections.lincheck.Lincheck#schemes")
-    void linearizableUnderStress(String scheme) {
-        Lincheck.check(Tested.class, Spec.class, scheme, Lincheck.Mode.STRESS);
+    ListSetLincheckTest() {
+        super(Tested.class, Spec.class);
     }
 
     /** The set over a fresh reclaimer, as Lincheck drives it. */
     @Param(name = "element", gen = IntGen.class, conf = "1:4")
-    public static final class Tested {
-        private final Reclaimer reclaimer = Lincheck.reclaimer();
+    public static final class Tested extends Lincheck.Reclaimed {
         private final RecyclingListSet<Integer> set = new RecyclingListSet<>(reclaimer, Lincheck.POOL);
 
         /** Creates the set. */
@@ -73,20 +60,10 @@ class ListSetLincheckTest {
                 return s.remove(e);
             }
         }
-
-        @Operation
-        public void flush() {
-            reclaimer.flush();
-        }
-
-        @Validate
-        public void closeReclaimsEverything() {
-            Lincheck.closeAndCheck(reclaimer);
-        }
     }
 
     /** The sequential specification. */
-    public static final class Spec {
+    public static final class Spec extends Lincheck.Sequential {
         private final HashSet<Integer> set = new HashSet<>();
 
         /** Creates an empty set. */
@@ -111,9 +88,6 @@ class ListSetLincheckTest {
 
         public boolean pinnedRemove(int e) {
             return remove(e);
-        }
-
-        public void flush() {
         }
     }
 }

@@ -3,7 +3,6 @@ package reclaim.collections.lincheck;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.HashSet;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jetbrains.lincheck.LincheckAssertionError;
 import org.jetbrains.lincheck.datastructures.IntGen;
@@ -34,7 +33,8 @@ class NegativeControlLincheckTest {
     @Test
     void modelCheckingRejectsASetWhoseNodesAreRecycledUnderItsReaders() {
         LincheckAssertionError e = assertThrows(LincheckAssertionError.class,
-                () -> Lincheck.check(UnguardedSet.class, SetSpec.class, "none", Lincheck.Mode.MODEL_CHECKING),
+                () -> Lincheck.check(UnguardedSet.class, ListSetLincheckTest.Spec.class, "none",
+                        Lincheck.Mode.MODEL_CHECKING),
                 "Lincheck accepted a set whose removed nodes are reused while other threads still traverse them");
         assertTrue(e.getMessage().contains("Invalid execution results"), e::getMessage);
     }
@@ -77,7 +77,10 @@ class NegativeControlLincheckTest {
         }
     }
 
-    /** The set, over a reclaimer that ignores guards. */
+    /**
+     * The set, over a reclaimer that ignores guards; its specification is {@link ListSetLincheckTest.Spec} (whose
+     * view and flush operations it does not offer).
+     */
     @Param(name = "element", gen = IntGen.class, conf = "1:4")
     public static final class UnguardedSet {
         private final RecyclingListSet<Integer> set = new RecyclingListSet<>(new EagerReclaimer(), Lincheck.POOL);
@@ -98,27 +101,6 @@ class NegativeControlLincheckTest {
 
         @Operation
         public boolean contains(@Param(name = "element") int e) {
-            return set.contains(e);
-        }
-    }
-
-    /** The set's specification. */
-    public static final class SetSpec {
-        private final HashSet<Integer> set = new HashSet<>();
-
-        /** Creates an empty set. */
-        public SetSpec() {
-        }
-
-        public boolean add(int e) {
-            return set.add(e);
-        }
-
-        public boolean remove(int e) {
-            return set.remove(e);
-        }
-
-        public boolean contains(int e) {
             return set.contains(e);
         }
     }

@@ -5,12 +5,8 @@ import java.util.List;
 import org.jetbrains.lincheck.datastructures.IntGen;
 import org.jetbrains.lincheck.datastructures.Operation;
 import org.jetbrains.lincheck.datastructures.Param;
-import org.jetbrains.lincheck.datastructures.Validate;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
-import reclaim.api.Reclaimer;
 import reclaim.collections.RecyclingQueue;
 
 /**
@@ -18,18 +14,10 @@ import reclaim.collections.RecyclingQueue;
  * through its per-operation API and through {@link RecyclingQueue.Pinned} views.
  */
 @Tag("lincheck")
-class QueueLincheckTest {
+class QueueLincheckTest extends EverySchemeLincheck {
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("reclaim.collections.lincheck.Lincheck#schemes")
-    void linearizableUnderModelChecking(String scheme) {
-        Lincheck.check(Tested.class, Spec.class, scheme, Lincheck.Mode.MODEL_CHECKING);
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("reclaim.collections.lincheck.Lincheck#schemes")
-    void linearizableUnderStress(String scheme) {
-        Lincheck.check(Tested.class, Spec.class, scheme, Lincheck.Mode.STRESS);
+    QueueLincheckTest() {
+        super(Tested.class, Spec.class);
     }
 
     /**
@@ -48,8 +36,7 @@ class QueueLincheckTest {
 
     /** The queue over a fresh reclaimer, as Lincheck drives it. */
     @Param(name = "element", gen = IntGen.class, conf = "1:3")
-    public static final class Tested {
-        private final Reclaimer reclaimer = Lincheck.reclaimer();
+    public static final class Tested extends Lincheck.Reclaimed {
         private final RecyclingQueue<Integer> queue = new RecyclingQueue<>(reclaimer, Lincheck.POOL);
 
         /** Creates the queue. */
@@ -98,20 +85,10 @@ class QueueLincheckTest {
                 return q.poll();
             }
         }
-
-        @Operation
-        public void flush() {
-            reclaimer.flush();
-        }
-
-        @Validate
-        public void closeReclaimsEverything() {
-            Lincheck.closeAndCheck(reclaimer);
-        }
     }
 
     /** The sequential specification. */
-    public static final class Spec {
+    public static final class Spec extends Lincheck.Sequential {
         private final ArrayDeque<Integer> queue = new ArrayDeque<>();
 
         /** Creates an empty queue. */
@@ -144,9 +121,6 @@ class QueueLincheckTest {
 
         public Integer pinnedPoll() {
             return poll();
-        }
-
-        public void flush() {
         }
     }
 }

@@ -4,33 +4,20 @@ import java.util.ArrayDeque;
 import org.jetbrains.lincheck.datastructures.IntGen;
 import org.jetbrains.lincheck.datastructures.Operation;
 import org.jetbrains.lincheck.datastructures.Param;
-import org.jetbrains.lincheck.datastructures.Validate;
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
-import reclaim.api.Reclaimer;
 import reclaim.collections.RecyclingStack;
 
 /** {@link RecyclingStack} is linearizable under every scheme, with its nodes recycled (see {@link Lincheck}). */
 @Tag("lincheck")
-class StackLincheckTest {
+class StackLincheckTest extends EverySchemeLincheck {
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("reclaim.collections.lincheck.Lincheck#schemes")
-    void linearizableUnderModelChecking(String scheme) {
-        Lincheck.check(Tested.class, Spec.class, scheme, Lincheck.Mode.MODEL_CHECKING);
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("reclaim.collections.lincheck.Lincheck#schemes")
-    void linearizableUnderStress(String scheme) {
-        Lincheck.check(Tested.class, Spec.class, scheme, Lincheck.Mode.STRESS);
+    StackLincheckTest() {
+        super(Tested.class, Spec.class);
     }
 
     /** The stack over a fresh reclaimer, as Lincheck drives it. */
     @Param(name = "element", gen = IntGen.class, conf = "1:3")
-    public static final class Tested {
-        private final Reclaimer reclaimer = Lincheck.reclaimer();
+    public static final class Tested extends Lincheck.Reclaimed {
         private final RecyclingStack<Integer> stack = new RecyclingStack<>(reclaimer, Lincheck.POOL);
 
         /** Creates the stack. */
@@ -61,20 +48,10 @@ class StackLincheckTest {
         public boolean isEmpty() {
             return stack.isEmpty();
         }
-
-        @Operation
-        public void flush() {
-            reclaimer.flush();
-        }
-
-        @Validate
-        public void closeReclaimsEverything() {
-            Lincheck.closeAndCheck(reclaimer);
-        }
     }
 
     /** The sequential specification. */
-    public static final class Spec {
+    public static final class Spec extends Lincheck.Sequential {
         private final ArrayDeque<Integer> stack = new ArrayDeque<>();
 
         /** Creates an empty stack. */
@@ -99,9 +76,6 @@ class StackLincheckTest {
 
         public boolean isEmpty() {
             return stack.isEmpty();
-        }
-
-        public void flush() {
         }
     }
 }
