@@ -40,7 +40,9 @@ import kotlin.coroutines.CoroutineContext
  *   fails with it, a root `launch` hands it to its `CoroutineExceptionHandler`. What the guard protected is no
  *   longer protected, and the coroutine's next suspension point throws. A coroutine that completed with the
  *   guard open can no longer fail: the report goes to its `CoroutineExceptionHandler`, else to the thread's
- *   uncaught-exception handler.
+ *   uncaught-exception handler. A suspension point that returns without suspending (a `delay` whose time is up
+ *   before the coroutine gets to suspend) ends no block: the coroutine stays on its thread, and the guard's own
+ *   `close()` ends it there, which is correct use; nothing is reported.
  *
  * It allocates nothing per dispatch: the returned dispatcher is also the coroutine's only
  * [ThreadContextElement], which kotlinx.coroutines calls around every block without allocating. Adding a

@@ -135,11 +135,36 @@ class Hopping(name: String) : CoroutineDispatcher(), AutoCloseable {
     }
     private val next = AtomicInteger()
 
+    /** How many blocks it was handed so far: a coroutine's start, then one per resumption after a suspension. */
+    val dispatches: Int get() = next.get()
+
     override fun dispatch(context: CoroutineContext, block: Runnable) = executors[next.getAndIncrement() and 1].execute(block)
 
     override fun close() = executors.forEach { it.shutdown() }
 
     override fun toString() = "Hopping(${threads.joinToString()})"
+}
+
+/**
+ * Passes every block on to [delegate] (the same threads, the same queues) and counts them. A coroutine started
+ * on it is dispatched once to start and once more each time it resumes after a suspension, so a count of one
+ * for a lone coroutine says that it ran from start to end on one thread in one block: a suspension point that
+ * returned without suspending (a `delay` whose time was up before the coroutine got to suspend) ended nothing.
+ */
+class Counting(private val delegate: CoroutineDispatcher) : CoroutineDispatcher() {
+    private val count = AtomicInteger()
+
+    /** How many blocks it was handed so far. */
+    val dispatches: Int get() = count.get()
+
+    override fun isDispatchNeeded(context: CoroutineContext): Boolean = delegate.isDispatchNeeded(context)
+
+    override fun dispatch(context: CoroutineContext, block: Runnable) {
+        count.incrementAndGet()
+        delegate.dispatch(context, block)
+    }
+
+    override fun toString() = "Counting($delegate)"
 }
 
 /**
