@@ -92,13 +92,23 @@ public class ReadBenchmark {
         reclaimer = Reclaimer.create(Scheme.named(scheme),
                 Options.DEFAULT.withBarrier(Options.Barrier.valueOf(barrier.toUpperCase(java.util.Locale.ROOT))));
         single.set(new Node(42));
+        head.set(list(LIST_SIZE));
+    }
+
+    /**
+     * Allocates a list of {@code size} nodes in order (so laid out sequentially in the heap).
+     *
+     * @param size the number of nodes
+     * @return the first node
+     */
+    static Node list(int size) {
         Node next = null;
-        for (int i = LIST_SIZE; i > 0; i--) {
+        for (int i = size; i > 0; i--) {
             Node n = new Node(i);
             n.next.set(next);
             next = n;
         }
-        head.set(next);
+        return next;
     }
 
     /** Closes the reclaimer (nothing was retired; this checks that no guard was left open). */
@@ -165,6 +175,11 @@ public class ReadBenchmark {
      */
     @Benchmark
     public long unprotectedTraversal() {
+        return walk(head);
+    }
+
+    /** The unprotected walk: sums the values of the list at {@code head}. */
+    static long walk(AtomicReference<Node> head) {
         long sum = 0;
         for (Node n = head.get(); n != null; n = n.next.get()) {
             sum += n.value;
@@ -180,6 +195,11 @@ public class ReadBenchmark {
      */
     @Benchmark
     public long protectedTraversal() {
+        return protectedWalk(reclaimer, head);
+    }
+
+    /** The hand-over-hand walk of the list at {@code head} inside one guard of {@code reclaimer}. */
+    static long protectedWalk(Reclaimer reclaimer, AtomicReference<Node> head) {
         try (Guard g = reclaimer.enter()) {
             long sum = 0;
             int slot = 0;

@@ -80,13 +80,7 @@ public class TenuredReadBenchmark {
         System.gc(); // twice: what survives is in the old generation
         System.gc();
         single.set(new Node(42));
-        Node next = null;
-        for (int i = ReadBenchmark.LIST_SIZE; i > 0; i--) {
-            Node n = new Node(i);
-            n.next.set(next);
-            next = n;
-        }
-        head.set(next);
+        head.set(ReadBenchmark.list(ReadBenchmark.LIST_SIZE));
     }
 
     /** Closes the reclaimer. */
@@ -114,11 +108,7 @@ public class TenuredReadBenchmark {
      */
     @Benchmark
     public long unprotectedTraversal() {
-        long sum = 0;
-        for (Node n = head.get(); n != null; n = n.next.get()) {
-            sum += n.value;
-        }
-        return sum;
+        return ReadBenchmark.walk(head);
     }
 
     /**
@@ -128,14 +118,6 @@ public class TenuredReadBenchmark {
      */
     @Benchmark
     public long protectedTraversal() {
-        try (Guard g = reclaimer.enter()) {
-            long sum = 0;
-            int slot = 0;
-            for (Node n = g.protect(head, slot); n != null; n = g.protect(n.next, slot)) {
-                sum += n.value;
-                slot ^= 1;
-            }
-            return sum;
-        }
+        return ReadBenchmark.protectedWalk(reclaimer, head);
     }
 }
