@@ -58,6 +58,12 @@ public final class Core extends Lifecycle {
     public static final int COLLECT_LIMIT = 8;
     /** The limit flush() passes: everything that is due. */
     public static final int COLLECT_ALL = Integer.MAX_VALUE;
+    /**
+     * Under the asymmetric barrier, the objects that must be sealed since the last collection attempt before a
+     * retire or an enter starts another: a heavy barrier (membarrier, some microseconds) is then paid at most once per
+     * this many retired objects, instead of once per bag.
+     */
+    public static final int HEAVY_AMORTIZED = 1024;
 
     final Scheme scheme;
     /** The settings for any scheme this core was created with. */
@@ -79,6 +85,23 @@ public final class Core extends Lifecycle {
     final boolean sealPerParticipant;
     final int collectInterval;
     final int batchSize;
+    /**
+     * Objects sealed since the last collection attempt that a retire or an enter needs before it collects: 0 under
+     * the fence strategy (every full bag collects), {@link #HEAVY_AMORTIZED} or more under the asymmetric one.
+     */
+    final long collectEvery;
+    /** The bag limit of a collection run from enter() or retire(): enough for {@link #collectEvery} objects. */
+    final int collectLimit;
+    /**
+     * {@link SealedBags#published()} at or after which the next amortized collection is due; through {@code DUE}
+     * (opaque: racing collectors may both collect, or one may move it back a little, which only moves a collection
+     * by a bag or two).
+     */
+    private long collectDue;
+    /** Heavy barriers run (an opaque increment by the thread running one: approximate under races); through {@code HEAVIES}. */
+    private long heavies;
+    /** Collection attempts from retire, enter and flush (approximate as {@link #heavies}); through {@code COLLECTS}. */
+    private long collects;
 
         final Participants participants;
     /** Where sealed bags wait for the policy's judgement. */
@@ -114,6 +137,8 @@ public final class Core extends Lifecycle {
         this.sealPerParticipant = c.sealPerParticipant();
         this.collectInterval = c.collectInterval();
         this.batchSize = c.batchSize();
+        this.collectEvery = barrier.asymmetric() && policy.collectsWithHeavyBarrier() ? Math.max(HEAVY_AMORTIZED, batchSize) : 0;
+        this.collectLimit = (int) Math.max(COLLECT_LIMIT, 2 * ((collectEvery + batchSize - 1) / batchSize));
         this.sealed = new SealedBags(sealPerParticipant);
         this.check = options.checked() ? new RetireCheck(name) : null;
         this.telemetry = new Telemetry(name, c);
@@ -137,6 +162,25 @@ public final class Core extends Lifecycle {
      */
     public Policy policy() {
         return policy;
+    }
+
+    /**
+     * Runs the barrier strategy's heavy barrier ({@link Barrier#heavy()}) and counts it for {@link #toString()}.
+     */
+    public void heavy() {
+        HEAVIES.setOpaque(this, (long) HEAVIES.getOpaque(this) + 1);
+        barrier.heavy();
+    }
+
+    /**
+     * Returns the objects a collection may leave waiting in sealed bags on top of what the policy's own bound says:
+     * what the asymmetric barrier's amortization lets accumulate before a retire or an enter collects
+     * ({@link #HEAVY_AMORTIZED}, and a bag per participant sealing meanwhile); 0 under the fence strategy.
+     *
+     * @return the objects
+     */
+    public long amortizationSlack() {
+        return collectEvery == 0 ? 0 : collectEvery + (long) participants.all().length * batchSize;
     }
 
     /**
@@ -370,12 +414,26 @@ public final class Core extends Lifecycle {
         if (g.record != p) g.record = p;
         g.depth = 1;
         pol.entered(g);
-        if (pol.collectDue(g)) collectOnEnter(g);
+        if (pol.collectDue(g) && amortized()) collectOnEnter(g);
+    }
+
+    /**
+     * Whether a collection from retire or enter is worth its heavy barrier: always under the fence strategy; under the
+     * asymmetric one, once {@link #collectEvery} objects were sealed since the last attempt (which this call then
+     * counts from). An opaque read of the store's published count (a line that changes once per bag).
+     */
+    private boolean amortized() {
+        long every = collectEvery;
+        if (every == 0) return true;
+        long published = sealed.publishedOpaque();
+        if (published < (long) DUE.getOpaque(this)) return false;
+        DUE.setOpaque(this, published + every);
+        return true;
     }
 
     private void collectOnEnter(ThreadGuard g) {
         try {
-            collect(COLLECT_LIMIT); // actions are contained; only our own bookkeeping could throw here
+            collect(collectLimit); // actions are contained; only our own bookkeeping could throw here
         } catch (RuntimeException | Error e) {
             g.depth = 0;
             unpin(g);
@@ -451,6 +509,15 @@ public final class Core extends Lifecycle {
             retireInto(g, g.record, object, action);
             return;
         }
+        Participant own = g.registered;
+        if (own != null && sticky && stateOpaque() == Lifecycle.OPEN) {
+            // Outside any guard, on the thread's own sticky participant: no guard to open. The bag is taken by CAS
+            // to BUSY in retireInto (as a flush outside a guard takes it), which is all the add and the seal need;
+            // the open word stays 0, so nothing is announced and nothing is detached at the end. A core that closed
+            // the participant meanwhile refuses the retire there.
+            retireInto(g, own, object, action);
+            return;
+        }
         pin(g);
         try {
             retireInto(g, g.record, object, action);
@@ -494,7 +561,7 @@ public final class Core extends Lifecycle {
         } finally {
             if (claimed) p.setStateRelease(idle);
         }
-        if (full) collect(COLLECT_LIMIT);
+        if (full && amortized()) collect(collectLimit);
     }
 
     /** The core closed our participant before a retire could take it: the object is not retired after all. */
@@ -533,6 +600,7 @@ public final class Core extends Lifecycle {
      */
     void collect(int limit) {
         if (!tryBeginWork()) return;
+        COLLECTS.setOpaque(this, (long) COLLECTS.getOpaque(this) + 1);
         try {
             policy.collect(limit);
         } finally {
@@ -650,12 +718,15 @@ public final class Core extends Lifecycle {
     }
 
     /**
-     * Returns the bound on pending objects: the policy's, plus what waits for the action executor.
+     * Returns the bound on pending objects: the policy's, plus the asymmetric barrier's amortization slack
+     * ({@link #amortizationSlack()}), plus what waits for the action executor.
      *
      * @return the bound, or {@code Long.MAX_VALUE}
      */
     long pendingBound() {
         long b = policy.pendingBound();
+        if (b == Long.MAX_VALUE) return b;
+        b += amortizationSlack();
         long w = reclamation.handedOffWaiting();
         return b > Long.MAX_VALUE - w ? Long.MAX_VALUE : b + w;
     }
@@ -734,6 +805,11 @@ public final class Core extends Lifecycle {
         return retired;
     }
 
+    /** @return heavy barriers run so far (approximate while threads run; see {@link #heavy()}) */
+    long heavyBarriers() {
+        return (long) HEAVIES.getOpaque(this);
+    }
+
     boolean isClosed() {
         return stateVolatile() == Lifecycle.CLOSED;
     }
@@ -757,6 +833,22 @@ public final class Core extends Lifecycle {
     @Override
     public String toString() {
         return "Core[" + scheme + ", " + policy.describe() + ", " + participants.all().length + " participants, "
-                + barrier + " barrier]";
+                + barrier + " barrier, " + (long) COLLECTS.getOpaque(this) + " collections, "
+                + (long) HEAVIES.getOpaque(this) + " heavy barriers]";
+    }
+
+    private static final VarHandle DUE;
+    private static final VarHandle HEAVIES;
+    private static final VarHandle COLLECTS;
+
+    static {
+        try {
+            java.lang.invoke.MethodHandles.Lookup l = java.lang.invoke.MethodHandles.lookup();
+            DUE = l.findVarHandle(Core.class, "collectDue", long.class);
+            HEAVIES = l.findVarHandle(Core.class, "heavies", long.class);
+            COLLECTS = l.findVarHandle(Core.class, "collects", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
     }
 }

@@ -175,9 +175,8 @@ public final class CrystallinePolicy extends CountingPolicy {
     /** Crystalline's try_retire for one sealed batch (always inserts: links are separate objects). */
     @Override
     protected void insert(Batch b) {
-        // Retirer side of the hazard-eras store-load pair: the unlinks before these retires happen before the
-        // reads of reservations below (a full fence, or membarrier where readers publish with opaque stores).
-        heavyBeforeInsert(b);
+        // The retirer's heavy barrier ran before this call (CountingPolicy.collect: once for the batches it took):
+        // the unlinks before these retires happen before the reads of reservations below.
         long minBirth = CountedBatches.minBirth(b);
         // Count the objects born at or before the oldest active reservation: what a stalled reader may hold
         // beyond the stated slack (pendingBound() adds them while they are pending).

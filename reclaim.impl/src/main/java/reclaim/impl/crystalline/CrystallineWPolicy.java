@@ -321,9 +321,8 @@ public final class CrystallineWPolicy extends CountingPolicy {
     /** Crystalline-W's try_retire for one sealed batch: a swap per matching index (see the overview). */
     @Override
     protected void insert(Batch b) {
-        // Retirer side of the hazard-eras store-load pair: the unlinks before these retires happen before the
-        // reads of reservations below (a full fence, or membarrier where readers publish with opaque stores).
-        heavyBeforeInsert(b);
+        // The retirer's heavy barrier ran before this call (CountingPolicy.collect: once for the batches it took):
+        // the unlinks before these retires happen before the reads of reservations below.
         long minBirth = CountedBatches.minBirth(b);
         Counted c = counted(b, oldestReservation());
         long links = 0;

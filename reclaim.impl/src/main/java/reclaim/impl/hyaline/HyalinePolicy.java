@@ -186,10 +186,8 @@ public final class HyalinePolicy extends CountingPolicy {
 
     @Override
     protected void insert(Batch b) {
-        // Retirer side of the store-load pair with enter's activation and protect's era reservation: the unlinks
-        // before these retires happen before the reads of slot heads and access eras below. A full fence, or
-        // membarrier where readers activate and reserve with opaque stores (Barrier): once per batch.
-        heavyBeforeInsert(b);
+        // The retirer's heavy barrier ran before this call (CountingPolicy.collect: once for the batches it took):
+        // the unlinks before these retires happen before the reads of reservations below.
         long minBirth = robust ? CountedBatches.minBirth(b) : 0;
         // The objects born at or before the oldest active reservation are what a stalled reader may hold
         // beyond the stated slack: count them while the batch is pending (pendingBound() adds them).
