@@ -41,7 +41,8 @@ import reclaim.api.Stats;
  *
  * <p>{@code scheme=gc} is the baseline: the writer swaps and drops the old node (the GC reclaims it), the reader
  * loads the cell with no guard. The other schemes run under {@code barrier} ({@link Options.Barrier}); {@code gc}
- * ignores it. At the end of a trial the reclaimer's {@link Stats} are printed (retired, reclaimed, pending).
+ * ignores it. At the end of a trial the reclaimer's {@link Stats} (retired, reclaimed, pending) and its
+ * {@code toString()} (which counts collections and heavy barriers) are printed.
  *
  * <p>Run (from the repository root):
  * <pre>{@code
@@ -92,8 +93,10 @@ public class WriterBenchmark {
         if (reclaimer == null) return;
         reclaimer.retire(cell.getAndSet(null), NOTHING);
         Stats before = reclaimer.stats();
+        String counters = reclaimer.toString(); // the core's collections and heavy barriers, where it counts them
         reclaimer.close();
-        System.out.println("\n" + scheme + "/" + barrier + " before close: " + before + " after: " + reclaimer.stats());
+        System.out.println("\n" + scheme + "/" + barrier + " before close: " + before + " " + counters
+                + " after: " + reclaimer.stats());
     }
 
     /** The writer: a new node swapped in, the old one retired (or dropped, for {@code gc}). */
