@@ -44,9 +44,12 @@ public final class Core extends Lifecycle {
      * thread's bookkeeping complete, so they may enter guards and retire.
      *
      * retire() adds to the bag of the participant the guard holds (a sticky owner takes its own participant BUSY
-     * for the moment). A full bag is sealed: full fence (orders the unlinks that preceded the retires before the
+     * for the moment); outside any guard, a thread with a sticky participant opens no guard: it takes its participant
+     * BUSY the same way, as a flush does, so nothing is announced and nothing detached for one retire. A full bag is sealed: full fence (orders the unlinks that preceded the retires before the
      * loads that follow), policy.sealing() (a clock reads and stamps it), and it is published in the store; then
-     * the retirer collects (policy.collect(), counted as work in flight, bounded).
+     * the retirer collects (policy.collect(), counted as work in flight, bounded). Under the asymmetric barrier, a
+     * policy whose collection pays the heavy barrier (membarrier) is asked to collect from retire or enter only once
+     * HEAVY_AMORTIZED objects were sealed since the last attempt (amortized()); flush and close always collect.
      *
      * close() (Closing) marks the core CLOSING, lets collections in flight end, closes every participant (sealing
      * its bag), refuses if a guard is still open (in the state word, in a sticky participant's open flag, or in a

@@ -51,7 +51,9 @@ import reclaim.impl.core.ReclaimerHandle;
  * born after a reader stalled reach its reservations only in a batch that also holds an older object: at
  * most one batch per index. {@link #pendingBound()} states {@code 2 × (records × (3k + 1) + 2) × batchSize}
  * plus the pending objects in batches that held an object born at or before the oldest active reservation
- * when inserted (at most one batch per object that existed when the stalled reader last protected). Objects that are not {@code Born} have birth
+ * when inserted (at most one batch per object that existed when the stalled reader last protected), to which
+ * {@code Reclaimer.pendingBound()} adds the core's amortization slack under the asymmetric barrier (the sealed
+ * batches a collection waits for: {@code Core.amortizationSlack()}). Objects that are not {@code Born} have birth
  * era 0 and join every active reservation: safe, without the bound.
  *
  * <p><b>Happens-before.</b> Insertions and detaches are read-modify-writes on the same reservation head
