@@ -44,9 +44,10 @@ public final class Core extends Lifecycle {
      * thread's bookkeeping complete, so they may enter guards and retire.
      *
      * retire() adds to the bag of the participant the guard holds (a sticky owner takes its own participant BUSY
-     * for the moment); outside any guard, a thread with a sticky participant opens no guard: it takes its participant
-     * BUSY the same way, as a flush does, so nothing is announced and nothing detached for one retire. A full bag is sealed: full fence (orders the unlinks that preceded the retires before the
-     * loads that follow), policy.sealing() (a clock reads and stamps it), and it is published in the store; then
+     * for the moment); outside any guard, a thread with a sticky participant opens no guard: it takes its
+     * participant BUSY the same way, as a flush does, so nothing is announced and nothing detached for one retire.
+     * A full bag is sealed: full fence (orders the unlinks that preceded the retires before the loads that follow),
+     * policy.sealing() (a clock reads and stamps it), and it is published in the store; then
      * the retirer collects (policy.collect(), counted as work in flight, bounded). Under the asymmetric barrier, a
      * policy whose collection pays the heavy barrier (membarrier) is asked to collect from retire or enter only once
      * HEAVY_AMORTIZED objects were sealed since the last attempt (amortized()); flush and close always collect.
@@ -96,15 +97,10 @@ public final class Core extends Lifecycle {
     /** The bag limit of a collection run from enter() or retire(): enough for {@link #collectEvery} objects. */
     final int collectLimit;
     /**
-     * {@link SealedBags#published()} at or after which the next amortized collection is due; through {@code DUE}
-     * (opaque: racing collectors may both collect, or one may move it back a little, which only moves a collection
-     * by a bag or two).
+     * The amortization's next due point and the counters of {@link #toString()}: written by collectors, so kept off
+     * this object, whose final fields every enter reads.
      */
-    private long collectDue;
-    /** Heavy barriers run (an opaque increment by the thread running one: approximate under races); through {@code HEAVIES}. */
-    private long heavies;
-    /** Collection attempts from retire, enter and flush (approximate as {@link #heavies}); through {@code COLLECTS}. */
-    private long collects;
+    private final Pacing pacing = new Pacing();
 
         final Participants participants;
     /** Where sealed bags wait for the policy's judgement. */
@@ -171,7 +167,7 @@ public final class Core extends Lifecycle {
      * Runs the barrier strategy's heavy barrier ({@link Barrier#heavy()}) and counts it for {@link #toString()}.
      */
     public void heavy() {
-        HEAVIES.setOpaque(this, (long) HEAVIES.getOpaque(this) + 1);
+        pacing.heavy();
         barrier.heavy();
     }
 
@@ -428,10 +424,7 @@ public final class Core extends Lifecycle {
     private boolean amortized() {
         long every = collectEvery;
         if (every == 0) return true;
-        long published = sealed.publishedOpaque();
-        if (published < (long) DUE.getOpaque(this)) return false;
-        DUE.setOpaque(this, published + every);
-        return true;
+        return pacing.due(sealed.publishedOpaque(), every);
     }
 
     private void collectOnEnter(ThreadGuard g) {
@@ -603,7 +596,7 @@ public final class Core extends Lifecycle {
      */
     void collect(int limit) {
         if (!tryBeginWork()) return;
-        COLLECTS.setOpaque(this, (long) COLLECTS.getOpaque(this) + 1);
+        pacing.collection();
         try {
             policy.collect(limit);
         } finally {
@@ -810,7 +803,7 @@ public final class Core extends Lifecycle {
 
     /** @return heavy barriers run so far (approximate while threads run; see {@link #heavy()}) */
     long heavyBarriers() {
-        return (long) HEAVIES.getOpaque(this);
+        return pacing.heavies();
     }
 
     boolean isClosed() {
@@ -836,22 +829,58 @@ public final class Core extends Lifecycle {
     @Override
     public String toString() {
         return "Core[" + scheme + ", " + policy.describe() + ", " + participants.all().length + " participants, "
-                + barrier + " barrier, " + (long) COLLECTS.getOpaque(this) + " collections, "
-                + (long) HEAVIES.getOpaque(this) + " heavy barriers]";
+                + barrier + " barrier, " + pacing.collections() + " collections, " + pacing.heavies() + " heavy barriers]";
     }
 
-    private static final VarHandle DUE;
-    private static final VarHandle HEAVIES;
-    private static final VarHandle COLLECTS;
+    /**
+     * When the next amortized collection is due, and how many collections and heavy barriers ran. The due point is
+     * opaque: racing collectors may both collect, or one may move it back a little, which only moves a collection by
+     * a bag or two. The counters are opaque increments by the thread that collects: approximate under races, for
+     * {@link #toString()} and tests.
+     */
+    static final class Pacing {
+        /** {@link SealedBags#publishedOpaque()} at or after which the next amortized collection is due; through {@code DUE}. */
+        private long due;
+        /** Through {@code HEAVIES}. */
+        private long heavies;
+        /** Through {@code COLLECTIONS}. */
+        private long collections;
 
-    static {
-        try {
-            java.lang.invoke.MethodHandles.Lookup l = java.lang.invoke.MethodHandles.lookup();
-            DUE = l.findVarHandle(Core.class, "collectDue", long.class);
-            HEAVIES = l.findVarHandle(Core.class, "heavies", long.class);
-            COLLECTS = l.findVarHandle(Core.class, "collects", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
+        boolean due(long published, long every) {
+            if (published < (long) DUE.getOpaque(this)) return false;
+            DUE.setOpaque(this, published + every);
+            return true;
+        }
+
+        void heavy() {
+            HEAVIES.setOpaque(this, (long) HEAVIES.getOpaque(this) + 1);
+        }
+
+        void collection() {
+            COLLECTIONS.setOpaque(this, (long) COLLECTIONS.getOpaque(this) + 1);
+        }
+
+        long heavies() {
+            return (long) HEAVIES.getOpaque(this);
+        }
+
+        long collections() {
+            return (long) COLLECTIONS.getOpaque(this);
+        }
+
+        private static final VarHandle DUE;
+        private static final VarHandle HEAVIES;
+        private static final VarHandle COLLECTIONS;
+
+        static {
+            try {
+                java.lang.invoke.MethodHandles.Lookup l = java.lang.invoke.MethodHandles.lookup();
+                DUE = l.findVarHandle(Pacing.class, "due", long.class);
+                HEAVIES = l.findVarHandle(Pacing.class, "heavies", long.class);
+                COLLECTIONS = l.findVarHandle(Pacing.class, "collections", long.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
         }
     }
 }
