@@ -20,6 +20,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
 
 import reclaim.api.Guard;
 import reclaim.api.Options;
@@ -70,6 +71,14 @@ public class WriterBenchmark {
     @Param({"fence", "asymmetric"})
     public String barrier;
 
+    /**
+     * Work between two reads, in {@link Blackhole#consumeCPU} tokens: 0 keeps the cell's cache line busy with reads
+     * (the writer's swap then waits for it, which slows the {@code gc} writer as much as any scheme's); a pause
+     * lets the writer own the line most of the time, so that what the scheme adds to a writer shows.
+     */
+    @Param({"0", "200"})
+    public int readerPause;
+
     private Reclaimer reclaimer;
     private final AtomicReference<Node> cell = new AtomicReference<>();
     private long counter;
@@ -118,6 +127,7 @@ public class WriterBenchmark {
     @Group("swap")
     @GroupThreads(1)
     public long read() {
+        if (readerPause > 0) Blackhole.consumeCPU(readerPause);
         if (reclaimer == null) return cell.get().value;
         try (Guard g = reclaimer.enter()) {
             return g.protect(cell).value;
