@@ -25,7 +25,7 @@ import reclaim.api.Reclaimer;
  * and the reclaim action (a no-op), with no reader to wait for.
  *
  * <ul>
- *   <li>{@link #retire}: {@code Reclaimer.retire} outside a guard (the reclaimer opens one for the call).</li>
+ *   <li>{@link #retire}: {@code Reclaimer.retire} outside a guard (on a thread that keeps its participant, no guard is opened for it).</li>
  *   <li>{@link #retireInGuard}: {@code enter()}, {@code Guard.retire}, {@code close()}: a writer that unlinks
  *       and retires under its own guard.</li>
  * </ul>

@@ -129,7 +129,7 @@ final class Closing {
                 // A guard on a sticky participant shows in its open flag (or in a hazard or reservation it
                 // published), not in the state word. Store-load order between our CASes above and the reads below:
                 // a full fence, or membarrier where readers publish with opaque stores (Barrier).
-                core.barrier.heavy();
+                core.heavy();
                 for (Participant p : ps) {
                     if (p.stateVolatile() == Participant.CLOSED && (p.guardOpen() || core.policy.inUse(p))) open++;
                 }

@@ -44,9 +44,13 @@ public final class Core extends Lifecycle {
      * thread's bookkeeping complete, so they may enter guards and retire.
      *
      * retire() adds to the bag of the participant the guard holds (a sticky owner takes its own participant BUSY
-     * for the moment). A full bag is sealed: full fence (orders the unlinks that preceded the retires before the
-     * loads that follow), policy.sealing() (a clock reads and stamps it), and it is published in the store; then
-     * the retirer collects (policy.collect(), counted as work in flight, bounded).
+     * for the moment); outside any guard, a thread with a sticky participant opens no guard: it takes its
+     * participant BUSY the same way, as a flush does, so nothing is announced and nothing detached for one retire.
+     * A full bag is sealed: full fence (orders the unlinks that preceded the retires before the loads that follow),
+     * policy.sealing() (a clock reads and stamps it), and it is published in the store; then
+     * the retirer collects (policy.collect(), counted as work in flight, bounded). Under the asymmetric barrier, a
+     * policy whose collection pays the heavy barrier (membarrier) is asked to collect from retire or enter only once
+     * HEAVY_AMORTIZED objects were sealed since the last attempt (amortized()); flush and close always collect.
      *
      * close() (Closing) marks the core CLOSING, lets collections in flight end, closes every participant (sealing
      * its bag), refuses if a guard is still open (in the state word, in a sticky participant's open flag, or in a
@@ -58,6 +62,12 @@ public final class Core extends Lifecycle {
     public static final int COLLECT_LIMIT = 8;
     /** The limit flush() passes: everything that is due. */
     public static final int COLLECT_ALL = Integer.MAX_VALUE;
+    /**
+     * Under the asymmetric barrier, the objects that must be sealed since the last collection attempt before a
+     * retire or an enter starts another: a heavy barrier (membarrier, some microseconds) is then paid at most once per
+     * this many retired objects, instead of once per bag.
+     */
+    public static final int HEAVY_AMORTIZED = 1024;
 
     final Scheme scheme;
     /** The settings for any scheme this core was created with. */
@@ -79,6 +89,18 @@ public final class Core extends Lifecycle {
     final boolean sealPerParticipant;
     final int collectInterval;
     final int batchSize;
+    /**
+     * Objects sealed since the last collection attempt that a retire or an enter needs before it collects: 0 under
+     * the fence strategy (every full bag collects), {@link #HEAVY_AMORTIZED} or more under the asymmetric one.
+     */
+    final long collectEvery;
+    /** The bag limit of a collection run from enter() or retire(): enough for {@link #collectEvery} objects. */
+    final int collectLimit;
+    /**
+     * The amortization's next due point and the counters of {@link #toString()}: written by collectors, so kept off
+     * this object, whose final fields every enter reads.
+     */
+    private final Pacing pacing = new Pacing();
 
         final Participants participants;
     /** Where sealed bags wait for the policy's judgement. */
@@ -114,6 +136,8 @@ public final class Core extends Lifecycle {
         this.sealPerParticipant = c.sealPerParticipant();
         this.collectInterval = c.collectInterval();
         this.batchSize = c.batchSize();
+        this.collectEvery = barrier.asymmetric() && policy.collectsWithHeavyBarrier() ? Math.max(HEAVY_AMORTIZED, batchSize) : 0;
+        this.collectLimit = (int) Math.max(COLLECT_LIMIT, 2 * ((collectEvery + batchSize - 1) / batchSize));
         this.sealed = new SealedBags(sealPerParticipant);
         this.check = options.checked() ? new RetireCheck(name) : null;
         this.telemetry = new Telemetry(name, c);
@@ -137,6 +161,25 @@ public final class Core extends Lifecycle {
      */
     public Policy policy() {
         return policy;
+    }
+
+    /**
+     * Runs the barrier strategy's heavy barrier ({@link Barrier#heavy()}) and counts it for {@link #toString()}.
+     */
+    public void heavy() {
+        pacing.heavy();
+        barrier.heavy();
+    }
+
+    /**
+     * Returns the objects a collection may leave waiting in sealed bags on top of what the policy's own bound says:
+     * what the asymmetric barrier's amortization lets accumulate before a retire or an enter collects
+     * ({@link #HEAVY_AMORTIZED}, and a bag per participant sealing meanwhile); 0 under the fence strategy.
+     *
+     * @return the objects
+     */
+    public long amortizationSlack() {
+        return collectEvery == 0 ? 0 : collectEvery + (long) participants.all().length * batchSize;
     }
 
     /**
@@ -370,12 +413,23 @@ public final class Core extends Lifecycle {
         if (g.record != p) g.record = p;
         g.depth = 1;
         pol.entered(g);
-        if (pol.collectDue(g)) collectOnEnter(g);
+        if (pol.collectDue(g) && amortized()) collectOnEnter(g);
+    }
+
+    /**
+     * Whether a collection from retire or enter is worth its heavy barrier: always under the fence strategy; under the
+     * asymmetric one, once {@link #collectEvery} objects were sealed since the last attempt (which this call then
+     * counts from). An opaque read of the store's published count (a line that changes once per bag).
+     */
+    private boolean amortized() {
+        long every = collectEvery;
+        if (every == 0) return true;
+        return pacing.due(sealed.publishedOpaque(), every);
     }
 
     private void collectOnEnter(ThreadGuard g) {
         try {
-            collect(COLLECT_LIMIT); // actions are contained; only our own bookkeeping could throw here
+            collect(collectLimit); // actions are contained; only our own bookkeeping could throw here
         } catch (RuntimeException | Error e) {
             g.depth = 0;
             unpin(g);
@@ -451,6 +505,15 @@ public final class Core extends Lifecycle {
             retireInto(g, g.record, object, action);
             return;
         }
+        Participant own = g.registered;
+        if (own != null && sticky && stateOpaque() == Lifecycle.OPEN) {
+            // Outside any guard, on the thread's own sticky participant: no guard to open. The bag is taken by CAS
+            // to BUSY in retireInto (as a flush outside a guard takes it), which is all the add and the seal need;
+            // the open word stays 0, so nothing is announced and nothing is detached at the end. A core that closed
+            // the participant meanwhile refuses the retire there.
+            retireInto(g, own, object, action);
+            return;
+        }
         pin(g);
         try {
             retireInto(g, g.record, object, action);
@@ -494,7 +557,7 @@ public final class Core extends Lifecycle {
         } finally {
             if (claimed) p.setStateRelease(idle);
         }
-        if (full) collect(COLLECT_LIMIT);
+        if (full && amortized()) collect(collectLimit);
     }
 
     /** The core closed our participant before a retire could take it: the object is not retired after all. */
@@ -533,6 +596,7 @@ public final class Core extends Lifecycle {
      */
     void collect(int limit) {
         if (!tryBeginWork()) return;
+        pacing.collection();
         try {
             policy.collect(limit);
         } finally {
@@ -650,12 +714,15 @@ public final class Core extends Lifecycle {
     }
 
     /**
-     * Returns the bound on pending objects: the policy's, plus what waits for the action executor.
+     * Returns the bound on pending objects: the policy's, plus the asymmetric barrier's amortization slack
+     * ({@link #amortizationSlack()}), plus what waits for the action executor.
      *
      * @return the bound, or {@code Long.MAX_VALUE}
      */
     long pendingBound() {
         long b = policy.pendingBound();
+        if (b == Long.MAX_VALUE) return b;
+        b += amortizationSlack();
         long w = reclamation.handedOffWaiting();
         return b > Long.MAX_VALUE - w ? Long.MAX_VALUE : b + w;
     }
@@ -734,6 +801,11 @@ public final class Core extends Lifecycle {
         return retired;
     }
 
+    /** @return heavy barriers run so far (approximate while threads run; see {@link #heavy()}) */
+    long heavyBarriers() {
+        return pacing.heavies();
+    }
+
     boolean isClosed() {
         return stateVolatile() == Lifecycle.CLOSED;
     }
@@ -757,6 +829,58 @@ public final class Core extends Lifecycle {
     @Override
     public String toString() {
         return "Core[" + scheme + ", " + policy.describe() + ", " + participants.all().length + " participants, "
-                + barrier + " barrier]";
+                + barrier + " barrier, " + pacing.collections() + " collections, " + pacing.heavies() + " heavy barriers]";
+    }
+
+    /**
+     * When the next amortized collection is due, and how many collections and heavy barriers ran. The due point is
+     * opaque: racing collectors may both collect, or one may move it back a little, which only moves a collection by
+     * a bag or two. The counters are opaque increments by the thread that collects: approximate under races, for
+     * {@link #toString()} and tests.
+     */
+    static final class Pacing {
+        /** {@link SealedBags#publishedOpaque()} at or after which the next amortized collection is due; through {@code DUE}. */
+        private long due;
+        /** Through {@code HEAVIES}. */
+        private long heavies;
+        /** Through {@code COLLECTIONS}. */
+        private long collections;
+
+        boolean due(long published, long every) {
+            if (published < (long) DUE.getOpaque(this)) return false;
+            DUE.setOpaque(this, published + every);
+            return true;
+        }
+
+        void heavy() {
+            HEAVIES.setOpaque(this, (long) HEAVIES.getOpaque(this) + 1);
+        }
+
+        void collection() {
+            COLLECTIONS.setOpaque(this, (long) COLLECTIONS.getOpaque(this) + 1);
+        }
+
+        long heavies() {
+            return (long) HEAVIES.getOpaque(this);
+        }
+
+        long collections() {
+            return (long) COLLECTIONS.getOpaque(this);
+        }
+
+        private static final VarHandle DUE;
+        private static final VarHandle HEAVIES;
+        private static final VarHandle COLLECTIONS;
+
+        static {
+            try {
+                java.lang.invoke.MethodHandles.Lookup l = java.lang.invoke.MethodHandles.lookup();
+                DUE = l.findVarHandle(Pacing.class, "due", long.class);
+                HEAVIES = l.findVarHandle(Pacing.class, "heavies", long.class);
+                COLLECTIONS = l.findVarHandle(Pacing.class, "collections", long.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
     }
 }

@@ -2,6 +2,8 @@ package reclaim.impl.core;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -24,7 +26,9 @@ public abstract class CountingPolicy extends Policy {
 
     /**
      * Attaches a sealed batch to every reservation that may hold one of its objects, then adds the number of
-     * links ({@link CountedBatches#inserted}). May run reclaim actions (when no reservation holds it).
+     * links ({@link CountedBatches#inserted}). May run reclaim actions (when no reservation holds it). Called after
+     * the retirer's heavy barrier ({@link #heavyBeforeInsert}), which one collection runs once for all the batches it
+     * took.
      *
      * @param b the batch, owned by the caller
      */
@@ -44,35 +48,50 @@ public abstract class CountingPolicy extends Policy {
     }
 
     /**
-     * The retirer's side of the store-load pair with the readers' reservations, run first in {@link #insert}: the
-     * unlinks before these retires happen before the reads of reservations that follow (a full fence, or membarrier
-     * under the asymmetric barrier). It has no effect on the batch, so if it fails (a membarrier the kernel refuses
-     * after accepting the registration: not expected) the batch goes back to the store, nothing lost, and the
-     * failure propagates.
+     * The retirer's side of the store-load pair with the readers' reservations, run before {@link #insert}: the
+     * unlinks before the retires of every batch taken so far happen before the reads of reservations that follow (a
+     * full fence, or membarrier under the asymmetric barrier). It has no effect on the batches, so if it fails (a
+     * membarrier the kernel refuses after accepting the registration: not expected) they go back to the store,
+     * nothing lost, and the failure propagates.
      *
-     * @param b the batch about to be inserted
+     * @param taken the batches about to be inserted, owned by the caller
      */
-    protected final void heavyBeforeInsert(Batch b) {
+    private void heavyBeforeInsert(List<Batch> taken) {
         try {
-            core.barrier.heavy();
+            core.heavy();
         } catch (RuntimeException | Error e) {
-            store.add(b);
+            for (Batch b : taken) store.add(b);
             throw e;
         }
     }
 
     @Override
     protected final void insertAside(Batch b) {
+        heavyBeforeInsert(List.of(b));
         insert(b);
     }
 
+    /**
+     * Takes the sealed bags (every bag on the participants, at most {@code limit} from the queue), runs one heavy
+     * barrier for all of them (under the asymmetric barrier a membarrier is paid per collection, not per bag), and
+     * inserts each. A failure in an insertion puts the bags not yet inserted back in the store.
+     */
     @Override
     protected final void collect(int limit) {
-        store.takeFromParticipants(core.participants(), this::insert); // bounded by the participants and their bags
+        List<Batch> taken = new ArrayList<>();
+        store.takeFromParticipants(core.participants(), taken::add); // bounded by the participants and their bags
         for (int n = 0; n < limit; n++) {
             Batch b = store.poll();
-            if (b == null) return;
-            insert(b);
+            if (b == null) break;
+            taken.add(b);
+        }
+        if (taken.isEmpty()) return;
+        heavyBeforeInsert(taken);
+        int i = 0;
+        try {
+            for (; i < taken.size(); i++) insert(taken.get(i));
+        } finally {
+            for (int j = i + 1; j < taken.size(); j++) store.add(taken.get(j)); // after a failed insert: not lost
         }
     }
 

@@ -311,7 +311,20 @@ public abstract class Policy {
     protected abstract long era();
 
     /**
-     * Returns the bound on pending objects ({@code Reclaimer.pendingBound()}). Default: none.
+     * Returns whether {@link #collect} runs the core's heavy barrier ({@link Core#heavy()}): then, under the
+     * asymmetric barrier, the core starts a collection from retire or enter only once
+     * {@link Core#HEAVY_AMORTIZED} objects were sealed since the last one, so that a membarrier is paid per that many
+     * retires. Default: true.
+     *
+     * @return whether a collection pays the heavy barrier
+     */
+    protected boolean collectsWithHeavyBarrier() {
+        return true;
+    }
+
+    /**
+     * Returns the bound on pending objects ({@code Reclaimer.pendingBound()}), without the core's amortization
+     * slack ({@link Core#amortizationSlack()}), which the core adds. Default: none.
      *
      * @return the bound, or {@code Long.MAX_VALUE}
      */

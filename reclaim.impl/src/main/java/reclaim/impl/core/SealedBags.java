@@ -21,6 +21,11 @@ public final class SealedBags {
     private final boolean perParticipant;
     /** Objects in sealed bags not yet taken; through {@code COUNT} only. */
     private long count;
+    /**
+     * Objects published by {@link #publish} so far (only grows), for the asymmetric barrier's amortization
+     * ({@code Core}); through {@code PUBLISHED}, a line of its own apart from {@link #count}'s neighbours.
+     */
+    private long published;
 
     SealedBags(boolean perParticipant) {
         this.perParticipant = perParticipant;
@@ -34,6 +39,7 @@ public final class SealedBags {
      */
     void publish(Participant p, Batch bag) {
         getAndAddCount(bag.size()); // before the publication: a taker's subtraction never goes below 0
+        PUBLISHED.getAndAdd(this, (long) bag.size());
         if (perParticipant) p.pushSealed(bag); // volatile CAS: publishes the bag to collectors, wait-free
         else queue.add(bag); // a volatile write inside the queue publishes it to the collector
     }
@@ -120,6 +126,15 @@ public final class SealedBags {
         return countVolatile();
     }
 
+    /**
+     * Returns the objects published by sealing so far (an opaque read: only grows, read to pace collections).
+     *
+     * @return the count
+     */
+    long publishedOpaque() {
+        return (long) PUBLISHED.getOpaque(this);
+    }
+
     private long countOpaque() {
         return (long) COUNT.getOpaque(this);
     }
@@ -133,10 +148,12 @@ public final class SealedBags {
     }
 
     private static final VarHandle COUNT;
+    private static final VarHandle PUBLISHED;
 
     static {
         try {
             COUNT = MethodHandles.lookup().findVarHandle(SealedBags.class, "count", long.class);
+            PUBLISHED = MethodHandles.lookup().findVarHandle(SealedBags.class, "published", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }

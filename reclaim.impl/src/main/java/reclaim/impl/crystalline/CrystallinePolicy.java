@@ -51,7 +51,9 @@ import reclaim.impl.core.ReclaimerHandle;
  * born after a reader stalled reach its reservations only in a batch that also holds an older object: at
  * most one batch per index. {@link #pendingBound()} states {@code 2 × (records × (3k + 1) + 2) × batchSize}
  * plus the pending objects in batches that held an object born at or before the oldest active reservation
- * when inserted (at most one batch per object that existed when the stalled reader last protected). Objects that are not {@code Born} have birth
+ * when inserted (at most one batch per object that existed when the stalled reader last protected), to which
+ * {@code Reclaimer.pendingBound()} adds the core's amortization slack under the asymmetric barrier (the sealed
+ * batches a collection waits for: {@code Core.amortizationSlack()}). Objects that are not {@code Born} have birth
  * era 0 and join every active reservation: safe, without the bound.
  *
  * <p><b>Happens-before.</b> Insertions and detaches are read-modify-writes on the same reservation head
@@ -175,9 +177,8 @@ public final class CrystallinePolicy extends CountingPolicy {
     /** Crystalline's try_retire for one sealed batch (always inserts: links are separate objects). */
     @Override
     protected void insert(Batch b) {
-        // Retirer side of the hazard-eras store-load pair: the unlinks before these retires happen before the
-        // reads of reservations below (a full fence, or membarrier where readers publish with opaque stores).
-        heavyBeforeInsert(b);
+        // The retirer's heavy barrier ran before this call (CountingPolicy.collect: once for the batches it took):
+        // the unlinks before these retires happen before the reads of reservations below.
         long minBirth = CountedBatches.minBirth(b);
         // Count the objects born at or before the oldest active reservation: what a stalled reader may hold
         // beyond the stated slack (pendingBound() adds them while they are pending).

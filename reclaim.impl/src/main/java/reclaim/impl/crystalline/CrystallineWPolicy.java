@@ -78,7 +78,8 @@ import reclaim.impl.crystalline.WaitFreeReservations.Result;
  * As Crystalline-L: a reservation holds only batches with an object born at or before its era, and the era
  * advances at every sealed batch. {@link #pendingBound()} states {@code 2 × (R × I + 2) × batchSize} plus
  * the pending objects in batches that held an object born at or before the oldest active reservation when
- * inserted. A reader stalled in the slow path holds one index at one era (helpers only raise it to eras
+ * inserted, to which {@code Reclaimer.pendingBound()} adds the core's amortization slack under the asymmetric
+ * barrier ({@code Core.amortizationSlack()}). A reader stalled in the slow path holds one index at one era (helpers only raise it to eras
  * read before the request completed), so the same bound applies; a reader stalled anywhere else holds what a
  * Crystalline-L reader holds. Objects that are not {@code Born} have birth era 0 and join every active
  * reservation: safe, without the bound.
@@ -321,9 +322,8 @@ public final class CrystallineWPolicy extends CountingPolicy {
     /** Crystalline-W's try_retire for one sealed batch: a swap per matching index (see the overview). */
     @Override
     protected void insert(Batch b) {
-        // Retirer side of the hazard-eras store-load pair: the unlinks before these retires happen before the
-        // reads of reservations below (a full fence, or membarrier where readers publish with opaque stores).
-        heavyBeforeInsert(b);
+        // The retirer's heavy barrier ran before this call (CountingPolicy.collect: once for the batches it took):
+        // the unlinks before these retires happen before the reads of reservations below.
         long minBirth = CountedBatches.minBirth(b);
         Counted c = counted(b, oldestReservation());
         long links = 0;

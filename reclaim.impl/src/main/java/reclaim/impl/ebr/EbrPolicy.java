@@ -183,7 +183,7 @@ public final class EbrPolicy extends ClockPolicy {
         // Collector side of the store-load pair with the announcement (the open word's store and, under fences, the
         // fence after it; or a lease's CAS): orders this thread's earlier stores (unlinks, seals) before
         // the loads of the announcements below. A full fence, or membarrier (Barrier).
-        core.barrier.heavy();
+        core.heavy();
         for (Participant p : core.participants()) {
             // Volatile (the load side of the store-load pair with the announcement), and at least acquire: a
             // guard's reads, before its release of the participant (or of its open word), happen-before our

@@ -33,11 +33,14 @@ import reclaim.impl.core.ThreadGuard;
  * per outermost guard (a CAS, a release store) so that records follow the guards open at once.
  *
  * <p><b>Bound on unreclaimed objects (robust).</b> With H the hazard slots of all records (k per record and
- * nesting level, plus dynamic slots) and R = {@code scanFactor} × H, a scan leaves at most H objects
- * (those hazarded) and runs as soon as R objects wait in sealed bags; bags are sealed every
- * {@code batchSize} retires per record. So pending ≤ R + H + (records + 1) × batchSize at all times,
+ * nesting level, plus dynamic slots) and R = max({@code scanFactor} × H, {@code batchSize}), and under the
+ * asymmetric barrier at least {@code Core.HEAVY_AMORTIZED} (1,024: the scan's membarrier is paid once per that
+ * many retires), a scan leaves at most H objects (those hazarded) and runs once R objects wait in sealed bags and,
+ * under the asymmetric barrier, {@code HEAVY_AMORTIZED} objects were sealed since the last attempt; bags are sealed
+ * every {@code batchSize} retires per record. So pending ≤ R + H + (records + 1) × batchSize, plus under the
+ * asymmetric barrier the core's amortization slack ({@code HEAVY_AMORTIZED} + records × batchSize), at all times,
  * however long a reader stays inside a guard: a stalled reader holds back at most the objects its own slots
- * point to. {@link #pendingBound()} reports that figure for the current registry.
+ * point to. {@code Reclaimer.pendingBound()} reports that figure for the current registry.
  *
  * <p><b>Happens-before.</b> Retire: the unlink happens before the retire, which is sealed and queued
  * (publication); the scanner fences after taking the bag and before reading the slots. Protect: the hazard
@@ -56,9 +59,11 @@ public final class HpPolicy extends Policy {
      * shared queue (folly's domain-wide retired list rather than Michael's per-thread list: any thread's scan
      * reclaims any thread's objects). Bags carry no stamp: collect() scans. When at least R objects wait in sealed bags, it
      * takes those bags, fences, snapshots every non-null slot of every participant into an identity set
-     * (identity, never equals), and judges only the bags it took before the snapshot (a bag queued later may hold
-     * an object protected after the snapshot): an object in the set is kept (requeued in a fresh bag), any other
-     * is reclaimed. A participant whose thread ended is swept and its slots cleared.
+     * (identity, never equals; a linear array while the hazards are few, so that no retired object gets an identity
+     * hash code), and judges only the bags it took before the snapshot (a bag queued later may hold an object
+     * protected after the snapshot): an object in the set is kept (requeued in a fresh bag), every other goes into
+     * one batch that Reclamation runs (one call and one count per scan, in its finally). A participant whose thread
+     * ended is swept and its slots cleared.
      */
 
     private final int k;
@@ -149,9 +154,13 @@ public final class HpPolicy extends Policy {
         return scanThreshold(h) + h + (ps.length + 1L) * core.batchSize();
     }
 
-    /** R: the objects that must wait in sealed bags before a scan. */
+    /**
+     * R: the objects that must wait in sealed bags before a scan; under the asymmetric barrier at least
+     * {@link Core#HEAVY_AMORTIZED}, so that the scan's membarrier is paid once per that many retires.
+     */
     private long scanThreshold(long hazardSlots) {
-        return Math.max((long) scanFactor * hazardSlots, core.batchSize());
+        long r = Math.max((long) scanFactor * hazardSlots, core.batchSize());
+        return core.barrier.asymmetric() ? Math.max(r, Core.HEAVY_AMORTIZED) : r;
     }
 
     /** H: every slot of every participant. */
@@ -178,47 +187,63 @@ public final class HpPolicy extends Policy {
             takenObjects += b.size();
             todo -= b.size();
         }
-        // Scanner side of protect's store-load pair: orders the unlinks before the retires (and our taking
-        // of their bags) before the loads of the hazard slots below. A full fence, or membarrier (Barrier).
-        core.barrier.heavy();
+        if (taken.isEmpty()) return;
+        try {
+            // Scanner side of protect's store-load pair: orders the unlinks before the retires (and our taking
+            // of their bags) before the loads of the hazard slots below. A full fence, or membarrier (Barrier).
+            core.heavy();
+        } catch (RuntimeException | Error e) {
+            for (Batch b : taken) store.add(b); // nothing judged yet: back in the store, not lost
+            throw e;
+        }
         long[][] keyArrays = new long[recs.length][];
         HazardSet set = snapshot(recs, keyArrays);
         KeySet keySet = KeySet.of(keyArrays);
         scans.incrementAndGet();
+        // What no hazard holds goes into one batch, run as one (Reclamation.run: counted once, in its finally, and
+        // handed to the action executor if there is one); what a hazard holds is requeued.
         Reclamation reclamation = core.reclamation();
-        // With an action executor, what no hazard holds is handed off as one batch (its JFR event is the batch's);
-        // otherwise it runs here, one object at a time, as one pass.
-        boolean handOff = reclamation.handsOff();
-        Batch free = null;
-        Object pass = handOff ? null : reclamation.beginPass(); // the scan's JFR event, if a recording enables it
-        long freed = 0, failures = 0, ofOthers = 0;
+        Batch free = new Batch(Math.max(1, takenObjects));
+        long ofOthers = 0;
         Batch kept = null;
-        for (Batch b : taken) {
-            int n = b.size();
-            long freedBefore = freed;
-            for (int i = 0; i < n; i++) {
-                Object o = b.object(i);
-                if (set.contains(o) || (keySet != null && o instanceof Keyed kd && keySet.contains(kd.key()))) {
-                    if (kept == null) kept = new Batch(core.batchSize());
-                    if (kept.add(o, b.action(i))) {
-                        store.add(kept);
-                        kept = null;
+        int next = 0, at = 0; // the bag being judged, and its next object
+        try {
+            for (; next < taken.size(); next++) {
+                Batch b = taken.get(next);
+                int n = b.size();
+                boolean others = Reclamation.sealedByAnother(b);
+                for (at = 0; at < n; at++) {
+                    Object o = b.object(at);
+                    if (set.contains(o) || (keySet != null && o instanceof Keyed kd && keySet.contains(kd.key()))) {
+                        if (kept == null) kept = new Batch(core.batchSize());
+                        if (kept.add(o, b.action(at))) {
+                            store.add(kept);
+                            kept = null;
+                        }
+                    } else {
+                        free.add(o, b.action(at));
+                        if (others) ofOthers++;
                     }
-                } else {
-                    if (handOff) {
-                        if (free == null) free = new Batch(takenObjects);
-                        free.add(o, b.action(i));
-                    } else if (!reclamation.runOne(o, b.action(i))) {
-                        failures++;
-                    }
-                    freed++;
                 }
             }
-            if (Reclamation.sealedByAnother(b)) ofOthers += freed - freedBefore;
+        } finally {
+            // Whatever happens above (a key() that throws, an allocation that fails), nothing is lost and nothing
+            // runs twice: the objects not judged yet go back to the store, a partial kept bag too, and what was
+            // judged free runs (and is counted, in Reclamation's finally) below.
+            if (next < taken.size()) {
+                Batch b = taken.get(next);
+                Batch rest = new Batch(Math.max(1, b.size() - at));
+                for (int i = at; i < b.size(); i++) rest.add(b.object(i), b.action(i));
+                store.add(rest);
+                for (int j = next + 1; j < taken.size(); j++) store.add(taken.get(j));
+            }
+            if (kept != null) store.add(kept);
+            try {
+                reclamation.run(free);
+            } finally {
+                reclamation.endPass(null, 0, 0, ofOthers); // the share done for other threads, counted in any case
+            }
         }
-        if (kept != null) store.add(kept);
-        if (free != null) reclamation.run(free);
-        else reclamation.endPass(pass, freed, failures, ofOthers);
     }
 
     /**
@@ -317,18 +342,40 @@ public final class HpPolicy extends Policy {
         }
     }
 
-    /** An open-addressing identity set of the hazards seen by one scan (rule M2: identity only). */
+    /**
+     * The hazards seen by one scan, compared by identity (rule M2). Up to {@link #LINEAR} of them sit in a plain
+     * array searched linearly: no {@code System.identityHashCode}, which would install a hash in the header of every
+     * retired object the scan judges (a runtime call per object). Past that, an open-addressing identity table.
+     */
     private static final class HazardSet {
-        private final Object[] table;
-        private final int mask;
+        /** Hazards kept in the array before the set moves them to the table. */
+        static final int LINEAR = 32;
+        private final int capacity;
+        private final Object[] few = new Object[LINEAR];
+        private int size;
+        private Object[] table;
+        private int mask;
 
         HazardSet(int capacity) {
-            int size = Integer.highestOneBit(Math.max(4, capacity * 2 - 1)) << 1;
-            table = new Object[size];
-            mask = size - 1;
+            this.capacity = capacity;
         }
 
         void add(Object o) {
+            if (table == null) {
+                for (int i = 0; i < size; i++) if (few[i] == o) return;
+                if (size < LINEAR) {
+                    few[size++] = o;
+                    return;
+                }
+                int n = Integer.highestOneBit(Math.max(4, Math.max(capacity, LINEAR + 1) * 2 - 1)) << 1;
+                table = new Object[n];
+                mask = n - 1;
+                for (int i = 0; i < size; i++) put(few[i]);
+            }
+            put(o);
+        }
+
+        private void put(Object o) {
             int i = mix(System.identityHashCode(o)) & mask;
             while (table[i] != null) {
                 if (table[i] == o) return;
@@ -338,10 +385,16 @@ public final class HpPolicy extends Policy {
         }
 
         boolean contains(Object o) {
+            Object[] t = table;
+            if (t == null) {
+                Object[] f = few;
+                for (int i = 0, n = size; i < n; i++) if (f[i] == o) return true;
+                return false;
+            }
             int i = mix(System.identityHashCode(o)) & mask;
-            Object t;
-            while ((t = table[i]) != null) {
-                if (t == o) return true;
+            Object x;
+            while ((x = t[i]) != null) {
+                if (x == o) return true;
                 i = (i + 1) & mask;
             }
             return false;

@@ -41,7 +41,8 @@ import reclaim.impl.core.ThreadGuard;
  * born before it: at most one batch per participant. {@link #pendingBound()} states
  * {@code 2 × (participants + 2) × batchSize} plus the pending objects in batches that held an object born at or
  * before the oldest active reservation when inserted (at most one batch per object that existed when the
- * stalled reader last read: that term does not grow with later retires). Objects that
+ * stalled reader last read: that term does not grow with later retires); {@code Reclaimer.pendingBound()} adds
+ * the core's amortization slack under the asymmetric barrier ({@code Core.amortizationSlack()}). Objects that
  * are not {@code Born} have birth era 0 and join every active slot: safe, but unbounded with a stalled
  * reader. The non-robust variant ({@code Scheme.Hyaline(batch, false)}) holds everything retired while a slot
  * stays active, and reports stalled slots in {@link Stats#stalled()}.
@@ -186,10 +187,8 @@ public final class HyalinePolicy extends CountingPolicy {
 
     @Override
     protected void insert(Batch b) {
-        // Retirer side of the store-load pair with enter's activation and protect's era reservation: the unlinks
-        // before these retires happen before the reads of slot heads and access eras below. A full fence, or
-        // membarrier where readers activate and reserve with opaque stores (Barrier): once per batch.
-        heavyBeforeInsert(b);
+        // The retirer's heavy barrier ran before this call (CountingPolicy.collect: once for the batches it took):
+        // the unlinks before these retires happen before the reads of reservations below.
         long minBirth = robust ? CountedBatches.minBirth(b) : 0;
         // The objects born at or before the oldest active reservation are what a stalled reader may hold
         // beyond the stated slack: count them while the batch is pending (pendingBound() adds them).

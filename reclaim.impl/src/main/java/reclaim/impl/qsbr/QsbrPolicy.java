@@ -122,6 +122,12 @@ public final class QsbrPolicy extends ClockPolicy {
         return ReclaimerHandle.create(scheme, new QsbrPolicy(scheme), options);
     }
 
+    /** Readers go online with a CAS, so the collector fences ({@link #reclaimableBelow}): no heavy barrier to amortize. */
+    @Override
+    protected boolean collectsWithHeavyBarrier() {
+        return false;
+    }
+
     @Override
     protected long announcement() {
         return gpVolatile(); // volatile: not newer, in the synchronization order, than gp at the announcing CAS

@@ -92,6 +92,7 @@ class CrystallineWInterleavingTest {
                 onOtherThread(() -> {
                     cell.set(0);
                     r.retire(k, n -> n.reclaimed = true);
+                    r.flush(); // under the asymmetric barrier a retire alone waits for more before it collects
                 });
                 assertTrue(k.reclaimed, "setup: K should be reclaimed (slot 0 reserves " + e1 + ", K born " + k.birth + ")");
                 // 6. The late helper resumes: its attempt reads the current era and raises slot 0 to it (the
@@ -124,6 +125,7 @@ class CrystallineWInterleavingTest {
                 onOtherThread(() -> {
                     cell.set(0);
                     r.retire(k, n -> n.reclaimed = true);
+                    r.flush(); // under the asymmetric barrier a retire alone waits for more before it collects
                 });
                 assertTrue(k.reclaimed, "setup: K should be reclaimed (wide reserves " + e1 + ", K born " + k.birth + ")");
                 // A helper that read the (then pending) request of that protect raises the wide index now.

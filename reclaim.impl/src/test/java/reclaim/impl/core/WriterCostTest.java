@@ -1,0 +1,168 @@
+package reclaim.impl.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import reclaim.api.Guard;
+import reclaim.api.Options;
+import reclaim.api.Reclaimer;
+import reclaim.api.Scheme;
+import reclaim.api.Stats;
+
+/**
+ * What makes a writer's retire cheap must not cost a guarantee: a retire outside any guard (which opens no guard on
+ * a sticky participant), the asymmetric barrier's amortization (a collection from retire or enter only once
+ * {@link Core#HEAVY_AMORTIZED} objects were sealed since the last) and a flush, which must reclaim everything due
+ * whatever the amortization says.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class WriterCostTest {
+    private static final String[] SCHEMES = {"qsbr", "ebr", "hp", "hyaline", "crystalline", "crystalline-w"};
+
+    private static List<Options.Barrier> barriers() {
+        List<Options.Barrier> b = new ArrayList<>(List.of(Options.Barrier.FENCE));
+        if (Membarrier.unavailableReason() == null) b.add(Options.Barrier.ASYMMETRIC);
+        return b;
+    }
+
+    /** Counts each object's action runs: exactly once each is the contract. */
+    private static final class Runs {
+        final AtomicIntegerArray counts;
+
+        Runs(int n) {
+            counts = new AtomicIntegerArray(n);
+        }
+
+        void assertEachOnce(String what) {
+            for (int i = 0; i < counts.length(); i++) assertEquals(1, counts.get(i), what + ": object " + i);
+        }
+    }
+
+    private record Item(int id) {}
+
+    /**
+     * QSBR's flush scans every time: a flush after an earlier flush, with more retired in between (on this thread and
+     * on another, some in bags not yet full), reclaims all of it, not only what is below a bound an earlier scan
+     * found.
+     */
+    @Test
+    void qsbrFlushAlwaysScansEvenRightAfterAnotherFlush() throws Exception {
+        for (Options.Barrier b : barriers()) {
+            try (Reclaimer r = Reclaimer.create(new Scheme.Qsbr(8, 0, 100_000_000L), Options.DEFAULT.withBarrier(b))) {
+                int total = 41;
+                Runs runs = new Runs(total);
+                int next = 0;
+                for (int round = 0; round < 5; round++) {
+                    int mine = 3 + round, theirs = 2 + round;
+                    for (int i = 0; i < mine && next < total; i++) {
+                        int id = next++;
+                        r.retire(new Item(id), x -> runs.counts.incrementAndGet(x.id()));
+                    }
+                    int from = next, to = Math.min(total, next + theirs);
+                    Thread t = Thread.ofPlatform().start(() -> {
+                        for (int id = from; id < to; id++) {
+                            try (Guard g = r.enter()) {
+                                g.retire(new Item(id), x -> runs.counts.incrementAndGet(x.id()));
+                            }
+                        }
+                    });
+                    t.join();
+                    next = to;
+                    r.flush();
+                    Stats s = r.stats();
+                    assertEquals(s.retired(), s.reclaimed(), b + " round " + round + ": " + s);
+                }
+                while (next < total) {
+                    int id = next++;
+                    r.retire(new Item(id), x -> runs.counts.incrementAndGet(x.id()));
+                }
+                r.flush();
+                Stats s = r.stats();
+                assertEquals(total, s.retired(), b + ": " + s);
+                assertEquals(total, s.reclaimed(), b + ": " + s);
+                runs.assertEachOnce("qsbr " + b);
+            }
+        }
+    }
+
+    /**
+     * Under either barrier, fewer objects than the amortization waits for, retired outside any guard and inside
+     * guards, are all reclaimed by one flush, each once, and by close() after it nothing more runs.
+     */
+    @Test
+    void flushReclaimsWhatTheAmortizationWouldLetWait() {
+        for (String name : SCHEMES) {
+            for (Options.Barrier b : barriers()) {
+                int total = Core.HEAVY_AMORTIZED / 2 + 37;
+                Runs runs = new Runs(total);
+                try (Reclaimer r = Reclaimer.create(Scheme.named(name), Options.DEFAULT.withBarrier(b))) {
+                    for (int id = 0; id < total; id++) {
+                        if (id % 3 == 0) {
+                            try (Guard g = r.enter()) {
+                                g.retire(new Item(id), x -> runs.counts.incrementAndGet(x.id()));
+                            }
+                        } else {
+                            r.retire(new Item(id), x -> runs.counts.incrementAndGet(x.id()));
+                        }
+                    }
+                    r.flush();
+                    Stats s = r.stats();
+                    assertEquals(total, s.retired(), name + "/" + b + ": " + s);
+                    assertEquals(total, s.reclaimed(), name + "/" + b + ": " + s);
+                }
+                runs.assertEachOnce(name + "/" + b);
+            }
+        }
+    }
+
+    /**
+     * Under the asymmetric barrier a writer pays a heavy barrier per {@link Core#HEAVY_AMORTIZED} retires or fewer
+     * often, not one per bag, while a reader keeps entering on another thread; and still nothing is lost.
+     */
+    @Test
+    void theAsymmetricBarrierIsAmortizedOverManyRetires() throws Exception {
+        Assumptions.assumeTrue(Membarrier.unavailableReason() == null, "membarrier is unavailable here");
+        for (String name : new String[] {"ebr", "hp", "hyaline", "crystalline", "crystalline-w"}) {
+            int total = 40 * Core.HEAVY_AMORTIZED;
+            Runs runs = new Runs(total);
+            try (Reclaimer r = Reclaimer.create(Scheme.named(name), Options.DEFAULT.withBarrier(Options.Barrier.ASYMMETRIC))) {
+                java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+                java.util.concurrent.atomic.AtomicReference<Object> cell = new java.util.concurrent.atomic.AtomicReference<>(new Object());
+                Thread reader = Thread.ofPlatform().start(() -> {
+                    while (!stop.get()) {
+                        try (Guard g = r.enter()) {
+                            g.protect(cell);
+                        }
+                    }
+                });
+                Core core = ReclaimerHandle.coreOf(r);
+                long before = core.heavyBarriers();
+                try {
+                    for (int id = 0; id < total; id++) {
+                        cell.set(new Object());
+                        r.retire(new Item(id), x -> runs.counts.incrementAndGet(x.id()));
+                    }
+                } finally {
+                    stop.set(true);
+                    reader.join();
+                }
+                long heavies = core.heavyBarriers() - before;
+                // One per HEAVY_AMORTIZED sealed objects, give or take a racing reader's collection each time.
+                assertTrue(heavies <= 2L * total / Core.HEAVY_AMORTIZED + 2,
+                        name + ": " + heavies + " heavy barriers for " + total + " retires");
+                r.flush();
+                assertEquals(total, r.stats().reclaimed(), name + ": " + r.stats());
+            }
+            runs.assertEachOnce(name);
+        }
+    }
+}
