@@ -29,6 +29,11 @@ import reclaim.impl.core.Checks;
 final class HpGuard extends ThreadGuard {
     private static final int PAD = HpParticipant.PAD;
     private static final int KPAD = HpParticipant.KPAD;
+    /**
+     * Protects between two renewals of the slot arrays ({@link #renew}): 2^18, so that a busy reader gets fresh
+     * arrays about every millisecond, for 0.001–0.002 bytes allocated per protect.
+     */
+    static final int RENEW_EVERY = 1 << 18;
 
     private final int k;
     /** The record's fixed-slot array as last published by this thread. */
@@ -43,6 +48,8 @@ final class HpGuard extends ThreadGuard {
     private long[] keys;
     /** Per nesting level, the key slots in use (bit i = slot i). */
     private int[] keysUsed = new int[4];
+    /** Protects left before {@link #renew}; counts down, plain (this thread only). */
+    private int renewIn = RENEW_EVERY;
 
     HpGuard(Core core, Thread thread, int k) {
         super(core, thread);
@@ -137,6 +144,7 @@ final class HpGuard extends ThreadGuard {
         if (record() == null) return ref.get(); // a guard of a reclaim action during close(): nothing to hazard
         int level = depth() - 1;
         int i = PAD + level * k + slot;
+        if (--renewIn < 0) renew();
         Object[] a = fixed.length - PAD > i ? fixed : growFixed(level);
         T p = ref.get();
         if (p == null) {
@@ -166,6 +174,7 @@ final class HpGuard extends ThreadGuard {
         if (record() == null) return ref.get(); // a guard of a reclaim action during close()
         T p = ref.get();
         if (p == null) return null;
+        if (--renewIn < 0) renew();
         Object[] d = dynamic != null && dynamic.length - PAD > PAD + dynamicCount ? dynamic : growDynamic();
         int i = PAD + dynamicCount;
         while (true) {
@@ -192,6 +201,7 @@ final class HpGuard extends ThreadGuard {
         if (record() == null) return (T) field.getVolatile(holder); // a guard of a reclaim action during close()
         int level = depth() - 1;
         int i = PAD + level * k + slot;
+        if (--renewIn < 0) renew();
         Object[] a = fixed.length - PAD > i ? fixed : growFixed(level);
         Object p = field.getVolatile(holder);
         while (p != null) {
@@ -215,6 +225,7 @@ final class HpGuard extends ThreadGuard {
         checkInGuard();
         Object p = field.getVolatile(holder);
         if (p == null || record() == null) return (T) p; // null, or a guard of a reclaim action during close()
+        if (--renewIn < 0) renew();
         Object[] d = dynamic != null && dynamic.length - PAD > PAD + dynamicCount ? dynamic : growDynamic();
         int i = PAD + dynamicCount;
         while (true) {
@@ -281,16 +292,38 @@ final class HpGuard extends ThreadGuard {
     }
 
     /**
-     * Grows the fixed array for a deeper nesting level. The new array is published (volatile) before any
-     * hazard is stored in it: a scanner that read the old array did so before the publication, so the
-     * protect that follows re-reads its source after the scanner's unlink and fails validation if needed.
+     * Grows the fixed array for a deeper nesting level ({@code level} -1: a copy of the same size, for
+     * {@link #renew}). The new array is published (volatile) before any hazard is stored in it: a scanner that read
+     * the old array did so before the publication, so the protect that follows re-reads its source after the
+     * scanner's unlink and fails validation if needed.
      */
     private Object[] growFixed(int level) {
-        Object[] a = Arrays.copyOf(fixed, PAD + (level + 1) * k + PAD);
+        Object[] a = Arrays.copyOf(fixed, Math.max(fixed.length, PAD + (level + 1) * k + PAD));
         bound.setHazardsVolatile(a);
         fixed = a;
-        if (used.length <= level) used = Arrays.copyOf(used, Math.max(level + 1, used.length * 2));
+        if (level >= 0 && used.length <= level) used = Arrays.copyOf(used, Math.max(level + 1, used.length * 2));
         return a;
+    }
+
+    /**
+     * Replaces the fixed and dynamic slot arrays with copies of the same size, published as in {@link #growFixed}
+     * (the copies carry the hazards held now; the old arrays keep stale ones only for a scanner that read them
+     * before the publication, which can only delay a reclaim). Why: a hazard is a reference store into the slot
+     * array, and under G1 (JDK 25 and earlier) a reference store into an array in an old region, of a value from
+     * another region, runs the post-write barrier's slow half, which begins with a store–load fence. An array that
+     * lives as long as its thread is old in a service; one renewed every {@link #RENEW_EVERY} protects is young
+     * (eden or survivor) whenever its thread protects much, and a store into a young region skips that half before
+     * the fence. Collectors without that fence (Parallel, ZGC) lose nothing but the copy. Key slots are longs: no
+     * GC barrier, no renewal.
+     */
+    private void renew() {
+        renewIn = RENEW_EVERY;
+        growFixed(-1);
+        if (dynamic != null) {
+            Object[] d = dynamic.clone();
+            bound.setDynamicVolatile(d); // before any hazard is stored in it, as in growFixed
+            dynamic = d;
+        }
     }
 
     /** Grows (or creates) the key-slot array to hold {@code level}; published as in {@link #growFixed}. */
