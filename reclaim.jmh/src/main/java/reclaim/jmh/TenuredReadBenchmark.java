@@ -36,7 +36,9 @@ import reclaim.jmh.ReadBenchmark.Node;
  *
  * <p>Setup, on the benchmark thread: create the reclaimer, open a guard and protect a node (the thread's
  * participant and its arrays are allocated), run the collector twice (they are promoted), then allocate the nodes.
- * Nothing is allocated while measuring, so the nodes stay young.
+ * Nothing else is allocated while measuring, so the nodes stay young; HP renews its slot arrays every 2^18 protects
+ * (its answer to the fence above), so after the first few hundred walks its hazards go to a young array again, as in
+ * a service.
  *
  * <pre>{@code
  * java --sun-misc-unsafe-memory-access=allow -jar reclaim.jmh/target/benchmarks.jar TenuredReadBenchmark \
