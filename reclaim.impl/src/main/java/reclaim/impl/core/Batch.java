@@ -29,6 +29,12 @@ public final class Batch {
      * batch is recycled, so that a batch never keeps another reachable after it left the chain.
      */
     Batch next;
+    /**
+     * The batch's wrapper for Hyaline's and Crystalline's reference counts, made at its first insertion and reused
+     * with the batch ({@link CountedBatches#of}); null until then. Kept when the batch is recycled: it refers only to
+     * this batch and to the policy's counter.
+     */
+    CountedBatches.Counted counted;
 
     /**
      * Creates an empty batch.

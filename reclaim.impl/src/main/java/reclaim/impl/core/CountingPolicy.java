@@ -117,11 +117,11 @@ public abstract class CountingPolicy extends Policy {
      *
      * @param b the batch
      * @param oldestReservation the oldest active reservation's era, or {@code Long.MIN_VALUE}
-     * @return the counted batch
+     * @return the counted batch (the batch's own wrapper, reused: see {@link CountedBatches.Counted})
      */
     protected final CountedBatches.Counted counted(Batch b, long oldestReservation) {
         long old = CountedBatches.bornBy(b, oldestReservation) > 0 ? b.size() : 0;
-        return new CountedBatches.Counted(b, old, oldPending);
+        return CountedBatches.of(b, old, oldPending);
     }
 
     /**
@@ -131,6 +131,16 @@ public abstract class CountingPolicy extends Policy {
      */
     protected final long oldPending() {
         return oldPending.get();
+    }
+
+    /**
+     * Wraps a batch for insertion without counting old objects (the batch's own wrapper, reused).
+     *
+     * @param b the batch
+     * @return the counted batch
+     */
+    protected final CountedBatches.Counted counted(Batch b) {
+        return CountedBatches.of(b, 0, null);
     }
 
     /** Every sealed bag advances the era (a volatile read-modify-write, after the seal's full fence). */
