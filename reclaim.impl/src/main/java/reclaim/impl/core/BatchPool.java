@@ -8,12 +8,13 @@ import java.lang.invoke.VarHandle;
  * batch whose actions ran instead of allocating one (a bag's two arrays are most of what a reclaimer allocates per
  * retired object).
  *
- * <p>{@link #SLOTS} cells, each null or an empty batch. {@link #take()} CASes a non-null cell to null (a cell taken
- * is always emptied by the CAS, so no two takers get the same batch) and otherwise allocates; {@link #give} CASes an
- * empty cell from null to the batch and otherwise drops it to the garbage collector. Each thread starts at a cell of
- * its own (its id), so one thread that seals and collects reuses the same cell without contention. Lock-free (a
- * failed CAS means another thread took or filled that cell, and the scan moves on), bounded: at most {@link #SLOTS}
- * batches are kept, so a burst of reclamation grows nothing for good. The CASes are volatile: the give's publishes
+ * <p>{@link #SLOTS} cells, each null or an empty batch, used as a stack under a cursor (a hint). {@link #take()}
+ * probes at most {@link #PROBES} cells below the cursor and CASes a non-null one to null (a cell taken is always
+ * emptied by the CAS, so no two takers get the same batch), and otherwise allocates; {@link #give} probes at most
+ * {@link #PROBES} cells from the cursor up and CASes an empty one from null to the batch, and otherwise drops it to
+ * the garbage collector. Wait-free (a bounded number of probes; a failed CAS means another thread took or filled
+ * that cell, and the probe moves on), bounded: at most {@link #SLOTS} batches are kept, so a burst of reclamation
+ * grows nothing for good. The CASes are volatile: the give's publishes
  * the batch's cleared slots to the taker, whose CAS reads them.
  *
  * <p>A batch is given only once its actions ran and it was {@linkplain Batch#recycle() reset}, by the thread that
@@ -26,7 +27,17 @@ final class BatchPool {
      */
     static final int SLOTS = 64;
 
+    /** Cells a take or a give probes at most, from the cursor: a bounded loop whatever the pool holds. */
+    static final int PROBES = 8;
+
     private final Object[] cells = new Object[SLOTS];
+    /**
+     * Where the next give probes first, and below which the next take probes: the pool used as a stack of cells, so
+     * that a single thread finds a batch, or a free cell, at its first probe. Opaque: only a hint, racing takes and
+     * gives may leave it off by a few cells (a take then finds nothing and allocates, a give drops its batch); the
+     * CASes on the cells alone decide who gets a batch. Through {@code CURSOR}.
+     */
+    private int cursor;
     private final int capacity;
     /** Batches {@link #take()} had to allocate (for tests and toString); incremented only then. */
     private final java.util.concurrent.atomic.AtomicLong created = new java.util.concurrent.atomic.AtomicLong();
@@ -46,11 +57,13 @@ final class BatchPool {
      * @return an empty batch, owned by the caller
      */
     Batch take() {
-        int start = (int) Thread.currentThread().threadId();
-        for (int i = 0; i < SLOTS; i++) {
-            int c = (start + i) & (SLOTS - 1);
-            Object b = CELL.getOpaque(cells, c); // a hint: the CAS below decides
-            if (b != null && CELL.compareAndSet(cells, c, b, null)) return (Batch) b;
+        int top = (int) CURSOR.getOpaque(this);
+        for (int i = top - 1, end = Math.max(0, top - PROBES); i >= end; i--) {
+            Object b = CELL.getOpaque(cells, i); // a hint: the CAS below decides
+            if (b != null && CELL.compareAndSet(cells, i, b, null)) {
+                CURSOR.setOpaque(this, i);
+                return (Batch) b;
+            }
         }
         created.incrementAndGet();
         return new Batch(capacity);
@@ -74,10 +87,12 @@ final class BatchPool {
     void give(Batch b) {
         b.recycle();
         if (b.capacity() != capacity) return;
-        int start = (int) Thread.currentThread().threadId();
-        for (int i = 0; i < SLOTS; i++) {
-            int c = (start + i) & (SLOTS - 1);
-            if (CELL.getOpaque(cells, c) == null && CELL.compareAndSet(cells, c, null, b)) return;
+        int top = (int) CURSOR.getOpaque(this);
+        for (int i = top, end = Math.min(SLOTS, top + PROBES); i < end; i++) {
+            if (CELL.getOpaque(cells, i) == null && CELL.compareAndSet(cells, i, null, b)) {
+                CURSOR.setOpaque(this, i + 1);
+                return;
+            }
         }
     }
 
@@ -120,4 +135,13 @@ final class BatchPool {
     }
 
     private static final VarHandle CELL = MethodHandles.arrayElementVarHandle(Object[].class);
+    private static final VarHandle CURSOR;
+
+    static {
+        try {
+            CURSOR = MethodHandles.lookup().findVarHandle(BatchPool.class, "cursor", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 }
