@@ -6,9 +6,15 @@ import java.util.function.Consumer;
  * A batch of retired objects and their reclaim actions, with a tag (an epoch or era) set when it is sealed.
  *
  * <p>Not thread-safe: a batch is owned by one thread at a time and handed to another only through a
- * release/acquire pair (a record's state word, or a concurrent queue), which publishes its contents. It is
- * the reclaimer's own metadata, never recycled: a fresh batch replaces a sealed one, so a stale reference
- * can never observe a reused batch (no ABA: the garbage collector keeps a batch alive while anyone holds it).
+ * release/acquire pair (a record's state word, or a concurrent queue), which publishes its contents.
+ *
+ * <p><b>Recycling.</b> Once its actions ran, a batch of the core's bag size goes back to the core's
+ * {@link BatchPool} (cleared: it pins no object it held) and a later seal reuses it, so that a reclaimer in steady
+ * state allocates no batches. It is given back only by the thread that owns it exclusively after its actions ran:
+ * a sealed bag after a collector took it from the store, a counted batch (Hyaline, Crystalline) by the thread whose
+ * decrement brought its count to zero (every other reader is done with it by then). The one reader that may hold a
+ * stale reference is a clock collector's {@code peek} of the shared queue, which reads the tag only as a hint and
+ * judges the batch it then polls (see {@code ClockPolicy.collect}).
  */
 public final class Batch {
     private final Object[] objects;
@@ -17,6 +23,18 @@ public final class Batch {
     private long tag;
     /** The thread that sealed this batch, or null (set with the tag, published with the batch). */
     private Thread sealer;
+    /**
+     * The next batch in a chain its owner builds: the per-participant stack of sealed bags (written before the push
+     * that publishes the batch), or a collector's list of taken bags. Cleared when the chain is walked and when the
+     * batch is recycled, so that a batch never keeps another reachable after it left the chain.
+     */
+    Batch next;
+    /**
+     * The batch's wrapper for Hyaline's and Crystalline's reference counts, made at its first insertion and reused
+     * with the batch ({@link CountedBatches#of}); null until then. Kept when the batch is recycled: it refers only to
+     * this batch and to the policy's counter.
+     */
+    CountedBatches.Counted counted;
 
     /**
      * Creates an empty batch.
@@ -118,6 +136,44 @@ public final class Batch {
      */
     public Consumer<?> action(int i) {
         return actions[i];
+    }
+
+    /**
+     * Returns the number of objects the batch holds when full.
+     *
+     * @return the capacity
+     */
+    public int capacity() {
+        return objects.length;
+    }
+
+    /**
+     * Returns the next batch of the chain its owner builds (see {@link #link}), or null.
+     *
+     * @return the next batch
+     */
+    public Batch next() {
+        return next;
+    }
+
+    /**
+     * Links this batch, owned by the caller, in front of {@code next} in a chain the caller owns (a collector's taken
+     * bags): a list without an allocation.
+     *
+     * @param next the rest of the chain, or null
+     */
+    public void link(Batch next) {
+        this.next = next;
+    }
+
+    /**
+     * Resets a batch whose actions ran for reuse: no object, action, sealer or chain link stays reachable from it.
+     */
+    void recycle() {
+        clear();
+        sealer = null;
+        next = null;
+        tag = 0;
     }
 
     /** Drops the references (after the actions ran), so a batch that stays reachable pins nothing. */

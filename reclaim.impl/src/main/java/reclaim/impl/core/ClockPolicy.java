@@ -39,6 +39,8 @@ public abstract class ClockPolicy extends Policy {
         if (store.peek() == null) return;
         long bound = reclaimableBelow();
         for (int n = 0; n < limit; n++) {
+            // A hint: the peeked bag may be taken, reclaimed and recycled by another collector meanwhile (Batch), so
+            // its tag may be a later seal's; only the bag polled below is judged.
             Batch b = store.peek();
             if (b == null || b.tag() >= bound) return;
             b = store.poll();

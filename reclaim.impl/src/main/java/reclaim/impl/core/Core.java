@@ -106,6 +106,8 @@ public final class Core extends Lifecycle {
     /** Where sealed bags wait for the policy's judgement. */
     public final SealedBags sealed;
     private final Reclamation reclamation;
+    /** Empty batches of {@link #batchSize} whose actions ran, reused by seals (see {@link Batch}). */
+    private final BatchPool pool;
     /** Checked mode's tracking of retired objects ({@link Options#checked()}); null when unchecked. */
     final RetireCheck check;
     /** Stalls, the pending high-water mark and the JFR events. */
@@ -141,8 +143,9 @@ public final class Core extends Lifecycle {
         this.sealed = new SealedBags(sealPerParticipant);
         this.check = options.checked() ? new RetireCheck(name) : null;
         this.telemetry = new Telemetry(name, c);
+        this.pool = new BatchPool(batchSize);
         this.reclamation = new Reclamation(telemetry, check,
-                options.actionExecutor() == null ? null : new HandOff(this, options.actionExecutor()));
+                options.actionExecutor() == null ? null : new HandOff(this, options.actionExecutor()), pool);
         this.participants = new Participants(this, policy, batchSize);
         this.closing = new Closing(this);
         this.grace = new GracePeriods(this);
@@ -218,6 +221,32 @@ public final class Core extends Lifecycle {
      */
     public Reclamation reclamation() {
         return reclamation;
+    }
+
+    /**
+     * Takes an empty batch of {@link #batchSize()} from the core's pool, or a new one if it keeps none: what a
+     * policy fills with objects it moves out of sealed bags. Give it back through {@link #recycle} or
+     * {@link Reclamation#run}.
+     *
+     * @return an empty batch owned by the caller
+     */
+    public Batch takeBatch() {
+        return pool.take();
+    }
+
+    /**
+     * Gives a batch the caller owns exclusively, whose objects ran or were moved elsewhere, back to the core's pool
+     * (cleared first: it pins nothing). A batch of another size is dropped to the garbage collector.
+     *
+     * @param b the batch; the caller must not touch it afterwards
+     */
+    public void recycle(Batch b) {
+        pool.give(b);
+    }
+
+    /** @return the pool of batches (for tests) */
+    BatchPool pool() {
+        return pool;
     }
 
     /**
@@ -575,7 +604,7 @@ public final class Core extends Lifecycle {
     void seal(Participant p) {
         Batch bag = p.bag;
         if (bag.isEmpty()) return;
-        Batch fresh = new Batch(batchSize); // allocated first: a failure leaves the bag in place, not lost
+        Batch fresh = pool.take(); // taken first: an allocation that fails leaves the bag in place, not lost
         // Orders the unlinks that preceded these retires (stores) before the loads that sealing makes (a clock
         // read too early could be too old, and the bag reclaimed too soon) and before a collector's later scan.
         VarHandle.fullFence();

@@ -13,20 +13,31 @@ import reclaim.api.Born;
  * objects; each holder that detaches its list decrements the batch once per link; whoever brings the count
  * to zero reclaims the whole batch. The retirer adds the number of links it inserted after inserting them,
  * so the count may go negative meanwhile; the test for the last reference is {@code getAndAdd(d) == -d}.
- * Links are fresh objects, never reused (rule M1: no ABA on them).
+ * Links are fresh objects, never reused (rule M1: no ABA on them); the counted wrapper is reused with its batch
+ * ({@link Counted}).
  */
 public final class CountedBatches {
     private CountedBatches() {}
 
-    /** A batch with its count of links not yet walked (once the retirer has added them). */
+    /**
+     * A batch with its count of links not yet walked (once the retirer has added them). One per batch, kept by the
+     * batch ({@link #of}) and reused when the batch is: it is renewed only by the retirer inserting the batch, after
+     * the count of its previous insertion reached zero (every link walked, the batch reclaimed and recycled), so no
+     * walker touches it any more; its count is then zero again by construction.
+     */
     public static final class Counted {
         final Batch batch;
         /** Accessed only through {@code REFS}. */
         long refs;
-        /** Objects of the batch born at or before the oldest reservation it joined (see {@link #old}). */
-        private final long old;
-        /** Where {@link #old} is counted while the batch is pending, or null. */
-        private final AtomicLong oldPending;
+        /**
+         * Objects of the batch born at or before the oldest reservation it joined (see {@link #oldPending}). Plain:
+         * written by the retirer before the CASes that insert its links, read by whoever brings the count to zero,
+         * after a read-modify-write of the count that follows the retirer's in its order (the retirer's
+         * {@link #inserted}), so it sees the write.
+         */
+        private long old;
+        /** Where {@link #old} is counted while the batch is pending, or null; plain, as {@link #old}. */
+        private AtomicLong oldPending;
 
         /**
          * Wraps a sealed batch with a zero count.
@@ -47,18 +58,46 @@ public final class CountedBatches {
          */
         public Counted(Batch batch, long old, AtomicLong oldPending) {
             this.batch = batch;
+            renew(old, oldPending);
+        }
+
+        private void renew(long old, AtomicLong oldPending) {
             this.old = old;
             this.oldPending = oldPending;
             if (oldPending != null && old != 0) oldPending.addAndGet(old);
         }
 
         void reclaim(Reclamation reclamation) {
+            long o = old;
+            AtomicLong pending = oldPending;
+            oldPending = null; // before the batch may be recycled and renewed by its next insertion
             try {
                 reclamation.run(batch);
             } finally {
-                if (oldPending != null && old != 0) oldPending.addAndGet(-old);
+                if (pending != null && o != 0) pending.addAndGet(-o);
             }
         }
+    }
+
+    /**
+     * Returns the batch's counted wrapper for an insertion (the retirer's, before it inserts any link): the one the
+     * batch keeps from an earlier insertion, renewed, or a new one that the batch then keeps. No allocation once a
+     * recycled batch comes round again.
+     *
+     * @param b the batch, owned by the caller and not yet inserted
+     * @param old objects born at or before the oldest reservation the batch joins
+     * @param oldPending the counter for {@code old}, or null
+     * @return the wrapper, with a zero count
+     */
+    public static Counted of(Batch b, long old, AtomicLong oldPending) {
+        Counted c = b.counted;
+        if (c == null) {
+            b.counted = c = new Counted(b, old, oldPending);
+        } else {
+            if ((long) REFS.getOpaque(c) != 0) throw new IllegalStateException("internal error: a batch inserted while counted");
+            c.renew(old, oldPending);
+        }
+        return c;
     }
 
     /**

@@ -2,8 +2,6 @@ package reclaim.impl.core;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -56,42 +54,60 @@ public abstract class CountingPolicy extends Policy {
      *
      * @param taken the batches about to be inserted, owned by the caller
      */
-    private void heavyBeforeInsert(List<Batch> taken) {
+    private void heavyBeforeInsert(Batch taken) {
         try {
             core.heavy();
         } catch (RuntimeException | Error e) {
-            for (Batch b : taken) store.add(b);
+            requeue(taken);
             throw e;
+        }
+    }
+
+    /** Puts a chain of taken bags back in the store, unlinking each: nothing lost. */
+    private void requeue(Batch chain) {
+        for (Batch b = chain; b != null; ) {
+            Batch next = b.next();
+            b.link(null);
+            store.add(b);
+            b = next;
         }
     }
 
     @Override
     protected final void insertAside(Batch b) {
-        heavyBeforeInsert(List.of(b));
+        heavyBeforeInsert(b);
         insert(b);
     }
 
     /**
      * Takes the sealed bags (every bag on the participants, at most {@code limit} from the queue), runs one heavy
      * barrier for all of them (under the asymmetric barrier a membarrier is paid per collection, not per bag), and
-     * inserts each. A failure in an insertion puts the bags not yet inserted back in the store.
+     * inserts each. A failure in an insertion puts the bags not yet inserted back in the store. The taken bags are
+     * chained through {@link Batch#next} (each is the collector's alone): no list is allocated; each link is cleared
+     * before the bag is inserted, since the insertion may reclaim and recycle it at once.
      */
     @Override
     protected final void collect(int limit) {
-        List<Batch> taken = new ArrayList<>();
-        store.takeFromParticipants(core.participants(), taken::add); // bounded by the participants and their bags
-        for (int n = 0; n < limit; n++) {
+        // Bounded by the participants and their bags.
+        Batch taken = store.takeChainFromParticipants(core.participants(), null);
+        for (int n = 0; n < limit; n++) { // at the front: the order of insertion does not matter
             Batch b = store.poll();
             if (b == null) break;
-            taken.add(b);
+            b.link(taken);
+            taken = b;
         }
-        if (taken.isEmpty()) return;
+        if (taken == null) return;
         heavyBeforeInsert(taken);
-        int i = 0;
+        Batch rest = taken;
         try {
-            for (; i < taken.size(); i++) insert(taken.get(i));
+            while (rest != null) {
+                Batch b = rest;
+                rest = b.next();
+                b.link(null);
+                insert(b);
+            }
         } finally {
-            for (int j = i + 1; j < taken.size(); j++) store.add(taken.get(j)); // after a failed insert: not lost
+            requeue(rest); // after a failed insert: not lost
         }
     }
 
@@ -101,11 +117,11 @@ public abstract class CountingPolicy extends Policy {
      *
      * @param b the batch
      * @param oldestReservation the oldest active reservation's era, or {@code Long.MIN_VALUE}
-     * @return the counted batch
+     * @return the counted batch (the batch's own wrapper, reused: see {@link CountedBatches.Counted})
      */
     protected final CountedBatches.Counted counted(Batch b, long oldestReservation) {
         long old = CountedBatches.bornBy(b, oldestReservation) > 0 ? b.size() : 0;
-        return new CountedBatches.Counted(b, old, oldPending);
+        return CountedBatches.of(b, old, oldPending);
     }
 
     /**
@@ -115,6 +131,16 @@ public abstract class CountingPolicy extends Policy {
      */
     protected final long oldPending() {
         return oldPending.get();
+    }
+
+    /**
+     * Wraps a batch for insertion without counting old objects (the batch's own wrapper, reused).
+     *
+     * @param b the batch
+     * @return the counted batch
+     */
+    protected final CountedBatches.Counted counted(Batch b) {
+        return CountedBatches.of(b, 0, null);
     }
 
     /** Every sealed bag advances the era (a volatile read-modify-write, after the seal's full fence). */

@@ -101,11 +101,12 @@ public class Participant extends ParticipantPadAfter {
     long stallReported;
 
     // ---- sealed bags kept on the participant (schemes that seal per participant) ----
-    /** The newest sealed bag kept here; accessed through {@code SEALED}. */
-    SealedNode sealedTop;
-
-    /** A node of the per-participant stack of sealed bags. */
-    record SealedNode(Batch batch, SealedNode next) {}
+    /**
+     * The newest sealed bag kept here, the older ones chained through {@link Batch#next} (an intrusive stack: no node
+     * per bag); accessed through {@code SEALED}. Only pushed and taken whole, never popped one by one, so a batch
+     * recycled and pushed again cannot confuse a CAS (no ABA).
+     */
+    Batch sealedTop;
 
     /**
      * Creates a participant in {@code initialState}, held by {@code holder}.
@@ -204,15 +205,17 @@ public class Participant extends ParticipantPadAfter {
 
     final void pushSealed(Batch b) {
         while (true) {
-            SealedNode top = (SealedNode) SEALED.getVolatile(this);
-            // Volatile CAS: publishes the bag's contents (and the unlinks before its retires) to the taker.
-            if (SEALED.compareAndSet(this, top, new SealedNode(b, top))) return;
+            Batch top = (Batch) SEALED.getVolatile(this);
+            b.next = top; // plain: the bag is still ours until the CAS publishes it
+            // Volatile CAS: publishes the bag's contents and link (and the unlinks before its retires) to the taker.
+            if (SEALED.compareAndSet(this, top, b)) return;
         }
     }
 
-    final SealedNode takeSealed() {
+    /** Takes the whole stack (newest first, chained through {@link Batch#next}); the caller owns it and unlinks it. */
+    final Batch takeSealed() {
         if (SEALED.getVolatile(this) == null) return null;
-        return (SealedNode) SEALED.getAndSet(this, (SealedNode) null);
+        return (Batch) SEALED.getAndSet(this, (Batch) null);
     }
 
     // ---- counters ----
@@ -276,7 +279,7 @@ public class Participant extends ParticipantPadAfter {
             LAG_VALUE = l.findVarHandle(Participant.class, "lagValue", long.class);
             LAG_SINCE = l.findVarHandle(Participant.class, "lagSince", long.class);
             STALL_REPORTED = l.findVarHandle(Participant.class, "stallReported", long.class);
-            SEALED = l.findVarHandle(Participant.class, "sealedTop", SealedNode.class);
+            SEALED = l.findVarHandle(Participant.class, "sealedTop", Batch.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }

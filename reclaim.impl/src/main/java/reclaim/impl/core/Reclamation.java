@@ -29,6 +29,8 @@ public final class Reclamation {
     private final LongAdder forOthers = new LongAdder();
     /** Where batches go instead of running here, or null (run them on the calling thread). */
     private final HandOff handOff;
+    /** Where a batch goes once its actions ran here, for a later seal to reuse; null: left to the garbage collector. */
+    private final BatchPool pool;
 
     /**
      * Creates a runner whose reports and events name the reclaimer.
@@ -36,7 +38,7 @@ public final class Reclamation {
      * @param telemetry the reclaimer's telemetry (its name and scheme)
      */
     Reclamation(Telemetry telemetry) {
-        this(telemetry, null, null);
+        this(telemetry, null, null, null);
     }
 
     /**
@@ -46,8 +48,10 @@ public final class Reclamation {
      * @param telemetry the reclaimer's telemetry (its name and scheme)
      * @param check the tracking, or null when unchecked
      * @param handOff where batches go instead of running on the calling thread, or null
+     * @param pool where batches go once their actions ran on the calling thread, or null
      */
-    Reclamation(Telemetry telemetry, RetireCheck check, HandOff handOff) {
+    Reclamation(Telemetry telemetry, RetireCheck check, HandOff handOff, BatchPool pool) {
+        this.pool = pool;
         this.telemetry = telemetry;
         this.scheme = telemetry.scheme;
         this.check = check;
@@ -55,18 +59,20 @@ public final class Reclamation {
     }
 
     /**
-     * Runs every action of {@code batch} on its object, then clears the batch; or, with an action executor, hands
-     * the batch to it (the caller must not touch the batch afterwards).
+     * Runs every action of {@code batch} on its object, then clears the batch and gives it to the core's pool of
+     * batches; or, with an action executor, hands the batch to it. Either way the caller must not touch the batch
+     * afterwards: it may be reused by the next seal.
      *
-     * @param batch a batch owned by the caller
+     * @param batch a batch owned by the caller exclusively (no other thread reads it any more)
      */
     public void run(Batch batch) {
         HandOff h = handOff;
         if (h != null && !batch.isEmpty() && !h.runsHere()) {
-            h.submit(batch);
+            h.submit(batch); // its task keeps the batch: not pooled
             return;
         }
         runNow(batch);
+        if (pool != null) pool.give(batch); // not after a failure: runNow contains the actions', so only an Error
     }
 
     /**

@@ -84,16 +84,42 @@ public final class SealedBags {
      * @return the number of bags taken
      */
     public int takeFromParticipants(Participant[] participants, Consumer<Batch> sink) {
-        if (!perParticipant) return 0;
         int n = 0;
-        for (Participant p : participants) {
-            for (Participant.SealedNode x = p.takeSealed(); x != null; x = x.next()) {
-                getAndAddCount(-x.batch().size());
-                sink.accept(x.batch());
-                n++;
-            }
+        for (Batch b = takeChainFromParticipants(participants, null); b != null; n++) {
+            Batch next = b.next;
+            b.next = null; // the sink owns it alone: it keeps no other bag reachable
+            sink.accept(b);
+            b = next;
         }
         return n;
+    }
+
+    /**
+     * Takes every bag sealed on the participants (per-participant sealing) and chains them through
+     * {@link Batch#next} in front of {@code rest}: the same as {@link #takeFromParticipants} without a sink (nothing
+     * allocated). The caller owns the chain, and clears each bag's link when it walks it.
+     *
+     * @param participants the participants to take from
+     * @param rest the chain to put them in front of, or null
+     * @return the chain's head ({@code rest} if there was nothing to take)
+     */
+    public Batch takeChainFromParticipants(Participant[] participants, Batch rest) {
+        if (!perParticipant) return rest;
+        Batch head = rest;
+        for (Participant p : participants) {
+            Batch top = p.takeSealed();
+            if (top == null) continue;
+            Batch last = top;
+            long objects = top.size();
+            while (last.next != null) {
+                last = last.next;
+                objects += last.size();
+            }
+            getAndAddCount(-objects);
+            last.next = head;
+            head = top;
+        }
+        return head;
     }
 
     /**

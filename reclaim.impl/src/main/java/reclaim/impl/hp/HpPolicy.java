@@ -1,8 +1,6 @@
 package reclaim.impl.hp;
 
 import java.lang.invoke.VarHandle;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 import reclaim.api.Keyed;
@@ -177,72 +175,97 @@ public final class HpPolicy extends Policy {
         long waiting = store.objects();
         if (waiting == 0 || (limit != Core.COLLECT_ALL && waiting < scanThreshold(hazardSlots(recs)))) return;
         // Take the bags first: only objects retired (so unlinked) before the hazard snapshot may be judged by
-        // it. A bag queued after the snapshot may hold an object that a reader protected after it.
-        List<Batch> taken = new ArrayList<>();
-        int takenObjects = 0;
+        // it. A bag queued after the snapshot may hold an object that a reader protected after it. They are chained
+        // through Batch.next in the order taken (each is ours alone): no list is allocated.
+        Batch taken = null, last = null;
         for (long todo = waiting; todo > 0; ) {
             Batch b = store.poll();
             if (b == null) break;
-            taken.add(b);
-            takenObjects += b.size();
+            if (last == null) taken = b;
+            else last.link(b);
+            last = b;
             todo -= b.size();
         }
-        if (taken.isEmpty()) return;
+        if (taken == null) return;
         try {
             // Scanner side of protect's store-load pair: orders the unlinks before the retires (and our taking
             // of their bags) before the loads of the hazard slots below. A full fence, or membarrier (Barrier).
             core.heavy();
         } catch (RuntimeException | Error e) {
-            for (Batch b : taken) store.add(b); // nothing judged yet: back in the store, not lost
+            requeue(store, taken); // nothing judged yet: back in the store, not lost
             throw e;
         }
         long[][] keyArrays = new long[recs.length][];
         HazardSet set = snapshot(recs, keyArrays);
         KeySet keySet = KeySet.of(keyArrays);
         scans.incrementAndGet();
-        // What no hazard holds goes into one batch, run as one (Reclamation.run: counted once, in its finally, and
-        // handed to the action executor if there is one); what a hazard holds is requeued.
+        // What no hazard holds goes into batches of the core's bag size (from its pool), each run once full and the
+        // last at the end (Reclamation.run: counted in its finally, handed to the action executor if there is one,
+        // and given back to the pool); what a hazard holds is requeued; a bag whose objects were all moved is given
+        // back to the pool (cleared) at once.
         Reclamation reclamation = core.reclamation();
-        Batch free = new Batch(Math.max(1, takenObjects));
+        Batch free = null;
         long ofOthers = 0;
         Batch kept = null;
-        int next = 0, at = 0; // the bag being judged, and its next object
+        Batch cur = taken;
+        int at = 0; // the next object of the bag being judged
         try {
-            for (; next < taken.size(); next++) {
-                Batch b = taken.get(next);
+            while (cur != null) {
+                Batch b = cur;
                 int n = b.size();
                 boolean others = Reclamation.sealedByAnother(b);
                 for (at = 0; at < n; at++) {
                     Object o = b.object(at);
                     if (set.contains(o) || (keySet != null && o instanceof Keyed kd && keySet.contains(kd.key()))) {
-                        if (kept == null) kept = new Batch(core.batchSize());
+                        if (kept == null) kept = core.takeBatch();
                         if (kept.add(o, b.action(at))) {
                             store.add(kept);
                             kept = null;
                         }
                     } else {
-                        free.add(o, b.action(at));
+                        // Taken before the add: a take that fails leaves this object unjudged, requeued below.
+                        if (free == null) free = core.takeBatch();
+                        if (free.add(o, b.action(at))) {
+                            Batch full = free;
+                            free = null; // not run again by the finally
+                            reclamation.run(full);
+                        }
                         if (others) ofOthers++;
                     }
                 }
+                cur = b.next();
+                b.link(null);
+                core.recycle(b); // every object went to free or kept: its slots are cleared, nothing is pinned
             }
         } finally {
             // Whatever happens above (a key() that throws, an allocation that fails), nothing is lost and nothing
             // runs twice: the objects not judged yet go back to the store, a partial kept bag too, and what was
             // judged free runs (and is counted, in Reclamation's finally) below.
-            if (next < taken.size()) {
-                Batch b = taken.get(next);
+            if (cur != null) {
+                Batch b = cur;
+                Batch after = b.next();
+                b.link(null);
                 Batch rest = new Batch(Math.max(1, b.size() - at));
                 for (int i = at; i < b.size(); i++) rest.add(b.object(i), b.action(i));
                 store.add(rest);
-                for (int j = next + 1; j < taken.size(); j++) store.add(taken.get(j));
+                requeue(store, after);
             }
             if (kept != null) store.add(kept);
             try {
-                reclamation.run(free);
+                if (free != null) reclamation.run(free);
             } finally {
                 reclamation.endPass(null, 0, 0, ofOthers); // the share done for other threads, counted in any case
             }
+        }
+    }
+
+    /** Puts a chain of taken bags back in the store, unlinking each: nothing lost. */
+    private static void requeue(SealedBags store, Batch chain) {
+        for (Batch b = chain; b != null; ) {
+            Batch next = b.next();
+            b.link(null);
+            store.add(b);
+            b = next;
         }
     }
 

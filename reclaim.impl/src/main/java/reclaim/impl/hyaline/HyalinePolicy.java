@@ -192,7 +192,7 @@ public final class HyalinePolicy extends CountingPolicy {
         long minBirth = robust ? CountedBatches.minBirth(b) : 0;
         // The objects born at or before the oldest active reservation are what a stalled reader may hold
         // beyond the stated slack: count them while the batch is pending (pendingBound() adds them).
-        Counted c = robust ? counted(b, oldestAccess()) : new Counted(b);
+        Counted c = robust ? counted(b, oldestAccess()) : counted(b);
         long links = 0;
         for (Participant p : core.participants()) {
             HyalineParticipant r = (HyalineParticipant) p;

@@ -1,0 +1,141 @@
+package reclaim.impl.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.function.Consumer;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+import reclaim.api.Guard;
+import reclaim.api.Reclaimer;
+
+/**
+ * The core's pool of batches: a batch comes back cleared (it pins nothing it held), is handed to one taker only,
+ * the pool keeps at most {@link BatchPool#SLOTS}; and under every scheme, with batches reused by seals, every
+ * retired object's action runs exactly once and the pooled batches hold nothing (racing threads, flushes), and a
+ * steady retiring thread stops allocating batches (under bursts the pool overflows by design: it is bounded).
+ */
+class BatchPoolTest {
+    private static final Consumer<Object> NOTHING = o -> {};
+
+    @Test
+    void aGivenBatchIsClearedAndHandedOutOnce() {
+        BatchPool pool = new BatchPool(4);
+        Batch b = new Batch(4);
+        b.add(new Object(), NOTHING);
+        b.add(new Object(), NOTHING);
+        b.sealedBy(Thread.currentThread());
+        b.link(new Batch(4));
+        pool.give(b);
+        assertTrue(pool.keeps(b));
+        assertTrue(pool.keptHoldNothing(), "a pooled batch still refers to what it held");
+        assertEquals(0, b.size());
+        assertNull(b.sealer());
+        assertNull(b.next());
+        assertSame(b, pool.take());
+        assertFalse(pool.keeps(b));
+        assertNotSame(b, pool.take(), "a batch was handed out twice");
+        assertEquals(1, pool.created());
+    }
+
+    @Test
+    void thePoolKeepsAtMostItsSlotsAndNoBatchOfAnotherSize() {
+        BatchPool pool = new BatchPool(4);
+        pool.give(new Batch(5));
+        assertEquals(0, pool.kept());
+        for (int i = 0; i < BatchPool.SLOTS + 5; i++) pool.give(new Batch(4));
+        assertEquals(BatchPool.SLOTS, pool.kept());
+    }
+
+    @Test
+    void racingTakersNeverShareABatch() throws Exception {
+        BatchPool pool = new BatchPool(2);
+        int threads = 4;
+        int rounds = 50_000;
+        ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();
+        List<Thread> ts = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            Thread th = new Thread(() -> {
+                Object mine = new Object();
+                for (int i = 0; i < rounds && errors.isEmpty(); i++) {
+                    Batch b = pool.take();
+                    if (b.size() != 0) errors.add("a taken batch was not empty");
+                    b.add(mine, NOTHING);
+                    Thread.yield();
+                    if (b.size() != 1 || b.object(0) != mine) errors.add("another taker wrote into our batch");
+                    pool.give(b);
+                }
+            });
+            ts.add(th);
+            th.start();
+        }
+        for (Thread th : ts) th.join();
+        assertTrue(errors.isEmpty(), () -> errors.peek());
+        assertTrue(pool.keptHoldNothing());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"qsbr", "ebr", "hp", "hyaline", "crystalline", "crystalline-w"})
+    void recycledBatchesReclaimEveryObjectOnceAndPinNothing(String scheme) throws Exception {
+        Reclaimer r = Reclaimer.create(scheme);
+        Core core = ReclaimerHandle.coreOf(r);
+        int threads = 3;
+        int per = 30_000;
+        AtomicIntegerArray runs = new AtomicIntegerArray(threads * per);
+        List<Thread> ts = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int base = t * per;
+            Thread th = new Thread(() -> {
+                for (int i = 0; i < per; i++) {
+                    int id = base + i;
+                    try (Guard g = r.enter()) {
+                        g.retire(id, x -> runs.incrementAndGet(x));
+                    }
+                    if (i % 5000 == 0) r.flush();
+                }
+            });
+            ts.add(th);
+            th.start();
+        }
+        for (Thread th : ts) th.join();
+        r.flush();
+        assertTrue(core.pool().kept() > 0, "no batch came back to the pool");
+        assertTrue(core.pool().keptHoldNothing(), "a pooled batch still refers to a reclaimed object");
+        r.close();
+        for (int i = 0; i < threads * per; i++) assertEquals(1, runs.get(i), "object " + i + " ran " + runs.get(i) + " times");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"qsbr", "ebr", "hp", "hyaline", "crystalline", "crystalline-w"})
+    void aSteadyRetiringThreadStopsAllocatingBatches(String scheme) {
+        Reclaimer r = Reclaimer.create(scheme);
+        Core core = ReclaimerHandle.coreOf(r);
+        int rounds = 200_000;
+        for (int i = 0; i < rounds; i++) { // warm-up: the pending bags and the pool reach their steady size
+            try (Guard g = r.enter()) {
+                g.retire(new Object(), NOTHING);
+            }
+        }
+        long before = core.pool().created();
+        for (int i = 0; i < rounds; i++) {
+            try (Guard g = r.enter()) {
+                g.retire(new Object(), NOTHING);
+            }
+        }
+        long after = core.pool().created();
+        assertTrue(after - before <= rounds / core.batchSize() / 100,
+                "a steady thread allocated " + (after - before) + " batches for " + rounds / core.batchSize() + " bags");
+        r.close();
+    }
+}
