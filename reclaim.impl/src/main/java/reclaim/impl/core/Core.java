@@ -565,14 +565,22 @@ public final class Core extends Lifecycle {
         if (claimed && sealPerParticipant) {
             int s = tryClaimOwn(g, Participant.BUSY);
             if (s == CLAIM_CLOSED) throw closedWhileRetiring(object);
-            if (s == CLAIM_BUSY) { // a flush seals our bag this moment: do not wait for it
-                p.countRetired(); // the owner is this field's only writer, held or not
-                Batch aside = new Batch(1);
-                aside.add(object, action);
-                VarHandle.fullFence(); // as in seal(): the unlinks before this retire, then what sealing reads
-                policy.sealing(aside);
-                telemetry.sealing(this, aside);
-                policy.insertAside(aside);
+            if (s == CLAIM_BUSY) { // a flush or close() seals our bag this moment: do not wait for it
+                // Outside a guard nothing else keeps close() from draining and returning while this insertion runs
+                // (it may run actions): count it as work in flight, or refuse the retire if close() has begun.
+                boolean counted = g.depth == 0;
+                if (counted && !tryBeginWork()) throw closedWhileRetiring(object);
+                try {
+                    p.countRetired(); // the owner is this field's only writer, held or not
+                    Batch aside = new Batch(1);
+                    aside.add(object, action);
+                    VarHandle.fullFence(); // as in seal(): the unlinks before this retire, then what sealing reads
+                    policy.sealing(aside);
+                    telemetry.sealing(this, aside);
+                    policy.insertAside(aside);
+                } finally {
+                    if (counted) endWork();
+                }
                 return;
             }
         } else if (claimed && !claimOwn(g, Participant.BUSY)) {

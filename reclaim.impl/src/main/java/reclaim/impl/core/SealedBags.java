@@ -52,7 +52,12 @@ public final class SealedBags {
     public void add(Batch bag) {
         if (bag.isEmpty()) return;
         getAndAddCount(bag.size());
-        queue.add(bag);
+        try {
+            queue.add(bag); // allocates the queue's node: may throw OutOfMemoryError
+        } catch (RuntimeException | Error e) {
+            getAndAddCount(-bag.size()); // not added: the caller still owns the bag
+            throw e;
+        }
     }
 
     /**

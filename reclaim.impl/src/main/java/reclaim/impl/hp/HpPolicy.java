@@ -195,9 +195,16 @@ public final class HpPolicy extends Policy {
             requeue(store, taken); // nothing judged yet: back in the store, not lost
             throw e;
         }
-        long[][] keyArrays = new long[recs.length][];
-        HazardSet set = snapshot(recs, keyArrays);
-        KeySet keySet = KeySet.of(keyArrays);
+        HazardSet set;
+        KeySet keySet;
+        try {
+            long[][] keyArrays = new long[recs.length][];
+            set = snapshot(recs, keyArrays);
+            keySet = KeySet.of(keyArrays);
+        } catch (RuntimeException | Error e) {
+            requeue(store, taken); // an allocation failed before anything was judged: back in the store
+            throw e;
+        }
         scans.incrementAndGet();
         // What no hazard holds goes into batches of the core's bag size (from its pool), each run once full and the
         // last at the end (Reclamation.run: counted in its finally, handed to the action executor if there is one,
@@ -208,32 +215,37 @@ public final class HpPolicy extends Policy {
         long ofOthers = 0;
         Batch kept = null;
         Batch cur = taken;
-        int at = 0; // the next object of the bag being judged
+        int from = 0; // the first object of the bag being judged that is not in kept or free yet
         try {
             while (cur != null) {
                 Batch b = cur;
                 int n = b.size();
                 boolean others = Reclamation.sealedByAnother(b);
-                for (at = 0; at < n; at++) {
+                for (int at = 0; at < n; at++) {
                     Object o = b.object(at);
                     if (set.contains(o) || (keySet != null && o instanceof Keyed kd && keySet.contains(kd.key()))) {
                         if (kept == null) kept = core.takeBatch();
-                        if (kept.add(o, b.action(at))) {
-                            store.add(kept);
+                        boolean full = kept.add(o, b.action(at));
+                        from = at + 1; // o is in kept now: the finally must not requeue it from b as well
+                        if (full) {
+                            store.add(kept); // if this throws, kept (o with it) is requeued once, by the finally
                             kept = null;
                         }
                     } else {
                         // Taken before the add: a take that fails leaves this object unjudged, requeued below.
                         if (free == null) free = core.takeBatch();
-                        if (free.add(o, b.action(at))) {
-                            Batch full = free;
-                            free = null; // not run again by the finally
-                            reclamation.run(full);
-                        }
+                        boolean full = free.add(o, b.action(at));
+                        from = at + 1;
                         if (others) ofOthers++;
+                        if (full) {
+                            Batch ready = free;
+                            free = null; // not run again by the finally
+                            reclamation.run(ready);
+                        }
                     }
                 }
                 cur = b.next();
+                from = 0; // the next bag is wholly unjudged
                 b.link(null);
                 core.recycle(b); // every object went to free or kept: its slots are cleared, nothing is pinned
             }
@@ -241,20 +253,27 @@ public final class HpPolicy extends Policy {
             // Whatever happens above (a key() that throws, an allocation that fails), nothing is lost and nothing
             // runs twice: the objects not judged yet go back to the store, a partial kept bag too, and what was
             // judged free runs (and is counted, in Reclamation's finally) below.
-            if (cur != null) {
-                Batch b = cur;
-                Batch after = b.next();
-                b.link(null);
-                Batch rest = new Batch(Math.max(1, b.size() - at));
-                for (int i = at; i < b.size(); i++) rest.add(b.object(i), b.action(i));
-                store.add(rest);
-                requeue(store, after);
-            }
-            if (kept != null) store.add(kept);
+            // The whole bags first (no allocation), then what needs one; and what was judged free runs even if a
+            // requeue fails.
             try {
-                if (free != null) reclamation.run(free);
+                if (cur != null) {
+                    Batch b = cur;
+                    Batch after = b.next();
+                    b.link(null);
+                    requeue(store, after);
+                    if (kept != null) store.add(kept);
+                    kept = null;
+                    Batch rest = new Batch(Math.max(1, b.size() - from));
+                    for (int i = from; i < b.size(); i++) rest.add(b.object(i), b.action(i));
+                    store.add(rest);
+                }
+                if (kept != null) store.add(kept);
             } finally {
-                reclamation.endPass(null, 0, 0, ofOthers); // the share done for other threads, counted in any case
+                try {
+                    if (free != null) reclamation.run(free);
+                } finally {
+                    reclamation.endPass(null, 0, 0, ofOthers); // the share done for other threads, counted in any case
+                }
             }
         }
     }
