@@ -49,7 +49,8 @@ import reclaim.collections.RecyclingQueue;
  * ring of {@value Churn#ENTRIES} live entries (about {@value Churn#LIVE_MIB} MiB: each a small array
  * holding a byte array of 64..1,984 bytes and a {@code long[8]}) and replaces random entries at about
  * {@value Churn#MIB_PER_SECOND} MiB/s, so that tenured entries die continuously and the old generation must
- * be marked and evacuated while the benchmark runs. The heap is 2 GiB, so the ring fills about a fifth.
+ * be marked and evacuated while the benchmark runs. The heap is 2 GiB, so the ring fills about a sixth.
+ * {@code -Dreclaim.latency.churnEntries=N} in the fork's JVM arguments sets another ring size.
  *
  * <p>Two collectors, as nested classes that only choose the fork's JVM flags: {@link G1} and {@link Zgc}.
  * Run: {@code java --sun-misc-unsafe-memory-access=allow -jar reclaim.jmh/target/benchmarks.jar
@@ -239,22 +240,28 @@ public abstract class LatencyBenchmark {
      * rate, so that tenured objects keep dying and the collector must work on the old generation.
      */
     static final class Churn {
-        /** Entries in the ring. */
+        /** Entries in the ring by default. */
         static final int ENTRIES = 300_000;
-        /** About the live size of the ring: ENTRIES entries of about 1.1 KiB. */
+        /** About the live size of the default ring: ENTRIES entries of about 1.1 KiB. */
         static final int LIVE_MIB = 330;
+        /**
+         * The system property that sets another ring size (entries) in the fork, for a shorter setup: the
+         * showcase's quick mode passes it.
+         */
+        static final String ENTRIES_PROPERTY = "reclaim.latency.churnEntries";
         /** Allocation rate of the churn. */
         static final int MIB_PER_SECOND = 200;
         /** Entries replaced between two pacing checks. */
         private static final int STEP = 256;
 
-        private final Object[] ring = new Object[ENTRIES];
+        private final int entries = Integer.getInteger(ENTRIES_PROPERTY, ENTRIES);
+        private final Object[] ring = new Object[entries];
         private final Thread thread;
         private volatile boolean stop; // written by the benchmark thread, read by the churn thread
 
         Churn() {
             SplittableRandom rnd = new SplittableRandom(42);
-            for (int i = 0; i < ENTRIES; i++) ring[i] = entry(rnd);
+            for (int i = 0; i < entries; i++) ring[i] = entry(rnd);
             thread = Thread.ofPlatform().daemon().name("heap-churn").unstarted(this::churn);
         }
 
@@ -277,7 +284,7 @@ public abstract class LatencyBenchmark {
             long nanosPerStep = (long) (STEP * 1.1 * 1024 / (MIB_PER_SECOND * 1024.0 * 1024.0) * 1e9);
             long next = System.nanoTime();
             while (!stop) {
-                for (int i = 0; i < STEP; i++) ring[rnd.nextInt(ENTRIES)] = entry(rnd);
+                for (int i = 0; i < STEP; i++) ring[rnd.nextInt(entries)] = entry(rnd);
                 next += nanosPerStep;
                 long wait = next - System.nanoTime();
                 if (wait > 0) LockSupport.parkNanos(wait); // pacing the allocation rate, not synchronization
