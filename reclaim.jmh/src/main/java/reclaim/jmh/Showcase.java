@@ -55,14 +55,16 @@ import reclaim.collections.RecyclingHashMap;
  * answers, in one run, with one table and plots.
  *
  * <p>It runs short JMH versions of {@link MapBenchmark} (threads 1, 2 and 8: oversubscribed on 2 cores),
- * {@link ListSetBenchmark}, {@link ReadBenchmark} and {@link SwapBenchmark}, each with JMH's gc profiler
- * (allocation per operation), then a stalled-reader run per scheme (one thread parks inside a guard while a
+ * {@link ListSetBenchmark}, {@link ReadBenchmark}, {@link SwapBenchmark} and {@link LatencyBenchmark} (the map
+ * under a churning heap on G1: one operation's 99.9th percentile, and the cost per operation through a
+ * 16-operation view; the GC twin and the five papers' schemes, every scheme in the full mode), each with JMH's
+ * gc profiler (allocation per operation), then a stalled-reader run per scheme (one thread parks inside a guard while a
  * writer churns a {@link RecyclingHashMap}; pending objects sampled over time) and the {@link Demo}
  * hot-swap safety check per scheme. Every scheme in {@link Reclaimer#availableSchemes()} takes part by
  * name; workloads of other modules join through {@link ShowcaseWorkload}. It prints the table, and writes
  * under {@code results/} (or {@code results/full/}): {@code jmh.json} (JMH's raw results), {@code summary.md}
  * (the table), {@code map-read-mostly.png}, {@code map-write-heavy.png}, {@code list.png},
- * {@code swap.png} and {@code stalled-pending.png}.
+ * {@code swap.png}, {@code latency.png} and {@code stalled-pending.png}.
  *
  * <p>{@code --full} runs the long version: threads 1, 2, 4, 8, 16, longer iterations, and a stall run of
  * up to 10^7 retires per scheme (a scheme that cannot bound garbage stops at {@value #STALL_CAP} pending).
@@ -80,6 +82,8 @@ public final class Showcase {
     private final List<String> impls;
     private final int[] mapThreads;
     private final int[] listThreads;
+    /** The impls of the latency run: all in the full mode; the GC twin and the five papers' schemes in the quick one. */
+    private final List<String> latencyImpls;
     private final List<RunResult> results = new ArrayList<>();
     private final List<String> problems = new ArrayList<>();
     private final Map<String, Stall> stalls = new LinkedHashMap<>();
@@ -96,6 +100,8 @@ public final class Showcase {
         this.impls = List.copyOf(all);
         this.mapThreads = full ? new int[] {1, 2, 4, 8, 16} : new int[] {1, 8};
         this.listThreads = full ? new int[] {1, 2, 4, 8, 16} : new int[] {2};
+        this.latencyImpls = full ? impls : impls.stream()
+                .filter(i -> List.of("gc", "qsbr", "ebr", "hp", "hyaline", "crystalline").contains(i)).toList();
     }
 
     /**
@@ -131,7 +137,18 @@ public final class Showcase {
         System.exit(status);
     }
 
-    private record Plan(String include, Map<String, List<String>> params, int threads, int units) {
+    private record Plan(String include, Map<String, List<String>> params, int threads, int units, Timing timing) {
+        Plan(String include, Map<String, List<String>> params, int threads, int units) {
+            this(include, params, threads, units, null);
+        }
+    }
+
+    /**
+     * A plan's own iteration counts and times, where the showcase's defaults do not fit it, the JVM arguments
+     * it adds to the forks', and whether it runs under JMH's gc profiler.
+     */
+    private record Timing(int warmups, TimeValue warmup, int measurements, TimeValue measurement, List<String> jvmArgs,
+            boolean profileGc) {
     }
 
     private int run() throws Exception {
@@ -146,6 +163,14 @@ public final class Showcase {
         List<String> answers = new ArrayList<>(impls);
         answers.addAll(List.of("refcount", "rwlock", "arena-shared", "arena-auto"));
         plans.add(new Plan("SwapBenchmark", Map.of("answer", answers), 2, answers.size()));
+        // latency under a churning heap (G1), without the gc profiler (its tables do not use it); short in the
+        // quick mode (about 30 s on 2 cores: 12 forks of about 2.5 s, most of it the fork's start and setup)
+        plans.add(new Plan("LatencyBenchmark\\.G1\\.(operation|view)$", Map.of("impl", latencyImpls, "structure", List.of("map")), 1,
+                latencyImpls.size() * 2, full
+                        ? new Timing(2, TimeValue.seconds(1), 3, TimeValue.seconds(2), List.of(), false)
+                        // a third of the churn's ring (about 110 MiB live) for a shorter setup per fork
+                        : new Timing(1, TimeValue.milliseconds(200), 1, TimeValue.milliseconds(400),
+                                List.of("-D" + LatencyBenchmark.Churn.ENTRIES_PROPERTY + "=100000"), false)));
         List<ShowcaseWorkload> extra = new ArrayList<>();
         for (ShowcaseWorkload w : ServiceLoader.load(ShowcaseWorkload.class)) {
             if (!w.available()) continue;
@@ -191,7 +216,7 @@ public final class Showcase {
                 + "Run " + LocalDateTime.now().format(DateTimeFormatter.ISO_LOCAL_DATE_TIME) + ", "
                 + Runtime.getRuntime().availableProcessors() + " CPUs, JDK " + Runtime.version() + "\n\n```\n" + table + "```\n");
         plots();
-        console.printf(Locale.ROOT, "%nwrote %s/{summary.md, jmh.json, map-read-mostly.png, map-write-heavy.png, list.png, swap.png, stalled-pending.png} in %d s%n",
+        console.printf(Locale.ROOT, "%nwrote %s/{summary.md, jmh.json, map-read-mostly.png, map-write-heavy.png, list.png, swap.png, latency.png, stalled-pending.png} in %d s%n",
                 out, Duration.ofNanos(System.nanoTime() - t0).toSeconds());
         boolean unsafe = safety.values().stream().anyMatch(r -> !r.ok());
         if (!problems.isEmpty()) {
@@ -206,17 +231,22 @@ public final class Showcase {
     // JMH
 
     private void runJmh(Plan p) throws RunnerException {
+        Timing timing = p.timing != null ? p.timing
+                : full ? new Timing(3, TimeValue.seconds(1), 5, TimeValue.seconds(1), List.of(), true)
+                : new Timing(1, TimeValue.milliseconds(400), 2, TimeValue.milliseconds(300), List.of(), true);
+        List<String> jvmArgs = new ArrayList<>(List.of(JVM_ARGS));
+        jvmArgs.addAll(timing.jvmArgs);
         ChainedOptionsBuilder b = new OptionsBuilder()
                 .include("reclaim\\.jmh\\." + p.include())
                 .threads(p.threads)
                 .forks(1)
-                .warmupIterations(full ? 3 : 1)
-                .warmupTime(full ? TimeValue.seconds(1) : TimeValue.milliseconds(400))
-                .measurementIterations(full ? 5 : 2)
-                .measurementTime(full ? TimeValue.seconds(1) : TimeValue.milliseconds(300))
-                .addProfiler(GCProfiler.class)
-                .jvmArgsAppend(JVM_ARGS)
+                .warmupIterations(timing.warmups)
+                .warmupTime(timing.warmup)
+                .measurementIterations(timing.measurements)
+                .measurementTime(timing.measurement)
+                .jvmArgsAppend(jvmArgs.toArray(String[]::new))
                 .shouldFailOnError(true);
+        if (timing.profileGc) b.addProfiler(GCProfiler.class);
         for (Map.Entry<String, List<String>> e : p.params.entrySet()) b.param(e.getKey(), e.getValue().toArray(String[]::new));
         bar.setExtraMessage(p.include.replaceAll("\\\\.*|\\$|\\(.*", "") + " t=" + p.threads);
         Collection<RunResult> r = new Runner(b.build(), new Progress()).run();
@@ -286,6 +316,11 @@ public final class Showcase {
         if (r == null) return Double.NaN;
         Result<?> s = r.getSecondaryResults().get(name);
         return s == null ? Double.NaN : s.getScore();
+    }
+
+    /** A percentile of a SampleTime run's samples (NaN if the run is missing). */
+    private static double percentile(RunResult r, double p) {
+        return r == null ? Double.NaN : r.getPrimaryResult().getStatistics().getPercentile(p);
     }
 
     /** Mean and peak pending objects over a run's measurement iterations, from PendingSampler's counters. */
@@ -391,11 +426,12 @@ public final class Showcase {
         sb.append(String.format(Locale.ROOT, "Throughput as a ratio to the GC-allocating twin (same algorithm, nodes dropped to the GC), same mix and threads.%n"));
         sb.append(String.format(Locale.ROOT, "map: hash map, keys 100,000, prefilled 50%%; list: Harris-Michael set, 512 keys; RM = 90%% reads, WH = 50%% insert / 50%% delete.%n"));
         sb.append(String.format(Locale.ROOT, "pending = retired, not yet reclaimed, during map WH at t=%d (mean/peak); B/op = allocation per map WH op at t=%d.%n", hi, mid));
+        sb.append(String.format(Locale.ROOT, "view = ns per op through a 16-op guard-scoped view (map, 50%% get / 25%% put / 25%% remove, t=1, G1, heap churned by a background thread: LatencyBenchmark.view median / 16); p99.9 = ns of one op of that mix, 99.9th percentile (LatencyBenchmark.operation).%n"));
         sb.append(String.format(Locale.ROOT, "read: one guarded read / protected 1,000-node traversal vs the unprotected read. stall: peak pending with a reader parked in a guard. safety: Atom hot-swap uses after close.%n%n"));
         List<String> header = new ArrayList<>(List.of("impl"));
         for (int t : mapThreads) header.add("map RM t" + t);
         for (int t : mapThreads) header.add("map WH t" + t);
-        header.addAll(List.of("list RM t" + lt, "list WH t" + lt, "Mops/s map RM t" + hi, "pending mean/peak", "B/op", "read", "traverse", "stall peak", "safety"));
+        header.addAll(List.of("list RM t" + lt, "list WH t" + lt, "Mops/s map RM t" + hi, "pending mean/peak", "B/op", "view", "p99.9", "read", "traverse", "stall peak", "safety"));
         Table t = new Table(header.toArray(String[]::new));
         double readBase = score("unprotectedRead", 1);
         double travBase = score("unprotectedTraversal", 1);
@@ -409,6 +445,9 @@ public final class Showcase {
             double[] pend = pending(result("MapBenchmark.operation", hi, "impl", impl, "mix", "write-heavy"));
             row.add(impl.equals("gc") ? "-" : num(pend[0]) + " / " + num(pend[1]));
             row.add(num(secondary(result("MapBenchmark.operation", mid, "impl", impl, "mix", "write-heavy"), "gc.alloc.rate.norm")));
+            // the median view, not the mean: in a short run a few descheduled views (ms) would dominate the mean
+            row.add(num(percentile(result("LatencyBenchmark.G1.view", 1, "impl", impl, "structure", "map"), 50) / LatencyBenchmark.BATCH));
+            row.add(num(percentile(result("LatencyBenchmark.G1.operation", 1, "impl", impl, "structure", "map"), 99.9)));
             if (impl.equals("gc")) {
                 row.addAll(List.of("1.00", "1.00", "-", "-"));
             } else {
@@ -544,6 +583,28 @@ public final class Showcase {
             swap.addSeries(m.equals("read") ? "reads" : "swaps (alloc + free)", answers, y);
         }
         BitmapEncoder.saveBitmap(swap, out.resolve("swap").toString(), BitmapEncoder.BitmapFormat.PNG);
+
+        CategoryChart lat = new CategoryChartBuilder().width(1000).height(560)
+                .title("Map under a churning heap (G1, t=1): op latency, and per op in a 16-op view (log)")
+                .xAxisTitle("impl").yAxisTitle("ns").build();
+        style(lat);
+        lat.getStyler().setYAxisLogarithmic(true);
+        lat.getStyler().setYAxisMin(1.0); // bars start at the axis minimum, which a log axis needs above 0
+        for (double pc : new double[] {50, 99, 99.9}) {
+            List<Double> y = new ArrayList<>();
+            for (String impl : latencyImpls) {
+                double v = percentile(result("LatencyBenchmark.G1.operation", 1, "impl", impl, "structure", "map"), pc);
+                y.add(Double.isNaN(v) || v < 1 ? 1.0 : v);
+            }
+            lat.addSeries(String.format(Locale.ROOT, "op p%s", pc == 99.9 ? "99.9" : String.valueOf((int) pc)), latencyImpls, y);
+        }
+        List<Double> views = new ArrayList<>();
+        for (String impl : latencyImpls) {
+            double v = percentile(result("LatencyBenchmark.G1.view", 1, "impl", impl, "structure", "map"), 50) / LatencyBenchmark.BATCH;
+            views.add(Double.isNaN(v) || v < 1 ? 1.0 : v);
+        }
+        lat.addSeries("per op in a view (median view / 16)", latencyImpls, views);
+        BitmapEncoder.saveBitmap(lat, out.resolve("latency").toString(), BitmapEncoder.BitmapFormat.PNG);
 
         XYChart st = new XYChartBuilder().width(900).height(560)
                 .title("Pending objects over time, one reader stalled inside a guard (log scale)")
