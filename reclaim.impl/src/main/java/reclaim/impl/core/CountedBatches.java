@@ -2,7 +2,7 @@ package reclaim.impl.core;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
 
 import reclaim.api.Born;
@@ -13,8 +13,16 @@ import reclaim.api.Born;
  * objects; each holder that detaches its list decrements the batch once per link; whoever brings the count
  * to zero reclaims the whole batch. The retirer adds the number of links it inserted after inserting them,
  * so the count may go negative meanwhile; the test for the last reference is {@code getAndAdd(d) == -d}.
- * Links are fresh objects, never reused (rule M1: no ABA on them); the counted wrapper is reused with its batch
- * ({@link Counted}).
+ *
+ * <p><b>Reuse.</b> The counted wrapper and its links are reused with their batch ({@link Counted}), so that a
+ * reclaimer in steady state allocates neither. A link is used again only by a later insertion of its batch, which
+ * follows the count's return to zero: every link of the earlier insertion was walked, and a walker reads a link's
+ * {@code next} before its decrement, so nobody reads the link any more. What may remain is an inserter's CAS that
+ * read a link as a list's head in its earlier life and still expects it: the CAS succeeds only if the link is that
+ * list's head again, and then the inserter's new link, whose {@code next} is that head, is a correct front of the
+ * list (a CAS that only pushes in front of the head it compared cannot be fooled by the head's history: the ABA
+ * problem of a Treiber stack is on pop, and lists are only detached whole). At worst it puts the batch in the list
+ * of a reader that entered after the retire: one reference more, dropped when that reader leaves.
  */
 public final class CountedBatches {
     private CountedBatches() {}
@@ -38,6 +46,14 @@ public final class CountedBatches {
         private long old;
         /** Where {@link #old} is counted while the batch is pending, or null; plain, as {@link #old}. */
         private AtomicLong oldPending;
+        /**
+         * Every link made for this batch, reused at each insertion (see the class documentation); the first
+         * {@link #used} are in lists. Plain: touched only by the retirer inserting the batch (which owns it until it
+         * adds the count, {@link #inserted}) and by whoever brings the count to zero ({@link #reclaim}); the count's
+         * read-modify-writes order the two.
+         */
+        private Link[] links = NO_LINKS;
+        private int used;
 
         /**
          * Wraps a sealed batch with a zero count.
@@ -64,13 +80,44 @@ public final class CountedBatches {
         private void renew(long old, AtomicLong oldPending) {
             this.old = old;
             this.oldPending = oldPending;
+            this.used = 0; // every link of the last insertion was walked: the count came back to zero
             if (oldPending != null && old != 0) oldPending.addAndGet(old);
+        }
+
+        /**
+         * Returns a link of this batch in front of {@code head}, not yet counted as used: the retirer CASes it over
+         * {@code head} and calls {@link #linked} if the CAS succeeded; after a failure it may call this again (the
+         * same link, pointed at the new head). Plain writes, published by the CAS that inserts the link (a volatile
+         * write) to the walker that detaches the list with a swap.
+         *
+         * @param head the list's head the link goes in front of
+         * @return the link
+         */
+        public Link spare(Object head) {
+            int n = used;
+            Link[] ls = links;
+            if (n == ls.length) links = ls = Arrays.copyOf(ls, Math.max(4, 2 * n)); // may throw: nothing inserted
+            Link l = ls[n];
+            if (l == null) ls[n] = l = new Link(this);
+            l.next = head;
+            return l;
+        }
+
+        /** Counts the link of the last {@link #spare} as inserted. */
+        public void linked() {
+            used++;
         }
 
         void reclaim(Reclamation reclamation) {
             long o = old;
             AtomicLong pending = oldPending;
             oldPending = null; // before the batch may be recycled and renewed by its next insertion
+            // Every walker read its link's next before the decrement that led here: nothing reads them any more.
+            // Cleared so that a link kept for reuse pins no list of its last life.
+            for (Link l : links) {
+                if (l == null) break;
+                l.next = null;
+            }
             try {
                 reclamation.run(batch);
             } finally {
@@ -116,13 +163,51 @@ public final class CountedBatches {
         return n;
     }
 
+    private static final Link[] NO_LINKS = {};
+
     /**
-     * A link of a batch in one list; immutable once published by the CAS that inserts it.
-     *
-     * @param batch the batch
-     * @param next the older part of the list (a link, or the list's terminal sentinel)
+     * A link of a batch in one list, owned by the batch's {@link Counted} and reused with it (see the class
+     * documentation). Not changed while it is in a list: {@code next} is written by the retirer before the CAS that
+     * publishes the link, and cleared by the reclaimer once the batch's count reached zero.
      */
-    public record Link(Counted batch, Object next) {}
+    public static final class Link {
+        private final Counted batch;
+        /** The older part of the list (a link, or the list's terminal sentinel); plain (see {@link Counted#spare}). */
+        private Object next;
+
+        private Link(Counted batch) {
+            this.batch = batch;
+        }
+
+        /**
+         * Returns the batch this link counts for.
+         *
+         * @return the batch's counted wrapper
+         */
+        public Counted batch() {
+            return batch;
+        }
+
+        /**
+         * Points the last link of a detached list at another detached list, making one list of the two. Only for
+         * the thread that detached both (a detached list is its alone: nobody else reads its links' {@code next}).
+         *
+         * @param rest the list to walk after this link
+         */
+        public void splice(Object rest) {
+            if (next instanceof Link) throw new IllegalArgumentException("internal error: not the last link of its list");
+            next = rest;
+        }
+
+        /**
+         * Returns the older part of the list.
+         *
+         * @return a link, or the list's terminal sentinel
+         */
+        public Object next() {
+            return next;
+        }
+    }
 
     /**
      * Walks a list detached from a reservation: decrements each link's batch, reclaiming those that reach

@@ -77,22 +77,28 @@ final class CrystallineGuard extends ThreadGuard {
     /**
      * Swaps the indices of {@code mask} to INVALID and resets their eras to 0.
      *
-     * @return the non-empty lists detached (an {@code Object[]}), or null
+     * <p>The non-empty lists detached are spliced into one (the last link of each pointed at the next list): a
+     * detached list is its detacher's alone, so nobody else reads the links' {@code next} any more, and no array is
+     * allocated per leave.
+     *
+     * @return the detached links as one list, or null
      */
     static Object detach(Reservations r, long mask) {
-        Object[] lists = null;
-        int n = 0;
+        Object head = null;
+        Link tail = null;
         while (mask != 0) {
             int j = Long.numberOfTrailingZeros(mask);
             Object old = r.getAndSetFirst(j, Reservations.INVALID);
             r.setEraVolatile(j, 0);
-            if (old instanceof Link) {
-                if (lists == null) lists = new Object[Long.bitCount(mask)];
-                lists[n++] = old;
+            if (old instanceof Link first) {
+                if (tail == null) head = first;
+                else tail.splice(first);
+                tail = first;
+                while (tail.next() instanceof Link l) tail = l;
             }
             mask &= mask - 1;
         }
-        return lists;
+        return head;
     }
 
     @Override
@@ -248,6 +254,6 @@ final class CrystallineGuard extends ThreadGuard {
             used &= ~levelMask;
         }
         super.close();
-        if (lists != null) crystalline.walkAll(lists); // after the inner guard is closed
+        if (lists != null) crystalline.walk(lists); // after the inner guard is closed
     }
 }

@@ -70,9 +70,9 @@ public final class CrystallinePolicy extends CountingPolicy {
      * sealing, flush and close are the core's. A participant's Reservations are created with it
      * (CrystallineParticipant). Sealing a bag advances the era (CountingPolicy); collect() inserts each sealed
      * bag: minBirth, a full fence, then for every participant and index, if the head is not INVALID and the era
-     * >= minBirth, CAS a new Link over the head (re-checking both on every retry: an index re-activated between
-     * two tries must be judged by its new era), and finally add the number of links to the batch's count
-     * (CountedBatches). A sticky participant's state word stays HELD in a guard: close() reads its open flag,
+     * >= minBirth, CAS a link of the batch over the head (re-checking both on every retry: an index re-activated
+     * between two tries must be judged by its new era), and finally add the number of links to the batch's count
+     * (CountedBatches; the links are the batch's own, reused with it, as its counted wrapper is). A sticky participant's state word stays HELD in a guard: close() reads its open flag,
      * and asks inUse(), which looks for active reservations.
      */
 
@@ -143,7 +143,7 @@ public final class CrystallinePolicy extends CountingPolicy {
 
     @Override
     protected void left(Object detached) {
-        walkAll(detached);
+        walk(detached); // CrystallineGuard.detach: one list
     }
 
     @Override
@@ -165,12 +165,6 @@ public final class CrystallinePolicy extends CountingPolicy {
         CountedBatches.traverse(list, core.reclamation());
     }
 
-    /** Walks the lists {@link CrystallineGuard#detach} returned. */
-    void walkAll(Object lists) {
-        for (Object list : (Object[]) lists) {
-            if (list != null) walk(list);
-        }
-    }
 
     // ---- retire ----
 
@@ -193,7 +187,8 @@ public final class CrystallinePolicy extends CountingPolicy {
                     Object prev = rs.firstVolatile(j);
                     if (prev == Reservations.INVALID) break; // inactive
                     if (rs.eraVolatile(j) < minBirth) break; // it reserved an era before all of the batch
-                    if (rs.casFirst(j, prev, new Link(c, prev))) {
+                    if (rs.casFirst(j, prev, c.spare(prev))) { // the batch's own link, reused (CountedBatches)
+                        c.linked();
                         links++;
                         break;
                     }

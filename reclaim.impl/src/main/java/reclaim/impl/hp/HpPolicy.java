@@ -1,6 +1,8 @@
 package reclaim.impl.hp;
 
+import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
 
 import reclaim.api.Keyed;
@@ -68,6 +70,13 @@ public final class HpPolicy extends Policy {
     private final int scanFactor;
     /** Completed scans; era() is derived from it. */
     private final AtomicLong scans = new AtomicLong();
+    /**
+     * The tables of the last scan, reused by the next so that a scan in steady state allocates nothing; null while a
+     * scan holds them (a concurrent scan makes its own). Taken with a volatile swap, given back with a release store
+     * after they were cleared: the next taker sees them cleared.
+     */
+    @SuppressWarnings("unused") // through SCRATCH
+    private Scratch scratch = new Scratch();
 
     private HpPolicy(Scheme.HazardPointers scheme) {
         this.k = scheme.slots();
@@ -195,14 +204,16 @@ public final class HpPolicy extends Policy {
             requeue(store, taken); // nothing judged yet: back in the store, not lost
             throw e;
         }
+        Scratch scratch = (Scratch) SCRATCH.getAndSet(this, null);
         HazardSet set;
         KeySet keySet;
         try {
-            long[][] keyArrays = new long[recs.length][];
-            set = snapshot(recs, keyArrays);
-            keySet = KeySet.of(keyArrays);
+            if (scratch == null) scratch = new Scratch(); // another scan holds the shared one
+            set = snapshot(recs, scratch);
+            keySet = scratch.keys.of(scratch.keyArrays, recs.length) ? scratch.keys : null;
         } catch (RuntimeException | Error e) {
             requeue(store, taken); // an allocation failed before anything was judged: back in the store
+            if (scratch != null) giveBack(scratch);
             throw e;
         }
         scans.incrementAndGet();
@@ -272,6 +283,7 @@ public final class HpPolicy extends Policy {
                 try {
                     if (free != null) reclamation.run(free);
                 } finally {
+                    giveBack(scratch); // judging is over: the tables are not read any more
                     reclamation.endPass(null, 0, 0, ofOthers); // the share done for other threads, counted in any case
                 }
             }
@@ -288,14 +300,22 @@ public final class HpPolicy extends Policy {
         }
     }
 
+    /** Clears the scan's tables (they pin no hazard and no slot array) and offers them to the next scan. */
+    private void giveBack(Scratch s) {
+        s.clear();
+        SCRATCH.setRelease(this, s); // after the clearing: the next taker's swap sees cleared tables
+    }
+
     /**
-     * Reads every non-null slot (acquire) into an identity set, and each record's key-slot array into
-     * {@code keyArrays}; sweeps records whose thread ended.
+     * Reads every non-null slot (acquire) into the scratch's identity set, and each record's key-slot array into
+     * its {@code keyArrays}; sweeps records whose thread ended.
      */
-    private HazardSet snapshot(Participant[] recs, long[][] keyArrays) {
+    private HazardSet snapshot(Participant[] recs, Scratch scratch) {
         // Read each record's arrays once, and size the set from exactly those: an array that grows meanwhile
         // is published before any hazard goes into it, so the one read here holds everything it must.
-        Object[][] arrays = new Object[2 * recs.length][];
+        scratch.size(recs.length);
+        Object[][] arrays = scratch.arrays;
+        long[][] keyArrays = scratch.keyArrays;
         long slots = 0;
         for (int i = 0; i < recs.length; i++) {
             HpParticipant r = (HpParticipant) recs[i];
@@ -312,8 +332,9 @@ public final class HpPolicy extends Policy {
             if (a != null) slots += a.length - 2L * HpParticipant.PAD;
             if (d != null) slots += d.length - 2L * HpParticipant.PAD;
         }
-        HazardSet set = new HazardSet((int) Math.min(slots, 1 << 24));
-        for (Object[] a : arrays) add(set, a);
+        HazardSet set = scratch.set;
+        set.reset((int) Math.min(slots, 1 << 24));
+        for (int i = 0, n = 2 * recs.length; i < n; i++) add(set, arrays[i]);
         return set;
     }
 
@@ -325,38 +346,63 @@ public final class HpPolicy extends Policy {
         }
     }
 
-    /** An open-addressing set of the non-zero keys seen by one scan (0 marks an empty cell). */
-    private static final class KeySet {
-        private final long[] table;
-        private final int mask;
+    /**
+     * What one scan reads and builds, kept for the next scan: the slot arrays read from the records, the identity set
+     * of hazards and the set of keys. Owned by one scan at a time ({@link #scratch}).
+     */
+    private static final class Scratch {
+        Object[][] arrays = new Object[0][];
+        long[][] keyArrays = new long[0][];
+        final HazardSet set = new HazardSet();
+        final KeySet keys = new KeySet();
 
-        private KeySet(int capacity) {
-            int size = Integer.highestOneBit(Math.max(4, capacity * 2 - 1)) << 1;
-            table = new long[size];
-            mask = size - 1;
+        /** Makes room for {@code records} records' arrays. */
+        void size(int records) {
+            if (keyArrays.length < records) {
+                keyArrays = new long[records][];
+                arrays = new Object[2 * records][];
+            }
         }
 
+        /** Drops every reference the scan took (the arrays are left to any length; their cells are null). */
+        void clear() {
+            Arrays.fill(arrays, null);
+            Arrays.fill(keyArrays, null);
+            set.clear();
+        }
+    }
+
+    /** An open-addressing set of the non-zero keys seen by one scan (0 marks an empty cell); reused by later scans. */
+    private static final class KeySet {
+        private long[] table = new long[0];
+        private int mask;
+
         /**
-         * Reads every key slot (acquire) of the arrays; null when no slot holds a key. The table is sized from
-         * the arrays read, as the identity set is, so it never fills.
+         * Reads every key slot (acquire) of the first {@code n} arrays into the set, emptied first; false when no slot
+         * holds a key. The table is sized from the arrays read, as the identity set is, so it never fills.
          */
-        static KeySet of(long[][] arrays) {
+        boolean of(long[][] arrays, int n) {
             long slots = 0;
-            for (long[] ks : arrays) if (ks != null) slots += ks.length - 2L * HpParticipant.KPAD;
-            if (slots == 0) return null;
-            KeySet set = new KeySet((int) Math.min(slots, 1 << 24));
+            for (int a = 0; a < n; a++) if (arrays[a] != null) slots += arrays[a].length - 2L * HpParticipant.KPAD;
+            if (slots == 0) return false;
+            int capacity = (int) Math.min(slots, 1 << 24);
+            int size = Integer.highestOneBit(Math.max(4, capacity * 2 - 1)) << 1;
+            if (table.length < size) table = new long[size];
+            else Arrays.fill(table, 0L);
+            mask = table.length - 1;
             boolean any = false;
-            for (long[] ks : arrays) {
+            for (int a = 0; a < n; a++) {
+                long[] ks = arrays[a];
                 if (ks == null) continue;
                 for (int i = HpParticipant.KPAD, end = ks.length - HpParticipant.KPAD; i < end; i++) {
                     long key = HpParticipant.keyAcquire(ks, i);
                     if (key != 0) {
-                        set.add(key);
+                        add(key);
                         any = true;
                     }
                 }
             }
-            return any ? set : null;
+            return any;
         }
 
         void add(long key) {
@@ -388,30 +434,43 @@ public final class HpPolicy extends Policy {
      * The hazards seen by one scan, compared by identity (rule M2). Up to {@link #LINEAR} of them sit in a plain
      * array searched linearly: no {@code System.identityHashCode}, which would install a hash in the header of every
      * retired object the scan judges (a runtime call per object). Past that, an open-addressing identity table.
+     * Reused by later scans ({@link #reset}, {@link #clear}).
      */
     private static final class HazardSet {
         /** Hazards kept in the array before the set moves them to the table. */
         static final int LINEAR = 32;
-        private final int capacity;
         private final Object[] few = new Object[LINEAR];
+        private int capacity;
         private int size;
+        /** The table, kept between scans; in use only while {@link #hashed}. */
         private Object[] table;
+        private boolean hashed;
         private int mask;
 
-        HazardSet(int capacity) {
+        /** Empties the set for a scan that will add at most {@code capacity} hazards. */
+        void reset(int capacity) {
             this.capacity = capacity;
         }
 
+        /** Drops every hazard: the set pins nothing between scans. */
+        void clear() {
+            Arrays.fill(few, 0, size, null);
+            size = 0;
+            if (hashed) Arrays.fill(table, null);
+            hashed = false;
+        }
+
         void add(Object o) {
-            if (table == null) {
+            if (!hashed) {
                 for (int i = 0; i < size; i++) if (few[i] == o) return;
                 if (size < LINEAR) {
                     few[size++] = o;
                     return;
                 }
                 int n = Integer.highestOneBit(Math.max(4, Math.max(capacity, LINEAR + 1) * 2 - 1)) << 1;
-                table = new Object[n];
-                mask = n - 1;
+                if (table == null || table.length < n) table = new Object[n];
+                mask = table.length - 1;
+                hashed = true;
                 for (int i = 0; i < size; i++) put(few[i]);
             }
             put(o);
@@ -427,12 +486,12 @@ public final class HpPolicy extends Policy {
         }
 
         boolean contains(Object o) {
-            Object[] t = table;
-            if (t == null) {
+            if (!hashed) {
                 Object[] f = few;
                 for (int i = 0, n = size; i < n; i++) if (f[i] == o) return true;
                 return false;
             }
+            Object[] t = table;
             int i = mix(System.identityHashCode(o)) & mask;
             Object x;
             while ((x = t[i]) != null) {
@@ -447,4 +506,13 @@ public final class HpPolicy extends Policy {
         }
     }
 
+    private static final VarHandle SCRATCH;
+
+    static {
+        try {
+            SCRATCH = MethodHandles.lookup().findVarHandle(HpPolicy.class, "scratch", Scratch.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 }

@@ -63,11 +63,13 @@ public final class HyalinePolicy extends CountingPolicy {
      * took to left(), which walks it once the participant is released, decrementing each link's batch. retire:
      * the core seals bags; collect() takes each sealed bag and inserts it: fullFence (the retirer side of the
      * store-load pair: the unlinks before the reads of slot heads and access eras), then for every participant,
-     * if its head is not INACTIVE (and, robust, its access era >= the batch's minimum birth era), CAS a new
-     * Link(batch, head) over the head; finally add the number of links to the batch's count. Leavers may
-     * decrement first (the count goes negative); the thread whose getAndAdd leaves exactly 0 reclaims. Links are
-     * fresh objects, never reused; the ACTIVE_EMPTY sentinel may be seen again by a CAS after its slot was left
-     * and re-entered, which only inserts a batch into a guard that cannot need it: conservative.
+     * if its head is not INACTIVE (and, robust, its access era >= the batch's minimum birth era), CAS a link of
+     * the batch (pointing at the head) over the head; finally add the number of links to the batch's count. Leavers
+     * may decrement first (the count goes negative); the thread whose getAndAdd leaves exactly 0 reclaims. Links
+     * belong to their batch and are reused with it once its count came back to zero (CountedBatches): a CAS that
+     * expects a head from an earlier life, like one that sees the ACTIVE_EMPTY sentinel again after its slot was
+     * left and re-entered, succeeds only on the current head and at worst inserts a batch into a guard that cannot
+     * need it: conservative.
      *
      * Eras: the global era advances by one at every seal (CountingPolicy). era() is what users stamp as birth
      * eras.
@@ -202,7 +204,8 @@ public final class HyalinePolicy extends CountingPolicy {
                 Object prev = r.headVolatile();
                 if (prev == INACTIVE || prev == null) break; // no guard in this slot: it cannot hold the batch
                 if (robust && r.accessVolatile() < minBirth) break; // its reader read nothing born this late
-                if (r.casHead(prev, new Link(c, prev))) {
+                if (r.casHead(prev, c.spare(prev))) { // the batch's own link, reused (CountedBatches)
+                    c.linked();
                     links++;
                     break;
                 }
