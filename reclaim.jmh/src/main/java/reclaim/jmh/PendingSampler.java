@@ -20,8 +20,11 @@ import reclaim.api.Reclaimer;
 @State(Scope.Thread)
 @AuxCounters(AuxCounters.Type.EVENTS)
 public class PendingSampler {
-    /** Operations between two samples. */
-    static final int EVERY = 1024;
+    /**
+     * Operations between two samples: rare enough that the sample's own allocation ({@code stats()} builds a record)
+     * stays under 0.01 B per operation in {@code -prof gc}, often enough for hundreds of samples per iteration.
+     */
+    static final int EVERY = 16_384;
 
     /** Sum of the samples in this iteration. */
     public long pendingSum;

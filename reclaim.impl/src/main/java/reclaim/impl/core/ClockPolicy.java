@@ -30,26 +30,40 @@ public abstract class ClockPolicy extends Policy {
         bag.tag(stampNow());
     }
 
+    /**
+     * Takes the shared stack's bags once one may be old enough (its tag hint is below the bound), runs up to
+     * {@code limit} of those that are, and puts the others back with one push. With nothing old enough it costs two
+     * reads: a stalled reader does not make every collection walk the bags it holds back.
+     */
     @Override
     protected void collect(int limit) {
         SealedBags store = core.sealed;
         // Nothing sealed, nothing to judge: no clock advance, and no scan (under the asymmetric barrier a scan
         // costs a membarrier, an interrupt of every CPU running a thread of the process). Stalls still show in
         // stats(), and flush() advances the clock itself.
-        if (store.peek() == null) return;
+        if (store.sharedEmpty()) return;
         long bound = reclaimableBelow();
-        for (int n = 0; n < limit; n++) {
-            // A hint: the peeked bag may be taken, reclaimed and recycled by another collector meanwhile (Batch), so
-            // its tag may be a later seal's; only the bag polled below is judged.
-            Batch b = store.peek();
-            if (b == null || b.tag() >= bound) return;
-            b = store.poll();
-            if (b == null) return;
-            if (b.tag() >= bound) { // a racing collector took the old one; this one is too young
-                store.add(b);
-                return;
+        // The hint is at most every bag's tag (SealedBags) but for a push in flight, which flush does not race with.
+        if (limit != Core.COLLECT_ALL && store.minTagHint() >= bound) return;
+        Batch rest = store.takeAll();
+        Batch keep = null;
+        int ran = 0;
+        try {
+            while (rest != null) {
+                Batch b = rest;
+                rest = b.next();
+                b.link(null);
+                if (ran < limit && b.tag() < bound) {
+                    ran++;
+                    core.reclamation().run(b);
+                } else {
+                    b.link(keep);
+                    keep = b;
+                }
             }
-            core.reclamation().run(b);
+        } finally {
+            store.addChain(keep); // too young, or past the limit: back, with one push each (no allocation)
+            store.addChain(rest); // after a failure: the bags not judged are not lost
         }
     }
 }

@@ -63,14 +63,9 @@ public abstract class CountingPolicy extends Policy {
         }
     }
 
-    /** Puts a chain of taken bags back in the store, unlinking each: nothing lost. */
+    /** Puts a chain of taken bags back in the store with one push: nothing lost, nothing allocated. */
     private void requeue(Batch chain) {
-        for (Batch b = chain; b != null; ) {
-            Batch next = b.next();
-            b.link(null);
-            store.add(b);
-            b = next;
-        }
+        store.addChain(chain);
     }
 
     @Override
@@ -80,21 +75,22 @@ public abstract class CountingPolicy extends Policy {
     }
 
     /**
-     * Takes the sealed bags (every bag on the participants, at most {@code limit} from the queue), runs one heavy
-     * barrier for all of them (under the asymmetric barrier a membarrier is paid per collection, not per bag), and
-     * inserts each. A failure in an insertion puts the bags not yet inserted back in the store. The taken bags are
+     * Takes the sealed bags (every bag on the participants and on the shared stack: an insertion is bounded work, and
+     * every bag taken must be inserted, so {@code limit} does not apply), runs one heavy barrier for all of them
+     * (under the asymmetric barrier a membarrier is paid per collection, not per bag), and inserts each. A failure in an insertion puts the bags not yet inserted back in the store. The taken bags are
      * chained through {@link Batch#next} (each is the collector's alone): no list is allocated; each link is cleared
      * before the bag is inserted, since the insertion may reclaim and recycle it at once.
      */
     @Override
     protected final void collect(int limit) {
         // Bounded by the participants and their bags.
-        Batch taken = store.takeChainFromParticipants(core.participants(), null);
-        for (int n = 0; n < limit; n++) { // at the front: the order of insertion does not matter
-            Batch b = store.poll();
-            if (b == null) break;
-            b.link(taken);
-            taken = b;
+        Batch taken = store.takeAll();
+        if (taken != null) { // the participants' bags after it: the order of insertion does not matter
+            Batch last = taken;
+            while (last.next() != null) last = last.next();
+            last.link(store.takeChainFromParticipants(core.participants(), null));
+        } else {
+            taken = store.takeChainFromParticipants(core.participants(), null);
         }
         if (taken == null) return;
         heavyBeforeInsert(taken);

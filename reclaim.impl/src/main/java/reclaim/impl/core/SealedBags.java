@@ -2,13 +2,28 @@ package reclaim.impl.core;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.Consumer;
 
 /**
- * Where sealed bags wait until their scheme judges them: a shared queue (oldest first, roughly: racing sealers
- * may interleave), or, for a scheme that seals per participant, a stack kept on each participant (pushed by the
- * participant's holder, wait-free; taken whole by collectors), plus the count of objects waiting in either.
+ * Where sealed bags wait until their scheme judges them: a shared stack, or, for a scheme that seals per
+ * participant, a stack kept on each participant (pushed by the participant's holder, wait-free; taken whole by
+ * collectors), plus the count of objects waiting in either.
+ *
+ * <p><b>The shared stack</b> is a Treiber stack (R. K. Treiber, "Systems Programming: Coping with Parallelism", IBM
+ * RJ 5118, 1986) threaded through {@link Batch#next}, so that queuing a bag allocates nothing (bags are recycled,
+ * {@link BatchPool}), from which collectors only ever take everything at once ({@link #takeAll}, one swap). Without a
+ * pop of one element it has no ABA problem although its elements are reused: a push's CAS compares the head it
+ * linked its bag to, and if that head is the head again, whatever happened in between, the bag is correctly in front
+ * of it. Pushes are lock-free (a CAS retried only when another push or a take won), takes wait-free. Bags come out
+ * newest first, not in sealing order; a clock scheme, which needs its oldest bags, reads {@link #minTagHint} instead
+ * (below) and judges every bag it takes.
+ *
+ * <p><b>The tag hint</b> is a lower bound of the tags of the bags in the shared stack ({@link Batch#tag}: a clock
+ * scheme's stamp), so that a collector finds in one read that no bag is old enough, without taking them: a push lowers
+ * it after its CAS, a take raises it to {@code Long.MAX_VALUE} before its swap. Every access is volatile, so in their
+ * single order a bag pushed before a take's swap is taken by it, and one pushed after it lowers the hint after the
+ * raise: the hint never exceeds the tag of a bag in the stack except between a push's CAS and its lowering, which
+ * only lets a racing collector skip that bag once (the next collection takes it; {@code flush} does not read the hint).
  *
  * <p>The count is a field read opaque on every enter of a counting scheme ({@link #waiting()}: a load from a line
  * that changes only when a bag is sealed or taken) and maintained with volatile read-modify-writes. It is added
@@ -17,8 +32,13 @@ import java.util.function.Consumer;
  * a guard or two.
  */
 public final class SealedBags {
-    private final ConcurrentLinkedQueue<Batch> queue = new ConcurrentLinkedQueue<>();
     private final boolean perParticipant;
+    /** The top of the shared stack, or null; through {@code HEAD}. */
+    @SuppressWarnings("unused") // through HEAD
+    private Batch head;
+    /** A lower bound of the tags in the shared stack (see the class documentation); through {@code MIN_TAG}. */
+    @SuppressWarnings("unused") // through MIN_TAG
+    private long minTag = Long.MAX_VALUE;
     /** Objects in sealed bags not yet taken; through {@code COUNT} only. */
     private long count;
     /**
@@ -32,7 +52,7 @@ public final class SealedBags {
     }
 
     /**
-     * Publishes a sealed bag: on {@code p}'s stack with per-participant sealing, else in the shared queue.
+     * Publishes a sealed bag: on {@code p}'s stack with per-participant sealing, else on the shared stack.
      *
      * @param p the participant the bag was sealed on (held by the caller)
      * @param bag the sealed bag, now owned by the store
@@ -41,43 +61,88 @@ public final class SealedBags {
         getAndAddCount(bag.size()); // before the publication: a taker's subtraction never goes below 0
         PUBLISHED.getAndAdd(this, (long) bag.size());
         if (perParticipant) p.pushSealed(bag); // volatile CAS: publishes the bag to collectors, wait-free
-        else queue.add(bag); // a volatile write inside the queue publishes it to the collector
+        else push(bag, bag, bag.tag());
     }
 
     /**
-     * Queues a bag in the shared queue (a bag handed over aside, or one whose objects were not all reclaimable).
+     * Puts a bag on the shared stack (a bag handed over aside, or one whose objects were not all reclaimable).
+     * Allocates nothing, so it cannot fail.
      *
-     * @param bag a bag owned by the caller; nothing happens if it is empty
+     * @param bag a bag owned by the caller, not in a chain; nothing happens if it is empty
      */
     public void add(Batch bag) {
         if (bag.isEmpty()) return;
         getAndAddCount(bag.size());
-        try {
-            queue.add(bag); // allocates the queue's node: may throw OutOfMemoryError
-        } catch (RuntimeException | Error e) {
-            getAndAddCount(-bag.size()); // not added: the caller still owns the bag
-            throw e;
+        push(bag, bag, bag.tag());
+    }
+
+    /**
+     * Puts a chain of bags (linked through {@link Batch#next}, as {@link #takeAll} returns them) back on the shared
+     * stack with one push. Allocates nothing, so it cannot fail.
+     *
+     * @param chain the first bag of a chain owned by the caller, or null
+     */
+    public void addChain(Batch chain) {
+        if (chain == null) return;
+        long objects = chain.size();
+        long min = chain.tag();
+        Batch last = chain;
+        for (Batch b = chain.next; b != null; b = b.next) {
+            objects += b.size();
+            min = Math.min(min, b.tag());
+            last = b;
         }
+        getAndAddCount(objects);
+        push(chain, last, min);
+    }
+
+    /** Pushes the chain {@code first..last} (the caller's), then lowers the hint to {@code minTag}. */
+    private void push(Batch first, Batch last, long minTag) {
+        while (true) {
+            Batch top = (Batch) HEAD.getVolatile(this);
+            last.next = top; // plain: the chain is still ours until the CAS publishes it
+            // Volatile CAS: publishes the bags' contents and links (and the unlinks before their retires) to the taker.
+            if (HEAD.compareAndSet(this, top, first)) break;
+        }
+        // After the push (the class documentation: the hint never stays above a bag in the stack). A volatile CAS
+        // loop that only lowers; one volatile read when the hint is already low enough.
+        long m = (long) MIN_TAG.getVolatile(this);
+        while (minTag < m && !MIN_TAG.compareAndSet(this, m, minTag)) m = (long) MIN_TAG.getVolatile(this);
     }
 
     /**
-     * Returns the oldest bag of the shared queue without taking it.
+     * Takes every bag of the shared stack, newest first, chained through {@link Batch#next}; the caller owns the
+     * chain, and clears each bag's link when it walks it.
      *
-     * @return the bag, or null
+     * @return the first bag of the chain, or null
      */
-    public Batch peek() {
-        return queue.peek();
+    public Batch takeAll() {
+        if (HEAD.getVolatile(this) == null) return null;
+        MIN_TAG.setVolatile(this, Long.MAX_VALUE); // before the swap: see the class documentation
+        Batch chain = (Batch) HEAD.getAndSet(this, (Batch) null); // volatile: acquires what the pushes published
+        long objects = 0;
+        for (Batch b = chain; b != null; b = b.next) objects += b.size();
+        if (objects != 0) getAndAddCount(-objects);
+        return chain;
     }
 
     /**
-     * Takes the oldest bag of the shared queue.
+     * Returns whether the shared stack holds no bag (a volatile read).
      *
-     * @return a bag now owned by the caller, or null
+     * @return true if it is empty
      */
-    public Batch poll() {
-        Batch b = queue.poll();
-        if (b != null) getAndAddCount(-b.size());
-        return b;
+    public boolean sharedEmpty() {
+        return HEAD.getVolatile(this) == null;
+    }
+
+    /**
+     * Returns a lower bound of the tags of the bags in the shared stack ({@code Long.MAX_VALUE} when there are none),
+     * exact but for a push in flight (see the class documentation). A volatile read.
+     *
+     * @return the bound
+     */
+    public long minTagHint() {
+        return (long) MIN_TAG.getVolatile(this);
     }
 
     /**
@@ -128,14 +193,23 @@ public final class SealedBags {
     }
 
     /**
-     * Takes every bag, from the queue and from the participants, and gives each to {@code sink}.
+     * Takes every bag, from the shared stack and from the participants, and gives each to {@code sink}.
      *
      * @param participants the participants
      * @param sink receives each bag
      */
     void drain(Participant[] participants, Consumer<Batch> sink) {
-        Batch b;
-        while ((b = poll()) != null) sink.accept(b);
+        Batch rest = takeAll();
+        try {
+            while (rest != null) {
+                Batch b = rest;
+                rest = b.next;
+                b.next = null; // the sink owns it alone
+                sink.accept(b);
+            }
+        } finally {
+            addChain(rest); // a sink that failed: the bags it did not get stay in the store
+        }
         takeFromParticipants(participants, sink);
     }
 
@@ -178,11 +252,15 @@ public final class SealedBags {
         COUNT.getAndAdd(this, delta);
     }
 
+    private static final VarHandle HEAD;
+    private static final VarHandle MIN_TAG;
     private static final VarHandle COUNT;
     private static final VarHandle PUBLISHED;
 
     static {
         try {
+            HEAD = MethodHandles.lookup().findVarHandle(SealedBags.class, "head", Batch.class);
+            MIN_TAG = MethodHandles.lookup().findVarHandle(SealedBags.class, "minTag", long.class);
             COUNT = MethodHandles.lookup().findVarHandle(SealedBags.class, "count", long.class);
             PUBLISHED = MethodHandles.lookup().findVarHandle(SealedBags.class, "published", long.class);
         } catch (ReflectiveOperationException e) {

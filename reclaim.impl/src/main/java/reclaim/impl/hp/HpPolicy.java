@@ -184,17 +184,9 @@ public final class HpPolicy extends Policy {
         long waiting = store.objects();
         if (waiting == 0 || (limit != Core.COLLECT_ALL && waiting < scanThreshold(hazardSlots(recs)))) return;
         // Take the bags first: only objects retired (so unlinked) before the hazard snapshot may be judged by
-        // it. A bag queued after the snapshot may hold an object that a reader protected after it. They are chained
-        // through Batch.next in the order taken (each is ours alone): no list is allocated.
-        Batch taken = null, last = null;
-        for (long todo = waiting; todo > 0; ) {
-            Batch b = store.poll();
-            if (b == null) break;
-            if (last == null) taken = b;
-            else last.link(b);
-            last = b;
-            todo -= b.size();
-        }
+        // it. A bag queued after the snapshot may hold an object that a reader protected after it. They come chained
+        // through Batch.next (each is ours alone): no list is allocated.
+        Batch taken = store.takeAll();
         if (taken == null) return;
         try {
             // Scanner side of protect's store-load pair: orders the unlinks before the retires (and our taking
@@ -239,7 +231,7 @@ public final class HpPolicy extends Policy {
                         boolean full = kept.add(o, b.action(at));
                         from = at + 1; // o is in kept now: the finally must not requeue it from b as well
                         if (full) {
-                            store.add(kept); // if this throws, kept (o with it) is requeued once, by the finally
+                            store.add(kept); // allocates nothing, cannot fail: kept is the store's now
                             kept = null;
                         }
                     } else {
@@ -290,14 +282,9 @@ public final class HpPolicy extends Policy {
         }
     }
 
-    /** Puts a chain of taken bags back in the store, unlinking each: nothing lost. */
+    /** Puts a chain of taken bags back in the store with one push: nothing lost, nothing allocated. */
     private static void requeue(SealedBags store, Batch chain) {
-        for (Batch b = chain; b != null; ) {
-            Batch next = b.next();
-            b.link(null);
-            store.add(b);
-            b = next;
-        }
+        store.addChain(chain);
     }
 
     /** Clears the scan's tables (they pin no hazard and no slot array) and offers them to the next scan. */

@@ -88,7 +88,9 @@ class DeferredSweepCloseTest {
 
         @Override
         protected void collect(int limit) {
-            for (Batch b; (b = core.sealed.poll()) != null; ) {
+            for (Batch b = core.sealed.takeAll(), next; b != null; b = next) {
+                next = b.next();
+                b.link(null);
                 HoldingParticipant in = null;
                 for (Participant p : core.participants()) {
                     if (p.stateVolatile() > 0) in = (HoldingParticipant) p;

@@ -53,7 +53,12 @@ class OwnedGuardUseTest {
 
         @Override
         protected void collect(int limit) {
-            for (Batch b; (b = core.sealed.poll()) != null; ) core.reclamation().run(b);
+            for (Batch b = core.sealed.takeAll(); b != null; ) {
+                Batch next = b.next();
+                b.link(null);
+                core.reclamation().run(b);
+                b = next;
+            }
         }
 
         @Override
