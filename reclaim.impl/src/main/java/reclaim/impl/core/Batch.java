@@ -12,9 +12,9 @@ import java.util.function.Consumer;
  * {@link BatchPool} (cleared: it pins no object it held) and a later seal reuses it, so that a reclaimer in steady
  * state allocates no batches. It is given back only by the thread that owns it exclusively after its actions ran:
  * a sealed bag after a collector took it from the store, a counted batch (Hyaline, Crystalline) by the thread whose
- * decrement brought its count to zero (every other reader is done with it by then). The one reader that may hold a
- * stale reference is a clock collector's {@code peek} of the shared queue, which reads the tag only as a hint and
- * judges the batch it then polls (see {@code ClockPolicy.collect}).
+ * decrement brought its count to zero (every other reader is done with it by then). A push onto the shared stack
+ * whose CAS still expects a batch that was taken and recycled meanwhile compares identities only, which a push may
+ * ({@link SealedBags}).
  */
 public final class Batch {
     private final Object[] objects;

@@ -9,10 +9,9 @@ package reclaim.impl.core;
  *     participant (CAS to BUSY) to touch its bag, so that a flush sealing idle participants' bags never shares the
  *     bag with it; virtual threads still lease a participant per outermost guard.
  * @param sealPerParticipant whether a sealed bag stays on its participant's stack (pushed by the holder,
- *     wait-free) instead of the shared queue (a lock-free CAS loop), and a retirer that finds its own participant
+ *     wait-free) instead of the shared stack (a lock-free CAS loop), and a retirer that finds its own participant
  *     held for a moment by a flush hands its object over aside instead of waiting: what Crystalline-W needs for a
- *     wait-free retire. Bags are then not collected in sealing order, so only for schemes that do not depend on
- *     it.
+ *     wait-free retire. Collectors then take bags from every participant.
  * @param collectInterval guards opened on a participant between two collections that enter starts
  *     ({@code Integer.MAX_VALUE}: enter never collects on a count; see {@link Policy#collectDue})
  * @param batchSize objects per bag

@@ -174,7 +174,7 @@ public abstract class Policy {
 
     /**
      * Hands over a bag of one object retired while its owner's participant was held by another thread
-     * (per-participant sealing only); the bag is sealed already. Default: the shared queue.
+     * (per-participant sealing only); the bag is sealed already. Default: the shared stack.
      *
      * @param bag the bag, owned by the caller
      */

@@ -8,7 +8,7 @@
  *       stats, over the parts below.</li>
  *   <li>{@link reclaim.impl.core.Participant}: the state word and its ownership protocol; {@code Participants}:
  *       the registry, leases, reserved participants, sweeping the participants of ended threads.</li>
- *   <li>{@link reclaim.impl.core.SealedBags}: where sealed bags wait (a shared queue, or per participant);
+ *   <li>{@link reclaim.impl.core.SealedBags}: where sealed bags wait (a shared stack, or per participant);
  *       {@code Lifecycle}: open, closing, closed, and the reclamation in flight that close() waits for;
  *       {@code Closing}: close() itself.</li>
  *   <li>{@link reclaim.impl.core.Policy} with {@link reclaim.impl.core.Capabilities}: what a scheme decides;

@@ -67,7 +67,7 @@ import reclaim.impl.crystalline.WaitFreeReservations.Result;
  *
  * <h2>Not wait-free here (stated, not hidden)</h2>
  * The caller's loop around {@code reserve} (above); {@code flush()}, which takes records (its own by a CAS
- * that waits while another flush seals it for a moment) and may take the skeleton's shared queue; and
+ * that waits while another flush seals it for a moment) and may take the skeleton's shared stack; and
  * {@code Reclaimer.close()} (which waits, bounded by about a second, for guards still finishing). None of
  * them is on the path of {@code enter}, {@code protect}, {@code retire} or a guard's {@code close}. Allocation (fresh links, requests and results; a TLAB
  * refill, a GC) and safepoints are outside the model, and so is the hardware: {@code getAndSet} and

@@ -56,7 +56,7 @@ public final class HpPolicy extends Policy {
      * Participants, leases, bags and close are the core's: a platform thread keeps a sticky participant, a virtual
      * thread leases one per outermost guard (state = the core's grace clock, which only means "in a guard":
      * hazard pointers keep no clock), retires go into the participant's bag, and full bags are sealed into the
-     * shared queue (folly's domain-wide retired list rather than Michael's per-thread list: any thread's scan
+     * shared stack (folly's domain-wide retired list rather than Michael's per-thread list: any thread's scan
      * reclaims any thread's objects). Bags carry no stamp: collect() scans. When at least R objects wait in sealed bags, it
      * takes those bags, fences, snapshots every non-null slot of every participant into an identity set
      * (identity, never equals; a linear array while the hazards are few, so that no retired object gets an identity
