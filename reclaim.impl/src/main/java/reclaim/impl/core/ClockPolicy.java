@@ -31,9 +31,11 @@ public abstract class ClockPolicy extends Policy {
     }
 
     /**
-     * Takes the shared stack's bags once one may be old enough (its tag hint is below the bound), runs up to
-     * {@code limit} of those that are, and puts the others back with one push. With nothing old enough it costs two
-     * reads: a stalled reader does not make every collection walk the bags it holds back.
+     * Takes the shared stack's bags once one may be old enough (its tag hint is below the bound), puts back at once,
+     * with one push, those it will not run (too young, or past {@code limit}), then runs the others. With nothing old
+     * enough it costs two reads: a stalled reader does not make every collection walk the bags it holds back. The
+     * young bags are out of the stack only while the chain is split (no user code runs meanwhile), so a racing
+     * {@code flush} misses them no longer than it missed a bag polled and re-added by a queue.
      */
     @Override
     protected void collect(int limit) {
@@ -46,24 +48,31 @@ public abstract class ClockPolicy extends Policy {
         // The hint is at most every bag's tag (SealedBags) but for a push in flight, which flush does not race with.
         if (limit != Core.COLLECT_ALL && store.minTagHint() >= bound) return;
         Batch rest = store.takeAll();
+        Batch run = null;
         Batch keep = null;
-        int ran = 0;
+        int due = 0;
+        while (rest != null) { // pointer work only: nothing here can throw
+            Batch b = rest;
+            rest = b.next();
+            if (due < limit && b.tag() < bound) {
+                due++;
+                b.link(run);
+                run = b;
+            } else {
+                b.link(keep);
+                keep = b;
+            }
+        }
+        store.addChain(keep); // allocates nothing, cannot fail
         try {
-            while (rest != null) {
-                Batch b = rest;
-                rest = b.next();
+            while (run != null) {
+                Batch b = run;
+                run = b.next();
                 b.link(null);
-                if (ran < limit && b.tag() < bound) {
-                    ran++;
-                    core.reclamation().run(b);
-                } else {
-                    b.link(keep);
-                    keep = b;
-                }
+                core.reclamation().run(b);
             }
         } finally {
-            store.addChain(keep); // too young, or past the limit: back, with one push each (no allocation)
-            store.addChain(rest); // after a failure: the bags not judged are not lost
+            store.addChain(run); // after a failure: the bags not run yet are not lost
         }
     }
 }
