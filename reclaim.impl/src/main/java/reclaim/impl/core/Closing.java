@@ -154,6 +154,7 @@ final class Closing {
                 }
                 if (core.check != null) core.check.draining(); // checked mode: name what is reclaimed this late
                 core.sealed.drain(core.participants.all(), core.reclamation()::run); // the closer runs them itself
+                core.reclamation().drainDeferred(); // what trickling collections left for later seals
                 core.reclamation().runKept();
                 while (!late.isEmpty()) { // actions may retire more while they run: detach, then run
                     List<Batch> batches = new ArrayList<>(late);

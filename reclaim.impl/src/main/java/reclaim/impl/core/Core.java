@@ -145,7 +145,7 @@ public final class Core extends Lifecycle {
         this.telemetry = new Telemetry(name, c);
         this.pool = new BatchPool(batchSize);
         this.reclamation = new Reclamation(telemetry, check,
-                options.actionExecutor() == null ? null : new HandOff(this, options.actionExecutor()), pool);
+                options.actionExecutor() == null ? null : new HandOff(this, options.actionExecutor()), pool, collectEvery);
         this.participants = new Participants(this, policy, batchSize);
         this.closing = new Closing(this);
         this.grace = new GracePeriods(this);
@@ -594,7 +594,10 @@ public final class Core extends Lifecycle {
         } finally {
             if (claimed) p.setStateRelease(idle);
         }
-        if (full && amortized()) collect(collectLimit);
+        if (full) {
+            if (amortized()) collect(collectLimit);
+            else trickle();
+        }
     }
 
     /** The core closed our participant before a retire could take it: the object is not retired after all. */
@@ -634,8 +637,32 @@ public final class Core extends Lifecycle {
     void collect(int limit) {
         if (!tryBeginWork()) return;
         pacing.collection();
+        // A collection from enter or retire under the amortized heavy barrier trickles: it runs a few of the batches
+        // it finds reclaimable and leaves the others for later seals (Reclamation); flush runs everything.
+        int saved = limit == COLLECT_ALL ? Integer.MIN_VALUE : reclamation.beginTrickle();
         try {
             policy.collect(limit);
+        } finally {
+            reclamation.endTrickle(saved);
+            endWork();
+        }
+    }
+
+    /** flush(): runs every batch trickling collections deferred, counted as work in flight. */
+    private void drainDeferred() {
+        if (!reclamation.deferredPending() || !tryBeginWork()) return;
+        try {
+            reclamation.drainDeferred();
+        } finally {
+            endWork();
+        }
+    }
+
+    /** A seal's share of the batches trickling collections deferred: counted as work in flight, as a collection. */
+    private void trickle() {
+        if (!reclamation.deferredPending() || !tryBeginWork()) return;
+        try {
+            reclamation.trickle();
         } finally {
             endWork();
         }
@@ -659,6 +686,7 @@ public final class Core extends Lifecycle {
             }
             sealIdle();
             collect(COLLECT_ALL);
+            drainDeferred();
             reclamation.helpHandedOff(g, false); // inside a guard: run what has not started, wait for nobody
             return;
         }
@@ -686,6 +714,7 @@ public final class Core extends Lifecycle {
             sealIdle();
             policy.beforeFlush(g);
             collect(COLLECT_ALL);
+            drainDeferred();
             reclamation.helpHandedOff(g, true); // what was handed to the action executor has run when flush() returns
         } finally {
             Participants.release(p);
@@ -752,7 +781,8 @@ public final class Core extends Lifecycle {
 
     /**
      * Returns the bound on pending objects: the policy's, plus the asymmetric barrier's amortization slack
-     * ({@link #amortizationSlack()}), plus what waits for the action executor.
+     * ({@link #amortizationSlack()}), plus what waits for the action executor and what trickling collections deferred
+     * ({@link Reclamation#deferredWaiting()}, at most about {@link #collectEvery} objects).
      *
      * @return the bound, or {@code Long.MAX_VALUE}
      */
@@ -760,7 +790,7 @@ public final class Core extends Lifecycle {
         long b = policy.pendingBound();
         if (b == Long.MAX_VALUE) return b;
         b += amortizationSlack();
-        long w = reclamation.handedOffWaiting();
+        long w = reclamation.handedOffWaiting() + reclamation.deferredWaiting();
         return b > Long.MAX_VALUE - w ? Long.MAX_VALUE : b + w;
     }
 

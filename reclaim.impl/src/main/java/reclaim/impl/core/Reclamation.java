@@ -12,6 +12,17 @@ import java.util.function.Consumer;
  *
  * <p>With an action executor ({@code Options.actionExecutor()}), {@link #run(Batch)} hands the batch to it
  * ({@link HandOff}) instead, except on the thread running {@code close()}, which runs what it drains itself.
+ *
+ * <p><b>Trickling.</b> Under the asymmetric barrier a collection from {@code retire} or {@code enter} runs once per
+ * {@code Core.HEAVY_AMORTIZED} objects sealed, so that its heavy barrier is paid rarely; run whole, the batches it
+ * finds reclaimable (some thousand actions) would land on the one operation that triggered it, the tail of its
+ * latency. Such a collection runs {@link #TRICKLE} batches itself ({@link #beginTrickle}) and leaves the others,
+ * already judged, on a stack ({@link #run}); each later seal runs {@link #TRICKLE} of them ({@link #trickle}), twice
+ * the rate at which bags are sealed, so the stack empties between two collections. A deferred batch needs no further
+ * judgement (its objects were unreachable to every guard when it was judged, and stay so). {@code flush()} and
+ * {@code close()} run all of them ({@link #drainDeferred}); the stack holds at most about {@code collectEvery} objects
+ * (past that a trickling collection runs what it finds), and {@code pendingBound()} counts them
+ * ({@link #deferredWaiting}). Without an action executor only: one takes the work off the thread already.
  */
 public final class Reclamation {
     private static final System.Logger LOG = System.getLogger("reclaim");
@@ -31,6 +42,18 @@ public final class Reclamation {
     private final HandOff handOff;
     /** Where a batch goes once its actions ran here, for a later seal to reuse; null: left to the garbage collector. */
     private final BatchPool pool;
+    /** Batches judged reclaimable that a trickling collection left for later seals; null when nothing is deferred. */
+    private final SealedBags deferred;
+    /** The objects past which a trickling collection stops deferring and runs what it finds. */
+    private final long deferLimit;
+
+    /** Batches a trickling collection runs itself, and that each later seal runs of the deferred ones. */
+    static final int TRICKLE = 2;
+    /**
+     * The batches the calling thread's collection may still run before it defers: {@code -1} outside a trickling
+     * collection. Read only when this reclaimer defers (the class documentation), once per batch.
+     */
+    private static final ThreadLocal<int[]> BUDGET = ThreadLocal.withInitial(() -> new int[] {-1});
 
     /**
      * Creates a runner whose reports and events name the reclaimer.
@@ -38,7 +61,7 @@ public final class Reclamation {
      * @param telemetry the reclaimer's telemetry (its name and scheme)
      */
     Reclamation(Telemetry telemetry) {
-        this(telemetry, null, null, null);
+        this(telemetry, null, null, null, 0);
     }
 
     /**
@@ -49,9 +72,12 @@ public final class Reclamation {
      * @param check the tracking, or null when unchecked
      * @param handOff where batches go instead of running on the calling thread, or null
      * @param pool where batches go once their actions ran on the calling thread, or null
+     * @param deferLimit the objects a trickling collection may leave for later seals; 0: it never defers
      */
-    Reclamation(Telemetry telemetry, RetireCheck check, HandOff handOff, BatchPool pool) {
+    Reclamation(Telemetry telemetry, RetireCheck check, HandOff handOff, BatchPool pool, long deferLimit) {
         this.pool = pool;
+        this.deferLimit = deferLimit;
+        this.deferred = deferLimit > 0 && handOff == null ? new SealedBags(false) : null;
         this.telemetry = telemetry;
         this.scheme = telemetry.scheme;
         this.check = check;
@@ -71,8 +97,110 @@ public final class Reclamation {
             h.submit(batch); // its task keeps the batch: not pooled
             return;
         }
+        SealedBags d = deferred;
+        if (d != null && !batch.isEmpty() && deferHere(d)) {
+            batch.link(null);
+            d.add(batch); // allocates nothing; a later seal runs it (trickle)
+            return;
+        }
+        runNowAndPool(batch);
+    }
+
+    private void runNowAndPool(Batch batch) {
         runNow(batch);
         if (pool != null) pool.give(batch); // not after a failure: runNow contains the actions', so only an Error
+    }
+
+    /** In a trickling collection whose budget is spent, and with room on the stack: defer this batch. */
+    private boolean deferHere(SealedBags d) {
+        int[] budget = BUDGET.get();
+        int left = budget[0];
+        if (left < 0) return false; // not in a trickling collection
+        if (left > 0) {
+            budget[0] = left - 1;
+            return false;
+        }
+        return d.objects() < deferLimit; // past the limit the collection runs what it finds: the stack stays bounded
+    }
+
+    /**
+     * Starts a trickling collection on the calling thread (see the class documentation): the next {@link #TRICKLE}
+     * batches it runs run here, the others are deferred.
+     *
+     * @return what {@link #endTrickle} takes
+     */
+    int beginTrickle() {
+        if (deferred == null) return Integer.MIN_VALUE;
+        int[] budget = BUDGET.get();
+        int saved = budget[0];
+        budget[0] = TRICKLE;
+        return saved; // a collection nested in an action of another gets its own budget, and gives it back
+    }
+
+    /**
+     * Ends the trickling collection {@link #beginTrickle} started.
+     *
+     * @param saved what it returned
+     */
+    void endTrickle(int saved) {
+        if (saved != Integer.MIN_VALUE) BUDGET.get()[0] = saved;
+    }
+
+    /**
+     * Returns whether batches wait on the deferred stack (a volatile read).
+     *
+     * @return true if some do
+     */
+    boolean deferredPending() {
+        return deferred != null && !deferred.sharedEmpty();
+    }
+
+    /**
+     * Runs {@link #TRICKLE} deferred batches, if any: takes the stack, puts back at once what it will not run (so a
+     * racing flush misses those only while the chain is split), then runs its share. Called by a seal, counted as
+     * work in flight by the caller.
+     */
+    void trickle() {
+        SealedBags d = deferred;
+        if (d == null) return;
+        Batch mine = d.takeAll();
+        if (mine == null) return;
+        Batch last = mine;
+        for (int i = 1; i < TRICKLE && last.next() != null; i++) last = last.next();
+        Batch rest = last.next();
+        last.link(null);
+        d.addChain(rest); // allocates nothing, cannot fail
+        runChain(d, mine);
+    }
+
+    /** flush() and close(): runs every deferred batch on the calling thread. */
+    void drainDeferred() {
+        SealedBags d = deferred;
+        if (d == null) return;
+        for (Batch chain; (chain = d.takeAll()) != null; ) runChain(d, chain);
+    }
+
+    /** Runs a chain of deferred batches; after a failure (an Error) puts the ones not run back. */
+    private void runChain(SealedBags d, Batch chain) {
+        try {
+            while (chain != null) {
+                Batch b = chain;
+                chain = b.next();
+                b.link(null);
+                runNowAndPool(b);
+            }
+        } finally {
+            d.addChain(chain);
+        }
+    }
+
+    /**
+     * Returns the objects of the batches deferred by trickling collections and not run yet.
+     *
+     * @return the count, 0 when nothing is deferred
+     */
+    public long deferredWaiting() {
+        return deferred == null ? 0 : deferred.objects();
     }
 
     /**

@@ -165,4 +165,45 @@ class WriterCostTest {
             runs.assertEachOnce(name);
         }
     }
+
+    /**
+     * Under the asymmetric barrier, the collection that a retire runs once per {@link Core#HEAVY_AMORTIZED} objects
+     * does not run all it finds reclaimable in that one retire: no single retire runs more than a few bags' actions
+     * (the others are left for later seals), the deferred batches stay within the bound, and flush() runs them all.
+     */
+    @Test
+    void anAmortizedCollectionSpreadsItsActionsOverLaterRetires() {
+        Assumptions.assumeTrue(Membarrier.unavailableReason() == null, "membarrier is unavailable here");
+        for (String name : new String[] {"ebr", "hp", "hyaline", "crystalline", "crystalline-w"}) {
+            int total = 20 * Core.HEAVY_AMORTIZED;
+            Runs runs = new Runs(total);
+            java.util.concurrent.atomic.AtomicLong ran = new java.util.concurrent.atomic.AtomicLong();
+            try (Reclaimer r = Reclaimer.create(Scheme.named(name), Options.DEFAULT.withBarrier(Options.Barrier.ASYMMETRIC))) {
+                Core core = ReclaimerHandle.coreOf(r);
+                int bag = core.batchSize();
+                long most = 0;
+                long deferredMost = 0;
+                for (int id = 0; id < total; id++) {
+                    long before = ran.get();
+                    r.retire(new Item(id), x -> {
+                        runs.counts.incrementAndGet(x.id());
+                        ran.incrementAndGet();
+                    });
+                    most = Math.max(most, ran.get() - before);
+                    deferredMost = Math.max(deferredMost, core.reclamation().deferredWaiting());
+                    long pending = r.stats().pending();
+                    assertTrue(pending <= r.pendingBound(), name + ": " + pending + " pending above the bound " + r.pendingBound());
+                }
+                // A collection runs TRICKLE bags, a seal's trickle TRICKLE more: never the thousand a collection finds.
+                assertTrue(most <= 2L * Reclamation.TRICKLE * bag,
+                        name + ": one retire ran " + most + " actions (bags of " + bag + ")");
+                assertTrue(deferredMost <= Core.HEAVY_AMORTIZED + bag,
+                        name + ": " + deferredMost + " objects deferred at once");
+                r.flush();
+                assertEquals(0, core.reclamation().deferredWaiting(), name + ": flush left deferred batches");
+                assertEquals(total, r.stats().reclaimed(), name + ": " + r.stats());
+            }
+            runs.assertEachOnce(name);
+        }
+    }
 }
