@@ -217,11 +217,19 @@ public final class CountedBatches {
      * @param reclamation the runner of the actions
      */
     public static void traverse(Object head, Reclamation reclamation) {
-        Object l = head;
-        while (l instanceof Link link) {
-            Object next = link.next();
-            if ((long) REFS.getAndAdd(link.batch(), -1L) == 1L) link.batch().reclaim(reclamation);
-            l = next;
+        if (!(head instanceof Link)) return;
+        // A list may hold many batches whose last reference this walk drops (a guard that stayed open across a
+        // collection): it runs a few and leaves the rest for later seals, as a trickling collection does.
+        int saved = reclamation.beginTrickle();
+        try {
+            Object l = head;
+            while (l instanceof Link link) {
+                Object next = link.next();
+                if ((long) REFS.getAndAdd(link.batch(), -1L) == 1L) link.batch().reclaim(reclamation);
+                l = next;
+            }
+        } finally {
+            reclamation.endTrickle(saved);
         }
     }
 

@@ -16,7 +16,8 @@ import java.util.function.Consumer;
  * <p><b>Trickling.</b> Under the asymmetric barrier a collection from {@code retire} or {@code enter} runs once per
  * {@code Core.HEAVY_AMORTIZED} objects sealed, so that its heavy barrier is paid rarely; run whole, the batches it
  * finds reclaimable (some thousand actions) would land on the one operation that triggered it, the tail of its
- * latency. Such a collection runs {@link #TRICKLE} batches itself ({@link #beginTrickle}) and leaves the others,
+ * latency. Such a collection, and a walk of a Hyaline or Crystalline list (which may drop the last reference of
+ * many batches at once), runs {@link #TRICKLE} batches itself ({@link #beginTrickle}) and leaves the others,
  * already judged, on a stack ({@link #run}); each later seal runs {@link #TRICKLE} of them ({@link #trickle}), twice
  * the rate at which bags are sealed, so the stack empties between two collections. A deferred batch needs no further
  * judgement (its objects were unreachable to every guard when it was judged, and stay so). {@code flush()} and
@@ -129,7 +130,7 @@ public final class Reclamation {
      *
      * @return what {@link #endTrickle} takes
      */
-    int beginTrickle() {
+    public int beginTrickle() {
         if (deferred == null) return Integer.MIN_VALUE;
         int[] budget = BUDGET.get();
         int saved = budget[0];
@@ -142,7 +143,7 @@ public final class Reclamation {
      *
      * @param saved what it returned
      */
-    void endTrickle(int saved) {
+    public void endTrickle(int saved) {
         if (saved != Integer.MIN_VALUE) BUDGET.get()[0] = saved;
     }
 

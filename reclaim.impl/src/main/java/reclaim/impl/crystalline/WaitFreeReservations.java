@@ -156,11 +156,17 @@ final class WaitFreeReservations {
      * linked it yet: that retirer walks the rest.
      */
     static void walk(Object head, Reclamation reclamation) {
-        Object l = head;
-        while (l instanceof Link link) {
-            Object next = link.getAndSetNext(TRAVERSED);
-            CountedBatches.release(link.batch, reclamation);
-            l = next;
+        if (!(head instanceof Link)) return;
+        int saved = reclamation.beginTrickle(); // a few batches here, the rest for later seals (Reclamation)
+        try {
+            Object l = head;
+            while (l instanceof Link link) {
+                Object next = link.getAndSetNext(TRAVERSED);
+                CountedBatches.release(link.batch, reclamation);
+                l = next;
+            }
+        } finally {
+            reclamation.endTrickle(saved);
         }
     }
 
