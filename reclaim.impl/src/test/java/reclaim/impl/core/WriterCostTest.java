@@ -206,4 +206,44 @@ class WriterCostTest {
             runs.assertEachOnce(name);
         }
     }
+
+    /**
+     * Under the asymmetric barrier, a Hyaline or Crystalline guard that stays open while its own retires fill a
+     * collection holds every batch inserted meanwhile; its close drops their last references at once, and runs only
+     * a few of them there (the rest go to later seals, and flush() runs them).
+     */
+    @Test
+    void aGuardThatHeldAWholeCollectionRunsFewBatchesWhenItCloses() {
+        Assumptions.assumeTrue(Membarrier.unavailableReason() == null, "membarrier is unavailable here");
+        for (String name : new String[] {"hyaline", "crystalline", "crystalline-w"}) {
+            int total = Core.HEAVY_AMORTIZED + 64;
+            Runs runs = new Runs(total);
+            java.util.concurrent.atomic.AtomicLong ran = new java.util.concurrent.atomic.AtomicLong();
+            java.util.concurrent.atomic.AtomicReference<Object> cell = new java.util.concurrent.atomic.AtomicReference<>(new Object());
+            try (Reclaimer r = Reclaimer.create(Scheme.named(name), Options.DEFAULT.withBarrier(Options.Barrier.ASYMMETRIC))) {
+                Core core = ReclaimerHandle.coreOf(r);
+                int bag = core.batchSize();
+                long beforeClose;
+                long held;
+                try (Guard g = r.enter()) {
+                    g.protect(cell); // a reservation: what is retired from here on is inserted into this guard
+                    for (int id = 0; id < total; id++) {
+                        r.retire(new Item(id), x -> {
+                            runs.counts.incrementAndGet(x.id());
+                            ran.incrementAndGet();
+                        });
+                    }
+                    beforeClose = ran.get();
+                    held = r.stats().pending();
+                }
+                long atClose = ran.get() - beforeClose;
+                assertTrue(held >= 4L * bag, name + ": the guard held only " + held + " objects: the test proves nothing");
+                assertTrue(atClose <= 2L * Reclamation.TRICKLE * bag,
+                        name + ": the guard's close ran " + atClose + " actions of the " + held + " it held");
+                r.flush();
+                assertEquals(total, r.stats().reclaimed(), name + ": " + r.stats());
+            }
+            runs.assertEachOnce(name);
+        }
+    }
 }
