@@ -64,6 +64,9 @@ public abstract class ClockPolicy extends Policy {
             }
         }
         store.addChain(keep); // allocates nothing, cannot fail
+        // A trickling collection defers what its budget will not run before it runs anything (Reclamation): a flush
+        // that an action calls, or a racing one, finds those on the deferred stack. Cannot fail either.
+        run = core.reclamation().deferSurplus(run);
         try {
             while (run != null) {
                 Batch b = run;

@@ -639,7 +639,7 @@ public final class Core extends Lifecycle {
         pacing.collection();
         // A collection from enter or retire under the amortized heavy barrier trickles: it runs a few of the batches
         // it finds reclaimable and leaves the others for later seals (Reclamation); flush runs everything.
-        int saved = limit == COLLECT_ALL ? Integer.MIN_VALUE : reclamation.beginTrickle();
+        int saved = reclamation.beginTrickle(limit != COLLECT_ALL);
         try {
             policy.collect(limit);
         } finally {

@@ -220,7 +220,7 @@ public final class CountedBatches {
         if (!(head instanceof Link)) return;
         // A list may hold many batches whose last reference this walk drops (a guard that stayed open across a
         // collection): it runs a few and leaves the rest for later seals, as a trickling collection does.
-        int saved = reclamation.beginTrickle();
+        int saved = reclamation.beginTrickle(true);
         try {
             Object l = head;
             while (l instanceof Link link) {

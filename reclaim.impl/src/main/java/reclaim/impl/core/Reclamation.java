@@ -18,7 +18,8 @@ import java.util.function.Consumer;
  * finds reclaimable (some thousand actions) would land on the one operation that triggered it, the tail of its
  * latency. Such a collection, and a walk of a Hyaline or Crystalline list (which may drop the last reference of
  * many batches at once), runs {@link #TRICKLE} batches itself ({@link #beginTrickle}) and leaves the others,
- * already judged, on a stack ({@link #run}); each later seal runs {@link #TRICKLE} of them ({@link #trickle}), twice
+ * already judged, on a stack ({@link #run}; a clock collection, which holds the chain it judged, defers them before it
+ * runs any: {@link #deferSurplus}); each later seal runs {@link #TRICKLE} of them ({@link #trickle}), twice
  * the rate at which bags are sealed, so the stack empties between two collections. A deferred batch needs no further
  * judgement (its objects were unreachable to every guard when it was judged, and stay so). {@code flush()} and
  * {@code close()} run all of them ({@link #drainDeferred}); the stack holds at most about {@code collectEvery} objects
@@ -51,10 +52,13 @@ public final class Reclamation {
     /** Batches a trickling collection runs itself, and that each later seal runs of the deferred ones. */
     static final int TRICKLE = 2;
     /**
-     * The batches the calling thread's collection may still run before it defers: {@code -1} outside a trickling
-     * collection. Read only when this reclaimer defers (the class documentation), once per batch.
+     * The batches the calling thread's collection of this reclaimer may still run before it defers: {@code -1}
+     * outside a trickling collection; null when this reclaimer never defers. One per reclaimer, not per thread only:
+     * a reclaim action that uses another reclaimer (its flush, its close(), a guard whose close walks) runs that
+     * reclaimer's batches outside this budget, so they are never deferred where only this reclaimer's seals and
+     * flush would run them. Read once per batch.
      */
-    private static final ThreadLocal<int[]> BUDGET = ThreadLocal.withInitial(() -> new int[] {-1});
+    private final ThreadLocal<int[]> budget;
 
     /**
      * Creates a runner whose reports and events name the reclaimer.
@@ -79,6 +83,7 @@ public final class Reclamation {
         this.pool = pool;
         this.deferLimit = deferLimit;
         this.deferred = deferLimit > 0 && handOff == null ? new SealedBags(false) : null;
+        this.budget = deferred == null ? null : ThreadLocal.withInitial(() -> new int[] {-1});
         this.telemetry = telemetry;
         this.scheme = telemetry.scheme;
         this.check = check;
@@ -114,7 +119,7 @@ public final class Reclamation {
 
     /** In a trickling collection whose budget is spent, and with room on the stack: defer this batch. */
     private boolean deferHere(SealedBags d) {
-        int[] budget = BUDGET.get();
+        int[] budget = this.budget.get();
         int left = budget[0];
         if (left < 0) return false; // not in a trickling collection
         if (left > 0) {
@@ -125,26 +130,64 @@ public final class Reclamation {
     }
 
     /**
-     * Starts a trickling collection on the calling thread (see the class documentation): the next {@link #TRICKLE}
-     * batches it runs run here, the others are deferred.
+     * Starts a collection on the calling thread: a trickling one (see the class documentation), whose next
+     * {@link #TRICKLE} batches run here and the others are deferred, or one that runs all it finds (flush's, even
+     * when an action of a trickling collection calls it).
      *
+     * @param trickles whether the collection trickles
      * @return what {@link #endTrickle} takes
      */
-    public int beginTrickle() {
+    public int beginTrickle(boolean trickles) {
         if (deferred == null) return Integer.MIN_VALUE;
-        int[] budget = BUDGET.get();
+        int[] budget = this.budget.get();
         int saved = budget[0];
-        budget[0] = TRICKLE;
+        budget[0] = trickles ? TRICKLE : -1;
         return saved; // a collection nested in an action of another gets its own budget, and gives it back
     }
 
     /**
-     * Ends the trickling collection {@link #beginTrickle} started.
+     * Defers at once, in a trickling collection, the batches of a judged chain that its budget will not run (as many
+     * as the deferred stack has room for), before any of them runs: so that a flush that an action of the others
+     * calls, or one racing on another thread, finds them on the stack instead of missing them in the collector's
+     * hands (and leaving them for later seals once it returned). Pointer work and one push: cannot fail.
+     *
+     * @param chain batches judged reclaimable, linked through {@link Batch#next}, owned by the caller
+     * @return the chain the caller runs now ({@link #run} each), the others deferred
+     */
+    public Batch deferSurplus(Batch chain) {
+        SealedBags d = deferred;
+        if (d == null || chain == null) return chain;
+        int left = budget.get()[0];
+        if (left < 0) return chain; // not a trickling collection: it runs everything
+        Batch runHead = null, runTail = null, deferHead = null, deferTail = null;
+        long room = deferLimit - d.objects();
+        for (Batch b = chain; b != null; ) {
+            Batch next = b.next();
+            b.link(null);
+            if (left > 0 || room <= 0 || b.isEmpty()) { // the budget's, or past the limit: runs now
+                if (left > 0) left--;
+                if (runTail == null) runHead = b;
+                else runTail.link(b);
+                runTail = b;
+            } else {
+                room -= b.size();
+                if (deferTail == null) deferHead = b;
+                else deferTail.link(b);
+                deferTail = b;
+            }
+            b = next;
+        }
+        d.addChain(deferHead); // allocates nothing; later seals, a flush or close() run them
+        return runHead;
+    }
+
+    /**
+     * Ends the collection {@link #beginTrickle} started.
      *
      * @param saved what it returned
      */
     public void endTrickle(int saved) {
-        if (saved != Integer.MIN_VALUE) BUDGET.get()[0] = saved;
+        if (saved != Integer.MIN_VALUE) budget.get()[0] = saved;
     }
 
     /**

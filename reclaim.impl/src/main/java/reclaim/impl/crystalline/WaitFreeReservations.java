@@ -157,7 +157,7 @@ final class WaitFreeReservations {
      */
     static void walk(Object head, Reclamation reclamation) {
         if (!(head instanceof Link)) return;
-        int saved = reclamation.beginTrickle(); // a few batches here, the rest for later seals (Reclamation)
+        int saved = reclamation.beginTrickle(true); // a few batches here, the rest for later seals (Reclamation)
         try {
             Object l = head;
             while (l instanceof Link link) {
