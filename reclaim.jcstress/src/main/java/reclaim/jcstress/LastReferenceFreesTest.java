@@ -16,7 +16,6 @@ import org.openjdk.jcstress.infra.results.I_Result;
 
 import reclaim.api.Guard;
 import reclaim.api.Reclaimer;
-import reclaim.api.Scheme;
 
 /**
  * Hyaline's and Crystalline's last-reference race: a reader leaves its guard (detaching a list that may
@@ -38,21 +37,10 @@ import reclaim.api.Scheme;
 @Outcome(id = "[2-9]", expect = FORBIDDEN, desc = "The action ran twice: two threads both saw the count reach zero.")
 @State
 public class LastReferenceFreesTest {
-    private static final Reclaimer RECLAIMER = Reclaimer.create(batchesOfOne());
+    private static final Reclaimer RECLAIMER = Reclaimer.create(Schemes.batchesOf(1));
 
     private final AtomicReference<Object> ref = new AtomicReference<>(new Object());
     private final AtomicInteger runs = new AtomicInteger();
-
-    private static Scheme batchesOfOne() {
-        Scheme s = Scheme.named(System.getProperty(Reclaimer.SCHEME_PROPERTY, Reclaimer.DEFAULT_SCHEME));
-        return switch (s) {
-            case Scheme.Hyaline h -> new Scheme.Hyaline(1, h.robust());
-            case Scheme.Crystalline c -> new Scheme.Crystalline(1, c.slots(), c.waitFree()); // keeps crystalline-w wait-free
-            case Scheme.Ebr e -> new Scheme.Ebr(1, e.collectInterval(), e.stallThresholdNanos());
-            case Scheme.Qsbr q -> new Scheme.Qsbr(1, q.passIntervalNanos(), q.stallThresholdNanos());
-            default -> s;
-        };
-    }
 
     /** Creates a state. */
     public LastReferenceFreesTest() {}
