@@ -85,6 +85,18 @@ public final class CountedBatches {
         }
 
         /**
+         * Makes sure that {@code links} links are ready for this insertion, so that {@link #spare} allocates nothing
+         * once the first link is published (an insertion is failure-atomic: {@code CountingPolicy.insert}).
+         *
+         * @param links the most links this insertion may publish
+         */
+        public void reserve(int links) {
+            Link[] ls = this.links;
+            if (ls.length < links) this.links = ls = Arrays.copyOf(ls, Math.max(links, 2 * ls.length));
+            for (int i = 0; i < links; i++) if (ls[i] == null) ls[i] = new Link(this);
+        }
+
+        /**
          * Returns a link of this batch in front of {@code head}, not yet counted as used: the retirer CASes it over
          * {@code head} and calls {@link #linked} if the CAS succeeded; after a failure it may call this again (the
          * same link, pointed at the new head). Plain writes, published by the CAS that inserts the link (a volatile
@@ -96,7 +108,7 @@ public final class CountedBatches {
         public Link spare(Object head) {
             int n = used;
             Link[] ls = links;
-            if (n == ls.length) links = ls = Arrays.copyOf(ls, Math.max(4, 2 * n)); // may throw: nothing inserted
+            if (n == ls.length) links = ls = Arrays.copyOf(ls, Math.max(4, 2 * n)); // not after a reserve() of enough
             Link l = ls[n];
             if (l == null) ls[n] = l = new Link(this);
             l.next = head;

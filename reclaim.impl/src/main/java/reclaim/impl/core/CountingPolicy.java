@@ -28,9 +28,24 @@ public abstract class CountingPolicy extends Policy {
      * the retirer's heavy barrier ({@link #heavyBeforeInsert}), which one collection runs once for all the batches it
      * took.
      *
+     * <p>Failure-atomic: what may throw (a {@code Born.birthEra()}, an allocation) runs before the first link is
+     * published, and then the batch goes back to the store ({@link #notInserted}) before the exception propagates;
+     * once a link is published nothing but a reclaim action's {@code Error} can interrupt it.
+     *
      * @param b the batch, owned by the caller
      */
     protected abstract void insert(Batch b);
+
+    /**
+     * Puts back in the store a batch whose insertion failed before it published any link (see {@link #insert}): it
+     * is not lost, and a later collection inserts it again. Allocates nothing.
+     *
+     * @param b the batch, owned by the caller
+     */
+    protected final void notInserted(Batch b) {
+        b.link(null);
+        store.add(b);
+    }
 
     @Override
     protected final boolean collectDue(ThreadGuard g) {

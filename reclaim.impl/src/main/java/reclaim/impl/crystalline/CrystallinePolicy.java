@@ -173,12 +173,24 @@ public final class CrystallinePolicy extends CountingPolicy {
     protected void insert(Batch b) {
         // The retirer's heavy barrier ran before this call (CountingPolicy.collect: once for the batches it took):
         // the unlinks before these retires happen before the reads of reservations below.
-        long minBirth = CountedBatches.minBirth(b);
-        // Count the objects born at or before the oldest active reservation: what a stalled reader may hold
-        // beyond the stated slack (pendingBound() adds them while they are pending).
-        Counted c = counted(b, oldestReservation());
+        Participant[] ps = core.participants();
+        long minBirth;
+        Counted c;
+        try { // user code (birth eras) and allocation, before any link is published (CountingPolicy.insert)
+            minBirth = CountedBatches.minBirth(b);
+            // Count the objects born at or before the oldest active reservation: what a stalled reader may hold
+            // beyond the stated slack (pendingBound() adds them while they are pending).
+            Counted fresh = counted(b, oldestReservation());
+            int indices = 0;
+            for (Participant r : ps) indices += reservations(r).count; // at most a link per index
+            fresh.reserve(indices);
+            c = fresh;
+        } catch (RuntimeException | Error e) {
+            notInserted(b);
+            throw e;
+        }
         long links = 0;
-        for (Participant r : core.participants()) {
+        for (Participant r : ps) {
             long st = r.stateVolatile();
             if ((st == Participant.HELD || st > 0) && core.sweepIfDead(r)) continue; // its thread ended
             Reservations rs = reservations(r);

@@ -324,8 +324,17 @@ public final class CrystallineWPolicy extends CountingPolicy {
     protected void insert(Batch b) {
         // The retirer's heavy barrier ran before this call (CountingPolicy.collect: once for the batches it took):
         // the unlinks before these retires happen before the reads of reservations below.
-        long minBirth = CountedBatches.minBirth(b);
-        Counted c = counted(b, oldestReservation());
+        long minBirth;
+        Counted c;
+        try { // user code (birth eras) before any link is published (CountingPolicy.insert)
+            minBirth = CountedBatches.minBirth(b);
+            c = counted(b, oldestReservation());
+        } catch (RuntimeException | Error e) {
+            notInserted(b);
+            throw e;
+        }
+        // Its links are allocated in the loop (a swap publishes each before its next is set): an OutOfMemoryError
+        // there leaves the batch partly inserted and never counted, which this variant does not guard against.
         long links = 0;
         for (Participant r : core.participants()) {
             long st = r.stateVolatile();

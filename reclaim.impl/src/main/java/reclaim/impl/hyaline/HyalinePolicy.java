@@ -191,12 +191,22 @@ public final class HyalinePolicy extends CountingPolicy {
     protected void insert(Batch b) {
         // The retirer's heavy barrier ran before this call (CountingPolicy.collect: once for the batches it took):
         // the unlinks before these retires happen before the reads of reservations below.
-        long minBirth = robust ? CountedBatches.minBirth(b) : 0;
-        // The objects born at or before the oldest active reservation are what a stalled reader may hold
-        // beyond the stated slack: count them while the batch is pending (pendingBound() adds them).
-        Counted c = robust ? counted(b, oldestAccess()) : counted(b);
+        Participant[] ps = core.participants();
+        long minBirth;
+        Counted c;
+        try { // user code (birth eras) and allocation, before any link is published (CountingPolicy.insert)
+            minBirth = robust ? CountedBatches.minBirth(b) : 0;
+            // The objects born at or before the oldest active reservation are what a stalled reader may hold
+            // beyond the stated slack: count them while the batch is pending (pendingBound() adds them).
+            Counted fresh = robust ? counted(b, oldestAccess()) : counted(b);
+            fresh.reserve(ps.length); // at most a link per participant
+            c = fresh;
+        } catch (RuntimeException | Error e) {
+            notInserted(b);
+            throw e;
+        }
         long links = 0;
-        for (Participant p : core.participants()) {
+        for (Participant p : ps) {
             HyalineParticipant r = (HyalineParticipant) p;
             long st = r.stateVolatile();
             if ((st == Participant.HELD || st > 0) && core.sweepIfDead(r)) continue; // its thread ended
