@@ -33,7 +33,8 @@ public abstract class ClockPolicy extends Policy {
     /**
      * Takes the shared stack's bags once one may be old enough (its tag hint is below the bound), puts back at once,
      * with one push, those it will not run (too young, or past {@code limit}), then runs the others. With nothing old
-     * enough it costs two reads: a stalled reader does not make every collection walk the bags it holds back. The
+     * enough it stops at the hint, after the clock advance attempt (which a queue's peek needed as well): a stalled
+     * reader does not make every collection walk the bags it holds back. The
      * young bags are out of the stack only while the chain is split (no user code runs meanwhile), so a racing
      * {@code flush} misses them no longer than it missed a bag polled and re-added by a queue.
      */
