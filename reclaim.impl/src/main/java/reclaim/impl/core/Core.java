@@ -648,21 +648,22 @@ public final class Core extends Lifecycle {
         }
     }
 
-    /** flush(): runs every batch trickling collections deferred, counted as work in flight. */
+    /** flush(): runs every batch trickling collections deferred. */
     private void drainDeferred() {
-        if (!reclamation.deferredPending() || !tryBeginWork()) return;
-        try {
-            reclamation.drainDeferred();
-        } finally {
-            endWork();
-        }
+        runTrickled(true);
     }
 
-    /** A seal's share of the batches trickling collections deferred: counted as work in flight, as a collection. */
+    /** A seal's share of the batches trickling collections deferred. */
     private void trickle() {
+        runTrickled(false);
+    }
+
+    /** Runs deferred batches (all, or a seal's share), counted as work in flight, as a collection. */
+    private void runTrickled(boolean all) {
         if (!reclamation.deferredPending() || !tryBeginWork()) return;
         try {
-            reclamation.trickle();
+            if (all) reclamation.drainDeferred();
+            else reclamation.trickle();
         } finally {
             endWork();
         }
