@@ -85,15 +85,16 @@ public final class CountedBatches {
         }
 
         /**
-         * Makes sure that {@code links} links are ready for this insertion, so that {@link #spare} allocates nothing
-         * once the first link is published (an insertion is failure-atomic: {@code CountingPolicy.insert}).
+         * Makes room for {@code links} links before the insertion publishes any (one array, at a batch's first
+         * insertion or when the participants grew). The links themselves are made as they are first needed
+         * ({@link #spare}) and kept: making all of them ahead (a participant of Crystalline has 25 indices) would cost
+         * a batch's first insertion dozens of objects it rarely uses.
          *
          * @param links the most links this insertion may publish
          */
         public void reserve(int links) {
             Link[] ls = this.links;
-            if (ls.length < links) this.links = ls = Arrays.copyOf(ls, Math.max(links, 2 * ls.length));
-            for (int i = 0; i < links; i++) if (ls[i] == null) ls[i] = new Link(this);
+            if (ls.length < links) this.links = Arrays.copyOf(ls, Math.max(links, 2 * ls.length));
         }
 
         /**
@@ -109,6 +110,8 @@ public final class CountedBatches {
             int n = used;
             Link[] ls = links;
             if (n == ls.length) links = ls = Arrays.copyOf(ls, Math.max(4, 2 * n)); // not after a reserve() of enough
+            // A link made here, at its first use, may be made after others of this insertion were published: an
+            // OutOfMemoryError then leaves the batch partly inserted and never counted (not guarded against).
             Link l = ls[n];
             if (l == null) ls[n] = l = new Link(this);
             l.next = head;

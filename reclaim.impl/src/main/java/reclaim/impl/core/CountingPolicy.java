@@ -28,9 +28,10 @@ public abstract class CountingPolicy extends Policy {
      * the retirer's heavy barrier ({@link #heavyBeforeInsert}), which one collection runs once for all the batches it
      * took.
      *
-     * <p>Failure-atomic: what may throw (a {@code Born.birthEra()}, an allocation) runs before the first link is
-     * published, and then the batch goes back to the store ({@link #notInserted}) before the exception propagates;
-     * once a link is published nothing but a reclaim action's {@code Error} can interrupt it.
+     * <p>What user code may throw (a {@code Born.birthEra()}) runs before the first link is published, and then the
+     * batch goes back to the store ({@link #notInserted}) before the exception propagates; once a link is published
+     * only an {@code Error} can interrupt it (a reclaim action's, or an {@code OutOfMemoryError} making a link at its
+     * first use, which this does not guard against).
      *
      * @param b the batch, owned by the caller
      */

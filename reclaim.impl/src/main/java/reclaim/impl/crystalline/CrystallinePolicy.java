@@ -176,7 +176,7 @@ public final class CrystallinePolicy extends CountingPolicy {
         Participant[] ps = core.participants();
         long minBirth;
         Counted c;
-        try { // user code (birth eras) and allocation, before any link is published (CountingPolicy.insert)
+        try { // user code (birth eras) and the links' array, before any link is published (CountingPolicy.insert)
             minBirth = CountedBatches.minBirth(b);
             // Count the objects born at or before the oldest active reservation: what a stalled reader may hold
             // beyond the stated slack (pendingBound() adds them while they are pending).
