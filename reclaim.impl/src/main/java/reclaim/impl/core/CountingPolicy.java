@@ -74,15 +74,11 @@ public abstract class CountingPolicy extends Policy {
         try {
             core.heavy();
         } catch (RuntimeException | Error e) {
-            requeue(taken);
+            store.addChain(taken); // back in the store with one push: nothing lost, nothing allocated
             throw e;
         }
     }
 
-    /** Puts a chain of taken bags back in the store with one push: nothing lost, nothing allocated. */
-    private void requeue(Batch chain) {
-        store.addChain(chain);
-    }
 
     @Override
     protected final void insertAside(Batch b) {
@@ -93,21 +89,16 @@ public abstract class CountingPolicy extends Policy {
     /**
      * Takes the sealed bags (every bag on the participants and on the shared stack: an insertion is bounded work, and
      * every bag taken must be inserted, so {@code limit} does not apply), runs one heavy barrier for all of them
-     * (under the asymmetric barrier a membarrier is paid per collection, not per bag), and inserts each. A failure in an insertion puts the bags not yet inserted back in the store. The taken bags are
+     * (under the asymmetric barrier a membarrier is paid per collection, not per bag), and inserts each. A failure
+     * in an insertion puts the bags not yet inserted back in the store. The taken bags are
      * chained through {@link Batch#next} (each is the collector's alone): no list is allocated; each link is cleared
      * before the bag is inserted, since the insertion may reclaim and recycle it at once.
      */
     @Override
     protected final void collect(int limit) {
         // Bounded by the participants and their bags.
-        Batch taken = store.takeAll();
-        if (taken != null) { // the participants' bags after it: the order of insertion does not matter
-            Batch last = taken;
-            while (last.next() != null) last = last.next();
-            last.link(store.takeChainFromParticipants(core.participants(), null));
-        } else {
-            taken = store.takeChainFromParticipants(core.participants(), null);
-        }
+        // The participants' bags in front of the shared stack's: the order of insertion does not matter.
+        Batch taken = store.takeChainFromParticipants(core.participants(), store.takeAll());
         if (taken == null) return;
         heavyBeforeInsert(taken);
         Batch rest = taken;
@@ -119,7 +110,7 @@ public abstract class CountingPolicy extends Policy {
                 insert(b);
             }
         } finally {
-            requeue(rest); // after a failed insert: not lost
+            store.addChain(rest); // after a failed insert: not lost
         }
     }
 

@@ -193,7 +193,7 @@ public final class HpPolicy extends Policy {
             // of their bags) before the loads of the hazard slots below. A full fence, or membarrier (Barrier).
             core.heavy();
         } catch (RuntimeException | Error e) {
-            requeue(store, taken); // nothing judged yet: back in the store, not lost
+            store.addChain(taken); // nothing judged yet: back in the store, not lost
             throw e;
         }
         Scratch scratch = (Scratch) SCRATCH.getAndSet(this, null);
@@ -204,7 +204,7 @@ public final class HpPolicy extends Policy {
             set = snapshot(recs, scratch);
             keySet = scratch.keys.of(scratch.keyArrays, recs.length) ? scratch.keys : null;
         } catch (RuntimeException | Error e) {
-            requeue(store, taken); // an allocation failed before anything was judged: back in the store
+            store.addChain(taken); // an allocation failed before anything was judged: back in the store
             if (scratch != null) giveBack(scratch);
             throw e;
         }
@@ -263,7 +263,7 @@ public final class HpPolicy extends Policy {
                     Batch b = cur;
                     Batch after = b.next();
                     b.link(null);
-                    requeue(store, after);
+                    store.addChain(after);
                     if (kept != null) store.add(kept);
                     kept = null;
                     Batch rest = new Batch(Math.max(1, b.size() - from));
@@ -282,10 +282,6 @@ public final class HpPolicy extends Policy {
         }
     }
 
-    /** Puts a chain of taken bags back in the store with one push: nothing lost, nothing allocated. */
-    private static void requeue(SealedBags store, Batch chain) {
-        store.addChain(chain);
-    }
 
     /** Clears the scan's tables (they pin no hazard and no slot array) and offers them to the next scan. */
     private void giveBack(Scratch s) {
