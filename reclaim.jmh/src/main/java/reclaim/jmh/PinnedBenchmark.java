@@ -31,7 +31,9 @@ import reclaim.collections.RecyclingQueue;
  * half ({@code read-mostly}: 90% {@code get}, 10% {@code putIfAbsent}/{@code remove}; {@code write-heavy}:
  * half each, see {@link Mix}); or {@code queue}, a {@link RecyclingQueue} prefilled with {@value #RANGE}
  * elements ({@code read-mostly}: 90% {@code peek}, 10% {@code offer}/{@code poll}; {@code write-heavy}:
- * half each). {@code impl}: a scheme's short name.
+ * half each). {@code impl}: a scheme's short name, or {@code gc} for the GC-allocating twin of the same
+ * structure ({@link RecyclingHashMap#gcTwin}, {@link RecyclingQueue#gcTwin}), the figure a view is measured
+ * against: the twin's guard is free, so its two methods cost the same.
  *
  * <p>Run: {@code ./reclaim bench PinnedBenchmark -t 1} (add {@code -p structure=map -p mix=read-mostly} to
  * narrow it; {@code -t 2} for contention).
@@ -49,7 +51,7 @@ public class PinnedBenchmark {
     static final int RANGE = 1024;
 
     /** A scheme's short name. */
-    @Param({"qsbr", "ebr", "hp", "hyaline", "crystalline", "crystalline-w"})
+    @Param({"gc", "qsbr", "ebr", "hp", "hyaline", "crystalline", "crystalline-w"})
     public String impl;
 
     /** {@code map} or {@code queue}. */
@@ -73,7 +75,7 @@ public class PinnedBenchmark {
     /** Builds and prefills the structure. */
     @Setup(Level.Trial)
     public void setUp() {
-        reclaimer = Reclaimer.create(impl);
+        reclaimer = impl.equals("gc") ? null : Reclaimer.create(impl);
         keys = Mix.keys(RANGE);
         readPercent = Mix.readPercent(mix);
         onMap = switch (structure) {
@@ -82,11 +84,11 @@ public class PinnedBenchmark {
             default -> throw new IllegalArgumentException("unknown structure '" + structure + "': map or queue");
         };
         if (onMap) {
-            map = new RecyclingHashMap<>(reclaimer, RANGE, 1 << 12);
+            map = reclaimer == null ? RecyclingHashMap.gcTwin(RANGE) : new RecyclingHashMap<>(reclaimer, RANGE, 1 << 12);
             Mix.Rng rnd = new Mix.Rng(-1);
             while (map.size() < RANGE / 2) map.putIfAbsent(keys[rnd.next(RANGE)], 1);
         } else {
-            queue = new RecyclingQueue<>(reclaimer, 1 << 12);
+            queue = reclaimer == null ? RecyclingQueue.gcTwin() : new RecyclingQueue<>(reclaimer, 1 << 12);
             for (int i = 0; i < RANGE; i++) queue.offer(keys[i]);
         }
     }
@@ -94,7 +96,7 @@ public class PinnedBenchmark {
     /** Closes the reclaimer. */
     @TearDown(Level.Trial)
     public void tearDown() {
-        reclaimer.close();
+        if (reclaimer != null) reclaimer.close();
     }
 
     /**
