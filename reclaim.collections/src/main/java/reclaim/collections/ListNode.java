@@ -34,6 +34,10 @@ final class ListNode<K, V> implements Born {
      * birthEra: stamped when the node is allocated and again when it is pushed back into the pool.
      * generation: lives completed; written by the reclaim action (generationPlain, then
      *   setGenerationRelease), read by tests (generationVolatile).
+     * poolCount: in the pool, how many free nodes this one and those below it are; written before the push that
+     *   publishes the node (setPoolCountPlain), read by later pushes without protection (poolCountOpaque: the
+     *   node may have been taken meanwhile). Meaningless outside the pool. It fills the padding of the object's
+     *   last 8 bytes, so it costs no memory.
      */
 
     /** The link; see the field notes. */
@@ -47,6 +51,8 @@ final class ListNode<K, V> implements Born {
     private long birthEra;
     @SuppressWarnings("unused") // accessed through GENERATION
     private volatile int generation;
+    @SuppressWarnings("unused") // accessed through POOL_COUNT
+    private int poolCount;
 
     ListNode(long birthEra) {
         this.birthEra = birthEra;
@@ -131,6 +137,16 @@ final class ListNode<K, V> implements Born {
         return (int) GENERATION.getVolatile(this);
     }
 
+    /** The pool's racing read of a free node's count (see the field notes). */
+    int poolCountOpaque() {
+        return (int) POOL_COUNT.getOpaque(this);
+    }
+
+    /** Sets the count of an unpublished free node; the push's CAS publishes it. */
+    void setPoolCountPlain(int count) {
+        POOL_COUNT.set(this, count);
+    }
+
     /** Only the reclaim action writes the generation (the node is exclusively its own then). */
     void setGenerationRelease(int g) {
         GENERATION.setRelease(this, g);
@@ -144,12 +160,14 @@ final class ListNode<K, V> implements Born {
     // VarHandle mechanics
     private static final VarHandle VALUE;
     private static final VarHandle GENERATION;
+    private static final VarHandle POOL_COUNT;
 
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
             VALUE = l.findVarHandle(ListNode.class, "value", Object.class);
             GENERATION = l.findVarHandle(ListNode.class, "generation", int.class);
+            POOL_COUNT = l.findVarHandle(ListNode.class, "poolCount", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }

@@ -1,6 +1,5 @@
 package reclaim.collections;
 
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
@@ -11,7 +10,8 @@ import reclaim.api.Reclaimer;
  * The bounded pool of free {@link ListNode}s behind one {@link HarrisList}: the same Treiber stack as
  * {@link NodePool}, with the same ABA argument (a node enters the pool only through a reclaim action, so a
  * node that {@link #take} protected cannot come back into the pool before the taker's CAS), the same birth
- * era stamp at publication and the same approximate bound.
+ * era stamp at publication and the same approximate bound, kept the same way: each free node carries the count
+ * of free nodes from it down ({@code ListNode.poolCount}), so neither take nor recycle touches a shared counter.
  *
  * <p>Entries and markers are retired separately, each with {@link #recycler}: a marker is also a pool node,
  * and a thread inside {@link #take} may hold a hazard on it from its previous stay in the pool, which the
@@ -22,8 +22,8 @@ final class ListNodePool<K, V> {
 
     private final Reclaimer reclaimer;
     private final int capacity;
+    /** The top free node; its count is the pool's size. */
     private final AtomicReference<ListNode<K, V>> head = new AtomicReference<>();
-    private final AtomicInteger free = new AtomicInteger();
     /** Nodes ever allocated (a LongAdder: the GC twins allocate on every insertion). */
     private final LongAdder allocated = new LongAdder();
     /** The reclaim action. One instance: a method reference evaluated per retire would allocate. */
@@ -52,7 +52,6 @@ final class ListNodePool<K, V> {
             if (top == null) return allocate();
             ListNode<K, V> below = top.nextVolatile(); // only installed by the CAS, see NodePool
             if (casHead(top, below)) { // sound because top is protected (NodePool's argument)
-                free.decrementAndGet();
                 top.setNextPlain(null); // plain: ours now; published by the CAS that links it
                 return top;
             }
@@ -62,14 +61,23 @@ final class ListNodePool<K, V> {
     private void recycle(ListNode<K, V> node) {
         node.clearPlain();
         node.setGenerationRelease(node.generationPlain() + 1); // one more life; only this action writes it
-        if (free.get() >= capacity) return; // full: the node goes to the GC
-        free.incrementAndGet();
-        node.setBirthEraPlain(reclaimer.era()); // at publication into the pool: see NodePool
-        ListNode<K, V> h;
-        do {
-            h = headVolatile();
+        node.setBirthEraPlain(reclaimer.era()); // at publication into the pool (or before a drop): see NodePool
+        while (true) {
+            ListNode<K, V> h = headVolatile();
+            int size = sizeBelow(h);
+            if (size >= capacity) {
+                if (h == headVolatile()) return; // full at that moment: the node goes to the GC
+                continue; // the head moved while we read its count (see NodePool)
+            }
             node.setNextPlain(h); // plain: published by the CAS
-        } while (!casHead(h, node));
+            node.setPoolCountPlain(size + 1); // plain: published by the CAS
+            if (casHead(h, node)) return; // ABA-safe: a push is right whenever head == h
+        }
+    }
+
+    /** The count carried by free node {@code h} (0 for an empty pool). */
+    private static int sizeBelow(ListNode<?, ?> h) {
+        return h == null ? 0 : h.poolCountOpaque();
     }
 
     /** Not dereferenced: only compared and installed (take() reads the head through protect). */
@@ -86,6 +94,6 @@ final class ListNodePool<K, V> {
     }
 
     int freeNodes() {
-        return free.get();
+        return sizeBelow(headVolatile());
     }
 }

@@ -32,7 +32,9 @@ final class Node<E> implements Born {
      *   by the reclaim action (setItemPlain: no reader can hold the node then).
      * seq: the stack depth (1 for the bottom node) or the queue position (0 for the first dummy, then +1
      *   per node). Written before publication (setSeqPlain), read only by threads that protected the node
-     *   (seqPlain, ordered by the publishing CAS and the acquire of protect).
+     *   (seqPlain, ordered by the publishing CAS and the acquire of protect). In the pool: how many free nodes
+     *   this one and those below it are, written before the push that publishes it and read by later pushes
+     *   without protection (seqOpaque: the node may meanwhile have been taken, and its seq rewritten).
      * birthEra: Reclaimer.era() when the node was allocated, then again each time it is pushed back into the
      *   pool (see NodePool for why at that moment). Read by the reclaimer in retire, which the retiring thread
      *   reaches through the chain of CASes that published and unlinked the node.
@@ -102,6 +104,11 @@ final class Node<E> implements Born {
         return seq;
     }
 
+    /** The pool's racing read of a free node's count (see the field notes): opaque, never torn. */
+    long seqOpaque() {
+        return (long) SEQ.getOpaque(this);
+    }
+
     void setSeqPlain(long s) {
         seq = s;
     }
@@ -128,12 +135,14 @@ final class Node<E> implements Born {
     // VarHandle mechanics
     private static final VarHandle ITEM;
     private static final VarHandle GENERATION;
+    private static final VarHandle SEQ;
 
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
             ITEM = l.findVarHandle(Node.class, "item", Object.class);
             GENERATION = l.findVarHandle(Node.class, "generation", int.class);
+            SEQ = l.findVarHandle(Node.class, "seq", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }

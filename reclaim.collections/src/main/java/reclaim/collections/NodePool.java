@@ -1,6 +1,5 @@
 package reclaim.collections;
 
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -52,17 +51,20 @@ final class NodePool<E> {
      * reserve an era below birthEra; the scheme would recycle the node under that guard and the ABA of step
      * 2 would be back.
      *
-     * The bound. free counts the nodes in the pool, approximately: recycle() increments before the push,
-     * take() decrements after the pop, and two racing recycles may both pass the capacity test, so the pool
-     * may hold a few nodes more than capacity (at most one per concurrent reclaim action).
+     * The bound. A free node carries in seq how many free nodes it and those below it are (the bottom one 1),
+     * set before the push that publishes it from the node it is pushed onto, so the head's seq is the pool's
+     * size and neither take() nor recycle() touches a shared counter: a take is one CAS, a push one CAS.
+     * recycle() reads the head's seq without protection (the head may be taken meanwhile and its seq
+     * rewritten by its new owner), then checks that the head is still the node it read: the count it acts on
+     * was the pool's size at that moment, unless the head left and came back in between, which can make the
+     * counts above it off by the difference until those nodes are taken. Two racing recycles may both see
+     * room, so the pool may hold a few nodes more than capacity (at most one per concurrent reclaim action).
      */
 
     private final Reclaimer reclaimer;
     private final int capacity;
-    /** The top free node; null when the pool is empty. */
+    /** The top free node; null when the pool is empty. Its seq is the pool's size (see the overview). */
     private final AtomicReference<Node<E>> head = new AtomicReference<>();
-    /** Nodes in the pool (approximate, see the overview). */
-    private final AtomicInteger free = new AtomicInteger();
     /** Nodes ever allocated by this pool (tests and benchmarks read it). */
     private final AtomicLong allocated = new AtomicLong();
     /** The reclaim action, one instance: a method reference evaluated per retire would allocate. */
@@ -101,7 +103,6 @@ final class NodePool<E> {
             // CAS fails.
             Node<E> below = top.nextVolatile();
             if (casHead(top, below)) {
-                free.decrementAndGet();
                 // Plain: the node is ours; the CAS that will publish it orders this store.
                 top.setNextPlain(null);
                 return top;
@@ -118,17 +119,24 @@ final class NodePool<E> {
     void recycle(Node<E> node) {
         // Plain: no guard can hold the node (the reclaimer's guarantee); the push CAS publishes these stores.
         node.setItemPlain(null);
-        node.setSeqPlain(0);
         node.setGenerationRelease(node.generationPlain() + 1); // one more life; only this action writes it
-        if (free.get() >= capacity) return; // full: the node goes to the GC
-        free.incrementAndGet();
-        // Birth era at publication: see the overview.
-        node.setBirthEraPlain(reclaimer.era());
-        Node<E> h;
-        do {
-            h = headVolatile();
+        node.setBirthEraPlain(reclaimer.era()); // at publication (or before a drop): see the overview
+        while (true) {
+            Node<E> h = headVolatile();
+            long size = sizeBelow(h);
+            if (size >= capacity) {
+                if (h == headVolatile()) return; // full at that moment: the node goes to the GC
+                continue; // the head moved while we read its count: read again
+            }
             node.setNextPlain(h); // plain: published by the CAS
-        } while (!casHead(h, node)); // ABA-safe: a push is right whenever head == h
+            node.setSeqPlain(size + 1); // plain: published by the CAS
+            if (casHead(h, node)) return; // ABA-safe: a push is right whenever head == h
+        }
+    }
+
+    /** The count carried by free node {@code h} (0 for an empty pool); see the overview. */
+    private static long sizeBelow(Node<?> h) {
+        return h == null ? 0 : h.seqOpaque();
     }
 
     /** Returns how many nodes this pool has ever allocated. */
@@ -138,7 +146,7 @@ final class NodePool<E> {
 
     /** Returns about how many nodes the pool holds now. */
     int freeNodes() {
-        return free.get();
+        return (int) Math.min(Integer.MAX_VALUE, sizeBelow(headVolatile()));
     }
 
     /** Returns the capacity. */
