@@ -50,7 +50,9 @@ public final class Core extends Lifecycle {
      * policy.sealing() (a clock reads and stamps it), and it is published in the store; then
      * the retirer collects (policy.collect(), counted as work in flight, bounded). Under the asymmetric barrier, a
      * policy whose collection pays the heavy barrier (membarrier) is asked to collect from retire or enter only once
-     * HEAVY_AMORTIZED objects were sealed since the last attempt (amortized()); flush and close always collect.
+     * HEAVY_AMORTIZED objects were sealed since the last attempt (amortized()); flush and close always collect. With
+     * an action executor, a collection that a retire or an enter finds due runs on the executor (collectDue(),
+     * HandOff), so that the operation pays neither the collection's heavy barrier nor its scan.
      *
      * close() (Closing) marks the core CLOSING, lets collections in flight end, closes every participant (sealing
      * its bag), refuses if a guard is still open (in the state word, in a sticky participant's open flag, or in a
@@ -106,6 +108,8 @@ public final class Core extends Lifecycle {
     /** Where sealed bags wait for the policy's judgement. */
     public final SealedBags sealed;
     private final Reclamation reclamation;
+    /** The action executor's side ({@code Options.actionExecutor()}): batches and due collections go there; or null. */
+    private final HandOff handOff;
     /** Empty batches of {@link #batchSize} whose actions ran, reused by seals (see {@link Batch}). */
     private final BatchPool pool;
     /** Checked mode's tracking of retired objects ({@link Options#checked()}); null when unchecked. */
@@ -144,8 +148,8 @@ public final class Core extends Lifecycle {
         this.check = options.checked() ? new RetireCheck(name) : null;
         this.telemetry = new Telemetry(name, c);
         this.pool = new BatchPool(batchSize);
-        this.reclamation = new Reclamation(telemetry, check,
-                options.actionExecutor() == null ? null : new HandOff(this, options.actionExecutor()), pool, collectEvery);
+        this.handOff = options.actionExecutor() == null ? null : new HandOff(this, options.actionExecutor());
+        this.reclamation = new Reclamation(telemetry, check, handOff, pool, collectEvery);
         this.participants = new Participants(this, policy, batchSize);
         this.closing = new Closing(this);
         this.grace = new GracePeriods(this);
@@ -458,7 +462,7 @@ public final class Core extends Lifecycle {
 
     private void collectOnEnter(ThreadGuard g) {
         try {
-            collect(collectLimit); // actions are contained; only our own bookkeeping could throw here
+            collectDue(); // actions are contained; only our own bookkeeping could throw here
         } catch (RuntimeException | Error e) {
             g.depth = 0;
             unpin(g);
@@ -595,7 +599,7 @@ public final class Core extends Lifecycle {
             if (claimed) p.setStateRelease(idle);
         }
         if (full) {
-            if (amortized()) collect(collectLimit);
+            if (amortized()) collectDue();
             else trickle();
         }
     }
@@ -646,6 +650,20 @@ public final class Core extends Lifecycle {
             reclamation.endTrickle(saved);
             endWork();
         }
+    }
+
+    /**
+     * A collection that a retire or an enter found due: handed to the action executor where there is one (so that the
+     * operation pays neither its heavy barrier nor its scan: {@link HandOff#submitCollect}), else run here, bounded.
+     */
+    private void collectDue() {
+        HandOff h = handOff;
+        if (h == null || !h.submitCollect()) collect(collectLimit);
+    }
+
+    /** The collection of a task that {@link #collectDue} handed off, on the thread that runs the task. */
+    void collectHandedOff() {
+        collect(collectLimit);
     }
 
     /** flush(): runs every batch trickling collections deferred. */
@@ -872,6 +890,11 @@ public final class Core extends Lifecycle {
     /** @return heavy barriers run so far (approximate while threads run; see {@link #heavy()}) */
     long heavyBarriers() {
         return pacing.heavies();
+    }
+
+    /** @return collections run so far, on any thread (approximate while threads run) */
+    long collections() {
+        return pacing.collections();
     }
 
     boolean isClosed() {

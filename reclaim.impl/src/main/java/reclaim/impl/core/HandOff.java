@@ -20,9 +20,18 @@ import java.util.concurrent.atomic.LongAdder;
  * {@code close()}, which runs it in its drain. One CAS wins, so a batch runs once however often, or late, the
  * executor runs its task.
  *
+ * <h2>Collections</h2>
+ * A collection that a retire or an enter finds due ({@code Core.collectDue}) is handed off too, as a task with no
+ * batch ({@link #submitCollect}): its heavy barrier, its scan and its judgement then run on the executor, and the
+ * operation that triggered it pays only the hand-off. At most one such task waits at a time ({@link #collectQueued}):
+ * a due collection that finds one waiting leaves the bags it would have taken to it, since the task takes whatever is
+ * sealed when it runs. If the executor falls behind, so that {@value #COLLECT_MISSES} due collections in a row found a
+ * task still waiting, the next one runs on the calling thread (back-pressure: bags do not pile up behind a stuck
+ * executor), as does one the executor refuses.
+ *
  * <h2>flush() and close()</h2>
  * {@link #help} (flush) runs every QUEUED task itself and waits for the RUNNING ones that were entered before it
- * looked. {@link #keep} (close, once nothing else is in flight and every participant is closed, so that no task can
+ * looked; if one of them was a collection, it looks once more, for the batches that collection handed off. {@link #keep} (close, once nothing else is in flight and every participant is closed, so that no task can
  * be handed off any more) takes every QUEUED task as KEPT and waits, until the deadline, for the RUNNING ones; the
  * closer runs the KEPT ones in its drain ({@link #runKept}), when no other thread runs reclaim actions. A task
  * finished on another thread after the core started closing calls {@code Closing.leftWhileClosing()}, so that an
@@ -39,6 +48,8 @@ final class HandOff {
     /** Refusals reported in full before reporting thins out to one in {@link #REPORT_EVERY}. */
     private static final int REPORT_FIRST = 10;
     private static final int REPORT_EVERY = 1000;
+    /** Due collections in a row that may find a collection task still waiting before one runs on the caller. */
+    static final int COLLECT_MISSES = 4;
 
     /** How many tasks the current thread is running (a flush called by an action on the executor does not wait). */
     private static final ThreadLocal<int[]> RUNNING_HERE = ThreadLocal.withInitial(() -> new int[1]);
@@ -56,15 +67,26 @@ final class HandOff {
     private final AtomicLong waiting = new AtomicLong();
     /** Tasks the executor refused (they ran on the handing thread). */
     private final LongAdder refused = new LongAdder();
+    /**
+     * Whether a collection task is queued and not started: set by the CAS of {@link #submitCollect} that hands one
+     * off, cleared by whoever starts it (before it collects, so that bags sealed meanwhile can hand off another).
+     * Accessed through {@code COLLECT_QUEUED}.
+     */
+    @SuppressWarnings("unused")
+    private boolean collectQueued;
+    /** Due collections in a row that found a task waiting (racy by design: it only paces); through {@code MISSES}. */
+    @SuppressWarnings("unused")
+    private int misses;
 
     HandOff(Core core, Executor executor) {
         this.core = core;
         this.executor = executor;
     }
 
-    /** A batch handed to the executor. */
+    /** A batch handed to the executor, or a collection (no batch). */
     static final class Task implements Runnable {
         final HandOff owner;
+        /** The batch; null for a collection task. */
         final Batch batch;
         /** The batch's size when handed off (running it clears the batch). */
         final int size;
@@ -75,7 +97,11 @@ final class HandOff {
         Task(HandOff owner, Batch batch) {
             this.owner = owner;
             this.batch = batch;
-            this.size = batch.size();
+            this.size = batch == null ? 0 : batch.size();
+        }
+
+        boolean isCollection() {
+            return batch == null;
         }
 
         @Override
@@ -97,7 +123,8 @@ final class HandOff {
 
         @Override
         public String toString() {
-            return "reclaim actions of " + size + " object(s) (" + owner.core.name + ")";
+            return batch == null ? "a collection (" + owner.core.name + ")"
+                    : "reclaim actions of " + size + " object(s) (" + owner.core.name + ")";
         }
     }
 
@@ -128,12 +155,52 @@ final class HandOff {
         }
     }
 
+    /**
+     * Hands a due collection to the executor, unless one is waiting already.
+     *
+     * @return false if the caller should collect itself: the core is not open, the executor refused the task (it ran
+     *     here then, as a refused batch does, and was counted), or {@value #COLLECT_MISSES} due collections in a row
+     *     found a task still waiting
+     */
+    boolean submitCollect() {
+        if (core.stateOpaque() != Lifecycle.OPEN) return false;
+        if (!COLLECT_QUEUED.compareAndSet(this, false, true)) {
+            int m = (int) MISSES.getOpaque(this) + 1;
+            if (m < COLLECT_MISSES) {
+                MISSES.setOpaque(this, m);
+                return true; // the waiting task takes what this one would have
+            }
+            MISSES.setOpaque(this, 0);
+            return false; // the executor is behind: collect here
+        }
+        MISSES.setOpaque(this, 0);
+        Task t = new Task(this, null);
+        outstanding.add(t); // before execute(): flush() finds it from now on
+        try {
+            executor.execute(t);
+        } catch (RuntimeException e) {
+            refused.increment();
+            long n = refused.sum();
+            if (n <= REPORT_FIRST || n % REPORT_EVERY == 0) {
+                LOG.log(System.Logger.Level.WARNING, () -> "the action executor of a " + core.name + " reclaimer refused"
+                        + " a collection (refusals so far " + n + "): it runs on the thread that handed it off", e);
+            }
+            t.run(); // unless someone already took it
+        }
+        return true;
+    }
+
     /** Runs a task the caller took (RUNNING) and ends it; {@code notify}: tell an abandoned core it may finish. */
     private void runClaimed(Task t, boolean notify) {
         int[] here = RUNNING_HERE.get();
         here[0]++;
         try {
-            core.reclamation().runNow(t.batch);
+            if (t.isCollection()) {
+                COLLECT_QUEUED.setVolatile(this, false); // before it takes the bags: later seals may hand off another
+                core.collectHandedOff(); // nothing once the core is closing: close() drains
+            } else {
+                core.reclamation().runNow(t.batch);
+            }
         } finally {
             here[0]--;
             waiting.addAndGet(-t.size);
@@ -153,9 +220,18 @@ final class HandOff {
      */
     void help(ThreadGuard g, boolean wait) {
         boolean mayWait = wait && RUNNING_HERE.get()[0] == 0;
+        // A collection run or waited for in the first pass may have handed off batches the pass did not see (the set's
+        // iteration is weakly consistent): a second pass finds them, entered before the collection's task was DONE.
+        if (helpPass(g, mayWait)) helpPass(g, mayWait);
+    }
+
+    /** One pass of {@link #help}; returns whether it ran or waited for a collection task. */
+    private boolean helpPass(ThreadGuard g, boolean mayWait) {
+        boolean collections = false;
         for (Task t : outstanding) {
             if (t.casState(QUEUED, RUNNING)) {
                 runClaimed(t, false);
+                collections |= t.isCollection();
             } else if (mayWait && t.stateAcquire() == RUNNING) {
                 Backoff b = new Backoff();
                 do {
@@ -163,8 +239,10 @@ final class HandOff {
                     b.pause(Long.MAX_VALUE);
                 } while (t.stateAcquire() == RUNNING);
                 b.done();
+                collections |= t.isCollection();
             }
         }
+        return collections;
     }
 
     /**
@@ -205,10 +283,14 @@ final class HandOff {
     }
 
     private static final VarHandle STATE;
+    private static final VarHandle COLLECT_QUEUED;
+    private static final VarHandle MISSES;
 
     static {
         try {
             STATE = MethodHandles.lookup().findVarHandle(Task.class, "state", int.class);
+            COLLECT_QUEUED = MethodHandles.lookup().findVarHandle(HandOff.class, "collectQueued", boolean.class);
+            MISSES = MethodHandles.lookup().findVarHandle(HandOff.class, "misses", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
