@@ -208,7 +208,11 @@ public interface Reclaimer extends AutoCloseable {
      * reclamation, tries to advance the scheme's epoch and runs the actions that are due. With no guard open
      * anywhere, every object retired before the call is reclaimed when it returns. With an
      * {@linkplain Options#withActionExecutor action executor} that includes the actions handed to it: it runs those
-     * not started yet itself and waits for the others.
+     * not started yet itself and waits for the others. Called inside a guard of this reclaimer (or from an action on
+     * the executor), it runs those not started yet and waits for none: an action the executor is running may itself
+     * wait for a grace period ({@link #synchronize()}), which the caller's open guard would hold back for ever. An
+     * object whose action the executor had started is then reclaimed when that action ends, on the executor, whether
+     * the caller's guard is still open or not.
      *
      * @throws IllegalStateException if the reclaimer is closed
      */

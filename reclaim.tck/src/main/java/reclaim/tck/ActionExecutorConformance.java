@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -121,6 +122,103 @@ interface ActionExecutorConformance extends SchemeUnderTest {
             assertEquals(n, ran.get(), "a held task ran an action a second time");
         }
         assertEquals(n, ran.get());
+    }
+
+    /**
+     * An executor that holds its tasks and never runs them, and an object retired inside a guard that stays open:
+     * the refreshes and flushes inside the guard hand its batch off, and a flush runs it on this thread, since the
+     * executor has not started it.
+     */
+    @Test
+    default void aFlushInsideAGuardRunsTheHandedOffBatchesNotStartedYet() {
+        assumeTrue(reclaimsEarly(), "the leak baseline reclaims only at close");
+        List<Runnable> held = new ArrayList<>();
+        AtomicReference<Thread> ranOn = new AtomicReference<>();
+        try (Reclaimer r = reclaimerWith(Options.DEFAULT.withActionExecutor(held::add))) {
+            Node a = new Node(1);
+            AtomicReference<Node> head = new AtomicReference<>(a);
+            try (Guard g = r.enter()) {
+                Node n = g.protect(head);
+                head.set(new Node(2));
+                g.retire(n, x -> {
+                    ranOn.set(Thread.currentThread());
+                    x.reclaim();
+                });
+                int rounds = 0;
+                while (!a.reclaimed && rounds < 10) {
+                    assertTrue(g.refresh());
+                    r.flush();
+                    rounds++;
+                }
+                assertTrue(a.reclaimed, "still not reclaimed after " + rounds + " refreshes and flushes inside the guard");
+                assertFalse(held.isEmpty(), "the batch was not handed to the executor");
+                assertEquals(Thread.currentThread(), ranOn.get(), "the action did not run in the flush");
+            }
+            List.copyOf(held).forEach(Runnable::run);
+            assertEquals(1, a.actions.get(), "a held task ran the action a second time");
+        }
+    }
+
+    /**
+     * A flush inside a guard does not wait for an action the executor is running (which may itself wait for a grace
+     * period that the guard holds back): the executor starts each task on a thread of its own and returns from
+     * {@code execute} only once the action has started, so that the batch is running when the handing thread's
+     * flush looks at it; the action then waits until the test releases it after that flush. It ends on the
+     * executor's thread while the guard stays open.
+     *
+     * @throws Exception if a wait, a join or a thread of the test fails
+     */
+    @Test
+    default void aFlushInsideAGuardDoesNotWaitForAnActionTheExecutorIsRunning() throws Exception {
+        assumeTrue(reclaimsEarly(), "the leak baseline runs no action before close");
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch finished = new CountDownLatch(1);
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        List<Thread> runners = new CopyOnWriteArrayList<>();
+        Executor startsAndWaits = task -> {
+            runners.add(start("test-actions-" + runners.size(), task::run, errors));
+            if (runners.size() == 1) Fixtures.await(started);
+        };
+        Reclaimer r = reclaimerWith(Options.DEFAULT.withActionExecutor(startsAndWaits));
+        try {
+            Node a = new Node(1);
+            AtomicReference<Node> head = new AtomicReference<>(a);
+            try (Guard g = r.enter()) {
+                Node n = g.protect(head);
+                head.set(new Node(2));
+                g.retire(n, x -> {
+                    started.countDown();
+                    try {
+                        if (!release.await(60, TimeUnit.SECONDS)) errors.add(new AssertionError("never released"));
+                    } catch (InterruptedException e) {
+                        errors.add(e);
+                    }
+                    x.reclaim();
+                    finished.countDown();
+                });
+                int rounds = 0;
+                while (started.getCount() > 0 && rounds < 10) {
+                    assertTrue(g.refresh());
+                    r.flush(); // inside the guard: waits for no running action, or it would wait for the release below
+                    rounds++;
+                }
+                assertEquals(0, started.getCount(), "the batch was not handed off after " + rounds + " refreshes and flushes");
+                r.flush();
+                assertFalse(a.reclaimed, "the action ended before it was released");
+                release.countDown();
+                Fixtures.await(finished);
+                assertTrue(a.reclaimed);
+                assertEquals(2, g.protect(head).value, "the guard still reads");
+            }
+            join(runners);
+            assertNoErrors(errors);
+            r.close();
+            assertEquals(1, a.actions.get(), "the action ran " + a.actions.get() + " times");
+        } finally {
+            release.countDown();
+            if (!r.isClosed()) r.close();
+        }
     }
 
     /**
