@@ -22,7 +22,9 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
+import reclaim.api.Options;
 import reclaim.api.Reclaimer;
+import reclaim.api.Scheme;
 import reclaim.collections.RecyclingHashMap;
 import reclaim.collections.RecyclingQueue;
 
@@ -38,7 +40,9 @@ import reclaim.collections.RecyclingQueue;
  * ({@code ConcurrentHashMap} for {@code map}, {@code ConcurrentLinkedQueue} for {@code queue}).
  * {@code structure}: {@code map}, keys 0..{@value #RANGE}-1 prefilled to half, 50% {@code get}, 25%
  * {@code putIfAbsent}, 25% {@code remove}; or {@code queue}, prefilled with {@value #PREFILL} elements, 50%
- * {@code peek}, 25% {@code offer}, 25% {@code poll}.
+ * {@code peek}, 25% {@code offer}, 25% {@code poll}. {@code actions}: {@code inline} (reclamation runs on the
+ * operations that set it off) or {@code thread} (on {@link Options#withActionThread()}, so that an operation pays
+ * only the hand-off: {@code -p actions=inline,thread} compares them).
  *
  * <p>What is sampled: {@link #operation} is one operation, so each sample is one operation's time.
  * {@link #view} runs {@value #BATCH} operations of the same mix in one guard-scoped view ({@code pin()}; for
@@ -78,6 +82,14 @@ public abstract class LatencyBenchmark {
     @Param({"map", "queue"})
     public String structure;
 
+    /**
+     * Where the schemes' reclamation runs: {@code inline} (the default: on the operation that sets it off) or
+     * {@code thread} ({@link Options#withActionThread()}: collections and reclaim actions on the shared action
+     * thread). Ignored by {@code gc} and {@code jdk}.
+     */
+    @Param({"inline"})
+    public String actions;
+
     private Reclaimer reclaimer;
     private RecyclingHashMap<Integer, Integer> map;
     private RecyclingQueue<Integer> queue;
@@ -97,7 +109,12 @@ public abstract class LatencyBenchmark {
             case "queue" -> false;
             default -> throw new IllegalArgumentException("unknown structure '" + structure + "': map or queue");
         };
-        reclaimer = impl.equals("gc") || impl.equals("jdk") ? null : Reclaimer.create(impl);
+        Options options = switch (actions) {
+            case "inline" -> Options.fromSystemProperties();
+            case "thread" -> Options.fromSystemProperties().withActionThread();
+            default -> throw new IllegalArgumentException("unknown actions '" + actions + "': inline or thread");
+        };
+        reclaimer = impl.equals("gc") || impl.equals("jdk") ? null : Reclaimer.create(Scheme.named(impl), options);
         keys = Mix.keys(RANGE);
         if (onMap) {
             if (impl.equals("jdk")) jdkMap = new ConcurrentHashMap<>(RANGE);

@@ -181,12 +181,18 @@ public final class Core extends Lifecycle {
     /**
      * Returns the objects a collection may leave waiting in sealed bags on top of what the policy's own bound says:
      * what the asymmetric barrier's amortization lets accumulate before a retire or an enter collects
-     * ({@link #HEAVY_AMORTIZED}, and a bag per participant sealing meanwhile); 0 under the fence strategy.
+     * ({@link #HEAVY_AMORTIZED}, and a bag per participant sealing meanwhile), 0 under the fence strategy; and with an
+     * action executor, what may wait for a handed-off collection (the bags of {@link HandOff#COLLECT_MISSES} due
+     * collections and one more before a retiring thread collects itself) plus the bags a running one holds.
      *
      * @return the objects
      */
     public long amortizationSlack() {
-        return collectEvery == 0 ? 0 : collectEvery + (long) participants.all().length * batchSize;
+        long slack = collectEvery == 0 ? 0 : collectEvery + (long) participants.all().length * batchSize;
+        if (handOff != null) {
+            slack += (HandOff.COLLECT_MISSES + 1) * Math.max(collectEvery, batchSize) + (long) collectLimit * batchSize;
+        }
+        return slack;
     }
 
     /**

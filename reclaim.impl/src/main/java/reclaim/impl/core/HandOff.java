@@ -74,7 +74,7 @@ final class HandOff {
      */
     @SuppressWarnings("unused")
     private boolean collectQueued;
-    /** Due collections in a row that found a task waiting (racy by design: it only paces); through {@code MISSES}. */
+    /** Due collections in a row that found a task waiting; through {@code MISSES}. */
     @SuppressWarnings("unused")
     private int misses;
 
@@ -165,11 +165,9 @@ final class HandOff {
     boolean submitCollect() {
         if (core.stateOpaque() != Lifecycle.OPEN) return false;
         if (!COLLECT_QUEUED.compareAndSet(this, false, true)) {
-            int m = (int) MISSES.getOpaque(this) + 1;
-            if (m < COLLECT_MISSES) {
-                MISSES.setOpaque(this, m);
-                return true; // the waiting task takes what this one would have
-            }
+            // Counted exactly (a rare path: a collection is waiting), so that the slack the pending bound allows for
+            // does not grow with the number of threads that find it waiting.
+            if ((int) MISSES.getAndAdd(this, 1) + 1 < COLLECT_MISSES) return true; // the waiting task takes these bags
             MISSES.setOpaque(this, 0);
             return false; // the executor is behind: collect here
         }
