@@ -3,6 +3,8 @@ package reclaim.impl.core;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -27,7 +29,9 @@ import reclaim.api.Stats;
  *
  * <p>A race, not a deterministic test: the batch size is large so that the sweep's seal (which allocates the next
  * bag) keeps the participant BUSY long enough for close() to arrive and spin on it; the closer's start is
- * jittered. It stops at the first iteration that loses objects.
+ * jittered. It stops at the first iteration that loses objects, or whose entering thread finds swept work still in
+ * its guard after {@code enter()} threw. Any throwable on the worker threads fails the test too (collected and
+ * asserted after they are joined), so a broken probe cannot pass unnoticed.
  */
 class DeferredSweepLossStressTest {
 
@@ -38,29 +42,32 @@ class DeferredSweepLossStressTest {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         int iterations = 0;
         int refused = 0;
+        AtomicInteger entersRefused = new AtomicInteger(); // iterations that reached the race's path
         while (System.nanoTime() - end < 0 && iterations < 1000) {
             iterations++;
             Reclaimer r = Reclaimer.create(new Scheme.Hyaline(BATCH, false));
             AtomicInteger ran = new AtomicInteger();
             Consumer<Object> count = o -> ran.incrementAndGet();
-            Thread ends = new Thread(() -> {
+            Queue<Throwable> failures = new ConcurrentLinkedQueue<>();
+            Thread ends = new Thread(collecting(failures, () -> {
                 Guard g = r.enter(); // never closed
                 for (int i = 0; i <= BATCH; i++) g.retire(new Object(), count); // a full bag in its slot, one in its bag
-            }, "ends-inside-a-guard");
+            }), "ends-inside-a-guard");
             ends.start();
             ends.join();
             CountDownLatch go = new CountDownLatch(1);
             AtomicInteger strandedInDeferred = new AtomicInteger();
-            Thread leaser = new Thread(() -> {
+            Thread leaser = new Thread(collecting(failures, () -> {
                 await(go);
                 try {
                     r.enter().close();
                 } catch (IllegalStateException closed) {
+                    entersRefused.incrementAndGet();
                     // the reclaimer is closing; did our lease leave swept work behind?
                     ThreadGuard g = guardOf(r);
                     if (g.deferred != null) strandedInDeferred.set(g.deferred.size());
                 }
-            }, "enters");
+            }), "enters");
             leaser.start();
             int jitter = ThreadLocalRandom.current().nextInt(20_000);
             go.countDown();
@@ -72,6 +79,9 @@ class DeferredSweepLossStressTest {
             }
             leaser.join(TimeUnit.SECONDS.toMillis(60));
             assertFalse(leaser.isAlive(), "the entering thread hung");
+            assertNoFailures(failures, iterations);
+            assertEquals(0, strandedInDeferred.get(), "iteration " + iterations
+                    + ": lists a sweep detached were left in the entering thread's ThreadGuard.deferred after enter() threw");
             if (!r.isClosed()) r.close();
             Stats s = r.stats();
             assertEquals(BATCH + 1, ran.get(), "iteration " + iterations + ": actions lost after close(): " + s
@@ -79,17 +89,33 @@ class DeferredSweepLossStressTest {
                     + strandedInDeferred.get());
             assertEquals(s.retired(), s.reclaimed(), s.toString());
         }
-        System.out.println("no loss in " + iterations + " iterations (" + refused + " refused)");
+        System.out.println("no loss in " + iterations + " iterations (" + refused + " close() refused, "
+                + entersRefused.get() + " enter() refused)");
     }
 
+    /** The calling thread's guard of {@code r}: {@link GuardLookup#guard()}, which every reclaimer of this package extends. */
     private static ThreadGuard guardOf(Reclaimer r) {
-        try {
-            java.lang.reflect.Field f = ReclaimerHandle.class.getDeclaredField("lookup");
-            f.setAccessible(true);
-            return ((GuardLookup) f.get(r)).guard();
-        } catch (ReflectiveOperationException e) {
-            throw new AssertionError(e);
-        }
+        return ((ReclaimerHandle) r).guard();
+    }
+
+    /** Runs {@code body}, adding whatever it throws to {@code failures} (a worker's failure fails the test). */
+    private static Runnable collecting(Queue<Throwable> failures, Runnable body) {
+        return () -> {
+            try {
+                body.run();
+            } catch (Throwable t) {
+                failures.add(t);
+            }
+        };
+    }
+
+    private static void assertNoFailures(Queue<Throwable> failures, int iteration) {
+        if (failures.isEmpty()) return;
+        AssertionError e = new AssertionError("iteration " + iteration + ": " + failures.size()
+                + " worker thread(s) failed; the first is the cause");
+        e.initCause(failures.peek());
+        failures.stream().skip(1).forEach(e::addSuppressed);
+        throw e;
     }
 
     private static void await(CountDownLatch latch) {
