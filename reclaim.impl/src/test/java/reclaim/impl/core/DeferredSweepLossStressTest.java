@@ -82,7 +82,14 @@ class DeferredSweepLossStressTest {
             assertNoFailures(failures, iterations);
             assertEquals(0, strandedInDeferred.get(), "iteration " + iterations
                     + ": lists a sweep detached were left in the entering thread's ThreadGuard.deferred after enter() threw");
-            if (!r.isClosed()) r.close();
+            if (!r.isClosed()) {
+                try {
+                    r.close(); // every thread has ended: nothing may hold it back now
+                } catch (IllegalStateException stillRunning) {
+                    throw new AssertionError("iteration " + iterations + ": close() refused with every other thread"
+                            + " ended (work a sweep counted in flight was never walked?): " + r.stats(), stillRunning);
+                }
+            }
             Stats s = r.stats();
             assertEquals(BATCH + 1, ran.get(), "iteration " + iterations + ": actions lost after close(): " + s
                     + "; lists stranded in the entering thread's ThreadGuard.deferred after enter() threw: "
