@@ -162,8 +162,8 @@ interface ActionExecutorConformance extends SchemeUnderTest {
     /**
      * A flush inside a guard does not wait for an action the executor is running (which may itself wait for a grace
      * period that the guard holds back): the executor starts each task on a thread of its own and returns from
-     * {@code execute} only once the action has started, so that the batch is running when the handing thread's
-     * flush looks at it; the action then waits until the test releases it after that flush. It ends on the
+     * {@code execute} only once the action has started (or the task ended: a collection handed off, which hands the
+     * batch off in turn), so that the batch is running when the handing thread's flush looks at it; the action then waits until the test releases it after that flush. It ends on the
      * executor's thread while the guard stays open.
      *
      * @throws Exception if a wait, a join or a thread of the test fails
@@ -177,8 +177,17 @@ interface ActionExecutorConformance extends SchemeUnderTest {
         ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
         List<Thread> runners = new CopyOnWriteArrayList<>();
         Executor startsAndWaits = task -> {
-            runners.add(start("test-actions-" + runners.size(), task::run, errors));
-            if (runners.size() == 1) Fixtures.await(started);
+            CountDownLatch ended = new CountDownLatch(1);
+            runners.add(start("test-actions-" + runners.size(), () -> {
+                try {
+                    task.run();
+                } finally {
+                    ended.countDown();
+                }
+            }, errors));
+            // Returns once the task is under way on its thread (so that no flush of the handing thread claims it): the
+            // action started, or the task ended (a task of another batch, or a collection, which hands the batch off).
+            Fixtures.awaitCondition("the task to start", () -> started.getCount() == 0 || ended.getCount() == 0, errors);
         };
         Reclaimer r = reclaimerWith(Options.DEFAULT.withActionExecutor(startsAndWaits));
         try {
