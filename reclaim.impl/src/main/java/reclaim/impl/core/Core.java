@@ -738,6 +738,7 @@ public final class Core extends Lifecycle {
             seal(p);
             sealIdle();
             policy.beforeFlush(g);
+            reclamation.settleHandedOffCollections(g); // no collection task holds bags our collection cannot see
             collect(COLLECT_ALL);
             drainDeferred();
             reclamation.helpHandedOff(g, true); // what was handed to the action executor has run when flush() returns

@@ -30,8 +30,11 @@ import java.util.concurrent.atomic.LongAdder;
  * executor), as does one the executor refuses.
  *
  * <h2>flush() and close()</h2>
- * {@link #help} (flush) runs every QUEUED task itself and waits for the RUNNING ones that were entered before it
- * looked; if one of them was a collection, it looks once more, for the batches that collection handed off. {@link #keep} (close, once nothing else is in flight and every participant is closed, so that no task can
+ * A flush outside guards first settles the collection tasks ({@link #settleCollections}: runs the QUEUED ones, waits
+ * for the RUNNING ones), so that none holds bags its own collection cannot see. {@link #help} (flush) then runs every
+ * QUEUED task itself and waits for the RUNNING ones that were entered before it looked; if one of them was a
+ * collection (one that a retire inside a reclaim action handed off meanwhile), it looks once more, for the batches
+ * that collection handed off. {@link #keep} (close, once nothing else is in flight and every participant is closed, so that no task can
  * be handed off any more) takes every QUEUED task as KEPT and waits, until the deadline, for the RUNNING ones; the
  * closer runs the KEPT ones in its drain ({@link #runKept}), when no other thread runs reclaim actions. A task
  * finished on another thread after the core started closing calls {@code Closing.leftWhileClosing()}, so that an
@@ -223,6 +226,38 @@ final class HandOff {
         if (helpPass(g, mayWait)) helpPass(g, mayWait);
     }
 
+    /**
+     * flush(), outside guards, before its own collection: runs here every collection task not started yet and waits
+     * for those other threads are running. A collection task that took sealed bags before the flush's collection
+     * looked hands off the batches it finds due, or puts back the bags it does not run, at any moment until it is
+     * DONE; the flush's walk of {@link #outstanding} may pass a batch's bucket before the task enters it, and no
+     * longer meet the task, if it ends during the walk. Once this returns, every bag sealed before it is in the store
+     * (for the flush's collection) or its batches are in {@link #outstanding} (for {@link #help}): each task's
+     * hand-offs precede its release store of DONE, read here with acquire semantics. Not called from an action on the
+     * executor (it would wait for a task of its own thread's executor).
+     *
+     * @param g the flushing thread's guard
+     */
+    void settleCollections(ThreadGuard g) {
+        if (RUNNING_HERE.get()[0] != 0) return;
+        for (Task t : outstanding) {
+            if (!t.isCollection()) continue;
+            if (t.casState(QUEUED, RUNNING)) runClaimed(t, false);
+            else awaitNotRunning(t, g);
+        }
+    }
+
+    /** Waits while another thread runs {@code t} (an action may wait for a grace period this thread holds back). */
+    private void awaitNotRunning(Task t, ThreadGuard g) {
+        if (t.stateAcquire() != RUNNING) return;
+        Backoff b = new Backoff();
+        do {
+            core.policy.waiting(g);
+            b.pause(Long.MAX_VALUE);
+        } while (t.stateAcquire() == RUNNING);
+        b.done();
+    }
+
     /** One pass of {@link #help}; returns whether it ran or waited for a collection task. */
     private boolean helpPass(ThreadGuard g, boolean mayWait) {
         boolean collections = false;
@@ -231,12 +266,7 @@ final class HandOff {
                 runClaimed(t, false);
                 collections |= t.isCollection();
             } else if (mayWait && t.stateAcquire() == RUNNING) {
-                Backoff b = new Backoff();
-                do {
-                    core.policy.waiting(g); // an action may wait for a grace period that this thread must not hold
-                    b.pause(Long.MAX_VALUE);
-                } while (t.stateAcquire() == RUNNING);
-                b.done();
+                awaitNotRunning(t, g);
                 collections |= t.isCollection();
             }
         }

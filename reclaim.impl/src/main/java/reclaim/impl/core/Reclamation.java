@@ -364,6 +364,16 @@ public final class Reclamation {
     }
 
     /**
+     * flush(), outside guards, before its collection: runs the collection tasks not started yet and waits for the
+     * running ones, so that none holds bags the flush's collection cannot see.
+     *
+     * @param g the flushing thread's guard
+     */
+    void settleHandedOffCollections(ThreadGuard g) {
+        if (handOff != null) handOff.settleCollections(g);
+    }
+
+    /**
      * close(): takes the handed-off batches not started yet, waits for the others until {@code deadline}.
      *
      * @param deadline a {@link System#nanoTime()} value

@@ -12,6 +12,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 
 import org.junit.jupiter.api.Test;
 
@@ -24,7 +25,8 @@ import reclaim.api.Scheme;
  * bags before the flush's own collection looked: flush must not return before the batches that collection hands off
  * have run. The interleaving is driven step by step (the executor's thread is held inside its first hand-off, and
  * released by the first action the flush runs); whether the flush's walk of the outstanding tasks has already passed
- * the bucket of a batch handed off meanwhile depends on identity hashes, so the scenario is repeated.
+ * the bucket of a batch handed off meanwhile depends on identity hashes, so the scenario is repeated. A flush that
+ * waits for the running collection first (in a Backoff park) gets it released by a watcher instead.
  */
 class FlushRacingACollectionTaskTest {
 
@@ -78,16 +80,31 @@ class FlushRacingACollectionTaskTest {
                 if (x == collection) break;
             }
             raced = first != null; // the flush's walk meets the first batch before the running collection
+            Thread watcher = null;
             if (raced) {
                 onFirstAction.set(() -> { // run by the flush, in its walk: the collection ends meanwhile
                     release.countDown();
                     join(t);
                 });
+                // A flush that waits for the running collection before it walks (as it must) gets it released here.
+                Thread flusher = Thread.currentThread();
+                watcher = new Thread(() -> {
+                    while (release.getCount() > 0) {
+                        if (LockSupport.getBlocker(flusher) instanceof Backoff) release.countDown();
+                        else Thread.onSpinWait();
+                    }
+                }, "watcher-" + attempt);
+                watcher.start();
             } else { // the walk would wait for the collection, which waits for us: let it end first
                 release.countDown();
                 t.join();
             }
             r.flush();
+            if (watcher != null) {
+                release.countDown();
+                watcher.join();
+            }
+            t.join();
             assertEquals(retired, ran.get(), "attempt " + attempt + ": flush() returned before every object retired"
                     + " before it was reclaimed (still held: " + held.stream().filter(x -> ((HandOff.Task) x)
                     .stateAcquire() == HandOff.QUEUED).toList() + ")");
