@@ -11,7 +11,8 @@ import reclaim.api.Reclaimer;
  * {@link NodePool}, with the same ABA argument (a node enters the pool only through a reclaim action, so a
  * node that {@link #take} protected cannot come back into the pool before the taker's CAS), the same birth
  * era stamp at publication and the same approximate bound, kept the same way: each free node carries the count
- * of free nodes from it down ({@code ListNode.poolCount}), so neither take nor recycle touches a shared counter.
+ * of free nodes from it down ({@code ListNode.poolCount}), so neither take nor recycle touches a shared counter (with
+ * the same rare excess when the head is taken and recycled inside a push, see {@link NodePool}).
  *
  * <p>Entries and markers are retired separately, each with {@link #recycler}: a marker is also a pool node,
  * and a thread inside {@link #take} may hold a hazard on it from its previous stay in the pool, which the

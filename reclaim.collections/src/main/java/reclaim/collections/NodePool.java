@@ -58,7 +58,14 @@ final class NodePool<E> {
      * rewritten by its new owner), then checks that the head is still the node it read: the count it acts on
      * was the pool's size at that moment, unless the head left and came back in between, which can make the
      * counts above it off by the difference until those nodes are taken. Two racing recycles may both see
-     * room, so the pool may hold a few nodes more than capacity (at most one per concurrent reclaim action).
+     * room, so the pool may hold a few nodes more than capacity (one per concurrent reclaim action). The push's
+     * CAS tolerates the head leaving and coming back between the read and the CAS (the ABA that a push is safe
+     * from), but the count it read may then be that of the head's other life: too large (a queue position, a
+     * stack depth), and recycles leave nodes to the GC until the nodes above are taken; or too small, and the
+     * pool fills past its capacity, by up to about its capacity again, until those nodes are taken. That needs
+     * the head taken and recycled inside a recycle's few instructions, so it is rare; either way no node is
+     * lost or handed out twice (a count only decides whether a node is kept or left to the GC), and the pool
+     * never holds more nodes than it allocated.
      */
 
     private final Reclaimer reclaimer;

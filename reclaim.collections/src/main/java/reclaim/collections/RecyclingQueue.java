@@ -148,7 +148,7 @@ public final class RecyclingQueue<E> extends AbstractQueue<E> implements Queue<E
      *
      * @param reclaimer the reclaimer; the queue opens its guards and retires its nodes there
      * @param poolCapacity how many free nodes the pool keeps at most (about: racing recycles may exceed it
-     *     by a few); further recycled nodes are left to the garbage collector. {@code 0} recycles nothing.
+     *     by a few, and rarely, in a race with the pool's head, by up to about as many again); further recycled nodes are left to the garbage collector. {@code 0} recycles nothing.
      * @throws NullPointerException if {@code reclaimer} is null
      * @throws IllegalArgumentException if {@code poolCapacity} is negative
      */
