@@ -144,17 +144,26 @@ final class HandOff {
     void submit(Batch batch) {
         Task t = new Task(this, batch);
         waiting.addAndGet(t.size);
-        outstanding.add(t); // before execute(): flush() and close() find it from now on
+        execute(t, "a batch (refusals so far ", "): its actions run on the thread that handed it off");
+    }
+
+    /**
+     * Enters {@code t} in {@link #outstanding} (flush() and close() find it from then on) and hands it to the
+     * executor; if it refuses (a RejectedExecutionException, or an executor that fails some other way), counts and
+     * reports the refusal and runs the task here, unless someone already took it.
+     */
+    private void execute(Task t, String what, String consequence) {
+        outstanding.add(t);
         try {
             executor.execute(t);
-        } catch (RuntimeException e) { // a RejectedExecutionException, or an executor that fails some other way
+        } catch (RuntimeException e) {
             refused.increment();
             long n = refused.sum();
             if (n <= REPORT_FIRST || n % REPORT_EVERY == 0) {
-                LOG.log(System.Logger.Level.WARNING, () -> "the action executor of a " + core.name + " reclaimer refused"
-                        + " a batch (refusals so far " + n + "): its actions run on the thread that handed it off", e);
+                LOG.log(System.Logger.Level.WARNING, () -> "the action executor of a " + core.name + " reclaimer refused "
+                        + what + n + consequence, e);
             }
-            t.run(); // unless someone already took it
+            t.run();
         }
     }
 
@@ -175,19 +184,7 @@ final class HandOff {
             return false; // the executor is behind: collect here
         }
         MISSES.setOpaque(this, 0);
-        Task t = new Task(this, null);
-        outstanding.add(t); // before execute(): flush() finds it from now on
-        try {
-            executor.execute(t);
-        } catch (RuntimeException e) {
-            refused.increment();
-            long n = refused.sum();
-            if (n <= REPORT_FIRST || n % REPORT_EVERY == 0) {
-                LOG.log(System.Logger.Level.WARNING, () -> "the action executor of a " + core.name + " reclaimer refused"
-                        + " a collection (refusals so far " + n + "): it runs on the thread that handed it off", e);
-            }
-            t.run(); // unless someone already took it
-        }
+        execute(new Task(this, null), "a collection (refusals so far ", "): it runs on the thread that handed it off");
         return true;
     }
 
