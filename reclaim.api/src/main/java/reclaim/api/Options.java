@@ -174,8 +174,8 @@ public record Options(Barrier barrier, boolean checked, Executor actionExecutor)
      *       against the other threads' announcements, hazards or reservations, with its heavy barrier under
      *       {@link Barrier#ASYMMETRIC}) are handed to {@code executor} too, one waiting at a time, so the
      *       operation that sets one off pays only the hand-off; the batches it finds due are handed off as above.
-     *       If the executor falls behind (a collection still waiting when four more fall due), the thread that finds
-     *       the fifth due runs it itself: sealed batches do not pile up behind a slow or stuck executor.</li>
+     *       If the executor falls behind (one still waiting while more fall due), every fourth that finds it waiting
+     *       runs on the thread that set it off: sealed batches do not pile up behind a slow or stuck executor.</li>
      *   <li><b>Statistics.</b> {@link Stats#pending()} counts handed-off objects until their action has run, and
      *       {@link Reclaimer#pendingBound()} adds those waiting for the executor to the scheme's own bound.</li>
      * </ul>

@@ -25,9 +25,9 @@ import java.util.concurrent.atomic.LongAdder;
  * batch ({@link #submitCollect}): its heavy barrier, its scan and its judgement then run on the executor, and the
  * operation that triggered it pays only the hand-off. At most one such task waits at a time ({@link #collectQueued}):
  * a due collection that finds one waiting leaves the bags it would have taken to it, since the task takes whatever is
- * sealed when it runs. If the executor falls behind, so that {@value #COLLECT_MISSES} due collections in a row found a
- * task still waiting, the next one runs on the calling thread (back-pressure: bags do not pile up behind a stuck
- * executor), as does one the executor refuses.
+ * sealed when it runs. If the executor falls behind, the {@value #COLLECT_MISSES}th due collection in a row that finds
+ * a task still waiting runs on the calling thread (back-pressure: bags do not pile up behind a stuck executor), as
+ * does one the executor refuses.
  *
  * <h2>flush() and close()</h2>
  * A flush outside guards first settles the collection tasks ({@link #settleCollections}: runs the QUEUED ones, waits
@@ -51,7 +51,7 @@ final class HandOff {
     /** Refusals reported in full before reporting thins out to one in {@link #REPORT_EVERY}. */
     private static final int REPORT_FIRST = 10;
     private static final int REPORT_EVERY = 1000;
-    /** Due collections in a row that may find a collection task still waiting before one runs on the caller. */
+    /** The due collections in a row that find a collection task still waiting, the last of which runs on its caller. */
     static final int COLLECT_MISSES = 4;
 
     /** How many tasks the current thread is running (a flush called by an action on the executor does not wait). */
