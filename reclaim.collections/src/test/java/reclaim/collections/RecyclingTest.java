@@ -103,6 +103,44 @@ class RecyclingTest {
         assertEquals(capacity, pool.freeNodes());
     }
 
+    /**
+     * The pool's size is carried by its free nodes (each holds the count from it down): takes and returns, one thread,
+     * keep that count equal to the nodes on the free list, and the capacity still caps what is kept.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("reclaim.collections.Schemes#names")
+    void poolCountFollowsTakesAndReturns(String scheme) {
+        assumeTrue(Schemes.reclaimsEarly(scheme), "the none baseline reclaims nothing before close");
+        Reclaimer r = Reclaimer.create(scheme);
+        RecyclingStack<Object> s = new RecyclingStack<>(r, 64);
+        NodePool<Object> pool = s.pool();
+        IntConsumer pushPop = n -> {
+            for (int i = 0; i < n; i++) s.push(new Object());
+            for (int i = 0; i < n; i++) s.pop();
+            r.flush(); // no guard open: every popped node is back in the pool (or left to the GC) now
+        };
+        pushPop.accept(40);
+        assertPoolHolds(pool, 40);
+        for (int round = 0; round < 5; round++) {
+            for (int i = 0; i < 15; i++) s.push(new Object()); // 15 nodes from the pool
+            assertPoolHolds(pool, 25);
+            for (int i = 0; i < 15; i++) s.pop();
+            r.flush();
+            assertPoolHolds(pool, 40);
+        }
+        pushPop.accept(100); // 40 from the pool, 60 new; 100 back, of which the pool keeps its capacity
+        assertPoolHolds(pool, 64);
+        assertEquals(100, pool.allocatedNodes());
+        Schemes.closeAndCheck(r);
+    }
+
+    private static void assertPoolHolds(NodePool<Object> pool, int expected) {
+        int onList = 0;
+        for (Node<Object> n = pool.peekFreeForTest(); n != null; n = n.nextVolatile()) onList++;
+        assertEquals(expected, onList, "nodes on the free list");
+        assertEquals(expected, pool.freeNodes(), "the count the pool's head carries");
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("reclaim.collections.Schemes#names")
     void zeroCapacityRecyclesNothing(String scheme) {
