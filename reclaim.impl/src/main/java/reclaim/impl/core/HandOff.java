@@ -144,13 +144,16 @@ final class HandOff {
     void submit(Batch batch) {
         Task t = new Task(this, batch);
         waiting.addAndGet(t.size);
-        execute(t, "a batch (refusals so far ", "): its actions run on the thread that handed it off");
+        execute(t, "a batch", "its actions run on the thread that handed it off");
     }
 
     /**
      * Enters {@code t} in {@link #outstanding} (flush() and close() find it from then on) and hands it to the
      * executor; if it refuses (a RejectedExecutionException, or an executor that fails some other way), counts and
      * reports the refusal and runs the task here, unless someone already took it.
+     *
+     * @param what the task, for the report ("a batch")
+     * @param consequence what a refusal means, for the report
      */
     private void execute(Task t, String what, String consequence) {
         outstanding.add(t);
@@ -161,7 +164,7 @@ final class HandOff {
             long n = refused.sum();
             if (n <= REPORT_FIRST || n % REPORT_EVERY == 0) {
                 LOG.log(System.Logger.Level.WARNING, () -> "the action executor of a " + core.name + " reclaimer refused "
-                        + what + n + consequence, e);
+                        + what + " (refusals so far " + n + "): " + consequence, e);
             }
             t.run();
         }
@@ -184,7 +187,7 @@ final class HandOff {
             return false; // the executor is behind: collect here
         }
         MISSES.setOpaque(this, 0);
-        execute(new Task(this, null), "a collection (refusals so far ", "): it runs on the thread that handed it off");
+        execute(new Task(this, null), "a collection", "it runs on the thread that handed it off");
         return true;
     }
 

@@ -159,26 +159,24 @@ public final class Reclamation {
         if (d == null || chain == null) return chain;
         int left = budget.get()[0];
         if (left < 0) return chain; // not a trickling collection: it runs everything
-        Batch runHead = null, runTail = null, deferHead = null, deferTail = null;
+        Batch run = null;
+        Batch defer = null;
         long room = deferLimit - d.objects();
-        for (Batch b = chain; b != null; ) {
+        for (Batch b = chain; b != null; ) { // pointer work: nothing here can throw
             Batch next = b.next();
-            b.link(null);
             if (left > 0 || room <= 0 || b.isEmpty()) { // the budget's, or past the limit: runs now
                 if (left > 0) left--;
-                if (runTail == null) runHead = b;
-                else runTail.link(b);
-                runTail = b;
+                b.link(run);
+                run = b;
             } else {
                 room -= b.size();
-                if (deferTail == null) deferHead = b;
-                else deferTail.link(b);
-                deferTail = b;
+                b.link(defer);
+                defer = b;
             }
             b = next;
         }
-        d.addChain(deferHead); // allocates nothing; later seals, a flush or close() run them
-        return runHead;
+        d.addChain(defer); // allocates nothing; later seals, a flush or close() run them
+        return run;
     }
 
     /**
