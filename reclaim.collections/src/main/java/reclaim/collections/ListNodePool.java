@@ -62,7 +62,6 @@ final class ListNodePool<K, V> {
     private void recycle(ListNode<K, V> node) {
         node.clearPlain();
         node.setGenerationRelease(node.generationPlain() + 1); // one more life; only this action writes it
-        node.setBirthEraPlain(reclaimer.era()); // at publication into the pool (or before a drop): see NodePool
         while (true) {
             ListNode<K, V> h = headVolatile();
             int size = sizeBelow(h);
@@ -70,6 +69,7 @@ final class ListNodePool<K, V> {
                 if (h == headVolatile()) return; // full at that moment: the node goes to the GC
                 continue; // the head moved while we read its count (see NodePool)
             }
+            node.setBirthEraPlain(reclaimer.era()); // before the CAS that publishes it: see NodePool
             node.setNextPlain(h); // plain: published by the CAS
             node.setPoolCountPlain(size + 1); // plain: published by the CAS
             if (casHead(h, node)) return; // ABA-safe: a push is right whenever head == h

@@ -127,7 +127,6 @@ final class NodePool<E> {
         // Plain: no guard can hold the node (the reclaimer's guarantee); the push CAS publishes these stores.
         node.setItemPlain(null);
         node.setGenerationRelease(node.generationPlain() + 1); // one more life; only this action writes it
-        node.setBirthEraPlain(reclaimer.era()); // at publication (or before a drop): see the overview
         while (true) {
             Node<E> h = headVolatile();
             long size = sizeBelow(h);
@@ -135,6 +134,7 @@ final class NodePool<E> {
                 if (h == headVolatile()) return; // full at that moment: the node goes to the GC
                 continue; // the head moved while we read its count: read again
             }
+            node.setBirthEraPlain(reclaimer.era()); // before the CAS that publishes it: see the overview
             node.setNextPlain(h); // plain: published by the CAS
             node.setSeqPlain(size + 1); // plain: published by the CAS
             if (casHead(h, node)) return; // ABA-safe: a push is right whenever head == h
