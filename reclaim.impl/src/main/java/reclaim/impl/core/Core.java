@@ -84,6 +84,14 @@ public final class Core extends Lifecycle {
      * {@linkplain Policy#announcesInOpenWord(boolean) announces in the open word} under this barrier.
      */
     final boolean sticky;
+    /**
+     * Whether an explicit registration also enters and leaves on the open word ({@link #sticky} and the policy does
+     * not {@linkplain Policy#registrationsAnnounceInStateWord() announce registrations in the state word}); else a
+     * registered thread's guards go through {@link Policy#enterReserved}/{@link Policy#exitReserved} (QSBR's online
+     * executors). A thread's own participant is on the open word when this holds or when it is sticky
+     * ({@code ThreadGuard.sticky}): see {@link #onOpenWord}.
+     */
+    private final boolean stickyRegistrations;
     /** Whether the outermost enter writes the policy's announcement into the open word (else the grace clock). */
     final boolean openAnnounces;
     /** Whether a full fence follows that announcement: {@link #openAnnounces} under the fence strategy. */
@@ -139,6 +147,7 @@ public final class Core extends Lifecycle {
         this.openAnnounces = policy.announcesInOpenWord(barrier.asymmetric());
         this.openFences = openAnnounces && !barrier.asymmetric();
         this.sticky = c.stickyParticipants() || openAnnounces; // a policy sticky already announces nothing
+        this.stickyRegistrations = sticky && !policy.registrationsAnnounceInStateWord();
         this.sealPerParticipant = c.sealPerParticipant();
         this.collectInterval = c.collectInterval();
         this.batchSize = c.batchSize();
@@ -323,7 +332,9 @@ public final class Core extends Lifecycle {
      */
     public void pass(ThreadGuard g) {
         seal(g.registered);
-        collect(COLLECT_LIMIT);
+        // Under the asymmetric barrier a collection that pays membarrier runs once per collectEvery objects sealed,
+        // as from retire or enter: a pass comes every few microseconds, the barrier costs some.
+        if (amortized()) collect(COLLECT_LIMIT);
     }
 
     // =====================================================================================================
@@ -362,7 +373,7 @@ public final class Core extends Lifecycle {
             // The policy in a local: the open word's release store below would make the JIT load the field again
             // after it (it does not trust final instance fields, and a release is a compiler barrier).
             Policy pol = policy;
-            if (sticky) openSticky(g, pol);
+            if (onOpenWord(g)) openSticky(g, pol);
             else pol.enterReserved(g);
             opened(g, p, pol);
             return;
@@ -390,7 +401,7 @@ public final class Core extends Lifecycle {
                 g.sticky = true;
             }
             if (p != null) {
-                if (sticky) openSticky(g, policy);
+                if (onOpenWord(g)) openSticky(g, policy);
                 else policy.enterReserved(g);
             } else {
                 // The lease's CAS is a volatile read-modify-write: ordered before this guard's later volatile loads
@@ -401,6 +412,16 @@ public final class Core extends Lifecycle {
         } finally {
             if (g.deferred != null) runDeferred(g); // swept on the way: our bookkeeping is over, done or failed
         }
+    }
+
+    /**
+     * Whether the outermost guards of {@code g} on its own participant ({@code g.registered}) open and close on the open
+     * word (sticky participants: the participant stays HELD and is taken BUSY for a retire or a seal), rather than
+     * through the policy's {@link Policy#enterReserved}/{@link Policy#exitReserved} on the state word. The caller
+     * holds {@code g}'s own participant, or is about to.
+     */
+    private boolean onOpenWord(ThreadGuard g) {
+        return stickyRegistrations || g.sticky;
     }
 
     /**
@@ -505,7 +526,7 @@ public final class Core extends Lifecycle {
         // Counted before the release: close() reads the participants before it reads the count (Lifecycle).
         if (detached != null) beginWork();
         if (p == g.registered) {
-            if (sticky) g.setOpenRelease(0); // after the count: a close() that reads 0 sees the count (Lifecycle)
+            if (onOpenWord(g)) g.setOpenRelease(0); // after the count: a close() that reads 0 sees the count (Lifecycle)
             else policy.exitReserved(g);
         } else {
             g.record = null;
@@ -545,7 +566,7 @@ public final class Core extends Lifecycle {
             return;
         }
         Participant own = g.registered;
-        if (own != null && sticky && stateOpaque() == Lifecycle.OPEN) {
+        if (own != null && onOpenWord(g) && stateOpaque() == Lifecycle.OPEN) {
             // Outside any guard, on the thread's own sticky participant: no guard to open. The bag is taken by CAS
             // to BUSY in retireInto (as a flush outside a guard takes it), which is all the add and the seal need;
             // the open word stays 0, so nothing is announced and nothing is detached at the end. A core that closed
@@ -570,7 +591,7 @@ public final class Core extends Lifecycle {
         }
         // Checked mode: tracked (or refused, naming the object: its toString() runs) before we hold anything.
         if (check != null) check.retiring(object);
-        boolean claimed = sticky && p == g.registered;
+        boolean claimed = p == g.registered && onOpenWord(g);
         long idle = claimed ? policy.idleState(g) : 0;
         if (claimed && sealPerParticipant) {
             int s = tryClaimOwn(g, Participant.BUSY);
@@ -698,7 +719,7 @@ public final class Core extends Lifecycle {
         if (g.depth != 0) {
             if (g.record == null) throw Checks.closed(name); // a guard opened by a reclaim action during close()
             // Inside a guard our own announcement holds reclamation back: seal what we retired, reclaim what is due.
-            if (g.record == g.registered && sticky) {
+            if (g.record == g.registered && onOpenWord(g)) {
                 long idle = policy.idleState(g);
                 if (!claimOwn(g, Participant.BUSY)) throw Checks.closed(name);
                 try {
@@ -835,6 +856,7 @@ public final class Core extends Lifecycle {
         if (g.depth != 0) throw new IllegalStateException("register() inside a guard: register before entering");
         if (g.registered != null && g.sticky) { // the thread's sticky participant becomes its registration
             g.sticky = false;
+            policy.registered(g); // QSBR: online from now on, in the state word
             return new CoreRegistration(g, g.registered, handle);
         }
         if (g.registered != null) throw new IllegalStateException("this thread is already registered with this reclaimer");

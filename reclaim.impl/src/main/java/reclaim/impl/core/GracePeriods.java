@@ -26,6 +26,15 @@ import java.lang.invoke.VarHandle;
  * grace period until it passes another one or goes offline; the caller, outside its guards, is quiescent, and a
  * registered caller announces so at every look ({@link Policy#waiting}).
  *
+ * <h2>The store-load pair</h2>
+ * A guard stores its announcement, then loads links; the caller of {@code synchronize()} stores (the swap of its
+ * example), then reads announcements. Unless one side sees the other's store, a guard could read the old object and
+ * still be missed. Guards order their side with a fence or a locked instruction (a lease's CAS, EBR's fence under the
+ * fence strategy, a hazard's or a reservation's fence), or with nothing under the asymmetric barrier; the waiter runs
+ * the heavy barrier ({@link Core#heavy()}: a full fence, or {@code membarrier}) once, after it moved the clock and
+ * before its first look. So a guard whose protected read saw the object swapped out before the call is waited for,
+ * whether its enter happened-before the call or raced with it.
+ *
  * <h2>Happens-before</h2>
  * A guard that was open at the call ended with a release store (its participant's state, or its open word), and the
  * next value of the same word is written by a CAS (a new lease, a registered thread's enter) or a release store (a
@@ -93,6 +102,11 @@ public final class GracePeriods {
         long deadline = timeoutNanos == Long.MAX_VALUE || start + timeoutNanos < start ? Long.MAX_VALUE
                 : start + Math.max(0, timeoutNanos);
         long bound = policy.beginGracePeriod(caller);
+        // The waiter's side of the store-load pair with every guard's announcement (see the class documentation):
+        // after it, a guard whose announcing store it did not order shows to the looks below, or else that guard's
+        // loads come after the caller's earlier stores (the swap before synchronize()) and the clock's move. Once per
+        // grace period: a full fence, or membarrier under the asymmetric barrier, where enters do not fence.
+        core.heavy();
         Backoff backoff = new Backoff();
         try {
             while (true) {

@@ -90,6 +90,18 @@ public abstract class Policy {
     }
 
     /**
+     * Whether, where participants are sticky, a thread's explicit registration still announces in its state word,
+     * through {@link #enterReserved} and {@link #exitReserved}, while the sticky participants of unregistered platform
+     * threads announce in the open word: QSBR, whose registered executors stay online between their guards and
+     * announce quiescent states there. Default: false (registrations enter and leave on the open word too).
+     *
+     * @return whether registrations announce in the state word
+     */
+    protected boolean registrationsAnnounceInStateWord() {
+        return false;
+    }
+
+    /**
      * Called when the outermost guard of {@code g} has opened on its participant. No user code.
      *
      * @param g the guard

@@ -35,9 +35,12 @@ import reclaim.impl.core.Core;
  *       {@linkplain Registration#offline() offline} (one release store) and comes back online with its next
  *       guard (one CAS: store and full fence). Deregistering does not wait: the thread's pending objects are
  *       handed to the others and it returns.</li>
- *   <li><b>Any other thread</b>, through the common API only: it is online exactly while inside a guard. Its
- *       outermost {@code enter()} leases a record and announces with one CAS (store and full fence), its
- *       outermost {@code close()} takes it offline with one release store. Such a thread never holds
+ *   <li><b>Any other thread</b>, through the common API only: it is online exactly while inside a guard. A
+ *       platform thread keeps a record of its own from its first guard until it ends (as under EBR); its outermost
+ *       {@code enter()} stores {@code gp} into the thread's open word, followed by a full fence under the fence
+ *       strategy and by nothing under the asymmetric barrier (the collector runs {@code membarrier} instead), and
+ *       its outermost {@code close()} stores 0 (a release store). A virtual thread leases a record per outermost
+ *       guard and announces with the lease's CAS (store and full fence). Such a thread never holds
  *       reclamation back outside its guards, whether it announces quiescent states or not, and whether it
  *       ends with or without closing anything (a thread that ended is swept). An owned guard
  *       ({@code Reclaimer.enterOwned()}) is met the same way, on a record of its own: online from its open to its
@@ -49,7 +52,7 @@ import reclaim.impl.core.Core;
  * event loops, a coroutine dispatcher's workers. A registered thread that stays online without passing a
  * quiescent state (a long computation, a blocking call while online) stops reclamation for everyone; it is
  * reported in {@link Stats#stalled()} but garbage is unbounded meanwhile. Threads that come and go often
- * should not register: unregistered threads pay EBR's price (a CAS per guard) and hold nobody back; the
+ * should not register: unregistered threads pay EBR's price (an announcing store per guard) and hold nobody back; the
  * registration churn (register + deregister) costs a lease and a seal, measured in the JMH suite.
  * {@code close()} requires every registered thread to be offline or deregistered.
  *
@@ -58,8 +61,8 @@ import reclaim.impl.core.Core;
  * none while a thread stays online without a quiescent state (detected and reported).
  *
  * <p><b>Happens-before.</b> A reader's quiescent announcement (or offline store, or guard close) is a release
- * store; the collector increments {@code gp} (a volatile read-modify-write), fences, and reads every record
- * with acquire semantics before it reclaims, so everything the reader did before its announcement
+ * store; the collector increments {@code gp} (a volatile read-modify-write), runs the heavy barrier (a full fence,
+ * or {@code membarrier}), and reads every record with acquire semantics before it reclaims, so everything the reader did before its announcement
  * happens-before the reclaim actions. The retirer's unlink precedes its tag read (volatile, after a full
  * fence), so the tag is at least the {@code gp} any reader that could reach the object announced.
  */
@@ -68,15 +71,19 @@ public final class QsbrPolicy extends ClockPolicy {
      * Overview.
      *
      * State word of a participant (see Participant): positive = online, announcing the gp of its last
-     * quiescent state; FREE/HELD = offline. Orderings:
-     *  - going online: a CAS (store + full fence) of gp into the record, then the guard's loads: the store-load
-     *    pair with the collector's fence and record reads;
+     * quiescent state; FREE/HELD = offline. An unregistered platform thread's own (sticky) record stays HELD and
+     * its guards announce in the owner's open word instead: positive = in a guard since that gp; 0 = outside.
+     * Participant.announcementVolatile() reads the state word, else the open word. Orderings:
+     *  - going online: a CAS (store + full fence) of gp into the record (a registered executor, a virtual thread's
+     *    lease), or a release store of gp into the open word followed by a full fence (fence strategy) or by
+     *    nothing (asymmetric barrier), then the guard's loads: the store-load pair with the collector's heavy
+     *    barrier (a full fence, or membarrier) and record reads;
      *  - quiescent: v = gp (acquire: later loads stay after it); if v differs from the last announcement,
      *    store it with release (earlier loads complete before it is visible). No store-load fence: an online
      *    thread is always counted, a stale value only delays reclamation;
      *  - retire: tag = gp read (volatile) after the seal's full fence, itself after the unlinks;
-     *  - collect: g = gp.getAndAdd(1) (a volatile RMW), fullFence, then min over online records (volatile
-     *    reads), capped at g + 1; bags with tag < min are safe: they were sealed before the increment, and
+     *  - collect: g = gp.getAndAdd(1) (a volatile RMW), the heavy barrier, then min over the announcements
+     *    (volatile and acquire reads), capped at g + 1; bags with tag < min are safe: they were sealed before the increment, and
      *    every online thread announced a value above their tag, that is a gp read after the increment that
      *    followed the tag, so its later reads cannot reach the objects, and its earlier ones completed before
      *    its release store. Without the cap, a bag sealed after the scan could be judged by it.
@@ -122,10 +129,20 @@ public final class QsbrPolicy extends ClockPolicy {
         return ReclaimerHandle.create(scheme, new QsbrPolicy(scheme), options);
     }
 
-    /** Readers go online with a CAS, so the collector fences ({@link #reclaimableBelow}): no heavy barrier to amortize. */
+    /**
+     * An unregistered platform thread keeps its participant and announces {@code gp} in its open word, under either
+     * barrier (as EBR does with its epoch): a store, then a full fence under the fence strategy, or nothing under the
+     * asymmetric one, whose membarrier the collector runs instead ({@link #reclaimableBelow}).
+     */
     @Override
-    protected boolean collectsWithHeavyBarrier() {
-        return false;
+    protected boolean announcesInOpenWord(boolean asymmetric) {
+        return true;
+    }
+
+    /** A registered executor stays online between its guards: it announces in its state word, as before. */
+    @Override
+    protected boolean registrationsAnnounceInStateWord() {
+        return true;
     }
 
     @Override
@@ -142,9 +159,10 @@ public final class QsbrPolicy extends ClockPolicy {
     protected long reclaimableBelow() {
         // Volatile RMW: nothing retired before it can be tagged at or above the value it leaves behind.
         long g = (long) GP.getAndAdd(this, 1L);
-        // Collector side of the store-load pair with going online: orders our earlier stores (unlinks, seals,
-        // the increment) before the loads of the announcements below.
-        VarHandle.fullFence();
+        // Collector side of the store-load pair with going online (an open word's store, followed by a full fence
+        // under the fence strategy; a lease's or an online executor's CAS): orders our earlier stores (unlinks,
+        // seals, the increment) before the loads of the announcements below. A full fence, or membarrier.
+        core.heavy();
         // Only bags tagged before our increment (tag <= g) may be judged by this scan: a bag sealed later may
         // hold an object read by a reader whose announcement the scan below missed (it announced after our
         // read of its record). Tags are gp values read after the unlink, so tag <= g orders the unlink
@@ -152,9 +170,10 @@ public final class QsbrPolicy extends ClockPolicy {
         // reads of the records below: it is counted.
         long min = g + 1;
         for (Participant p : core.participants()) {
-            // Volatile (the load side of the store-load pair with the announcing CAS), and at least acquire: a
-            // reader's reads before its release store happen-before us.
-            long l = p.stateVolatile();
+            // The state word (volatile), else the owner's open word (acquire): the load side of the store-load pair
+            // with the announcement, and at least acquire, so a reader's reads before its release store
+            // happen-before us.
+            long l = p.announcementVolatile();
             if (l <= 0) continue;
             if (l <= g) {
                 if (core.sweepIfDead(p)) continue;

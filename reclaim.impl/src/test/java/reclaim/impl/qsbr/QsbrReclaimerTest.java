@@ -66,6 +66,63 @@ class QsbrReclaimerTest {
         }
     }
 
+    /**
+     * A platform thread that used guards before it registers (its own record, announced in its open word only while a
+     * guard is open) comes online at registration as any executor does: it holds reclamation back until its first
+     * quiescent state, and not before it registered.
+     */
+    @Test
+    void aThreadThatRegistersAfterItsFirstGuardsIsOnlineFromRegistration() throws Exception {
+        try (Reclaimer r = qsbr()) {
+            CountDownLatch guarded = new CountDownLatch(1);
+            CountDownLatch register = new CountDownLatch(1);
+            CountDownLatch registered = new CountDownLatch(1);
+            CountDownLatch announce = new CountDownLatch(1);
+            CountDownLatch announced = new CountDownLatch(1);
+            CountDownLatch done = new CountDownLatch(1);
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread executor = Thread.ofPlatform().start(() -> {
+                try {
+                    for (int i = 0; i < 3; i++) {
+                        try (Guard g = r.enter()) {
+                            g.protect(new AtomicReference<>(new Obj()));
+                        }
+                    }
+                    guarded.countDown();
+                    register.await();
+                    try (Registration reg = r.register()) {
+                        registered.countDown();
+                        announce.await();
+                        reg.quiescent();
+                        announced.countDown();
+                        done.await();
+                    }
+                } catch (Throwable t) {
+                    failure.set(t);
+                }
+            });
+            assertTrue(guarded.await(10, TimeUnit.SECONDS));
+            Obj before = new Obj();
+            r.retire(before, x -> x.reclaimed = true);
+            r.flush();
+            assertTrue(before.reclaimed, "a thread outside its guards and not registered held reclamation back");
+            register.countDown();
+            assertTrue(registered.await(10, TimeUnit.SECONDS));
+            Obj o = new Obj();
+            r.retire(o, x -> x.reclaimed = true);
+            r.flush();
+            r.flush();
+            assertFalse(o.reclaimed, "reclaimed past a thread online since its registration, before its quiescent state");
+            announce.countDown();
+            assertTrue(announced.await(10, TimeUnit.SECONDS));
+            r.flush();
+            assertTrue(o.reclaimed, "quiescent() did not let reclamation pass the executor");
+            done.countDown();
+            executor.join();
+            assertEquals(null, failure.get());
+        }
+    }
+
     /** quiescent() lets reclamation pass a registered thread; offline() makes it hold nobody back. */
     @Test
     void quiescentAndOfflineLetReclamationPass() throws Exception {
