@@ -399,6 +399,7 @@ public final class Core extends Lifecycle {
                 p = participants.lease(g, Participant.HELD);
                 g.own(p);
                 g.sticky = true;
+                g.openWord = true;
             }
             if (p != null) {
                 if (onOpenWord(g)) openSticky(g, policy);
@@ -420,8 +421,8 @@ public final class Core extends Lifecycle {
      * through the policy's {@link Policy#enterReserved}/{@link Policy#exitReserved} on the state word. The caller
      * holds {@code g}'s own participant, or is about to.
      */
-    private boolean onOpenWord(ThreadGuard g) {
-        return stickyRegistrations || g.sticky;
+    private static boolean onOpenWord(ThreadGuard g) {
+        return g.openWord; // stickyRegistrations || g.sticky, kept in the guard: one load beside the depth
     }
 
     /**
@@ -856,6 +857,7 @@ public final class Core extends Lifecycle {
         if (g.depth != 0) throw new IllegalStateException("register() inside a guard: register before entering");
         if (g.registered != null && g.sticky) { // the thread's sticky participant becomes its registration
             g.sticky = false;
+            g.openWord = stickyRegistrations;
             policy.registered(g); // QSBR: online from now on, in the state word
             return new CoreRegistration(g, g.registered, handle);
         }
@@ -864,6 +866,7 @@ public final class Core extends Lifecycle {
         try {
             p = participants.lease(g, Participant.HELD);
             g.own(p);
+            g.openWord = stickyRegistrations;
             g.record = p;
             policy.registered(g);
         } finally {
@@ -880,6 +883,7 @@ public final class Core extends Lifecycle {
         g.own(null);
         g.record = null;
         g.sticky = false;
+        g.openWord = false;
         g.announced = 0; // scheme scratch belongs to this registration only
         g.lastPass = 0;
         if (!mine) return; // the core closed it
