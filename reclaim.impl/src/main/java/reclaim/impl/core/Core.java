@@ -80,18 +80,15 @@ public final class Core extends Lifecycle {
     public final String name;
     final Policy policy;
     /**
-     * From the policy's {@link Capabilities}, or set for a policy that
-     * {@linkplain Policy#announcesInOpenWord(boolean) announces in the open word} under this barrier.
+     * Whether a thread's own participant, sticky or registered, enters and leaves on the open word: the policy's
+     * {@link Capabilities} say so, or it {@linkplain Policy#announcesInOpenWord(boolean) announces in the open word}
+     * under this barrier, unless it {@linkplain Policy#registrationsAnnounceInStateWord() announces registrations in
+     * the state word} (QSBR: then its {@link Policy#enterReserved}/{@link Policy#exitReserved} take both kinds, and
+     * this is false, as it was before QSBR's unregistered threads kept participants: the executors' guards read the
+     * same fields as then). Platform threads get sticky participants when this holds or {@link #openAnnounces} does.
+     * A field the hot path reads: another beside it moved the core's layout and cost a registered QSBR guard 0.3 ns.
      */
     final boolean sticky;
-    /**
-     * Whether an explicit registration also enters and leaves on the open word ({@link #sticky} and the policy does
-     * not {@linkplain Policy#registrationsAnnounceInStateWord() announce registrations in the state word}); else a
-     * registered thread's guards go through {@link Policy#enterReserved}/{@link Policy#exitReserved} (QSBR's online
-     * executors). A thread's own participant is on the open word when this holds or when it is sticky
-     * ({@code ThreadGuard.sticky}): see {@link #onOpenWord}.
-     */
-    private final boolean stickyRegistrations;
     /** Whether the outermost enter writes the policy's announcement into the open word (else the grace clock). */
     final boolean openAnnounces;
     /** Whether a full fence follows that announcement: {@link #openAnnounces} under the fence strategy. */
@@ -146,8 +143,8 @@ public final class Core extends Lifecycle {
         Capabilities c = policy.capabilities();
         this.openAnnounces = policy.announcesInOpenWord(barrier.asymmetric());
         this.openFences = openAnnounces && !barrier.asymmetric();
-        this.sticky = c.stickyParticipants() || openAnnounces; // a policy sticky already announces nothing
-        this.stickyRegistrations = sticky && !policy.registrationsAnnounceInStateWord();
+        // A policy sticky already announces nothing.
+        this.sticky = (c.stickyParticipants() || openAnnounces) && !policy.registrationsAnnounceInStateWord();
         this.sealPerParticipant = c.sealPerParticipant();
         this.collectInterval = c.collectInterval();
         this.batchSize = c.batchSize();
@@ -373,7 +370,9 @@ public final class Core extends Lifecycle {
             // The policy in a local: the open word's release store below would make the JIT load the field again
             // after it (it does not trust final instance fields, and a release is a compiler barrier).
             Policy pol = policy;
-            if (onOpenWord(g)) openSticky(g, pol);
+            // Where registrations announce in the state word (QSBR), the policy opens the thread's sticky participant
+            // too (openOwn): its registered executors' enter stays the one load it was.
+            if (sticky) openSticky(g, pol);
             else pol.enterReserved(g);
             opened(g, p, pol);
             return;
@@ -395,14 +394,14 @@ public final class Core extends Lifecycle {
         }
         try {
             Participant p = g.registered;
-            if (p == null && sticky && !g.thread.isVirtual()) { // a sticky participant: reserved once
+            if (p == null && (sticky || openAnnounces) && !g.thread.isVirtual()) { // a sticky participant: reserved once
                 p = participants.lease(g, Participant.HELD);
                 g.own(p);
                 g.sticky = true;
                 g.openWord = true;
             }
             if (p != null) {
-                if (onOpenWord(g)) openSticky(g, policy);
+                if (sticky) openSticky(g, policy);
                 else policy.enterReserved(g);
             } else {
                 // The lease's CAS is a volatile read-modify-write: ordered before this guard's later volatile loads
@@ -416,13 +415,34 @@ public final class Core extends Lifecycle {
     }
 
     /**
+     * Opens the outermost guard of {@code g} on the open word of its sticky participant: for a policy that
+     * {@linkplain Policy#registrationsAnnounceInStateWord() announces registrations in the state word}, whose
+     * {@link Policy#enterReserved} receives both kinds of its own participants.
+     *
+     * @param g the calling thread's guard, holding its sticky participant
+     */
+    public void openOwn(ThreadGuard g) {
+        openSticky(g, policy);
+    }
+
+    /**
+     * Closes the outermost guard of {@code g} on the open word: the counterpart of {@link #openOwn}, from the policy's
+     * {@link Policy#exitReserved}. A release store of 0.
+     *
+     * @param g the calling thread's guard, holding its sticky participant
+     */
+    public void closeOwn(ThreadGuard g) {
+        g.setOpenRelease(0);
+    }
+
+    /**
      * Whether the outermost guards of {@code g} on its own participant ({@code g.registered}) open and close on the open
      * word (sticky participants: the participant stays HELD and is taken BUSY for a retire or a seal), rather than
      * through the policy's {@link Policy#enterReserved}/{@link Policy#exitReserved} on the state word. The caller
      * holds {@code g}'s own participant, or is about to.
      */
     private static boolean onOpenWord(ThreadGuard g) {
-        return g.openWord; // stickyRegistrations || g.sticky, kept in the guard: one load beside the depth
+        return g.openWord; // sticky || g.sticky, kept in the guard: one load beside the depth
     }
 
     /**
@@ -527,8 +547,8 @@ public final class Core extends Lifecycle {
         // Counted before the release: close() reads the participants before it reads the count (Lifecycle).
         if (detached != null) beginWork();
         if (p == g.registered) {
-            if (onOpenWord(g)) g.setOpenRelease(0); // after the count: a close() that reads 0 sees the count (Lifecycle)
-            else policy.exitReserved(g);
+            if (sticky) g.setOpenRelease(0); // after the count: a close() that reads 0 sees the count (Lifecycle)
+            else policy.exitReserved(g); // QSBR: closeOwn(g) for a sticky participant, at the same point
         } else {
             g.record = null;
             Participants.release(p);
@@ -857,7 +877,7 @@ public final class Core extends Lifecycle {
         if (g.depth != 0) throw new IllegalStateException("register() inside a guard: register before entering");
         if (g.registered != null && g.sticky) { // the thread's sticky participant becomes its registration
             g.sticky = false;
-            g.openWord = stickyRegistrations;
+            g.openWord = sticky;
             policy.registered(g); // QSBR: online from now on, in the state word
             return new CoreRegistration(g, g.registered, handle);
         }
@@ -866,7 +886,7 @@ public final class Core extends Lifecycle {
         try {
             p = participants.lease(g, Participant.HELD);
             g.own(p);
-            g.openWord = stickyRegistrations;
+            g.openWord = sticky;
             g.record = p;
             policy.registered(g);
         } finally {

@@ -93,7 +93,10 @@ public abstract class Policy {
      * Whether, where participants are sticky, a thread's explicit registration still announces in its state word,
      * through {@link #enterReserved} and {@link #exitReserved}, while the sticky participants of unregistered platform
      * threads announce in the open word: QSBR, whose registered executors stay online between their guards and
-     * announce quiescent states there. Default: false (registrations enter and leave on the open word too).
+     * announce quiescent states there. The core then passes the outermost enter and close on either kind of own
+     * participant to {@link #enterReserved} and {@link #exitReserved}, so that an executor's guard stays what it was
+     * (a load of the policy's own scratch, no test of which kind it is). Default: false (registrations enter and
+     * leave on the open word too).
      *
      * @return whether registrations announce in the state word
      */
@@ -217,8 +220,10 @@ public abstract class Policy {
 
     /**
      * Opens the outermost guard of a thread that holds a reserved participant ({@code g.registered}), for a scheme
-     * without sticky participants (with them, the core only sets the open flag: the state word stays HELD).
-     * Default: an announcement by CAS from HELD, as a leased guard makes.
+     * without sticky participants (with them, the core only sets the open flag: the state word stays HELD), or one
+     * whose {@linkplain #registrationsAnnounceInStateWord() registrations announce in the state word}: then both
+     * kinds come here, and a sticky one ({@link ThreadGuard#stickyParticipant()}) is opened with
+     * {@link Core#openOwn}. Default: an announcement by CAS from HELD, as a leased guard makes.
      *
      * @param g the guard
      */
@@ -228,8 +233,9 @@ public abstract class Policy {
 
     /**
      * Closes the outermost guard of a thread that holds a reserved participant, for a scheme without sticky
-     * participants (with them, the core only clears the open flag; a flush may hold the word BUSY right now).
-     * Default: a release store of HELD.
+     * participants (with them, the core only clears the open flag; a flush may hold the word BUSY right now), or
+     * one whose registrations announce in the state word, where a sticky participant is closed with
+     * {@link Core#closeOwn}. Default: a release store of HELD.
      *
      * @param g the guard
      */

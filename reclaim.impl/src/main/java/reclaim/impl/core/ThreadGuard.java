@@ -101,6 +101,15 @@ public class ThreadGuard implements Guard {
     }
 
     /**
+     * Returns whether {@link #registered()} is the thread's sticky participant rather than an explicit registration.
+     *
+     * @return true for a sticky participant
+     */
+    public final boolean stickyParticipant() {
+        return sticky;
+    }
+
+    /**
      * Returns the count of changes of the thread's own record ({@link #registered()}): equal counts mean the
      * thread held its record without a break in between.
      *

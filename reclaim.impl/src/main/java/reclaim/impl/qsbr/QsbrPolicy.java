@@ -243,15 +243,27 @@ public final class QsbrPolicy extends ClockPolicy {
         online(g);
     }
 
+    /**
+     * The outermost enter on the thread's own participant. An online executor: nothing (the announcement made at its
+     * last quiescent state covers this guard; one load). An offline one: back online (store and fence). An
+     * unregistered platform thread's sticky participant (never online: {@code announced} stays 0): gp into the open
+     * word ({@link Core#openOwn}).
+     */
     @Override
     protected void enterReserved(ThreadGuard g) {
-        if (g.announced() == 0) online(g); // offline: the guard brings it back (store + fence)
-        // online: nothing; the announcement made at the last quiescent state covers this guard
+        if (g.announced() != 0) return;
+        if (g.stickyParticipant()) core.openOwn(g);
+        else online(g);
     }
 
+    /**
+     * The outermost close on the thread's own participant: a quiescent state for an executor (online inside its
+     * guards), the open word's 0 for a sticky participant ({@link Core#closeOwn}).
+     */
     @Override
     protected void exitReserved(ThreadGuard g) {
-        announceQuiescent(g);
+        if (g.announced() != 0) announceQuiescent(g);
+        else core.closeOwn(g);
     }
 
     @Override
