@@ -595,12 +595,16 @@ public final class Core extends Lifecycle {
             retireInto(g, own, object, action);
             return;
         }
+        // A registered thread idle in its state word (QSBR: offline) opens this guard for the retire only, not as
+        // its next guard: it goes offline again after it, or it would hold everyone back while it blocks.
+        boolean offline = own != null && policy.idleState(g) == Participant.HELD;
         pin(g);
         try {
             retireInto(g, g.record, object, action);
         } finally {
             g.depth = 0;
             unpin(g);
+            if (offline && g.registered == own) policy.offline(g);
         }
     }
 
