@@ -8,7 +8,9 @@ import java.util.function.Function;
  * registration), returned by {@link Reclaimer#register()}.
  *
  * <p>Threads register lazily on their first guard; registering explicitly reserves the thread's record up
- * front, which spares the per-guard lease and, for QSBR, gives the zero-cost read side. A registration
+ * front (a platform thread otherwise keeps the record its first guard took, under most schemes, or leases one per
+ * guard), lets {@code reg.enter()} skip the lookup of the thread's guard, and, for QSBR, gives the zero-cost read
+ * side. A registration
  * belongs to the thread that made it: close it on that thread, normally with try-with-resources. A thread
  * that ends while registered loses nothing: its record is recycled and what it retired is still reclaimed.
  *
@@ -24,8 +26,10 @@ public interface Registration extends AutoCloseable {
     /**
      * Announces a quiescent state: the thread holds no reference read under a guard (it is outside every
      * guard). Under QSBR this is what lets reclamation progress past the thread: it costs one load when the
-     * grace period has not moved, and at most every {@link Scheme.Qsbr#passIntervalNanos()} it also tries to
-     * advance the grace period and reclaim (light-qsbr's {@code maybe_pass_epoch}). Other schemes need no
+     * grace period has not moved, and at most every {@link Scheme.Qsbr#passIntervalNanos()} it also hands over
+     * what the thread retired and tries to advance the grace period and reclaim (light-qsbr's
+     * {@code maybe_pass_epoch}; under the asymmetric barrier, whose collection pays a process-wide barrier, that
+     * try is made once per about a thousand objects retired, and {@link Reclaimer#flush()} reclaims at once). Other schemes need no
      * announcement and do nothing.
      *
      * @throws IllegalStateException if called inside a guard, from another thread, or after {@link #close()}

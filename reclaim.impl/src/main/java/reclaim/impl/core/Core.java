@@ -330,8 +330,10 @@ public final class Core extends Lifecycle {
     public void pass(ThreadGuard g) {
         seal(g.registered);
         // Under the asymmetric barrier a collection that pays membarrier runs once per collectEvery objects sealed,
-        // as from retire or enter: a pass comes every few microseconds, the barrier costs some.
+        // as from retire or enter: a pass comes every few microseconds, the barrier costs some. Otherwise the pass
+        // runs a seal's share of what earlier collections deferred, as a retire that seals does.
         if (amortized()) collect(COLLECT_LIMIT);
+        else trickle();
     }
 
     // =====================================================================================================

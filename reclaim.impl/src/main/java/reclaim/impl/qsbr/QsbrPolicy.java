@@ -30,8 +30,9 @@ import reclaim.impl.core.Core;
  *       volatile load per protect); the close of the
  *       outermost guard is a quiescent state: one load of {@code gp} and, only if it moved, one release store to
  *       the thread's own record. {@link Registration#quiescent()} announces one between guards and, at most
- *       every {@link Scheme.Qsbr#passIntervalNanos()}, tries to advance {@code gp} and reclaim
- *       (light-qsbr's {@code maybe_pass_epoch}). A registered thread about to block goes
+ *       every {@link Scheme.Qsbr#passIntervalNanos()}, seals its bag and tries to advance {@code gp} and reclaim
+ *       (light-qsbr's {@code maybe_pass_epoch}; under the asymmetric barrier only once per
+ *       {@code Core.HEAVY_AMORTIZED} objects sealed, since the collection runs {@code membarrier}). A registered thread about to block goes
  *       {@linkplain Registration#offline() offline} (one release store) and comes back online with its next
  *       guard (one CAS: store and full fence). Deregistering does not wait: the thread's pending objects are
  *       handed to the others and it returns.</li>
