@@ -83,10 +83,9 @@ public final class Core extends Lifecycle {
      * Whether a thread's own participant, sticky or registered, enters and leaves on the open word: the policy's
      * {@link Capabilities} say so, or it {@linkplain Policy#announcesInOpenWord(boolean) announces in the open word}
      * under this barrier, unless it {@linkplain Policy#registrationsAnnounceInStateWord() announces registrations in
-     * the state word} (QSBR: then its {@link Policy#enterReserved}/{@link Policy#exitReserved} take both kinds, and
-     * this is false, as it was before QSBR's unregistered threads kept participants: the executors' guards read the
-     * same fields as then). Platform threads get sticky participants when this holds or {@link #openAnnounces} does.
-     * A field the hot path reads: another beside it moved the core's layout and cost a registered QSBR guard 0.3 ns.
+     * the state word} (QSBR: then its {@link Policy#enterReserved}/{@link Policy#exitReserved} take both kinds, so
+     * that an executor's guard tests nothing more). Platform threads get sticky participants when this holds or
+     * {@link #openAnnounces} does; {@link #onOpenWord} tells a thread's own participant's kind.
      */
     final boolean sticky;
     /** Whether the outermost enter writes the policy's announcement into the open word (else the grace clock). */
@@ -400,7 +399,6 @@ public final class Core extends Lifecycle {
                 p = participants.lease(g, Participant.HELD);
                 g.own(p);
                 g.sticky = true;
-                g.openWord = true;
             }
             if (p != null) {
                 if (sticky) openSticky(g, policy);
@@ -443,8 +441,8 @@ public final class Core extends Lifecycle {
      * through the policy's {@link Policy#enterReserved}/{@link Policy#exitReserved} on the state word. The caller
      * holds {@code g}'s own participant, or is about to.
      */
-    private static boolean onOpenWord(ThreadGuard g) {
-        return g.openWord; // sticky || g.sticky, kept in the guard: one load beside the depth
+    private boolean onOpenWord(ThreadGuard g) {
+        return sticky || g.sticky;
     }
 
     /**
@@ -883,7 +881,6 @@ public final class Core extends Lifecycle {
         if (g.depth != 0) throw new IllegalStateException("register() inside a guard: register before entering");
         if (g.registered != null && g.sticky) { // the thread's sticky participant becomes its registration
             g.sticky = false;
-            g.openWord = sticky;
             policy.registered(g); // QSBR: online from now on, in the state word
             return new CoreRegistration(g, g.registered, handle);
         }
@@ -892,7 +889,6 @@ public final class Core extends Lifecycle {
         try {
             p = participants.lease(g, Participant.HELD);
             g.own(p);
-            g.openWord = sticky;
             g.record = p;
             policy.registered(g);
         } finally {
@@ -909,7 +905,6 @@ public final class Core extends Lifecycle {
         g.own(null);
         g.record = null;
         g.sticky = false;
-        g.openWord = false;
         g.announced = 0; // scheme scratch belongs to this registration only
         g.lastPass = 0;
         if (!mine) return; // the core closed it

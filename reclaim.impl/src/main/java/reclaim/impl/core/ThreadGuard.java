@@ -58,12 +58,6 @@ public class ThreadGuard implements Guard {
     long ownership;
     /** Whether {@link #registered} was reserved implicitly (a sticky record of a platform thread). */
     boolean sticky;
-    /**
-     * Whether this thread's outermost guards on {@link #registered} open and close on the open word (a sticky
-     * participant; a registration too unless the policy announces registrations in the state word): see
-     * {@code Core.onOpenWord}. Set with {@link #registered}.
-     */
-    boolean openWord;
     /** Scheme scratch for a registered thread (QSBR: the value it announced last, or 0 when offline). */
     long announced;
     /** Scheme scratch for a registered thread (QSBR: when it last tried to advance the clock). */
