@@ -23,17 +23,6 @@ import reclaim.api.Scheme;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class QsbrOwnParticipantTest {
-    private static final long STALL = TimeUnit.MILLISECONDS.toNanos(20);
-
-    private static Reclaimer qsbr() {
-        return Reclaimer.create(new Scheme.Qsbr(8, 0, STALL));
-    }
-
-    /** A flag that flips when reclaimed. */
-    static final class Obj {
-        volatile boolean reclaimed;
-    }
-
     /** One step of the other thread: run it there, wait until it is done. */
     private static final class Worker implements AutoCloseable {
         private final java.util.concurrent.SynchronousQueue<Runnable> tasks = new java.util.concurrent.SynchronousQueue<>();
@@ -77,7 +66,7 @@ class QsbrOwnParticipantTest {
 
     /** Retires an object from the test thread, flushes, and says whether it was reclaimed. */
     private static boolean reclaimedAtOnce(Reclaimer r) {
-        Obj o = new Obj();
+        QsbrReclaimerTest.Obj o = new QsbrReclaimerTest.Obj();
         r.retire(o, x -> x.reclaimed = true);
         r.flush();
         r.flush();
@@ -90,7 +79,7 @@ class QsbrOwnParticipantTest {
      */
     @Test
     void aGuardHoldsBackOnEveryKindOfOwnParticipant() throws Exception {
-        try (Reclaimer r = qsbr(); Worker w = new Worker()) {
+        try (Reclaimer r = QsbrReclaimerTest.qsbr(); Worker w = new Worker()) {
             AtomicReference<Guard> open = new AtomicReference<>();
             AtomicReference<Registration> reg = new AtomicReference<>();
             // 1. sticky (never registered)
@@ -134,14 +123,14 @@ class QsbrOwnParticipantTest {
      */
     @Test
     void anOfflineExecutorThatRetiresOutsideItsGuardsStaysOffline() throws Exception {
-        try (Reclaimer r = qsbr(); Worker w = new Worker()) {
+        try (Reclaimer r = QsbrReclaimerTest.qsbr(); Worker w = new Worker()) {
             AtomicReference<Registration> reg = new AtomicReference<>();
             w.run(() -> {
                 reg.set(r.register());
                 reg.get().offline();
             });
             assertTrue(reclaimedAtOnce(r), "an offline executor held reclamation back");
-            Obj mine = new Obj();
+            QsbrReclaimerTest.Obj mine = new QsbrReclaimerTest.Obj();
             w.run(() -> r.retire(mine, x -> x.reclaimed = true)); // offline, outside every guard
             assertTrue(reclaimedAtOnce(r), "an offline executor that retired outside its guards came back online");
             w.run(() -> reg.get().close());
@@ -151,13 +140,13 @@ class QsbrOwnParticipantTest {
     /** A sticky participant's retire outside a guard neither announces nor leaves the participant taken. */
     @Test
     void aRetireOutsideAGuardOnAStickyParticipantHoldsNobodyBack() throws Exception {
-        try (Reclaimer r = qsbr(); Worker w = new Worker()) {
+        try (Reclaimer r = QsbrReclaimerTest.qsbr(); Worker w = new Worker()) {
             CountDownLatch retired = new CountDownLatch(1);
             w.run(() -> {
                 try (Guard g = r.enter()) {
                     g.protect(new AtomicReference<>("first"));
                 }
-                for (int i = 0; i < 20; i++) r.retire(new Obj(), x -> x.reclaimed = true); // seals on the way
+                for (int i = 0; i < 20; i++) r.retire(new QsbrReclaimerTest.Obj(), x -> x.reclaimed = true); // seals on the way
                 retired.countDown();
             });
             assertTrue(retired.await(10, TimeUnit.SECONDS));

@@ -24,7 +24,8 @@ import reclaim.api.Scheme;
 class QsbrReclaimerTest {
     private static final long STALL = TimeUnit.MILLISECONDS.toNanos(20);
 
-    private static Reclaimer qsbr() {
+    /** A QSBR reclaimer with small batches, a pass at every quiescent state and a short stall threshold. */
+    static Reclaimer qsbr() {
         return Reclaimer.create(new Scheme.Qsbr(8, 0, STALL));
     }
 
