@@ -14,7 +14,6 @@ import org.junit.jupiter.api.Timeout;
 import reclaim.api.Guard;
 import reclaim.api.Reclaimer;
 import reclaim.api.Registration;
-import reclaim.api.Scheme;
 
 /**
  * A thread's own QSBR participant across its kinds: a platform thread's sticky one (announced in the open word), the
