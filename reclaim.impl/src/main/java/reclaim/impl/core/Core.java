@@ -38,7 +38,10 @@ public final class Core extends Lifecycle {
      * announcement); a thread with one (a registration, or the sticky participant that schemes with
      * stickyParticipants give platform threads) asks the policy to enter it (EBR: CAS from HELD to the epoch;
      * sticky schemes: nothing but the open flag). Then policy.entered() (Hyaline activates its slot, HP and
-     * Crystalline bind their arrays) and, if policy.collectDue(), a bounded collection. close() of the outermost
+     * Crystalline bind their arrays) and, if policy.collectDue(), a bounded collection. A thread whose own participant
+     * enters and leaves on the open word with no fence takes a short path once that was decided (ThreadGuard.fast,
+     * decideFast: on the first outermost enter after its participant changed): the open word's store, the depth,
+     * policy.enteredAgain(), the countdown; close() the same way back. close() of the outermost
      * guard asks policy.leaving() to detach what the guard held (no user code), releases the participant, and only
      * then walks what was detached (policy.left(), counted as work in flight): reclaim actions run with the
      * thread's bookkeeping complete, so they may enter guards and retire.
@@ -360,8 +363,50 @@ public final class Core extends Lifecycle {
             g.depth++;
             return g;
         }
-        pin(g);
+        if (g.fast == ThreadGuard.FAST && stateOpaque() == Lifecycle.OPEN) openFast(g);
+        else pin(g);
         return g;
+    }
+
+    /**
+     * Opens the outermost guard of a thread whose guard {@linkplain ThreadGuard#fast takes the short path}: what
+     * {@link #pin} does for it, less the tests that {@link #decideFast} settled once (a participant of its own, held as
+     * the record; the open word's kind; no fence). The open word's store (release; see {@link #openSticky}), the depth,
+     * the policy's {@link Policy#enteredAgain}, and the collect countdown.
+     */
+    private void openFast(ThreadGuard g) {
+        Policy pol = policy; // in a local: see pin()
+        g.setOpenRelease(openAnnounces ? pol.announcement() : grace.clockOpaque());
+        g.depth = 1;
+        pol.enteredAgain(g);
+        if (pol.collectDue(g) && amortized()) collectOnEnter(g);
+    }
+
+    /**
+     * Closes the outermost guard of a thread whose guard takes the short path ({@link ThreadGuard#close()} already set
+     * its depth to 0): {@link #unpin} for a thread's own participant on the open word.
+     *
+     * @param g the calling thread's guard
+     */
+    void closeFast(ThreadGuard g) {
+        Object detached = policy.leaving(g);
+        if (detached != null) beginWork(); // counted before the release, as in unpin()
+        g.setOpenRelease(0);
+        if (detached != null) walkCounted(detached);
+        if (stateOpaque() != Lifecycle.OPEN) closing.leftWhileClosing();
+    }
+
+    /**
+     * Decides whether {@code g}'s outermost guards take the short path ({@link ThreadGuard#fast}): the thread holds a
+     * participant of its own as its record, that participant enters and leaves on the open word ({@link #onOpenWord}),
+     * and no fence follows the word's store ({@link #openFences}). Called by {@link #opened}, after the policy's
+     * {@code entered}, on the first outermost enter since the thread's participant changed. Plain: only the owning
+     * thread reads it.
+     */
+    private void decideFast(ThreadGuard g) {
+        Participant own = g.registered;
+        boolean fast = own != null && g.record == own && onOpenWord(g) && !openFences;
+        g.fast = fast ? ThreadGuard.FAST : ThreadGuard.GENERAL;
     }
 
     /** Opens depth 1 on a participant. */
@@ -494,6 +539,7 @@ public final class Core extends Lifecycle {
         if (g.record != p) g.record = p;
         g.depth = 1;
         pol.entered(g);
+        if (g.fast == ThreadGuard.UNDECIDED) decideFast(g);
         if (pol.collectDue(g) && amortized()) collectOnEnter(g);
     }
 
@@ -882,6 +928,7 @@ public final class Core extends Lifecycle {
         if (g.registered != null && g.sticky) { // the thread's sticky participant becomes its registration
             g.sticky = false;
             policy.registered(g); // QSBR: online from now on, in the state word
+            g.fast = ThreadGuard.UNDECIDED; // its participant's kind changed: decided again at the next enter
             return new CoreRegistration(g, g.registered, handle);
         }
         if (g.registered != null) throw new IllegalStateException("this thread is already registered with this reclaimer");

@@ -112,6 +112,19 @@ public abstract class Policy {
     protected void entered(ThreadGuard g) {}
 
     /**
+     * Called instead of {@link #entered} when the outermost guard of {@code g} opens on the short path
+     * ({@link ThreadGuard#fast}): on the thread's own participant, which it has held without a break since an
+     * {@link #entered} on it (when the thread's participant changes, its next outermost enter takes the general path
+     * and calls {@link #entered} again). A scheme that only binds its guard to the participant's arrays there needs
+     * nothing more. No user code. Default: {@link #entered}.
+     *
+     * @param g the guard
+     */
+    protected void enteredAgain(ThreadGuard g) {
+        entered(g);
+    }
+
+    /**
      * Called when the outermost guard of {@code g} closes, before its participant is released. No user code:
      * detach what the guard held and return it; {@link #left} walks it once the participant is released.
      *

@@ -58,6 +58,22 @@ public class ThreadGuard implements Guard {
     long ownership;
     /** Whether {@link #registered} was reserved implicitly (a sticky record of a platform thread). */
     boolean sticky;
+    /**
+     * Whether this thread's outermost guards take the short path ({@code Core.openFast}, {@link #close()}):
+     * {@link #FAST} when it holds its own participant as its record, that participant enters and leaves on the open
+     * word with nothing after the store (no fence), and the policy's {@code entered} ran on it since the thread took
+     * it. What the general path tests on every enter and close (a participant of its own, the open word's kind, the
+     * fence, the record, the scheme's binding to the participant), decided once by {@code Core.decideFast} on the
+     * first outermost enter after the thread's participant changed: {@link #own} sets it back to
+     * {@link #UNDECIDED}.
+     */
+    byte fast;
+    /** {@link #fast}: not decided since the thread's participant last changed. */
+    static final byte UNDECIDED = 0;
+    /** {@link #fast}: the short path. */
+    static final byte FAST = 1;
+    /** {@link #fast}: the general path. */
+    static final byte GENERAL = 2;
     /** Scheme scratch for a registered thread (QSBR: the value it announced last, or 0 when offline). */
     long announced;
     /** Scheme scratch for a registered thread (QSBR: when it last tried to advance the clock). */
@@ -119,6 +135,7 @@ public class ThreadGuard implements Guard {
         if (old != null && old.ownerAcquire() == this) old.setOwnerRelease(null);
         if (rec != null) rec.setOwnerRelease(this);
         registered = rec;
+        fast = UNDECIDED; // decided again by the core (decideFast) at the next outermost enter
         ownership++;
     }
 
@@ -296,8 +313,15 @@ public class ThreadGuard implements Guard {
     @Override
     public void close() {
         if (thread != Thread.currentThread()) throw Checks.wrongThread(thread);
-        if (depth == 0) throw new IllegalStateException("the guard is already closed");
-        if (--depth == 0) core.unpin(this);
+        int d = depth;
+        if (d == 1 && fast == FAST) { // the outermost guard on the thread's own participant, open word only
+            depth = 0;
+            core.closeFast(this);
+            return;
+        }
+        if (d == 0) throw new IllegalStateException("the guard is already closed");
+        depth = d - 1;
+        if (d == 1) core.unpin(this);
     }
 
     @Override

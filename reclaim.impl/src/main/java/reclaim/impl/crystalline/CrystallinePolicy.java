@@ -130,6 +130,10 @@ public final class CrystallinePolicy extends CountingPolicy {
         if (!cg.boundTo(rec)) cg.bind(rec, reservations(rec)); // a participant's reservations never change
     }
 
+    /** Still bound to the thread's own participant, which it held without a break since {@link #entered}. */
+    @Override
+    protected void enteredAgain(ThreadGuard g) {}
+
     @Override
     protected Object leaving(ThreadGuard g) {
         return ((CrystallineGuard) g).detachAll(); // swaps only; left() walks once the record is released

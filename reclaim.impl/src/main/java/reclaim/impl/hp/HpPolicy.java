@@ -132,6 +132,10 @@ public final class HpPolicy extends Policy {
         if (!hg.boundToOwn(g.record())) hg.bind((HpParticipant) g.record()); // dynamicCount is 0 since the last close
     }
 
+    /** Still bound to the thread's own participant, which it held without a break since {@link #entered}. */
+    @Override
+    protected void enteredAgain(ThreadGuard g) {}
+
     @Override
     protected Object leaving(ThreadGuard g) {
         ((HpGuard) g).releaseAll(); // release stores only: no user code

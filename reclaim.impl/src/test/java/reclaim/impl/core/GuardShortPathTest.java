@@ -1,0 +1,119 @@
+package reclaim.impl.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import reclaim.api.Guard;
+import reclaim.api.Options;
+import reclaim.api.Reclaimer;
+import reclaim.api.Registration;
+import reclaim.api.Scheme;
+
+/**
+ * The short path of a thread's outermost guards ({@link ThreadGuard#fast}): decided on the first outermost enter
+ * after the thread's participant changed, and decided again after every change (a registration, the sticky
+ * participant becoming one, a deregistration). At each stage a guard must still protect what it read (the scheme's
+ * binding to the participant is what the short path skips re-checking), and the path taken must be the one the
+ * participant's kind calls for.
+ */
+class GuardShortPathTest {
+    /** Every built-in scheme under each barrier strategy that this machine runs. */
+    static Stream<Object[]> schemes() {
+        List<Object[]> cases = new ArrayList<>();
+        for (String s : List.of("qsbr", "ebr", "hp", "hyaline", "crystalline", "crystalline-w")) {
+            cases.add(new Object[] {s, Options.Barrier.FENCE});
+            if (Membarrier.unavailableReason() == null) cases.add(new Object[] {s, Options.Barrier.ASYMMETRIC});
+        }
+        return cases.stream();
+    }
+
+    /** A retired object: whether its action ran. */
+    static final class Obj {
+        volatile boolean reclaimed;
+    }
+
+    /**
+     * One guard on the calling thread: protects the cell's object, retires it (replaced), flushes inside the guard
+     * (the object must survive), closes, flushes (it must be reclaimed).
+     */
+    private static void guardProtects(Reclaimer r, String stage) {
+        AtomicReference<Obj> cell = new AtomicReference<>(new Obj());
+        Obj seen;
+        try (Guard g = r.enter()) {
+            seen = g.protect(cell, 0);
+            cell.set(new Obj());
+            g.retire(seen, o -> o.reclaimed = true);
+            r.flush();
+            assertFalse(seen.reclaimed, stage + ": reclaimed while the guard that protected it was open");
+        }
+        for (int i = 0; i < 4 && !seen.reclaimed; i++) r.flush();
+        assertTrue(seen.reclaimed, stage + ": not reclaimed after the guard closed and flushes");
+    }
+
+    private static ThreadGuard guardOf(Reclaimer r) {
+        return ((ReclaimerHandle) r).guard();
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("schemes")
+    void everyKindOfOwnParticipantDecidesItsPathAgainAndStillProtects(String scheme, Options.Barrier barrier) {
+        Reclaimer r = Reclaimer.create(Scheme.named(scheme), Options.DEFAULT.withBarrier(barrier));
+        try {
+            Core core = ReclaimerHandle.coreOf(r);
+            ThreadGuard g = guardOf(r);
+            // The path a thread's own participant may take: on the open word, with no fence after the store.
+            boolean openWordNoFence = !(core.openAnnounces && !core.barrier.asymmetric());
+
+            guardProtects(r, "first guards");
+            guardProtects(r, "later guards");
+            // A platform thread keeps a participant of its own where the core is sticky or, under QSBR, where its
+            // unregistered guards announce in the open word; otherwise it leases one per outermost guard.
+            boolean stickyFast = g.registered() != null && (core.sticky || g.stickyParticipant()) && openWordNoFence;
+            assertEquals(stickyFast ? ThreadGuard.FAST : ThreadGuard.GENERAL, g.fast, "unregistered");
+
+            Registration reg = r.register();
+            assertEquals(ThreadGuard.UNDECIDED, g.fast, "registering changes the participant's kind");
+            guardProtects(r, "registered");
+            guardProtects(r, "registered, later guards");
+            // A registration enters on the open word where the core is sticky (not QSBR's, which use the state word).
+            assertEquals(core.sticky && openWordNoFence ? ThreadGuard.FAST : ThreadGuard.GENERAL, g.fast, "registered");
+
+            reg.close();
+            assertEquals(ThreadGuard.UNDECIDED, g.fast, "deregistering drops the participant");
+            guardProtects(r, "deregistered");
+            guardProtects(r, "deregistered, later guards");
+            assertEquals(stickyFast ? ThreadGuard.FAST : ThreadGuard.GENERAL, g.fast, "unregistered again");
+
+            Registration again = r.register(); // from a leased or sticky participant again
+            guardProtects(r, "registered again");
+            again.close();
+            guardProtects(r, "after the second registration");
+        } finally {
+            r.close();
+        }
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("schemes")
+    void theShortPathRefusesToEnterAClosedReclaimer(String scheme, Options.Barrier barrier) {
+        Reclaimer r = Reclaimer.create(Scheme.named(scheme), Options.DEFAULT.withBarrier(barrier));
+        ThreadGuard g = guardOf(r);
+        r.enter().close();
+        r.enter().close(); // the second outermost enter is the first that may take the short path
+        r.close();
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> ReclaimerHandle.coreOf(r).enter(g));
+        assertTrue(e.getMessage().contains("closed"), e.getMessage());
+        assertEquals(0, g.depth(), "a refused enter leaves the guard closed");
+    }
+}
