@@ -434,6 +434,10 @@ public final class Core extends Lifecycle {
                 // thread, one action at a time), so the guard needs no participant; its retires go to the late list.
                 g.record = null;
                 g.depth = 1;
+                // Its close must be unpin()'s (nothing to detach: no participant), not closeFast's, which would ask
+                // the policy to detach from a participant the guard does not hold. The core never opens again, so
+                // the short path is not lost.
+                g.fast = ThreadGuard.GENERAL;
                 return;
             }
             throw Checks.closed(name);
