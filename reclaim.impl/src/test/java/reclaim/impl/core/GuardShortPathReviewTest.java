@@ -25,8 +25,10 @@ class GuardShortPathReviewTest {
     static Stream<Object[]> schemes() {
         List<Object[]> cases = new ArrayList<>();
         for (String s : List.of("qsbr", "ebr", "hp", "hyaline", "crystalline", "crystalline-w")) {
-            cases.add(new Object[] {s, Options.Barrier.FENCE});
-            if (Membarrier.unavailableReason() == null) cases.add(new Object[] {s, Options.Barrier.ASYMMETRIC});
+            for (boolean checked : new boolean[] {false, true}) {
+                cases.add(new Object[] {s, Options.Barrier.FENCE, checked});
+                if (Membarrier.unavailableReason() == null) cases.add(new Object[] {s, Options.Barrier.ASYMMETRIC, checked});
+            }
         }
         return cases.stream();
     }
@@ -36,10 +38,11 @@ class GuardShortPathReviewTest {
      * of the same reclaimer (it gets one with no participant: the general path's closing case) and closes it. That
      * close must succeed as the general path's does (nothing to detach), not fail on the missing participant.
      */
-    @ParameterizedTest(name = "{0} {1}")
+    @ParameterizedTest(name = "{0} {1} checked={2}")
     @MethodSource("schemes")
-    void aGuardOpenedByCloseOwnActionClosesOnAThreadThatTookTheShortPath(String scheme, Options.Barrier barrier) {
-        Reclaimer r = Reclaimer.create(Scheme.named(scheme), Options.DEFAULT.withBarrier(barrier));
+    void aGuardOpenedByCloseOwnActionClosesOnAThreadThatTookTheShortPath(String scheme, Options.Barrier barrier,
+            boolean checked) {
+        Reclaimer r = Reclaimer.create(Scheme.named(scheme), Options.DEFAULT.withBarrier(barrier).withChecked(checked));
         ThreadGuard g = ((ReclaimerHandle) r).guard();
         r.enter().close();
         r.enter().close(); // decided by now
