@@ -2,6 +2,7 @@ package reclaim.impl.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -24,7 +25,8 @@ import reclaim.api.Scheme;
  * after the thread's participant changed, and decided again after every change (a registration, the sticky
  * participant becoming one, a deregistration). At each stage a guard must still protect what it read (the scheme's
  * binding to the participant is what the short path skips re-checking), and the path taken must be the one the
- * participant's kind calls for.
+ * participant's kind calls for. A guard that the general path opens on such a thread (close()'s own reclaim
+ * actions get one with no participant) closes as the general path closes it.
  */
 class GuardShortPathTest {
     /** Every built-in scheme under each barrier strategy that this machine runs. */
@@ -115,5 +117,47 @@ class GuardShortPathTest {
                 () -> ReclaimerHandle.coreOf(r).enter(g));
         assertTrue(e.getMessage().contains("closed"), e.getMessage());
         assertEquals(0, g.depth(), "a refused enter leaves the guard closed");
+    }
+
+    /** {@link #schemes()}, each in checked mode too ({@link Options#checked()}: the handle returns a view of the guard). */
+    static Stream<Object[]> schemesChecked() {
+        return schemes().flatMap(c -> Stream.of(new Object[] {c[0], c[1], false}, new Object[] {c[0], c[1], true}));
+    }
+
+    /**
+     * The thread that calls close() took the short path before; close() runs a reclaim action that enters a guard
+     * of the same reclaimer (it gets one with no participant: the general path's closing case) and closes it. That
+     * close must succeed as the general path's does (nothing to detach), not fail on the missing participant.
+     */
+    @ParameterizedTest(name = "{0} {1} checked={2}")
+    @MethodSource("schemesChecked")
+    void aGuardOpenedByCloseOwnActionClosesOnAThreadThatTookTheShortPath(String scheme, Options.Barrier barrier,
+            boolean checked) {
+        Reclaimer r = Reclaimer.create(Scheme.named(scheme), Options.DEFAULT.withBarrier(barrier).withChecked(checked));
+        ThreadGuard g = ((ReclaimerHandle) r).guard();
+        r.enter().close();
+        r.enter().close(); // decided by now
+        byte path = g.fast;
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        AtomicReference<Object> protectedInside = new AtomicReference<>();
+        AtomicReference<Object> cell = new AtomicReference<>("payload");
+        boolean[] ran = {false};
+        r.retire(new Object(), o -> {
+            try {
+                try (Guard inner = r.enter()) {
+                    protectedInside.set(inner.protect(cell, 0));
+                }
+                ran[0] = true;
+            } catch (Throwable t) {
+                failure.set(t);
+                throw t;
+            }
+        });
+        r.close();
+        assertNull(failure.get(), "path " + path + ": the action's guard failed: " + failure.get());
+        assertTrue(ran[0], "path " + path + ": the action ran to its end");
+        assertEquals("payload", protectedInside.get());
+        assertEquals(0, r.stats().failed(), "no reclaim action failed");
+        assertEquals(0, g.depth(), "the action's guard closed");
     }
 }
