@@ -77,6 +77,12 @@ final class CrystallineGuard extends ThreadGuard {
     /**
      * Swaps the indices of {@code mask} to INVALID and resets their eras to 0.
      *
+     * <p>The era's reset is a release store after the swap, not a volatile one: it pairs with no load of the leaving
+     * thread's (its guard reads nothing more), and a retirer that reads the index after the swap finds it INVALID
+     * and skips it whatever era it reads (it reads the head first, and its CAS on the head fails once the swap took
+     * it); the reset is for the holder's next {@code protect}, which must see 0 (not the era it reserved last) to
+     * activate the index again. The swap already orders everything the guard did before it (a full barrier).
+     *
      * <p>The non-empty lists detached are spliced into one (the last link of each pointed at the next list): a
      * detached list is its detacher's alone, so nobody else reads the links' {@code next} any more, and no array is
      * allocated per leave.
@@ -89,7 +95,7 @@ final class CrystallineGuard extends ThreadGuard {
         while (mask != 0) {
             int j = Long.numberOfTrailingZeros(mask);
             Object old = r.getAndSetFirst(j, Reservations.INVALID);
-            r.setEraVolatile(j, 0);
+            r.setEraRelease(j, 0);
             if (old instanceof Link first) {
                 if (tail == null) head = first;
                 else tail.splice(first);

@@ -66,6 +66,11 @@ final class Reservations {
         ERA.setVolatile(eras, PAD + j, era);
     }
 
+    /** The holder's reset of an index's era after it swapped the index to INVALID (see {@code CrystallineGuard.detach}). */
+    void setEraRelease(int j, long era) {
+        ERA.setRelease(eras, PAD + j, era);
+    }
+
     void setEraOpaque(int j, long era) {
         ERA.setOpaque(eras, PAD + j, era);
     }
