@@ -102,6 +102,16 @@ public class ThreadGuard implements Guard {
     CheckedGuard checked;
 
     /**
+     * Returns whether the core runs the asymmetric barrier: the guard's own copy of it, one load from a guard the caller
+     * holds (for a policy's enter and leave).
+     *
+     * @return true under the asymmetric barrier
+     */
+    public final boolean asymmetric() {
+        return asymmetric;
+    }
+
+    /**
      * Returns the record reserved by this thread's registration.
      *
      * @return the record, or null if the thread is not registered

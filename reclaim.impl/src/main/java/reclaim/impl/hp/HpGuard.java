@@ -104,12 +104,10 @@ final class HpGuard extends ThreadGuard {
         int mask = level < used.length ? used[level] : 0; // a level that never protected has no entry
         Object[] a = fixed;
         int base = PAD + level * k;
-        while (mask != 0) {
-            int slot = Integer.numberOfTrailingZeros(mask);
-            HpParticipant.setSlotRelease(a, base + slot, null);
-            mask &= mask - 1;
+        for (int m = mask; m != 0; m &= m - 1) {
+            HpParticipant.setSlotRelease(a, base + Integer.numberOfTrailingZeros(m), null);
         }
-        if (level < used.length) used[level] = 0;
+        if (mask != 0) used[level] = 0; // a level that protected nothing costs no store (the common empty leave)
         if (level < keysUsed.length && keysUsed[level] != 0) {
             long[] ks = keys;
             int kbase = KPAD + level * k;

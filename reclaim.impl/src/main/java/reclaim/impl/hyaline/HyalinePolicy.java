@@ -149,7 +149,7 @@ public final class HyalinePolicy extends CountingPolicy {
     @Override
     protected void entered(ThreadGuard g) {
         HyalineParticipant slot = slot(g);
-        if (core.barrier.asymmetric()) {
+        if (g.asymmetric()) {
             // The slot is ours and INACTIVE (left with a swap, or new): no insertion CASes an INACTIVE head, so an
             // opaque store activates it. The inserter's membarrier, before it reads heads, orders this store before
             // the guard's loads (the store-load pair that the swap below orders by itself).
