@@ -38,10 +38,11 @@ public final class Core extends Lifecycle {
      * announcement); a thread with one (a registration, or the sticky participant that schemes with
      * stickyParticipants give platform threads) asks the policy to enter it (EBR: CAS from HELD to the epoch;
      * sticky schemes: nothing but the open flag). Then policy.entered() (Hyaline activates its slot, HP and
-     * Crystalline bind their arrays) and, if policy.collectDue(), a bounded collection. A thread whose own participant
-     * enters and leaves on the open word with no fence takes a short path once that was decided (ThreadGuard.fast,
-     * decideFast: on the first outermost enter after its participant changed): the open word's store, the depth,
-     * policy.enteredAgain(), the countdown; close() the same way back. close() of the outermost
+     * Crystalline bind their arrays) and, if policy.collectDue(), a bounded collection. A thread that holds a
+     * participant of its own takes a short path once that was decided (ThreadGuard.fast, decideFast: on the first
+     * outermost enter after its participant changed): its announcement (the open word's store, with a fence under
+     * fences where it is the policy's; or the policy's reserved enter), the depth, policy.enteredAgain(), the
+     * countdown; close() the same way back. close() of the outermost
      * guard asks policy.leaving() to detach what the guard held (no user code), releases the participant, and only
      * then walks what was detached (policy.left(), counted as work in flight): reclaim actions run with the
      * thread's bookkeeping complete, so they may enter guards and retire.
@@ -363,50 +364,73 @@ public final class Core extends Lifecycle {
             g.depth++;
             return g;
         }
-        if (g.fast == ThreadGuard.FAST && stateOpaque() == Lifecycle.OPEN) openFast(g);
+        byte f = g.fast;
+        if (f == ThreadGuard.FAST && stateOpaque() == Lifecycle.OPEN) openFast(g, ThreadGuard.FAST); // the common one
+        else if (f > 0 && stateOpaque() == Lifecycle.OPEN) openFast(g, f);
         else pin(g);
         return g;
     }
 
     /**
-     * Opens the outermost guard of a thread whose guard {@linkplain ThreadGuard#fast takes the short path}: what
+     * Opens the outermost guard of a thread whose guard {@linkplain ThreadGuard#fast takes a short path}: what
      * {@link #pin} does for it, less the tests that {@link #decideFast} settled once (a participant of its own, held as
-     * the record; the open word's kind; no fence). The open word's store (release; see {@link #openSticky}), the depth,
-     * the policy's {@link Policy#enteredAgain}, and the collect countdown.
+     * the record; the word it announces in; the fence). The announcement (on the open word, a release store: see
+     * {@link #openSticky}; otherwise the policy's {@link Policy#enterReserved}), the depth, the policy's
+     * {@link Policy#enteredAgain}, and the collect countdown.
+     *
+     * @param g the calling thread's guard
+     * @param kind the guard's short path ({@link ThreadGuard#fast}, positive)
      */
-    private void openFast(ThreadGuard g) {
+    private void openFast(ThreadGuard g, byte kind) {
         Policy pol = policy; // in a local: see pin()
-        g.setOpenRelease(openAnnounces ? pol.announcement() : grace.clockOpaque());
+        if (kind == ThreadGuard.FAST_RESERVED) {
+            pol.enterReserved(g);
+        } else {
+            g.setOpenRelease(openAnnounces ? pol.announcement() : grace.clockOpaque());
+            // Under fences, where the word is the announcement: orders it (store) before the guard's loads of shared
+            // links, pairing with the full fence a scanner runs before it reads the announcements (as openSticky).
+            if (kind == ThreadGuard.FAST_FENCED) VarHandle.fullFence();
+        }
         g.depth = 1;
         pol.enteredAgain(g);
         if (pol.collectDue(g) && amortized()) collectOnEnter(g);
     }
 
     /**
-     * Closes the outermost guard of a thread whose guard takes the short path ({@link ThreadGuard#close()} already set
-     * its depth to 0): {@link #unpin} for a thread's own participant on the open word.
+     * Closes the outermost guard of a thread whose guard takes a short path ({@link ThreadGuard#close()} already set
+     * its depth to 0): {@link #unpin} for a thread's own participant, in the same order.
      *
      * @param g the calling thread's guard
+     * @param kind the guard's short path ({@link ThreadGuard#fast}, positive): the open word's 0, or
+     *             {@link Policy#exitReserved}
      */
-    void closeFast(ThreadGuard g) {
-        Object detached = policy.leaving(g);
+    void closeFast(ThreadGuard g, byte kind) {
+        Policy pol = policy;
+        Object detached = pol.leaving(g);
         if (detached != null) beginWork(); // counted before the release, as in unpin()
-        g.setOpenRelease(0);
+        if (kind == ThreadGuard.FAST_RESERVED) pol.exitReserved(g);
+        else g.setOpenRelease(0);
         if (detached != null) walkCounted(detached);
         if (stateOpaque() != Lifecycle.OPEN) closing.leftWhileClosing();
     }
 
     /**
-     * Decides whether {@code g}'s outermost guards take the short path ({@link ThreadGuard#fast}): the thread holds a
-     * participant of its own as its record, that participant enters and leaves on the open word ({@link #onOpenWord}),
-     * and no fence follows the word's store ({@link #openFences}). Called by {@link #opened}, after the policy's
-     * {@code entered}, on the first outermost enter since the thread's participant changed. Plain: only the owning
-     * thread reads it.
+     * Decides which path {@code g}'s outermost guards take ({@link ThreadGuard#fast}), as {@link #pin} and {@link #unpin}
+     * would for it: the general one for a leased participant; for a participant of the thread's own, held as its
+     * record, {@link ThreadGuard#FAST} or {@link ThreadGuard#FAST_FENCED} where it enters and leaves on the open word
+     * ({@link #onOpenWord}; the fence where {@link #openFences}: what {@link #openSticky} stores, directly or through
+     * QSBR's {@link #openOwn}), and {@link ThreadGuard#FAST_RESERVED} where the core passes it to the policy's
+     * reserved enter and exit (QSBR's registrations, Hyaline's under fences). Called by {@link #opened}, after the
+     * policy's {@code entered}, on the first outermost enter since the thread's participant changed. Plain: only the
+     * owning thread reads it.
      */
     private void decideFast(ThreadGuard g) {
         Participant own = g.registered;
-        boolean fast = own != null && g.record == own && onOpenWord(g) && !openFences;
-        g.fast = fast ? ThreadGuard.FAST : ThreadGuard.GENERAL;
+        byte f;
+        if (own == null || g.record != own) f = ThreadGuard.GENERAL;
+        else if (onOpenWord(g)) f = openFences ? ThreadGuard.FAST_FENCED : ThreadGuard.FAST;
+        else f = ThreadGuard.FAST_RESERVED;
+        g.fast = f;
     }
 
     /** Opens depth 1 on a participant. */

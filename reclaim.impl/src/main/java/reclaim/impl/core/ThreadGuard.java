@@ -59,21 +59,27 @@ public class ThreadGuard implements Guard {
     /** Whether {@link #registered} was reserved implicitly (a sticky record of a platform thread). */
     boolean sticky;
     /**
-     * Whether this thread's outermost guards take the short path ({@code Core.openFast}, {@link #close()}):
-     * {@link #FAST} when it holds its own participant as its record, that participant enters and leaves on the open
-     * word with nothing after the store (no fence), and the policy's {@code entered} ran on it since the thread took
-     * it. What the general path tests on every enter and close (a participant of its own, the open word's kind, the
-     * fence, the record, the scheme's binding to the participant), decided once by {@code Core.decideFast} on the
-     * first outermost enter after the thread's participant changed: {@link #own} sets it back to
-     * {@link #UNDECIDED}.
+     * Which path this thread's outermost guards take ({@code Core.openFast}, {@code Core.closeFast}, {@link #close()}).
+     * A short one (positive) when the thread holds its own participant as its record and the policy's {@code entered}
+     * ran on it since the thread took it: {@link #FAST} when that participant enters and leaves on the open word with
+     * nothing after the store, {@link #FAST_FENCED} when a full fence follows the store (EBR under fences),
+     * {@link #FAST_RESERVED} when it enters and leaves through the policy's {@code enterReserved}/{@code exitReserved}
+     * (QSBR's registered executors, on the state word). What the general path tests on every enter and close (a
+     * participant of its own, the word it announces in, the fence, the record, the scheme's binding to the
+     * participant) is decided once by {@code Core.decideFast}, on the first outermost enter after the thread's
+     * participant changed: {@link #own} sets it back to {@link #UNDECIDED}.
      */
     byte fast;
     /** {@link #fast}: not decided since the thread's participant last changed. */
     static final byte UNDECIDED = 0;
-    /** {@link #fast}: the short path. */
+    /** {@link #fast}: the general path (a leased participant). */
+    static final byte GENERAL = -1;
+    /** {@link #fast}: the short path, on the open word. */
     static final byte FAST = 1;
-    /** {@link #fast}: the general path. */
-    static final byte GENERAL = 2;
+    /** {@link #fast}: the short path, on the open word with a full fence after the store. */
+    static final byte FAST_FENCED = 2;
+    /** {@link #fast}: the short path, through the policy's enter and exit of a reserved participant. */
+    static final byte FAST_RESERVED = 3;
     /** Scheme scratch for a registered thread (QSBR: the value it announced last, or 0 when offline). */
     long announced;
     /** Scheme scratch for a registered thread (QSBR: when it last tried to advance the clock). */
@@ -324,10 +330,18 @@ public class ThreadGuard implements Guard {
     public void close() {
         if (thread != Thread.currentThread()) throw Checks.wrongThread(thread);
         int d = depth;
-        if (d == 1 && fast == FAST) { // the outermost guard on the thread's own participant, open word only
-            depth = 0;
-            core.closeFast(this);
-            return;
+        if (d == 1) { // the outermost guard: on the thread's own participant, the short paths
+            byte f = fast;
+            if (f == FAST) { // the common one first, with its kind a constant for the JIT
+                depth = 0;
+                core.closeFast(this, FAST);
+                return;
+            }
+            if (f > 0) {
+                depth = 0;
+                core.closeFast(this, f);
+                return;
+            }
         }
         if (d == 0) throw new IllegalStateException("the guard is already closed");
         depth = d - 1;
