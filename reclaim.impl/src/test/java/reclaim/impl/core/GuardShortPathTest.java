@@ -2,6 +2,7 @@ package reclaim.impl.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -26,7 +27,9 @@ import reclaim.api.Scheme;
  * participant becoming one, a deregistration). At each stage a guard must still protect what it read (the scheme's
  * binding to the participant is what the short path skips re-checking), and the path taken must be the one the
  * participant's kind calls for. A guard that the general path opens on such a thread (close()'s own reclaim
- * actions get one with no participant) closes as the general path closes it.
+ * actions get one with no participant) closes as the general path closes it. A change made by a reclaim action that a
+ * short close walks (registering the thread, closing its registration) is decided again at the next guard, and an
+ * offline QSBR executor that retires outside its guards stays offline and keeps its path.
  */
 class GuardShortPathTest {
     /** Every built-in scheme under each barrier strategy that this machine runs. */
@@ -169,5 +172,91 @@ class GuardShortPathTest {
         assertEquals("payload", protectedInside.get());
         assertEquals(0, r.stats().failed(), "no reclaim action failed");
         assertEquals(0, g.depth(), "the action's guard closed");
+    }
+
+    /**
+     * Runs guards on the short path, each of which retires and flushes inside (so that schemes whose guards hold
+     * batches, Hyaline and Crystalline, have their close walk one), until {@code action} ran: it runs from a close
+     * or a flush, on this thread, outside the guard.
+     */
+    private static void runFromACloseOrFlush(Reclaimer r, Runnable action) {
+        boolean[] ran = {false};
+        Throwable[] failed = {null};
+        ThreadGuard tg = guardOf(r);
+        r.enter().close();
+        r.enter().close(); // decided
+        java.util.function.Consumer<Object> once = new java.util.function.Consumer<>() {
+            @Override
+            public void accept(Object o) {
+                if (tg.depth() != 0) { // run from a flush inside the guard: retire again, for a later walk outside
+                    r.retire(new Object(), this);
+                    return;
+                }
+                try {
+                    action.run();
+                } catch (Throwable t) {
+                    failed[0] = t;
+                }
+                ran[0] = true;
+            }
+        };
+        r.retire(new Object(), once);
+        for (int i = 0; i < 16 && !ran[0]; i++) {
+            Guard g = r.enter();
+            try {
+                r.flush();
+            } finally {
+                g.close();
+            }
+            if (!ran[0]) r.flush();
+        }
+        assertTrue(ran[0], "the action ran");
+        if (failed[0] != null) throw new AssertionError("the action failed", failed[0]);
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("schemes")
+    void aRegistrationMadeByAReclaimActionIsDecidedAgainAndProtects(String scheme, Options.Barrier barrier) {
+        Reclaimer r = Reclaimer.create(Scheme.named(scheme), Options.DEFAULT.withBarrier(barrier));
+        try {
+            ThreadGuard g = guardOf(r);
+            AtomicReference<Registration> reg = new AtomicReference<>();
+            runFromACloseOrFlush(r, () -> reg.set(r.register()));
+            assertNotNull(reg.get());
+            guardProtects(r, "registered by an action");
+            guardProtects(r, "registered by an action, later guards");
+            assertTrue(g.fast != ThreadGuard.UNDECIDED, "decided");
+            assertEquals(g.registered(), g.record(), "the guard holds the registration's participant");
+            runFromACloseOrFlush(r, () -> reg.get().close());
+            assertEquals(null, g.registered(), "deregistered by an action");
+            guardProtects(r, "deregistered by an action");
+            guardProtects(r, "deregistered by an action, later guards");
+        } finally {
+            r.close();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("schemes")
+    void anOfflineQsbrExecutorThatRetiresOutsideItsGuardsStaysOfflineAndKeepsItsPath(String scheme,
+            Options.Barrier barrier) {
+        Reclaimer r = Reclaimer.create(Scheme.named(scheme), Options.DEFAULT.withBarrier(barrier));
+        try (Registration reg = r.register()) {
+            ThreadGuard g = guardOf(r);
+            guardProtects(r, "registered");
+            byte path = g.fast;
+            reg.offline();
+            long idle = g.registered().stateVolatile();
+            Obj o = new Obj();
+            r.retire(o, x -> x.reclaimed = true);
+            assertEquals(idle, g.registered().stateVolatile(), "the retire left the executor as it was");
+            assertEquals(path, g.fast, "the retire's guard did not change the path");
+            guardProtects(r, "offline, then a guard");
+            reg.offline();
+            for (int i = 0; i < 4 && !o.reclaimed; i++) r.flush();
+            assertTrue(o.reclaimed, "what the offline executor retired is reclaimed");
+        } finally {
+            r.close();
+        }
     }
 }
