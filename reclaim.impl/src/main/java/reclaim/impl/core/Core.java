@@ -383,35 +383,11 @@ public final class Core extends Lifecycle {
      */
     private void openFast(ThreadGuard g, byte kind) {
         Policy pol = policy; // in a local: see pin()
-        if (kind == ThreadGuard.FAST_RESERVED) {
-            pol.enterReserved(g);
-        } else {
-            g.setOpenRelease(openAnnounces ? pol.announcement() : grace.clockOpaque());
-            // Under fences, where the word is the announcement: orders it (store) before the guard's loads of shared
-            // links, pairing with the full fence a scanner runs before it reads the announcements (as openSticky).
-            if (kind == ThreadGuard.FAST_FENCED) VarHandle.fullFence();
-        }
+        if (kind == ThreadGuard.FAST_RESERVED) pol.enterReserved(g);
+        else openSticky(g, pol, kind == ThreadGuard.FAST_FENCED);
         g.depth = 1;
         pol.enteredAgain(g);
         if (pol.collectDue(g) && amortized()) collectOnEnter(g);
-    }
-
-    /**
-     * Closes the outermost guard of a thread whose guard takes a short path ({@link ThreadGuard#close()} already set
-     * its depth to 0): {@link #unpin} for a thread's own participant, in the same order.
-     *
-     * @param g the calling thread's guard
-     * @param kind the guard's short path ({@link ThreadGuard#fast}, positive): the open word's 0, or
-     *             {@link Policy#exitReserved}
-     */
-    void closeFast(ThreadGuard g, byte kind) {
-        Policy pol = policy;
-        Object detached = pol.leaving(g);
-        if (detached != null) beginWork(); // counted before the release, as in unpin()
-        if (kind == ThreadGuard.FAST_RESERVED) pol.exitReserved(g);
-        else g.setOpenRelease(0);
-        if (detached != null) walkCounted(detached);
-        if (stateOpaque() != Lifecycle.OPEN) closing.leftWhileClosing();
     }
 
     /**
@@ -458,7 +434,7 @@ public final class Core extends Lifecycle {
                 // thread, one action at a time), so the guard needs no participant; its retires go to the late list.
                 g.record = null;
                 g.depth = 1;
-                // Its close must be unpin()'s (nothing to detach: no participant), not closeFast's, which would ask
+                // Its close must be unpin()'s (nothing to detach: no participant), not a short path's, which would ask
                 // the policy to detach from a participant the guard does not hold. The core never opens again, so
                 // the short path is not lost.
                 g.fast = ThreadGuard.GENERAL;
@@ -532,11 +508,16 @@ public final class Core extends Lifecycle {
      * this value instead of the 0 that the previous guard's close stored also sees what that guard did.
      */
     private void openSticky(ThreadGuard g, Policy pol) {
+        openSticky(g, pol, openFences);
+    }
+
+    /** {@link #openSticky(ThreadGuard, Policy)} with the fence decided by the caller ({@link #openFast}'s kind). */
+    private void openSticky(ThreadGuard g, Policy pol, boolean fence) {
         if (openAnnounces) {
             g.setOpenRelease(pol.announcement());
             // Under fences: orders the announcement (store) before the guard's loads of shared links, pairing with
             // the full fence a scanner runs before it reads the announcements (EbrPolicy.tryAdvance).
-            if (openFences) VarHandle.fullFence();
+            if (fence) VarHandle.fullFence();
         } else {
             g.setOpenRelease(grace.clockOpaque());
         }
@@ -617,15 +598,34 @@ public final class Core extends Lifecycle {
     void unpin(ThreadGuard g) {
         Participant p = g.record; // read first: nothing below may change it before the release
         if (p == null) return; // a guard opened by a reclaim action during close()
-        Object detached = policy.leaving(g);
+        byte kind;
+        if (p != g.registered) kind = ThreadGuard.GENERAL; // a leased participant
+        else kind = sticky ? ThreadGuard.FAST : ThreadGuard.FAST_RESERVED; // QSBR: closeOwn(g) for a sticky one
+        unpin(g, kind);
+    }
+
+    /**
+     * Leaves the outermost guard of {@code g} (its depth already 0) on its record: {@link ThreadGuard#GENERAL}
+     * releases a leased participant, {@link ThreadGuard#FAST_RESERVED} passes the thread's own to the policy's
+     * {@link Policy#exitReserved}, any other kind clears the open word. A short path ({@link ThreadGuard#close()})
+     * calls it with its kind, which decideFast settled for the thread's own participant.
+     *
+     * @param g the calling thread's guard, holding a record
+     * @param kind how the record is left
+     */
+    void unpin(ThreadGuard g, byte kind) {
+        Policy pol = policy;
+        Object detached = pol.leaving(g);
         // Counted before the release: close() reads the participants before it reads the count (Lifecycle).
         if (detached != null) beginWork();
-        if (p == g.registered) {
-            if (sticky) g.setOpenRelease(0); // after the count: a close() that reads 0 sees the count (Lifecycle)
-            else policy.exitReserved(g); // QSBR: closeOwn(g) for a sticky participant, at the same point
-        } else {
+        if (kind == ThreadGuard.GENERAL) {
+            Participant p = g.record;
             g.record = null;
             Participants.release(p);
+        } else if (kind == ThreadGuard.FAST_RESERVED) {
+            pol.exitReserved(g); // at the same point as the open word's store below
+        } else {
+            g.setOpenRelease(0); // after the count: a close() that reads 0 sees the count (Lifecycle)
         }
         if (detached != null) walkCounted(detached); // user code runs only now, with the guard fully closed
         if (stateOpaque() != Lifecycle.OPEN) closing.leftWhileClosing(); // an abandoned core waits for its guards

@@ -59,7 +59,7 @@ public class ThreadGuard implements Guard {
     /** Whether {@link #registered} was reserved implicitly (a sticky record of a platform thread). */
     boolean sticky;
     /**
-     * Which path this thread's outermost guards take ({@code Core.openFast}, {@code Core.closeFast}, {@link #close()}).
+     * Which path this thread's outermost guards take ({@code Core.openFast}, {@code Core.unpin}, {@link #close()}).
      * A short one (positive) when the thread holds its own participant as its record and the policy's {@code entered}
      * ran on it since the thread took it: {@link #FAST} when that participant enters and leaves on the open word with
      * nothing after the store, {@link #FAST_FENCED} when a full fence follows the store (EBR under fences),
@@ -334,12 +334,12 @@ public class ThreadGuard implements Guard {
             byte f = fast;
             if (f == FAST) { // the common one first, with its kind a constant for the JIT
                 depth = 0;
-                core.closeFast(this, FAST);
+                core.unpin(this, FAST);
                 return;
             }
             if (f > 0) {
                 depth = 0;
-                core.closeFast(this, f);
+                core.unpin(this, f);
                 return;
             }
         }
