@@ -62,12 +62,20 @@ final class Schemes {
             t.start();
         }
         start.countDown();
-        long deadline = System.nanoTime() + limit.toNanos();
+        // The limit must have passed on both clocks before the run is declared stuck: a VM paused or migrated under
+        // the test can move one clock far ahead (a join once returned "after PT1M" half a second into a run).
+        long startNanos = System.nanoTime();
+        long startMillis = System.currentTimeMillis();
         for (Thread t : threads) {
-            t.join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
-            if (t.isAlive()) {
-                for (Thread u : threads) u.interrupt();
-                fail(t.getName() + " still running after " + limit + "; failures so far: " + failures);
+            while (t.isAlive()) {
+                long leftNanos = limit.toNanos() - (System.nanoTime() - startNanos);
+                long leftMillis = limit.toMillis() - (System.currentTimeMillis() - startMillis);
+                if (leftNanos <= 0 && leftMillis <= 0) {
+                    for (Thread u : threads) u.interrupt();
+                    fail(t.getName() + " still running after " + limit + "; failures so far: " + failures);
+                }
+                long waitMillis = Math.max(leftMillis, leftNanos / 1_000_000);
+                t.join(Duration.ofMillis(Math.clamp(waitMillis, 1, 1_000)));
             }
         }
         if (!failures.isEmpty()) {
