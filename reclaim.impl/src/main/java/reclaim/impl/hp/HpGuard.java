@@ -42,11 +42,18 @@ final class HpGuard extends ThreadGuard {
     private Object[] dynamic;
     /** Dynamic slots in use (all released when the outermost guard closes). */
     private int dynamicCount;
-    /** Per nesting level, the fixed slots in use (bit i = slot i). */
+    /**
+     * The fixed slots in use (bit i = slot i): the outermost level's in a field of its own ({@link #used0}: the common
+     * guard's leave reads one field, no array), each deeper level's at its index of {@link #used} (index 0 unused).
+     */
+    private int used0;
+    /** See {@link #used0}: the deeper levels' masks. */
     private int[] used = new int[4];
     /** The record's key-slot array (its scheme data) as last published by this thread, or null. */
     private long[] keys;
-    /** Per nesting level, the key slots in use (bit i = slot i). */
+    /** The key slots in use, as {@link #used0} and {@link #used} for the fixed slots: the outermost level's. */
+    private int keysUsed0;
+    /** The deeper levels' key-slot masks (index 0 unused). */
     private int[] keysUsed = new int[4];
     /** Protects left before {@link #renew}; counts down, plain (this thread only). */
     private int renewIn = RENEW_EVERY;
@@ -95,26 +102,35 @@ final class HpGuard extends ThreadGuard {
     void releaseAll() {
         if (record() == null) return; // a guard of a reclaim action during close(): it published nothing
         releaseLevel(0);
-        Object[] d = dynamic;
-        for (int i = 0; i < dynamicCount; i++) HpParticipant.setSlotRelease(d, PAD + i, null);
-        dynamicCount = 0;
+        int n = dynamicCount;
+        if (n != 0) { // a guard that took no dynamic slot costs no store
+            Object[] d = dynamic;
+            for (int i = 0; i < n; i++) HpParticipant.setSlotRelease(d, PAD + i, null);
+            dynamicCount = 0;
+        }
     }
 
     private void releaseLevel(int level) {
-        int mask = level < used.length ? used[level] : 0; // a level that never protected has no entry
-        Object[] a = fixed;
-        int base = PAD + level * k;
-        for (int m = mask; m != 0; m &= m - 1) {
-            HpParticipant.setSlotRelease(a, base + Integer.numberOfTrailingZeros(m), null);
+        // A level that never protected has no entry; one that protected nothing costs no store (the common empty leave).
+        int mask = level == 0 ? used0 : level < used.length ? used[level] : 0;
+        if (mask != 0) {
+            Object[] a = fixed;
+            int base = PAD + level * k;
+            for (int m = mask; m != 0; m &= m - 1) {
+                HpParticipant.setSlotRelease(a, base + Integer.numberOfTrailingZeros(m), null);
+            }
+            if (level == 0) used0 = 0;
+            else used[level] = 0;
         }
-        if (mask != 0) used[level] = 0; // a level that protected nothing costs no store (the common empty leave)
-        if (level < keysUsed.length && keysUsed[level] != 0) {
+        int keyMask = level == 0 ? keysUsed0 : level < keysUsed.length ? keysUsed[level] : 0;
+        if (keyMask != 0) {
             long[] ks = keys;
             int kbase = KPAD + level * k;
-            for (int m = keysUsed[level]; m != 0; m &= m - 1) {
+            for (int m = keyMask; m != 0; m &= m - 1) {
                 HpParticipant.setKeyRelease(ks, kbase + Integer.numberOfTrailingZeros(m), 0L);
             }
-            keysUsed[level] = 0;
+            if (level == 0) keysUsed0 = 0;
+            else keysUsed[level] = 0;
         }
     }
 
@@ -263,8 +279,12 @@ final class HpGuard extends ThreadGuard {
         // Store-load pair with the scanner: the hazard is visible before the caller's volatile re-read (see
         // publish); the scanner fences (or runs membarrier) after taking its bags, before reading key slots.
         publishKey(ks, i, key);
-        if (keysUsed.length <= level) keysUsed = Arrays.copyOf(keysUsed, Math.max(level + 1, keysUsed.length * 2));
-        keysUsed[level] |= 1 << slot;
+        if (level == 0) {
+            keysUsed0 |= 1 << slot;
+        } else {
+            if (keysUsed.length <= level) keysUsed = Arrays.copyOf(keysUsed, Math.max(level + 1, keysUsed.length * 2));
+            keysUsed[level] |= 1 << slot;
+        }
         return false;
     }
 
@@ -285,6 +305,10 @@ final class HpGuard extends ThreadGuard {
      * be deep enough for this level (grown by an earlier holder), so this guard's own bookkeeping grows here.
      */
     private void markUsed(int level, int slot) {
+        if (level == 0) {
+            used0 |= 1 << slot;
+            return;
+        }
         if (used.length <= level) used = Arrays.copyOf(used, Math.max(level + 1, used.length * 2));
         used[level] |= 1 << slot;
     }
