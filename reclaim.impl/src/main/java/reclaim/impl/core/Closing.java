@@ -87,22 +87,36 @@ final class Closing {
      */
     void abandon() {
         ABANDONED.setVolatile(this, true); // before the attempt: a guard that closes after it sees the flag
+        if (tryAbandonedClose()) return;
+        // Under the fence strategy a guard's close stores its open word (release) and then reads the state (opaque),
+        // with no fence between: a guard closing at this very moment may have read OPEN while our read of its open
+        // word (after our full fence) missed its store of 0, and then neither side would finish the close. Its store
+        // is visible a moment later: look once more. (Under the asymmetric strategy the heavy barrier before our read
+        // orders its store and its read, and this second attempt only repeats the first.)
+        long until = System.nanoTime() + RECHECK_NANOS;
+        while (System.nanoTime() - until < 0) Thread.onSpinWait();
         tryAbandonedClose();
     }
+
+    /** How long {@link #abandon()} waits before it looks at a refused abandoned close once more: 100 µs. */
+    private static final long RECHECK_NANOS = 100_000L;
 
     /** Called by a guard that closes while the core is not open: finishes an abandoned core's close. */
     void leftWhileClosing() {
         if ((boolean) ABANDONED.getVolatile(this)) tryAbandonedClose();
     }
 
-    private void tryAbandonedClose() {
+    /** Attempts an abandoned core's close; returns false if a guard or work in flight refused it (they retry). */
+    private boolean tryAbandonedClose() {
         try {
             close(true);
+            return true;
         } catch (IllegalStateException stillOpen) {
-            // a guard or work in flight remains: whichever ends last retries
+            return false; // a guard or work in flight remains: whichever ends last retries
         } catch (RuntimeException e) {
             System.getLogger("reclaim").log(System.Logger.Level.WARNING,
                     "a " + core.name + " reclaimer dropped without close() could not reclaim everything it held", e);
+            return true;
         }
     }
 
