@@ -6,16 +6,17 @@ import java.lang.invoke.VarHandle;
 import reclaim.impl.core.Participant;
 
 /**
- * A participant of Hyaline: a slot. Its head is {@code INACTIVE} (no guard), {@code ACTIVE_EMPTY} (a guard, no
- * batch yet) or the newest link of the batches inserted while a guard was open; its access era is the era the
+ * A participant of Hyaline: a slot. Its head is the participant itself (inactive: no guard), null (active: a guard,
+ * no batch yet) or the newest link of the batches inserted while a guard was open (values chosen so that the
+ * holder's stores skip G1's post-write barrier: see {@code HyalinePolicy}); its access era is the era the
  * holder reserved (robust variant). Retirers CAS the head (insertion) and read the access era; the holder swaps
  * the head on enter and leave and stores the access era with volatile semantics (the store side of the store–load
  * pair with the retirer's fence and reads). Both words sit after the padding of the participant, on a line of
  * their own, with padding after them.
  */
 final class HyalineParticipant extends Participant {
-    /** The slot head; through {@code HEAD}. Starts inactive (null counts as inactive). */
-    private Object head;
+    /** The slot head; through {@code HEAD}. Starts inactive: the participant itself. */
+    private Object head = this;
     /** The reserved era; through {@code ACCESS}. */
     private long access;
     /** Padding after the slot words. */
@@ -23,6 +24,16 @@ final class HyalineParticipant extends Participant {
 
     HyalineParticipant(long state, Thread holder, int batchSize) {
         super(state, holder, batchSize);
+    }
+
+    /**
+     * Whether {@code head}, a value of this slot's head, means inactive (no guard: nothing may be inserted).
+     *
+     * @param head a value read from the head
+     * @return true if it is this participant
+     */
+    boolean inactive(Object head) {
+        return head == this;
     }
 
     Object headOpaque() {

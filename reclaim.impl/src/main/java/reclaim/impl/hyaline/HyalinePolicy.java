@@ -50,7 +50,7 @@ import reclaim.impl.core.ThreadGuard;
  * <p><b>Happens-before.</b> Insertion into a slot is a CAS on the slot head and leave is a swap of it: a
  * reader that entered before the insertion decrements the batch, one that entered after it cannot reach the
  * unlinked objects. Under the asymmetric barrier ({@code Barrier}) a platform thread keeps its slot and
- * activates it with an opaque store (nobody else writes an INACTIVE head), its era reservations are opaque
+ * activates it with an opaque store (nobody else writes an inactive head), its era reservations are opaque
  * stores, and the retirer runs {@code membarrier} once per batch where it fenced. The count is changed only by volatile read-modify-writes, so the thread that brings it to
  * zero happens-after every decrementer's reads and the retirer's insertion.
  */
@@ -58,37 +58,30 @@ public final class HyalinePolicy extends CountingPolicy {
     /*
      * Overview (Hyaline-1: one thread per slot, slots leased per guard).
      *
-     * Slot head (HyalineParticipant): INACTIVE (no guard), ACTIVE_EMPTY (a guard, empty list) or the newest
-     * Link. enter (entered) swaps it to ACTIVE_EMPTY; leave (leaving) swaps it to INACTIVE and hands the list it
+     * Slot head (HyalineParticipant): inactive (no guard: the participant itself), active and empty (a guard, empty
+     * list: null) or the newest Link. enter (entered) stores or swaps it to null; leave (leaving) swaps it to the
+     * participant and hands the list it
      * took to left(), which walks it once the participant is released, decrementing each link's batch. retire:
      * the core seals bags; collect() takes each sealed bag and inserts it: fullFence (the retirer side of the
      * store-load pair: the unlinks before the reads of slot heads and access eras), then for every participant,
-     * if its head is not INACTIVE (and, robust, its access era >= the batch's minimum birth era), CAS a link of
+     * if its head is not inactive (and, robust, its access era >= the batch's minimum birth era), CAS a link of
      * the batch (pointing at the head) over the head; finally add the number of links to the batch's count. Leavers
      * may decrement first (the count goes negative); the thread whose getAndAdd leaves exactly 0 reclaims. Links
      * belong to their batch and are reused with it once its count came back to zero (CountedBatches): a CAS that
-     * expects a head from an earlier life, like one that sees the ACTIVE_EMPTY sentinel again after its slot was
+     * expects a head from an earlier life, like one that sees an empty active head (null) again after its slot was
      * left and re-entered, succeeds only on the current head and at worst inserts a batch into a guard that cannot
      * need it: conservative.
+     *
+     * Why these two values. The head is a reference, and under G1 a reference store runs the post-write barrier,
+     * whose slow half begins with a store-load fence (lock addl on x86) when the value lies in another region than
+     * the object stored into and that object is not young: a participant in a service is old, and a shared sentinel
+     * object lies in another region. A store of null skips the barrier (C2 leaves it out for a null constant), and
+     * a store of the participant into its own field leaves at the barrier's first test (same region): so enter and
+     * leave, the reader's two stores, never reach the fence that the asymmetric barrier removed from them.
      *
      * Eras: the global era advances by one at every seal (CountingPolicy). era() is what users stamp as birth
      * eras.
      */
-
-    /** The slot head of a participant no guard is in. */
-    static final Object INACTIVE = new Object() {
-        @Override
-        public String toString() {
-            return "INACTIVE";
-        }
-    };
-    /** The slot head of a guard with nothing inserted yet. */
-    static final Object ACTIVE_EMPTY = new Object() {
-        @Override
-        public String toString() {
-            return "ACTIVE_EMPTY";
-        }
-    };
 
     private final Scheme.Hyaline scheme;
     private final boolean robust;
@@ -150,29 +143,30 @@ public final class HyalinePolicy extends CountingPolicy {
     protected void entered(ThreadGuard g) {
         HyalineParticipant slot = slot(g);
         if (g.asymmetric()) {
-            // The slot is ours and INACTIVE (left with a swap, or new): no insertion CASes an INACTIVE head, so an
+            // The slot is ours and inactive (left with a swap, or new): no insertion CASes an inactive head, so an
             // opaque store activates it. The inserter's membarrier, before it reads heads, orders this store before
             // the guard's loads (the store-load pair that the swap below orders by itself).
-            Object old = slot.headOpaque();
-            if (old != INACTIVE && old != null) throw new IllegalStateException("internal error: a slot was entered without being left");
-            slot.setHeadOpaque(ACTIVE_EMPTY);
+            if (!slot.inactive(slot.headOpaque())) throw new IllegalStateException("internal error: a slot was entered without being left");
+            slot.setHeadOpaque(null); // active and empty; a null store: no G1 post-write barrier (see the overview)
             return;
         }
         // Activate the slot: a volatile read-modify-write on the head, which every insertion CASes (the reader
         // side of the store-load pair with the retirer's fence and read of the head).
-        Object old = slot.getAndSetHead(ACTIVE_EMPTY);
+        Object old = slot.getAndSetHead(null); // active and empty
         if (old instanceof Link) throw new IllegalStateException("internal error: a slot was entered without being left");
     }
 
     @Override
     protected Object leaving(ThreadGuard g) {
-        Object list = slot(g).getAndSetHead(INACTIVE); // detach; walked by left() once the participant is released
+        HyalineParticipant slot = slot(g);
+        Object list = slot.getAndSetHead(slot); // inactive; detach: walked by left() once the participant is released
         return list instanceof Link ? list : null;
     }
 
     @Override
     protected Object swept(Participant p) {
-        Object list = ((HyalineParticipant) p).getAndSetHead(INACTIVE); // a thread that ended inside its guard
+        HyalineParticipant slot = (HyalineParticipant) p;
+        Object list = slot.getAndSetHead(slot); // inactive: a thread that ended inside its guard
         return list instanceof Link ? list : null;
     }
 
@@ -212,7 +206,7 @@ public final class HyalinePolicy extends CountingPolicy {
             if ((st == Participant.HELD || st > 0) && core.sweepIfDead(r)) continue; // its thread ended
             while (true) {
                 Object prev = r.headVolatile();
-                if (prev == INACTIVE || prev == null) break; // no guard in this slot: it cannot hold the batch
+                if (r.inactive(prev)) break; // no guard in this slot: it cannot hold the batch
                 if (robust && r.accessVolatile() < minBirth) break; // its reader read nothing born this late
                 if (r.casHead(prev, c.spare(prev))) { // the batch's own link, reused (CountedBatches)
                     c.linked();
@@ -258,7 +252,7 @@ public final class HyalinePolicy extends CountingPolicy {
         for (Participant p : core.participants()) {
             HyalineParticipant r = (HyalineParticipant) p;
             Object head = r.headVolatile();
-            if (head != INACTIVE && head != null) min = Math.min(min, r.accessVolatile());
+            if (!r.inactive(head)) min = Math.min(min, r.accessVolatile());
         }
         return min == Long.MAX_VALUE ? Long.MIN_VALUE : min;
     }

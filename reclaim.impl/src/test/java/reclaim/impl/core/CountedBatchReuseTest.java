@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
  * walker's decrement racing the insertion of the batch's next life.
  */
 class CountedBatchReuseTest {
-    /** The head of a list with a guard and nothing inserted (Hyaline's ACTIVE_EMPTY; Crystalline's is null). */
+    /** The head of a list with a guard and nothing inserted (null in Hyaline's slot and in a Crystalline index; an object here, so that the test can tell it). */
     private static final Object EMPTY = new Object();
 
     private final BatchPool pool = new BatchPool(1);
