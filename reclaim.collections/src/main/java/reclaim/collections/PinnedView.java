@@ -10,36 +10,72 @@ import reclaim.api.Reclaimer;
  *
  * <p>The structures' operations are written once, as private methods that take the guard to work in; the
  * per-operation API opens a guard for each call, a view passes its own. Every operation protects what it
- * reads afresh and keeps nothing between calls, so under hazard pointers it reuses the same few slots:
- * a view holds at most as many hazards as one operation does, the nodes the last operation left in its
- * slots, until the next operation overwrites them or the view closes.
+ * reads afresh and keeps nothing between calls: under the schemes that protect per slot each operation runs in
+ * a nested guard (below) and releases its slots when it ends, so a view holds no hazard between operations.
+ *
+ * <p>Slots. A thread's guards are one object per thread and reclaimer, whatever the nesting: a guard the caller
+ * opens after the view is the view's guard too, and an operation that protected in the view's guard's slots
+ * would protect in that inner guard's slots, releasing what the caller protected there. So where the scheme
+ * protects per slot ({@link Guard#slots()} is finite: hazard pointers, Crystalline), each operation runs in a
+ * guard nested in whatever is open ({@link #begin}, {@link #end}), with slots of its own, as a per-operation
+ * call does; a nested guard costs far less than an outermost one. The other schemes protect everything until
+ * the outermost guard closes, and their operations run in the view's guard itself.
  *
  * <p>Fields: {@code closed} is read and written only by the owner thread (every access checks the thread
  * first), so it is plain.
  */
 abstract class PinnedView implements AutoCloseable {
+    private final Reclaimer reclaimer;
     private final Guard guard;
+    /** Whether each operation runs in a nested guard: the scheme protects per slot (see the class comment). */
+    private final boolean nests;
     private final Thread owner;
     private boolean closed;
 
     PinnedView(Reclaimer reclaimer) {
         this.owner = Thread.currentThread();
+        this.reclaimer = reclaimer;
         this.guard = reclaimer.enter();
+        this.nests = guard.slots() != Integer.MAX_VALUE;
     }
 
     /**
-     * The view's guard, for one operation on the owner thread.
+     * Opens the guard of one operation on the owner thread: the view's own, or, where the scheme protects per slot,
+     * a guard nested in whatever guard is open. The caller ends the operation with {@link #end}, in a
+     * {@code finally}.
      *
+     * @return the guard to run the operation in
      * @throws IllegalStateException if the view is closed or the caller is not the thread that opened it
      */
-    final Guard guard() {
+    final Guard begin() {
         Thread t = Thread.currentThread();
         if (t != owner) {
             throw new IllegalStateException(getClass().getCanonicalName() + " used from thread " + t.getName()
                     + ": it belongs to thread " + owner.getName() + ", which opened it");
         }
         if (closed) throw new IllegalStateException(getClass().getCanonicalName() + " used after close()");
+        return nests ? reclaimer.enter() : guard;
+    }
+
+    /**
+     * The view's own guard, on the owner thread (tests: what the view itself protects until it closes).
+     *
+     * @return the guard the view opened
+     * @throws IllegalStateException if the view is closed or the caller is not the thread that opened it
+     */
+    final Guard guard() {
+        Guard g = begin();
+        end(g);
         return guard;
+    }
+
+    /**
+     * Ends the operation that {@link #begin} opened {@code g} for: closes it if it is a nested guard.
+     *
+     * @param g what {@link #begin} returned
+     */
+    final void end(Guard g) {
+        if (nests) g.close();
     }
 
     /**

@@ -371,14 +371,17 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
      * that shares it) is reclaimed until the view closes: a view left open stalls reclamation for everyone
      * ({@link reclaim.api.Stats#stalled()} reports it) and the node pools stop refilling. The robust schemes
      * (hazard pointers, robust Hyaline, Crystalline) bound what an open guard holds back
-     * ({@link Reclaimer#pendingBound()}); under hazard pointers the view holds only the few nodes its last
-     * operation left protected. Use a view for a short batch of operations on one thread, not as a
+     * ({@link Reclaimer#pendingBound()}); under hazard pointers and Crystalline each operation
+     * releases what it protected when it ends. Use a view for a short batch of operations on one thread, not as a
      * long-lived handle, and do not block while it is open.
      *
      * <h2>Misuse</h2>
      * A view belongs to the thread that opened it: an operation or {@code close()} from another thread, an
      * operation after {@code close()}, and a second {@code close()} throw {@link IllegalStateException}
      * naming the problem. Views nest with each other and with guards as guards do.
+     * Under the schemes that protect per slot (hazard pointers, Crystalline) each operation runs in a guard nested in
+     * whatever guard is open, as the per-operation method does, so that a guard opened after the view keeps what it
+     * protected in its slots when the view's operations run inside it.
      *
      * @param <K> the key type
      * @param <V> the value type
@@ -400,8 +403,12 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
          * @throws IllegalStateException if this view is closed or used from another thread
          */
         public V get(Object key) {
-            Guard g = guard();
-            return map.get(g, key, HarrisList.spread(key));
+            Guard g = begin();
+            try {
+                return map.get(g, key, HarrisList.spread(key));
+            } finally {
+                end(g);
+            }
         }
 
         /**
@@ -426,9 +433,13 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
          * @throws IllegalStateException if this view is closed or used from another thread
          */
         public V put(K key, V value) {
-            Guard g = guard();
-            Objects.requireNonNull(value, "value");
-            return map.doPut(g, key, HarrisList.spread(key), value, false);
+            Guard g = begin();
+            try {
+                Objects.requireNonNull(value, "value");
+                return map.doPut(g, key, HarrisList.spread(key), value, false);
+            } finally {
+                end(g);
+            }
         }
 
         /**
@@ -441,9 +452,13 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
          * @throws IllegalStateException if this view is closed or used from another thread
          */
         public V putIfAbsent(K key, V value) {
-            Guard g = guard();
-            Objects.requireNonNull(value, "value");
-            return map.doPut(g, key, HarrisList.spread(key), value, true);
+            Guard g = begin();
+            try {
+                Objects.requireNonNull(value, "value");
+                return map.doPut(g, key, HarrisList.spread(key), value, true);
+            } finally {
+                end(g);
+            }
         }
 
         /**
@@ -455,8 +470,12 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
          * @throws IllegalStateException if this view is closed or used from another thread
          */
         public V remove(Object key) {
-            Guard g = guard();
-            return map.exchange(g, key, HarrisList.spread(key), null, null);
+            Guard g = begin();
+            try {
+                return map.exchange(g, key, HarrisList.spread(key), null, null);
+            } finally {
+                end(g);
+            }
         }
 
         /**
@@ -469,9 +488,13 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
          * @throws IllegalStateException if this view is closed or used from another thread
          */
         public boolean remove(Object key, Object value) {
-            Guard g = guard();
-            Objects.requireNonNull(value, "value");
-            return map.exchange(g, key, HarrisList.spread(key), value, null) != null;
+            Guard g = begin();
+            try {
+                Objects.requireNonNull(value, "value");
+                return map.exchange(g, key, HarrisList.spread(key), value, null) != null;
+            } finally {
+                end(g);
+            }
         }
 
         /**
@@ -484,9 +507,13 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
          * @throws IllegalStateException if this view is closed or used from another thread
          */
         public V replace(K key, V value) {
-            Guard g = guard();
-            Objects.requireNonNull(value, "value");
-            return map.exchange(g, key, HarrisList.spread(key), null, value);
+            Guard g = begin();
+            try {
+                Objects.requireNonNull(value, "value");
+                return map.exchange(g, key, HarrisList.spread(key), null, value);
+            } finally {
+                end(g);
+            }
         }
 
         /**
@@ -500,10 +527,14 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
          * @throws IllegalStateException if this view is closed or used from another thread
          */
         public boolean replace(K key, V oldValue, V newValue) {
-            Guard g = guard();
-            Objects.requireNonNull(oldValue, "oldValue");
-            Objects.requireNonNull(newValue, "newValue");
-            return map.exchange(g, key, HarrisList.spread(key), oldValue, newValue) != null;
+            Guard g = begin();
+            try {
+                Objects.requireNonNull(oldValue, "oldValue");
+                Objects.requireNonNull(newValue, "newValue");
+                return map.exchange(g, key, HarrisList.spread(key), oldValue, newValue) != null;
+            } finally {
+                end(g);
+            }
         }
     }
 

@@ -265,14 +265,17 @@ public final class RecyclingListSet<E> extends AbstractSet<E> implements Set<E> 
      * that shares it) is reclaimed until the view closes: a view left open stalls reclamation for everyone
      * ({@link reclaim.api.Stats#stalled()} reports it) and the node pools stop refilling. The robust schemes
      * (hazard pointers, robust Hyaline, Crystalline) bound what an open guard holds back
-     * ({@link Reclaimer#pendingBound()}); under hazard pointers the view holds only the few nodes its last
-     * operation left protected. Use a view for a short batch of operations on one thread, not as a
+     * ({@link Reclaimer#pendingBound()}); under hazard pointers and Crystalline each operation
+     * releases what it protected when it ends. Use a view for a short batch of operations on one thread, not as a
      * long-lived handle, and do not block while it is open.
      *
      * <h2>Misuse</h2>
      * A view belongs to the thread that opened it: an operation or {@code close()} from another thread, an
      * operation after {@code close()}, and a second {@code close()} throw {@link IllegalStateException}
      * naming the problem. Views nest with each other and with guards as guards do.
+     * Under the schemes that protect per slot (hazard pointers, Crystalline) each operation runs in a guard nested in
+     * whatever guard is open, as the per-operation method does, so that a guard opened after the view keeps what it
+     * protected in its slots when the view's operations run inside it.
      *
      * @param <E> the element type
      */
@@ -293,8 +296,12 @@ public final class RecyclingListSet<E> extends AbstractSet<E> implements Set<E> 
          * @throws IllegalStateException if this view is closed or used from another thread
          */
         public boolean add(E e) {
-            Guard g = guard();
-            return set.add(g, e, HarrisList.spread(e));
+            Guard g = begin();
+            try {
+                return set.add(g, e, HarrisList.spread(e));
+            } finally {
+                end(g);
+            }
         }
 
         /**
@@ -306,8 +313,12 @@ public final class RecyclingListSet<E> extends AbstractSet<E> implements Set<E> 
          * @throws IllegalStateException if this view is closed or used from another thread
          */
         public boolean contains(Object o) {
-            Guard g = guard();
-            return set.contains(g, o, HarrisList.spread(o));
+            Guard g = begin();
+            try {
+                return set.contains(g, o, HarrisList.spread(o));
+            } finally {
+                end(g);
+            }
         }
 
         /**
@@ -319,8 +330,12 @@ public final class RecyclingListSet<E> extends AbstractSet<E> implements Set<E> 
          * @throws IllegalStateException if this view is closed or used from another thread
          */
         public boolean remove(Object o) {
-            Guard g = guard();
-            return set.remove(g, o, HarrisList.spread(o));
+            Guard g = begin();
+            try {
+                return set.remove(g, o, HarrisList.spread(o));
+            } finally {
+                end(g);
+            }
         }
     }
 

@@ -399,14 +399,17 @@ public final class RecyclingQueue<E> extends AbstractQueue<E> implements Queue<E
      * that shares it) is reclaimed until the view closes: a view left open stalls reclamation for everyone
      * ({@link reclaim.api.Stats#stalled()} reports it) and the node pools stop refilling. The robust schemes
      * (hazard pointers, robust Hyaline, Crystalline) bound what an open guard holds back
-     * ({@link Reclaimer#pendingBound()}); under hazard pointers the view holds only the few nodes its last
-     * operation left protected. Use a view for a short batch of operations on one thread, not as a
+     * ({@link Reclaimer#pendingBound()}); under hazard pointers and Crystalline each operation
+     * releases what it protected when it ends. Use a view for a short batch of operations on one thread, not as a
      * long-lived handle, and do not block while it is open.
      *
      * <h2>Misuse</h2>
      * A view belongs to the thread that opened it: an operation or {@code close()} from another thread, an
      * operation after {@code close()}, and a second {@code close()} throw {@link IllegalStateException}
      * naming the problem. Views nest with each other and with guards as guards do.
+     * Under the schemes that protect per slot (hazard pointers, Crystalline) each operation runs in a guard nested in
+     * whatever guard is open, as the per-operation method does, so that a guard opened after the view keeps what it
+     * protected in its slots when the view's operations run inside it.
      *
      * @param <E> the element type
      */
@@ -427,9 +430,13 @@ public final class RecyclingQueue<E> extends AbstractQueue<E> implements Queue<E
          * @throws IllegalStateException if this view is closed or used from another thread
          */
         public boolean offer(E e) {
-            Guard g = guard();
-            Objects.requireNonNull(e, "element");
-            return queue.offer(g, e);
+            Guard g = begin();
+            try {
+                Objects.requireNonNull(e, "element");
+                return queue.offer(g, e);
+            } finally {
+                end(g);
+            }
         }
 
         /**
@@ -439,7 +446,12 @@ public final class RecyclingQueue<E> extends AbstractQueue<E> implements Queue<E
          * @throws IllegalStateException if this view is closed or used from another thread
          */
         public E poll() {
-            return queue.poll(guard());
+            Guard g = begin();
+            try {
+                return queue.poll(g);
+            } finally {
+                end(g);
+            }
         }
 
         /**
@@ -449,7 +461,12 @@ public final class RecyclingQueue<E> extends AbstractQueue<E> implements Queue<E
          * @throws IllegalStateException if this view is closed or used from another thread
          */
         public E peek() {
-            return queue.peek(guard());
+            Guard g = begin();
+            try {
+                return queue.peek(g);
+            } finally {
+                end(g);
+            }
         }
 
         /**
@@ -459,7 +476,12 @@ public final class RecyclingQueue<E> extends AbstractQueue<E> implements Queue<E
          * @throws IllegalStateException if this view is closed or used from another thread
          */
         public boolean isEmpty() {
-            return queue.isEmpty(guard());
+            Guard g = begin();
+            try {
+                return queue.isEmpty(g);
+            } finally {
+                end(g);
+            }
         }
 
         /**
@@ -469,7 +491,12 @@ public final class RecyclingQueue<E> extends AbstractQueue<E> implements Queue<E
          * @throws IllegalStateException if this view is closed or used from another thread
          */
         public int size() {
-            return queue.size(guard());
+            Guard g = begin();
+            try {
+                return queue.size(g);
+            } finally {
+                end(g);
+            }
         }
     }
 
