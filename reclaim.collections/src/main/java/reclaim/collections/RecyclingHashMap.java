@@ -1,13 +1,17 @@
 package reclaim.collections;
 
+import java.util.AbstractCollection;
 import java.util.AbstractMap;
 import java.util.AbstractSet;
+import java.util.Collection;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Set;
+import java.util.Spliterator;
+import java.util.Spliterators;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.LongAdder;
 import reclaim.api.Guard;
@@ -90,6 +94,10 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
      * sees it whole, and one that sees null creates its own.
      */
     private EntrySet entrySet;
+    /** The key view, made on first use (plain: a racing second one is equal). */
+    private KeySet keys;
+    /** The values view, made on first use (plain: a racing second one is equal). */
+    private Values valueView;
 
     /**
      * Creates an empty map for {@link #DEFAULT_EXPECTED_SIZE} mappings with a node pool of
@@ -309,13 +317,20 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
      */
     @Override
     public int size() {
+        checkOpen();
         long n = count.sum();
         return n < 0 ? 0 : (int) Math.min(Integer.MAX_VALUE, n);
     }
 
     @Override
     public boolean isEmpty() {
+        checkOpen();
         return count.sum() <= 0;
+    }
+
+    /** Throws as every operation that opens a guard does once the reclaimer is closed (size and isEmpty open none). */
+    private void checkOpen() {
+        if (list.reclaimer().isClosed()) throw new IllegalStateException("the reclaimer of this map is closed");
     }
 
     /** Removes every mapping, bucket by bucket (not atomic). */
@@ -337,6 +352,35 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
         EntrySet es = entrySet;
         return es != null ? es : (entrySet = new EntrySet());
     }
+
+    /**
+     * Returns a view of the keys; its iterator and spliterator are weakly consistent (see the class documentation).
+     *
+     * @return the key set
+     */
+    @Override
+    public Set<K> keySet() {
+        KeySet ks = keys;
+        return ks != null ? ks : (keys = new KeySet());
+    }
+
+    /**
+     * Returns a view of the values; its iterator and spliterator are weakly consistent (see the class documentation).
+     *
+     * @return the values
+     */
+    @Override
+    public Collection<V> values() {
+        Values vs = valueView;
+        return vs != null ? vs : (valueView = new Values());
+    }
+
+    /**
+     * The characteristics of the views' spliterators: a concurrent source (updates during a traversal are allowed
+     * and never make it throw), no null element, and, for the key and entry sets, no duplicate. Not SIZED: the size
+     * of a changing map is not known ahead.
+     */
+    private static final int CHARACTERISTICS = Spliterator.CONCURRENT | Spliterator.NONNULL;
 
     /**
      * Opens a guard-scoped view of this map on the current thread: one guard of the reclaimer, held until the
@@ -566,6 +610,11 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
         }
 
         @Override
+        public Spliterator<Map.Entry<K, V>> spliterator() {
+            return Spliterators.spliteratorUnknownSize(iterator(), CHARACTERISTICS | Spliterator.DISTINCT);
+        }
+
+        @Override
         public int size() {
             return RecyclingHashMap.this.size();
         }
@@ -591,6 +640,104 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
         public boolean remove(Object o) {
             if (!(o instanceof Map.Entry<?, ?> e) || e.getKey() == null || e.getValue() == null) return false;
             return RecyclingHashMap.this.remove(e.getKey(), e.getValue());
+        }
+    }
+
+    /** The keys: the entry iterator's keys; the other operations are the map's (as {@link AbstractMap#keySet()}). */
+    private final class KeySet extends AbstractSet<K> {
+        @Override
+        public Iterator<K> iterator() {
+            Iterator<Map.Entry<K, V>> entries = new EntryIterator();
+            return new Iterator<>() {
+                @Override
+                public boolean hasNext() {
+                    return entries.hasNext();
+                }
+
+                @Override
+                public K next() {
+                    return entries.next().getKey();
+                }
+
+                @Override
+                public void remove() {
+                    entries.remove();
+                }
+            };
+        }
+
+        @Override
+        public Spliterator<K> spliterator() {
+            return Spliterators.spliteratorUnknownSize(iterator(), CHARACTERISTICS | Spliterator.DISTINCT);
+        }
+
+        @Override
+        public int size() {
+            return RecyclingHashMap.this.size();
+        }
+
+        @Override
+        public boolean isEmpty() {
+            return RecyclingHashMap.this.isEmpty();
+        }
+
+        @Override
+        public void clear() {
+            RecyclingHashMap.this.clear();
+        }
+
+        @Override
+        public boolean contains(Object k) {
+            return containsKey(k);
+        }
+    }
+
+    /** The values: the entry iterator's values; the other operations are the map's (as {@link AbstractMap#values()}). */
+    private final class Values extends AbstractCollection<V> {
+        @Override
+        public Iterator<V> iterator() {
+            Iterator<Map.Entry<K, V>> entries = new EntryIterator();
+            return new Iterator<>() {
+                @Override
+                public boolean hasNext() {
+                    return entries.hasNext();
+                }
+
+                @Override
+                public V next() {
+                    return entries.next().getValue();
+                }
+
+                @Override
+                public void remove() {
+                    entries.remove();
+                }
+            };
+        }
+
+        @Override
+        public Spliterator<V> spliterator() {
+            return Spliterators.spliteratorUnknownSize(iterator(), CHARACTERISTICS);
+        }
+
+        @Override
+        public int size() {
+            return RecyclingHashMap.this.size();
+        }
+
+        @Override
+        public boolean isEmpty() {
+            return RecyclingHashMap.this.isEmpty();
+        }
+
+        @Override
+        public void clear() {
+            RecyclingHashMap.this.clear();
+        }
+
+        @Override
+        public boolean contains(Object v) {
+            return containsValue(v);
         }
     }
 

@@ -6,6 +6,8 @@ import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Set;
+import java.util.Spliterator;
+import java.util.Spliterators;
 import java.util.concurrent.atomic.LongAdder;
 import reclaim.api.Guard;
 import reclaim.api.Reclaimer;
@@ -178,13 +180,33 @@ public final class RecyclingListSet<E> extends AbstractSet<E> implements Set<E> 
      */
     @Override
     public int size() {
+        checkOpen();
         long n = count.sum();
         return n < 0 ? 0 : (int) Math.min(Integer.MAX_VALUE, n);
     }
 
     @Override
     public boolean isEmpty() {
+        checkOpen();
         return count.sum() <= 0;
+    }
+
+    /** Throws as every operation that opens a guard does once the reclaimer is closed (size and isEmpty open none). */
+    private void checkOpen() {
+        if (list.reclaimer().isClosed()) throw new IllegalStateException("the reclaimer of this set is closed");
+    }
+
+    /**
+     * Returns a weakly consistent spliterator over the elements (see the class documentation): a concurrent source
+     * (updates during a traversal are allowed and never make it throw), no null element, no duplicate; not SIZED,
+     * since the size of a changing set is not known ahead.
+     *
+     * @return the spliterator
+     */
+    @Override
+    public Spliterator<E> spliterator() {
+        return Spliterators.spliteratorUnknownSize(iterator(),
+                Spliterator.CONCURRENT | Spliterator.NONNULL | Spliterator.DISTINCT);
     }
 
     /** Removes every element (not atomic). */

@@ -7,6 +7,8 @@ import java.util.Collections;
 import java.util.Iterator;
 import java.util.Objects;
 import java.util.Queue;
+import java.util.Spliterator;
+import java.util.Spliterators;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import reclaim.api.Guard;
@@ -318,6 +320,20 @@ public final class RecyclingQueue<E> extends AbstractQueue<E> implements Queue<E
     @Override
     public Iterator<E> iterator() {
         return Collections.unmodifiableList(snapshot()).iterator();
+    }
+
+    /**
+     * Returns a weakly consistent spliterator over the elements in FIFO order, over the same snapshot as
+     * {@link #iterator()}: a concurrent source (updates during a traversal are allowed and never make it throw),
+     * ordered, no null element; not SIZED, since the size of a changing queue is not known ahead.
+     *
+     * @return the spliterator
+     * @throws IllegalStateException if the reclaimer is closed
+     */
+    @Override
+    public Spliterator<E> spliterator() {
+        return Spliterators.spliteratorUnknownSize(iterator(),
+                Spliterator.CONCURRENT | Spliterator.NONNULL | Spliterator.ORDERED);
     }
 
     /**

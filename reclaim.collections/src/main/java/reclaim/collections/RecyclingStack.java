@@ -176,6 +176,7 @@ public final class RecyclingStack<E> {
      * @return true if the stack holds no element
      */
     public boolean isEmpty() {
+        if (reclaimer.isClosed()) throw new IllegalStateException("the reclaimer of this stack is closed"); // as the other operations
         return headVolatile() == null; // not dereferenced: no guard needed
     }
 
