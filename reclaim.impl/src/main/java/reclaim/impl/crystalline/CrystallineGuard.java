@@ -75,10 +75,10 @@ final class CrystallineGuard extends ThreadGuard {
     }
 
     /**
-     * Swaps the indices of {@code mask} to INVALID and resets their eras to 0.
+     * Swaps the indices of {@code mask} to inactive and resets their eras to 0.
      *
      * <p>The era's reset is a release store after the swap, not a volatile one: it pairs with no load of the leaving
-     * thread's (its guard reads nothing more), and a retirer that reads the index after the swap finds it INVALID
+     * thread's (its guard reads nothing more), and a retirer that reads the index after the swap finds it inactive
      * and skips it whatever era it reads (it reads the head first, and its CAS on the head fails once the swap took
      * it); the reset is for the holder's next {@code protect}, which must see 0 (not the era it reserved last) to
      * activate the index again. The swap already orders everything the guard did before it (a full barrier).
@@ -94,7 +94,7 @@ final class CrystallineGuard extends ThreadGuard {
         Link tail = null;
         while (mask != 0) {
             int j = Long.numberOfTrailingZeros(mask);
-            Object old = r.getAndSetFirst(j, Reservations.INVALID);
+            Object old = r.invalidate(j);
             r.setEraRelease(j, 0);
             if (old instanceof Link first) {
                 if (tail == null) head = first;
@@ -206,12 +206,12 @@ final class CrystallineGuard extends ThreadGuard {
         Reservations r = rs;
         Object old = null;
         Object f = r.firstVolatile(idx);
-        if (f == Reservations.INVALID && asymmetric) {
-            // Inactive: no retirer writes an INVALID index, so a store activates it (the retirer's membarrier
+        if (asymmetric && r.invalid(f)) {
+            // Inactive: no retirer writes an inactive index, so a store activates it (the retirer's membarrier
             // orders it, with the era store below, before the caller's re-read).
             r.setFirstOpaque(idx, null);
             e = crystalline.eraVolatile();
-        } else if (f != null) { // a list, or INVALID (inactive)
+        } else if (f != null) { // a list, or inactive
             old = r.getAndSetFirst(idx, null); // active and empty from here on: retirers may insert
             e = crystalline.eraVolatile();
         }
@@ -226,7 +226,7 @@ final class CrystallineGuard extends ThreadGuard {
     /** The guard-wide index: activate it once, then only raise its era; its list stays until leave. */
     private long grow(long e) {
         if ((used & (1L << wide)) == 0) {
-            // active (it was INVALID: detached at the last leave, and no retirer writes an INVALID index)
+            // active (it was inactive: detached at the last leave, and no retirer writes an inactive index)
             if (asymmetric) rs.setFirstOpaque(wide, null);
             else rs.setFirstVolatile(wide, null);
             e = crystalline.eraVolatile();

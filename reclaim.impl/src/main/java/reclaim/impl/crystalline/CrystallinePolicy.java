@@ -69,7 +69,7 @@ public final class CrystallinePolicy extends CountingPolicy {
      * Overview. Participants, leases (virtual threads), sticky participants (platform threads), bags,
      * sealing, flush and close are the core's. A participant's Reservations are created with it
      * (CrystallineParticipant). Sealing a bag advances the era (CountingPolicy); collect() inserts each sealed
-     * bag: minBirth, a full fence, then for every participant and index, if the head is not INVALID and the era
+     * bag: minBirth, a full fence, then for every participant and index, if the head is not inactive and the era
      * >= minBirth, CAS a link of the batch over the head (re-checking both on every retry: an index re-activated
      * between two tries must be judged by its new era), and finally add the number of links to the batch's count
      * (CountedBatches; the links are the batch's own, reused with it, as its counted wrapper is). A sticky participant's state word stays HELD in a guard: close() reads its open flag,
@@ -154,7 +154,7 @@ public final class CrystallinePolicy extends CountingPolicy {
     protected boolean inUse(Participant r) {
         Reservations rs = reservations(r);
         for (int j = 0; j < rs.count; j++) {
-            if (rs.firstVolatile(j) != Reservations.INVALID) return true;
+            if (!rs.invalid(rs.firstVolatile(j))) return true;
         }
         return false;
     }
@@ -201,7 +201,7 @@ public final class CrystallinePolicy extends CountingPolicy {
             for (int j = 0; j < rs.count; j++) {
                 while (true) {
                     Object prev = rs.firstVolatile(j);
-                    if (prev == Reservations.INVALID) break; // inactive
+                    if (rs.invalid(prev)) break; // inactive
                     if (rs.eraVolatile(j) < minBirth) break; // it reserved an era before all of the batch
                     if (rs.casFirst(j, prev, c.spare(prev))) { // the batch's own link, reused (CountedBatches)
                         c.linked();
@@ -228,7 +228,7 @@ public final class CrystallinePolicy extends CountingPolicy {
         for (Participant r : core.participants()) {
             Reservations rs = reservations(r);
             for (int j = 0; j < rs.count; j++) {
-                if (rs.firstVolatile(j) != Reservations.INVALID) min = Math.min(min, rs.eraVolatile(j));
+                if (!rs.invalid(rs.firstVolatile(j))) min = Math.min(min, rs.eraVolatile(j));
             }
         }
         return min == Long.MAX_VALUE ? Long.MIN_VALUE : min;
