@@ -29,6 +29,12 @@ import java.util.function.UnaryOperator;
  * the value the cell already holds replaces nothing, so it retires nothing (the value stays in the cell).
  * After {@link #close()} the current value is retired and the cell refuses further use.
  *
+ * <p>A call refused because the cell or its reclaimer is closed changes nothing: the value stays in the cell and
+ * the value offered stays the caller's. A writer retires the value it replaced inside a guard of its own (or the
+ * caller's), so the reclaimer cannot finish closing between the exchange and the retire. Closing the cell after
+ * its reclaimer closed runs the value's action at once: no reader can hold it any more (every guard has closed,
+ * and none can open).
+ *
  * <h2>Memory consistency effects</h2>
  * Actions in a thread before it stores a value happen-before a reader's {@code load} that returns it, and
  * every replaced value's reclaim action happens-after the replacement and after every guard that loaded it.
@@ -36,10 +42,23 @@ import java.util.function.UnaryOperator;
  * @param <T> the value's type
  */
 public final class Atom<T> implements AutoCloseable {
+    /*
+     * Closing. close() swaps CLOSED into the cell, and every writer exchanges by CAS against the value it read, so a
+     * writer that races close() either replaced the value before it (close() then retires the writer's value) or
+     * finds CLOSED and refuses, its value still its own: nothing can be put into a closed cell. CLOSED never leaves
+     * this class: readers that find it throw.
+     */
+    /** The cell's content once closed; typed T only inside this class, never returned. */
+    private static final Object CLOSED = new Object() {
+        @Override
+        public String toString() {
+            return "CLOSED";
+        }
+    };
+
     private final Reclaimer reclaimer;
     private final Consumer<? super T> action;
     private final AtomicReference<T> value;
-    private final AtomicReference<Boolean> closed = new AtomicReference<>(Boolean.FALSE);
 
     /**
      * Creates a cell holding {@code initial}.
@@ -66,7 +85,7 @@ public final class Atom<T> implements AutoCloseable {
      */
     public T load(Guard guard) {
         checkGuard(guard);
-        return guard.protect(value);
+        return open(guard.protect(value));
     }
 
     /**
@@ -94,8 +113,16 @@ public final class Atom<T> implements AutoCloseable {
      */
     public void store(T newValue) {
         checkOpen();
-        T old = value.getAndSet(newValue);
-        if (old != newValue) retireOld(old); // the same value is still in the cell: retiring it would free it there
+        try (Guard g = reclaimer.enter()) { // refused once the reclaimer is closed, before the cell changes
+            while (true) {
+                T old = open(value.get()); // only compared and retired: not dereferenced
+                if (old == newValue) return; // the same value stays in the cell: retiring it would free it there
+                if (value.compareAndSet(old, newValue)) {
+                    if (old != null) g.retire(old, action);
+                    return;
+                }
+            }
+        }
     }
 
     /**
@@ -114,7 +141,7 @@ public final class Atom<T> implements AutoCloseable {
         while (true) {
             // Protect before the exchange: under hazard pointers a value taken with getAndSet would be
             // covered by no hazard, and could be reclaimed before this guard closes.
-            T old = guard.protect(value);
+            T old = open(guard.protect(value));
             if (value.compareAndSet(old, newValue)) {
                 if (old != null && old != newValue) guard.retire(old, action); // the same value is still in the cell
                 return old;
@@ -133,10 +160,15 @@ public final class Atom<T> implements AutoCloseable {
      */
     public boolean compareAndSet(T expected, T newValue) {
         checkOpen();
-        if (expected == newValue) return value.get() == expected;
-        if (!value.compareAndSet(expected, newValue)) return false;
-        retireOld(expected);
-        return true;
+        if (expected == newValue) return open(value.get()) == expected; // replaces nothing: only reads the cell
+        try (Guard g = reclaimer.enter()) { // refused once the reclaimer is closed, before the cell changes
+            if (!value.compareAndSet(expected, newValue)) {
+                open(value.get()); // a cell closed meanwhile refuses, as at the start
+                return false;
+            }
+            if (expected != null) g.retire(expected, action);
+            return true;
+        }
     }
 
     /**
@@ -156,7 +188,7 @@ public final class Atom<T> implements AutoCloseable {
             checkOpen();
             T next;
             try (Guard g = reclaimer.enter()) {
-                T current = g.protect(value);
+                T current = open(g.protect(value));
                 next = updater.apply(current);
                 if (next == current) return current;
                 if (value.compareAndSet(current, next)) {
@@ -178,19 +210,39 @@ public final class Atom<T> implements AutoCloseable {
     }
 
     /**
-     * Empties the cell and retires its value; further use throws {@link IllegalStateException}. Idempotent.
+     * Empties the cell and retires its value; further use throws {@link IllegalStateException}. Idempotent. If the
+     * reclaimer has closed, the value's action runs at once, on the calling thread (no reader can hold it).
+     *
+     * @throws IllegalStateException if the reclaimer is closing but has not closed (its {@code close()} was refused
+     *     while guards are open): the cell stays open and holds its value; close it again once the reclaimer closed
      */
     @Override
+    @SuppressWarnings("unchecked")
     public void close() {
-        if (closed.compareAndSet(Boolean.FALSE, Boolean.TRUE)) retireOld(value.getAndSet(null));
-    }
-
-    private void retireOld(T old) {
-        if (old != null) reclaimer.retire(old, action);
+        if (value.get() == CLOSED) return;
+        if (!reclaimer.isClosed()) {
+            try (Guard g = reclaimer.enter()) { // the retire below cannot be refused while this guard is open
+                T old = value.getAndSet((T) CLOSED);
+                if (old != null && old != CLOSED) g.retire(old, action);
+                return;
+            } catch (IllegalStateException refused) {
+                if (!reclaimer.isClosed()) throw refused; // closing: guards may still read the value
+                // closed between the test and the enter: as below
+            }
+        }
+        // Closed: every guard has closed and none can open, so no reader holds the value.
+        T old = value.getAndSet((T) CLOSED);
+        if (old != null && old != CLOSED) action.accept(old);
     }
 
     private void checkOpen() {
-        if (closed.get()) throw new IllegalStateException("this Atom is closed");
+        open(value.get());
+    }
+
+    /** Returns {@code v}, a value read from the cell, or throws if it is {@link #CLOSED}. */
+    private T open(T v) {
+        if (v == CLOSED) throw new IllegalStateException("this Atom is closed");
+        return v;
     }
 
     private void checkGuard(Guard guard) {
@@ -203,6 +255,6 @@ public final class Atom<T> implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "Atom[" + (closed.get() ? "closed" : "open") + ", " + reclaimer.scheme().name() + "]";
+        return "Atom[" + (value.get() == CLOSED ? "closed" : "open") + ", " + reclaimer.scheme().name() + "]";
     }
 }

@@ -352,7 +352,9 @@ public interface Reclaimer extends AutoCloseable {
     /**
      * Reclaims every retired object and closes this reclaimer. Idempotent.
      *
-     * @throws IllegalStateException if guards are still open (see the class documentation)
+     * @throws IllegalStateException if guards are still open, or, under QSBR, a registered thread is online (the
+     *     calling thread included: take it {@linkplain Registration#offline() offline} or close its registration
+     *     first); see the class documentation
      */
     @Override
     void close();

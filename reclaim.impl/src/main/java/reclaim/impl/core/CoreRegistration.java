@@ -65,6 +65,9 @@ final class CoreRegistration implements Registration {
     @Override
     public void online() {
         check("online");
+        // Refused once the reclaimer is closed (or closing), whatever the scheme, as the API says: QSBR's own online
+        // refuses it too when it brings the thread back; the other schemes have nothing to bring back.
+        if (guard.core.stateOpaque() != Lifecycle.OPEN) throw Checks.closed(guard.core.name);
         try {
             guard.core.policy.online(guard);
         } finally {

@@ -99,8 +99,9 @@ public final class GracePeriods {
     boolean await(ThreadGuard caller, long timeoutNanos) {
         Policy policy = core.policy;
         long start = System.nanoTime();
-        long deadline = timeoutNanos == Long.MAX_VALUE || start + timeoutNanos < start ? Long.MAX_VALUE
-                : start + Math.max(0, timeoutNanos);
+        // A timeout of 0 or less looks once (the overflow test below must not see a negative one as an overflow).
+        long deadline = timeoutNanos <= 0 ? start
+                : timeoutNanos == Long.MAX_VALUE || start + timeoutNanos < start ? Long.MAX_VALUE : start + timeoutNanos;
         long bound = policy.beginGracePeriod(caller);
         // The waiter's side of the store-load pair with every guard's announcement (see the class documentation):
         // after it, a guard whose announcing store it did not order shows to the looks below, or else that guard's
