@@ -18,7 +18,11 @@ import reclaim.impl.core.CountedBatches.Link;
  * the slot's list and activate the slot in one swap (releasing what it protected, as the API's slot contract
  * says), re-read the era, publish it as the slot's reservation, and read again. Each nesting level has its own
  * {@code k} slots ({@link #LEVELS} levels; deeper guards use the guard-wide index), so an inner guard never
- * releases what an enclosing one protects. {@code protect(ref)} uses the guard-wide index, whose era only
+ * releases what an enclosing one protects. An inner guard's close leaves its level's indices active (what they
+ * protect stays protected a little longer, until the next guard at that level moves them or the outermost guard
+ * leaves): detaching them there cost a swap per index and per inner guard, which a guard nested per operation (a
+ * collection's view) would pay on every operation; the next inner guard at that level reuses them at no cost while
+ * the era holds still. {@code protect(ref)} uses the guard-wide index, whose era only
  * grows during the outermost guard and whose list is kept until it closes. Leaving detaches the indices used
  * (a swap each) and resets their eras to 0, so that the next guard's first protect re-activates them (the
  * re-activation pitfall of the reference code: an index re-activated between a retirer's two reads must be judged by its new era); the lists detached are walked only after
@@ -248,18 +252,5 @@ final class CrystallineGuard extends ThreadGuard {
     @Override
     public int slots() {
         return k;
-    }
-
-    @Override
-    public void close() {
-        int d = depth();
-        Object lists = null;
-        if (d > 1 && thread() == Thread.currentThread() && record() != null && d - 1 < LEVELS) {
-            long levelMask = ((1L << k) - 1) << ((d - 1) * k); // an inner guard's own slots
-            lists = detach(rs, used & levelMask);
-            used &= ~levelMask;
-        }
-        super.close();
-        if (lists != null) crystalline.walk(lists); // after the inner guard is closed
     }
 }

@@ -286,17 +286,4 @@ final class CrystallineWGuard extends ThreadGuard {
     public int slots() {
         return k;
     }
-
-    @Override
-    public void close() {
-        int d = depth();
-        Object lists = null;
-        if (d > 1 && thread() == Thread.currentThread() && record() != null && d - 1 < CrystallineGuard.LEVELS) {
-            long levelMask = ((1L << k) - 1) << ((d - 1) * k); // an inner guard's own slots
-            lists = detach(rs, used & levelMask);
-            used &= ~levelMask;
-        }
-        super.close();
-        if (lists != null) crystalline.walkAll(lists); // after the inner guard is closed
-    }
 }
