@@ -138,4 +138,30 @@ class AtomWriterInAGuardThatCloseMissedTest {
         assertEquals(1, old.closes.get(), "the value swap() replaced (swap() " + (thrown == null ? "returned"
                 + " normally" : "threw " + thrown) + ") was reclaimed " + old.closes.get() + " times");
     }
+
+    /** compareAndSet() and update(), each with its own guard: refused without a change, or the old value retired. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"hp", "crystalline", "ebr"})
+    void aCompareAndSetOrUpdateWhoseGuardCloseMissedLosesNoValue(String scheme) {
+        StringBuilder lost = new StringBuilder();
+        for (String op : new String[] {"compareAndSet", "update"}) {
+            Reclaimer r = Reclaimer.create(scheme);
+            Res old = new Res();
+            Res next = new Res();
+            Atom<Res> atom = new Atom<>(firstEnterMissedByClose(r), old, Res::close);
+            Throwable thrown = null;
+            try {
+                if (op.equals("compareAndSet")) atom.compareAndSet(old, next);
+                else atom.update(current -> next);
+            } catch (IllegalStateException refused) {
+                thrown = refused;
+            }
+            atom.close();
+            if (old.closes.get() != 1) {
+                lost.append(op).append("() ").append(thrown == null ? "returned normally" : "threw " + thrown)
+                        .append(": the value it replaced was reclaimed ").append(old.closes.get()).append(" times; ");
+            }
+        }
+        assertEquals("", lost.toString());
+    }
 }
