@@ -31,9 +31,12 @@ import java.util.function.UnaryOperator;
  *
  * <p>A call refused because the cell or its reclaimer is closed changes nothing: the value stays in the cell and
  * the value offered stays the caller's. A writer retires the value it replaced inside a guard of its own (or the
- * caller's), so the reclaimer cannot finish closing between the exchange and the retire. Closing the cell after
- * its reclaimer closed runs the value's action at once: no reader can hold it any more (every guard has closed,
- * and none can open).
+ * caller's), so the reclaimer cannot finish closing between the exchange and the retire, unless that guard's enter
+ * raced the reclaimer's {@code close()} and was missed by it (a reclaimer closed while threads still use it): the
+ * retire is then refused after the exchange, and the writer puts the old value back and throws, as if refused
+ * before; should another writer have changed the cell meanwhile, the old value's action runs at once if the
+ * reclaimer has closed, and is lost if it is still closing. Closing the cell after its reclaimer closed runs the
+ * value's action at once: no reader can hold it any more (every guard has closed, and none can open).
  *
  * <h2>Memory consistency effects</h2>
  * Actions in a thread before it stores a value happen-before a reader's {@code load} that returns it, and
@@ -118,7 +121,7 @@ public final class Atom<T> implements AutoCloseable {
                 T old = open(value.get()); // only compared and retired: not dereferenced
                 if (old == newValue) return; // the same value stays in the cell: retiring it would free it there
                 if (value.compareAndSet(old, newValue)) {
-                    if (old != null) g.retire(old, action);
+                    if (old != null) retireReplaced(g, old, newValue);
                     return;
                 }
             }
@@ -143,7 +146,7 @@ public final class Atom<T> implements AutoCloseable {
             // covered by no hazard, and could be reclaimed before this guard closes.
             T old = open(guard.protect(value));
             if (value.compareAndSet(old, newValue)) {
-                if (old != null && old != newValue) guard.retire(old, action); // the same value is still in the cell
+                if (old != null && old != newValue) retireReplaced(guard, old, newValue); // else it is still in the cell
                 return old;
             }
         }
@@ -166,7 +169,7 @@ public final class Atom<T> implements AutoCloseable {
                 open(value.get()); // a cell closed meanwhile refuses, as at the start
                 return false;
             }
-            if (expected != null) g.retire(expected, action);
+            if (expected != null) retireReplaced(g, expected, newValue);
             return true;
         }
     }
@@ -192,7 +195,7 @@ public final class Atom<T> implements AutoCloseable {
                 next = updater.apply(current);
                 if (next == current) return current;
                 if (value.compareAndSet(current, next)) {
-                    if (current != null) g.retire(current, action);
+                    if (current != null) retireReplaced(g, current, next);
                     return next;
                 }
             }
@@ -223,7 +226,7 @@ public final class Atom<T> implements AutoCloseable {
         if (!reclaimer.isClosed()) {
             try (Guard g = reclaimer.enter()) { // the retire below cannot be refused while this guard is open
                 T old = value.getAndSet((T) CLOSED);
-                if (old != null && old != CLOSED) g.retire(old, action);
+                if (old != null && old != CLOSED) retireReplaced(g, old, (T) CLOSED);
                 return;
             } catch (IllegalStateException refused) {
                 if (!reclaimer.isClosed()) throw refused; // closing: guards may still read the value
@@ -237,6 +240,24 @@ public final class Atom<T> implements AutoCloseable {
 
     private void checkOpen() {
         open(value.get());
+    }
+
+    /**
+     * Retires {@code old}, which this call took out of the cell by putting {@code put} there, in {@code g}. The retire is
+     * refused only if {@code g}'s enter raced the reclaimer's {@code close()} and was missed by it: then the exchange is
+     * undone if the cell still holds {@code put}, and the refusal thrown, as if it had come before the exchange; if the
+     * cell changed meanwhile and the reclaimer has closed, the action runs at once (close() ran every action pending
+     * when it closed, and no guard opened since counts); if it is still closing, the refusal is thrown and the value
+     * is lost (see the class documentation).
+     */
+    private void retireReplaced(Guard g, T old, T put) {
+        try {
+            g.retire(old, action);
+        } catch (IllegalStateException refused) {
+            if (value.compareAndSet(put, old)) throw refused; // undone: the cell as before the call
+            if (!reclaimer.isClosed()) throw refused;
+            action.accept(old);
+        }
     }
 
     /** Returns {@code v}, a value read from the cell, or throws if it is {@link #CLOSED}. */
