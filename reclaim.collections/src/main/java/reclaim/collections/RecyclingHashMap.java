@@ -70,7 +70,7 @@ import reclaim.api.Reclaimer;
  * A short batch of operations can share one guard instead of opening one each, as flurry's and papaya's
  * {@code pin()} allow: {@link #pin()} opens a {@link Pinned} view whose single-key operations ({@code get},
  * {@code containsKey}, {@code put}, {@code putIfAbsent}, {@code remove}, {@code replace}) run in the view's
- * guard, with the same results, linearization points and memory consistency effects as the map's own. The
+ * guard (under the schemes that protect per slot, in a guard nested in it: see {@link Pinned}), with the same results, linearization points and memory consistency effects as the map's own. The
  * view holds back reclamation like any open guard; see {@link Pinned}.
  *
  * @param <K> the key type

@@ -75,7 +75,8 @@ import reclaim.api.Reclaimer;
  * <h2>Guard-scoped views</h2>
  * A short batch of operations can share one guard instead of opening one each: {@link #pin()} opens a
  * {@link Pinned} view whose {@code offer}, {@code poll}, {@code peek}, {@code isEmpty} and {@code size} run
- * in the view's guard, with the same results, linearization points and memory consistency effects as the
+ * in the view's guard (under the schemes that protect per slot, in a guard nested in it: see {@link Pinned}), with
+ * the same results, linearization points and memory consistency effects as the
  * queue's own. The view holds back reclamation like any open guard; see {@link Pinned}.
  *
  * @param <E> the element type
