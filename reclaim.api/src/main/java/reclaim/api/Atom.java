@@ -154,12 +154,14 @@ public final class Atom<T> implements AutoCloseable {
 
     /**
      * Sets the value to {@code newValue} if it is {@code expected} (by identity); on success
-     * {@code expected} is retired.
+     * {@code expected} is retired. With {@code expected == newValue} nothing can be replaced: the call only tells
+     * whether the cell holds that value, and needs no guard of the reclaimer.
      *
      * @param expected the value expected (may be null)
      * @param newValue the new value (may be null)
-     * @return whether the value was replaced
-     * @throws IllegalStateException if the cell or the reclaimer is closed
+     * @return whether the value was replaced (with {@code expected == newValue}: whether the cell holds it)
+     * @throws IllegalStateException if the cell is closed, or the reclaimer is closed and
+     *     {@code expected != newValue}
      */
     public boolean compareAndSet(T expected, T newValue) {
         checkOpen();
