@@ -647,23 +647,7 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
     private final class KeySet extends AbstractSet<K> {
         @Override
         public Iterator<K> iterator() {
-            Iterator<Map.Entry<K, V>> entries = new EntryIterator();
-            return new Iterator<>() {
-                @Override
-                public boolean hasNext() {
-                    return entries.hasNext();
-                }
-
-                @Override
-                public K next() {
-                    return entries.next().getKey();
-                }
-
-                @Override
-                public void remove() {
-                    entries.remove();
-                }
-            };
+            return new Projection<>(true);
         }
 
         @Override
@@ -696,23 +680,7 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
     private final class Values extends AbstractCollection<V> {
         @Override
         public Iterator<V> iterator() {
-            Iterator<Map.Entry<K, V>> entries = new EntryIterator();
-            return new Iterator<>() {
-                @Override
-                public boolean hasNext() {
-                    return entries.hasNext();
-                }
-
-                @Override
-                public V next() {
-                    return entries.next().getValue();
-                }
-
-                @Override
-                public void remove() {
-                    entries.remove();
-                }
-            };
+            return new Projection<>(false);
         }
 
         @Override
@@ -738,6 +706,33 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
         @Override
         public boolean contains(Object v) {
             return containsValue(v);
+        }
+    }
+
+    /** The entry iterator's keys or values, for {@link KeySet} and {@link Values}; removal removes the entry. */
+    private final class Projection<E> implements Iterator<E> {
+        private final EntryIterator entries = new EntryIterator();
+        private final boolean keys;
+
+        Projection(boolean keys) {
+            this.keys = keys;
+        }
+
+        @Override
+        public boolean hasNext() {
+            return entries.hasNext();
+        }
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public E next() {
+            Map.Entry<K, V> e = entries.next();
+            return (E) (keys ? e.getKey() : e.getValue());
+        }
+
+        @Override
+        public void remove() {
+            entries.remove();
         }
     }
 
