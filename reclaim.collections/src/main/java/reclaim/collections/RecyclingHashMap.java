@@ -603,14 +603,10 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
         return list.pool();
     }
 
-    private final class EntrySet extends AbstractSet<Map.Entry<K, V>> {
+    /** What the entry and key sets share: the map's size, emptiness and clear, a concurrent and distinct spliterator. */
+    private abstract class SetView<E> extends AbstractSet<E> {
         @Override
-        public Iterator<Map.Entry<K, V>> iterator() {
-            return new EntryIterator();
-        }
-
-        @Override
-        public Spliterator<Map.Entry<K, V>> spliterator() {
+        public Spliterator<E> spliterator() {
             return Spliterators.spliteratorUnknownSize(iterator(), CHARACTERISTICS | Spliterator.DISTINCT);
         }
 
@@ -627,6 +623,13 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
         @Override
         public void clear() {
             RecyclingHashMap.this.clear();
+        }
+    }
+
+    private final class EntrySet extends SetView<Map.Entry<K, V>> {
+        @Override
+        public Iterator<Map.Entry<K, V>> iterator() {
+            return new EntryIterator();
         }
 
         @Override
@@ -644,30 +647,10 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
     }
 
     /** The keys: the entry iterator's keys; the other operations are the map's (as {@link AbstractMap#keySet()}). */
-    private final class KeySet extends AbstractSet<K> {
+    private final class KeySet extends SetView<K> {
         @Override
         public Iterator<K> iterator() {
             return new Projection<>(true);
-        }
-
-        @Override
-        public Spliterator<K> spliterator() {
-            return Spliterators.spliteratorUnknownSize(iterator(), CHARACTERISTICS | Spliterator.DISTINCT);
-        }
-
-        @Override
-        public int size() {
-            return RecyclingHashMap.this.size();
-        }
-
-        @Override
-        public boolean isEmpty() {
-            return RecyclingHashMap.this.isEmpty();
-        }
-
-        @Override
-        public void clear() {
-            RecyclingHashMap.this.clear();
         }
 
         @Override
