@@ -15,7 +15,8 @@ import reclaim.impl.core.Checks;
  *
  * <p>Slots. {@code protect(ref, slot)} uses fixed slot {@code slot} of the current nesting level: each level
  * has its own {@code k} slots, so a nested guard (a collection operation inside a caller's guard) never
- * releases what an enclosing guard protects. {@code protect(ref)} without a slot takes a fresh dynamic slot
+ * releases what an enclosing guard protects; an inner guard's close keeps its slots' hazards until the next guard
+ * at that level overwrites them or the outermost guard closes. {@code protect(ref)} without a slot takes a fresh dynamic slot
  * that stays protected until the outermost guard closes. {@code reserve(key, slot)} publishes a {@code long}
  * key (an off-heap address, a slot index) in key slot {@code slot} of the current level: keys have their own
  * array, the record's scheme data, matched by scanners against retired {@link reclaim.api.Keyed} objects.
@@ -55,6 +56,8 @@ final class HpGuard extends ThreadGuard {
     private int keysUsed0;
     /** The deeper levels' key-slot masks (index 0 unused). */
     private int[] keysUsed = new int[4];
+    /** Whether a level below the outermost has slots or key slots in use ({@link #releaseAll} then walks them). */
+    private boolean deeper;
     /** Protects left before {@link #renew}; counts down, plain (this thread only). */
     private int renewIn = RENEW_EVERY;
 
@@ -102,6 +105,10 @@ final class HpGuard extends ThreadGuard {
     void releaseAll() {
         if (record() == null) return; // a guard of a reclaim action during close(): it published nothing
         releaseLevel(0);
+        if (deeper) { // inner guards' slots, kept since their close (see the note after slots())
+            for (int level = 1; level < Math.max(used.length, keysUsed.length); level++) releaseLevel(level);
+            deeper = false;
+        }
         int n = dynamicCount;
         if (n != 0) { // a guard that took no dynamic slot costs no store
             Object[] d = dynamic;
@@ -284,6 +291,7 @@ final class HpGuard extends ThreadGuard {
         } else {
             if (keysUsed.length <= level) keysUsed = Arrays.copyOf(keysUsed, Math.max(level + 1, keysUsed.length * 2));
             keysUsed[level] |= 1 << slot;
+            deeper = true;
         }
         return false;
     }
@@ -293,12 +301,12 @@ final class HpGuard extends ThreadGuard {
         return k;
     }
 
-    @Override
-    public void close() {
-        int d = depth();
-        if (d > 1 && thread() == Thread.currentThread() && record() != null) releaseLevel(d - 1); // an inner guard's slots
-        super.close();
-    }
+    /*
+     * An inner guard's close keeps its level's slots: they hold their hazards until the next guard at that level
+     * overwrites them or the outermost guard closes (releaseAll, which walks the deeper levels when any was used).
+     * Conservative, and bounded by k slots per level; releasing them there cost a release store per slot and per
+     * inner guard, which a guard nested per operation (a collection's view) paid on every operation.
+     */
 
     /**
      * Records that fixed slot {@code slot} of {@code level} holds a hazard. The record's arrays may already
@@ -311,6 +319,7 @@ final class HpGuard extends ThreadGuard {
         }
         if (used.length <= level) used = Arrays.copyOf(used, Math.max(level + 1, used.length * 2));
         used[level] |= 1 << slot;
+        deeper = true;
     }
 
     /**
