@@ -63,7 +63,8 @@ final class Schemes {
         }
         start.countDown();
         // The limit must have passed on both clocks before the run is declared stuck: a VM paused or migrated under
-        // the test can move one clock far ahead (a join once returned "after PT1M" half a second into a run).
+        // the test can move one clock far ahead, and a join that returns early is joined again (a join once returned
+        // with its thread alive half a second into a one-minute limit).
         long startNanos = System.nanoTime();
         long startMillis = System.currentTimeMillis();
         for (Thread t : threads) {
