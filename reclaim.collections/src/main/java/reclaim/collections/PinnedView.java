@@ -48,12 +48,7 @@ abstract class PinnedView implements AutoCloseable {
      * @throws IllegalStateException if the view is closed or the caller is not the thread that opened it
      */
     final Guard begin() {
-        Thread t = Thread.currentThread();
-        if (t != owner) {
-            throw new IllegalStateException(getClass().getCanonicalName() + " used from thread " + t.getName()
-                    + ": it belongs to thread " + owner.getName() + ", which opened it");
-        }
-        if (closed) throw new IllegalStateException(getClass().getCanonicalName() + " used after close()");
+        checkOwner();
         return nests ? reclaimer.enter() : guard;
     }
 
@@ -64,9 +59,18 @@ abstract class PinnedView implements AutoCloseable {
      * @throws IllegalStateException if the view is closed or the caller is not the thread that opened it
      */
     final Guard guard() {
-        Guard g = begin();
-        end(g);
+        checkOwner();
         return guard;
+    }
+
+    /** The misuse checks every operation starts with: the owner thread, a view not closed. */
+    private void checkOwner() {
+        Thread t = Thread.currentThread();
+        if (t != owner) {
+            throw new IllegalStateException(getClass().getCanonicalName() + " used from thread " + t.getName()
+                    + ": it belongs to thread " + owner.getName() + ", which opened it");
+        }
+        if (closed) throw new IllegalStateException(getClass().getCanonicalName() + " used after close()");
     }
 
     /**
