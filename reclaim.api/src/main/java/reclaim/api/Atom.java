@@ -31,11 +31,10 @@ import java.util.function.UnaryOperator;
  *
  * <p>A call refused because the cell or its reclaimer is closed changes nothing: the value stays in the cell and
  * the value offered stays the caller's. A writer retires the value it replaced inside a guard of its own (or the
- * caller's), so the reclaimer cannot finish closing between the exchange and the retire, unless that guard's enter
- * raced the reclaimer's {@code close()} and was missed by it (a reclaimer closed while threads still use it): the
- * retire is then refused after the exchange, and the writer puts the old value back and throws, as if refused
+ * caller's), so the reclaimer cannot finish closing between the exchange and the retire. (Should a reclaimer
+ * implementation refuse that retire all the same, the writer puts the old value back and throws, as if refused
  * before; should another writer have changed the cell meanwhile, the old value's action runs at once if the
- * reclaimer has closed, and is lost if it is still closing. Closing the cell after its reclaimer closed runs the
+ * reclaimer has closed, and is lost if it is still closing.) Closing the cell after its reclaimer closed runs the
  * value's action at once: no reader can hold it any more (every guard has closed, and none can open).
  *
  * <h2>Memory consistency effects</h2>
@@ -246,7 +245,8 @@ public final class Atom<T> implements AutoCloseable {
 
     /**
      * Retires {@code old}, which this call took out of the cell by putting {@code put} there, in {@code g}. The retire is
-     * refused only if {@code g}'s enter raced the reclaimer's {@code close()} and was missed by it: then the exchange is
+     * refused only if the reclaimer closed while {@code g} was open, which its contract forbids (a {@code Reclaimer}
+     * of another implementation, or a guard whose enter such a reclaimer missed): then the exchange is
      * undone if the cell still holds {@code put}, and the refusal thrown, as if it had come before the exchange; if the
      * cell changed meanwhile and the reclaimer has closed, the action runs at once (close() ran every action pending
      * when it closed, and no guard opened since counts); if it is still closing, the refusal is thrown and the value

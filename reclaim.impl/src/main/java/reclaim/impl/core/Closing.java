@@ -145,7 +145,7 @@ final class Closing {
                 // a full fence, or membarrier where readers publish with opaque stores (Barrier).
                 core.heavy();
                 for (Participant p : ps) {
-                    if (p.stateVolatile() == Participant.CLOSED && (p.guardOpen() || core.policy.inUse(p))) open++;
+                    if (p.stateVolatile() == Participant.CLOSED && !closedIdle(p, deadline)) open++;
                 }
                 if (open > 0) {
                     throw new IllegalStateException(open + " guard(s) of this " + core.name + " reclaimer are still open"
@@ -217,6 +217,21 @@ final class Closing {
             if (System.nanoTime() - deadline > 0) return false;
             Thread.yield();
         }
+    }
+
+    /**
+     * Whether a participant close() took shows no guard (its owner's open flag, a hazard or reservation), waiting,
+     * bounded, for another thread's: a guard just closing, or an enter that met CLOSING and is taking its open flag
+     * back ({@code Core.openSticky}). The caller's own guard counts at once.
+     */
+    private boolean closedIdle(Participant p, long deadline) {
+        while (p.guardOpen() || core.policy.inUse(p)) {
+            ThreadGuard o = p.ownerAcquire();
+            if (o == null || o.thread == Thread.currentThread()) return false;
+            if (System.nanoTime() - deadline > 0) return false;
+            Thread.yield();
+        }
+        return true;
     }
 
     private static final VarHandle ABANDONED;

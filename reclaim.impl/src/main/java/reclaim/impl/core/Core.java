@@ -94,7 +94,11 @@ public final class Core extends Lifecycle {
     final boolean sticky;
     /** Whether the outermost enter writes the policy's announcement into the open word (else the grace clock). */
     final boolean openAnnounces;
-    /** Whether a full fence follows that announcement: {@link #openAnnounces} under the fence strategy. */
+    /**
+     * Whether a full fence follows the open word's store (the announcement or the grace clock): under the fence
+     * strategy. It orders the store before the guard's read of the core's state ({@link #openSticky}) and, for an
+     * announcement, before its loads of shared links.
+     */
     private final boolean openFences;
     final boolean sealPerParticipant;
     final int collectInterval;
@@ -145,7 +149,7 @@ public final class Core extends Lifecycle {
         this.policy = policy;
         Capabilities c = policy.capabilities();
         this.openAnnounces = policy.announcesInOpenWord(barrier.asymmetric());
-        this.openFences = openAnnounces && !barrier.asymmetric();
+        this.openFences = !barrier.asymmetric();
         // A policy sticky already announces nothing.
         this.sticky = (c.stickyParticipants() || openAnnounces) && !policy.registrationsAnnounceInStateWord();
         this.sealPerParticipant = c.sealPerParticipant();
@@ -365,9 +369,14 @@ public final class Core extends Lifecycle {
             return g;
         }
         byte f = g.fast;
-        if (f == ThreadGuard.FAST && stateOpaque() == Lifecycle.OPEN) openFast(g, ThreadGuard.FAST); // the common one
-        else if (f > 0 && stateOpaque() == Lifecycle.OPEN) openFast(g, f);
-        else pin(g);
+        if (f == ThreadGuard.FAST) { // the common one: the open word's store, then the core's state (openSticky)
+            if (openFast(g, ThreadGuard.FAST)) return g;
+        } else if (f == ThreadGuard.FAST_RESERVED) { // the policy's announcement: checked before, as pin() does
+            if (stateOpaque() == Lifecycle.OPEN && openFast(g, f)) return g;
+        } else if (f > 0) {
+            if (openFast(g, f)) return g;
+        }
+        pin(g); // a general guard, or a core that is closing: pinSlow refuses (or serves close()'s own actions)
         return g;
     }
 
@@ -380,14 +389,16 @@ public final class Core extends Lifecycle {
      *
      * @param g the calling thread's guard
      * @param kind the guard's short path ({@link ThreadGuard#fast}, positive)
+     * @return false if the core is closing (nothing is open then; the caller takes {@link #pin}, which refuses)
      */
-    private void openFast(ThreadGuard g, byte kind) {
+    private boolean openFast(ThreadGuard g, byte kind) {
         Policy pol = policy; // in a local: see pin()
         if (kind == ThreadGuard.FAST_RESERVED) pol.enterReserved(g);
-        else openSticky(g, pol, kind == ThreadGuard.FAST_FENCED);
+        else if (!openSticky(g, pol, kind == ThreadGuard.FAST_FENCED)) return false;
         g.depth = 1;
         pol.enteredAgain(g);
         if (pol.collectDue(g) && amortized()) collectOnEnter(g);
+        return true;
     }
 
     /**
@@ -418,8 +429,11 @@ public final class Core extends Lifecycle {
             Policy pol = policy;
             // Where registrations announce in the state word (QSBR), the policy opens the thread's sticky participant
             // too (openOwn): its registered executors' enter stays the one load it was.
-            if (sticky) openSticky(g, pol);
-            else pol.enterReserved(g);
+            if (!sticky) pol.enterReserved(g);
+            else if (!openSticky(g, pol)) { // close() began after our check: refused below
+                pinSlow(g);
+                return;
+            }
             opened(g, p, pol);
             return;
         }
@@ -450,8 +464,8 @@ public final class Core extends Lifecycle {
                 g.sticky = true;
             }
             if (p != null) {
-                if (sticky) openSticky(g, policy);
-                else policy.enterReserved(g);
+                if (!sticky) policy.enterReserved(g);
+                else if (!openSticky(g, policy)) throw Checks.closed(name);
             } else {
                 // The lease's CAS is a volatile read-modify-write: ordered before this guard's later volatile loads
                 // of shared links (the store-load pair that a scanner's fence and reads pair with).
@@ -471,7 +485,7 @@ public final class Core extends Lifecycle {
      * @param g the calling thread's guard, holding its sticky participant
      */
     public void openOwn(ThreadGuard g) {
-        openSticky(g, policy);
+        if (!openSticky(g, policy)) throw Checks.closed(name);
     }
 
     /**
@@ -502,25 +516,47 @@ public final class Core extends Lifecycle {
      * guard's loads of shared links are the reader's side of a store-load pair: under the asymmetric strategy
      * scanners read the word after the heavy barrier ({@link Barrier}), which orders this store before the loads, so
      * nothing follows it here; under the fence strategy a full fence follows it ({@link #openFences}). Where the word
-     * is the grace clock, no fence: only close() and grace periods read it (after a full fence, and a racing enter
-     * may be missed, as documented on {@link Participant}); the scheme's own protection (a hazard, a reservation)
-     * carries its fence. A release store (on x86 the same plain store as an opaque one): a grace period that reads
-     * this value instead of the 0 that the previous guard's close stored also sees what that guard did.
+     * is the grace clock (HP, Crystalline), only close() and grace periods read it, after their heavy barrier; the
+     * scheme's own protection (a hazard, a reservation) carries its own ordering. A release store (on x86 the same plain
+     * store as an opaque one): a grace period that reads this value instead of the 0 that the previous guard's close
+     * stored also sees what that guard did.
+     *
+     * <p>Then the core's state, after the store (and the fence, under the fence strategy, for either word): the other
+     * half of the store-load pair with {@code close()}, which stores CLOSING and reads the open words after its heavy
+     * barrier ({@link Closing}). Either this load sees CLOSING, and the store is taken back and the guard refused, or
+     * {@code close()} sees the open word and refuses (waiting first, bounded, for the word to clear). Checked before
+     * the store, as it once was, an enter could read OPEN and store after {@code close()} had read its word: a guard
+     * open on a reclaimer whose close() had completed ({@code EnterVsCloseTest} in the jcstress suite).
+     *
+     * @return true if the guard is open; false if the core is closing (the open word is 0 again)
      */
-    private void openSticky(ThreadGuard g, Policy pol) {
-        openSticky(g, pol, openFences);
+    private boolean openSticky(ThreadGuard g, Policy pol) {
+        return openSticky(g, pol, openFences);
     }
 
     /** {@link #openSticky(ThreadGuard, Policy)} with the fence decided by the caller ({@link #openFast}'s kind). */
-    private void openSticky(ThreadGuard g, Policy pol, boolean fence) {
+    private boolean openSticky(ThreadGuard g, Policy pol, boolean fence) {
         if (openAnnounces) {
             g.setOpenRelease(pol.announcement());
-            // Under fences: orders the announcement (store) before the guard's loads of shared links, pairing with
-            // the full fence a scanner runs before it reads the announcements (EbrPolicy.tryAdvance).
+            // Under fences: orders the announcement (store) before the guard's loads of shared links and of the
+            // core's state below, pairing with the full fence a scanner runs before it reads the announcements
+            // (EbrPolicy.tryAdvance) and with close()'s.
             if (fence) VarHandle.fullFence();
         } else {
             g.setOpenRelease(grace.clockOpaque());
         }
+        if (stateOpaque() == Lifecycle.OPEN) return true;
+        return openRefused(g);
+    }
+
+    /**
+     * Takes back the store of a guard that found the core closing ({@link #openSticky}); an abandoned core's close
+     * that the store made refuse is retried ({@link Closing#leftWhileClosing}).
+     */
+    private boolean openRefused(ThreadGuard g) {
+        g.setOpenRelease(0);
+        closing.leftWhileClosing();
+        return false;
     }
 
     /**

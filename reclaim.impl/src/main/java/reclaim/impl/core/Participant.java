@@ -68,8 +68,9 @@ abstract class ParticipantPadAfter extends ParticipantHot {
  * writes an open flag on its outermost enter and close (release stores: they pair with the acquire reads of
  * {@code close()}, which come after a full fence, and of a grace period). The flag lives in the owner's
  * {@link ThreadGuard}, beside the nesting depth that enter writes anyway, so that entering writes one cache line; {@code close()} finds it through
- * the owner reference on the hot line. A guard opened before {@code close()} began (in happens-before order) is always seen;
- * one whose enter races with {@code close()} may be missed, and then finds the core closed at its next retire.
+ * the owner reference on the hot line. An enter stores the flag and then reads the core's state, and close() stores
+ * CLOSING and reads the flags after its heavy barrier: either the enter sees CLOSING and takes its store back, or
+ * close() sees the guard and refuses ({@code Core.openSticky}).
  */
 public class Participant extends ParticipantPadAfter {
     /** See the class documentation. */

@@ -62,7 +62,7 @@ public class ThreadGuard implements Guard {
      * Which path this thread's outermost guards take ({@code Core.openFast}, {@code Core.unpin}, {@link #close()}).
      * A short one (positive) when the thread holds its own participant as its record and the policy's {@code entered}
      * ran on it since the thread took it: {@link #FAST} when that participant enters and leaves on the open word with
-     * nothing after the store, {@link #FAST_FENCED} when a full fence follows the store (EBR under fences),
+     * nothing after the store, {@link #FAST_FENCED} when a full fence follows the store (the fence strategy),
      * {@link #FAST_RESERVED} when it enters and leaves through the policy's {@code enterReserved}/{@code exitReserved}
      * (QSBR's registered executors, on the state word). What the general path tests on every enter and close (a
      * participant of its own, the word it announces in, the fence, the record, the scheme's binding to the

@@ -19,11 +19,11 @@ import reclaim.api.Reclaimer;
 /**
  * {@link Atom} says "A call refused because the cell or its reclaimer is closed changes nothing" and "A writer retires
  * the value it replaced inside a guard of its own (or the caller's), so the reclaimer cannot finish closing between the
- * exchange and the retire". The core documents the case that breaks the second sentence ({@link Participant}: a guard
- * "whose enter races with close() may be missed, and then finds the core closed at its next retire"): a platform
- * thread's outermost enter on its sticky participant reads the state OPEN and only then stores its open word, so a
- * close() that runs between the two closes the participant and completes. The writer's exchange then succeeds and its
- * retire throws: the value it replaced is out of the cell and never reclaimed.
+ * exchange and the retire", and what it does should a reclaimer break that: a platform thread's outermost enter on its
+ * sticky participant once read the state OPEN and only then stored its open word, so a close() that ran between the
+ * two closed the participant and completed (the enter now stores first and then reads the state: {@link Participant}).
+ * The writer's exchange then succeeded and its retire threw: the value it replaced was out of the cell and never
+ * reclaimed. Atom keeps its defence, and this test keeps it checked on that interleaving.
  *
  * <p>The interleaving is reproduced deterministically: the thread's guard is opened, its open word is cleared (the
  * store the enter has not made yet when close() reads it), another thread closes the reclaimer, the word is set back

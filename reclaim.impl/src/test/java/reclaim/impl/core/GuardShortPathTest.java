@@ -72,14 +72,14 @@ class GuardShortPathTest {
     /**
      * The path a thread's outermost guards must take, from what the thread holds: a leased participant (none of its
      * own) takes the general path; its own participant takes the open word's short path where it announces there (a
-     * sticky core, or QSBR's unregistered threads), with a fence after the store where that word is the announcement
-     * under fences, and the reserved short path where the core hands it to the policy's reserved enter and exit
+     * sticky core, or QSBR's unregistered threads), with a fence after the store under fences (it orders the store
+     * before the enter's read of the reclaimer's state), and the reserved short path where the core hands it to the policy's reserved enter and exit
      * (QSBR's registrations, Hyaline's under fences).
      */
     private static byte expectedPath(Core core, ThreadGuard g) {
         if (g.registered() == null) return ThreadGuard.GENERAL;
         if (!core.sticky && !g.stickyParticipant()) return ThreadGuard.FAST_RESERVED;
-        return core.openAnnounces && !core.barrier.asymmetric() ? ThreadGuard.FAST_FENCED : ThreadGuard.FAST;
+        return core.barrier.asymmetric() ? ThreadGuard.FAST : ThreadGuard.FAST_FENCED;
     }
 
     @ParameterizedTest(name = "{0} {1}")
