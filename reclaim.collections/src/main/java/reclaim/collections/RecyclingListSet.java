@@ -192,9 +192,12 @@ public final class RecyclingListSet<E> extends AbstractSet<E> implements Set<E> 
         return count.sum() <= 0;
     }
 
-    /** Throws as every operation that opens a guard does once the reclaimer is closed (size and isEmpty open none). */
+    /**
+     * Refuses as every operation that opens a guard does once {@code close()} has begun (a refused close too): by
+     * opening and closing one. Size and isEmpty need none (they read a counter).
+     */
     private void checkOpen() {
-        if (list.reclaimer().isClosed()) throw new IllegalStateException("the reclaimer of this set is closed");
+        list.reclaimer().enter().close();
     }
 
     /**

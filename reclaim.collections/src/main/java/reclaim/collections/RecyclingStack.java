@@ -176,7 +176,7 @@ public final class RecyclingStack<E> {
      * @return true if the stack holds no element
      */
     public boolean isEmpty() {
-        if (reclaimer.isClosed()) throw new IllegalStateException("the reclaimer of this stack is closed"); // as the other operations
+        reclaimer.enter().close(); // refuses as the other operations do once close() has begun
         return headVolatile() == null; // not dereferenced: no guard needed
     }
 

@@ -49,6 +49,27 @@ class OperationsAfterTheReclaimerClosesTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("reclaim.collections.Schemes#names")
+    @SuppressWarnings("try")
+    void sizeAndIsEmptyRefuseOnceACloseWasRefusedAsTheOtherOperationsDo(String scheme) {
+        Reclaimer r = Reclaimer.create(scheme);
+        RecyclingHashMap<Integer, Integer> m = new RecyclingHashMap<>(r);
+        RecyclingListSet<Integer> s = new RecyclingListSet<>(r);
+        RecyclingStack<Integer> st = new RecyclingStack<>(r);
+        m.put(1, 1);
+        s.add(1);
+        st.push(1);
+        try (var held = r.enter()) { // this thread's guard: close() refuses at once and leaves the reclaimer closing
+            assertThrows(IllegalStateException.class, r::close, scheme + ": close with a guard open");
+        }
+        List<Executable> ops = List.of(m::size, m::isEmpty, s::size, s::isEmpty, st::isEmpty, () -> m.get(1));
+        for (int i = 0; i < ops.size(); i++) {
+            assertThrows(IllegalStateException.class, ops.get(i), scheme + ": operation #" + i + " while closing");
+        }
+        Schemes.closeAndCheck(r);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("reclaim.collections.Schemes#names")
     void anOpenViewMakesCloseRefuseAndALaterCloseCompletes(String scheme) {
         Reclaimer r = Reclaimer.create(scheme);
         RecyclingHashMap<Integer, Integer> m = new RecyclingHashMap<>(r);
