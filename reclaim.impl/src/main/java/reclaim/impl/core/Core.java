@@ -550,8 +550,10 @@ public final class Core extends Lifecycle {
     }
 
     /**
-     * Takes back the store of a guard that found the core closing ({@link #openSticky}); an abandoned core's close
-     * that the store made refuse is retried ({@link Closing#leftWhileClosing}).
+     * Takes back the store of a guard that found the core closing ({@link #openSticky}). An abandoned core's close that
+     * the store made refuse is retried ({@link Closing#leftWhileClosing}): {@code enter()} does not fence the handle
+     * (it is on every guard's path), so the cleaner may close the core while an enter that the handle's last use
+     * began is still running.
      */
     private boolean openRefused(ThreadGuard g) {
         g.setOpenRelease(0);

@@ -23,7 +23,9 @@ import reclaim.api.Stats;
  *
  * <p>Every method that calls into the core keeps this object reachable until the call returns
  * ({@link Reference#reachabilityFence}), so the cleaner never runs beside a call in progress (a guard's own calls
- * excepted: see above); a live registration keeps it reachable too.
+ * excepted: see above); a live registration keeps it reachable too. {@link #enter()} is the exception, kept as short
+ * as it can be: an enter that the cleaner's close races is ordered against it as against any {@code close()} (it
+ * refuses and retries the abandoned close, or the close refuses and the guard finishes it when it closes).
  *
  * <p>In checked mode ({@link Options#checked()}) the user holds a {@link CheckedReclaimerHandle} instead.
  */
