@@ -29,9 +29,8 @@ import reclaim.api.Reclaimer;
  * {@code 1, 1, 1} is forbidden: {@code close()} had returned (the reader saw {@code closed}) while the reader's guard,
  * opened before that read and closed after it, was open. The reader's thread was never registered, so under EBR,
  * QSBR, HP and Crystalline its enter stores its open word and then reads the reclaimer's state, the store-load pair
- * with {@code close()}'s store of CLOSING and its look at the open words after the heavy barrier. (Under the fence
- * strategy HP's and Crystalline's enter store the grace clock with no fence, and that pair is documented as open:
- * this test then only checks what it can.)
+ * with {@code close()}'s store of CLOSING and its look at the open words after the heavy barrier (under the fence
+ * strategy a full fence follows the store for every scheme, the grace clock of HP and Crystalline included).
  *
  * <p>Reproduce: {@code ./reclaim jcstress quick -t EnterVsClose} (every scheme), or one scheme with
  * {@code .ci/jcstress reclaim.jcstress/target/jcstress.jar quick -t EnterVsClose -jvmArgsPrepend -Dreclaim.scheme=ebr}.

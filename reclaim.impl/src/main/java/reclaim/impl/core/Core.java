@@ -536,15 +536,13 @@ public final class Core extends Lifecycle {
 
     /** {@link #openSticky(ThreadGuard, Policy)} with the fence decided by the caller ({@link #openFast}'s kind). */
     private boolean openSticky(ThreadGuard g, Policy pol, boolean fence) {
-        if (openAnnounces) {
-            g.setOpenRelease(pol.announcement());
-            // Under fences: orders the announcement (store) before the guard's loads of shared links and of the
-            // core's state below, pairing with the full fence a scanner runs before it reads the announcements
-            // (EbrPolicy.tryAdvance) and with close()'s.
-            if (fence) VarHandle.fullFence();
-        } else {
-            g.setOpenRelease(grace.clockOpaque());
-        }
+        if (openAnnounces) g.setOpenRelease(pol.announcement());
+        else g.setOpenRelease(grace.clockOpaque());
+        // Under fences, for either word: orders the store before the core's state below, pairing with close()'s
+        // fence (a release store orders nothing before a later load); for an announcement, also before the guard's
+        // loads of shared links, pairing with the full fence a scanner runs before it reads the announcements
+        // (EbrPolicy.tryAdvance).
+        if (fence) VarHandle.fullFence();
         if (stateOpaque() == Lifecycle.OPEN) return true;
         return openRefused(g);
     }
