@@ -193,11 +193,12 @@ public final class RecyclingListSet<E> extends AbstractSet<E> implements Set<E> 
     }
 
     /**
-     * Refuses as every operation that opens a guard does once {@code close()} has begun (a refused close too): by
-     * opening and closing one. Size and isEmpty need none (they read a counter).
+     * Throws once the reclaimer is closed, as every operation does. Size and isEmpty read a counter and open no guard
+     * (one would bring an offline QSBR thread back online), so while a refused {@code close()} leaves the reclaimer
+     * closing they still answer, where the operations that open a guard refuse.
      */
     private void checkOpen() {
-        list.reclaimer().enter().close();
+        if (list.reclaimer().isClosed()) throw new IllegalStateException("the reclaimer of this set is closed");
     }
 
     /**

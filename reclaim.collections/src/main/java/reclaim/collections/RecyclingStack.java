@@ -176,7 +176,9 @@ public final class RecyclingStack<E> {
      * @return true if the stack holds no element
      */
     public boolean isEmpty() {
-        reclaimer.enter().close(); // refuses as the other operations do once close() has begun
+        // As the other operations once closed; no guard (it would bring an offline QSBR thread back online), so it
+        // still answers while a refused close() leaves the reclaimer closing.
+        if (reclaimer.isClosed()) throw new IllegalStateException("the reclaimer of this stack is closed");
         return headVolatile() == null; // not dereferenced: no guard needed
     }
 

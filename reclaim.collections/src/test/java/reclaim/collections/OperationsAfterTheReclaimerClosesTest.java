@@ -50,7 +50,7 @@ class OperationsAfterTheReclaimerClosesTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("reclaim.collections.Schemes#names")
     @SuppressWarnings("try")
-    void sizeAndIsEmptyRefuseOnceACloseWasRefusedAsTheOtherOperationsDo(String scheme) {
+    void sizeAndIsEmptyAnswerWhileClosingWhereGuardedOperationsRefuseAndThrowOnceClosed(String scheme) {
         Reclaimer r = Reclaimer.create(scheme);
         RecyclingHashMap<Integer, Integer> m = new RecyclingHashMap<>(r);
         RecyclingListSet<Integer> s = new RecyclingListSet<>(r);
@@ -61,11 +61,17 @@ class OperationsAfterTheReclaimerClosesTest {
         try (var held = r.enter()) { // this thread's guard: close() refuses at once and leaves the reclaimer closing
             assertThrows(IllegalStateException.class, r::close, scheme + ": close with a guard open");
         }
-        List<Executable> ops = List.of(m::size, m::isEmpty, s::size, s::isEmpty, st::isEmpty, () -> m.get(1));
-        for (int i = 0; i < ops.size(); i++) {
-            assertThrows(IllegalStateException.class, ops.get(i), scheme + ": operation #" + i + " while closing");
-        }
+        assertThrows(IllegalStateException.class, () -> m.get(1), scheme + ": a guarded operation while closing");
+        assertEquals(1, m.size(), scheme + ": size reads a counter, no guard");
+        assertEquals(false, m.isEmpty());
+        assertEquals(1, s.size());
+        assertEquals(false, s.isEmpty());
+        assertEquals(false, st.isEmpty());
         Schemes.closeAndCheck(r);
+        List<Executable> ops = List.of(m::size, m::isEmpty, s::size, s::isEmpty, st::isEmpty);
+        for (int i = 0; i < ops.size(); i++) {
+            assertThrows(IllegalStateException.class, ops.get(i), scheme + ": operation #" + i + " once closed");
+        }
     }
 
     @ParameterizedTest(name = "{0}")

@@ -411,7 +411,7 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
      * @throws UseAfterFreeException if the block was already freed
      */
     public void retire(MemorySegment block) {
-        retire(null, block);
+        retireAt(null, blockAddress(block, "retire"));
     }
 
     /**
@@ -428,7 +428,8 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
      * @throws UseAfterFreeException if the block was already freed
      */
     public void retire(Guard guard, MemorySegment block) {
-        if (guard != null && guard.reclaimer() != reclaimer) {
+        Objects.requireNonNull(guard, "guard"); // a null guard is not "no guard": retire(block) is that
+        if (guard.reclaimer() != reclaimer) {
             throw new IllegalArgumentException("the guard belongs to another reclaimer than " + name + "'s");
         }
         retireAt(guard, blockAddress(block, "retire"));

@@ -504,7 +504,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
     @Override
     @SuppressWarnings("unchecked")
     public boolean remove(Object key, Object value) {
-        if (value == null) return false;
+        Objects.requireNonNull(value, "value"); // nulls are refused (the class documentation), not "never mapped"
         return write((K) key, null, (V) value, Mode.REMOVE_IF) != null;
     }
 
@@ -804,10 +804,12 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
 
     @Override
     public int size() {
+        checkOpen(); // refuses once closed, as every other operation
         long n = 0;
         for (Segment s : segments) {
             s.lock.lock();
             try {
+                if (s.dead) throw closedException();
                 n += s.count;
             } finally {
                 s.lock.unlock();
@@ -819,6 +821,13 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
     @Override
     public boolean isEmpty() {
         return size() == 0;
+    }
+
+    /** A walk of the entries, as {@link AbstractMap}'s; a null value is refused as every null is here. */
+    @Override
+    public boolean containsValue(Object value) {
+        Objects.requireNonNull(value, "value");
+        return super.containsValue(value);
     }
 
     @Override

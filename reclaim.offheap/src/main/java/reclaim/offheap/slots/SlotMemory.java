@@ -398,12 +398,17 @@ public final class SlotMemory implements AutoCloseable {
      * @throws NullPointerException if {@code payload} is null
      * @throws IllegalArgumentException if the handle was never valid or the payload is too long
      * @throws IllegalStateException if the handle is stale (nothing is stored then), this thread holds an
-     *     access to its slot, or the manager is closed
+     *     access to its slot, or the manager is closed; or if the reclaimer is closed (checked before anything is
+     *     stored: the old message stays; should the reclaimer's {@code close()} begin during the call, the old
+     *     handle is stale and the new message freed, as {@link #free} describes)
      * @throws SlotsExhaustedException if no slot is free for the new message (the old one is kept)
      */
     public long replace(long handle, int kind, byte[] payload) {
         int i = checkHandle(handle);
         accesses.current().refuseHeld(i, handle);
+        // Refused before anything changes once the reclaimer is closed (the retire of the old slot would be). Not by
+        // opening a guard: it would bring an offline QSBR thread back online, and neither the store nor the free needs one.
+        if (reclaimer.isClosed()) throw new IllegalStateException("the reclaimer is closed: nothing is replaced");
         long h = store(kind, payload);
         try {
             free(handle);
@@ -474,9 +479,9 @@ public final class SlotMemory implements AutoCloseable {
      */
     public boolean isLive(long handle) {
         int i = index(handle);
-        if (i < 0 || i >= capacity || (generation(handle) & 1) == 0) return false;
-        Accesses a = begin();
+        Accesses a = begin(); // refuses once closed, whatever the handle
         try {
+            if (i < 0 || i >= capacity || (generation(handle) & 1) == 0) return false;
             return generationVolatile(i * stride) == generation(handle);
         } finally {
             end(a);

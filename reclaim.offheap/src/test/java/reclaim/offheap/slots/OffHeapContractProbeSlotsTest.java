@@ -201,6 +201,24 @@ class OffHeapContractProbeSlotsTest {
     }
 
     /**
+     * replace: "@throws IllegalStateException ... if the reclaimer is closed (checked before anything is stored: the
+     * old message stays".
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("reclaim.offheap.slots.Fixtures#schemes")
+    void aReplaceRefusedBecauseTheReclaimerIsClosedKeepsTheOldMessage(String scheme) {
+        Reclaimer r = Reclaimer.create(scheme);
+        try (SlotMemory m = SlotMemory.create(r, 3, 16)) {
+            long live = m.store(1, Fixtures.payload(1, 16));
+            int before = m.available();
+            r.close();
+            assertThrows(IllegalStateException.class, () -> m.replace(live, 0, Fixtures.payload(2, 16)));
+            assertTrue(m.isLive(live), scheme + ": the old message stays live");
+            assertEquals(before, m.available(), scheme + ": nothing stored");
+        }
+    }
+
+    /**
      * SlotWrite: setLength "@throws IllegalArgumentException if the length is out of range"; copyFrom "@throws
      * IllegalArgumentException if {@code src} is longer than the payload size"; set* "@throws
      * IndexOutOfBoundsException if the value is outside the slot's payload area"; "reads through this access are
