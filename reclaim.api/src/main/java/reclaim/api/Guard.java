@@ -171,6 +171,27 @@ public interface Guard extends AutoCloseable {
     Reclaimer reclaimer();
 
     /**
+     * Opens a guard nested in this one: the same as {@link Reclaimer#enter()} on this guard's reclaimer, called on
+     * the calling thread while this guard is open, for code that holds an open guard and opens many short nested
+     * ones (a guard-scoped view that runs each operation in a guard of its own). A thread's built-in guards are one
+     * object whatever the nesting, so the built-in schemes return this guard with its nesting one deeper, without
+     * looking up the thread's guard as {@code enter()} does. Close the nested guard before this one, on the same
+     * thread.
+     *
+     * <p>An {@link OwnedGuard} does not nest: its {@code nest()} opens the calling thread's guard, as {@code enter()}
+     * does. The default implementation calls {@code reclaimer().enter()}, and cannot tell whether this guard is open:
+     * a provider overrides it (every built-in scheme does).
+     *
+     * @return the nested guard
+     * @throws IllegalStateException if this guard is closed or belongs to another thread
+     */
+    default Guard nest() {
+        Reclaimer r = reclaimer();
+        if (r == null) throw new IllegalStateException("the reclaimer of this guard was dropped without close()");
+        return r.enter();
+    }
+
+    /**
      * Lets reclamation move past this guard without closing it (crossbeam's {@code Guard::repin}, seize's
      * {@code Guard::refresh}): the same as closing the guard and opening it again at once, on the same object. A
      * reader that walks a large structure (a whole map, a long list) under one guard calls it every so many steps,

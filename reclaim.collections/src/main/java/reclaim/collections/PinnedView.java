@@ -10,16 +10,18 @@ import reclaim.api.Reclaimer;
  *
  * <p>The structures' operations are written once, as private methods that take the guard to work in; the
  * per-operation API opens a guard for each call, a view passes its own. Every operation protects what it
- * reads afresh and keeps nothing between calls: under the schemes that protect per slot each operation runs in
- * a nested guard (below) and releases its slots when it ends, so a view holds no hazard between operations.
+ * reads afresh and relies on nothing it read in an earlier call: under the schemes that protect per slot each
+ * operation runs in a nested guard (below), whose slots the next operation's nested guard reuses (a scheme may
+ * keep an inner guard's protections until then, or until the view closes: at most one level's slots).
  *
  * <p>Slots. A thread's guards are one object per thread and reclaimer, whatever the nesting: a guard the caller
  * opens after the view is the view's guard too, and an operation that protected in the view's guard's slots
  * would protect in that inner guard's slots, releasing what the caller protected there. So where the scheme
  * protects per slot ({@link Guard#slots()} is finite: hazard pointers, Crystalline), each operation runs in a
  * guard nested in whatever is open ({@link #begin}, {@link #end}), with slots of its own, as a per-operation
- * call does; a nested guard costs far less than an outermost one. The other schemes protect everything until
- * the outermost guard closes, and their operations run in the view's guard itself.
+ * call does; it is opened from the view's guard ({@link Guard#nest()}), which spares the lookup of the thread's
+ * guard that {@code enter()} makes. The other schemes protect everything until the outermost guard closes, and
+ * their operations run in the view's guard itself.
  *
  * <p>Fields: {@code closed} is read and written only by the owner thread (every access checks the thread
  * first), so it is plain.
@@ -49,7 +51,7 @@ abstract class PinnedView implements AutoCloseable {
      */
     final Guard begin() {
         checkOwner();
-        return nests ? reclaimer.enter() : guard;
+        return nests ? guard.nest() : guard;
     }
 
     /**

@@ -123,18 +123,47 @@ public inline fun <T, R> Atom<T>.withValue(crossinline block: (T) -> R): R =
  * registration.whileOffline { queue.take() }
  * ```
  *
+ * If the reclaimer's `close()` began during the block, the thread cannot come back online (the registration
+ * refuses) and need not (nothing it could hold back is reclaimed any more): it stays offline, and the block's
+ * result is returned, or its exception thrown, as usual.
+ *
  * @param R the result type
  * @receiver a registration of the current thread
  * @param block the blocking work
  * @return what [block] returned
- * @throws IllegalStateException if called inside a guard or on another thread than the registered one
+ * @throws IllegalStateException if called inside a guard or on another thread than the registered one, or if
+ *     the block left a guard open (the thread cannot come back online inside it)
  */
 @JvmSynthetic
 public inline fun <R> Registration.whileOffline(crossinline block: () -> R): R {
     offline()
-    try {
-        return block()
-    } finally {
-        online()
+    val result = try {
+        block()
+    } catch (e: Throwable) {
+        try {
+            online()
+        } catch (refused: IllegalStateException) {
+            e.addSuppressed(refused) // the block's exception is the one the caller needs
+        }
+        throw e
     }
+    try {
+        online()
+    } catch (refused: IllegalStateException) {
+        if (usable()) throw refused // a misuse in the block (a guard left open), not a closed reclaimer
+    }
+    return result
 }
+
+/**
+ * Whether this registration can still open a guard: false once the reclaimer is closing or closed (or the
+ * registration closed). Opens and closes one; for [whileOffline]'s refused return to online only.
+ */
+@PublishedApi
+internal fun Registration.usable(): Boolean =
+    try {
+        enter().close()
+        true
+    } catch (closed: IllegalStateException) {
+        false
+    }

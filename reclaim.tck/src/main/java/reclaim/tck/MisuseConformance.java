@@ -80,7 +80,19 @@ interface MisuseConformance extends SchemeUnderTest {
         t.start();
         t.join();
         assertTrue(fromOther.get() instanceof IllegalStateException, "protect from another thread: " + fromOther.get());
+        AtomicReference<Throwable> nestFromOther = new AtomicReference<>();
+        Thread n = new Thread(() -> {
+            try {
+                g.nest().close();
+            } catch (Throwable e) {
+                nestFromOther.set(e);
+            }
+        });
+        n.start();
+        n.join();
+        assertTrue(nestFromOther.get() instanceof IllegalStateException, "nest() from another thread: " + nestFromOther.get());
         g.close();
+        assertThrows(IllegalStateException.class, g::nest);
         assertThrows(IllegalStateException.class, () -> g.protect(ref));
         assertThrows(IllegalStateException.class, () -> g.reserve(1, 0));
         assertThrows(IllegalStateException.class, () -> g.retire("x", x -> {}));

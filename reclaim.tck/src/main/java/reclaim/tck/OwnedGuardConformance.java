@@ -333,9 +333,10 @@ interface OwnedGuardConformance extends SchemeUnderTest {
             r.flush();
         }
         assertEquals(0, x.actions.get(), "x reclaimed while the owned guard that protected it is open");
-        Guard t = r.enter();
+        Guard t = owned.nest(); // an owned guard does not nest: the thread's guard, as enter() opens it
         assertSame(head.get(), owned.protect(head, 1), "the owned guard stopped working");
         owned.close(); // with a thread guard open
+        assertThrows(IllegalStateException.class, owned::nest, "nest() of a closed owned guard");
         assertNotNull(t.protect(head), "the thread guard stopped working when the owned guard closed");
         t.close();
         assertThrows(IllegalStateException.class, t::close, "the thread guard was closed twice");

@@ -403,6 +403,41 @@ interface SafetyConformance extends SchemeUnderTest {
     }
 
     /**
+     * {@code Guard.nest()} opens a nested guard as {@code enter()} does: its slots are its own (reusing slot 0 in it
+     * does not release the outer guard's slot 0), closing it leaves the outer guard open and protecting, and what it
+     * protected stays protected until the outermost guard closes.
+     *
+     * @throws Exception if a wait, a join or a thread of the test fails
+     */
+    @Test
+    default void aGuardNestedWithNestIsANestedGuard() throws Exception {
+        Node x = new Node(1, reclaimer().era());
+        Node y = new Node(2, reclaimer().era());
+        AtomicReference<Node> refX = new AtomicReference<>(x);
+        AtomicReference<Node> refY = new AtomicReference<>(y);
+        try (Guard outer = reclaimer().enter()) {
+            assertSame(x, outer.protect(refX, 0));
+            for (int i = 0; i < 3; i++) { // as a view does: many short nested guards
+                try (Guard inner = outer.nest()) {
+                    assertSame(y, inner.protect(refY, 0));
+                }
+            }
+            refX.set(null);
+            refY.set(null);
+            retireAndFlushOnAnotherThread(x);
+            retireAndFlushOnAnotherThread(y);
+            assertFalse(x.reclaimed, "a nested guard's slot 0 released the outer guard's protection");
+            assertFalse(y.reclaimed, "reclaimed what a nested guard protected while the outermost guard was open");
+            assertEquals(2, outer.protect(new AtomicReference<>(y), 1).value, "the outer guard is still open");
+        }
+        if (reclaimsEarly()) {
+            reclaimer().flush();
+            assertTrue(x.reclaimed);
+            assertTrue(y.reclaimed);
+        }
+    }
+
+    /**
      * Reclaim actions that run when a reader's guard closes (the last reader reclaims, under Hyaline and
      * Crystalline) may enter guards and retire more: nothing is lost, nothing fails, and close() completes.
      *

@@ -178,6 +178,13 @@ final class CheckedGuard implements Guard {
         return inner.reclaimer();
     }
 
+    /** The thread's checked guard, one level deeper (what {@code enter()} returns on this thread now). */
+    @Override
+    public Guard nest() {
+        inner.nest();
+        return this;
+    }
+
     @Override
     public boolean refresh() {
         inner.checkInGuard();

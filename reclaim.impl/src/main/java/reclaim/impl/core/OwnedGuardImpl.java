@@ -6,6 +6,7 @@ import java.lang.ref.WeakReference;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
+import reclaim.api.Guard;
 import reclaim.api.OwnedGuard;
 import reclaim.api.Reclaimer;
 
@@ -178,6 +179,23 @@ final class OwnedGuardImpl implements OwnedGuard {
     @Override
     public Reclaimer reclaimer() {
         return guard.reclaimer();
+    }
+
+    /**
+     * An owned guard does not nest (a guard nested in it would belong to a thread, and it may move): the calling
+     * thread's guard is opened, as {@code enter()} opens it, once this guard is checked to be open and held here.
+     */
+    @Override
+    public Guard nest() {
+        begin();
+        try {
+            if (guard.depth == 0) throw Checks.guardClosed();
+        } finally {
+            end();
+        }
+        Reclaimer r = reclaimer();
+        if (r == null) throw new IllegalStateException("the reclaimer of this guard was dropped without close()");
+        return r.enter();
     }
 
     /**

@@ -348,6 +348,17 @@ public class ThreadGuard implements Guard {
         if (d == 1) core.unpin(this);
     }
 
+    /**
+     * A nested guard: this object one level deeper, as {@link Core#enter} opens one on a guard already open, without
+     * the lookup of the thread's guard.
+     */
+    @Override
+    public Guard nest() {
+        checkInGuard();
+        depth++;
+        return this;
+    }
+
     @Override
     public String toString() {
         return "ThreadGuard[" + (thread == null ? "owned" : thread.getName()) + ", depth " + depth + "]";
