@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static reclaim.offheap.ForeignGuards.withForeignGuard;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -19,10 +20,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Stream;
 
@@ -56,30 +54,6 @@ class OffHeapContractProbeTest {
     /** Schemes whose flush() reclaims everything retired when no guard is open ("none" reclaims only at close). */
     static Stream<String> reclaimingSchemes() {
         return schemes().filter(s -> !s.equals("none"));
-    }
-
-    /**
-     * A guard of {@code r} opened on another thread, held open until {@code body} returns, then closed by its
-     * owner: what a misbehaving client hands from one thread to another.
-     */
-    private static void withForeignGuard(Reclaimer r, Consumer<Guard> body) throws Exception {
-        CountDownLatch done = new CountDownLatch(1);
-        CompletableFuture<Guard> opened = new CompletableFuture<>();
-        Thread owner = new Thread(() -> {
-            try (Guard g = r.enter()) {
-                opened.complete(g);
-                done.await();
-            } catch (Throwable t) {
-                opened.completeExceptionally(t);
-            }
-        }, "guard-owner");
-        owner.start();
-        try {
-            body.accept(opened.get(30, TimeUnit.SECONDS));
-        } finally {
-            done.countDown();
-            owner.join();
-        }
     }
 
     /** A guard of {@code r} already closed. */

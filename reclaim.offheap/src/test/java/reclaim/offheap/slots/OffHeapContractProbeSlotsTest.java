@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static reclaim.offheap.ForeignGuards.withForeignGuard;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -12,10 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
@@ -31,27 +29,6 @@ import reclaim.api.Reclaimer;
  * operation leaves behind, and the bounds of in-place writes.
  */
 class OffHeapContractProbeSlotsTest {
-
-    /** A guard of {@code r} opened and held by another thread while {@code body} runs, then closed by it. */
-    private static void withForeignGuard(Reclaimer r, Consumer<Guard> body) throws Exception {
-        CountDownLatch done = new CountDownLatch(1);
-        CompletableFuture<Guard> opened = new CompletableFuture<>();
-        Thread owner = new Thread(() -> {
-            try (Guard g = r.enter()) {
-                opened.complete(g);
-                done.await();
-            } catch (Throwable t) {
-                opened.completeExceptionally(t);
-            }
-        }, "guard-owner");
-        owner.start();
-        try {
-            body.accept(opened.get(30, TimeUnit.SECONDS));
-        } finally {
-            done.countDown();
-            owner.join();
-        }
-    }
 
     private static List<String> notThrowing(Class<? extends Throwable> type, Map<String, Executable> probes) {
         List<String> wrong = new ArrayList<>();
