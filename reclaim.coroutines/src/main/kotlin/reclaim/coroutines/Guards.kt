@@ -132,7 +132,7 @@ public inline fun <T, R> Atom<T>.withValue(crossinline block: (T) -> R): R =
  * @param block the blocking work
  * @return what [block] returned
  * @throws IllegalStateException if called inside a guard or on another thread than the registered one, or if
- *     the block left a guard open (the thread cannot come back online inside it)
+ *     the block left a guard open or closed the registration (the thread cannot come back online then)
  */
 @JvmSynthetic
 public inline fun <R> Registration.whileOffline(crossinline block: () -> R): R {
@@ -150,20 +150,15 @@ public inline fun <R> Registration.whileOffline(crossinline block: () -> R): R {
     try {
         online()
     } catch (refused: IllegalStateException) {
-        if (usable()) throw refused // a misuse in the block (a guard left open), not a closed reclaimer
+        // The reclaimer's close() began (the thread stays offline: nothing it could hold back is reclaimed any more),
+        // or the block misused the registration: a guard left open, the registration closed. offline() tells them
+        // apart (it refuses only such a misuse) and leaves the thread offline in the first case.
+        try {
+            offline()
+        } catch (misuse: IllegalStateException) {
+            refused.addSuppressed(misuse)
+            throw refused
+        }
     }
     return result
 }
-
-/**
- * Whether this registration can still open a guard: false once the reclaimer is closing or closed (or the
- * registration closed). Opens and closes one; for [whileOffline]'s refused return to online only.
- */
-@PublishedApi
-internal fun Registration.usable(): Boolean =
-    try {
-        enter().close()
-        true
-    } catch (closed: IllegalStateException) {
-        false
-    }

@@ -44,8 +44,8 @@ class WhileOfflineRefusedOnlineTest {
     /**
      * A reclaim action that close() itself runs (on the closing thread, while it drains) and that goes offline
      * around some work with the thread's registration: the reclaimer is closing, so online() refuses; on any other
-     * thread whileOffline then returns the block's value (checked here too), but the closing thread's probe opens the
-     * guard that close() grants its own actions, reads the reclaimer as usable, and rethrows the refusal.
+     * thread whileOffline then returns the block's value (checked here too), and so it must on the closing thread,
+     * where close() grants its own actions a guard (a probe that opened one took the reclaimer for usable).
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("reclaim.coroutines.Schemes#withVariants")

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
@@ -615,8 +616,17 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
             memory.free(e);
             return;
         }
-        memory.retire(e);
+        try {
+            memory.retire(e);
+        } catch (IllegalStateException closing) {
+            // The reclaimer refused (its close() has begun; the block is live again): a guard may still hold the
+            // block, so it waits here until close() finds the reclaimer closed and frees it.
+            refused.add(e);
+        }
     }
+
+    /** Blocks whose retire the reclaimer refused while closing: freed by {@link #close()} once it has closed. */
+    private final ConcurrentLinkedQueue<Long> refused = new ConcurrentLinkedQueue<>();
 
     // ---------------------------------------------------------------------------------------------------
     // Segments
@@ -973,20 +983,41 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
      * Retires every entry and table and refuses later use (idempotent). The bytes return to the allocator once
      * the reclaimer reclaims them; this method asks it to ({@code flush()}), so with no guard open elsewhere
      * they are freed when it returns. A map that created its own allocator closes it too.
+     *
+     * <p>While the reclaimer is closing (its {@code close()} was refused because guards are open), it refuses
+     * retires: the map is closed all the same, keeps the blocks it could not retire (a guard may still read them),
+     * and throws; a {@code close()} called again once the reclaimer has closed frees them (and closes the map's own
+     * allocator).
+     *
+     * @throws IllegalStateException if the reclaimer is closing and blocks are left to free (see above)
      */
     @Override
     public void close() {
-        if (closed) return;
-        for (Segment s : segments) {
-            s.lock.lock();
-            try {
-                if (!s.dead) s.clear(true);
-            } finally {
-                s.lock.unlock();
+        if (!closed) {
+            for (Segment s : segments) {
+                s.lock.lock();
+                try {
+                    if (!s.dead) s.clear(true);
+                } finally {
+                    s.lock.unlock();
+                }
+            }
+            closed = true;
+            if (!reclaimer.isClosed()) {
+                try {
+                    reclaimer.flush();
+                } catch (IllegalStateException closing) {
+                    // closing: its close() reclaims what was retired
+                }
             }
         }
-        closed = true;
-        if (!reclaimer.isClosed()) reclaimer.flush();
+        if (!refused.isEmpty()) {
+            if (!reclaimer.isClosed()) {
+                throw new IllegalStateException("the reclaimer is closing: " + refused.size() + " block(s) of this map"
+                        + " could not be retired; call close() again once the reclaimer has closed, to free them");
+            }
+            for (Long a; (a = refused.poll()) != null; ) memory.free(a); // no guard is open or can open
+        }
         if (ownsMemory) memory.close();
     }
 

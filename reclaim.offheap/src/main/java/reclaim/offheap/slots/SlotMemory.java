@@ -363,6 +363,16 @@ public final class SlotMemory implements AutoCloseable {
      *     reclaimer's close has completed (no guard can hold it), left out otherwise (a guard may)
      */
     public void free(long handle) {
+        free(handle, false);
+    }
+
+    /**
+     * {@link #free(long)}; with {@code keepIfClosing}, a retire refused while the reclaimer is closing (not closed)
+     * puts the handle back, live, instead of leaving the slot out: replace()'s free, which must leave the old message
+     * as it was when it refuses. The slot's bytes never changed, so a reader that validates the handle again reads
+     * the same message; the handle was stale only between the two generation CASes.
+     */
+    private void free(long handle, boolean keepIfClosing) {
         int i = checkHandle(handle);
         Accesses a = begin();
         try {
@@ -378,10 +388,27 @@ public final class SlotMemory implements AutoCloseable {
             } catch (IllegalStateException refused) {
                 // A completed close of the reclaimer means no guard is open or can open: nobody can hold the
                 // slot, so it goes back now. Otherwise a guard may still hold it, and leaking it is the only
-                // safe choice. Reported either way (as MappedFileSwap does).
+                // safe choice (or, for replace, taking the free back). Reported either way (as MappedFileSwap does).
                 if (reclaimer.isClosed()) push(tickets[i]);
+                else if (keepIfClosing) casGeneration(base, g + 1, g); // only we move a stale generation
                 throw refused;
             }
+        } finally {
+            end(a);
+        }
+    }
+
+    /**
+     * Takes back a message this thread stored and never handed out (replace's undo): no reader has its handle, and
+     * the slot's earlier messages were reclaimed before it was handed out, so the slot goes back at once, with no
+     * retire (which a closing reclaimer would refuse).
+     */
+    private void unstore(long h) {
+        int i = index(h);
+        Accesses a = begin();
+        try {
+            int g = generation(h);
+            if (casGeneration(i * stride, g, g + 1)) push(tickets[i]);
         } finally {
             end(a);
         }
@@ -398,9 +425,8 @@ public final class SlotMemory implements AutoCloseable {
      * @throws NullPointerException if {@code payload} is null
      * @throws IllegalArgumentException if the handle was never valid or the payload is too long
      * @throws IllegalStateException if the handle is stale (nothing is stored then), this thread holds an
-     *     access to its slot, or the manager is closed; or if the reclaimer is closed (checked before anything is
-     *     stored: the old message stays; should the reclaimer's {@code close()} begin during the call, the old
-     *     handle is stale and the new message freed, as {@link #free} describes)
+     *     access to its slot, or the manager is closed; or if the reclaimer is closed or closing (its
+     *     {@code close()} began): the old message stays, and the new one is taken back
      * @throws SlotsExhaustedException if no slot is free for the new message (the old one is kept)
      */
     public long replace(long handle, int kind, byte[] payload) {
@@ -411,9 +437,9 @@ public final class SlotMemory implements AutoCloseable {
         if (reclaimer.isClosed()) throw new IllegalStateException("the reclaimer is closed: nothing is replaced");
         long h = store(kind, payload);
         try {
-            free(handle);
+            free(handle, true);
         } catch (RuntimeException e) {
-            free(h); // the old one went stale meanwhile: undo
+            unstore(h); // the old one went stale meanwhile, or the reclaimer refused: the new one goes back
             throw e;
         }
         return h;
