@@ -22,6 +22,7 @@ import reclaim.api.Guard;
 import reclaim.api.Reclaimer;
 import reclaim.offheap.NativeMemory;
 import reclaim.offheap.NativeStats;
+import reclaim.offheap.UseAfterFreeException;
 import reclaim.offheap.internal.NativeAccess;
 
 /**
@@ -618,6 +619,8 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
         }
         try {
             memory.retire(e);
+        } catch (UseAfterFreeException bug) {
+            throw bug; // checked mode's diagnosis of a map bug: never stashed
         } catch (IllegalStateException closing) {
             // The reclaimer refused (its close() has begun; the block is live again): a guard may still hold the
             // block, so it waits here until close() finds the reclaimer closed and frees it.

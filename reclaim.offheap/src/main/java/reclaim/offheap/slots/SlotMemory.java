@@ -363,16 +363,6 @@ public final class SlotMemory implements AutoCloseable {
      *     reclaimer's close has completed (no guard can hold it), left out otherwise (a guard may)
      */
     public void free(long handle) {
-        free(handle, false);
-    }
-
-    /**
-     * {@link #free(long)}; with {@code keepIfClosing}, a retire refused while the reclaimer is closing (not closed)
-     * puts the handle back, live, instead of leaving the slot out: replace()'s free, which must leave the old message
-     * as it was when it refuses. The slot's bytes never changed, so a reader that validates the handle again reads
-     * the same message; the handle was stale only between the two generation CASes.
-     */
-    private void free(long handle, boolean keepIfClosing) {
         int i = checkHandle(handle);
         Accesses a = begin();
         try {
@@ -388,9 +378,9 @@ public final class SlotMemory implements AutoCloseable {
             } catch (IllegalStateException refused) {
                 // A completed close of the reclaimer means no guard is open or can open: nobody can hold the
                 // slot, so it goes back now. Otherwise a guard may still hold it, and leaking it is the only
-                // safe choice (or, for replace, taking the free back). Reported either way (as MappedFileSwap does).
+                // safe choice. Reported either way (as MappedFileSwap does). The handle stays stale: it was
+                // reported stale to whoever looked since the CAS, and a freed handle never comes back.
                 if (reclaimer.isClosed()) push(tickets[i]);
-                else if (keepIfClosing) casGeneration(base, g + 1, g); // only we move a stale generation
                 throw refused;
             }
         } finally {
@@ -425,8 +415,11 @@ public final class SlotMemory implements AutoCloseable {
      * @throws NullPointerException if {@code payload} is null
      * @throws IllegalArgumentException if the handle was never valid or the payload is too long
      * @throws IllegalStateException if the handle is stale (nothing is stored then), this thread holds an
-     *     access to its slot, or the manager is closed; or if the reclaimer is closed or closing (its
-     *     {@code close()} began): the old message stays, and the new one is taken back
+     *     access to its slot, or the manager is closed; or if the reclaimer is closed (checked before anything is
+     *     stored: the old message stays); while the reclaimer is closing (a refused {@code close()}), or if its
+     *     close begins during the call, the old message is freed all the same, as {@link #free} describes (its
+     *     handle stale; its slot back on the free list if the close had completed, left out if it was still
+     *     closing), and the new one is taken back
      * @throws SlotsExhaustedException if no slot is free for the new message (the old one is kept)
      */
     public long replace(long handle, int kind, byte[] payload) {
@@ -437,7 +430,7 @@ public final class SlotMemory implements AutoCloseable {
         if (reclaimer.isClosed()) throw new IllegalStateException("the reclaimer is closed: nothing is replaced");
         long h = store(kind, payload);
         try {
-            free(handle, true);
+            free(handle);
         } catch (RuntimeException e) {
             unstore(h); // the old one went stale meanwhile, or the reclaimer refused: the new one goes back
             throw e;

@@ -21,17 +21,16 @@ import reclaim.api.Scheme;
 import reclaim.api.Stats;
 
 /**
- * replace() when its retire of the old slot is refused: "if the reclaimer is closed or closing (its close() began):
- * the old message stays, and the new one is taken back". Two interleavings that a real schedule allows, made
- * deterministic by a reclaimer that runs a step of another party just before it retires (as if that party's
- * thread ran then):
+ * replace() when its retire of the old slot is refused after the replace's own {@code isClosed()} check passed: the
+ * old message is freed all the same, as free() describes, and the new one taken back, with no slot lost and no freed
+ * handle coming back. Two interleavings that a real schedule allows, made deterministic by a reclaimer that runs a
+ * step of another party just before it retires (as if that party's thread ran then):
  * <ul>
- *   <li>the reclaimer's close completes between replace's {@code isClosed()} check and its free's retire (the guard
- *       that held a refused close back is closed and close() called again): the refusal then finds the reclaimer
- *       closed, puts the old slot back on the free list and stales the old handle, so both messages are gone;</li>
- *   <li>another thread looks at the old handle while the free's generation CAS has made it stale and before the
- *       refusal takes the CAS back: it is told the handle is stale, and then the handle is live again, although
- *       "every later use of the old handle is refused" once it was freed.</li>
+ *   <li>the reclaimer's close completes between replace's check and its free's retire (the guard that held a
+ *       refused close back is closed and close() called again): the refusal finds the reclaimer closed, so the old
+ *       slot goes back to the free list (no guard can hold it), and so does the new one;</li>
+ *   <li>another thread looks at the old handle after the free's generation CAS, before the refusal: it is told the
+ *       handle is stale, and it stays stale ("every later use of the old handle is refused").</li>
  * </ul>
  */
 @Timeout(60)
@@ -86,7 +85,7 @@ class SlotMemoryReplaceRefusedWindowTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("reclaim.offheap.slots.Fixtures#schemes")
-    void aReplaceWhoseReclaimerFinishesClosingBeforeItsRetireKeepsTheOldMessage(String scheme) {
+    void aReplaceWhoseReclaimerFinishesClosingBeforeItsRetireFreesTheOldAndTakesTheNewBack(String scheme) {
         Reclaimer inner = Reclaimer.create(scheme);
         StepBeforeRetire r = new StepBeforeRetire(inner);
         try (SlotMemory m = SlotMemory.create(r, 3, 16)) {
@@ -102,9 +101,9 @@ class SlotMemoryReplaceRefusedWindowTest {
                     assertThrows(IllegalStateException.class, () -> m.replace(live, 0, Fixtures.payload(2, 16)));
             assertTrue(inner.isClosed(), "the close completed during the replace");
             assertAll(
-                    () -> assertTrue(m.isLive(live), scheme + ": replace threw (" + refused.getMessage()
-                            + ") yet the old message is gone (its handle is stale)"),
-                    () -> assertEquals(before, m.available(), scheme + ": free slots before and after differ"));
+                    () -> assertFalse(m.isLive(live), scheme + ": replace threw (" + refused.getMessage()
+                            + "): the old handle is freed, as free() is when its retire is refused"),
+                    () -> assertEquals(before + 1, m.available(), scheme + ": both slots back on the free list"));
         }
     }
 

@@ -2,6 +2,7 @@ package reclaim.offheap.slots;
 
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,17 +14,17 @@ import reclaim.api.Guard;
 import reclaim.api.Reclaimer;
 
 /**
- * replace() while a refused {@code close()} leaves the reclaimer closing: its retire of the old slot is refused then
- * as once the close has completed, so the refusal "before anything is stored: the old message stays" that replace
- * makes for a closed reclaimer is owed here too; it tests {@code isClosed()} only, stores, stales the old handle and
- * leaves both slots out of the free list for good.
+ * replace() while a refused {@code close()} leaves the reclaimer closing: its retire of the old slot is refused, and
+ * replace then does what its documentation says: the old message is freed as free() describes (its handle stale, its
+ * slot left out: a guard may still hold it), and the new one, never handed out, goes back to the free list at once;
+ * so no slot but the old one is out, and the refusal is thrown.
  */
 @Timeout(60)
 class SlotMemoryReplaceWhileClosingTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("reclaim.offheap.slots.Fixtures#schemes")
-    void aReplaceRefusedWhileTheReclaimerIsClosingKeepsTheOldMessage(String scheme) {
+    void aReplaceRefusedWhileTheReclaimerIsClosingFreesTheOldAsFreeDoesAndTakesTheNewBack(String scheme) {
         Reclaimer r = Reclaimer.create(scheme);
         try (SlotMemory m = SlotMemory.create(r, 3, 16)) {
             long live = m.store(1, Fixtures.payload(1, 16));
@@ -36,9 +37,8 @@ class SlotMemoryReplaceWhileClosingTest {
                     assertThrows(IllegalStateException.class, () -> m.replace(live, 0, Fixtures.payload(2, 16)));
             r.close(); // completes now: no guard open
             assertAll(
-                    () -> assertTrue(m.isLive(live), scheme + ": the old message was lost (its handle is stale): "
-                            + refused),
-                    () -> assertEquals(before, m.available(), scheme + ": slots left out of the free list"));
+                    () -> assertFalse(m.isLive(live), scheme + ": the old handle is freed, as free() is: " + refused),
+                    () -> assertEquals(before, m.available(), scheme + ": only the old slot is out of the free list"));
         }
     }
 }
