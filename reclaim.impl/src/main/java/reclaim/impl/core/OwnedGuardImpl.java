@@ -193,9 +193,7 @@ final class OwnedGuardImpl implements OwnedGuard {
         } finally {
             end();
         }
-        Reclaimer r = reclaimer();
-        if (r == null) throw new IllegalStateException("the reclaimer of this guard was dropped without close()");
-        return r.enter();
+        return OwnedGuard.super.nest(); // the thread's guard, as enter() opens it
     }
 
     /**
