@@ -23,6 +23,13 @@ import reclaim.api.Born;
  * list (a CAS that only pushes in front of the head it compared cannot be fooled by the head's history: the ABA
  * problem of a Treiber stack is on pop, and lists are only detached whole). At worst it puts the batch in the list
  * of a reader that entered after the retire: one reference more, dropped when that reader leaves.
+ *
+ * <p>Crystalline-W inserts by swap and then links {@code next} ({@link Link#linkNext}); a walker marks each link it
+ * passes ({@link Link#pass}); a retirer whose index was deactivated under it takes its link back with a CAS that
+ * detaches the list. That CAS is a pop, so it expects only the retirer's own link of the insertion in progress, never
+ * a head it read: a link of this insertion cannot be walked to the end of its life, recycled and inserted again before
+ * the retirer adds the count (the count cannot reach zero before that add), so the CAS cannot meet the link's next
+ * life; both read-modify-writes of {@code next} also target only links of lives in progress.
  */
 public final class CountedBatches {
     private CountedBatches() {}
@@ -182,12 +189,17 @@ public final class CountedBatches {
 
     /**
      * A link of a batch in one list, owned by the batch's {@link Counted} and reused with it (see the class
-     * documentation). Not changed while it is in a list: {@code next} is written by the retirer before the CAS that
-     * publishes the link, and cleared by the reclaimer once the batch's count reached zero.
+     * documentation). In Hyaline's and Crystalline-L's lists it is not changed while in a list: {@code next} is written
+     * by the retirer before the CAS that publishes the link (plain, published by that CAS), and cleared by the
+     * reclaimer once the batch's count reached zero. Crystalline-W inserts by swap and sets {@code next} after it
+     * ({@link #linkNext}, {@link #pass}: volatile read-modify-writes of that one word).
      */
     public static final class Link {
         private final Counted batch;
-        /** The older part of the list (a link, or the list's terminal sentinel); plain (see {@link Counted#spare}). */
+        /**
+         * The older part of the list (a link, or the list's terminal sentinel): plain (see {@link Counted#spare}), or
+         * through {@code NEXT} for Crystalline-W's lists.
+         */
         private Object next;
 
         private Link(Counted batch) {
@@ -221,6 +233,29 @@ public final class CountedBatches {
          */
         public Object next() {
             return next;
+        }
+
+        /**
+         * Crystalline-W's retirer, after the swap that made this link a list's head: links the part of the list the
+         * swap displaced (a volatile compare-and-set from null). Fails if a walker passed the link first
+         * ({@link #pass}), which then could not reach {@code prev}: the retirer walks it itself.
+         *
+         * @param prev the list the swap displaced
+         * @return false if a walker passed this link before
+         */
+        public boolean linkNext(Object prev) {
+            return NEXT.compareAndSet(this, (Object) null, prev);
+        }
+
+        /**
+         * Crystalline-W's walker: takes {@code next} and leaves {@code mark} in its place (a volatile swap), so that
+         * a retirer that has not linked the link yet fails its {@link #linkNext}.
+         *
+         * @param mark what a passed link holds
+         * @return the older part of the list, or null if its retirer had not linked it
+         */
+        public Object pass(Object mark) {
+            return NEXT.getAndSet(this, mark);
         }
     }
 
@@ -287,10 +322,13 @@ public final class CountedBatches {
     }
 
     private static final VarHandle REFS;
+    private static final VarHandle NEXT;
 
     static {
         try {
-            REFS = MethodHandles.lookup().findVarHandle(Counted.class, "refs", long.class);
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            REFS = l.findVarHandle(Counted.class, "refs", long.class);
+            NEXT = l.findVarHandle(Link.class, "next", Object.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }

@@ -57,35 +57,64 @@ final class CrystallineWGuard extends ThreadGuard {
         used = 0;
     }
 
+    /**
+     * The lists of the last leave, walked and given back (null while a walk holds them): kept so that a leave that
+     * detaches lists allocates nothing.
+     */
+    private Detached spare;
+
     /** Deactivates every index this guard used (no user code); returns the lists to walk, or null. */
     Object detachAll() {
         if (record() == null) return null; // a guard of a reclaim action during close()
-        Object lists = detach(rs, used);
+        Detached d = spare;
+        spare = null; // a reclaim action run by the walk that opens and leaves a guard here makes its own
+        if (d == null) d = new Detached(this, rs.count);
+        detach(rs, used, d);
         used = 0;
-        return lists;
+        if (d.n == 0) {
+            spare = d;
+            return null;
+        }
+        return d;
+    }
+
+    /**
+     * The non-empty lists one leave (or a sweep) detached, for {@link CrystallineWPolicy#walkAll} once the guard is
+     * closed. Plain fields: filled, walked and given back by the thread that leaves (or sweeps), in one call.
+     */
+    static final class Detached {
+        /** The guard that takes it back after the walk, or null (a sweep's, used once). */
+        final CrystallineWGuard owner;
+        final Object[] lists;
+        int n;
+
+        Detached(CrystallineWGuard owner, int indices) {
+            this.owner = owner;
+            this.lists = new Object[indices];
+        }
+
+        /** Called once the lists are walked (every element cleared): the owner's next leave reuses this. */
+        void walked() {
+            n = 0;
+            if (owner != null) owner.spare = this;
+        }
     }
 
     /**
      * Deactivates the indices of {@code mask}: the era word to INACTIVE first (retirers stop inserting), then
      * a swap of the list to empty. A retirer that read the old era and swaps after us rescues its own link
-     * (see {@link CrystallineWPolicy#insert}).
+     * (see {@link CrystallineWPolicy#insertLink}).
      *
-     * @return the non-empty lists detached (an {@code Object[]}), or null
+     * @param into receives the non-empty lists detached
      */
-    static Object detach(WaitFreeReservations r, long mask) {
-        Object[] lists = null;
-        int n = 0;
+    static void detach(WaitFreeReservations r, long mask, Detached into) {
         while (mask != 0) {
             int j = Long.numberOfTrailingZeros(mask);
             r.setEraVolatile(j, WaitFreeReservations.INACTIVE);
             Object old = r.getAndSetFirst(j, null);
-            if (old != null) {
-                if (lists == null) lists = new Object[Long.bitCount(mask)];
-                lists[n++] = old;
-            }
+            if (old != null) into.lists[into.n++] = old;
             mask &= mask - 1;
         }
-        return lists;
     }
 
     @Override

@@ -14,7 +14,8 @@ import reclaim.impl.core.CountedBatches.Counted;
 import reclaim.impl.core.Capabilities;
 import reclaim.impl.core.CountingPolicy;
 import reclaim.impl.core.ReclaimerHandle;
-import reclaim.impl.crystalline.WaitFreeReservations.Link;
+import reclaim.impl.core.Reclamation;
+import reclaim.impl.core.CountedBatches.Link;
 import reclaim.impl.crystalline.WaitFreeReservations.Request;
 import reclaim.impl.crystalline.WaitFreeReservations.Result;
 
@@ -69,8 +70,8 @@ import reclaim.impl.crystalline.WaitFreeReservations.Result;
  * The caller's loop around {@code reserve} (above); {@code flush()}, which takes records (its own by a CAS
  * that waits while another flush seals it for a moment) and may take the skeleton's shared stack; and
  * {@code Reclaimer.close()} (which waits, bounded by about a second, for guards still finishing). None of
- * them is on the path of {@code enter}, {@code protect}, {@code retire} or a guard's {@code close}. Allocation (fresh links, requests and results; a TLAB
- * refill, a GC) and safepoints are outside the model, and so is the hardware: {@code getAndSet} and
+ * them is on the path of {@code enter}, {@code protect}, {@code retire} or a guard's {@code close}. Allocation (a batch's links at their first use, a slow
+ * path's request and result; a TLAB refill, a GC) and safepoints are outside the model, and so is the hardware: {@code getAndSet} and
  * {@code getAndAdd} are single instructions on x86-64 ({@code xchg}, {@code lock xadd}) and with LSE on
  * AArch64, LL/SC loops without it.
  *
@@ -97,9 +98,12 @@ import reclaim.impl.crystalline.WaitFreeReservations.Result;
  *       CAS out by rescuers: R3); a link's {@code next} is written by its retirer's CAS and read by walkers'
  *       swap (R3 on that word), so each link is walked once.</li>
  *   <li>Deactivation stores the era word INACTIVE (volatile) and then swaps the list out; a retirer swaps
- *       its link in and then reads the list head and the era word (volatile): a retirer whose swap came after
- *       the owner's sees INACTIVE (or a later activation, which swapped its link out) and rescues its link
- *       with a CAS of the head read before the era word (fresh links, so no ABA).</li>
+ *       its link in and then reads the era word (volatile): a retirer whose swap came after the owner's sees
+ *       INACTIVE (or a later activation, after which the link is in an active index's list, walked at its next
+ *       detach) and takes its link back with a CAS of the head from its own link to empty, which fails only if
+ *       a newer link went in front (its retirer makes the same test) or the list was detached (its detacher
+ *       walks it). Links are reused with their batch, and this CAS cannot meet a reused link: see
+ *       {@link #insertLink}.</li>
  *   <li>A request is published (volatile store) before the slow counter is incremented (volatile RMW); an
  *       advancer reads the counter (volatile) before its era {@code getAndAdd}, and the requests (volatile)
  *       if it is not zero. The result is CASed once from PENDING and read volatile by the owner.</li>
@@ -137,10 +141,11 @@ public final class CrystallineWPolicy extends CountingPolicy {
      * moves past a request the advancer saw; only advancers that read the counter before the request's
      * increment can move it unhelped, at most one each: the owner's loop ends within N + 1 tries.
      *
-     * retire (insert): fullFence, then for each active index with era >= minBirth: swap a fresh Link in, link
-     * the displaced list (or walk it if a walker passed us), then read the head and the era word; if the
-     * index is INACTIVE, the owner deactivated it after our era read, so nobody will walk the list: CAS the
-     * head we read to null and walk it. Each link is counted; the count is added after the pass.
+     * retire (insert): fullFence, then for each active index with era >= minBirth: swap the batch's link in
+     * (its own, reused at each insertion), link the displaced list (or walk it if a walker passed us), then read
+     * the era word; if the index is INACTIVE, the owner deactivated it after our era read, so nobody may walk
+     * our link: CAS the head from our link to null and walk it (insertLink). Each link is counted; the count
+     * is added after the pass.
      */
 
     /** Fast-path tries of {@code protect} before its slow path (the reference code's 16). */
@@ -227,7 +232,9 @@ public final class CrystallineWPolicy extends CountingPolicy {
     @Override
     protected Object swept(Participant r) {
         WaitFreeReservations rs = reservations(r);
-        return CrystallineWGuard.detach(rs, (1L << rs.count) - 1); // a thread that ended inside its guard
+        CrystallineWGuard.Detached d = new CrystallineWGuard.Detached(null, rs.count);
+        CrystallineWGuard.detach(rs, (1L << rs.count) - 1, d); // a thread that ended inside its guard
+        return d.n == 0 ? null : d;
     }
 
     @Override
@@ -254,11 +261,16 @@ public final class CrystallineWPolicy extends CountingPolicy {
         WaitFreeReservations.walk(list, core.reclamation());
     }
 
-    /** Walks the lists {@link CrystallineWGuard#detach} returned. */
-    void walkAll(Object lists) {
-        for (Object list : (Object[]) lists) {
-            if (list != null) walk(list);
+    /** Walks the lists {@link CrystallineWGuard#detach} gathered, then gives their holder back to its guard. */
+    void walkAll(Object detached) {
+        CrystallineWGuard.Detached d = (CrystallineWGuard.Detached) detached;
+        Object[] lists = d.lists;
+        for (int i = 0, n = d.n; i < n; i++) {
+            Object list = lists[i];
+            lists[i] = null; // the holder is kept: it must not pin the lists it held
+            walk(list);
         }
+        d.walked();
     }
 
     // ---- the slow path and helping ----
@@ -324,38 +336,66 @@ public final class CrystallineWPolicy extends CountingPolicy {
     protected void insert(Batch b) {
         // The retirer's heavy barrier ran before this call (CountingPolicy.collect: once for the batches it took):
         // the unlinks before these retires happen before the reads of reservations below.
+        Participant[] ps = core.participants();
         long minBirth;
         Counted c;
-        try { // user code (birth eras) before any link is published (CountingPolicy.insert)
+        try { // user code (birth eras) and the links' array, before any link is published (CountingPolicy.insert)
             minBirth = CountedBatches.minBirth(b);
-            c = counted(b, oldestReservation());
+            Counted fresh = counted(b, oldestReservation());
+            int indices = 0;
+            for (Participant r : ps) indices += reservations(r).count; // at most a link per index
+            fresh.reserve(indices);
+            c = fresh;
         } catch (RuntimeException | Error e) {
             notInserted(b);
             throw e;
         }
-        // Its links are allocated in the loop (a swap publishes each before its next is set): an OutOfMemoryError
-        // there leaves the batch partly inserted and never counted, which this variant does not guard against.
         long links = 0;
-        for (Participant r : core.participants()) {
+        for (Participant r : ps) {
             long st = r.stateVolatile();
             if ((st == Participant.HELD || st > 0) && core.sweepIfDead(r)) continue; // its thread ended
             WaitFreeReservations rs = reservations(r);
             for (int j = 0; j < rs.count; j++) {
                 long era = rs.eraVolatile(j);
                 if (era == WaitFreeReservations.INACTIVE || era < minBirth) continue; // inactive or too old
-                Link node = new Link(c);
-                Object prev = rs.getAndSetFirst(j, node); // wait-free insertion
+                insertLink(rs, j, c, core.reclamation());
                 links++;
-                if (prev != null && !node.casNext(prev)) walk(prev); // a walker passed us: it could not reach prev
-                // The owner may have deactivated the index after our era read and swapped its list out before
-                // our swap: then nobody walks what we inserted. Head first, then the era word (see the ordering).
-                Object head = rs.firstVolatile(j);
-                if (head != null && rs.eraVolatile(j) == WaitFreeReservations.INACTIVE && rs.casFirst(j, head, null)) {
-                    walk(head);
-                }
             }
         }
         CountedBatches.inserted(c, links, core.reclamation());
+    }
+
+    /**
+     * Inserts one link of {@code c} into index {@code j}'s list: a swap (wait-free), the displaced list linked
+     * behind the link (or walked, if a walker passed the link first and so could not reach it), then the rescue:
+     * if the index is inactive after the swap, its owner deactivated it after our era read and may have swapped
+     * its list out before our swap, so nobody would walk our link; we take it back with a CAS of the head from our
+     * link to empty and walk it. Only our own link is expected: a link newer than ours in front of it was swapped
+     * in by a retirer that makes the same test after its swap (the newest one takes the whole list back), and any
+     * other change of the head is a detach by the owner, who walks the list. Expecting our own link also keeps the
+     * CAS clear of reuse: links are reused with their batch, but ours cannot be before this insertion's count is
+     * added (see {@link CountedBatches}), whereas a head read here might be another batch's link walked, recycled
+     * and inserted again meanwhile, in an index active again, whose list the CAS would then steal from its reader.
+     */
+    static void insertLink(WaitFreeReservations rs, int j, Counted c, Reclamation reclamation) {
+        takeBackIfInactive(rs, j, swapIn(rs, j, c, reclamation), reclamation);
+    }
+
+    /** The first half of {@link #insertLink}: the swap, and the displaced list linked (or walked). */
+    static Link swapIn(WaitFreeReservations rs, int j, Counted c, Reclamation reclamation) {
+        Link node = c.spare(null); // the batch's own link, reused (CountedBatches): next null until linked
+        Object prev = rs.getAndSetFirst(j, node); // publishes the link (and its cleared next)
+        c.linked();
+        if (prev != null && !node.linkNext(prev)) WaitFreeReservations.walk(prev, reclamation); // a walker passed us
+        return node;
+    }
+
+    /** The second half of {@link #insertLink}: the rescue of our link if the index was deactivated under us. */
+    static void takeBackIfInactive(WaitFreeReservations rs, int j, Link node, Reclamation reclamation) {
+        // The swap before orders this era read after it (both volatile); see the ordering in the class documentation.
+        if (rs.eraVolatile(j) == WaitFreeReservations.INACTIVE && rs.casFirst(j, node, null)) {
+            WaitFreeReservations.walk(node, reclamation);
+        }
     }
 
     // ---- what the reclaimer reports ----

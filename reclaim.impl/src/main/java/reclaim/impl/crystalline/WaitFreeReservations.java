@@ -5,13 +5,13 @@ import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicReference;
 
 import reclaim.impl.core.CountedBatches;
-import reclaim.impl.core.CountedBatches.Counted;
+import reclaim.impl.core.CountedBatches.Link;
 import reclaim.impl.core.Reclamation;
 
 /**
  * The reservation indices of one participant under {@link CrystallineWPolicy}: for each index a reserved era
  * ({@link #INACTIVE} when the index is not in use), a list head (null = empty, otherwise the newest
- * {@link Link}), and the slow-path {@link Request} its owner published (null when none). Unlike
+ * {@link Link} of a batch), and the slow-path {@link Request} its owner published (null when none). Unlike
  * Crystalline-L's {@link Reservations}, activity is told by the era word alone: the list head is never a
  * sentinel, so that retirers can insert by an unconditional swap. Every array keeps {@link #PAD} unused
  * elements on each side so that two records' indices never share a cache line.
@@ -117,31 +117,6 @@ final class WaitFreeReservations {
         REQUEST.setVolatile(requests, PAD + j, r);
     }
 
-    /**
-     * A link of a batch in one index's list. {@code next} is set by the retirer after its swap made the link
-     * the head (null until then, and for the oldest link); a walker marks it {@link #TRAVERSED} by swap, and a
-     * retirer whose CAS from null then fails walks the older part itself (the walker could not reach it).
-     */
-    static final class Link {
-        final Counted batch;
-        /** Accessed only through {@code NEXT}. */
-        @SuppressWarnings("unused")
-        private Object next;
-
-        Link(Counted batch) {
-            this.batch = batch;
-        }
-
-        /** The retirer links the list it displaced; false if a walker already passed this link. */
-        boolean casNext(Object prev) {
-            return NEXT.compareAndSet(this, (Object) null, prev);
-        }
-
-        Object getAndSetNext(Object value) {
-            return NEXT.getAndSet(this, value);
-        }
-    }
-
     /** The mark a walker leaves in {@code Link.next}. */
     static final Object TRAVERSED = new Object() {
         @Override
@@ -153,7 +128,9 @@ final class WaitFreeReservations {
     /**
      * Walks a detached list: for each link, takes {@code next} by swap (marking it traversed), then drops the
      * link's reference to its batch (reclaiming it if it was the last). Stops at a link whose retirer has not
-     * linked it yet: that retirer walks the rest.
+     * linked it yet: that retirer walks the rest. The links are the batches' own ({@link CountedBatches}), reused
+     * at their batch's next insertion: {@code next} is taken before the decrement, after which the link may be
+     * reused.
      */
     static void walk(Object head, Reclamation reclamation) {
         if (!(head instanceof Link)) return;
@@ -161,8 +138,8 @@ final class WaitFreeReservations {
         try {
             Object l = head;
             while (l instanceof Link link) {
-                Object next = link.getAndSetNext(TRAVERSED);
-                CountedBatches.release(link.batch, reclamation);
+                Object next = link.pass(TRAVERSED);
+                CountedBatches.release(link.batch(), reclamation);
                 l = next;
             }
         } finally {
@@ -224,13 +201,11 @@ final class WaitFreeReservations {
     private static final VarHandle ERA = MethodHandles.arrayElementVarHandle(long[].class);
     private static final VarHandle FIRST = MethodHandles.arrayElementVarHandle(Object[].class);
     private static final VarHandle REQUEST = MethodHandles.arrayElementVarHandle(Object[].class);
-    private static final VarHandle NEXT;
     private static final VarHandle RESULT;
 
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
-            NEXT = l.findVarHandle(Link.class, "next", Object.class);
             RESULT = l.findVarHandle(Request.class, "result", Object.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
