@@ -46,8 +46,16 @@ final class HpGuard extends ThreadGuard {
     /**
      * The fixed slots in use (bit i = slot i): the outermost level's in a field of its own ({@link #used0}: the common
      * guard's leave reads one field, no array), each deeper level's at its index of {@link #used} (index 0 unused).
+     * {@code used0} also carries {@link #OTHERS}: so a leave that finds it 0 (a guard that protected nothing, or only
+     * null) reads no other field.
      */
     private int used0;
+    /**
+     * The bit of {@link #used0} set when any hazard other than the outermost level's fixed slots was published: a
+     * dynamic slot, a key slot, a deeper level's slot. Its sign bit: slots are at most {@code Scheme.HazardPointers.MAX_SLOTS}
+     * (31), bits 0 to 30.
+     */
+    private static final int OTHERS = 1 << 31;
     /** See {@link #used0}: the deeper levels' masks. */
     private int[] used = new int[4];
     /** The record's key-slot array (its scheme data) as last published by this thread, or null. */
@@ -103,14 +111,26 @@ final class HpGuard extends ThreadGuard {
 
     /** Releases every slot of the outermost guard: release stores of null (the guard's reads are done). */
     void releaseAll() {
-        if (record() == null) return; // a guard of a reclaim action during close(): it published nothing
-        releaseLevel(0);
+        int m = used0;
+        // Nothing published: the common empty leave, and a guard of a reclaim action during close() (no record).
+        if (m == 0) return;
+        used0 = 0;
+        Object[] a = fixed;
+        for (int b = m & ~OTHERS; b != 0; b &= b - 1) {
+            HpParticipant.setSlotRelease(a, PAD + Integer.numberOfTrailingZeros(b), null);
+        }
+        if (m < 0) releaseOthers(); // OTHERS, the sign bit
+    }
+
+    /** The part of {@link #releaseAll} for the hazards {@link #OTHERS} flags. */
+    private void releaseOthers() {
+        releaseLevel(0); // its key slots (its fixed ones were released)
         if (deeper) { // inner guards' slots, kept since their close (see the note after slots())
             for (int level = 1; level < Math.max(used.length, keysUsed.length); level++) releaseLevel(level);
             deeper = false;
         }
         int n = dynamicCount;
-        if (n != 0) { // a guard that took no dynamic slot costs no store
+        if (n != 0) {
             Object[] d = dynamic;
             for (int i = 0; i < n; i++) HpParticipant.setSlotRelease(d, PAD + i, null);
             dynamicCount = 0;
@@ -118,16 +138,15 @@ final class HpGuard extends ThreadGuard {
     }
 
     private void releaseLevel(int level) {
-        // A level that never protected has no entry; one that protected nothing costs no store (the common empty leave).
-        int mask = level == 0 ? used0 : level < used.length ? used[level] : 0;
+        // A level that never protected has no entry; one that protected nothing costs no store.
+        int mask = level != 0 && level < used.length ? used[level] : 0; // level 0's fixed slots: releaseAll
         if (mask != 0) {
             Object[] a = fixed;
             int base = PAD + level * k;
             for (int m = mask; m != 0; m &= m - 1) {
                 HpParticipant.setSlotRelease(a, base + Integer.numberOfTrailingZeros(m), null);
             }
-            if (level == 0) used0 = 0;
-            else used[level] = 0;
+            used[level] = 0;
         }
         int keyMask = level == 0 ? keysUsed0 : level < keysUsed.length ? keysUsed[level] : 0;
         if (keyMask != 0) {
@@ -209,6 +228,7 @@ final class HpGuard extends ThreadGuard {
             p = q;
         }
         dynamicCount++;
+        used0 |= OTHERS;
         return p;
     }
 
@@ -260,6 +280,7 @@ final class HpGuard extends ThreadGuard {
             p = q;
         }
         dynamicCount++;
+        used0 |= OTHERS;
         return (T) p;
     }
 
@@ -288,10 +309,12 @@ final class HpGuard extends ThreadGuard {
         publishKey(ks, i, key);
         if (level == 0) {
             keysUsed0 |= 1 << slot;
+            used0 |= OTHERS;
         } else {
             if (keysUsed.length <= level) keysUsed = Arrays.copyOf(keysUsed, Math.max(level + 1, keysUsed.length * 2));
             keysUsed[level] |= 1 << slot;
             deeper = true;
+            used0 |= OTHERS;
         }
         return false;
     }
@@ -320,6 +343,7 @@ final class HpGuard extends ThreadGuard {
         if (used.length <= level) used = Arrays.copyOf(used, Math.max(level + 1, used.length * 2));
         used[level] |= 1 << slot;
         deeper = true;
+        used0 |= OTHERS;
     }
 
     /**
