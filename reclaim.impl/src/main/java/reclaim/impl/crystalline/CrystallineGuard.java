@@ -72,10 +72,11 @@ final class CrystallineGuard extends ThreadGuard {
 
     /** Detaches every index this guard used (no user code); returns the lists to walk, or null. */
     Object detachAll() {
-        if (record() == null) return null; // a guard of a reclaim action during close()
-        Object lists = detach(rs, used);
+        long mask = used;
+        // Nothing used: the common empty leave (no store), and a guard of a reclaim action during close() (no record).
+        if (mask == 0) return null;
         used = 0;
-        return lists;
+        return detach(rs, mask);
     }
 
     /**

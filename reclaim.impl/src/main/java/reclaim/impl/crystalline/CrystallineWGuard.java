@@ -65,12 +65,14 @@ final class CrystallineWGuard extends ThreadGuard {
 
     /** Deactivates every index this guard used (no user code); returns the lists to walk, or null. */
     Object detachAll() {
-        if (record() == null) return null; // a guard of a reclaim action during close()
+        long mask = used;
+        // Nothing used: the common empty leave (no store), and a guard of a reclaim action during close() (no record).
+        if (mask == 0) return null;
+        used = 0;
         Detached d = spare;
         spare = null; // a reclaim action run by the walk that opens and leaves a guard here makes its own
         if (d == null) d = new Detached(this, rs.count);
-        detach(rs, used, d);
-        used = 0;
+        detach(rs, mask, d);
         if (d.n == 0) {
             spare = d;
             return null;
