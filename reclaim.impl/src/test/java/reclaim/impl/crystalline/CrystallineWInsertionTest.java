@@ -1,6 +1,7 @@
 package reclaim.impl.crystalline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
@@ -140,6 +141,61 @@ class CrystallineWInsertionTest {
         ownerLeaves(); // one walk through both links
         assertEquals(1, y.runs.get());
         assertEquals(1, z.runs.get());
+        assertEquals(1, x.runs.get());
+    }
+
+    /**
+     * The branch of {@link CrystallineWPolicy#swapIn} where a walker passes the link before its retirer linked it,
+     * replayed (the swap, the owner's leave walking the link, then the retirer's failed link and its walk of what it
+     * displaced), followed by both batches' next lives in one list. The walker's mark must not survive into the link's
+     * next life: a link still marked would fail its next linkNext, and its retirer would walk the list it displaced,
+     * dropping the reference of a batch still in the list of an active index.
+     */
+    @Test
+    void aLinkPassedBeforeItsRetirerLinkedItIsLinkedNormallyInItsBatchsNextLife() {
+        Obj p = new Obj();
+        Batch bp = sealed(p);
+        Counted cp = CountedBatches.of(bp, 0, null);
+        CrystallineWPolicy.insertLink(rs, 0, cp, reclamation);
+        Link lp = (Link) rs.firstVolatile(0);
+        CountedBatches.inserted(cp, 1, reclamation);
+
+        Obj x = new Obj();
+        Batch bx = sealed(x);
+        Counted cx = CountedBatches.of(bx, 0, null);
+        // swapIn's first steps: the batch's link swapped in front of lp, not yet linked to it.
+        Link node = cx.spare(null);
+        Object prev = rs.getAndSetFirst(0, node);
+        cx.linked();
+        assertSame(lp, prev);
+        ownerLeaves(); // detaches the list whose head is node; the walk passes node (next still null) and stops
+        assertEquals(0, p.runs.get(), "the walker went past a link its retirer had not linked");
+        assertFalse(node.linkNext(prev), "the retirer linked a link a walker had passed");
+        WaitFreeReservations.walk(prev, reclamation); // swapIn: the retirer walks what it displaced
+        assertEquals(1, p.runs.get());
+        CrystallineWPolicy.takeBackIfInactive(rs, 0, node, reclamation); // head is null: nothing to take back
+        CountedBatches.inserted(cx, 1, reclamation);
+        assertEquals(1, x.runs.get());
+
+        // Next lives of both batches (recycled), in index 0 active again: node goes in front of lp.
+        rs.setEraVolatile(0, 9);
+        Obj p2 = new Obj();
+        bp.add(p2, Obj.FREE);
+        Counted cp2 = CountedBatches.of(bp, 0, null);
+        CrystallineWPolicy.insertLink(rs, 0, cp2, reclamation);
+        CountedBatches.inserted(cp2, 1, reclamation);
+        Obj x2 = new Obj();
+        bx.add(x2, Obj.FREE);
+        Counted cx2 = CountedBatches.of(bx, 0, null);
+        CrystallineWPolicy.insertLink(rs, 0, cx2, reclamation);
+        CountedBatches.inserted(cx2, 1, reclamation);
+        assertSame(node, rs.firstVolatile(0), "the link is reused with its batch");
+        assertSame(lp, node.next(), "the reused link was not linked to the list it displaced");
+        assertEquals(0, p2.runs.get() + x2.runs.get(), "reclaimed while in the list of an active index");
+        ownerLeaves();
+        assertEquals(1, p2.runs.get());
+        assertEquals(1, x2.runs.get());
+        assertEquals(1, p.runs.get());
         assertEquals(1, x.runs.get());
     }
 }
