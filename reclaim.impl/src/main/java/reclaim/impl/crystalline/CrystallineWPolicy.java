@@ -70,10 +70,10 @@ import reclaim.impl.crystalline.WaitFreeReservations.Result;
  * The caller's loop around {@code reserve} (above); {@code flush()}, which takes records (its own by a CAS
  * that waits while another flush seals it for a moment) and may take the skeleton's shared stack; and
  * {@code Reclaimer.close()} (which waits, bounded by about a second, for guards still finishing). None of
- * them is on the path of {@code enter}, {@code protect}, {@code retire} or a guard's {@code close}. Allocation (a batch's links at their first use, a slow
- * path's request and result; a TLAB refill, a GC) and safepoints are outside the model, and so is the hardware: {@code getAndSet} and
- * {@code getAndAdd} are single instructions on x86-64 ({@code xchg}, {@code lock xadd}) and with LSE on
- * AArch64, LL/SC loops without it.
+ * them is on the path of {@code enter}, {@code protect}, {@code retire} or a guard's {@code close}.
+ * Allocation (a batch's links at their first use, a slow path's request and result; a TLAB refill, a GC) and
+ * safepoints are outside the model, and so is the hardware: {@code getAndSet} and {@code getAndAdd} are single
+ * instructions on x86-64 ({@code xchg}, {@code lock xadd}) and with LSE on AArch64, LL/SC loops without it.
  *
  * <h2>Bound on unreclaimed objects (robust, for {@link reclaim.api.Born} objects)</h2>
  * As Crystalline-L: a reservation holds only batches with an object born at or before its era, and the era
