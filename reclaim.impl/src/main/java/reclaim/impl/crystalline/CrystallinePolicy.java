@@ -185,9 +185,7 @@ public final class CrystallinePolicy extends CountingPolicy {
             // Count the objects born at or before the oldest active reservation: what a stalled reader may hold
             // beyond the stated slack (pendingBound() adds them while they are pending).
             Counted fresh = counted(b, oldestReservation());
-            int indices = 0;
-            for (Participant r : ps) indices += reservations(r).count; // at most a link per index
-            fresh.reserve(indices);
+            fresh.reserve(ps.length * CrystallineGuard.indices(k)); // at most a link per index
             c = fresh;
         } catch (RuntimeException | Error e) {
             notInserted(b);

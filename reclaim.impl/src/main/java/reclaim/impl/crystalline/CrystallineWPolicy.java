@@ -342,9 +342,7 @@ public final class CrystallineWPolicy extends CountingPolicy {
         try { // user code (birth eras) and the links' array, before any link is published (CountingPolicy.insert)
             minBirth = CountedBatches.minBirth(b);
             Counted fresh = counted(b, oldestReservation());
-            int indices = 0;
-            for (Participant r : ps) indices += reservations(r).count; // at most a link per index
-            fresh.reserve(indices);
+            fresh.reserve(ps.length * CrystallineGuard.indices(k)); // at most a link per index
             c = fresh;
         } catch (RuntimeException | Error e) {
             notInserted(b);

@@ -227,8 +227,7 @@ final class HpGuard extends ThreadGuard {
             }
             p = q;
         }
-        dynamicCount++;
-        used0 |= OTHERS;
+        if (dynamicCount++ == 0) used0 |= OTHERS; // once per guard, not per dynamic protect
         return p;
     }
 
@@ -279,8 +278,7 @@ final class HpGuard extends ThreadGuard {
             }
             p = q;
         }
-        dynamicCount++;
-        used0 |= OTHERS;
+        if (dynamicCount++ == 0) used0 |= OTHERS; // once per guard, not per dynamic protect
         return (T) p;
     }
 
@@ -309,13 +307,12 @@ final class HpGuard extends ThreadGuard {
         publishKey(ks, i, key);
         if (level == 0) {
             keysUsed0 |= 1 << slot;
-            used0 |= OTHERS;
         } else {
             if (keysUsed.length <= level) keysUsed = Arrays.copyOf(keysUsed, Math.max(level + 1, keysUsed.length * 2));
             keysUsed[level] |= 1 << slot;
             deeper = true;
-            used0 |= OTHERS;
         }
+        used0 |= OTHERS;
         return false;
     }
 
