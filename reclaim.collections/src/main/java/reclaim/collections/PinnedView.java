@@ -1,6 +1,7 @@
 package reclaim.collections;
 
 import reclaim.api.Guard;
+import reclaim.api.Reclaimer;
 
 /**
  * What the guard-scoped views ({@link RecyclingHashMap.Pinned}, {@link RecyclingListSet.Pinned},
@@ -26,27 +27,18 @@ import reclaim.api.Guard;
  * first), so it is plain.
  */
 abstract class PinnedView implements AutoCloseable {
+    private final Reclaimer reclaimer;
     private final Guard guard;
     /** Whether each operation runs in a nested guard: the scheme protects per slot (see the class comment). */
     private final boolean nests;
     private final Thread owner;
     private boolean closed;
 
-    /**
-     * Takes over a guard the subclass opened on the calling thread, which becomes the view's owner. Small on
-     * purpose, as {@link #checkOwner} is.
-     *
-     * @param guard the view's guard, just opened by {@code enter()} on the structure's reclaimer
-     */
-    PinnedView(Guard guard) {
+    PinnedView(Reclaimer reclaimer) {
         this.owner = Thread.currentThread();
-        this.guard = guard;
-        this.nests = protectsPerSlot(guard);
-    }
-
-    /** Whether operations run in nested guards: the scheme protects per slot (see the class comment). */
-    private static boolean protectsPerSlot(Guard guard) {
-        return guard.slots() != Integer.MAX_VALUE;
+        this.reclaimer = reclaimer;
+        this.guard = reclaimer.enter();
+        this.nests = guard.slots() != Integer.MAX_VALUE;
     }
 
     /**
@@ -58,7 +50,7 @@ abstract class PinnedView implements AutoCloseable {
      * @throws IllegalStateException if the view is closed or the caller is not the thread that opened it
      */
     final Guard begin() {
-        checkOwner("used");
+        checkOwner();
         return nests ? guard.nest() : guard;
     }
 
@@ -69,40 +61,18 @@ abstract class PinnedView implements AutoCloseable {
      * @throws IllegalStateException if the view is closed or the caller is not the thread that opened it
      */
     final Guard guard() {
-        checkOwner("used");
+        checkOwner();
         return guard;
     }
 
-    /**
-     * The misuse checks every operation and {@link #close} start with: the owner thread, a view not closed.
-     *
-     * <p>Small on purpose (within the 35 bytes of bytecode that C2 inlines at a call that is not yet hot), with
-     * the message built in a static method that is not given the view. A call that is not inlined and receives
-     * the view makes it escape, and the view is then allocated on the heap instead of being replaced by its
-     * fields (escape analysis): a short-lived view makes no garbage only while its methods inline.
-     *
-     * @param what what the caller does, for the message: "used" or "closed"
-     */
-    private void checkOwner(String what) {
-        if (Thread.currentThread() != owner || closed) throw misuse(getClass(), owner, what);
-    }
-
-    /**
-     * The exception for a view used or closed from a thread other than its owner, or after it was closed.
-     *
-     * @param type the view's class
-     * @param owner the thread that opened the view
-     * @param what what the caller did ("used" or "closed")
-     * @return the exception to throw
-     */
-    private static IllegalStateException misuse(Class<?> type, Thread owner, String what) {
+    /** The misuse checks every operation starts with: the owner thread, a view not closed. */
+    private void checkOwner() {
         Thread t = Thread.currentThread();
         if (t != owner) {
-            return new IllegalStateException(type.getCanonicalName() + " " + what + " from thread " + t.getName()
+            throw new IllegalStateException(getClass().getCanonicalName() + " used from thread " + t.getName()
                     + ": it belongs to thread " + owner.getName() + ", which opened it");
         }
-        return new IllegalStateException(
-                type.getCanonicalName() + (what.equals("closed") ? " closed twice" : " used after close()"));
+        if (closed) throw new IllegalStateException(getClass().getCanonicalName() + " used after close()");
     }
 
     /**
@@ -122,7 +92,12 @@ abstract class PinnedView implements AutoCloseable {
      */
     @Override
     public final void close() {
-        checkOwner("closed");
+        Thread t = Thread.currentThread();
+        if (t != owner) {
+            throw new IllegalStateException(getClass().getCanonicalName() + " closed from thread " + t.getName()
+                    + ": it belongs to thread " + owner.getName() + ", which opened it");
+        }
+        if (closed) throw new IllegalStateException(getClass().getCanonicalName() + " closed twice");
         closed = true;
         guard.close();
     }

@@ -438,7 +438,7 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
         private final RecyclingHashMap<K, V> map;
 
         private Pinned(RecyclingHashMap<K, V> map) {
-            super(map.reclaimer().enter());
+            super(map.reclaimer());
             this.map = map;
         }
 

@@ -310,7 +310,7 @@ public final class RecyclingListSet<E> extends AbstractSet<E> implements Set<E> 
         private final RecyclingListSet<E> set;
 
         private Pinned(RecyclingListSet<E> set) {
-            super(set.reclaimer().enter());
+            super(set.reclaimer());
             this.set = set;
         }
 

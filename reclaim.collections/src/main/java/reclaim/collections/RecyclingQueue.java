@@ -434,7 +434,7 @@ public final class RecyclingQueue<E> extends AbstractQueue<E> implements Queue<E
         private final RecyclingQueue<E> queue;
 
         private Pinned(RecyclingQueue<E> queue) {
-            super(queue.reclaimer.enter());
+            super(queue.reclaimer);
             this.queue = queue;
         }
 
