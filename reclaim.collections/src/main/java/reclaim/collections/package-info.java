@@ -18,6 +18,12 @@
  * it and, like any open guard, holds back reclamation until it closes (under EBR and QSBR, everyone's):
  * it is for short batches.
  *
+ * <p>Once the pools are warm the per-operation methods allocate nothing. A view is one small object (32 bytes),
+ * which C2 removes (escape analysis) only when every call on the view is inlined into the method that opened
+ * it; C2 does not inline a method whose own compiled code exceeds {@code -XX:InlineSmallCode}, and the queue's
+ * view operations, compiled on their own, do: measured, the map's views allocate nothing and the queue's their
+ * 32 bytes per {@code pin()}.
+ *
  * <h2>Shared accesses</h2>
  * Shared accesses follow the project's memory-ordering vocabulary ({@code docs/memory-orderings.md}): every
  * access to a field that more than one thread touches goes through a helper of the class that declares the
