@@ -56,15 +56,22 @@ public class QueueStackBenchmark {
     /** Creates the state. */
     public QueueStackBenchmark() {}
 
+    /**
+     * The node pool's capacity: larger than the default (4,096), as {@code MapBenchmark}'s, because with two threads
+     * or more the objects waiting for reclamation under EBR and QSBR peak above the default, and a pool smaller
+     * than that peak drops nodes when a collection frees them and allocates again before the next one.
+     */
+    static final int POOL_CAPACITY = 1 << 16;
+
     /** Builds and prefills the structure. */
     @Setup(Level.Trial)
     public void setUp() {
         reclaimer = impl.equals("gc") ? null : Reclaimer.create(impl);
         if (structure.equals("queue")) {
-            queue = reclaimer == null ? RecyclingQueue.gcTwin() : new RecyclingQueue<>(reclaimer);
+            queue = reclaimer == null ? RecyclingQueue.gcTwin() : new RecyclingQueue<>(reclaimer, POOL_CAPACITY);
             for (int i = 0; i < PREFILL; i++) queue.offer(ONE);
         } else {
-            stack = reclaimer == null ? RecyclingStack.gcTwin() : new RecyclingStack<>(reclaimer);
+            stack = reclaimer == null ? RecyclingStack.gcTwin() : new RecyclingStack<>(reclaimer, POOL_CAPACITY);
             for (int i = 0; i < PREFILL; i++) stack.push(ONE);
         }
     }

@@ -9,26 +9,29 @@ import java.lang.invoke.VarHandle;
  * retired object).
  *
  * <p>{@link #SLOTS} cells, each null or an empty batch, used as a stack under a cursor (a hint). {@link #take()}
- * probes at most {@link #PROBES} cells below the cursor and CASes a non-null one to null (a cell taken is always
- * emptied by the CAS, so no two takers get the same batch), and otherwise allocates; {@link #give} probes at most
- * {@link #PROBES} cells from the cursor up and CASes an empty one from null to the batch, and otherwise drops it to
- * the garbage collector. Wait-free (a bounded number of probes; a failed CAS means another thread took or filled
- * that cell, and the probe moves on), bounded: at most {@link #SLOTS} batches are kept, so a burst of reclamation
- * grows nothing for good. The CASes are volatile: the give's publishes
- * the batch's cleared slots to the taker, whose CAS reads them.
+ * probes the cells from the cursor down, wrapping round, and CASes the first non-null one to null (a cell taken is
+ * always emptied by the CAS, so no two takers get the same batch), and allocates only when it found none in a whole
+ * round; {@link #give} probes from the cursor up, wrapping round, and CASes the first empty cell from null to the
+ * batch, and drops the batch to the garbage collector only when it found no empty cell in a whole round. One thread
+ * alone finds a batch, or a free cell, at its first probe; racing threads can leave the cursor off by a few cells,
+ * and the round still finds what the pool holds (a pool that probed only near the cursor missed batches left above
+ * it, and allocated while it kept some: garbage in steady state with two threads). Wait-free (at most {@link #SLOTS}
+ * probes; a failed CAS means another thread took or filled that cell, and the probe moves on), bounded: at most
+ * {@link #SLOTS} batches are kept, so a burst of reclamation grows nothing for good. The CASes are volatile: the
+ * give's publishes the batch's cleared slots to the taker, whose CAS reads them.
  *
  * <p>A batch is given only once its actions ran and it was {@linkplain Batch#recycle() reset}, by the thread that
  * owns it exclusively (see {@link Batch}); a batch of another capacity is never kept.
  */
 final class BatchPool {
     /**
-     * Cells of the pool: the most batches it keeps (at the default bag size of 64, some 35 KiB). Enough for what one
-     * collection gives back in steady state (a hazard-pointer scan takes every bag waiting, some tens of them).
+     * Cells of the pool, a power of two: the most batches it keeps (at the default bag size of 64, some 150 KiB, and
+     * under the counting schemes the links each batch keeps). Enough for the batches that wait for reclamation at
+     * once in steady state with a few threads (a collection under the asymmetric barrier runs once 1,024 objects, 16
+     * bags, were sealed since the last one, and a bag waits one to three collections, per thread), so that what a
+     * collection gives back covers the seals until the next one.
      */
-    static final int SLOTS = 64;
-
-    /** Cells a take or a give probes at most, from the cursor: a bounded loop whatever the pool holds. */
-    static final int PROBES = 8;
+    static final int SLOTS = 256;
 
     private final Object[] cells = new Object[SLOTS];
     /**
@@ -58,7 +61,8 @@ final class BatchPool {
      */
     Batch take() {
         int top = (int) CURSOR.getOpaque(this);
-        for (int i = top - 1, end = Math.max(0, top - PROBES); i >= end; i--) {
+        for (int k = 1; k <= SLOTS; k++) {
+            int i = (top - k) & (SLOTS - 1); // down from the cursor, wrapping round: every cell once
             Object b = CELL.getOpaque(cells, i); // a hint: the CAS below decides
             if (b != null && CELL.compareAndSet(cells, i, b, null)) {
                 CURSOR.setOpaque(this, i);
@@ -88,7 +92,8 @@ final class BatchPool {
         b.recycle();
         if (b.capacity() != capacity) return;
         int top = (int) CURSOR.getOpaque(this);
-        for (int i = top, end = Math.min(SLOTS, top + PROBES); i < end; i++) {
+        for (int k = 0; k < SLOTS; k++) {
+            int i = (top + k) & (SLOTS - 1); // up from the cursor, wrapping round: every cell once
             if (CELL.getOpaque(cells, i) == null && CELL.compareAndSet(cells, i, null, b)) {
                 CURSOR.setOpaque(this, i + 1);
                 return;
@@ -132,6 +137,15 @@ final class BatchPool {
     boolean keeps(Batch b) {
         for (int c = 0; c < SLOTS; c++) if (CELL.getVolatile(cells, c) == b) return true;
         return false;
+    }
+
+    /**
+     * Moves the cursor (for tests: where racing takes and gives can leave it).
+     *
+     * @param c the new cursor, in [0, {@link #SLOTS}]
+     */
+    void cursorForTest(int c) {
+        CURSOR.setOpaque(this, c);
     }
 
     private static final VarHandle CELL = MethodHandles.arrayElementVarHandle(Object[].class);

@@ -58,6 +58,29 @@ class BatchPoolTest {
         assertEquals(BatchPool.SLOTS, pool.kept());
     }
 
+    /**
+     * Racing takes and gives can leave the cursor above or below where the batches are; the next take and give still
+     * find what the pool holds anywhere in its cells (a pool that probed only near the cursor allocated a batch while
+     * it kept one, and dropped one while it had a free cell).
+     */
+    @Test
+    void aTakeAndAGiveFindTheirCellWhereverTheCursorWasLeft() {
+        BatchPool pool = new BatchPool(4);
+        Batch kept = new Batch(4);
+        pool.give(kept); // cell 0
+        pool.cursorForTest(BatchPool.SLOTS - 8); // far above it, as a racing give's late cursor store can leave it
+        assertSame(kept, pool.take(), "the take allocated while the pool kept a batch");
+        assertEquals(0, pool.created());
+
+        for (int i = 0; i < BatchPool.SLOTS; i++) pool.give(new Batch(4));
+        assertEquals(BatchPool.SLOTS, pool.kept());
+        Batch taken = pool.take(); // frees the top cell
+        pool.cursorForTest(0); // far below the free cell
+        pool.give(taken);
+        assertEquals(BatchPool.SLOTS, pool.kept(), "the give dropped its batch while the pool had a free cell");
+        assertTrue(pool.keeps(taken));
+    }
+
     @Test
     void racingTakersNeverShareABatch() throws Exception {
         BatchPool pool = new BatchPool(2);
