@@ -12,20 +12,26 @@ import reclaim.api.Stats;
 
 /**
  * The garbage collector as the "reclaimer" of the GC-allocating twins ({@link RecyclingHashMap#gcTwin},
- * {@link RecyclingListSet#gcTwin}): {@code enter} returns one shared stateless guard, {@code protect} is the
+ * {@link RecyclingListSet#gcTwin}, {@link RecyclingQueue#gcTwin}, {@link RecyclingStack#gcTwin}), one per twin:
+ * {@code enter} returns one stateless guard, {@code protect} is the
  * plain volatile load, and {@code retire} drops the object without running its action, so the node is left
  * to the GC and never recycled (the twins' pools have capacity 0 and allocate a node per insertion). This
  * is safe only because a twin's reclaim action does nothing but recycle: the GC frees a dropped node once no
  * thread refers to it, and no node is ever reused. It is not a {@link Reclaimer} for anything else, and it
  * is not exported: only the twins use it.
+ *
+ * <p>Closing. {@link #close()} marks it closed, so that the twin's operations then throw
+ * {@link IllegalStateException} as every collection's do once its reclaimer is closed; it has nothing to reclaim,
+ * and it does not count guards, so it neither waits for open guards nor refuses while one is open. The flag is
+ * read and written with volatile semantics: a close on one thread is seen by the next {@code enter} on any other.
  */
 final class GcBaseline implements Reclaimer {
 
-    static final GcBaseline INSTANCE = new GcBaseline();
-
     private final Guard guard = new GcGuard();
+    /** Set once by {@link #close()}; volatile (see the class comment). */
+    private volatile boolean closed;
 
-    private GcBaseline() {
+    GcBaseline() {
     }
 
     @Override
@@ -35,6 +41,7 @@ final class GcBaseline implements Reclaimer {
 
     @Override
     public Guard enter() {
+        checkOpen();
         return guard;
     }
 
@@ -42,6 +49,7 @@ final class GcBaseline implements Reclaimer {
     public <T> void retire(T object, Consumer<? super T> action) {
         Objects.requireNonNull(object, "object");
         Objects.requireNonNull(action, "action");
+        checkOpen();
         // dropped: the GC frees it, the action (a recycler) never runs
     }
 
@@ -66,16 +74,21 @@ final class GcBaseline implements Reclaimer {
 
     @Override
     public boolean isClosed() {
-        return false;
+        return closed;
     }
 
     @Override
     public void close() {
+        closed = true;
+    }
+
+    private void checkOpen() {
+        if (closed) throw new IllegalStateException("the GC baseline of this twin is closed");
     }
 
     @Override
     public String toString() {
-        return "GcBaseline";
+        return "GcBaseline[gc]";
     }
 
     /** The guard: every read is a plain volatile load, every retire a drop. */

@@ -84,14 +84,19 @@ abstract class PinnedView implements AutoCloseable {
         if (nests) g.close();
     }
 
+    /** Each view declares it, calling {@link #closeView()} (see there); it throws no checked exception. */
+    @Override
+    public abstract void close();
+
     /**
-     * Closes the view and its guard: what its operations protected may be reclaimed again.
+     * Closes the view and its guard, for the view's public {@code close()}: each view declares that method itself,
+     * so that it is a public member of a public class (a {@code close()} inherited from this package-private class
+     * would be unreachable to reflection and to method handles from outside the package).
      *
      * @throws IllegalStateException if the view is already closed, or the caller is not the thread that
      *     opened it
      */
-    @Override
-    public final void close() {
+    final void closeView() {
         Thread t = Thread.currentThread();
         if (t != owner) {
             throw new IllegalStateException(getClass().getCanonicalName() + " closed from thread " + t.getName()

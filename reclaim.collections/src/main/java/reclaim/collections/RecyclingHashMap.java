@@ -105,6 +105,7 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
      *
      * @param reclaimer the reclaimer; the map opens its guards and retires its nodes there
      * @throws NullPointerException if {@code reclaimer} is null
+     * @throws IllegalStateException if {@code reclaimer} is closed
      */
     public RecyclingHashMap(Reclaimer reclaimer) {
         this(reclaimer, DEFAULT_EXPECTED_SIZE, DEFAULT_POOL_CAPACITY);
@@ -115,13 +116,16 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
      *
      * @param reclaimer the reclaimer; the map opens its guards and retires its nodes there
      * @param expectedSize the number of mappings the map is sized for (the bucket count is the next power of
-     *     two; the table does not grow)
+     *     two, at most 2<sup>30</sup>; the table does not grow). The buckets' head nodes are allocated here, one
+     *     per bucket, so the map's footprint follows {@code expectedSize} from the start, not its contents
      * @param poolCapacity how many free nodes the pool keeps at most (about); {@code 0} recycles nothing
      * @throws NullPointerException if {@code reclaimer} is null
+     * @throws IllegalStateException if {@code reclaimer} is closed
      * @throws IllegalArgumentException if {@code expectedSize} or {@code poolCapacity} is negative
      */
     public RecyclingHashMap(Reclaimer reclaimer, int expectedSize, int poolCapacity) {
         Objects.requireNonNull(reclaimer, "reclaimer");
+        if (reclaimer.isClosed()) throw new IllegalStateException("the reclaimer is closed: " + reclaimer);
         if (expectedSize < 0) throw new IllegalArgumentException("expectedSize must be >= 0, was " + expectedSize);
         this.list = new HarrisList<>(reclaimer, poolCapacity);
         int n = expectedSize <= 1 ? 1
@@ -141,10 +145,11 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
      * @param <K> the key type
      * @param <V> the value type
      * @param expectedSize the number of mappings the map is sized for
-     * @return a new, empty twin; its {@link #reclaimer()} is a stand-in that reclaims nothing
+     * @return a new, empty twin; its {@link #reclaimer()} is a stand-in of its own that reclaims nothing: closing
+     *     it closes the twin (its operations then throw {@link IllegalStateException}) and no other
      */
     public static <K, V> RecyclingHashMap<K, V> gcTwin(int expectedSize) {
-        return new RecyclingHashMap<>(GcBaseline.INSTANCE, expectedSize, 0);
+        return new RecyclingHashMap<>(new GcBaseline(), expectedSize, 0);
     }
 
     private ListNode<K, V> head(int hash) {
@@ -443,6 +448,17 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
         }
 
         /**
+         * Closes the view and its guard: what its operations protected may be reclaimed again.
+         *
+         * @throws IllegalStateException if the view is already closed, or the caller is not the thread that
+         *     opened it
+         */
+        @Override
+        public void close() {
+            closeView();
+        }
+
+        /**
          * As {@link RecyclingHashMap#get(Object)}, in this view's guard.
          *
          * @param key the key
@@ -661,6 +677,17 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
         public boolean contains(Object k) {
             return containsKey(k);
         }
+
+        /**
+         * The map's {@code remove}: true only to the call whose CAS removed the mapping (a walk of the iterator,
+         * {@code AbstractCollection}'s, would also answer true when another thread removed it first).
+         *
+         * @throws NullPointerException if {@code k} is null
+         */
+        @Override
+        public boolean remove(Object k) {
+            return RecyclingHashMap.this.remove(k) != null;
+        }
     }
 
     /** The values: the entry iterator's values; the other operations are the map's (as {@link AbstractMap#values()}). */
@@ -693,6 +720,23 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
         @Override
         public boolean contains(Object v) {
             return containsValue(v);
+        }
+
+        /**
+         * Removes one mapping to {@code v}: walks the entries and removes the first whose value equals {@code v}
+         * with the map's conditional {@code remove(key, value)}, so it never removes a mapping that another
+         * thread changed to another value meanwhile, and answers true only to the call that removed one.
+         *
+         * @throws NullPointerException if {@code v} is null (as {@code contains})
+         */
+        @Override
+        public boolean remove(Object v) {
+            Objects.requireNonNull(v, "value");
+            for (EntryIterator it = new EntryIterator(); it.hasNext(); ) {
+                Map.Entry<K, V> e = it.next();
+                if (v.equals(e.getValue()) && RecyclingHashMap.this.remove(e.getKey(), e.getValue())) return true;
+            }
+            return false;
         }
     }
 

@@ -77,6 +77,7 @@ public final class RecyclingListSet<E> extends AbstractSet<E> implements Set<E> 
      *
      * @param reclaimer the reclaimer; the set opens its guards and retires its nodes there
      * @throws NullPointerException if {@code reclaimer} is null
+     * @throws IllegalStateException if {@code reclaimer} is closed
      */
     public RecyclingListSet(Reclaimer reclaimer) {
         this(reclaimer, DEFAULT_POOL_CAPACITY);
@@ -88,10 +89,12 @@ public final class RecyclingListSet<E> extends AbstractSet<E> implements Set<E> 
      * @param reclaimer the reclaimer; the set opens its guards and retires its nodes there
      * @param poolCapacity how many free nodes the pool keeps at most (about); {@code 0} recycles nothing
      * @throws NullPointerException if {@code reclaimer} is null
+     * @throws IllegalStateException if {@code reclaimer} is closed
      * @throws IllegalArgumentException if {@code poolCapacity} is negative
      */
     public RecyclingListSet(Reclaimer reclaimer, int poolCapacity) {
         Objects.requireNonNull(reclaimer, "reclaimer");
+        if (reclaimer.isClosed()) throw new IllegalStateException("the reclaimer is closed: " + reclaimer);
         this.list = new HarrisList<>(reclaimer, poolCapacity);
         this.head = list.newHead();
     }
@@ -102,10 +105,11 @@ public final class RecyclingListSet<E> extends AbstractSet<E> implements Set<E> 
      * a plain volatile load). The baseline the recycling set is measured against in {@code reclaim.jmh}.
      *
      * @param <E> the element type
-     * @return a new, empty twin; its {@link #reclaimer()} is a stand-in that reclaims nothing
+     * @return a new, empty twin; its {@link #reclaimer()} is a stand-in of its own that reclaims nothing: closing
+     *     it closes the twin (its operations then throw {@link IllegalStateException}) and no other
      */
     public static <E> RecyclingListSet<E> gcTwin() {
-        return new RecyclingListSet<>(GcBaseline.INSTANCE, 0);
+        return new RecyclingListSet<>(new GcBaseline(), 0);
     }
 
     /**
@@ -312,6 +316,17 @@ public final class RecyclingListSet<E> extends AbstractSet<E> implements Set<E> 
         private Pinned(RecyclingListSet<E> set) {
             super(set.reclaimer());
             this.set = set;
+        }
+
+        /**
+         * Closes the view and its guard: what its operations protected may be reclaimed again.
+         *
+         * @throws IllegalStateException if the view is already closed, or the caller is not the thread that
+         *     opened it
+         */
+        @Override
+        public void close() {
+            closeView();
         }
 
         /**

@@ -129,10 +129,11 @@ public final class RecyclingQueue<E> extends AbstractQueue<E> implements Queue<E
      * a plain volatile load). The baseline the recycling queue is measured against in {@code reclaim.jmh}.
      *
      * @param <E> the element type
-     * @return a new, empty twin
+     * @return a new, empty twin; its {@link #reclaimer()} is a stand-in of its own that reclaims nothing: closing
+     *     it closes the twin (its operations then throw {@link IllegalStateException}) and no other
      */
     public static <E> RecyclingQueue<E> gcTwin() {
-        return new RecyclingQueue<>(GcBaseline.INSTANCE, 0);
+        return new RecyclingQueue<>(new GcBaseline(), 0);
     }
 
     /**
@@ -141,6 +142,7 @@ public final class RecyclingQueue<E> extends AbstractQueue<E> implements Queue<E
      *
      * @param reclaimer the reclaimer; the queue opens its guards and retires its nodes there
      * @throws NullPointerException if {@code reclaimer} is null
+     * @throws IllegalStateException if {@code reclaimer} is closed
      */
     public RecyclingQueue(Reclaimer reclaimer) {
         this(reclaimer, DEFAULT_POOL_CAPACITY);
@@ -153,10 +155,12 @@ public final class RecyclingQueue<E> extends AbstractQueue<E> implements Queue<E
      * @param poolCapacity how many free nodes the pool keeps at most (about: racing recycles may exceed it
      *     by a few, and rarely, in a race with the pool's head, by up to about as many again); further recycled nodes are left to the garbage collector. {@code 0} recycles nothing.
      * @throws NullPointerException if {@code reclaimer} is null
+     * @throws IllegalStateException if {@code reclaimer} is closed
      * @throws IllegalArgumentException if {@code poolCapacity} is negative
      */
     public RecyclingQueue(Reclaimer reclaimer, int poolCapacity) {
         this.reclaimer = Objects.requireNonNull(reclaimer, "reclaimer");
+        if (reclaimer.isClosed()) throw new IllegalStateException("the reclaimer is closed: " + reclaimer);
         this.pool = new NodePool<>(reclaimer, poolCapacity);
         Node<E> dummy = pool.allocate(); // seq 0
         this.head = new AtomicReference<>(dummy);
@@ -436,6 +440,17 @@ public final class RecyclingQueue<E> extends AbstractQueue<E> implements Queue<E
         private Pinned(RecyclingQueue<E> queue) {
             super(queue.reclaimer);
             this.queue = queue;
+        }
+
+        /**
+         * Closes the view and its guard: what its operations protected may be reclaimed again.
+         *
+         * @throws IllegalStateException if the view is already closed, or the caller is not the thread that
+         *     opened it
+         */
+        @Override
+        public void close() {
+            closeView();
         }
 
         /**

@@ -83,10 +83,11 @@ public final class RecyclingStack<E> {
      * a plain volatile load). The baseline the recycling stack is measured against in {@code reclaim.jmh}.
      *
      * @param <E> the element type
-     * @return a new, empty twin
+     * @return a new, empty twin; its {@link #reclaimer()} is a stand-in of its own that reclaims nothing: closing
+     *     it closes the twin (its operations then throw {@link IllegalStateException}) and no other
      */
     public static <E> RecyclingStack<E> gcTwin() {
-        return new RecyclingStack<>(GcBaseline.INSTANCE, 0);
+        return new RecyclingStack<>(new GcBaseline(), 0);
     }
 
     /**
@@ -95,6 +96,7 @@ public final class RecyclingStack<E> {
      *
      * @param reclaimer the reclaimer; the stack opens its guards and retires its nodes there
      * @throws NullPointerException if {@code reclaimer} is null
+     * @throws IllegalStateException if {@code reclaimer} is closed
      */
     public RecyclingStack(Reclaimer reclaimer) {
         this(reclaimer, DEFAULT_POOL_CAPACITY);
@@ -107,10 +109,12 @@ public final class RecyclingStack<E> {
      * @param poolCapacity how many free nodes the pool keeps at most (about: racing recycles may exceed it
      *     by a few, and rarely, in a race with the pool's head, by up to about as many again); further recycled nodes are left to the garbage collector. {@code 0} recycles nothing.
      * @throws NullPointerException if {@code reclaimer} is null
+     * @throws IllegalStateException if {@code reclaimer} is closed
      * @throws IllegalArgumentException if {@code poolCapacity} is negative
      */
     public RecyclingStack(Reclaimer reclaimer, int poolCapacity) {
         this.reclaimer = Objects.requireNonNull(reclaimer, "reclaimer");
+        if (reclaimer.isClosed()) throw new IllegalStateException("the reclaimer is closed: " + reclaimer);
         this.pool = new NodePool<>(reclaimer, poolCapacity);
     }
 
