@@ -18,8 +18,8 @@
  *       {@link reclaim.collections.RecyclingQueue} (the Michael&ndash;Scott queue, a
  *       {@link java.util.Queue}), {@link reclaim.collections.RecyclingListSet} (the Harris&ndash;Michael
  *       list-based set, a {@link java.util.Set}) and {@link reclaim.collections.RecyclingHashMap}
- *       (Michael's lock-free hash table, a {@link java.util.concurrent.ConcurrentMap}). The set and the map
- *       also offer their GC-allocating twins ({@code gcTwin()}): the same code with nodes left to the
+ *       (Michael's lock-free hash table, a {@link java.util.concurrent.ConcurrentMap}). Each of them
+ *       also offers its GC-allocating twin ({@code gcTwin()}): the same code with nodes left to the
  *       garbage collector, the baseline the benchmarks compare with.</li>
  * </ul>
  * This module {@code requires transitive reclaim.api}: its constructors take a

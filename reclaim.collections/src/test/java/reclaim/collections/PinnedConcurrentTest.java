@@ -29,7 +29,7 @@ class PinnedConcurrentTest {
     private static final Duration LIMIT = Duration.ofSeconds(60);
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("reclaim.collections.PinnedTest#schemes")
+    @MethodSource("reclaim.collections.Schemes#names")
     void queueThroughViewsLosesAndDuplicatesNothingAndKeepsFifo(String scheme) throws Exception {
         Reclaimer r = Reclaimer.create(scheme);
         RecyclingQueue<Integer> queue = new RecyclingQueue<>(r, 64);
@@ -80,7 +80,7 @@ class PinnedConcurrentTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("reclaim.collections.PinnedTest#schemes")
+    @MethodSource("reclaim.collections.Schemes#names")
     void mapThroughViewsAnswersEachOwnerAsItsModelDoes(String scheme) throws Exception {
         Reclaimer r = Reclaimer.create(scheme);
         RecyclingHashMap<Integer, Integer> map = new RecyclingHashMap<>(r, 64, 32);

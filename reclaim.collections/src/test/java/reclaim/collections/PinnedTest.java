@@ -35,14 +35,8 @@ class PinnedTest {
 
     private static final int OPS = 20_000;
 
-    /** Every scheme present, and {@code crystalline-w}, which {@link Reclaimer#availableSchemes()} leaves out. */
-    static Stream<String> schemes() {
-        return Reclaimer.availableSchemes().contains("crystalline")
-                ? Stream.concat(Schemes.names(), Stream.of("crystalline-w")) : Schemes.names();
-    }
-
     @ParameterizedTest(name = "{0}")
-    @MethodSource("schemes")
+    @MethodSource("reclaim.collections.Schemes#names")
     void mapViewAnswersAsThePerOperationApiDoes(String scheme) {
         Reclaimer r = Reclaimer.create(scheme);
         RecyclingHashMap<Integer, Integer> viaViews = new RecyclingHashMap<>(r, 16, 8);
@@ -79,7 +73,7 @@ class PinnedTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("schemes")
+    @MethodSource("reclaim.collections.Schemes#names")
     void setViewAnswersAsThePerOperationApiDoes(String scheme) {
         Reclaimer r = Reclaimer.create(scheme);
         RecyclingListSet<Integer> viaViews = new RecyclingListSet<>(r, 8);
@@ -107,7 +101,7 @@ class PinnedTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("schemes")
+    @MethodSource("reclaim.collections.Schemes#names")
     void queueViewAnswersAsThePerOperationApiDoes(String scheme) {
         Reclaimer r = Reclaimer.create(scheme);
         RecyclingQueue<Integer> viaViews = new RecyclingQueue<>(r, 8);
@@ -148,7 +142,7 @@ class PinnedTest {
      * removes its key and flushes; once the view closes it is reclaimed.
      */
     @ParameterizedTest(name = "{0}")
-    @MethodSource("schemes")
+    @MethodSource("reclaim.collections.Schemes#names")
     void viewKeepsWhatItProtectedUntilItCloses(String scheme) throws Exception {
         Reclaimer r = Reclaimer.create(scheme);
         RecyclingHashMap<String, String> map = new RecyclingHashMap<>(r);
@@ -207,7 +201,7 @@ class PinnedTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("schemes")
+    @MethodSource("reclaim.collections.Schemes#names")
     void mapViewMisuseThrowsIllegalStateException(String scheme) throws Exception {
         Reclaimer r = Reclaimer.create(scheme);
         RecyclingHashMap<Integer, Integer> map = new RecyclingHashMap<>(r);
@@ -217,7 +211,7 @@ class PinnedTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("schemes")
+    @MethodSource("reclaim.collections.Schemes#names")
     void setViewMisuseThrowsIllegalStateException(String scheme) throws Exception {
         Reclaimer r = Reclaimer.create(scheme);
         RecyclingListSet<Integer> set = new RecyclingListSet<>(r);
@@ -227,7 +221,7 @@ class PinnedTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("schemes")
+    @MethodSource("reclaim.collections.Schemes#names")
     void queueViewMisuseThrowsIllegalStateException(String scheme) throws Exception {
         Reclaimer r = Reclaimer.create(scheme);
         RecyclingQueue<Integer> queue = new RecyclingQueue<>(r);
@@ -258,7 +252,7 @@ class PinnedTest {
 
     /** Views nest in guards and in each other; closing the inner ones leaves the outer ones usable. */
     @ParameterizedTest(name = "{0}")
-    @MethodSource("schemes")
+    @MethodSource("reclaim.collections.Schemes#names")
     void viewsNestInGuardsAndInEachOther(String scheme) {
         Reclaimer r = Reclaimer.create(scheme);
         RecyclingHashMap<Integer, Integer> map = new RecyclingHashMap<>(r);

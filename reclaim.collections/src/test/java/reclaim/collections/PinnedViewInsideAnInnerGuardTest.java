@@ -20,7 +20,7 @@ import reclaim.api.Reclaimer;
 class PinnedViewInsideAnInnerGuardTest {
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("reclaim.collections.PinnedTest#schemes")
+    @MethodSource("reclaim.collections.Schemes#names")
     void perOperationCallKeepsWhatTheCallersGuardProtected(String scheme) throws Exception {
         Reclaimer r = Reclaimer.create(scheme);
         RecyclingQueue<Integer> queue = new RecyclingQueue<>(r);
@@ -33,7 +33,7 @@ class PinnedViewInsideAnInnerGuardTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("reclaim.collections.PinnedTest#schemes")
+    @MethodSource("reclaim.collections.Schemes#names")
     void queueViewKeepsWhatAnInnerGuardProtected(String scheme) throws Exception {
         Reclaimer r = Reclaimer.create(scheme);
         RecyclingQueue<Integer> queue = new RecyclingQueue<>(r);
@@ -48,7 +48,7 @@ class PinnedViewInsideAnInnerGuardTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("reclaim.collections.PinnedTest#schemes")
+    @MethodSource("reclaim.collections.Schemes#names")
     void mapViewKeepsWhatAnInnerGuardProtected(String scheme) throws Exception {
         Reclaimer r = Reclaimer.create(scheme);
         RecyclingHashMap<Integer, Integer> map = new RecyclingHashMap<>(r, 1, 64); // one bucket: get walks a chain
@@ -63,7 +63,7 @@ class PinnedViewInsideAnInnerGuardTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("reclaim.collections.PinnedTest#schemes")
+    @MethodSource("reclaim.collections.Schemes#names")
     void queueViewKeepsWhatAnInnerGuardProtectedWhenItWasRetiredBeforeTheOperation(String scheme) throws Exception {
         Reclaimer r = Reclaimer.create(scheme);
         RecyclingQueue<Integer> queue = new RecyclingQueue<>(r);
@@ -78,7 +78,7 @@ class PinnedViewInsideAnInnerGuardTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("reclaim.collections.PinnedTest#schemes")
+    @MethodSource("reclaim.collections.Schemes#names")
     void mapViewKeepsWhatAnInnerGuardProtectedWhenItWasRetiredBeforeTheOperation(String scheme) throws Exception {
         Reclaimer r = Reclaimer.create(scheme);
         RecyclingHashMap<Integer, Integer> map = new RecyclingHashMap<>(r, 1, 64);

@@ -19,9 +19,15 @@ final class Schemes {
     private Schemes() {
     }
 
-    /** Every scheme the providers on the module path offer: later schemes join the tests by themselves. */
+    /**
+     * Every scheme the providers on the module path offer (later schemes join the tests by themselves), and
+     * {@code crystalline-w}, the wait-free variant that {@link Reclaimer#availableSchemes()} leaves out, where
+     * Crystalline is offered.
+     */
     static Stream<String> names() {
-        return Reclaimer.availableSchemes().stream();
+        Stream<String> listed = Reclaimer.availableSchemes().stream();
+        return Reclaimer.availableSchemes().contains("crystalline")
+                ? Stream.concat(listed, Stream.of("crystalline-w")) : listed;
     }
 
     /** Whether the scheme reclaims before close (the {@code none} baseline does not). */

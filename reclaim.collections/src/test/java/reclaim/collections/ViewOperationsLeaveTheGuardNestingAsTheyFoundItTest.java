@@ -17,7 +17,7 @@ import reclaim.api.Reclaimer;
 class ViewOperationsLeaveTheGuardNestingAsTheyFoundItTest {
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("reclaim.collections.PinnedTest#schemes")
+    @MethodSource("reclaim.collections.Schemes#names")
     void operationsThatThrowInNestedViewsLeaveNoGuardOpen(String scheme) {
         Reclaimer r = Reclaimer.create(scheme);
         RecyclingHashMap<Integer, Integer> map = new RecyclingHashMap<>(r, 4, 8);
