@@ -24,15 +24,19 @@ import reclaim.api.Reclaimer;
  * their operations run in the view's guard itself.
  *
  * <p>Fields: {@code closed} is read and written only by the owner thread (every access checks the thread
- * first), so it is plain.
+ * first), so it is plain. The fields the views' {@code close()} reads are package-private for that method (see
+ * {@link #close()}).
  */
 abstract class PinnedView implements AutoCloseable {
     private final Reclaimer reclaimer;
-    private final Guard guard;
+    /** The view's guard; read by the views' {@code close()}. */
+    final Guard guard;
     /** Whether each operation runs in a nested guard: the scheme protects per slot (see the class comment). */
     private final boolean nests;
-    private final Thread owner;
-    private boolean closed;
+    /** The thread that opened the view; read by the views' {@code close()}. */
+    final Thread owner;
+    /** Whether the view is closed; written by the views' {@code close()}. */
+    boolean closed;
 
     PinnedView(Reclaimer reclaimer) {
         this.owner = Thread.currentThread();
@@ -84,26 +88,40 @@ abstract class PinnedView implements AutoCloseable {
         if (nests) g.close();
     }
 
-    /** Each view declares it, calling {@link #closeView()} (see there); it throws no checked exception. */
-    @Override
-    public abstract void close();
-
     /**
-     * Closes the view and its guard, for the view's public {@code close()}: each view declares that method itself,
-     * so that it is a public member of a public class (a {@code close()} inherited from this package-private class
-     * would be unreachable to reflection and to method handles from outside the package).
+     * Closes the view and its guard. Each view declares this method itself, so that it is a public member of a
+     * public class (a {@code close()} inherited from this package-private class would be unreachable to
+     * reflection and to method handles from outside the package), and writes its body out in full:
+     * <pre>{@code
+     * Thread t = Thread.currentThread();
+     * if (t != owner || closed) throw misuseOnClose(getClass(), t, owner);
+     * closed = true;
+     * guard.close();
+     * }</pre>
+     * No method receives the view: C2 may decline to inline a call it finds rare (its "low call site
+     * frequency"), and a view passed to a call that is not inlined escapes, so escape analysis keeps its
+     * allocation (a body split into a {@code closing()} helper allocated the view in about a third of JMH
+     * forks). The exception is built by a static method from the view's class and the two threads.
      *
      * @throws IllegalStateException if the view is already closed, or the caller is not the thread that
      *     opened it
      */
-    final void closeView() {
-        Thread t = Thread.currentThread();
-        if (t != owner) {
-            throw new IllegalStateException(getClass().getCanonicalName() + " closed from thread " + t.getName()
+    @Override
+    public abstract void close();
+
+    /**
+     * The exception for a refused {@code close()}.
+     *
+     * @param view the view's class
+     * @param caller the thread that called {@code close()}
+     * @param owner the thread that opened the view
+     * @return the exception: closed from another thread if {@code caller != owner}, else closed twice
+     */
+    static IllegalStateException misuseOnClose(Class<?> view, Thread caller, Thread owner) {
+        if (caller != owner) {
+            return new IllegalStateException(view.getCanonicalName() + " closed from thread " + caller.getName()
                     + ": it belongs to thread " + owner.getName() + ", which opened it");
         }
-        if (closed) throw new IllegalStateException(getClass().getCanonicalName() + " closed twice");
-        closed = true;
-        guard.close();
+        return new IllegalStateException(view.getCanonicalName() + " closed twice");
     }
 }

@@ -455,7 +455,10 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
          */
         @Override
         public void close() {
-            closeView();
+            Thread t = Thread.currentThread();
+            if (t != owner || closed) throw misuseOnClose(getClass(), t, owner);
+            closed = true;
+            guard.close();
         }
 
         /**

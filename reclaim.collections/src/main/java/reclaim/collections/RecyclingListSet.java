@@ -326,7 +326,10 @@ public final class RecyclingListSet<E> extends AbstractSet<E> implements Set<E> 
          */
         @Override
         public void close() {
-            closeView();
+            Thread t = Thread.currentThread();
+            if (t != owner || closed) throw misuseOnClose(getClass(), t, owner);
+            closed = true;
+            guard.close();
         }
 
         /**

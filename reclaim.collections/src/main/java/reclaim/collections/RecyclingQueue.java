@@ -450,7 +450,10 @@ public final class RecyclingQueue<E> extends AbstractQueue<E> implements Queue<E
          */
         @Override
         public void close() {
-            closeView();
+            Thread t = Thread.currentThread();
+            if (t != owner || closed) throw misuseOnClose(getClass(), t, owner);
+            closed = true;
+            guard.close();
         }
 
         /**
