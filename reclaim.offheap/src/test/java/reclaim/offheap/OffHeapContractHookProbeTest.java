@@ -1,0 +1,590 @@
+package reclaim.offheap;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import reclaim.api.Guard;
+import reclaim.api.OwnedGuard;
+import reclaim.api.Reclaimer;
+import reclaim.api.Registration;
+import reclaim.api.Scheme;
+import reclaim.api.Stats;
+import reclaim.offheap.map.OffHeapMap;
+import reclaim.offheap.map.Serializer;
+import reclaim.offheap.mapped.MappedFile;
+import reclaim.offheap.mapped.MappedFileSwap;
+import reclaim.offheap.slots.SlotMemory;
+import reclaim.offheap.slots.SlotWrite;
+
+/**
+ * Outside-in probes of {@code reclaim.offheap}'s documented contract, with the race windows opened by hooks that
+ * only the public API offers: a {@link Reclaimer} that delegates to a built-in one and runs code inside
+ * {@code retire} or {@code era} (the interface is public and open to other implementations), and a
+ * {@link Serializer} that runs code while the map deserializes. No sleeps: where a probe must tell "never returns"
+ * from "returns", it waits a bounded time for a result that cannot come while the condition holds, then removes
+ * the condition itself.
+ *
+ * <p>Probes that fail on the code as it stands (each names the promise it checks):
+ * <ul>
+ *   <li>{@link #aFreeRacingARefusedRetireIsNotToldTheBlockIsRetired} &mdash; a {@code free} that meets the
+ *       transient RETIRED state of a retire the reclaimer then refuses is refused as "already retired (its retire
+ *       action will free it)"; no action exists, both calls fail, and the block is left live.</li>
+ *   <li>{@link #aSerializerThatCallsBackIntoTheMapCannotCorruptIt} &mdash; a value serializer whose {@code read}
+ *       (run by {@code put} under the segment's reentrant lock) removes the key: the put then replaces an entry
+ *       already unlinked; {@code size()} and {@code usedBytes()} no longer match the entries, the entry is retired
+ *       twice, and {@code close()} blames a closing reclaimer.</li>
+ *   <li>{@link #containsValueComparesValuesAsSerializedBytes} &mdash; "Keys and values are compared as serialized
+ *       bytes", but {@code containsValue}, {@code values().contains} and {@code entrySet().contains} compare with
+ *       {@code equals} (identity for {@code byte[]}).</li>
+ *   <li>{@link #copyByTheThreadThatHoldsTheSlotsWriteFailsInsteadOfSpinning} &mdash; {@code copy(h)} called by the
+ *       thread that holds a {@code SlotWrite} of {@code h} spins until someone else frees the slot (for ever if no
+ *       one does); "Clear failures" promises a refusal for a thread's conflict with its own access.</li>
+ *   <li>{@link #mappingAPathOfAnotherFileSystemDoesNotMapADifferentFile} &mdash; {@code MappedFile.map} of a path
+ *       of a non-default file system (a zip file system) maps the default file system's file that has the same
+ *       name.</li>
+ *   <li>{@link #toStringIsTheDocumentedName} &mdash; {@code NativeMemory.toString()} is documented as
+ *       {@code NativeMemory#n (scheme)}, but a checked allocator says {@code NativeMemory#n (scheme, checked)}.</li>
+ * </ul>
+ */
+class OffHeapContractHookProbeTest {
+
+    static Stream<String> schemes() {
+        return Stream.concat(Reclaimer.availableSchemes().stream(), Stream.of("crystalline-w"));
+    }
+
+    /**
+     * A reclaimer that delegates everything to a built-in one, running {@link #beforeRetire} (once) at the start of
+     * {@code retire} and {@link #onEra} (once) at the start of {@code era}: the hooks that open a race window at a
+     * known point of the code under test.
+     */
+    static final class HookedReclaimer implements Reclaimer {
+        final Reclaimer inner;
+        final AtomicReference<Runnable> beforeRetire = new AtomicReference<>();
+        final AtomicReference<Runnable> onEra = new AtomicReference<>();
+
+        HookedReclaimer(Reclaimer inner) {
+            this.inner = inner;
+        }
+
+        private static void fire(AtomicReference<Runnable> hook) {
+            Runnable h = hook.getAndSet(null);
+            if (h != null) h.run();
+        }
+
+        @Override
+        public Scheme scheme() {
+            return inner.scheme();
+        }
+
+        @Override
+        public Guard enter() {
+            return inner.enter();
+        }
+
+        @Override
+        public OwnedGuard enterOwned() {
+            return inner.enterOwned();
+        }
+
+        @Override
+        public <T> void retire(T object, Consumer<? super T> action) {
+            fire(beforeRetire);
+            inner.retire(object, action);
+        }
+
+        @Override
+        public void flush() {
+            inner.flush();
+        }
+
+        @Override
+        public void synchronize() {
+            inner.synchronize();
+        }
+
+        @Override
+        public boolean synchronize(Duration timeout) {
+            return inner.synchronize(timeout);
+        }
+
+        @Override
+        public Stats stats() {
+            return inner.stats();
+        }
+
+        @Override
+        public long pendingBound() {
+            return inner.pendingBound();
+        }
+
+        @Override
+        public long era() {
+            fire(onEra);
+            return inner.era();
+        }
+
+        @Override
+        public Registration register() {
+            return inner.register();
+        }
+
+        @Override
+        public boolean isClosed() {
+            return inner.isClosed();
+        }
+
+        @Override
+        public List<String> pendingAtClose() {
+            return inner.pendingAtClose();
+        }
+
+        @Override
+        public void close() {
+            inner.close();
+        }
+    }
+
+    /** Runs {@code body} on a new thread and waits for it; returns what it threw, or null. */
+    private static Throwable onAnotherThread(ThrowingRunnable body) {
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        Thread t = new Thread(() -> {
+            try {
+                body.run();
+            } catch (Throwable x) {
+                thrown.set(x);
+            }
+        }, "probe-other");
+        t.start();
+        try {
+            t.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+        return thrown.get();
+    }
+
+    @FunctionalInterface
+    interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+
+    // ------------------------------------------------------------------------------------------------
+    // NativeMemory
+
+    /**
+     * NativeMemory.retire: "@throws IllegalStateException if ... the reclaimer is closed" (a refused retire leaves
+     * the block live: retireAt's undo); NativeMemory.free: "@throws IllegalStateException if the block is retired
+     * (its retire action will free it)". A free that runs while a retire of the same block is being refused must
+     * not be told the block is retired: no retire action will ever free it. Here the retire's CAS to RETIRED has
+     * happened and the reclaimer (closed) has not yet refused; the hook runs the free on another thread at that
+     * point. Exactly one of the two calls should take the block.
+     */
+    @Test
+    void aFreeRacingARefusedRetireIsNotToldTheBlockIsRetired() {
+        String scheme = "hp"; // the same under every scheme: the window is NativeMemory's own
+        HookedReclaimer r = new HookedReclaimer(Reclaimer.create(scheme));
+        try (NativeMemory m = NativeMemory.builder(r).checked(true).build()) {
+            long block = m.allocateAddress(16, 16);
+            r.inner.close(); // every retire is refused from now on
+            AtomicReference<Throwable> freeOutcome = new AtomicReference<>();
+            r.beforeRetire.set(() -> freeOutcome.set(onAnotherThread(() -> m.free(block))));
+            IllegalStateException refused = assertThrows(IllegalStateException.class, () -> m.retire(block));
+            assertFalse(refused instanceof UseAfterFreeException, refused.toString());
+            Throwable free = freeOutcome.get();
+            NativeStats s = m.stats();
+            if (s.liveBlocks() != 0) m.free(block); // the block came back to LIVE: clean up
+            assertNull(free, scheme + ": retire was refused (" + refused.getMessage() + ") and the racing free was"
+                    + " refused too, so nobody took the block: " + free + "; " + s);
+            assertEquals(1, s.freedBlocks(), s.toString());
+        }
+    }
+
+    /** NativeMemory.toString(): "Returns this allocator's name, {@code NativeMemory#n (scheme)}". */
+    @Test
+    void toStringIsTheDocumentedName() {
+        try (Reclaimer r = Reclaimer.create("ebr");
+             NativeMemory plain = NativeMemory.builder(r).checked(false).build();
+             NativeMemory checked = NativeMemory.builder(r).checked(true).build()) {
+            assertTrue(plain.toString().matches("NativeMemory#\\d+ \\(ebr\\)"), plain.toString());
+            assertTrue(checked.toString().matches("NativeMemory#\\d+ \\(ebr\\)"),
+                    "documented as NativeMemory#n (scheme), was " + checked);
+        }
+    }
+
+    /**
+     * NativeMemory.retire(Guard, ...): "@throws IllegalArgumentException if ... {@code guard} belongs to another
+     * reclaimer"; the refused block stays live and uncounted.
+     */
+    @Test
+    void retireThroughAGuardOfAnotherReclaimerIsRefusedAndLeavesTheBlockLive() {
+        try (Reclaimer r = Reclaimer.create("hp");
+             Reclaimer other = Reclaimer.create("hp");
+             NativeMemory m = NativeMemory.builder(r).checked(true).build()) {
+            MemorySegment block = m.allocate(16, 8);
+            long address = m.allocateAddress(16, 8);
+            try (Guard g = other.enter()) {
+                assertThrows(IllegalArgumentException.class, () -> m.retire(g, block));
+                assertThrows(IllegalArgumentException.class, () -> m.retire(g, address));
+            }
+            assertEquals(0, m.stats().retiredBlocks(), m.stats().toString());
+            m.free(block);
+            m.free(address);
+            assertEquals(0, m.stats().liveBlocks());
+        }
+    }
+
+    /**
+     * allocate: "@throws IllegalArgumentException if {@code byteSize} is negative or too large, or
+     * {@code byteAlignment} is not a power of two or too large"; a refused allocation counts nothing.
+     */
+    @Test
+    void allocationArgumentsOutOfRangeAreRefusedAndCountNothing() {
+        try (Reclaimer r = Reclaimer.create("ebr"); NativeMemory m = NativeMemory.create(r)) {
+            long[][] bad = {{-1, 8}, {NativeMemory.MAX_BLOCK_SIZE + 1, 8}, {8, 0}, {8, 3}, {8, -8},
+                    {8, NativeMemory.MAX_ALIGNMENT * 2}, {8, Long.MIN_VALUE}};
+            for (long[] b : bad) {
+                assertThrows(IllegalArgumentException.class, () -> m.allocate(b[0], b[1]), b[0] + ", " + b[1]);
+                assertThrows(IllegalArgumentException.class, () -> m.allocateZeroed(b[0], b[1]), b[0] + ", " + b[1]);
+                assertThrows(IllegalArgumentException.class, () -> m.allocateAddress(b[0], b[1]), b[0] + ", " + b[1]);
+            }
+            assertEquals(0, m.stats().allocatedBlocks(), m.stats().toString());
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------
+    // OffHeapMap
+
+    /** UTF-8 strings, running a one-shot hook whenever a value is deserialized. */
+    private static final class HookedUtf8 implements Serializer<String> {
+        final AtomicReference<Runnable> onRead = new AtomicReference<>();
+
+        @Override
+        public int size(String value) {
+            return Serializer.utf8().size(value);
+        }
+
+        @Override
+        public void write(String value, MemorySegment target) {
+            Serializer.utf8().write(value, target);
+        }
+
+        @Override
+        public String read(MemorySegment source) {
+            String s = Serializer.utf8().read(source);
+            Runnable h = onRead.getAndSet(null);
+            if (h != null) h.run();
+            return s;
+        }
+    }
+
+    /**
+     * OffHeapMap: "Every operation of {@link java.util.concurrent.ConcurrentMap} is linearizable"; Serializer puts no
+     * restriction on what {@code read} may do beyond not keeping the segment. {@code put} deserializes the previous
+     * value under the segment's (reentrant) lock; a {@code read} that removes the key there must either be refused
+     * or be ordered before or after the put, leaving a map whose {@code size()} and {@code usedBytes()} match its
+     * entries and whose {@code close()} frees everything.
+     */
+    @Test
+    void aSerializerThatCallsBackIntoTheMapCannotCorruptIt() {
+        Reclaimer r = Reclaimer.create("ebr");
+        HookedUtf8 values = new HookedUtf8();
+        OffHeapMap<String, String> map = OffHeapMap.builder(r, Serializer.utf8(), values)
+                .capacityBytes(1 << 16).segments(1).checked(true).build();
+        List<String> wrong = new ArrayList<>();
+        try {
+            map.put("k", "v1");
+            map.put("j", "w1");
+            values.onRead.set(() -> map.remove("k"));
+            String previous;
+            try {
+                previous = map.put("k", "v2");
+            } catch (IllegalStateException refused) {
+                previous = "refused: " + refused.getMessage(); // a refusal of the re-entrant call is fine
+            }
+            int entries = 0;
+            long bytes = 0;
+            for (Map.Entry<String, String> e : snapshot(map)) {
+                entries++;
+                bytes += OffHeapMap.HEADER + e.getKey().length() + e.getValue().length();
+            }
+            if (map.size() != entries) {
+                wrong.add("size() " + map.size() + " but " + entries + " entries iterated");
+            }
+            if (map.usedBytes() != bytes) {
+                wrong.add("usedBytes() " + map.usedBytes() + " but the entries take " + bytes);
+            }
+            try {
+                map.close();
+            } catch (RuntimeException e) {
+                wrong.add("close() threw " + e);
+            }
+            if (!wrong.isEmpty()) wrong.add(0, "put returned " + previous);
+        } finally {
+            try {
+                map.close();
+            } catch (RuntimeException ignoredAgain) {
+                // reported above
+            }
+            r.close();
+            try {
+                map.close(); // frees what a closing reclaimer refused
+            } catch (RuntimeException e) {
+                wrong.add("close() after the reclaimer closed threw " + e);
+            }
+            map.memory().close(); // the quarantine back to the C library, whatever happened
+        }
+        NativeStats s = map.nativeStats();
+        if (s.liveBlocks() != 0 || s.useAfterFree() != 0) wrong.add("after close: " + s);
+        assertTrue(wrong.isEmpty(), String.join("; ", wrong));
+    }
+
+    private static List<Map.Entry<String, String>> snapshot(OffHeapMap<String, String> map) {
+        List<Map.Entry<String, String>> out = new ArrayList<>();
+        for (Iterator<Map.Entry<String, String>> it = map.entrySet().iterator(); it.hasNext(); ) out.add(it.next());
+        return out;
+    }
+
+    /**
+     * OffHeapMap: "Keys and values are compared as serialized bytes." With {@link Serializer#bytes()}, a value is
+     * found by an equal array, as a key is ({@code get} and {@code remove(key, value)} do so).
+     */
+    @Test
+    void containsValueComparesValuesAsSerializedBytes() {
+        try (Reclaimer r = Reclaimer.create("ebr");
+             OffHeapMap<byte[], byte[]> map = OffHeapMap.builder(r, Serializer.bytes(), Serializer.bytes())
+                     .capacityBytes(1 << 16).segments(2).build()) {
+            map.put(new byte[] {1}, new byte[] {7, 7});
+            assertArrayEquals(new byte[] {7, 7}, map.get(new byte[] {1}), "keys compare as bytes");
+            List<String> wrong = new ArrayList<>();
+            if (!map.containsValue(new byte[] {7, 7})) wrong.add("containsValue(equal bytes) is false");
+            if (!map.values().contains(new byte[] {7, 7})) wrong.add("values().contains(equal bytes) is false");
+            if (!map.entrySet().contains(Map.entry(new byte[] {1}, new byte[] {7, 7}))) {
+                wrong.add("entrySet().contains(equal bytes) is false");
+            }
+            assertTrue(map.containsKey(new byte[] {1}));
+            assertTrue(wrong.isEmpty(), wrong.toString());
+            assertTrue(map.remove(new byte[] {1}, new byte[] {7, 7}), "remove(key, value) compares bytes");
+        }
+    }
+
+    /**
+     * Builder: segments "a power of two from 1 to 1024", initialBuckets "a power of two from 2 to 2^24",
+     * capacityBytes "not positive" refused, build "if the capacity leaves a segment less than 1024 bytes", memory
+     * "if it belongs to another reclaimer": IllegalArgumentException each; builder "if an argument is null": NPE.
+     */
+    @Test
+    void builderArgumentsOutOfRangeAreRefused() {
+        try (Reclaimer r = Reclaimer.create("ebr"); Reclaimer other = Reclaimer.create("ebr");
+             NativeMemory foreign = NativeMemory.create(other)) {
+            OffHeapMap.Builder<Long, Long> b = OffHeapMap.builder(r, Serializer.int64(), Serializer.int64());
+            for (int s : new int[] {0, 3, 2048, -1, 1 << 30}) {
+                assertThrows(IllegalArgumentException.class, () -> b.segments(s), "segments " + s);
+            }
+            for (int n : new int[] {0, 1, 3, 1 << 25, -2}) {
+                assertThrows(IllegalArgumentException.class, () -> b.initialBuckets(n), "initialBuckets " + n);
+            }
+            assertThrows(IllegalArgumentException.class, () -> b.capacityBytes(0));
+            assertThrows(IllegalArgumentException.class, () -> b.capacityBytes(-1));
+            assertThrows(IllegalArgumentException.class, () -> b.memory(foreign));
+            assertThrows(IllegalArgumentException.class, () -> b.segments(4).capacityBytes(4 * 1024 - 1).build());
+            assertThrows(NullPointerException.class, () -> OffHeapMap.builder(null, Serializer.int64(), Serializer.int64()));
+            assertThrows(NullPointerException.class, () -> OffHeapMap.builder(r, null, Serializer.int64()));
+            assertThrows(NullPointerException.class, () -> OffHeapMap.builder(r, Serializer.int64(), null));
+            try (OffHeapMap<Long, Long> ok = b.segments(4).capacityBytes(4 * 1024).build()) {
+                assertEquals(4 * 1024, ok.capacityBytes());
+                ok.put(1L, 2L);
+                assertEquals(2L, ok.get(1L));
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------
+    // SlotMemory
+
+    /**
+     * SlotMemory, Guarantee 4 ("Clear failures"): "freeing a slot this thread still holds an access to ... [is an]
+     * IllegalStateException"; the in-place write section: "copy(long) and copy(long, byte[]) retry until they copy one
+     * version", with "In-place writes never wait". A thread that holds a {@link SlotWrite} of a slot and calls
+     * {@code copy} on it waits for itself: the write can only be closed by this same thread. It should be refused,
+     * as free is. The probe gives it a second; then another thread frees the handle, which makes the copy's next
+     * read fail (stale), so the probe always ends.
+     */
+    @Test
+    void copyByTheThreadThatHoldsTheSlotsWriteFailsInsteadOfSpinning() throws Exception {
+        Reclaimer r = Reclaimer.create("ebr");
+        try (SlotMemory m = SlotMemory.create(r, 2, 16)) {
+            long h = m.store(new byte[8]);
+            CompletableFuture<Object> outcome = new CompletableFuture<>();
+            Thread writer = new Thread(() -> {
+                try (SlotWrite w = m.write(h)) {
+                    w.setLong(0, 42);
+                    try {
+                        outcome.complete(m.copy(h));
+                    } catch (Throwable t) {
+                        outcome.complete(t);
+                    }
+                }
+            }, "probe-writer");
+            writer.start();
+            Object result;
+            boolean returned = true;
+            try {
+                result = outcome.get(1, TimeUnit.SECONDS);
+            } catch (TimeoutException spinning) {
+                returned = false;
+                m.free(h); // the copy's next read finds the handle stale and throws: the writer can close and end
+                result = outcome.get(30, TimeUnit.SECONDS);
+            }
+            writer.join();
+            assertTrue(returned, "copy(h) by the thread holding h's SlotWrite did not return within 1 s (it spins"
+                    + " until another thread frees h; it then threw " + result + ")");
+            assertInstanceOf(IllegalStateException.class, result, "refused as a conflict with its own access");
+            if (m.isLive(h)) m.free(h);
+        }
+        r.close();
+    }
+
+    // ------------------------------------------------------------------------------------------------
+    // MappedFile and MappedFileSwap
+
+    /**
+     * MappedFile.map: "Maps the whole of {@code path}" and "@throws IOException if the file cannot be opened or
+     * mapped". A path of another file system (here a zip file system) names a file the C library cannot open by
+     * that name; the call must map that file's bytes or refuse, not map the default file system's file that
+     * happens to have the same name.
+     */
+    @Test
+    void mappingAPathOfAnotherFileSystemDoesNotMapADifferentFile(@TempDir Path dir) throws Exception {
+        Path onDisk = Files.write(dir.resolve("same-name.bin"), "DISK".getBytes(StandardCharsets.US_ASCII));
+        try (Reclaimer r = Reclaimer.create("ebr");
+             FileSystem zip = FileSystems.newFileSystem(dir.resolve("archive.zip"), Map.of("create", "true"))) {
+            Path inZip = zip.getPath(onDisk.toString());
+            Files.createDirectories(inZip.getParent());
+            Files.write(inZip, "ZIP!".getBytes(StandardCharsets.US_ASCII));
+            MappedFile m;
+            try {
+                m = MappedFile.map(inZip, r);
+            } catch (IOException | UnsupportedOperationException | IllegalArgumentException refused) {
+                return; // refused: fine
+            }
+            byte[] got;
+            try {
+                got = m.segment().toArray(JAVA_BYTE);
+            } finally {
+                m.unmap();
+            }
+            assertEquals("ZIP!", new String(got, StandardCharsets.US_ASCII),
+                    "MappedFile.map(" + inZip.toUri() + ") mapped the default file system's " + onDisk);
+        }
+    }
+
+    /**
+     * MappedFileSwap: "Unmapped exactly once. Every mapping this holder makes is unmapped once: ... one made by a
+     * {@code replace} that lost to {@code close} at once (it was never published)"; replace: "@throws
+     * IllegalStateException if this holder is closed (before or during the call ...)". The hook closes the holder
+     * inside the replace, after its check and before its map (the era it stamps the new mapping with).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("schemes")
+    void aReplaceThatLosesToCloseUnmapsItsMappingAtOnce(String scheme, @TempDir Path dir) throws Exception {
+        HookedReclaimer r = new HookedReclaimer(Reclaimer.create(scheme));
+        Path a = Files.write(dir.resolve("a"), new byte[] {1, 2, 3});
+        Path b = Files.write(dir.resolve("b"), new byte[] {4, 5, 6, 7});
+        MappedFileSwap swap = new MappedFileSwap(r, a);
+        r.onEra.set(swap::close);
+        assertThrows(IllegalStateException.class, () -> swap.replace(b));
+        assertTrue(swap.isClosed());
+        assertEquals(2, swap.mapped(), swap.toString());
+        r.close();
+        assertEquals(swap.mapped(), swap.unmapped(), scheme + ": " + swap);
+    }
+
+    /**
+     * MappedFileSwap.replace: "@throws IOException if the file cannot be mapped (nothing changes)": the current
+     * mapping stays, nothing is counted, and readers see the old file.
+     */
+    @Test
+    void aReplaceThatCannotMapChangesNothing(@TempDir Path dir) throws Exception {
+        try (Reclaimer r = Reclaimer.create("ebr")) {
+            Path a = Files.write(dir.resolve("a"), new byte[] {9, 8});
+            try (MappedFileSwap swap = new MappedFileSwap(r, a)) {
+                assertThrows(java.nio.file.NoSuchFileException.class, () -> swap.replace(dir.resolve("missing")));
+                assertThrows(IOException.class, () -> swap.replace(dir)); // a directory cannot be mapped
+                assertEquals(1, swap.mapped(), swap.toString());
+                assertEquals(0, swap.unmapped(), swap.toString());
+                assertEquals(a, swap.read(MappedFile::path));
+                assertEquals(2L, (long) swap.read(MappedFile::size));
+            }
+        }
+    }
+
+    /**
+     * MappedFile, empty files: "an empty file gives a {@code MappedFile} of size 0 with an empty segment and no
+     * native mapping; it is counted and unmapped (a no-op) like any other"; unmap succeeds once.
+     */
+    @Test
+    void anEmptyFileIsCountedAndUnmappedOnce(@TempDir Path dir) throws Exception {
+        Path empty = Files.write(dir.resolve("empty"), new byte[0]);
+        try (Reclaimer r = Reclaimer.create("ebr")) {
+            long mappedBefore = MappedFile.totalMapped();
+            MappedFile m = MappedFile.map(empty, r);
+            assertTrue(MappedFile.totalMapped() >= mappedBefore + 1);
+            assertEquals(0, m.size());
+            assertEquals(0, m.segment().byteSize());
+            assertEquals(0, m.address());
+            assertTrue(m.segment().isReadOnly());
+            assertTrue(m.isMapped());
+            m.unmap();
+            assertFalse(m.isMapped());
+            assertThrows(IllegalStateException.class, m::unmap);
+            assertThrows(IllegalStateException.class, m::segment);
+        }
+    }
+
+    /** Sanity for the hooks: a reclaimer that is not the map's guard owner is still refused as documented. */
+    @Test
+    void theHookedReclaimerDelegatesFaithfully() {
+        HookedReclaimer r = new HookedReclaimer(Reclaimer.create("ebr"));
+        try (NativeMemory m = NativeMemory.builder(r).checked(true).build()) {
+            MemorySegment s = m.allocate(8, 8);
+            m.retire(s);
+            r.flush();
+            assertEquals(1, m.stats().freedBlocks(), m.stats().toString());
+        }
+        r.close();
+        assertTrue(r.isClosed());
+        if (r.inner.stats().failed() != 0) fail("a retire action threw: " + r.inner.stats());
+    }
+}
