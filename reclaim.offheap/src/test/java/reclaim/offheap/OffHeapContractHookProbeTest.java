@@ -1,6 +1,7 @@
 package reclaim.offheap;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -17,7 +18,6 @@ import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -26,7 +26,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
@@ -35,11 +34,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import reclaim.api.Guard;
-import reclaim.api.OwnedGuard;
 import reclaim.api.Reclaimer;
-import reclaim.api.Registration;
-import reclaim.api.Scheme;
-import reclaim.api.Stats;
 import reclaim.offheap.map.OffHeapMap;
 import reclaim.offheap.map.Serializer;
 import reclaim.offheap.mapped.MappedFile;
@@ -83,96 +78,9 @@ class OffHeapContractHookProbeTest {
         return Stream.concat(Reclaimer.availableSchemes().stream(), Stream.of("crystalline-w"));
     }
 
-    /**
-     * A reclaimer that delegates everything to a built-in one, running {@link #beforeRetire} (once) at the start of
-     * {@code retire} and {@link #onEra} (once) at the start of {@code era}: the hooks that open a race window at a
-     * known point of the code under test.
-     */
-    static final class HookedReclaimer implements Reclaimer {
-        final Reclaimer inner;
-        final AtomicReference<Runnable> beforeRetire = new AtomicReference<>();
-        final AtomicReference<Runnable> onEra = new AtomicReference<>();
-
-        HookedReclaimer(Reclaimer inner) {
-            this.inner = inner;
-        }
-
-        private static void fire(AtomicReference<Runnable> hook) {
-            Runnable h = hook.getAndSet(null);
-            if (h != null) h.run();
-        }
-
-        @Override
-        public Scheme scheme() {
-            return inner.scheme();
-        }
-
-        @Override
-        public Guard enter() {
-            return inner.enter();
-        }
-
-        @Override
-        public OwnedGuard enterOwned() {
-            return inner.enterOwned();
-        }
-
-        @Override
-        public <T> void retire(T object, Consumer<? super T> action) {
-            fire(beforeRetire);
-            inner.retire(object, action);
-        }
-
-        @Override
-        public void flush() {
-            inner.flush();
-        }
-
-        @Override
-        public void synchronize() {
-            inner.synchronize();
-        }
-
-        @Override
-        public boolean synchronize(Duration timeout) {
-            return inner.synchronize(timeout);
-        }
-
-        @Override
-        public Stats stats() {
-            return inner.stats();
-        }
-
-        @Override
-        public long pendingBound() {
-            return inner.pendingBound();
-        }
-
-        @Override
-        public long era() {
-            fire(onEra);
-            return inner.era();
-        }
-
-        @Override
-        public Registration register() {
-            return inner.register();
-        }
-
-        @Override
-        public boolean isClosed() {
-            return inner.isClosed();
-        }
-
-        @Override
-        public List<String> pendingAtClose() {
-            return inner.pendingAtClose();
-        }
-
-        @Override
-        public void close() {
-            inner.close();
-        }
+    /** Schemes whose flush() reclaims what was retired when no guard is open ("none" reclaims only at close). */
+    static Stream<String> reclaimingSchemes() {
+        return schemes().filter(s -> !s.equals("none"));
     }
 
     /** Runs {@code body} on a new thread and waits for it; returns what it threw, or null. */
@@ -228,6 +136,78 @@ class OffHeapContractHookProbeTest {
             assertNull(free, scheme + ": retire was refused (" + refused.getMessage() + ") and the racing free was"
                     + " refused too, so nobody took the block: " + free + "; " + s);
             assertEquals(1, s.freedBlocks(), s.toString());
+        }
+    }
+
+    /**
+     * NativeMemory.load: "@param guard an open guard of this allocator's reclaimer" and "reserves it in {@code slot}
+     * of {@code guard} ...: the block at the returned address is not freed until the slot is reserved again or the
+     * guard closes". {@code retire(Guard, ...)} refuses another reclaimer's guard with IllegalArgumentException, as
+     * {@code MappedFileSwap.read(Guard)} and {@code SlotMemory.getLong(Guard, ...)} do; a load through such a guard
+     * must be refused too, or protect. Checked mode makes the outcome visible (a use-after-free detection, never
+     * a crash).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("reclaimingSchemes")
+    void loadThroughAGuardOfAnotherReclaimerIsRefusedOrProtects(String scheme) {
+        try (Reclaimer r = Reclaimer.create(scheme);
+             Reclaimer other = Reclaimer.create(scheme);
+             NativeMemory m = NativeMemory.builder(r).checked(true).build()) {
+            MemorySegment node = m.allocate(16, 16);
+            MemorySegment holder = m.allocate(8, 8);
+            holder.set(JAVA_LONG, 0, node.address());
+            String outcome = null;
+            try (Guard g = other.enter()) {
+                long a;
+                try {
+                    a = m.load(g, holder, 0, 0);
+                } catch (IllegalArgumentException refused) {
+                    a = 0; // refused, as retire(Guard, ...) refuses such a guard: fine
+                }
+                holder.set(JAVA_LONG, 0, 0L); // unlink
+                m.retire(node);
+                r.flush(); // no guard of r is open: the node is reclaimed unless the load protected it
+                if (a != 0) {
+                    try {
+                        m.getLong(a, 0);
+                    } catch (UseAfterFreeException uaf) {
+                        outcome = "load(" + other.scheme().name() + " guard of another reclaimer) returned normally"
+                                + " and the block was freed while the guard was open: " + uaf.getMessage();
+                    }
+                }
+            }
+            m.free(holder);
+            assertNull(outcome, scheme);
+        }
+    }
+
+    /**
+     * Checked mode: "the oldest blocks leave the quarantine (are really freed) when the quarantined bytes exceed
+     * quarantineBytes" (each block weighing "its size plus HEADER_SIZE"), "and all at close()"; a block still in
+     * quarantine is detected; after close, blocks are freed "directly, without quarantine".
+     */
+    @Test
+    void theQuarantineKeepsTheNewestBlocksWithinItsLimitAndEmptiesAtClose() {
+        try (Reclaimer r = Reclaimer.create("ebr")) {
+            NativeMemory m = NativeMemory.builder(r).checked(true).quarantineBytes(100).build();
+            long a = m.allocateAddress(40, 8);
+            long b = m.allocateAddress(40, 8);
+            long c = m.allocateAddress(40, 8);
+            m.free(a); // weight 56
+            assertEquals(1, m.stats().quarantinedBlocks(), m.stats().toString());
+            assertEquals(40, m.stats().quarantinedBytes(), m.stats().toString());
+            m.free(b); // weight 112 > 100: a leaves
+            assertEquals(1, m.stats().quarantinedBlocks(), m.stats().toString());
+            assertThrows(UseAfterFreeException.class, () -> m.getLong(b, 0), "b is still in quarantine");
+            assertEquals(1, m.stats().useAfterFree());
+            m.close();
+            assertEquals(0, m.stats().quarantinedBlocks(), m.stats().toString());
+            m.free(c);
+            NativeStats s = m.stats();
+            assertEquals(0, s.quarantinedBlocks(), s.toString());
+            assertEquals(3, s.freedBlocks(), s.toString());
+            assertEquals(0, s.liveBytes(), s.toString());
+            assertEquals(100, m.quarantineBytes());
         }
     }
 
