@@ -68,6 +68,11 @@ import reclaim.offheap.slots.SlotWrite;
  *   <li>{@link #mappingAPathOfAnotherFileSystemDoesNotMapADifferentFile} &mdash; {@code MappedFile.map} of a path
  *       of a non-default file system (a zip file system) maps the default file system's file that has the same
  *       name.</li>
+ *   <li>{@link #loadThroughAGuardOfAnotherReclaimerIsRefusedOrProtects} &mdash; {@code load} takes a guard of
+ *       another reclaimer and returns normally; the block it "protected" is freed by this allocator's reclaimer
+ *       while that guard is open (retire(Guard, ...) refuses such a guard with IllegalArgumentException).</li>
+ *   <li>{@link #theBytesHandedToReadersAreReadOnly} &mdash; the segment handed to {@code read}'s reader (and to a
+ *       serializer's {@code read}) is writable: a reader can change a published entry in place.</li>
  *   <li>{@link #toStringIsTheDocumentedName} &mdash; {@code NativeMemory.toString()} is documented as
  *       {@code NativeMemory#n (scheme)}, but a checked allocator says {@code NativeMemory#n (scheme, checked)}.</li>
  * </ul>
@@ -376,6 +381,68 @@ class OffHeapContractHookProbeTest {
             assertTrue(map.containsKey(new byte[] {1}));
             assertTrue(wrong.isEmpty(), wrong.toString());
             assertTrue(map.remove(new byte[] {1}, new byte[] {7, 7}), "remove(key, value) compares bytes");
+        }
+    }
+
+    /**
+     * OffHeapMap: readers "read the chain with {@link Guard#reserve} hand over hand ..., so the same code is safe
+     * under every scheme"; "An entry replaced or removed is unlinked and retired to the reclaimer, which frees its
+     * block once no reader can hold it"; read(key, reader): "reader sees the value's native bytes (valid only
+     * during the call)". Inside the reader, another thread replaces every entry (resizing tables), removes the one
+     * being read, flushes the reclaimer and closes the map: the bytes the reader holds stay the value it found
+     * (checked mode would have poisoned them if freed).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("schemes")
+    void aValueReadInPlaceSurvivesReplaceRemoveFlushAndCloseUnderIt(String scheme) {
+        Reclaimer r = Reclaimer.create(scheme);
+        OffHeapMap<String, String> map = OffHeapMap.builder(r, Serializer.utf8(), Serializer.utf8())
+                .capacityBytes(1 << 16).segments(2).initialBuckets(2).checked(true).build();
+        for (int i = 0; i < 40; i++) map.put("k" + i, "value-" + i);
+        String seen = map.read("k7", bytes -> {
+            Throwable t = onAnotherThread(() -> {
+                for (int i = 0; i < 40; i++) map.put("k" + i, "other-" + i);
+                for (int i = 40; i < 80; i++) map.put("k" + i, "more-" + i); // resizes: tables retired too
+                map.remove("k7");
+                r.flush();
+                map.close();
+            });
+            if (t != null) throw new AssertionError("the writer failed", t);
+            return new String(bytes.toArray(JAVA_BYTE), StandardCharsets.UTF_8);
+        });
+        assertEquals("value-7", seen, scheme);
+        assertThrows(IllegalStateException.class, () -> map.get("k1"), "closed");
+        r.close();
+        NativeStats s = map.nativeStats();
+        assertEquals(0, s.liveBlocks(), s.toString());
+        assertEquals(0, s.useAfterFree(), s.toString());
+        assertEquals(0, r.stats().failed(), () -> "a retire action threw: " + r.stats());
+    }
+
+    /**
+     * OffHeapMap: "Entries never change once published: a write builds a new entry"; read(key, reader) hands the
+     * reader the entry's own bytes ("No copy of the value is made"), and get hands them to the serializer's
+     * {@code read}. A reader that writes through that segment changes a published entry under every other reader;
+     * a read-only view (as MappedFile gives for READ_ONLY) would make such a write throw instead.
+     */
+    @Test
+    void theBytesHandedToReadersAreReadOnly() {
+        try (Reclaimer r = Reclaimer.create("ebr");
+             OffHeapMap<String, byte[]> map = OffHeapMap.builder(r, Serializer.utf8(), Serializer.bytes())
+                     .capacityBytes(1 << 16).segments(1).build()) {
+            map.put("k", new byte[] {1, 2, 3});
+            boolean readOnly = map.read("k", MemorySegment::isReadOnly);
+            try {
+                map.read("k", bytes -> {
+                    bytes.set(JAVA_BYTE, 0, (byte) 9); // a buggy reader
+                    return null;
+                });
+            } catch (UnsupportedOperationException | IllegalArgumentException refused) {
+                // a read-only segment refuses the write: fine
+            }
+            assertArrayEquals(new byte[] {1, 2, 3}, map.get("k"),
+                    "a reader changed a published entry in place (the segment is " + (readOnly ? "" : "not ")
+                            + "read-only)");
         }
     }
 
