@@ -2,8 +2,11 @@ package reclaim.offheap.slots;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -85,5 +88,41 @@ class OffHeapContractHookProbeSlotsTest {
         } catch (IllegalStateException closedReclaimer) {
             // the last free: "the slot is back on the free list at once when the reclaimer's close has completed"
         }
+    }
+
+    /**
+     * SlotMemory.close(): "called ... while ... an operation ({@code store}, {@code free}, ...) is in progress on any
+     * thread, it throws IllegalStateException and refuses new ones, and a later close() completes". The hook runs
+     * the close on another thread in the middle of a store (after it took a slot, before it publishes it).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("reclaim.offheap.slots.Fixtures#schemes")
+    void aCloseDuringAStoreIsRefusedAndALaterCloseCompletes(String scheme) throws Exception {
+        HookedReclaimer r = new HookedReclaimer(Reclaimer.create(scheme));
+        SlotMemory m = SlotMemory.create(r, 2, 8);
+        AtomicReference<Throwable> closeOutcome = new AtomicReference<>();
+        r.onEra.set(() -> {
+            Thread t = new Thread(() -> {
+                try {
+                    m.close();
+                } catch (Throwable x) {
+                    closeOutcome.set(x);
+                }
+            });
+            t.start();
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        });
+        long h = m.store(new byte[] {5});
+        assertTrue(h != SlotMemory.NO_HANDLE);
+        assertInstanceOf(IllegalStateException.class, closeOutcome.get(), "refused: a store was in progress");
+        assertFalse(m.isClosed());
+        assertThrows(IllegalStateException.class, () -> m.store(new byte[] {6}), "new operations are refused");
+        m.close();
+        assertTrue(m.isClosed());
+        Fixtures.closeAndCheck(r.inner);
     }
 }
