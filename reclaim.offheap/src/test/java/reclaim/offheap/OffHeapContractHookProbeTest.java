@@ -620,7 +620,7 @@ class OffHeapContractHookProbeTest {
         }
     }
 
-    /** Sanity for the hooks: a reclaimer that is not the map's guard owner is still refused as documented. */
+    /** Sanity for the probes above: with no hook set, the hooked reclaimer frees a retired block on flush, as the built-in does. */
     @Test
     void theHookedReclaimerDelegatesFaithfully() {
         HookedReclaimer r = new HookedReclaimer(Reclaimer.create("ebr"));
@@ -633,5 +633,36 @@ class OffHeapContractHookProbeTest {
         r.close();
         assertTrue(r.isClosed());
         if (r.inner.stats().failed() != 0) fail("a retire action threw: " + r.inner.stats());
+    }
+
+    /**
+     * module-info, "What it exports": {@code reclaim.offheap}, {@code .slots}, {@code .mapped} and {@code .map},
+     * and nothing else to everyone (the baselines only to {@code reclaim.jmh}); every public method of their public
+     * types is reachable through public reflection (no public method inherited from a type a client cannot see).
+     */
+    @Test
+    void theDocumentedPackagesAreExportedAndTheirPublicMethodsReachableByPublicReflection() throws Exception {
+        Module module = NativeMemory.class.getModule();
+        if (!module.isNamed()) return; // on the class path there is no module to read
+        java.util.Set<String> unqualified = new java.util.TreeSet<>();
+        module.getDescriptor().exports().stream().filter(e -> !e.isQualified()).forEach(e -> unqualified.add(e.source()));
+        assertEquals(new java.util.TreeSet<>(List.of("reclaim.offheap", "reclaim.offheap.map", "reclaim.offheap.mapped",
+                "reclaim.offheap.slots")), unqualified);
+        Class<?>[] types = {NativeMemory.class, NativeMemory.Builder.class, NativeStats.class,
+                UseAfterFreeException.class, SlotMemory.class, reclaim.offheap.slots.SlotRead.class, SlotWrite.class,
+                reclaim.offheap.slots.SlotAccess.class, reclaim.offheap.slots.SlotHeader.class,
+                reclaim.offheap.slots.SlotsExhaustedException.class, OffHeapMap.class, OffHeapMap.Builder.class,
+                Serializer.class, MappedFile.class, MappedFile.Mode.class, MappedFileSwap.class};
+        List<String> unreachable = new ArrayList<>();
+        for (Class<?> type : types) {
+            for (java.lang.reflect.Method m : type.getMethods()) {
+                try {
+                    java.lang.invoke.MethodHandles.publicLookup().unreflect(m);
+                } catch (IllegalAccessException e) {
+                    unreachable.add(type.getSimpleName() + "." + m.getName() + " (declared in " + m.getDeclaringClass() + ")");
+                }
+            }
+        }
+        assertTrue(unreachable.isEmpty(), unreachable.toString());
     }
 }
