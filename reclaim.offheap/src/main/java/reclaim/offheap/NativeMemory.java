@@ -481,6 +481,13 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
     }
 
     private void retireAt(Guard guard, long a) {
+        // A closed reclaimer refuses every retire: refuse before the block turns RETIRED, so that a free racing
+        // this call is not refused for a retire that will not happen. (A reclaimer that closes during the call
+        // still refuses after the transition: the block goes back to LIVE below; see free's documentation.)
+        // (A block that is not live gets its state error from the transition, as before.)
+        if (reclaimer.isClosed() && isLive(BlockHeader.stateAcquire(a))) {
+            throw new IllegalStateException("retire: the reclaimer of " + name + " is closed");
+        }
         long w = transition(a, BlockHeader.LIVE, BlockHeader.RETIRED, "retire");
         long size = BlockHeader.size(w);
         counters.retired(1, size);
@@ -503,7 +510,10 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
      * @param block a whole block allocated by this allocator
      * @throws NullPointerException if {@code block} is null
      * @throws IllegalArgumentException if {@code block} was not allocated by this allocator, or is a slice
-     * @throws IllegalStateException if the block is retired (its retire action will free it)
+     * @throws IllegalStateException if the block is retired (its retire action will free it), or a retire of it
+     *     is in progress on another thread (a free and a retire of one block race: a double disposal; in the rare
+     *     case that the reclaimer closes during that retire and refuses it, the retire throws and the block stays
+     *     live, so its caller still owns it)
      * @throws UseAfterFreeException if the block was already freed
      */
     public void free(MemorySegment block) {
@@ -518,7 +528,8 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
      * @param block the address of a live block of this allocator
      * @throws NullPointerException if {@code block} is {@code 0}
      * @throws IllegalArgumentException if {@code block} is not 16-aligned or its header is not a block's
-     * @throws IllegalStateException if the block is retired (its retire action will free it)
+     * @throws IllegalStateException if the block is retired, or a retire of it is in progress, as for
+     *     {@link #free(MemorySegment)}
      * @throws UseAfterFreeException if the block was already freed (see {@link #retire(long)})
      */
     public void free(long block) {
@@ -602,6 +613,10 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
         }
     }
 
+    private static boolean isLive(long headerWord) {
+        return BlockHeader.hasMagic(headerWord) && BlockHeader.state(headerWord) == BlockHeader.LIVE;
+    }
+
     private RuntimeException stateError(long a, int s, String op) {
         String where = "block 0x" + Long.toHexString(a) + " of " + name + " (scheme " + scheme + ")";
         return switch (s) {
@@ -615,6 +630,14 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
     private UseAfterFreeException uaf(long a, String detail) {
         counters.useAfterFree();
         return new UseAfterFreeException(a, scheme, detail);
+    }
+
+    /** Refuses a null guard, or one of another reclaimer, whose reservations would not protect this allocator's blocks. */
+    private void checkGuard(Guard guard, String op) {
+        Objects.requireNonNull(guard, "guard");
+        if (guard.reclaimer() != reclaimer) {
+            throw new IllegalArgumentException(op + ": the guard belongs to another reclaimer than " + name + "'s");
+        }
     }
 
     /** Returns a block that reached FREED to the C library, or (checked mode) poisons and quarantines it. */
@@ -642,12 +665,14 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
      * @return the address read, protected (may be {@code 0})
      * @throws NullPointerException if {@code guard} or {@code holder} is null
      * @throws IndexOutOfBoundsException if {@code offset} is outside {@code holder}
-     * @throws IllegalArgumentException if {@code slot} is out of range or the access is misaligned
+     * @throws IllegalArgumentException if {@code slot} is out of range, the access is misaligned, or
+     *     {@code guard} belongs to another reclaimer (its reservation would not hold back this allocator's frees)
      * @throws IllegalStateException if the guard is closed or used from another thread
      * @throws UseAfterFreeException in checked mode, if {@code holder} is a freed block
      */
     public long load(Guard guard, MemorySegment holder, long offset, int slot) {
-        if (checked) checkHolder(holder, offset);
+        if (checked) checkHolder(holder, offset); // a use after free is reported first, whatever the guard
+        checkGuard(guard, "load");
         long v = longVolatile(holder, offset); // volatile: pairs with reserve's fence (Guard.reserve)
         while (!guard.reserve(v, slot)) {
             v = longVolatile(holder, offset);
@@ -670,12 +695,14 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
      * @return the address read, protected (may be {@code 0})
      * @throws NullPointerException if {@code guard} is null or {@code block} is {@code 0}
      * @throws IndexOutOfBoundsException in checked mode, if {@code offset} is outside the block
-     * @throws IllegalArgumentException if {@code slot} is out of range or the access is misaligned
+     * @throws IllegalArgumentException if {@code slot} is out of range, the access is misaligned, or
+     *     {@code guard} belongs to another reclaimer (its reservation would not hold back this allocator's frees)
      * @throws IllegalStateException if the guard is closed or used from another thread
      * @throws UseAfterFreeException in checked mode, if the block was freed
      */
     public long load(Guard guard, long block, long offset, int slot) {
-        long p = at(block, offset, "load");
+        long p = at(block, offset, "load"); // a use after free is reported first, whatever the guard
+        checkGuard(guard, "load");
         long v = longVolatile(p); // volatile: pairs with reserve's fence (Guard.reserve)
         while (!guard.reserve(v, slot)) {
             v = longVolatile(p);
@@ -887,7 +914,8 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
     }
 
     /**
-     * Returns this allocator's name, {@code NativeMemory#n (scheme)}.
+     * Returns this allocator's name, {@code NativeMemory#n (scheme)}, or {@code NativeMemory#n (scheme, checked)}
+     * in checked mode.
      *
      * @return the name
      */

@@ -50,11 +50,12 @@ import reclaim.offheap.slots.SlotWrite;
  * from "returns", it waits a bounded time for a result that cannot come while the condition holds, then removes
  * the condition itself.
  *
- * <p>Probes that fail on the code as it stands (each names the promise it checks):
+ * <p>Probes that found a broken promise, each kept as the test of its fix (the list says what it found):
  * <ul>
  *   <li>{@link #aFreeRacingARefusedRetireIsNotToldTheBlockIsRetired} &mdash; a {@code free} that meets the
- *       transient RETIRED state of a retire the reclaimer then refuses is refused as "already retired (its retire
- *       action will free it)"; no action exists, both calls fail, and the block is left live.</li>
+ *       transient RETIRED state of a retire the reclaimer then refuses was refused as "already retired (its retire
+ *       action will free it)"; no action existed, both calls failed, and the block was left live. A closed
+ *       reclaimer now refuses the retire before the block changes state.</li>
  *   <li>{@link #aSerializerThatCallsBackIntoTheMapCannotCorruptIt} &mdash; a value serializer whose {@code read}
  *       (run by {@code put} under the segment's reentrant lock) removes the key: the put then replaces an entry
  *       already unlinked; {@code size()} and {@code usedBytes()} no longer match the entries, the entry is retired
@@ -137,10 +138,16 @@ class OffHeapContractHookProbeTest {
             assertFalse(refused instanceof UseAfterFreeException, refused.toString());
             Throwable free = freeOutcome.get();
             NativeStats s = m.stats();
-            if (s.liveBlocks() != 0) m.free(block); // the block came back to LIVE: clean up
             assertNull(free, scheme + ": retire was refused (" + refused.getMessage() + ") and the racing free was"
                     + " refused too, so nobody took the block: " + free + "; " + s);
-            assertEquals(1, s.freedBlocks(), s.toString());
+            // The closed reclaimer refuses the retire before the block changes state: the block is still live
+            // (the hook's free took it if the reclaimer was reached; otherwise this caller still owns it).
+            if (s.freedBlocks() == 0) {
+                assertEquals(1, s.liveBlocks(), s.toString());
+                m.free(block);
+            }
+            assertEquals(1, m.stats().freedBlocks(), m.stats().toString());
+            assertEquals(0, m.stats().retiredBlocks(), m.stats().toString());
         }
     }
 
@@ -216,15 +223,18 @@ class OffHeapContractHookProbeTest {
         }
     }
 
-    /** NativeMemory.toString(): "Returns this allocator's name, {@code NativeMemory#n (scheme)}". */
+    /**
+     * NativeMemory.toString(): "Returns this allocator's name, {@code NativeMemory#n (scheme)}, or
+     * {@code NativeMemory#n (scheme, checked)} in checked mode".
+     */
     @Test
     void toStringIsTheDocumentedName() {
         try (Reclaimer r = Reclaimer.create("ebr");
              NativeMemory plain = NativeMemory.builder(r).checked(false).build();
              NativeMemory checked = NativeMemory.builder(r).checked(true).build()) {
             assertTrue(plain.toString().matches("NativeMemory#\\d+ \\(ebr\\)"), plain.toString());
-            assertTrue(checked.toString().matches("NativeMemory#\\d+ \\(ebr\\)"),
-                    "documented as NativeMemory#n (scheme), was " + checked);
+            assertTrue(checked.toString().matches("NativeMemory#\\d+ \\(ebr, checked\\)"),
+                    "documented as NativeMemory#n (scheme, checked), was " + checked);
         }
     }
 

@@ -66,7 +66,10 @@ import reclaim.offheap.internal.NativeAccess;
  * Every operation of {@link ConcurrentMap} is linearizable except the bulk views: {@link #entrySet()} (and
  * the views built on it) iterates a weakly consistent snapshot taken one segment at a time, and
  * {@link #size()} sums segment counters that change meanwhile. Keys and values are compared as serialized
- * bytes. {@link #get} allocates what the value serializer allocates and the key's serialization (none for
+ * bytes ({@code get}, {@code remove(key, value)}, {@code replace(key, old, new)}, {@code containsValue}, and the
+ * entry set's {@code contains} and {@code remove}); {@code equals} and {@code hashCode} of the map, its views
+ * and their entries are {@link AbstractMap}'s, on the deserialized objects (for {@link Serializer#bytes()},
+ * array identity). {@link #get} allocates what the value serializer allocates and the key's serialization (none for
  * {@link Serializer#bytes()}); {@link #read(Object, Function)} reads the value in place. Nulls are refused
  * with {@link NullPointerException}. {@link #close()} retires every entry and table; the bytes return to the
  * allocator once the reclaimer reclaims them ({@code reclaimer.flush()} or {@code close()}).
@@ -270,6 +273,8 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
     private static final class Absolute {
         @SuppressWarnings("restricted") // the module is granted native access; every address used is a live block's
         static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+        /** The same, read-only: what readers and serializers get slices of (published entries never change). */
+        static final MemorySegment READ_ONLY = ALL.asReadOnly();
 
         private Absolute() {
         }
@@ -355,12 +360,14 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
         return MemorySegment.mismatch(Absolute.ALL, e + HEADER, e + HEADER + klen, key, 0, klen) == -1;
     }
 
+    /** The key's bytes of entry {@code e}, read-only (a published entry never changes). */
     private static MemorySegment keyBytes(long e) {
-        return Absolute.ALL.asSlice(e + HEADER, intPlain(e + KLEN));
+        return Absolute.READ_ONLY.asSlice(e + HEADER, intPlain(e + KLEN));
     }
 
+    /** The value's bytes of entry {@code e}, read-only: what a reader or a serializer's {@code read} sees. */
     private static MemorySegment valueBytes(long e) {
-        return Absolute.ALL.asSlice(e + HEADER + intPlain(e + KLEN), intPlain(e + VLEN));
+        return Absolute.READ_ONLY.asSlice(e + HEADER + intPlain(e + KLEN), intPlain(e + VLEN));
     }
 
     // ---------------------------------------------------------------------------------------------------
@@ -421,7 +428,8 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
 
     /**
      * Reads the value of {@code key} in place, inside a guard: {@code reader} sees the value's native bytes
-     * (valid only during the call) and returns what it extracts. No copy of the value is made.
+     * (valid only during the call, read-only: a write through them throws) and returns what it extracts. No copy
+     * of the value is made.
      *
      * @param <R> the result type
      * @param key the key
@@ -530,7 +538,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
         MemorySegment exp = expected == null ? null : values.bytesOf(expected);
         long h = hash(k);
         Segment seg = segmentFor(h);
-        seg.lock.lock();
+        lock(seg);
         try {
             if (seg.dead) throw closedException();
             Table t = seg.table;
@@ -820,7 +828,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
         checkOpen(); // refuses once closed, as every other operation
         long n = 0;
         for (Segment s : segments) {
-            s.lock.lock();
+            lock(s);
             try {
                 if (s.dead) throw closedException();
                 n += s.count;
@@ -836,17 +844,38 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
         return size() == 0;
     }
 
-    /** A walk of the entries, as {@link AbstractMap}'s; a null value is refused as every null is here. */
+    /**
+     * Whether some key maps to a value with the same serialized bytes as {@code value} (serialized once, then
+     * compared with each entry's bytes, one segment at a time under its lock; not atomic across segments).
+     *
+     * @throws NullPointerException if {@code value} is null
+     * @throws ClassCastException if the value serializer cannot serialize {@code value}
+     * @throws IllegalStateException if the map is closed
+     */
     @Override
     public boolean containsValue(Object value) {
         Objects.requireNonNull(value, "value");
-        return super.containsValue(value);
+        checkOpen();
+        @SuppressWarnings("unchecked")
+        MemorySegment v = values.bytesOf((V) value);
+        for (Segment s : segments) {
+            lock(s);
+            try {
+                if (s.dead) throw closedException();
+                for (long e = s.head; e != 0; e = longPlain(e + AFTER)) {
+                    if (sameBytes(valueBytes(e), v)) return true;
+                }
+            } finally {
+                s.lock.unlock();
+            }
+        }
+        return false;
     }
 
     @Override
     public void clear() {
         for (Segment s : segments) {
-            s.lock.lock();
+            lock(s);
             try {
                 if (s.dead) throw closedException();
                 s.clear(false);
@@ -873,7 +902,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
     public long usedBytes() {
         long n = 0;
         for (Segment s : segments) {
-            s.lock.lock();
+            lock(s);
             try {
                 n += s.bytes;
             } finally {
@@ -915,7 +944,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
         List<Map.Entry<K, V>> out = new ArrayList<>();
         for (Segment s : segments) {
             // Under the lock: a consistent segment, read without reservations (no writer can unlink).
-            s.lock.lock();
+            lock(s);
             try {
                 for (long e = s.head; e != 0; e = longPlain(e + AFTER)) {
                     out.add(new AbstractMap.SimpleImmutableEntry<>(keys.read(keyBytes(e)), values.read(valueBytes(e))));
@@ -967,6 +996,22 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
             public int size() {
                 return OffHeapMap.this.size();
             }
+
+            /** Whether the key maps to a value of the same serialized bytes (as the map compares values). */
+            @Override
+            @SuppressWarnings("unchecked")
+            public boolean contains(Object o) {
+                if (!(o instanceof Map.Entry<?, ?> e) || e.getKey() == null || e.getValue() == null) return false;
+                V v = get(e.getKey());
+                return v != null && sameBytes(values.bytesOf(v), values.bytesOf((V) e.getValue()));
+            }
+
+            /** The map's {@code remove(key, value)}: compares the value's serialized bytes. */
+            @Override
+            public boolean remove(Object o) {
+                if (!(o instanceof Map.Entry<?, ?> e) || e.getKey() == null || e.getValue() == null) return false;
+                return OffHeapMap.this.remove(e.getKey(), e.getValue());
+            }
         };
     }
 
@@ -976,6 +1021,19 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
 
     private void checkOpen() {
         if (closed) throw closedException();
+    }
+
+    /**
+     * Locks {@code s}, refusing a thread that already holds it: a {@link Serializer} called under the lock (the
+     * previous value of a write, an iteration's snapshot) that calls back into the map. The lock is re-entrant,
+     * so such a call would otherwise change the segment under the operation that called the serializer.
+     */
+    private static void lock(Segment s) {
+        if (s.lock.isHeldByCurrentThread()) {
+            throw new IllegalStateException("the map was called from its own Serializer (under a segment's lock):"
+                    + " a Serializer must not call the map");
+        }
+        s.lock.lock();
     }
 
     private static IllegalStateException closedException() {
@@ -998,7 +1056,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
     public void close() {
         if (!closed) {
             for (Segment s : segments) {
-                s.lock.lock();
+                lock(s);
                 try {
                     if (!s.dead) s.clear(true);
                 } finally {

@@ -11,7 +11,10 @@ import java.util.Objects;
  * <p>{@link #size} and {@link #write} must agree: {@code write} fills exactly {@code size(value)} bytes, and
  * equal objects must serialize to equal bytes (keys are compared and hashed as bytes). {@link #read} must copy
  * what it needs: the segment it reads is valid only during the call (the entry may be freed once the read's
- * guard closes).
+ * guard closes). Its methods must not call the map they serve: the map calls {@code read} under a segment's
+ * lock (for the previous value of a write, and for an iteration's snapshot), and a call back into the same
+ * segment throws {@link IllegalStateException}, while one into another segment may deadlock with a thread doing
+ * the reverse.
  *
  * @param <T> the type serialized
  */
@@ -35,7 +38,7 @@ public interface Serializer<T> {
     /**
      * Reads a value from {@code source}; must not keep {@code source} after it returns.
      *
-     * @param source the serialized bytes, valid only during the call
+     * @param source the serialized bytes, valid only during the call; read-only when the map calls it
      * @return the value
      */
     T read(MemorySegment source);

@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.nio.file.FileSystems;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
@@ -118,6 +119,8 @@ public final class MappedFile implements Born {
      * @param reclaimer the reclaimer that will guard its readers (only its {@link Reclaimer#era()} is read)
      * @return the mapping
      * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if {@code path} is not of the default file system
+     *     ({@link FileSystems#getDefault()})
      * @throws IOException if the file cannot be opened or mapped; the message names the path, the call and
      *     {@code errno} with its {@code strerror} text ({@link java.nio.file.NoSuchFileException} for
      *     {@code ENOENT}, {@link java.nio.file.AccessDeniedException} for {@code EACCES}/{@code EPERM})
@@ -141,7 +144,8 @@ public final class MappedFile implements Born {
      *     {@code 0} for unknown
      * @return the mapping
      * @throws NullPointerException if {@code path} or {@code mode} is null
-     * @throws IllegalArgumentException if {@code birthEra} is negative
+     * @throws IllegalArgumentException if {@code birthEra} is negative, or {@code path} is not of the default
+     *     file system ({@link FileSystems#getDefault()}: a zip file system's path, for one)
      * @throws IOException if the file cannot be opened or mapped, as for {@link #map(Path, Reclaimer)}
      * @throws UnsupportedOperationException if the system has no {@code mmap}
      * @throws IllegalStateException if the JVM does not grant this module native access (the message names the
@@ -152,6 +156,10 @@ public final class MappedFile implements Born {
         Objects.requireNonNull(path, "path");
         Objects.requireNonNull(mode, "mode");
         if (birthEra < 0) throw new IllegalArgumentException("birthEra < 0: " + birthEra);
+        if (path.getFileSystem() != FileSystems.getDefault()) { // open(2) would open the default one's namesake
+            throw new IllegalArgumentException("MappedFile.map: " + path.toUri()
+                    + " is not a path of the default file system; only files the operating system opens can be mapped");
+        }
         NativeAccess.require("MappedFile.map"); // before Posix links its downcalls
         Posix.Mapping m = Posix.map(path, mode == Mode.READ_WRITE);
         TOTAL_MAPPED.getAndIncrement(); // volatile RMW

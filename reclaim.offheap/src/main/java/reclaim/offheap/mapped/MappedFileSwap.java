@@ -99,6 +99,7 @@ public final class MappedFileSwap implements AutoCloseable {
      * @param reclaimer the reclaimer whose guards protect the readers and which unmaps replaced files
      * @param initial the first file
      * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if {@code initial} is not a path of the default file system
      * @throws IOException if the file cannot be mapped (see {@link MappedFile#map(Path, MappedFile.Mode, long)})
      * @throws IllegalStateException if the reclaimer is closed, or the JVM does not grant this module native
      *     access (see {@link MappedFile#map(Path, MappedFile.Mode, long)})
@@ -115,6 +116,7 @@ public final class MappedFileSwap implements AutoCloseable {
      * @param initial the first file
      * @param mode the mode of every mapping
      * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if {@code initial} is not a path of the default file system
      * @throws IOException if the file cannot be mapped (see {@link MappedFile#map(Path, MappedFile.Mode, long)})
      * @throws IllegalStateException if the reclaimer is closed, or the JVM does not grant this module native
      *     access (see {@link MappedFile#map(Path, MappedFile.Mode, long)})
@@ -170,6 +172,7 @@ public final class MappedFileSwap implements AutoCloseable {
      *
      * @param file the new file
      * @throws NullPointerException if {@code file} is null
+     * @throws IllegalArgumentException if {@code file} is not a path of the default file system (nothing changes)
      * @throws IOException if the file cannot be mapped (nothing changes)
      * @throws IllegalStateException if this holder is closed (before or during the call: a mapping made for
      *     a call that lost to {@link #close()} is unmapped at once), or the reclaimer refused the retire

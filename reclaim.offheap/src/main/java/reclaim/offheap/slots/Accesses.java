@@ -27,6 +27,8 @@ final class Accesses {
      */
     private long[] serials = new long[4];
     private long[] handles = new long[4];
+    /** Whether each open access is a write. */
+    private boolean[] writes = new boolean[4];
     /** Open accesses of the owner (read by the owner only). */
     int depth;
     private long lastSerial;
@@ -35,15 +37,31 @@ final class Accesses {
         this.owner = owner;
     }
 
-    /** Records a new innermost access on {@code handle}; returns its serial. */
-    long push(long handle) {
+    /** Records a new innermost access on {@code handle}, a write or a read; returns its serial. */
+    long push(long handle, boolean write) {
         if (depth == serials.length) {
             serials = Arrays.copyOf(serials, depth * 2);
             handles = Arrays.copyOf(handles, depth * 2);
+            writes = Arrays.copyOf(writes, depth * 2);
         }
         serials[depth] = ++lastSerial;
+        writes[depth] = write;
         handles[depth++] = handle;
         return lastSerial;
+    }
+
+    /**
+     * Throws if this thread holds a write access to slot {@code index}: a read of that slot that waits for the
+     * slot's write to close would wait for itself.
+     */
+    void refuseOwnWrite(int index, String op) {
+        for (int d = 0; d < depth; d++) {
+            if (writes[d] && SlotMemory.index(handles[d]) == index) {
+                throw new IllegalStateException(op + " of slot " + index + " waits for the slot's open write to close,"
+                        + " and this thread holds that write (opened on handle " + Long.toHexString(handles[d])
+                        + "): read through the SlotWrite, or close it first");
+            }
+        }
     }
 
     /** Pops the access {@code serial}, which must be the innermost open one. */

@@ -45,7 +45,7 @@ public abstract sealed class SlotAccess implements AutoCloseable permits SlotRea
         this.base = base;
         this.sequence = sequence;
         this.meta = meta;
-        this.serial = accesses.push(handle); // the access is open once recorded
+        this.serial = accesses.push(handle, counted); // open once recorded; a counted access is a write
         // A shield: one more (empty) nesting level of the thread's guard on top of the access's own, so that
         // what the caller reserves or protects while the access is open (a guard-scoped read, the caller's own
         // reserve) goes to that level's slots and never replaces the access's reservation of its slot

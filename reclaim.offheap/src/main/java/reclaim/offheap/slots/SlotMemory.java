@@ -7,6 +7,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import reclaim.api.Guard;
 import reclaim.api.Reclaimer;
@@ -165,6 +166,15 @@ public final class SlotMemory implements AutoCloseable {
     private final int payloadSize;
     private final long stride;
     private final Arena arena;
+    /**
+     * The close tickets a closing reclaimer refused to take (see {@link #freeSlab()}), or null: a later
+     * {@code close()} takes them (getAndSet, so once) when the reclaimer has closed.
+     */
+    private final AtomicReference<Refused> refused = new AtomicReference<>();
+
+    /** Close tickets not retired: {@code left} of the countdown {@code pending} that frees the slab at zero. */
+    private record Refused(AtomicInteger pending, int left) {
+    }
     /** The slab: capacity slots of stride bytes. Accessed only while this thread's busy count is raised. */
     final MemorySegment slab;
     /** The free slots. */
@@ -514,7 +524,8 @@ public final class SlotMemory implements AutoCloseable {
      * @param handle a handle returned by a store
      * @return the payload
      * @throws IllegalArgumentException if the handle was never valid for this manager
-     * @throws IllegalStateException if the handle is stale or the manager is closed
+     * @throws IllegalStateException if the handle is stale or the manager is closed;
+     *     or this thread holds an open {@link SlotWrite} of the slot (the read would wait for it)
      */
     public byte[] copy(long handle) {
         while (true) {
@@ -522,7 +533,7 @@ public final class SlotMemory implements AutoCloseable {
                 byte[] out = r.toArray();
                 if (r.validate()) return out;
             }
-            Thread.onSpinWait();
+            awaitWriter(index(handle), "copy");
         }
     }
 
@@ -536,7 +547,8 @@ public final class SlotMemory implements AutoCloseable {
      * @throws NullPointerException if {@code dst} is null
      * @throws IllegalArgumentException if the handle was never valid for this manager
      * @throws IndexOutOfBoundsException if {@code dst} is shorter than the payload
-     * @throws IllegalStateException if the handle is stale or the manager is closed
+     * @throws IllegalStateException if the handle is stale or the manager is closed;
+     *     or this thread holds an open {@link SlotWrite} of the slot (the read would wait for it)
      */
     public int copy(long handle, byte[] dst) {
         Objects.requireNonNull(dst, "dst");
@@ -545,8 +557,17 @@ public final class SlotMemory implements AutoCloseable {
                 int n = r.copyTo(dst);
                 if (r.validate()) return n;
             }
-            Thread.onSpinWait();
+            awaitWriter(index(handle), "copy");
         }
+    }
+
+    /**
+     * One wait of a read that met an open or overlapping in-place write of slot {@code index}: refuses a caller
+     * that holds that write itself (it would wait for itself for ever), then spins once.
+     */
+    private void awaitWriter(int index, String op) {
+        accesses.current().refuseOwnWrite(index, op);
+        Thread.onSpinWait();
     }
 
     // ------------------------------------------------------------------------------------------ guard-scoped reads
@@ -588,7 +609,8 @@ public final class SlotMemory implements AutoCloseable {
      *     valid for this manager
      * @throws IndexOutOfBoundsException if the 8 bytes are outside the payload
      * @throws IllegalStateException if the handle is stale, the manager is closed (or closing), or the guard is
-     *     closed or owned by another thread
+     *     closed or owned by another thread;
+     *     or this thread holds an open {@link SlotWrite} of the slot (the read would wait for it)
      */
     public long getLong(Guard guard, long handle, long offset) {
         long base = validated(guard, handle);
@@ -604,7 +626,7 @@ public final class SlotMemory implements AutoCloseable {
                     return v;
                 }
             }
-            Thread.onSpinWait(); // an in-place write is in progress or overlapped: retry
+            awaitWriter(index(handle), "getLong"); // an in-place write is in progress or overlapped: retry
         }
     }
 
@@ -621,7 +643,8 @@ public final class SlotMemory implements AutoCloseable {
      *     valid for this manager
      * @throws IndexOutOfBoundsException if the 4 bytes are outside the payload
      * @throws IllegalStateException if the handle is stale, the manager is closed (or closing), or the guard is
-     *     closed or owned by another thread
+     *     closed or owned by another thread;
+     *     or this thread holds an open {@link SlotWrite} of the slot (the read would wait for it)
      */
     public int getInt(Guard guard, long handle, long offset) {
         long base = validated(guard, handle);
@@ -637,7 +660,7 @@ public final class SlotMemory implements AutoCloseable {
                     return v;
                 }
             }
-            Thread.onSpinWait();
+            awaitWriter(index(handle), "getInt");
         }
     }
 
@@ -655,7 +678,8 @@ public final class SlotMemory implements AutoCloseable {
      *     valid for this manager
      * @throws IndexOutOfBoundsException if {@code dst} is shorter than the payload
      * @throws IllegalStateException if the handle is stale, the manager is closed (or closing), or the guard is
-     *     closed or owned by another thread
+     *     closed or owned by another thread;
+     *     or this thread holds an open {@link SlotWrite} of the slot (the read would wait for it)
      */
     public int copy(Guard guard, long handle, byte[] dst) {
         Objects.requireNonNull(dst, "dst");
@@ -674,7 +698,7 @@ public final class SlotMemory implements AutoCloseable {
                     return length;
                 }
             }
-            Thread.onSpinWait();
+            awaitWriter(index(handle), "copy");
         }
     }
 
@@ -849,14 +873,22 @@ public final class SlotMemory implements AutoCloseable {
      * slab is freed through the reclaimer once no guard can still read it, at once if the reclaimer's close
      * has completed.
      *
+     * <p>If the reclaimer is closing (its {@code close()} was refused because guards are open) it refuses to take
+     * the slab: the manager is closed all the same, the slab stays allocated (a guard may still read it), and this
+     * method throws; a {@code close()} called again once the reclaimer has closed frees the slab.
+     *
      * @throws IllegalStateException if this thread still holds an access, or a write access, a header read or
      *     an operation is in progress on some thread (the manager then refuses new ones; a later
-     *     {@code close()} completes once they are done)
+     *     {@code close()} completes once they are done); or the reclaimer is closing and the slab is left to
+     *     free (see above)
      */
     @Override
     public void close() {
         int s = stateVolatile();
-        if (s == CLOSED) return;
+        if (s == CLOSED) {
+            freeRefused();
+            return;
+        }
         if (s == OPEN) casState(OPEN, CLOSING); // losing to another close is fine
         Accesses own = accesses.current();
         if (own.depth != 0) {
@@ -881,8 +913,10 @@ public final class SlotMemory implements AutoCloseable {
      * slot, keyed like the slot (hazard pointers hold the ticket of a reserved slot; epoch schemes hold every
      * ticket while a guard that could have read OPEN is open), with a shared countdown whose last action closes
      * the arena. If the reclaimer's close has completed, no guard is open or can open: the arena closes at once.
-     * If the reclaimer refuses a retire while its close is still in progress, a guard may still be open and the
-     * slab is left allocated (a leak, never a use after free).
+     * If the reclaimer refuses a retire while its close is still in progress, a guard may still be open: the
+     * tickets not retired are kept ({@link #refused}) and the call throws; a {@code close()} once the reclaimer
+     * has closed counts them down ({@link #freeRefused()}), so the slab is freed then, never while a guard may
+     * read it.
      */
     private void freeSlab() {
         if (reclaimer.isClosed()) {
@@ -896,11 +930,29 @@ public final class SlotMemory implements AutoCloseable {
         for (int i = 0; i < capacity; i++) {
             try {
                 reclaimer.retire(new CloseTicket(i), last);
-            } catch (IllegalStateException refused) {
-                if (reclaimer.isClosed() && pending.addAndGet(-(capacity - i)) == 0) closeArena();
-                return;
+            } catch (IllegalStateException refusal) {
+                int left = capacity - i;
+                if (reclaimer.isClosed()) { // closed meanwhile: no guard is open or can open
+                    if (pending.addAndGet(-left) == 0) closeArena();
+                    return;
+                }
+                refused.set(new Refused(pending, left)); // volatile
+                throw new IllegalStateException("the slot memory is closed, but its reclaimer is closing (guards"
+                        + " are still open) and refused to take the slab: call close() again once the reclaimer"
+                        + " has closed, which frees it", refusal);
             }
         }
+    }
+
+    /** A later close(): frees what a closing reclaimer refused, once it has closed (see {@link #freeSlab()}). */
+    private void freeRefused() {
+        if (refused.get() == null) return;
+        if (!reclaimer.isClosed()) {
+            throw new IllegalStateException("the slot memory is closed, but its reclaimer is still closing: the slab"
+                    + " is freed by a close() once the reclaimer has closed");
+        }
+        Refused r = refused.getAndSet(null);
+        if (r != null && r.pending().addAndGet(-r.left()) == 0) closeArena();
     }
 
     private void closeArena() {

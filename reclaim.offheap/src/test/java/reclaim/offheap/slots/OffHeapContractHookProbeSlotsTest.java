@@ -21,10 +21,10 @@ import reclaim.offheap.HookedReclaimer;
  * first). Whether the slab was freed is read through the package's test hook {@code isSlabFreed()}: a client sees
  * only that {@code close()} returned.
  *
- * <p>Fails on the code as it stands:
+ * <p>What these probes found, kept as the test of its fix:
  * {@link #aCloseThatTheReclaimerRefusesIsReportedAndALaterCloseFreesTheSlab} &mdash; {@code close()} while the
- * reclaimer refuses retires (closing: guards still open) returns normally, marks the manager closed, and the slab
- * is never freed, not even by a {@code close()} called again once the reclaimer has closed.
+ * reclaimer refused retires (closing: guards still open) returned normally, marked the manager closed, and the slab
+ * was never freed, not even by a {@code close()} called again once the reclaimer had closed.
  */
 class OffHeapContractHookProbeSlotsTest {
 
