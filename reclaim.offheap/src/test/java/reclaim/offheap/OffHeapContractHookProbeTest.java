@@ -72,8 +72,6 @@ import reclaim.offheap.slots.SlotWrite;
  *   <li>{@link #loadThroughAGuardOfAnotherReclaimerIsRefusedOrProtects} &mdash; {@code load} takes a guard of
  *       another reclaimer and returns normally; the block it "protected" is freed by this allocator's reclaimer
  *       while that guard is open (retire(Guard, ...) refuses such a guard with IllegalArgumentException).</li>
- *   <li>{@link #theBytesHandedToReadersAreReadOnly} &mdash; the segment handed to {@code read}'s reader (and to a
- *       serializer's {@code read}) is writable: a reader can change a published entry in place.</li>
  *   <li>{@link #toStringIsTheDocumentedName} &mdash; {@code NativeMemory.toString()} is documented as
  *       {@code NativeMemory#n (scheme)}, but a checked allocator says {@code NativeMemory#n (scheme, checked)}.</li>
  * </ul>
@@ -427,33 +425,6 @@ class OffHeapContractHookProbeTest {
         assertEquals(0, s.liveBlocks(), s.toString());
         assertEquals(0, s.useAfterFree(), s.toString());
         assertEquals(0, r.stats().failed(), () -> "a retire action threw: " + r.stats());
-    }
-
-    /**
-     * OffHeapMap: "Entries never change once published: a write builds a new entry"; read(key, reader) hands the
-     * reader the entry's own bytes ("No copy of the value is made"), and get hands them to the serializer's
-     * {@code read}. A reader that writes through that segment changes a published entry under every other reader;
-     * a read-only view (as MappedFile gives for READ_ONLY) would make such a write throw instead.
-     */
-    @Test
-    void theBytesHandedToReadersAreReadOnly() {
-        try (Reclaimer r = Reclaimer.create("ebr");
-             OffHeapMap<String, byte[]> map = OffHeapMap.builder(r, Serializer.utf8(), Serializer.bytes())
-                     .capacityBytes(1 << 16).segments(1).build()) {
-            map.put("k", new byte[] {1, 2, 3});
-            boolean readOnly = map.read("k", MemorySegment::isReadOnly);
-            try {
-                map.read("k", bytes -> {
-                    bytes.set(JAVA_BYTE, 0, (byte) 9); // a buggy reader
-                    return null;
-                });
-            } catch (UnsupportedOperationException | IllegalArgumentException refused) {
-                // a read-only segment refuses the write: fine
-            }
-            assertArrayEquals(new byte[] {1, 2, 3}, map.get("k"),
-                    "a reader changed a published entry in place (the segment is " + (readOnly ? "" : "not ")
-                            + "read-only)");
-        }
     }
 
     /**

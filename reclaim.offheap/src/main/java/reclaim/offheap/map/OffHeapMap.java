@@ -273,8 +273,6 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
     private static final class Absolute {
         @SuppressWarnings("restricted") // the module is granted native access; every address used is a live block's
         static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
-        /** The same, read-only: what readers and serializers get slices of (published entries never change). */
-        static final MemorySegment READ_ONLY = ALL.asReadOnly();
 
         private Absolute() {
         }
@@ -360,14 +358,17 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
         return MemorySegment.mismatch(Absolute.ALL, e + HEADER, e + HEADER + klen, key, 0, klen) == -1;
     }
 
-    /** The key's bytes of entry {@code e}, read-only (a published entry never changes). */
+    /**
+     * The key's bytes of entry {@code e}: the entry's own memory, writable; readers and serializers must not write
+     * through it (documented on {@link #read(Object, Function)} and {@link Serializer#read}).
+     */
     private static MemorySegment keyBytes(long e) {
-        return Absolute.READ_ONLY.asSlice(e + HEADER, intPlain(e + KLEN));
+        return Absolute.ALL.asSlice(e + HEADER, intPlain(e + KLEN));
     }
 
-    /** The value's bytes of entry {@code e}, read-only: what a reader or a serializer's {@code read} sees. */
+    /** The value's bytes of entry {@code e}: what a reader or a serializer's {@code read} sees (see keyBytes). */
     private static MemorySegment valueBytes(long e) {
-        return Absolute.READ_ONLY.asSlice(e + HEADER + intPlain(e + KLEN), intPlain(e + VLEN));
+        return Absolute.ALL.asSlice(e + HEADER + intPlain(e + KLEN), intPlain(e + VLEN));
     }
 
     // ---------------------------------------------------------------------------------------------------
@@ -428,8 +429,8 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
 
     /**
      * Reads the value of {@code key} in place, inside a guard: {@code reader} sees the value's native bytes
-     * (valid only during the call, read-only: a write through them throws) and returns what it extracts. No copy
-     * of the value is made.
+     * (valid only during the call) and returns what it extracts. No copy of the value is made: the bytes are the
+     * published entry's own, which every reader shares, and {@code reader} must not write through them.
      *
      * @param <R> the result type
      * @param key the key

@@ -38,7 +38,8 @@ public interface Serializer<T> {
     /**
      * Reads a value from {@code source}; must not keep {@code source} after it returns.
      *
-     * @param source the serialized bytes, valid only during the call; read-only when the map calls it
+     * @param source the serialized bytes, valid only during the call; when the map calls it, a published entry's
+     *     own bytes, which must not be written
      * @return the value
      */
     T read(MemorySegment source);
