@@ -25,7 +25,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
+import reclaim.api.Born;
 import reclaim.api.Guard;
 import reclaim.api.Options;
 import reclaim.api.OwnedGuard;
@@ -38,7 +40,32 @@ import reclaim.spi.ReclaimerProvider;
 /**
  * Probes, from outside, of promises of the javadoc of {@code reclaim.api} that neither the conformance suite nor
  * {@link ApiContractProbeTest} checks, for every scheme ({@link Reclaimer#availableSchemes()} and
- * {@code crystalline-w}), under the barrier the surefire execution selects.
+ * {@code crystalline-w}), under the barrier the surefire execution selects (AUTO, fence, no native access). Each test
+ * quotes the promise it checks.
+ *
+ * <p>Failing on the code of this commit (what the documentation promises and the schemes do not):
+ * <ul>
+ *   <li>{@code checkedModeRefusesARetireThroughAnOwnedGuardOfAnObjectStillLinked}, every scheme: checked mode does
+ *       not check retires through an {@link OwnedGuard} (enterOwned() returns no checked view).</li>
+ *   <li>{@code aRefreshThatDidNothingKeepsCheckedModeChecking}, every scheme: a refresh() that returns false (the
+ *       reclaimer is closing) still makes the checked view forget what the guard read.</li>
+ *   <li>{@code pendingAtCloseIsEmptyUntilCloseCompleted}, every scheme: a reclaim action that close() runs already
+ *       sees the list, documented as empty "before close() completed".</li>
+ *   <li>{@code aCloseCalledByAnActionThatCloseRunsKeepsThePromiseOrRefuses}, every scheme: such a close() returns
+ *       normally with isClosed() false and the other actions not run.</li>
+ *   <li>{@code aRegistrationClosedInsideAGuardEndsAsDocumented}, every scheme: Registration.close() inside a guard
+ *       throws an IllegalStateException its javadoc does not name (a documentation fix turns this test into an
+ *       assertThrows).</li>
+ *   <li>{@code aRobustSchemeKeepsPendingUnderAFixedBoundForObjectsThatAreNotBorn}, hyaline, crystalline,
+ *       crystalline-w: with objects that are not Born, pendingBound() grows with what is pending (about the number of
+ *       retires) at a constant number of participants, where pendingBound(), Scheme.robust() and the Guarantees
+ *       promise a bound without naming Born.</li>
+ *   <li>{@code aBornWhoseBirthEraThrowsBreaksNoOtherRetire}, hyaline, crystalline, crystalline-w: a birthEra() that
+ *       throws escapes from the retires (of other objects) and flushes that insert its batch, after they retired their
+ *       object; under fences every later retire of Hyaline throws it.</li>
+ *   <li>{@code qsbrTuningRefusesEveryValueThatIsNotPositive}: Scheme.Qsbr accepts passIntervalNanos 0, which its
+ *       constructor's javadoc refuses ("if a value is not positive").</li>
+ * </ul>
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ApiContractAdversarialProbeTest {
@@ -725,5 +752,146 @@ class ApiContractAdversarialProbeTest {
         assertThrows(IllegalArgumentException.class, () -> new Scheme.Qsbr(64, -1, 1), "passIntervalNanos -1");
         assertThrows(IllegalArgumentException.class, () -> new Scheme.Qsbr(64, 0, 1),
                 "passIntervalNanos 0 is accepted, though the constructor's javadoc refuses every value that is not positive");
+    }
+    // ---------------------------------------------------------------------------------------------------------
+    // A refused close() seen by a registered thread; stalls of owned guards; a Born that fails
+    // ---------------------------------------------------------------------------------------------------------
+
+    /**
+     * Reclaimer: close() "called while guards are still open ... throws IllegalStateException and stops accepting new
+     * guards ...; the open guards finish normally, and a later close() completes"; Registration.enter: "@throws
+     * IllegalStateException ... when the reclaimer is closed"; online(): "@throws IllegalStateException ... when the
+     * reclaimer is closed"; close(): "requires registered threads to be offline or deregistered". On a registered
+     * thread whose own guard refused the close: the open guard nests and works, the next outermost guard through the
+     * registration is refused, online() is refused, and once the thread is offline close() completes.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("schemes")
+    void aRefusedCloseRefusesTheNextGuardOfARegisteredThread(String name) {
+        Reclaimer r = create(name);
+        AtomicReference<Tagged> head = new AtomicReference<>(new Tagged("head"));
+        AtomicInteger ran = new AtomicInteger();
+        try (Registration reg = r.register()) {
+            try (Guard g = reg.enter()) {
+                assertNotNull(g.protect(head));
+                IllegalStateException refused = assertThrows(IllegalStateException.class, r::close);
+                assertTrue(refused.getMessage().contains("open"), refused.getMessage());
+                assertFalse(r.isClosed());
+                try (Guard nested = reg.enter()) { // not a new guard: the open one, one level deeper
+                    assertSame(head.get(), nested.protect(head));
+                }
+                g.retire(head.getAndSet(new Tagged("next")), t -> ran.incrementAndGet());
+            }
+            assertThrows(IllegalStateException.class, reg::enter, "a new guard through the registration after a refused close()");
+            assertThrows(IllegalStateException.class, r::enter, "a new guard after a refused close()");
+            assertThrows(IllegalStateException.class, reg::online, "online() after a refused close()");
+            reg.offline();
+            assertDoesNotThrow(r::close, "close() again, no guard open and the registered thread offline");
+            assertTrue(r.isClosed());
+            assertEquals(1, ran.get());
+            Stats s = r.stats();
+            assertEquals(1, s.retired(), s.toString());
+            assertEquals(1, s.reclaimed(), s.toString());
+        } finally {
+            closeQuietly(r);
+        }
+    }
+
+    /**
+     * OwnedGuard: "under QSBR an owned guard is online from enterOwned() until close() and holds reclamation back
+     * exactly as long as an open guard does (reported in Stats.stalled() if that is long)"; Stats.stalled: "threads
+     * currently inside a guard that hold back reclamation for longer than the scheme's stall threshold (... EBR and
+     * QSBR, detect and report stalls here)". With a threshold of 1 ns an owned guard that holds reclamation back is
+     * reported, and no longer once it is closed.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"ebr", "qsbr"})
+    void anOwnedGuardThatHoldsReclamationBackIsReportedAsStalled(String name) {
+        Scheme scheme = name.equals("ebr") ? new Scheme.Ebr(64, 1, 1) : new Scheme.Qsbr(64, 1, 1);
+        Reclaimer r = Reclaimer.create(scheme);
+        AtomicInteger ran = new AtomicInteger();
+        try {
+            OwnedGuard owned = r.enterOwned();
+            int stalled = 0;
+            int retires = 0;
+            try {
+                assertNotNull(owned.protect(new AtomicReference<>(new Tagged("held"))));
+                for (int i = 0; i < 10_000 && stalled == 0; i++) {
+                    r.retire(new Tagged("t" + i), t -> ran.incrementAndGet());
+                    retires++;
+                    r.flush();
+                    stalled = r.stats().stalled();
+                }
+                assertEquals(0, ran.get(), "reclaimed while an owned guard open since before every retire held it back");
+            } finally {
+                owned.close();
+            }
+            assertEquals(1, stalled, "an owned guard holding " + name + " back past a 1 ns threshold, after "
+                    + retires + " retires and flushes: " + r.stats());
+            r.flush();
+            Stats s = r.stats();
+            assertEquals(0, s.stalled(), s.toString());
+            assertEquals(retires, ran.get(), s.toString());
+        } finally {
+            closeQuietly(r);
+        }
+    }
+
+    /** A Born object whose birthEra() always throws: user code that the scheme calls. */
+    record BadBorn(int id) implements Born {
+        @Override
+        public long birthEra() {
+            throw new UnsupportedOperationException("birthEra() of " + this + " always fails");
+        }
+    }
+
+    /**
+     * Reclaimer.retire and Guard.retire: "@throws NullPointerException if object or action is null; @throws
+     * IllegalStateException if the reclaimer is closed; in checked mode also ...; a refused retire retires nothing";
+     * Reclaimer.close: "Reclaims every retired object", "once close() returns, every retired object's action has run
+     * exactly once". A retired Born object whose birthEra() always throws (user code, as a reclaim action is) may be
+     * refused at its own retire, but the retire of another object, which is not Born, throws none of it; a retire
+     * that throws retires nothing; close() completes and runs each action of an accepted retire once.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("schemes")
+    void aBornWhoseBirthEraThrowsBreaksNoOtherRetire(String name) {
+        Reclaimer r = create(name);
+        AtomicInteger ran = new AtomicInteger();
+        List<String> othersRefused = new ArrayList<>();
+        List<String> seen = new ArrayList<>();
+        int accepted = 0;
+        try {
+            for (int i = 0; i < 300; i++) {
+                boolean bad = i % 100 == 7;
+                Object o = bad ? new BadBorn(i) : new Tagged("t" + i);
+                try {
+                    r.retire(o, x -> ran.incrementAndGet());
+                    accepted++;
+                } catch (RuntimeException e) {
+                    if (!bad) othersRefused.add("retire of " + o + " threw " + e);
+                }
+            }
+            try {
+                r.flush();
+            } catch (RuntimeException e) {
+                seen.add("flush() threw " + e);
+            }
+            Throwable closed = null;
+            try {
+                r.close();
+            } catch (Throwable e) {
+                closed = e;
+            }
+            assertEquals(null, closed, "close() with a Born object whose birthEra() throws");
+            assertTrue(r.isClosed());
+            assertEquals(List.of(), othersRefused.subList(0, Math.min(3, othersRefused.size())), othersRefused.size()
+                    + " retires of objects that are not Born threw the exception of another object's birthEra(); " + seen);
+            assertEquals(accepted, ran.get(), "actions run after close(), against the retires that returned normally");
+            Stats s = r.stats();
+            assertEquals(s.retired(), s.reclaimed(), s.toString());
+        } finally {
+            closeQuietly(r);
+        }
     }
 }
