@@ -128,6 +128,10 @@ class ApiContractAdversarialProbeTest {
                 } catch (IllegalStateException refused) {
                     e = refused;
                 }
+                Tagged unlinked = new Tagged("retired twice through an owned guard");
+                owned.retire(unlinked, x -> runs.incrementAndGet());
+                assertThrows(IllegalStateException.class, () -> owned.retire(unlinked, x -> runs.incrementAndGet()),
+                        "a second retire through an owned guard, checked mode");
                 assertNotNull(e, "checked mode accepted, through an owned guard, the retire of " + t
                         + " which the AtomicReference it was read from still holds");
             } finally {
@@ -557,6 +561,28 @@ class ApiContractAdversarialProbeTest {
     // ---------------------------------------------------------------------------------------------------------
 
     /**
+     * Reclaimer.synchronize(Duration): "how long to wait at most"; "A timeout that is zero or negative checks once,
+     * without waiting"; "true if every guard open at the call has closed". Durations at the ends of the range (beyond
+     * what nanoseconds can hold) are accepted: with no guard open both pass at once.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("schemes")
+    void aGracePeriodAcceptsTheExtremeDurations(String name) {
+        Reclaimer r = create(name);
+        try {
+            assertTrue(r.synchronize(Duration.ofSeconds(Long.MAX_VALUE, 999_999_999)));
+            assertTrue(r.synchronize(Duration.ofSeconds(Long.MIN_VALUE)));
+            try (Guard g = r.enter()) {
+                assertNotNull(g);
+                assertThrows(IllegalStateException.class, () -> r.synchronize(Duration.ofSeconds(Long.MAX_VALUE)),
+                        "a timed grace period inside a guard of this reclaimer");
+            }
+        } finally {
+            closeQuietly(r);
+        }
+    }
+
+    /**
      * Reclaimer: "After close, enter, retire and register throw IllegalStateException; stats still works";
      * synchronize: "On a closed reclaimer it returns at once"; era(): "the era, >= 1" (no exception documented);
      * Stats: "After close(): retired() == reclaimed() and pending() == 0"; scheme() and pendingBound() document no
@@ -781,6 +807,8 @@ class ApiContractAdversarialProbeTest {
                     assertSame(head.get(), nested.protect(head));
                 }
                 g.retire(head.getAndSet(new Tagged("next")), t -> ran.incrementAndGet());
+                // "stops accepting ... retires from other threads": this thread's, inside its open guard, still count
+                r.retire(head.getAndSet(new Tagged("after")), t -> ran.incrementAndGet());
             }
             assertThrows(IllegalStateException.class, reg::enter, "a new guard through the registration after a refused close()");
             assertThrows(IllegalStateException.class, r::enter, "a new guard after a refused close()");
@@ -788,10 +816,10 @@ class ApiContractAdversarialProbeTest {
             reg.offline();
             assertDoesNotThrow(r::close, "close() again, no guard open and the registered thread offline");
             assertTrue(r.isClosed());
-            assertEquals(1, ran.get());
+            assertEquals(2, ran.get());
             Stats s = r.stats();
-            assertEquals(1, s.retired(), s.toString());
-            assertEquals(1, s.reclaimed(), s.toString());
+            assertEquals(2, s.retired(), s.toString());
+            assertEquals(2, s.reclaimed(), s.toString());
         } finally {
             closeQuietly(r);
         }
