@@ -16,6 +16,10 @@ public interface Born {
     /**
      * Returns the era this object was born in, as returned by {@link Reclaimer#era()} at allocation.
      *
+     * <p>It is called while the retired object waits, possibly on another thread: it must not throw. If it does,
+     * the failure is contained (reported on the {@code System.Logger} named {@code reclaim}) and the object counts as
+     * of unknown birth, era {@code 0}.
+     *
      * @return the birth era; {@code 0} means "unknown" and forfeits the bound
      */
     long birthEra();

@@ -23,8 +23,9 @@ import java.util.function.Function;
  *   <li><b>Progress.</b> With no guard open, pending objects are reclaimed within a bounded number of later
  *       operations, or by {@link #flush()}.</li>
  *   <li><b>Robustness where promised.</b> Hazard pointers, robust Hyaline and Crystalline keep pending
- *       objects bounded while a thread is stalled inside a guard; EBR and QSBR cannot, and report the stall in
- *       {@link Stats#stalled()}.</li>
+ *       objects bounded while a thread is stalled inside a guard (Hyaline and Crystalline: objects that are
+ *       {@link Born}, whose birth era tells them apart from what the stalled thread may hold; hazard pointers:
+ *       every object); EBR and QSBR cannot, and report the stall in {@link Stats#stalled()}.</li>
  *   <li><b>Containment.</b> A reclaim action that throws is counted in {@link Stats#failed()} and reported
  *       (on the {@code System.Logger} named {@code reclaim}); the other actions still run.</li>
  * </ol>
@@ -298,7 +299,11 @@ public interface Reclaimer extends AutoCloseable {
     /**
      * Returns the bound a {@linkplain Scheme#robust() robust} scheme keeps on {@link Stats#pending()}
      * however long a guard stays open, computed for the current number of participants (it grows when more
-     * threads hold records at once); {@link Long#MAX_VALUE} for a scheme that cannot bound garbage. With an
+     * threads hold records at once); {@link Long#MAX_VALUE} for a scheme that cannot bound garbage. Under
+     * Hyaline and Crystalline the objects born no later than the oldest open reservation, which a stalled guard
+     * may hold, are added on top, and every object that is not {@link Born} counts as such: the bound stays fixed
+     * for {@link Born} objects made after the stall and grows with objects that are not born. Hazard pointers
+     * bound every object. With an
      * {@linkplain Options#withActionExecutor action executor}, the objects handed to it whose actions have not run
      * yet are added: the scheme bounds what it holds back, not the executor's queue.
      *
@@ -341,8 +346,9 @@ public interface Reclaimer extends AutoCloseable {
      * to the {@code System.Logger} named {@code reclaim} at level {@code INFO} when there was any. Objects that
      * reclaim actions retire while {@code close()} runs are not listed.
      *
-     * @return the descriptions; empty when the reclaimer is not in checked mode, before {@code close()} completed,
-     *     and when nothing was left
+     * @return the descriptions; empty when the reclaimer is not in checked mode, before {@code close()} began to
+     *     reclaim what was left (the reclaim actions that {@code close()} runs may already see the list), and when
+     *     nothing was left
      * @see Options#checked()
      */
     default java.util.List<String> pendingAtClose() {
@@ -354,7 +360,9 @@ public interface Reclaimer extends AutoCloseable {
      *
      * @throws IllegalStateException if guards are still open, or, under QSBR, a registered thread is online (the
      *     calling thread included: take it {@linkplain Registration#offline() offline} or close its registration
-     *     first); see the class documentation
+     *     first); see the class documentation; or if called by a reclaim action that a {@code close()} in
+     *     progress runs (that action fails, contained and counted as any failing action; the reclaimer is closed
+     *     when the outer {@code close()} returns)
      */
     @Override
     void close();

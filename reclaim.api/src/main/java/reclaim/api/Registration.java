@@ -99,7 +99,8 @@ public interface Registration extends AutoCloseable {
      * Ends the registration: the thread's record is released and what the thread retired is handed to the
      * others. Idempotent; a no-op once the reclaimer is closed.
      *
-     * @throws IllegalStateException if called from a thread other than the one that registered
+     * @throws IllegalStateException if called from a thread other than the one that registered, or inside a guard
+     *     of the reclaimer (the registration stays open: close the guard first, then the registration)
      */
     @Override
     void close();

@@ -50,7 +50,8 @@ public sealed interface Scheme {
     /**
      * Returns whether the scheme is robust: whether it keeps the number of pending objects under a bound
      * ({@link Reclaimer#pendingBound()}) while a thread is stalled inside a guard. Hazard pointers, robust
-     * Hyaline and Crystalline are; EBR and QSBR are not (they detect and report the stall instead).
+     * Hyaline and Crystalline are (the last two for {@link Born} objects: see {@link Reclaimer#pendingBound()});
+     * EBR and QSBR are not (they detect and report the stall instead).
      *
      * @return true if pending objects stay bounded with a stalled reader
      */
@@ -108,7 +109,12 @@ public sealed interface Scheme {
      * @param stallThresholdNanos how long a thread may hold the epoch back before it is reported as stalled
      */
     record Qsbr(int batchSize, long passIntervalNanos, long stallThresholdNanos) implements Scheme {
-        /** Checks the tuning. @throws IllegalArgumentException if a value is not positive */
+        /**
+         * Checks the tuning.
+         *
+         * @throws IllegalArgumentException if {@code batchSize} or {@code stallThresholdNanos} is not positive, or
+         *     {@code passIntervalNanos} is negative ({@code 0}: a pass at every quiescent state)
+         */
         public Qsbr {
             positive("batchSize", batchSize);
             if (passIntervalNanos < 0) throw new IllegalArgumentException("passIntervalNanos must be >= 0, was " + passIntervalNanos);

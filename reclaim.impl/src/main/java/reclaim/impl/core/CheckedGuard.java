@@ -46,14 +46,8 @@ final class CheckedGuard implements Guard {
     static final int REMEMBERED = 8;
 
     private final ThreadGuard inner;
-    /** The source of each remembered protect: an AtomicReference, or a field's holder. */
-    private final Object[] sources = new Object[REMEMBERED];
-    /** The field of each remembered protect, or null for an AtomicReference. */
-    private final VarHandle[] fields = new VarHandle[REMEMBERED];
-    /** The value each remembered protect returned. */
-    private final Object[] values = new Object[REMEMBERED];
-    /** Where the next protect is remembered. */
-    private int next;
+    /** What this guard read, and where. */
+    private final Sources sources = new Sources();
 
     private CheckedGuard(ThreadGuard inner) {
         this.inner = inner;
@@ -72,20 +66,11 @@ final class CheckedGuard implements Guard {
     }
 
     private void remember(Object source, VarHandle field, Object value) {
-        if (value == null) return;
-        int i = next;
-        sources[i] = source;
-        fields[i] = field;
-        values[i] = value;
-        next = (i + 1) & (REMEMBERED - 1);
+        sources.remember(source, field, value);
     }
 
-    /** Forgets every source: the outermost guard is closing, so what it read is no longer held (nor pinned here). */
     private void forget() {
-        java.util.Arrays.fill(sources, null);
-        java.util.Arrays.fill(fields, null);
-        java.util.Arrays.fill(values, null);
-        next = 0;
+        sources.forget();
     }
 
     /**
@@ -96,34 +81,80 @@ final class CheckedGuard implements Guard {
      * @throws IllegalStateException if so
      */
     void checkUnlinked(Object object) {
-        int last = -1;
-        for (int i = 0; i < REMEMBERED; i++) {
-            if (values[i] != object) continue;
-            if (current(i) != object) return; // one source moved on: it was unlinked there
-            last = i;
-        }
-        if (last < 0) return;
-        RetireCheck pending = inner.core.check;
-        for (int i = 0; i < REMEMBERED; i++) {
-            Object v = values[i];
-            // Another object this guard read is retired already: the sources may be its fields, unlinked with it.
-            if (v != null && v != object && pending.isPending(v)) return;
-        }
-        throw new IllegalStateException("retire of an object still linked (checked mode): " + RetireCheck.describe(object)
-                + " is still held by " + describeSource(last) + ", where this guard read it with protect(); unlink it"
-                + " (a CAS or a volatile write that replaces it) before retiring it. This retire is refused");
+        sources.checkUnlinked(object, inner.core.check);
     }
 
-    /** The current value of source {@code i}: a volatile read, after this thread's own unlink in program order. */
-    private Object current(int i) {
-        VarHandle f = fields[i];
-        return f == null ? ((AtomicReference<?>) sources[i]).get() : (Object) f.getVolatile(sources[i]);
-    }
+    /**
+     * The last {@link #REMEMBERED} protects of one guard, with their sources, and the check a retire makes against
+     * them (see the class documentation): the state of a {@link CheckedGuard}, and of a checked
+     * {@link OwnedGuardImpl}. Plain fields: touched by one thread at a time (the thread guard's owner; the owned
+     * guard's current user, inside its calls, which pass the guard from one thread to the next with a
+     * happens-before edge).
+     */
+    static final class Sources {
+        /** The source of each remembered protect: an AtomicReference, or a field's holder. */
+        private final Object[] sources = new Object[REMEMBERED];
+        /** The field of each remembered protect, or null for an AtomicReference. */
+        private final VarHandle[] fields = new VarHandle[REMEMBERED];
+        /** The value each remembered protect returned. */
+        private final Object[] values = new Object[REMEMBERED];
+        /** Where the next protect is remembered. */
+        private int next;
 
-    private String describeSource(int i) {
-        Object s = sources[i];
-        String id = s.getClass().getName() + "@" + Integer.toHexString(System.identityHashCode(s));
-        return fields[i] == null ? "the AtomicReference " + id : "a field (" + fields[i] + ") of " + id;
+        /** Remembers that a protect read {@code value} from {@code source} (and {@code field}, or null). */
+        void remember(Object source, VarHandle field, Object value) {
+            if (value == null) return;
+            int i = next;
+            sources[i] = source;
+            fields[i] = field;
+            values[i] = value;
+            next = (i + 1) & (REMEMBERED - 1);
+        }
+
+        /** Forgets every source: the guard is closing or refreshed, so what it read is no longer held (nor pinned here). */
+        void forget() {
+            java.util.Arrays.fill(sources, null);
+            java.util.Arrays.fill(fields, null);
+            java.util.Arrays.fill(values, null);
+            next = 0;
+        }
+
+        /**
+         * Refuses a retire of {@code object} if the guard read it, every source it read it from still holds it, and
+         * no other object it read is pending in {@code pending} (see the class documentation).
+         *
+         * @throws IllegalStateException if so
+         */
+        void checkUnlinked(Object object, RetireCheck pending) {
+            int last = -1;
+            for (int i = 0; i < REMEMBERED; i++) {
+                if (values[i] != object) continue;
+                if (current(i) != object) return; // one source moved on: it was unlinked there
+                last = i;
+            }
+            if (last < 0) return;
+            for (int i = 0; i < REMEMBERED; i++) {
+                Object v = values[i];
+                // Another object this guard read is retired already: the sources may be its fields, unlinked with it.
+                if (v != null && v != object && pending.isPending(v)) return;
+            }
+            throw new IllegalStateException("retire of an object still linked (checked mode): "
+                    + RetireCheck.describe(object) + " is still held by " + describeSource(last) + ", where this guard"
+                    + " read it with protect(); unlink it (a CAS or a volatile write that replaces it) before retiring"
+                    + " it. This retire is refused");
+        }
+
+        /** The current value of source {@code i}: a volatile read, after this thread's own unlink in program order. */
+        private Object current(int i) {
+            VarHandle f = fields[i];
+            return f == null ? ((AtomicReference<?>) sources[i]).get() : (Object) f.getVolatile(sources[i]);
+        }
+
+        private String describeSource(int i) {
+            Object s = sources[i];
+            String id = s.getClass().getName() + "@" + Integer.toHexString(System.identityHashCode(s));
+            return fields[i] == null ? "the AtomicReference " + id : "a field (" + fields[i] + ") of " + id;
+        }
     }
 
     @Override
@@ -188,9 +219,12 @@ final class CheckedGuard implements Guard {
     @Override
     public boolean refresh() {
         inner.checkInGuard();
-        // As for the outermost close: what the guard read before is no longer held (a nested guard does not refresh).
-        if (inner.depth == 1) forget();
-        return inner.refresh();
+        // As for the outermost close: what the guard read before is no longer held, but only if the refresh
+        // happened (a nested guard, or a closing reclaimer, refreshes nothing and keeps what it read). Forgetting
+        // after the refresh, not before, only keeps the check stricter while the refresh runs.
+        boolean done = inner.refresh();
+        if (done && inner.depth == 1) forget();
+        return done;
     }
 
     @Override

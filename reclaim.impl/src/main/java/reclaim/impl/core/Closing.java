@@ -124,7 +124,10 @@ final class Closing {
         synchronized (lock) {
             if (core.stateVolatile() == Lifecycle.CLOSED) return;
             Thread self = Thread.currentThread();
-            if (closer == self) return; // from a reclaim action that close() itself runs: it will finish
+            if (closer == self) { // from a reclaim action that close() itself runs: it cannot complete here
+                throw new IllegalStateException("close() called by a reclaim action that close() runs: the reclaimer"
+                        + " closes when that close() returns");
+            }
             // Store-load pairs: with append() (the state, then the registry), with Lifecycle.tryBeginWork (the state,
             // then the count of work in flight).
             core.setStateVolatile(Lifecycle.CLOSING);

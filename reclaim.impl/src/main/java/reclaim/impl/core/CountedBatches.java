@@ -179,11 +179,38 @@ public final class CountedBatches {
     public static long bornBy(Batch b, long era) {
         long n = 0;
         for (int i = 0, size = b.size(); i < size; i++) {
-            long birth = b.object(i) instanceof Born born ? born.birthEra() : 0;
+            long birth = birthOf(b.object(i));
             if (birth <= era) n++;
         }
         return n;
     }
+
+    /**
+     * The birth era of a retired object: its {@link Born#birthEra()}, or {@code 0} (unknown) for an object that is not
+     * Born, and for one whose {@code birthEra()} throws. The call is user code, run while a batch is inserted, on
+     * whichever thread inserts it and for objects other threads retired: a failure is contained there (the object
+     * counts as one of unknown birth, which is always safe: it is kept from every reservation) and reported once per
+     * class on the {@code System.Logger} named {@code reclaim}, never thrown into an unrelated call.
+     *
+     * @param o the retired object
+     * @return its birth era, or {@code 0}
+     */
+    static long birthOf(Object o) {
+        if (!(o instanceof Born born)) return 0;
+        try {
+            return born.birthEra();
+        } catch (RuntimeException e) {
+            if (REPORTED.add(o.getClass().getName())) {
+                LOG.log(System.Logger.Level.WARNING, () -> "birthEra() of " + o.getClass().getName() + " threw; its"
+                        + " objects count as of unknown birth (era 0) while they are pending", e);
+            }
+            return 0;
+        }
+    }
+
+    private static final System.Logger LOG = System.getLogger("reclaim");
+    /** The classes whose failing {@code birthEra()} was reported. */
+    private static final java.util.Set<String> REPORTED = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private static final Link[] NO_LINKS = {};
 
@@ -315,7 +342,7 @@ public final class CountedBatches {
     public static long minBirth(Batch b) {
         long min = Long.MAX_VALUE;
         for (int i = 0, n = b.size(); i < n; i++) {
-            long birth = b.object(i) instanceof Born born ? born.birthEra() : 0;
+            long birth = birthOf(b.object(i));
             if (birth < min) min = birth;
         }
         return min;

@@ -28,8 +28,9 @@ public abstract class CountingPolicy extends Policy {
      * the retirer's heavy barrier ({@link #heavyBeforeInsert}), which one collection runs once for all the batches it
      * took.
      *
-     * <p>What user code may throw (a {@code Born.birthEra()}) runs before the first link is published, and then the
-     * batch goes back to the store ({@link #notInserted}) before the exception propagates; once a link is published
+     * <p>User code run here (a {@code Born.birthEra()}) cannot throw out of it ({@link CountedBatches#birthOf}
+     * contains it). What may fail before the first link is published (an {@code Error}) sends the batch back to the
+     * store ({@link #notInserted}) before it propagates; once a link is published
      * only an {@code Error} can interrupt it (a reclaim action's, or an {@code OutOfMemoryError} making a link at its
      * first use, which this does not guard against).
      *

@@ -56,10 +56,16 @@ final class OwnedGuardImpl implements OwnedGuard {
     private final ThreadGuard guard;
     /** The thread in a call on this guard, or null; accessed through {@code USER}. */
     private Thread user;
+    /**
+     * Checked mode: what this guard read, and where (the check of {@link CheckedGuard}, for a retire through this
+     * guard); null otherwise. Touched only inside a call (plain: the use word orders the calls).
+     */
+    private final CheckedGuard.Sources checked;
 
     private OwnedGuardImpl(Core core, ThreadGuard guard) {
         this.core = core;
         this.guard = guard;
+        this.checked = core.check != null ? new CheckedGuard.Sources() : null;
     }
 
     /**
@@ -113,7 +119,9 @@ final class OwnedGuardImpl implements OwnedGuard {
     public <T> T protect(AtomicReference<T> ref) {
         begin();
         try {
-            return guard.protect(ref);
+            T v = guard.protect(ref);
+            if (checked != null) checked.remember(ref, null, v);
+            return v;
         } finally {
             end();
         }
@@ -123,7 +131,9 @@ final class OwnedGuardImpl implements OwnedGuard {
     public <T> T protect(AtomicReference<T> ref, int slot) {
         begin();
         try {
-            return guard.protect(ref, slot);
+            T v = guard.protect(ref, slot);
+            if (checked != null) checked.remember(ref, null, v);
+            return v;
         } finally {
             end();
         }
@@ -133,7 +143,9 @@ final class OwnedGuardImpl implements OwnedGuard {
     public <T> T protect(VarHandle field, Object holder) {
         begin();
         try {
-            return guard.protect(field, holder);
+            T v = guard.protect(field, holder);
+            if (checked != null) checked.remember(holder, field, v);
+            return v;
         } finally {
             end();
         }
@@ -143,7 +155,9 @@ final class OwnedGuardImpl implements OwnedGuard {
     public <T> T protect(VarHandle field, Object holder, int slot) {
         begin();
         try {
-            return guard.protect(field, holder, slot);
+            T v = guard.protect(field, holder, slot);
+            if (checked != null) checked.remember(holder, field, v);
+            return v;
         } finally {
             end();
         }
@@ -163,6 +177,9 @@ final class OwnedGuardImpl implements OwnedGuard {
     public <T> void retire(T object, Consumer<? super T> action) {
         begin();
         try {
+            if (checked != null && object != null && action != null && guard.depth != 0) {
+                checked.checkUnlinked(object, core.check);
+            }
             guard.retire(object, action);
         } finally {
             end();
@@ -205,7 +222,9 @@ final class OwnedGuardImpl implements OwnedGuard {
         begin();
         try {
             if (guard.depth == 0) throw new IllegalStateException("refresh() of an owned guard that is already closed");
-            return core.refresh(guard);
+            boolean done = core.refresh(guard);
+            if (done && checked != null) checked.forget(); // what it read before is no longer held
+            return done;
         } finally {
             end();
         }
@@ -217,6 +236,7 @@ final class OwnedGuardImpl implements OwnedGuard {
         try {
             if (guard.depth == 0) throw new IllegalStateException("the owned guard is already closed");
             guard.depth = 0;
+            if (checked != null) checked.forget();
             core.unpin(guard); // detaches, releases the participant, then walks (reclaim actions run last)
         } finally {
             end();

@@ -180,7 +180,7 @@ public final class CrystallinePolicy extends CountingPolicy {
         Participant[] ps = core.participants();
         long minBirth;
         Counted c;
-        try { // user code (birth eras) and the links' array, before any link is published (CountingPolicy.insert)
+        try { // the links' array (an OutOfMemoryError), before any link is published (CountingPolicy.insert)
             minBirth = CountedBatches.minBirth(b);
             // Count the objects born at or before the oldest active reservation: what a stalled reader may hold
             // beyond the stated slack (pendingBound() adds them while they are pending).

@@ -339,7 +339,7 @@ public final class CrystallineWPolicy extends CountingPolicy {
         Participant[] ps = core.participants();
         long minBirth;
         Counted c;
-        try { // user code (birth eras) and the links' array, before any link is published (CountingPolicy.insert)
+        try { // the links' array (an OutOfMemoryError), before any link is published (CountingPolicy.insert)
             minBirth = CountedBatches.minBirth(b);
             Counted fresh = counted(b, oldestReservation());
             fresh.reserve(ps.length * CrystallineGuard.indices(k)); // at most a link per index

@@ -188,7 +188,7 @@ public final class HyalinePolicy extends CountingPolicy {
         Participant[] ps = core.participants();
         long minBirth;
         Counted c;
-        try { // user code (birth eras) and the links' array, before any link is published (CountingPolicy.insert)
+        try { // the links' array (an OutOfMemoryError), before any link is published (CountingPolicy.insert)
             minBirth = robust ? CountedBatches.minBirth(b) : 0;
             // The objects born at or before the oldest active reservation are what a stalled reader may hold
             // beyond the stated slack: count them while the batch is pending (pendingBound() adds them).
