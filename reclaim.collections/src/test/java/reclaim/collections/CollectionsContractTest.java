@@ -17,11 +17,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Spliterator;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
+
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
-import java.util.function.Supplier;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -44,12 +43,12 @@ class CollectionsContractTest {
     // the argument's own equals().
     // ---------------------------------------------------------------------------------------------------------
 
-    /** A key equal to {@code Integer.valueOf(id)} whose first equals() call runs a hook first. */
-    private static final class HookedKey {
+    /** A key or value equal to {@code Integer.valueOf(id)} whose first equals() call runs a hook first. */
+    private static final class Hooked {
         private final int id;
         private Runnable hook;
 
-        HookedKey(int id, Runnable hook) {
+        Hooked(int id, Runnable hook) {
             this.id = id;
             this.hook = hook;
         }
@@ -59,7 +58,7 @@ class CollectionsContractTest {
             Runnable h = hook;
             hook = null;
             if (h != null) h.run();
-            return o instanceof Integer i && i == id || o instanceof HookedKey k && k.id == id;
+            return o instanceof Integer i && i == id || o instanceof Hooked k && k.id == id;
         }
 
         @Override
@@ -76,8 +75,8 @@ class CollectionsContractTest {
         m.put(7, "seven");
         AtomicInteger otherRemoved = new AtomicInteger();
         // While keySet().remove is comparing, another thread removes the key through the map.
-        HookedKey k = new HookedKey(7, () -> {
-            String v = onAnotherThread(() -> m.remove(7));
+        Hooked k = new Hooked(7, () -> {
+            String v = Schemes.onAnotherThread(() -> m.remove(7));
             if (v != null) otherRemoved.incrementAndGet();
         });
         boolean viewRemoved = m.keySet().remove(k);
@@ -88,30 +87,6 @@ class CollectionsContractTest {
         Impls.closeAndCheck(r);
     }
 
-    /** A value equal to {@code Integer.valueOf(id)} whose first equals() call runs a hook first. */
-    private static final class HookedValue {
-        private final int id;
-        private Runnable hook;
-
-        HookedValue(int id, Runnable hook) {
-            this.id = id;
-            this.hook = hook;
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            Runnable h = hook;
-            hook = null;
-            if (h != null) h.run();
-            return o instanceof Integer i && i == id;
-        }
-
-        @Override
-        public int hashCode() {
-            return Integer.hashCode(id);
-        }
-    }
-
     @ParameterizedTest(name = "{0}")
     @MethodSource("reclaim.collections.Impls#names")
     void valuesRemoveLeavesAMappingWhoseValueAnotherThreadChangedMeanwhile(String impl) {
@@ -119,7 +94,7 @@ class CollectionsContractTest {
         RecyclingHashMap<Object, Object> m = Impls.map(impl, r, 16);
         m.put(7, 70);
         // While values().remove is comparing 70, another thread replaces it with 71.
-        HookedValue v = new HookedValue(70, () -> onAnotherThread(() -> m.put(7, 71)));
+        Hooked v = new Hooked(70, () -> Schemes.onAnotherThread(() -> m.put(7, 71)));
         assertFalse(m.values().remove(v), impl + ": no mapping to 70 was left to remove");
         assertEquals(71, m.get(7), impl + ": the mapping changed to 71 must stay");
         assertTrue(m.values().remove(71));
@@ -410,7 +385,7 @@ class CollectionsContractTest {
         RecyclingHashMap<Integer, Integer> twin = RecyclingHashMap.gcTwin(4);
         RecyclingHashMap.Pinned<Integer, Integer> v = twin.pin();
         v.put(1, 1);
-        IllegalStateException other = onAnotherThread(() -> {
+        IllegalStateException other = Schemes.onAnotherThread(() -> {
             try {
                 v.get(1);
                 return null;
@@ -490,24 +465,5 @@ class CollectionsContractTest {
         s.add("BB");
         assertEquals(List.of("Aa", "BB"), List.copyOf(s), "re-added: last of its group");
         Impls.closeAndCheck(r);
-    }
-
-    /** Runs {@code task} on a new thread and returns its result; fails after 30 s. */
-    private static <T> T onAnotherThread(Supplier<T> task) {
-        CompletableFuture<T> f = new CompletableFuture<>();
-        Thread t = new Thread(() -> {
-            try {
-                f.complete(task.get());
-            } catch (Throwable e) {
-                f.completeExceptionally(e);
-            }
-        }, "other");
-        t.setDaemon(true);
-        t.start();
-        try {
-            return f.get(30, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            throw new AssertionError("the other thread failed or did not finish", e);
-        }
     }
 }

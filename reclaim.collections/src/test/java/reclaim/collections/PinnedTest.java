@@ -12,10 +12,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+
+
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
@@ -237,10 +235,12 @@ class PinnedTest {
     private static <V extends PinnedView> void assertMisuseIsRejected(Supplier<V> pin, Consumer<V> op) throws Exception {
         V view = pin.get();
         op.accept(view);
-        IllegalStateException fromOther = onAnotherThread(() -> assertThrows(IllegalStateException.class, () -> op.accept(view)));
+        IllegalStateException fromOther =
+                Schemes.onAnotherThread(() -> assertThrows(IllegalStateException.class, () -> op.accept(view)));
         assertTrue(fromOther.getMessage().contains("used from thread") && fromOther.getMessage().contains("belongs to thread"),
                 fromOther::getMessage);
-        IllegalStateException closeFromOther = onAnotherThread(() -> assertThrows(IllegalStateException.class, view::close));
+        IllegalStateException closeFromOther =
+                Schemes.onAnotherThread(() -> assertThrows(IllegalStateException.class, view::close));
         assertTrue(closeFromOther.getMessage().contains("closed from thread"), closeFromOther::getMessage);
         op.accept(view); // still open, still usable by its owner
         view.close();
@@ -273,30 +273,8 @@ class PinnedTest {
         Schemes.closeAndCheck(r);
     }
 
-    /** Runs {@code task} on a new thread and returns its result; fails after 30 s. */
-    private static <T> T onAnotherThread(Supplier<T> task) throws Exception {
-        CompletableFuture<T> f = new CompletableFuture<>();
-        Thread t = new Thread(() -> {
-            try {
-                f.complete(task.get());
-            } catch (Throwable e) {
-                f.completeExceptionally(e);
-            }
-        }, "other");
-        t.setDaemon(true);
-        t.start();
-        try {
-            return f.get(30, TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof Error err) throw err;
-            throw e;
-        } catch (TimeoutException e) {
-            throw new AssertionError("the other thread did not finish within 30 s", e);
-        }
-    }
-
     private static void runOnAnotherThread(Runnable task) throws Exception {
-        onAnotherThread(() -> {
+        Schemes.onAnotherThread(() -> {
             task.run();
             return null;
         });

@@ -35,6 +35,31 @@ final class Schemes {
         return !scheme.equals("none");
     }
 
+    /**
+     * Runs {@code task} on a new thread and returns its result; rethrows an {@code Error} it threw (an assertion's),
+     * and fails if it threw anything else or did not finish within 30 s.
+     */
+    static <T> T onAnotherThread(java.util.function.Supplier<T> task) {
+        java.util.concurrent.CompletableFuture<T> f = new java.util.concurrent.CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                f.complete(task.get());
+            } catch (Throwable e) {
+                f.completeExceptionally(e);
+            }
+        }, "other");
+        t.setDaemon(true);
+        t.start();
+        try {
+            return f.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof Error err) throw err;
+            throw new AssertionError("the other thread failed", e.getCause());
+        } catch (Exception e) {
+            throw new AssertionError("the other thread did not finish", e);
+        }
+    }
+
     /** Closes the reclaimer and checks that everything retired was reclaimed, once. Returns the final stats. */
     static Stats closeAndCheck(Reclaimer r) {
         r.close();
