@@ -547,6 +547,44 @@ class CoroutinesDocumentedPromisesTest {
         )
     }
 
+    /**
+     * ReclaimingDispatcher.kt "@receiver the dispatcher that runs the blocks (... a fixed pool's
+     * `asCoroutineDispatcher()`, ...)": the wrapper adds nothing to what its receiver does with a block, so on a pool
+     * that was shut down a new coroutine is refused as it is on the plain dispatcher (kotlinx cancels it), its body
+     * never runs, the bridge reports nothing, and the reclaimer, whose guards the coroutine would have used, closes
+     * with everything retired before reclaimed once.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("reclaim.coroutines.Schemes#withVariants")
+    fun `a coroutine launched on a wrapped dispatcher after its pool shut down is cancelled, and nothing is reported`(scheme: String) {
+        val r = Reclaimer.create(scheme)
+        val cell = AtomicReference(Node(0))
+        val w = Workers(1, "after-shutdown")
+        val reports = Reports()
+        runBlocking(w.dispatcher.reclaiming(r)) { r.withGuard { g -> swapAndRetire(g, cell) } }
+        w.shutdownAndJoin()
+        for ((name, context) in contexts(r, w.dispatcher)) {
+            val ran = AtomicBoolean()
+            val cancelled = runBlocking {
+                kotlinx.coroutines.supervisorScope {
+                    val job = launch(context + reports) {
+                        ran.set(true)
+                        r.withGuard { g -> swapAndRetire(g, cell) }
+                        delay(1)
+                    }
+                    job.join()
+                    job.isCancelled
+                }
+            }
+            assertTrue(cancelled, "$name: the coroutine was not cancelled")
+            assertFalse(ran.get(), "$name: the body ran although the pool was shut down")
+        }
+        r.closeAfterWorkers()
+        assertNothingReported("after shutdown", reports.errors, w.uncaught.errors)
+        assertAllReclaimedOnce(r)
+        assertEquals(1L, r.stats().retired())
+    }
+
     // ---------------------------------------------------------------------------------------------------------
     // The helpers' documented misuse
     // ---------------------------------------------------------------------------------------------------------
