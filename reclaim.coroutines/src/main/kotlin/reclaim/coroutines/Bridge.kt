@@ -99,10 +99,18 @@ internal class Bridge(
         return p
     }
 
-    /** The coroutine of [context] leaves the thread (it suspended or completed); [p] is what [resumed] returned. */
+    /**
+     * The coroutine of [context] leaves the thread (it suspended or completed); [p] is what [resumed] returned.
+     * Guards left open in several reclaimers fail the coroutine once: the first report, the others suppressed in it.
+     */
     fun suspended(context: CoroutineContext, p: Participations) {
         val rs = reclaimers
-        for (i in rs.indices.reversed()) p.suspended(rs[i], context, offlineAfterBlock)
+        var first: IllegalStateException? = null
+        for (i in rs.indices.reversed()) {
+            val leak = p.suspended(rs[i], context, offlineAfterBlock) ?: continue
+            if (first == null) first = leak else first.addSuppressed(leak)
+        }
+        if (first != null) p.fail(context, first)
     }
 
     internal companion object {
@@ -117,7 +125,7 @@ internal class Bridge(
  * nesting depth of blocks, and whether a guard was open when the outermost block started. Touched only by
  * its thread (plain fields).
  */
-internal class Participations(private val thread: Thread) {
+internal class Participations {
     internal companion object {
         /** How many levels [endGuards] closes at most. */
         private const val MAX_LEVELS = 1 shl 16
@@ -126,9 +134,8 @@ internal class Participations(private val thread: Thread) {
          * The Participations of every live platform thread that ran a block, where a reset of its thread locals
          * does not lose them (see the overview). Each thread puts only its own entry, once, and reads it back after
          * a reset; the map's put happens-before that get (ConcurrentHashMap), though here both are on one thread.
-         * Other threads only remove entries of threads that ended ([current]). The entry keeps its thread's
-         * Thread object (and what the registrations refer to) reachable until the next new thread's first block
-         * after it ended.
+         * Other threads only remove entries of threads that ended: a virtual thread that waits for the thread to
+         * end ([forgetWhenItEnds]), and the sweep of [current].
          */
         private val KEPT = ConcurrentHashMap<Thread, Participations>()
 
@@ -138,17 +145,44 @@ internal class Participations(private val thread: Thread) {
          */
         fun current(): Participations {
             val t = Thread.currentThread()
-            if (t.isVirtual) return Participations(t) // never registered (see the overview); nothing to keep
+            if (t.isVirtual) return Participations() // never registered (see the overview); nothing to keep
             KEPT[t]?.let { return it } // a reset: the registrations made before it are still this thread's
             KEPT.keys.removeIf { !it.isAlive } // threads that ended (each reclaimer sweeps the record one left)
-            return Participations(t).also { KEPT[t] = it }
+            val p = Participations()
+            KEPT[t] = p
+            forgetWhenItEnds(t)
+            return p
+        }
+
+        /**
+         * Removes [t]'s entry from [KEPT] once [t] has ended, so that its registrations, and the reclaimers they
+         * belong to, do not stay reachable through this map after the thread: a reclaimer dropped without close()
+         * is closed by its cleaner only once unreachable, and a pool whose workers all ended may run no new thread's
+         * first block to sweep the map. A virtual thread per platform thread that ever ran a block waits for it
+         * ([Thread.join]) and removes the entry (a weak map would not do: the entry's registrations refer to the
+         * thread). If no virtual thread can be started, the entry waits for the sweep above.
+         */
+        private fun forgetWhenItEnds(t: Thread) {
+            try {
+                Thread.ofVirtual().name("reclaim-coroutines-forget-" + t.name).start {
+                    try {
+                        t.join()
+                    } catch (e: InterruptedException) {
+                        return@start
+                    }
+                    KEPT.remove(t)
+                }
+            } catch (e: RuntimeException) {
+                // no virtual thread could start: the sweep in current() remains
+            }
         }
     }
 
     private var reclaimers = arrayOfNulls<Reclaimer>(2)
     private var registrations = arrayOfNulls<Registration>(2)
     private var depth = IntArray(2)
-    private var openAtStart = BooleanArray(2)
+    /** Per reclaimer, bit d: whether a guard was open when the block at nesting depth d started. */
+    private var openAtStart = LongArray(2)
     private var size = 0
 
     private fun indexOf(r: Reclaimer): Int {
@@ -175,41 +209,56 @@ internal class Participations(private val thread: Thread) {
             openAtStart = openAtStart.copyOf(n * 2)
         }
         reclaimers[n] = r
-        registrations[n] = if (thread.isVirtual) null else register(r)
+        registrations[n] = if (Thread.currentThread().isVirtual) null else register(r)
         depth[n] = 0
-        openAtStart[n] = false
+        openAtStart[n] = 0L
         size = n + 1
         return n
     }
 
     fun resumed(r: Reclaimer) {
         val i = indexOf(r)
-        if (depth[i]++ != 0) return // a nested block: the outermost one does the work
+        val d = depth[i]++
         val reg = registrations[i] ?: return
+        if (d >= Long.SIZE_BITS) return // nested deeper than the bits track: not checked (see suspended)
         // The probe (see the overview): quiescent() of an offline registered thread is a few plain loads, and
         // throws when a guard is open. A thread that foreign code left online announces a quiescent state here.
-        openAtStart[i] = guardOpen(r, reg)
+        val bit = 1L shl d
+        openAtStart[i] = if (guardOpen(r, reg)) openAtStart[i] or bit else openAtStart[i] and bit.inv()
     }
 
-    fun suspended(r: Reclaimer, context: CoroutineContext, offline: Boolean) {
+    /**
+     * The end of a block of [r] on this thread. Returns the report of a guard the block left open (ended here), for
+     * the caller to fail the coroutine with, or null.
+     *
+     * Every block is checked, nested ones too: a coroutine started undispatched inside another's block runs a
+     * nested block, and a guard it leaves open at its first suspension is its own, not the outer coroutine's. The
+     * check is the probe of the overview: quiescent() refuses inside a guard, and a block whose start found no guard
+     * open (the bit of its depth in openAtStart) that ends inside one opened it. Only the outermost block takes the thread offline.
+     */
+    fun suspended(r: Reclaimer, context: CoroutineContext, offline: Boolean): IllegalStateException? {
         val i = indexOf(r)
-        if (--depth[i] != 0) return
-        val reg = registrations[i] ?: return
-        if (r.isClosed) return
+        val d = --depth[i]
+        val reg = registrations[i] ?: return null
+        if (r.isClosed) return null
+        val outermost = d == 0
         try {
             reg.quiescent() // QSBR: announce; at most every passIntervalNanos, advance and reclaim
-            if (offline) reg.offline() // a worker that parks after this block holds nobody back
+            if (outermost && offline) reg.offline() // a worker that parks after this block holds nobody back
+            return null
         } catch (e: IllegalStateException) {
-            if (r.isClosed || openAtStart[i]) return // closed meanwhile; or a guard older than the block
-            leftOpen(r, reg, context, e, offline)
+            // closed meanwhile; or a guard older than the block (or a block nested deeper than the bits track)
+            if (r.isClosed || d >= Long.SIZE_BITS || openAtStart[i] and (1L shl d) != 0L) return null
+            return leftOpen(r, reg, context, e, outermost && offline)
         }
     }
 
     /**
      * The block left a guard of [r] open ([cause]: the refusal of the registration's quiescent()): ends it on this
-     * thread, the only one that can, takes the thread offline as after any block, then fails the coroutine.
+     * thread, the only one that can, takes the thread offline as after any outermost block, and returns the report
+     * that fails the coroutine.
      */
-    private fun leftOpen(r: Reclaimer, reg: Registration, context: CoroutineContext, cause: IllegalStateException, offline: Boolean) {
+    private fun leftOpen(r: Reclaimer, reg: Registration, context: CoroutineContext, cause: IllegalStateException, offline: Boolean): IllegalStateException {
         val ended = endGuards(r, reg)
         if (ended && offline) {
             try {
@@ -218,7 +267,7 @@ internal class Participations(private val thread: Thread) {
                 // the reclaimer closed meanwhile: nothing to hold back any more
             }
         }
-        fail(context, leak(r, context, cause, ended))
+        return leak(r, context, cause, ended)
     }
 
     /**
@@ -288,7 +337,7 @@ internal class Participations(private val thread: Thread) {
     private fun leak(r: Reclaimer, context: CoroutineContext, cause: IllegalStateException, ended: Boolean): IllegalStateException {
         val name = context[CoroutineName]?.name ?: context[Job]?.toString() ?: "a coroutine"
         val what = if (ended) {
-            "It was closed on '" + thread.name + "', where it was opened: what it protected is no longer protected, " +
+            "It was closed on '" + Thread.currentThread().name + "', where it was opened: what it protected is no longer protected, " +
                 "and the coroutine fails with this exception."
         } else {
             "It could not be closed there (the provider's nested guards are distinct objects): it holds reclamation " +
@@ -296,7 +345,7 @@ internal class Participations(private val thread: Thread) {
         }
         return IllegalStateException(
             "a Guard of the '" + r.scheme().name() + "' reclaimer opened with Reclaimer.enter() was still open on " +
-                "thread '" + thread.name + "' when " + name + " suspended or completed. A guard belongs to its thread, " +
+                "thread '" + Thread.currentThread().name + "' when " + name + " suspended or completed. A guard belongs to its thread, " +
                 "and the coroutine may resume on another one, where it can neither use nor close it. " + what +
                 " Close every guard before a suspension point: reclaimer.withGuard { } cannot suspend (its block is " +
                 "crossinline).",
@@ -314,7 +363,7 @@ internal class Participations(private val thread: Thread) {
      * supervisor), cannot fail any more: the report goes to its handler, else to the thread's
      * uncaught-exception handler.
      */
-    private fun fail(context: CoroutineContext, leak: IllegalStateException) {
+    fun fail(context: CoroutineContext, leak: IllegalStateException) {
         val job = context[Job]
         try {
             if (job != null && Job(job).completeExceptionally(leak) && job.isCancelled) return
@@ -331,6 +380,7 @@ internal class Participations(private val thread: Thread) {
             if (handler != null) {
                 handler.handleException(context, leak)
             } else {
+                val thread = Thread.currentThread()
                 thread.uncaughtExceptionHandler?.uncaughtException(thread, leak)
             }
         } catch (t: Throwable) {

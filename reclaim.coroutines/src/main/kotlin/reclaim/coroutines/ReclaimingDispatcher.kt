@@ -57,6 +57,10 @@ import kotlin.coroutines.CoroutineContext
  *   or add a [ReclaimContext] to the coroutines that run on the plain one.
  * - **Blocking inside a guard** (not a suspension: a blocking call inside `withGuard`) holds reclamation back
  *   under EBR and QSBR as it does anywhere.
+ * - **Blocking after a guard in the same block.** Under QSBR a block's first guard brings its registered worker
+ *   online, and the worker stays online until the block ends (its end is the quiescent state): a blocking call
+ *   later in the same block, outside every guard, still holds grace periods back. Suspend before blocking
+ *   (`yield()`), or block in `withContext(Dispatchers.IO.reclaiming(r)) { }`, whose block starts offline.
  * - `delay` on a wrapped dispatcher is timed by kotlinx's default delay thread and resumed through this
  *   dispatcher; [CoroutineDispatcher.limitedParallelism] returns a wrapped view of the underlying dispatcher's view.
  *
