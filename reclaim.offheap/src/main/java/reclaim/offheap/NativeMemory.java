@@ -428,10 +428,7 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
      * @throws UseAfterFreeException if the block was already freed
      */
     public void retire(Guard guard, MemorySegment block) {
-        Objects.requireNonNull(guard, "guard"); // a null guard is not "no guard": retire(block) is that
-        if (guard.reclaimer() != reclaimer) {
-            throw new IllegalArgumentException("the guard belongs to another reclaimer than " + name + "'s");
-        }
+        checkGuard(guard, "retire"); // a null guard is not "no guard": retire(block) is that
         retireAt(guard, blockAddress(block, "retire"));
     }
 
@@ -473,10 +470,7 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
      * @throws UseAfterFreeException if the block was already freed (see {@link #retire(long)})
      */
     public void retire(Guard guard, long block) {
-        Objects.requireNonNull(guard, "guard");
-        if (guard.reclaimer() != reclaimer) {
-            throw new IllegalArgumentException("the guard belongs to another reclaimer than " + name + "'s");
-        }
+        checkGuard(guard, "retire");
         retireAt(guard, checkAddress(block, "retire"));
     }
 
