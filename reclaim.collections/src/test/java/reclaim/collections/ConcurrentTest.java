@@ -29,6 +29,8 @@ class ConcurrentTest {
     private static final int CONSUMERS = 2;
     private static final int ELEMENTS = 200_000;
     private static final Duration LIMIT = Duration.ofSeconds(60);
+    /** The most values put and not yet taken before a producer waits (see produceAndConsume). */
+    private static final int MAX_LEAD = 1024;
 
     /** What the producers and consumers share; the element {@code v} is produced by {@code v % PRODUCERS}. */
     private interface Bag {
@@ -88,16 +90,23 @@ class ConcurrentTest {
     /**
      * PRODUCERS threads put ELEMENTS distinct values, CONSUMERS threads take until all are taken; returns how
      * often each value was taken. With {@code fifo}, each consumer checks that it takes each producer's
-     * values in the order they were put.
+     * values in the order they were put. A producer waits while {@link #MAX_LEAD} values it or the others put
+     * are not taken yet: without that bound, a scheduler that runs the producers to the end before the consumers
+     * start (two cores, four threads) leaves no removed node to reuse, and the reuse check below could not pass.
      */
     private static AtomicIntegerArray produceAndConsume(Bag bag, boolean fifo) throws InterruptedException {
         AtomicIntegerArray seen = new AtomicIntegerArray(ELEMENTS);
         AtomicInteger taken = new AtomicInteger();
+        AtomicInteger put = new AtomicInteger();
         List<Schemes.ThrowingRunnable> tasks = new ArrayList<>();
         for (int p = 0; p < PRODUCERS; p++) {
             int id = p;
             tasks.add(() -> {
-                for (int v = id; v < ELEMENTS; v += PRODUCERS) bag.put(v);
+                for (int v = id; v < ELEMENTS; v += PRODUCERS) {
+                    while (put.get() - taken.get() >= MAX_LEAD) Thread.yield(); // the consumers' turn
+                    bag.put(v);
+                    put.incrementAndGet();
+                }
             });
         }
         for (int c = 0; c < CONSUMERS; c++) {
@@ -136,8 +145,9 @@ class ConcurrentTest {
     }
 
     /**
-     * Producers may run far ahead of consumers, so many nodes are legitimately live at once; all that can be
-     * asserted is that some nodes were reused (the steady state is measured in RecyclingTest).
+     * Up to {@link #MAX_LEAD} nodes are legitimately live at once, and more wait for reclamation while a thread is
+     * preempted inside a guard; all that can be asserted is that some nodes were reused (the steady state is
+     * measured in RecyclingTest).
      */
     private static void assertFewerAllocationsThanPushesWhenReclaiming(String scheme, NodePool<?> pool) {
         if (!Schemes.reclaimsEarly(scheme)) return;
@@ -225,7 +235,7 @@ class ConcurrentTest {
                         boolean itemOk = i2 == item || (c.mayClear() && i2 == null);
                         if (g2 != generation || !itemOk) {
                             bad = "node recycled under an open guard: generation " + generation + " -> " + g2
-                                    + ", element " + item + " -> " + i2;
+                                    + ", element " + item + " -> " + i2 + " (" + n + ", reclaimer " + r + ")";
                         }
                         item = i2;
                     }
@@ -291,7 +301,7 @@ class ConcurrentTest {
     }
 
     private static void assertSafe(String scheme, Watch w, NodePool<?> pool) {
-        assertEquals(0, w.violations(), () -> w.violations() + " of " + w.checks() + " checks failed; first: "
+        assertEquals(0, w.violations(), () -> scheme + ": " + w.violations() + " of " + w.checks() + " checks failed; first: "
                 + w.firstViolation());
         assertTrue(w.checks() > 0, "the watcher checked no node");
         if (Schemes.reclaimsEarly(scheme)) {
