@@ -7,6 +7,7 @@ import org.jetbrains.lincheck.datastructures.Operation;
 import org.jetbrains.lincheck.datastructures.Param;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import reclaim.collections.NodeLives;
 import reclaim.collections.RecyclingQueue;
 
 /**
@@ -68,6 +69,12 @@ class QueueLincheckTest extends EverySchemeLincheck {
             return queue.isEmpty();
         }
 
+        /** Reads the first node in a guard and checks that it keeps its life until the guard closes (always true). */
+        @Operation
+        public boolean headKeepsItsLife() {
+            return NodeLives.queueHeadKeepsItsLife(queue);
+        }
+
         /** An offer through a view, after a read in the same view (see {@link Lincheck}). */
         @Operation
         public boolean pinnedOffer(@Param(name = "element") int e) {
@@ -117,6 +124,10 @@ class QueueLincheckTest extends EverySchemeLincheck {
 
         public boolean pinnedOffer(int e) {
             return offer(e);
+        }
+
+        public boolean headKeepsItsLife() {
+            return true;
         }
 
         public Integer pinnedPoll() {

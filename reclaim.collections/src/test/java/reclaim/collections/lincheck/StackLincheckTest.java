@@ -5,6 +5,7 @@ import org.jetbrains.lincheck.datastructures.IntGen;
 import org.jetbrains.lincheck.datastructures.Operation;
 import org.jetbrains.lincheck.datastructures.Param;
 import org.junit.jupiter.api.Tag;
+import reclaim.collections.NodeLives;
 import reclaim.collections.RecyclingStack;
 
 /** {@link RecyclingStack} is linearizable under every scheme, with its nodes recycled (see {@link Lincheck}). */
@@ -48,6 +49,12 @@ class StackLincheckTest extends EverySchemeLincheck {
         public boolean isEmpty() {
             return stack.isEmpty();
         }
+
+        /** Reads the top node in a guard and checks that it keeps its life until the guard closes (always true). */
+        @Operation
+        public boolean topKeepsItsLife() {
+            return NodeLives.stackTopKeepsItsLife(stack);
+        }
     }
 
     /** The sequential specification. */
@@ -76,6 +83,10 @@ class StackLincheckTest extends EverySchemeLincheck {
 
         public boolean isEmpty() {
             return stack.isEmpty();
+        }
+
+        public boolean topKeepsItsLife() {
+            return true;
         }
     }
 }
