@@ -67,7 +67,7 @@ import reclaim.offheap.internal.NativeAccess;
  * the views built on it) iterates a weakly consistent snapshot taken one segment at a time, and
  * {@link #size()} sums segment counters that change meanwhile. Keys and values are compared as serialized
  * bytes ({@code get}, {@code remove(key, value)}, {@code replace(key, old, new)}, {@code containsValue}, and the
- * entry set's {@code contains} and {@code remove}); {@code equals} and {@code hashCode} of the map, its views
+ * {@code contains} and {@code remove} of the entry set, the key set and the values); {@code equals} and {@code hashCode} of the map, its views
  * and their entries are {@link AbstractMap}'s, on the deserialized objects (for {@link Serializer#bytes()},
  * array identity). {@link #get} allocates what the value serializer allocates and the key's serialization (none for
  * {@link Serializer#bytes()}); {@link #read(Object, Function)} reads the value in place. Nulls are refused
@@ -1012,6 +1012,117 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
             public boolean remove(Object o) {
                 if (!(o instanceof Map.Entry<?, ?> e) || e.getKey() == null || e.getValue() == null) return false;
                 return OffHeapMap.this.remove(e.getKey(), e.getValue());
+            }
+        };
+    }
+
+    /**
+     * Returns a view of the keys over {@link #entrySet()}: {@code contains} and {@code remove} compare the key's
+     * serialized bytes, as the map does ({@code remove} is the map's {@code remove(key)}).
+     *
+     * @return the keys
+     */
+    @Override
+    public Set<K> keySet() {
+        return new AbstractSet<>() {
+            @Override
+            public Iterator<K> iterator() {
+                Iterator<Map.Entry<K, V>> it = entrySet().iterator();
+                return new Iterator<>() {
+                    @Override
+                    public boolean hasNext() {
+                        return it.hasNext();
+                    }
+
+                    @Override
+                    public K next() {
+                        return it.next().getKey();
+                    }
+
+                    @Override
+                    public void remove() {
+                        it.remove();
+                    }
+                };
+            }
+
+            @Override
+            public int size() {
+                return OffHeapMap.this.size();
+            }
+
+            @Override
+            public boolean contains(Object o) {
+                return o != null && containsKey(o);
+            }
+
+            @Override
+            public boolean remove(Object o) {
+                return o != null && OffHeapMap.this.remove(o) != null;
+            }
+
+            @Override
+            public void clear() {
+                OffHeapMap.this.clear();
+            }
+        };
+    }
+
+    /**
+     * Returns a view of the values over {@link #entrySet()}: {@code contains} and {@code remove} compare the value's
+     * serialized bytes, as the map does ({@code remove} removes one entry that still maps to those bytes, with the
+     * map's {@code remove(key, value)}).
+     *
+     * @return the values
+     */
+    @Override
+    public java.util.Collection<V> values() {
+        return new java.util.AbstractCollection<>() {
+            @Override
+            public Iterator<V> iterator() {
+                Iterator<Map.Entry<K, V>> it = entrySet().iterator();
+                return new Iterator<>() {
+                    @Override
+                    public boolean hasNext() {
+                        return it.hasNext();
+                    }
+
+                    @Override
+                    public V next() {
+                        return it.next().getValue();
+                    }
+
+                    @Override
+                    public void remove() {
+                        it.remove();
+                    }
+                };
+            }
+
+            @Override
+            public int size() {
+                return OffHeapMap.this.size();
+            }
+
+            @Override
+            public boolean contains(Object o) {
+                return o != null && containsValue(o);
+            }
+
+            @Override
+            @SuppressWarnings("unchecked")
+            public boolean remove(Object o) {
+                if (o == null) return false;
+                MemorySegment v = values.bytesOf((V) o);
+                for (Map.Entry<K, V> e : snapshot()) {
+                    if (sameBytes(values.bytesOf(e.getValue()), v) && OffHeapMap.this.remove(e.getKey(), o)) return true;
+                }
+                return false;
+            }
+
+            @Override
+            public void clear() {
+                OffHeapMap.this.clear();
             }
         };
     }
