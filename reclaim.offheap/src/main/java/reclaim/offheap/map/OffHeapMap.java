@@ -586,7 +586,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
             if (e == 0 && seg.count > t.mask - (t.mask >>> 2)) seg.resize();
             return previous;
         } finally {
-            seg.lock.unlock();
+            unlock(seg);
         }
     }
 
@@ -672,6 +672,17 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
         long tail;
         /** Set (under the lock) when the map closes, before the last table is frozen; readers read it volatile. */
         volatile boolean dead;
+        /**
+         * Blocks unlinked under the lock, retired once it is released ({@link OffHeapMap#unlock}): a retire may run
+         * due reclaim actions of other objects on this thread, and such an action may call the map.
+         */
+        long[] unlinked = new long[4];
+        int unlinkedCount;
+
+        void retireAfterUnlock(long a) {
+            if (unlinkedCount == unlinked.length) unlinked = java.util.Arrays.copyOf(unlinked, unlinkedCount * 2);
+            unlinked[unlinkedCount++] = a;
+        }
 
         Segment(OffHeapMap<?, ?> map, int buckets) {
             this.map = map;
@@ -711,7 +722,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
             detach(e);
             count--;
             bytes -= entrySize(e);
-            map.retireEntry(e);
+            retireAfterUnlock(e);
         }
 
         /** Puts {@code n} in {@code e}'s place (same chain position and eviction position), retires e. */
@@ -723,7 +734,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
             bytes += entrySize(n) - entrySize(e);
             append(n);
             detach(e);
-            map.retireEntry(e);
+            retireAfterUnlock(e);
         }
 
         /** Evicts oldest-first, with a second chance for entries read since, until within budget. */
@@ -801,9 +812,9 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
             }
             for (long e = oldHead, a; e != 0; e = a) {
                 a = longPlain(e + AFTER);
-                map.retireEntry(e);
+                retireAfterUnlock(e);
             }
-            map.retireEntry(old.address);
+            retireAfterUnlock(old.address);
         }
 
         /** Removes everything: freezes the current table and starts an empty one. */
@@ -834,7 +845,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
                 if (s.dead) throw closedException();
                 n += s.count;
             } finally {
-                s.lock.unlock();
+                unlock(s);
             }
         }
         return (int) Math.min(n, Integer.MAX_VALUE);
@@ -867,7 +878,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
                     if (sameBytes(valueBytes(e), v)) return true;
                 }
             } finally {
-                s.lock.unlock();
+                unlock(s);
             }
         }
         return false;
@@ -881,7 +892,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
                 if (s.dead) throw closedException();
                 s.clear(false);
             } finally {
-                s.lock.unlock();
+                unlock(s);
             }
         }
     }
@@ -907,7 +918,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
             try {
                 n += s.bytes;
             } finally {
-                s.lock.unlock();
+                unlock(s);
             }
         }
         return n;
@@ -951,7 +962,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
                     out.add(new AbstractMap.SimpleImmutableEntry<>(keys.read(keyBytes(e)), values.read(valueBytes(e))));
                 }
             } finally {
-                s.lock.unlock();
+                unlock(s);
             }
         }
         return out;
@@ -1148,6 +1159,29 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
         s.lock.lock();
     }
 
+    /**
+     * Unlocks {@code s}, then retires what was unlinked under the lock: outside the lock, so that a reclaim action
+     * that the retire runs on this thread (another object's, of a shared reclaimer) may call the map, on this
+     * segment or another, without re-entering a write in progress or taking a second segment's lock.
+     */
+    private void unlock(Segment s) {
+        int n = s.unlinkedCount;
+        if (n == 0) {
+            s.lock.unlock();
+            return;
+        }
+        long one = s.unlinked[0];
+        long[] many = n == 1 ? null : java.util.Arrays.copyOf(s.unlinked, n);
+        s.unlinkedCount = 0;
+        if (s.unlinked.length > 64) s.unlinked = new long[4]; // a clear or resize: do not keep its array
+        s.lock.unlock();
+        if (many == null) {
+            retireEntry(one);
+        } else {
+            for (long a : many) retireEntry(a);
+        }
+    }
+
     private static IllegalStateException closedException() {
         return new IllegalStateException("the map is closed");
     }
@@ -1172,7 +1206,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
                 try {
                     if (!s.dead) s.clear(true);
                 } finally {
-                    s.lock.unlock();
+                    unlock(s);
                 }
             }
             closed = true;
