@@ -14,7 +14,8 @@ import reclaim.api.Stats;
 
 /**
  * Tests' helper: a reclaimer that delegates everything to a built-in one and runs a one-shot hook at the start of
- * {@code retire} ({@link #beforeRetire}) or of {@code era} ({@link #onEra}), to open a race window at a known
+ * {@code retire} ({@link #beforeRetire}) or of {@code era} ({@link #onEra}), or at the end of {@code isClosed}, after its
+ * answer was read ({@link #afterIsClosed}: the answer is then stale), to open a race window at a known
  * point of the code under test. {@link Reclaimer} is a public interface open to other implementations, so the
  * structures of this module must work with it as with the built-in one. A hook may throw: a retire hook that
  * throws {@link IllegalStateException} is a refusal, as a closing reclaimer's.
@@ -26,6 +27,8 @@ public final class HookedReclaimer implements Reclaimer {
     public final AtomicReference<Runnable> beforeRetire = new AtomicReference<>();
     /** Runs once, at the start of the next {@code era}. */
     public final AtomicReference<Runnable> onEra = new AtomicReference<>();
+    /** Runs once, in the next {@code isClosed}, after the answer was read from the inner reclaimer. */
+    public final AtomicReference<Runnable> afterIsClosed = new AtomicReference<>();
 
     /**
      * Wraps {@code inner}.
@@ -100,7 +103,9 @@ public final class HookedReclaimer implements Reclaimer {
 
     @Override
     public boolean isClosed() {
-        return inner.isClosed();
+        boolean closed = inner.isClosed();
+        fire(afterIsClosed);
+        return closed;
     }
 
     @Override

@@ -937,6 +937,12 @@ public final class SlotMemory implements AutoCloseable {
                     return;
                 }
                 refused.set(new Refused(pending, left)); // volatile
+                // A close() that found the manager CLOSED before the record above saw nothing to free: if the
+                // reclaimer has closed since, free it here (freeRefused takes the record once, whoever calls it).
+                if (reclaimer.isClosed()) {
+                    freeRefused();
+                    return;
+                }
                 throw new IllegalStateException("the slot memory is closed, but its reclaimer is closing (guards"
                         + " are still open) and refused to take the slab: call close() again once the reclaimer"
                         + " has closed, which frees it", refusal);
