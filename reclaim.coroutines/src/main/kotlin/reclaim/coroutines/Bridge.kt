@@ -181,8 +181,10 @@ internal class Participations {
     private var reclaimers = arrayOfNulls<Reclaimer>(2)
     private var registrations = arrayOfNulls<Registration>(2)
     private var depth = IntArray(2)
-    /** Per reclaimer, bit d: whether a guard was open when the block at nesting depth d started. */
+    /** Per reclaimer, bit d: whether a guard was open when the block at nesting depth d (below 64) started. */
     private var openAtStart = LongArray(2)
+    /** Per reclaimer, the same for depths from 64 on (entry d - 64), or null until a block nests that deep. */
+    private var openAtStartDeeper = arrayOfNulls<BooleanArray>(2)
     private var size = 0
 
     private fun indexOf(r: Reclaimer): Int {
@@ -198,20 +200,23 @@ internal class Participations {
             val old = reclaimers[i]!!
             if (old.isClosed && depth[i] == 0) continue
             reclaimers[n] = old; registrations[n] = registrations[i]; depth[n] = depth[i]; openAtStart[n] = openAtStart[i]
+            openAtStartDeeper[n] = openAtStartDeeper[i]
             n++
         }
-        for (i in n until size) { reclaimers[i] = null; registrations[i] = null }
+        for (i in n until size) { reclaimers[i] = null; registrations[i] = null; openAtStartDeeper[i] = null }
         size = n
         if (n == reclaimers.size) {
             reclaimers = reclaimers.copyOf(n * 2)
             registrations = registrations.copyOf(n * 2)
             depth = depth.copyOf(n * 2)
             openAtStart = openAtStart.copyOf(n * 2)
+            openAtStartDeeper = openAtStartDeeper.copyOf(n * 2)
         }
         reclaimers[n] = r
         registrations[n] = if (Thread.currentThread().isVirtual) null else register(r)
         depth[n] = 0
         openAtStart[n] = 0L
+        openAtStartDeeper[n] = null
         size = n + 1
         return n
     }
@@ -220,12 +225,28 @@ internal class Participations {
         val i = indexOf(r)
         val d = depth[i]++
         val reg = registrations[i] ?: return
-        if (d >= Long.SIZE_BITS) return // nested deeper than the bits track: not checked (see suspended)
         // The probe (see the overview): quiescent() of an offline registered thread is a few plain loads, and
         // throws when a guard is open. A thread that foreign code left online announces a quiescent state here.
-        val bit = 1L shl d
-        openAtStart[i] = if (guardOpen(r, reg)) openAtStart[i] or bit else openAtStart[i] and bit.inv()
+        setOpenAtStart(i, d, guardOpen(r, reg))
     }
+
+    private fun setOpenAtStart(i: Int, d: Int, open: Boolean) {
+        if (d < Long.SIZE_BITS) {
+            val bit = 1L shl d
+            openAtStart[i] = if (open) openAtStart[i] or bit else openAtStart[i] and bit.inv()
+            return
+        }
+        val k = d - Long.SIZE_BITS
+        var deeper = openAtStartDeeper[i]
+        if (deeper == null || k >= deeper.size) {
+            deeper = (deeper ?: BooleanArray(0)).copyOf(maxOf(k + 1, 2 * (deeper?.size ?: 0), 16))
+            openAtStartDeeper[i] = deeper
+        }
+        deeper[k] = open
+    }
+
+    private fun wasOpenAtStart(i: Int, d: Int): Boolean =
+        if (d < Long.SIZE_BITS) openAtStart[i] and (1L shl d) != 0L else openAtStartDeeper[i]!![d - Long.SIZE_BITS]
 
     /**
      * The end of a block of [r] on this thread. Returns the report of a guard the block left open (ended here), for
@@ -247,8 +268,8 @@ internal class Participations {
             if (outermost && offline) reg.offline() // a worker that parks after this block holds nobody back
             return null
         } catch (e: IllegalStateException) {
-            // closed meanwhile; or a guard older than the block (or a block nested deeper than the bits track)
-            if (r.isClosed || d >= Long.SIZE_BITS || openAtStart[i] and (1L shl d) != 0L) return null
+            // closed meanwhile; or a guard older than the block
+            if (r.isClosed || wasOpenAtStart(i, d)) return null
             return leftOpen(r, reg, context, e, outermost && offline)
         }
     }
