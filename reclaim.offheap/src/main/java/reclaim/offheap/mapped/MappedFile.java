@@ -157,8 +157,10 @@ public final class MappedFile implements Born {
         Objects.requireNonNull(mode, "mode");
         if (birthEra < 0) throw new IllegalArgumentException("birthEra < 0: " + birthEra);
         if (path.getFileSystem() != FileSystems.getDefault()) { // open(2) would open the default one's namesake
-            throw new IllegalArgumentException("MappedFile.map: " + path.toUri()
-                    + " is not a path of the default file system; only files the operating system opens can be mapped");
+            // The provider's scheme and the path's string: toUri() may itself throw for a provider of another kind.
+            throw new IllegalArgumentException("MappedFile.map: " + path + " (file system "
+                    + path.getFileSystem().provider().getScheme() + ") is not a path of the default file system;"
+                    + " only files the operating system opens can be mapped");
         }
         NativeAccess.require("MappedFile.map"); // before Posix links its downcalls
         Posix.Mapping m = Posix.map(path, mode == Mode.READ_WRITE);
