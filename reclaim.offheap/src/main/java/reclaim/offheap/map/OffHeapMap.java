@@ -1027,6 +1027,27 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
         };
     }
 
+    /** The entries' iterator seen through {@code part} (a key or a value); its {@code remove} removes the entry. */
+    private static <K, V, T> Iterator<T> projecting(Iterator<Map.Entry<K, V>> it,
+            java.util.function.Function<Map.Entry<K, V>, T> part) {
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return it.hasNext();
+            }
+
+            @Override
+            public T next() {
+                return part.apply(it.next());
+            }
+
+            @Override
+            public void remove() {
+                it.remove();
+            }
+        };
+    }
+
     /**
      * Returns a view of the keys over {@link #entrySet()}: {@code contains} and {@code remove} compare the key's
      * serialized bytes, as the map does ({@code remove} is the map's {@code remove(key)}).
@@ -1038,23 +1059,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
         return new AbstractSet<>() {
             @Override
             public Iterator<K> iterator() {
-                Iterator<Map.Entry<K, V>> it = entrySet().iterator();
-                return new Iterator<>() {
-                    @Override
-                    public boolean hasNext() {
-                        return it.hasNext();
-                    }
-
-                    @Override
-                    public K next() {
-                        return it.next().getKey();
-                    }
-
-                    @Override
-                    public void remove() {
-                        it.remove();
-                    }
-                };
+                return projecting(entrySet().iterator(), Map.Entry::getKey);
             }
 
             @Override
@@ -1091,23 +1096,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
         return new java.util.AbstractCollection<>() {
             @Override
             public Iterator<V> iterator() {
-                Iterator<Map.Entry<K, V>> it = entrySet().iterator();
-                return new Iterator<>() {
-                    @Override
-                    public boolean hasNext() {
-                        return it.hasNext();
-                    }
-
-                    @Override
-                    public V next() {
-                        return it.next().getValue();
-                    }
-
-                    @Override
-                    public void remove() {
-                        it.remove();
-                    }
-                };
+                return projecting(entrySet().iterator(), Map.Entry::getValue);
             }
 
             @Override
