@@ -164,14 +164,19 @@ internal class Participations {
          */
         private fun forgetWhenItEnds(t: Thread) {
             try {
-                Thread.ofVirtual().name("reclaim-coroutines-forget-" + t.name).start {
-                    try {
-                        t.join()
-                    } catch (e: InterruptedException) {
-                        return@start
+                // Nothing of the worker's is inherited (its inheritable thread locals, its context class loader): the
+                // forgetter, which lives as long as the worker, keeps nothing reachable that the worker let go of.
+                val forgetter = Thread.ofVirtual().name("reclaim-coroutines-forget-" + t.name)
+                    .inheritInheritableThreadLocals(false).unstarted {
+                        try {
+                            t.join()
+                        } catch (e: InterruptedException) {
+                            return@unstarted
+                        }
+                        KEPT.remove(t)
                     }
-                    KEPT.remove(t)
-                }
+                forgetter.contextClassLoader = null
+                forgetter.start()
             } catch (e: RuntimeException) {
                 // no virtual thread could start: the sweep in current() remains
             }
