@@ -678,6 +678,13 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
          */
         long[] unlinked = new long[4];
         int unlinkedCount;
+        /**
+         * Writers that released the lock and are still retiring what they unlinked under it (raised under the lock):
+         * {@link OffHeapMap#close()} waits for them on {@link #retiresDone}, so that it returns only once every block
+         * unlinked by a write that preceded it was retired (or recorded as refused).
+         */
+        final java.util.concurrent.atomic.AtomicInteger retiring = new java.util.concurrent.atomic.AtomicInteger();
+        final java.util.concurrent.locks.Condition retiresDone = lock.newCondition();
 
         void retireAfterUnlock(long a) {
             if (unlinkedCount == unlinked.length) unlinked = java.util.Arrays.copyOf(unlinked, unlinkedCount * 2);
@@ -1163,11 +1170,46 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
         long[] many = n == 1 ? null : java.util.Arrays.copyOf(s.unlinked, n);
         s.unlinkedCount = 0;
         if (s.unlinked.length > 64) s.unlinked = new long[4]; // a clear or resize: do not keep its array
+        s.retiring.getAndIncrement(); // under the lock: a close() that takes it next sees this retire in flight
         s.lock.unlock();
-        if (many == null) {
-            retireEntry(one);
-        } else {
-            for (long a : many) retireEntry(a);
+        int[] own = ownRetires.get();
+        own[0]++;
+        try {
+            if (many == null) {
+                retireEntry(one);
+            } else {
+                for (long a : many) retireEntry(a);
+            }
+        } finally {
+            own[0]--;
+            // Dekker with close(): our decrement, then the volatile load of dead; close() stores dead, then loads
+            // the count under the lock. Either it sees the decrement or we see dead and wake it.
+            if (s.retiring.decrementAndGet() == 0 && s.dead) {
+                s.lock.lock();
+                try {
+                    s.retiresDone.signalAll();
+                } finally {
+                    s.lock.unlock();
+                }
+            }
+        }
+    }
+
+    /** This thread's retires in flight in {@link #unlock} (a reclaim action they run may call close()). */
+    private final ThreadLocal<int[]> ownRetires = ThreadLocal.withInitial(() -> new int[1]);
+
+    /**
+     * Waits until no writer is still retiring what it unlinked from {@code s} before the segment died; not when
+     * this thread is itself retiring for this map (a reclaim action of another object that closes the map; it
+     * would wait for itself).
+     */
+    private void awaitRetires(Segment s) {
+        if (ownRetires.get()[0] != 0) return;
+        s.lock.lock();
+        try {
+            while (s.retiring.get() != 0) s.retiresDone.awaitUninterruptibly();
+        } finally {
+            s.lock.unlock();
         }
     }
 
@@ -1178,7 +1220,8 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
     /**
      * Retires every entry and table and refuses later use (idempotent). The bytes return to the allocator once
      * the reclaimer reclaims them; this method asks it to ({@code flush()}), so with no guard open elsewhere
-     * they are freed when it returns. A map that created its own allocator closes it too.
+     * they are freed when it returns. Writes that preceded it retire what they replaced or removed after releasing
+     * their segment's lock; it returns once they have. A map that created its own allocator closes it too.
      *
      * <p>While the reclaimer is closing (its {@code close()} was refused because guards are open), it refuses
      * retires: the map is closed all the same, keeps the blocks it could not retire (a guard may still read them),
@@ -1198,6 +1241,9 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
                     unlock(s);
                 }
             }
+            // Writes that preceded the close may still be retiring what they unlinked (after their unlock): wait, so
+            // that a refusal of theirs is recorded before the check of refused blocks below.
+            for (Segment s : segments) awaitRetires(s);
             closed = true;
             if (!reclaimer.isClosed()) {
                 try {
