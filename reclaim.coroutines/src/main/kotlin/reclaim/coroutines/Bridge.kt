@@ -232,7 +232,10 @@ internal class Participations {
         val reg = registrations[i] ?: return
         // The probe (see the overview): quiescent() of an offline registered thread is a few plain loads, and
         // throws when a guard is open. A thread that foreign code left online announces a quiescent state here.
-        setOpenAtStart(i, d, guardOpen(r, reg))
+        val open = guardOpen(r, reg)
+        // Looked up again: the quiescent state may have run reclaim actions on this thread, and one that ran a block of
+        // another reclaimer added it here, which may have compacted the entries (r's, at depth > 0, stays).
+        setOpenAtStart(indexOf(r), d, open)
     }
 
     private fun setOpenAtStart(i: Int, d: Int, open: Boolean) {
