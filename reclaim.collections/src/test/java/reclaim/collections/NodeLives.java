@@ -20,12 +20,7 @@ public final class NodeLives {
      */
     public static boolean queueHeadKeepsItsLife(RecyclingQueue<?> q) {
         try (Guard g = q.reclaimer().enter()) {
-            Node<?> n = q.firstNode(g);
-            if (n == null) return true;
-            int generation = n.generationVolatile();
-            Object item = n.itemVolatile();
-            Object again = n.itemVolatile();
-            return n.generationVolatile() == generation && (again == item || again == null);
+            return keepsItsLife(q.firstNode(g), true);
         }
     }
 
@@ -37,12 +32,16 @@ public final class NodeLives {
      */
     public static boolean stackTopKeepsItsLife(RecyclingStack<?> s) {
         try (Guard g = s.reclaimer().enter()) {
-            Node<?> n = s.topNode(g);
-            if (n == null) return true;
-            int generation = n.generationVolatile();
-            Object item = n.itemVolatile();
-            Object again = n.itemVolatile();
-            return n.generationVolatile() == generation && again == item;
+            return keepsItsLife(s.topNode(g), false);
         }
+    }
+
+    /** Reads {@code n}'s generation and element twice (the caller's guard open); true for null. */
+    private static boolean keepsItsLife(Node<?> n, boolean mayClear) {
+        if (n == null) return true;
+        int generation = n.generationVolatile();
+        Object item = n.itemVolatile();
+        Object again = n.itemVolatile();
+        return n.generationVolatile() == generation && (again == item || (mayClear && again == null));
     }
 }
