@@ -161,7 +161,6 @@ class ConcurrentTest {
 
     private static final int CHURNERS = 2;
     private static final int CHURN_OPS = 150_000;
-    private static final int MAX_CHURN_OPS = 20 * CHURN_OPS;
     private static final int HOLD_READS = 32;
 
     /** An element with an identity of its own. */
@@ -203,10 +202,11 @@ class ConcurrentTest {
             int id = t;
             tasks.add(() -> {
                 try {
-                    // Churn CHURN_OPS rounds, and on (up to a hard cap) until the watcher has checked a recycled
-                    // node, so that the safety check below never passes vacuously on a slow, preempted run.
-                    for (int i = 0; i < CHURN_OPS
-                            || (untilRecycledChecked && recycledChecks.get() == 0 && i < MAX_CHURN_OPS); i++) {
+                    // Churn CHURN_OPS rounds, and on (for a while) until the watcher has checked a recycled node, so
+                    // that the safety check below never passes vacuously on a slow, preempted run.
+                    long start = System.nanoTime();
+                    for (int i = 0; Schemes.churnOn(i, CHURN_OPS, start,
+                            () -> untilRecycledChecked && recycledChecks.get() == 0); i++) {
                         c.put(new Token(id, i));
                         inserts.incrementAndGet();
                         if ((i & 1) == 1) {

@@ -226,7 +226,6 @@ class HarrisConcurrentTest {
     private static final int CHURN_KEYS = 8;
     private static final int CHURN_OPS = 100_000;
     private static final int HOLD_READS = 32;
-    private static final int MAX_CHURN_OPS = 20 * CHURN_OPS;
 
     /** Finds a key's node under a guard. */
     private interface Finder {
@@ -273,10 +272,11 @@ class HarrisConcurrentTest {
                 long done = 0;
                 try {
                     SplittableRandom rnd = new SplittableRandom(id);
-                    // CHURN_OPS rounds, and on (up to a cap) until the watcher has checked a node (a recycled one
+                    // CHURN_OPS rounds, and on (for a while) until the watcher has checked a node (a recycled one
                     // when the scheme recycles), so that the check never passes vacuously on a preempted run.
-                    for (int i = 0; i < CHURN_OPS || (i < MAX_CHURN_OPS
-                            && (recycles ? recycled.get() == 0 : checks.get() == 0)); i++) {
+                    long start = System.nanoTime();
+                    for (int i = 0; Schemes.churnOn(i, CHURN_OPS, start,
+                            () -> recycles ? recycled.get() == 0 : checks.get() == 0); i++) {
                         Integer k = rnd.nextInt(CHURN_KEYS);
                         insert.apply(k);
                         delete.apply(k);

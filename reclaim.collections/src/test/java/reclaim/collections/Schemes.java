@@ -60,6 +60,23 @@ final class Schemes {
         }
     }
 
+    /** How long a churner goes on past its rounds while the watcher beside it still waits for what it must see. */
+    static final Duration CHURN_EXTENSION = Duration.ofSeconds(30);
+
+    /**
+     * Whether a churner goes on after round {@code i}: always for its first {@code rounds} rounds, then while
+     * {@code wanted} holds (the watcher has not yet seen what the test needs, e.g. a recycled node) and
+     * {@link #CHURN_EXTENSION} has not passed since {@code startNanos}. Past its rounds it yields every 256 rounds, so
+     * that a watcher preempted on a loaded machine gets a core (a cap on rounds alone let two churners finish their
+     * extra rounds while the watcher never ran, and the check passed vacuously or failed as "never checked").
+     */
+    static boolean churnOn(int i, int rounds, long startNanos, java.util.function.BooleanSupplier wanted) {
+        if (i < rounds) return true;
+        if (!wanted.getAsBoolean()) return false;
+        if ((i & 255) == 0) Thread.yield();
+        return System.nanoTime() - startNanos < CHURN_EXTENSION.toNanos();
+    }
+
     /** Closes the reclaimer and checks that everything retired was reclaimed, once. Returns the final stats. */
     static Stats closeAndCheck(Reclaimer r) {
         r.close();
