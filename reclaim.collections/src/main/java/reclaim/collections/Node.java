@@ -78,6 +78,11 @@ final class Node<E> implements Born {
         next.setPlain(n);
     }
 
+    /** The GC twin's queue: a dequeued node links to itself (release: after the CAS on head that dequeued it). */
+    void setNextRelease(Node<E> n) {
+        next.setRelease(n);
+    }
+
     boolean casNext(Node<E> expected, Node<E> update) {
         return next.compareAndSet(expected, update);
     }

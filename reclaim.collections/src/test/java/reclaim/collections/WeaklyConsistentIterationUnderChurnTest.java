@@ -60,6 +60,29 @@ class WeaklyConsistentIterationUnderChurnTest {
         Impls.closeAndCheck(r);
     }
 
+    /**
+     * The queue's iterator under a churn that offers 0, 1, 2, ... and polls as often: what it returns was offered in
+     * that order, so it must be strictly increasing (FIFO, each element once). The GC twin's dequeued nodes link to
+     * themselves, which the walk must step over rather than follow (a walk that followed one would not end).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("reclaim.collections.Impls#names")
+    void queueIteratorReturnsElementsInFifoOrderOnce(String impl) throws Exception {
+        Reclaimer r = Impls.reclaimer(impl);
+        RecyclingQueue<Integer> q = r == null ? RecyclingQueue.gcTwin() : new RecyclingQueue<>(r);
+        int backlog = 16;
+        for (int i = 0; i < backlog; i++) q.offer(i);
+        churn(j -> q.offer(backlog + j), j -> q.poll(), () -> {
+            int last = -1;
+            for (Integer x : q) {
+                int v = x;
+                assertTrue(v > last, "returned " + v + " after " + last + ": not FIFO, or twice");
+                last = v;
+            }
+        });
+        Impls.closeAndCheck(r);
+    }
+
     /** Keys in hash groups of 8: churn keys share their group, and their chain, with stable ones. */
     private static Object key(int id) {
         return new RecyclingHashMapTest.Colliding(id, id % 8);

@@ -62,6 +62,15 @@ public class PinnedBenchmark {
     @Param({"read-mostly", "write-heavy"})
     public String mix;
 
+    /**
+     * {@code young}: the structure's nodes and the reclaimer's pooled batches stay where the setup allocated them
+     * (with nothing allocated in steady state, no collection moves them: young); {@code tenured}: two full
+     * collections before each iteration move them to the old generation, where a service's would be, so that G1's
+     * post-write barrier runs its old-object half on every reference store into them.
+     */
+    @Param({"young"})
+    public String heap;
+
     private Reclaimer reclaimer;
     private RecyclingHashMap<Integer, Integer> map;
     private RecyclingQueue<Integer> queue;
@@ -90,6 +99,19 @@ public class PinnedBenchmark {
         } else {
             queue = reclaimer == null ? RecyclingQueue.gcTwin() : new RecyclingQueue<>(reclaimer, 1 << 12);
             for (int i = 0; i < RANGE; i++) queue.offer(keys[i]);
+        }
+    }
+
+    /** With {@code heap=tenured}, moves what survives to the old generation before each iteration. */
+    @Setup(Level.Iteration)
+    public void tenure() {
+        switch (heap) {
+            case "young" -> { }
+            case "tenured" -> {
+                System.gc();
+                System.gc();
+            }
+            default -> throw new IllegalArgumentException("unknown heap '" + heap + "': young or tenured");
         }
     }
 
