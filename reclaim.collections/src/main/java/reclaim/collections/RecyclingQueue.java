@@ -138,7 +138,10 @@ public final class RecyclingQueue<E> extends AbstractQueue<E> implements Queue<E
     /**
      * Returns the GC-allocating twin of this queue: the same algorithm and code, with a node allocated per
      * insertion and every removed node left to the garbage collector (no pool, no guards: {@code protect} is
-     * a plain volatile load). The baseline the recycling queue is measured against in {@code reclaim.jmh}.
+     * a plain volatile load), linked to itself as {@link java.util.concurrent.ConcurrentLinkedQueue} links its
+     * dequeued nodes, so that a removed node that is still reachable, or was promoted to the old generation, does
+     * not keep the nodes after it alive. The baseline the recycling queue is measured against in
+     * {@code reclaim.jmh}.
      *
      * @param <E> the element type
      * @return a new, empty twin; its {@link #reclaimer()} is a stand-in of its own that reclaims nothing: closing
