@@ -29,8 +29,8 @@ import reclaim.api.Reclaimer;
  */
 abstract class PinnedView implements AutoCloseable {
     private final Reclaimer reclaimer;
-    /** The view's guard; read by the views' {@code close()}. */
-    final Guard guard;
+    /** The view's guard; read by the views' {@code close()}; replaced by {@link #reopening()} (owner thread only). */
+    Guard guard;
     /** Whether each operation runs in a nested guard: the scheme protects per slot (see the class comment). */
     private final boolean nests;
     /** The thread that opened the view; read by the views' {@code close()}. */
@@ -77,6 +77,24 @@ abstract class PinnedView implements AutoCloseable {
                     + ": it belongs to thread " + owner.getName() + ", which opened it");
         }
         if (closed) throw new IllegalStateException(getClass().getCanonicalName() + " used after close()");
+    }
+
+    /**
+     * Opens this closed view again on its owner thread: a new guard of the reclaimer, held until the view closes
+     * again (the views' {@code reopen()}). The view is reopened only if every check passes and the guard opens.
+     *
+     * @throws IllegalStateException if the view is open, if the caller is not the thread that opened it, or if the
+     *     reclaimer is closed (the view then stays closed)
+     */
+    final void reopening() {
+        Thread t = Thread.currentThread();
+        if (t != owner) {
+            throw new IllegalStateException(getClass().getCanonicalName() + " reopened from thread " + t.getName()
+                    + ": it belongs to thread " + owner.getName() + ", which opened it");
+        }
+        if (!closed) throw new IllegalStateException(getClass().getCanonicalName() + " reopened while open: close it first");
+        guard = reclaimer.enter();
+        closed = false;
     }
 
     /**

@@ -431,7 +431,9 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
      * <h2>Misuse</h2>
      * A view belongs to the thread that opened it: an operation or {@code close()} from another thread, an
      * operation after {@code close()}, and a second {@code close()} throw {@link IllegalStateException}
-     * naming the problem. Views nest with each other and with guards as guards do.
+     * naming the problem, until the owner opens the view again with {@link #reopen()} (a thread that keeps its
+     * view and reopens it for each batch allocates nothing per batch). Views nest with each other and with guards
+     * as guards do.
      * Under the schemes that protect per slot (hazard pointers, Crystalline) each operation runs in a guard nested in
      * whatever guard is open, as the per-operation method does, so that a guard opened after the view keeps what it
      * protected in its slots when the view's operations run inside it.
@@ -459,6 +461,26 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
             if (t != owner || closed) throw misuseOnClose(getClass(), t, owner);
             closed = true;
             guard.close();
+        }
+
+        /**
+         * Opens this view again, after {@link #close()}, on the thread that opened it: a new guard, held until the
+         * view closes again, with the view's operations and rules as before. A thread that keeps its view and
+         * reopens it for each batch of operations allocates nothing per batch, whatever the JIT does: a view from
+         * {@link RecyclingHashMap#pin()} is an object, which the JIT removes only where it inlines every call on it.
+         * <pre>{@code
+         * try (var v = view.reopen()) {   // view: kept by this thread, closed between batches
+         *     ...
+         * }
+         * }</pre>
+         *
+         * @return this view, open
+         * @throws IllegalStateException if the view is open, if the caller is not the thread that opened it, or if
+         *     the reclaimer is closed (the view then stays closed)
+         */
+        public Pinned<K, V> reopen() {
+            reopening();
+            return this;
         }
 
         /**

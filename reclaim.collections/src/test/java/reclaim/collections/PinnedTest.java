@@ -273,6 +273,101 @@ class PinnedTest {
         Schemes.closeAndCheck(r);
     }
 
+    /** A closed view reopened by its owner works as a new one, as often as it is reopened, and refuses use once closed. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("reclaim.collections.Schemes#names")
+    void reopenedViewsAnswerAsNewViewsDo(String scheme) {
+        Reclaimer r = Reclaimer.create(scheme);
+        RecyclingQueue<Integer> queue = new RecyclingQueue<>(r);
+        RecyclingHashMap<Integer, Integer> map = new RecyclingHashMap<>(r);
+        RecyclingListSet<Integer> set = new RecyclingListSet<>(r);
+        RecyclingQueue.Pinned<Integer> q = queue.pin();
+        RecyclingHashMap.Pinned<Integer, Integer> m = map.pin();
+        RecyclingListSet.Pinned<Integer> s = set.pin();
+        q.close();
+        m.close();
+        s.close();
+        for (int round = 0; round < 100; round++) {
+            try (RecyclingQueue.Pinned<Integer> q2 = q.reopen();
+                    RecyclingHashMap.Pinned<Integer, Integer> m2 = m.reopen();
+                    RecyclingListSet.Pinned<Integer> s2 = s.reopen()) {
+                assertTrue(q2 == q && m2 == m && s2 == s, "reopen() returns the view itself");
+                q.offer(round);
+                assertEquals(round, q.poll());
+                assertEquals(null, m.put(round, round));
+                assertEquals(round, m.remove(round));
+                assertTrue(s.add(round));
+                assertTrue(s.remove(round));
+            }
+        }
+        IllegalStateException afterClose = assertThrows(IllegalStateException.class, () -> q.offer(1));
+        assertTrue(afterClose.getMessage().contains("used after close()"), afterClose::getMessage);
+        assertEquals(0, queue.size());
+        assertEquals(0, map.size());
+        assertEquals(0, set.size());
+        Stats st = Schemes.closeAndCheck(r);
+        assertTrue(st.retired() >= 300, () -> "the reopened views' removals retired their nodes: " + st);
+    }
+
+    /**
+     * reopen() is refused while the view is open, from a thread other than its owner, and once the reclaimer is
+     * closed; each refusal names the problem and leaves the view as it was.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("reclaim.collections.Schemes#names")
+    void reopenIsRefusedWhileOpenFromAnotherThreadAndAfterTheReclaimerCloses(String scheme) throws Exception {
+        Reclaimer r = Reclaimer.create(scheme);
+        RecyclingHashMap<Integer, Integer> map = new RecyclingHashMap<>(r);
+        RecyclingHashMap.Pinned<Integer, Integer> m = map.pin();
+        IllegalStateException whileOpen = assertThrows(IllegalStateException.class, m::reopen);
+        assertTrue(whileOpen.getMessage().contains("reopened while open"), whileOpen::getMessage);
+        m.put(1, 1); // still open
+        m.close();
+        IllegalStateException fromOther = Schemes.onAnotherThread(() -> assertThrows(IllegalStateException.class, m::reopen));
+        assertTrue(fromOther.getMessage().contains("reopened from thread")
+                && fromOther.getMessage().contains("belongs to thread"), fromOther::getMessage);
+        IllegalStateException stillClosed = assertThrows(IllegalStateException.class, () -> m.get(1));
+        assertTrue(stillClosed.getMessage().contains("used after close()"), stillClosed::getMessage);
+        Schemes.closeAndCheck(r);
+        assertThrows(IllegalStateException.class, m::reopen, "reopen() after the reclaimer closed");
+        IllegalStateException closedStill = assertThrows(IllegalStateException.class, () -> m.get(1));
+        assertTrue(closedStill.getMessage().contains("used after close()"),
+                () -> "a refused reopen() left the view open: " + closedStill.getMessage());
+        IllegalStateException twice = assertThrows(IllegalStateException.class, m::close);
+        assertTrue(twice.getMessage().contains("closed twice"), twice::getMessage);
+    }
+
+    /**
+     * A reopened view keeps what its operations protect until it closes again: a node found in the reopened view's
+     * guard is not recycled while another thread removes its key and flushes.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("reclaim.collections.Schemes#names")
+    void reopenedViewKeepsWhatItProtectedUntilItCloses(String scheme) throws Exception {
+        Reclaimer r = Reclaimer.create(scheme);
+        RecyclingHashMap<String, String> map = new RecyclingHashMap<>(r);
+        map.put("k", "v");
+        RecyclingHashMap.Pinned<String, String> view = map.pin();
+        view.close();
+        try (RecyclingHashMap.Pinned<String, String> m = view.reopen()) {
+            ListNode<String, String> node = map.findNode(m.guard(), "k");
+            assertNotNull(node);
+            int generation = node.generationVolatile();
+            runOnAnotherThread(() -> {
+                for (int i = 0; i < 100; i++) {
+                    map.remove("k");
+                    r.flush();
+                    map.put("k", "v" + i);
+                }
+                map.remove("k");
+                r.flush();
+            });
+            assertEquals(generation, node.generationVolatile(), "a node protected by a reopened view was recycled");
+            assertEquals("k", node.keyPlain(), "the protected node was cleared or reused");
+        }
+        Schemes.closeAndCheck(r);
+    }
+
     private static void runOnAnotherThread(Runnable task) throws Exception {
         Schemes.onAnotherThread(() -> {
             task.run();

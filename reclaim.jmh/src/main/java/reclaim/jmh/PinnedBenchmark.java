@@ -35,6 +35,10 @@ import reclaim.collections.RecyclingQueue;
  * structure ({@link RecyclingHashMap#gcTwin}, {@link RecyclingQueue#gcTwin}), the figure a view is measured
  * against: the twin's guard is free, so its two methods cost the same.
  *
+ * <p>{@code reopened} runs the same operations in a view the thread keeps and reopens for each batch
+ * ({@code reopen()}): no view object per batch, so nothing to allocate whether or not the JIT inlines the view's
+ * methods (a view from {@code pin()} is removed by escape analysis only where it does).
+ *
  * <p>Run: {@code ./reclaim bench PinnedBenchmark -t 1} (add {@code -p structure=map -p mix=read-mostly} to
  * narrow it; {@code -t 2} for contention).
  */
@@ -177,6 +181,64 @@ public class PinnedBenchmark {
             }
         }
         return found;
+    }
+
+    /**
+     * The same {@value #BATCH} operations in a view the thread keeps, reopened for the batch.
+     *
+     * @param t the thread's random source
+     * @param kept the thread's views
+     * @return how many operations found something, for the blackhole
+     */
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public int reopened(ThreadRng t, KeptViews kept) {
+        int found = 0;
+        if (onMap) {
+            try (RecyclingHashMap.Pinned<Integer, Integer> m = kept.map.reopen()) {
+                for (int i = 0; i < BATCH; i++) {
+                    Integer k = keys[t.rnd.next(RANGE)];
+                    int op = t.rnd.next(100);
+                    Integer r = op < readPercent ? m.get(k) : (op & 1) == 0 ? m.putIfAbsent(k, k) : m.remove(k);
+                    if (r != null) found++;
+                }
+            }
+        } else {
+            try (RecyclingQueue.Pinned<Integer> q = kept.queue.reopen()) {
+                for (int i = 0; i < BATCH; i++) {
+                    int op = t.rnd.next(100);
+                    Integer r = op < readPercent ? q.peek() : (op & 1) == 0 ? offer(q, keys[op]) : q.poll();
+                    if (r != null) found++;
+                }
+            }
+        }
+        return found;
+    }
+
+    /** A benchmark thread's views, opened and closed once by the thread at the start; reopened per batch. */
+    @State(Scope.Thread)
+    public static class KeptViews {
+        RecyclingHashMap.Pinned<Integer, Integer> map;
+        RecyclingQueue.Pinned<Integer> queue;
+
+        /** Creates the state. */
+        public KeptViews() {}
+
+        /**
+         * Opens and closes this thread's view of the benchmark's structure (on the benchmark thread: it owns them).
+         *
+         * @param b the benchmark's state
+         */
+        @Setup(Level.Trial)
+        public void open(PinnedBenchmark b) {
+            if (b.onMap) {
+                map = b.map.pin();
+                map.close();
+            } else {
+                queue = b.queue.pin();
+                queue.close();
+            }
+        }
     }
 
     private static Integer offer(RecyclingQueue<Integer> q, Integer e) {
