@@ -49,6 +49,14 @@ public class RetireBenchmark {
     @Param({"qsbr", "ebr", "hp", "hyaline", "crystalline", "none"})
     public String scheme;
 
+    /**
+     * {@code young}: the reclaimer's pooled batches stay where they were allocated (nothing moves them);
+     * {@code tenured}: two full collections before each iteration move them to the old generation, where a
+     * service's are, so that G1's post-write barrier runs its old-object half on the retire's stores into them.
+     */
+    @Param({"young"})
+    public String heap;
+
     private Reclaimer reclaimer;
 
     /** Creates the benchmark state; {@link #setUp()} fills it. */
@@ -58,6 +66,19 @@ public class RetireBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         reclaimer = Reclaimer.create(scheme);
+    }
+
+    /** With {@code heap=tenured}, moves what survives to the old generation before each iteration. */
+    @Setup(Level.Iteration)
+    public void tenure() {
+        switch (heap) {
+            case "young" -> { }
+            case "tenured" -> {
+                System.gc();
+                System.gc();
+            }
+            default -> throw new IllegalArgumentException("unknown heap '" + heap + "': young or tenured");
+        }
     }
 
     /** Closes the reclaimer, which reclaims what is still pending. */
