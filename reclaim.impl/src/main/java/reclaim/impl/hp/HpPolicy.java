@@ -61,9 +61,10 @@ public final class HpPolicy extends Policy {
      * takes those bags, fences, snapshots every non-null slot of every participant into an identity set
      * (identity, never equals; a linear array while the hazards are few, so that no retired object gets an identity
      * hash code), and judges only the bags it took before the snapshot (a bag queued later may hold an object
-     * protected after the snapshot): an object in the set is kept (requeued in a fresh bag), every other goes into
-     * one batch that Reclamation runs (one call and one count per scan, in its finally). A participant whose thread
-     * ended is swept and its slots cleared.
+     * protected after the snapshot): a bag none of whose objects is in the set runs whole, as the bag its sealer
+     * sealed; in a bag that holds one, an object in the set is kept (requeued in a fresh bag) and every other goes into
+     * batches of the scan's own that Reclamation runs. A participant whose thread ended is swept and its slots
+     * cleared.
      */
 
     private final int k;
@@ -213,10 +214,11 @@ public final class HpPolicy extends Policy {
             throw e;
         }
         scans.incrementAndGet();
-        // What no hazard holds goes into batches of the core's bag size (from its pool), each run once full and the
-        // last at the end (Reclamation.run: counted in its finally, handed to the action executor if there is one,
-        // and given back to the pool); what a hazard holds is requeued; a bag whose objects were all moved is given
-        // back to the pool (cleared) at once.
+        // A bag that no hazard holds any object of runs whole (Reclamation.run: counted in its finally, handed to the
+        // action executor if there is one, and given back to the pool). In a bag that holds one, what no hazard holds
+        // goes into batches of the core's bag size (from its pool), each run once full and the last at the end; what
+        // a hazard holds is requeued; the bag, whose objects were all moved, is given back to the pool (cleared) at
+        // once.
         Reclamation reclamation = core.reclamation();
         Batch free = null;
         long ofOthers = 0;
@@ -227,6 +229,17 @@ public final class HpPolicy extends Policy {
             while (cur != null) {
                 Batch b = cur;
                 int n = b.size();
+                if (!holdsAny(b, set, keySet)) {
+                    // The common case: no hazard holds any of the bag's objects, and the bag runs whole, as EBR's
+                    // do, instead of being copied object by object into a free batch (a reference store each, into
+                    // a pooled batch that is soon old: G1's post-write barrier). Unlinked from the chain before it
+                    // runs, so that whatever happens in run() the finally below does not requeue it. run() counts a
+                    // bag another thread sealed as work done for others itself (Batch.sealer), so ofOthers does not.
+                    cur = b.next();
+                    b.link(null);
+                    reclamation.run(b);
+                    continue;
+                }
                 boolean others = Reclamation.sealedByAnother(b);
                 for (int at = 0; at < n; at++) {
                     Object o = b.object(at);
@@ -286,6 +299,15 @@ public final class HpPolicy extends Policy {
         }
     }
 
+
+    /** Whether a hazard (or a key hazard) holds any object of {@code b}. */
+    private static boolean holdsAny(Batch b, HazardSet set, KeySet keySet) {
+        for (int at = 0, n = b.size(); at < n; at++) {
+            Object o = b.object(at);
+            if (set.contains(o) || (keySet != null && o instanceof Keyed kd && keySet.contains(kd.key()))) return true;
+        }
+        return false;
+    }
 
     /** Clears the scan's tables (they pin no hazard and no slot array) and offers them to the next scan. */
     private void giveBack(Scratch s) {

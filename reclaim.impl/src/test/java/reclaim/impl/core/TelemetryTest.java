@@ -343,20 +343,47 @@ class TelemetryTest {
         }
     }
 
+    /**
+     * A hazard-pointer scan runs a bag none of whose objects a hazard holds whole, as the bag its sealer sealed (the
+     * event names the sealer), and gathers the unprotected objects of a bag it must split into batches of its own
+     * (no sealer).
+     */
     @Test
-    void hazardPointerScansAreReclamationEventsWithoutASealer() throws Exception {
+    void hazardPointerScansRunUnprotectedBagsWholeAndSplitBagsWithoutASealer() throws Exception {
         Recording rec = record();
         Reclaimer r = Reclaimer.create("hp");
         String id = telemetry(r).id;
-        for (int i = 0; i < 1_000; i++) r.retire(new Object(), NOTHING);
+        Object held = new Object();
+        AtomicReference<Object> cell = new AtomicReference<>(held);
+        CountDownLatch protectedIt = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Thread holder = new Thread(() -> {
+            try (Guard g = r.enter()) {
+                g.protect(cell, 0);
+                protectedIt.countDown();
+                release.await();
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        }, "holder");
+        holder.start();
+        assertTrue(protectedIt.await(30, TimeUnit.SECONDS));
+        cell.set(null);
+        r.retire(held, NOTHING); // the first bag holds a protected object: split
+        for (int i = 1; i < 1_000; i++) r.retire(new Object(), NOTHING);
         r.flush();
         long reclaimed = r.stats().reclaimed();
+        release.countDown();
+        holder.join();
         r.close();
         List<RecordedEvent> batches = named(stop(rec, id), ReclamationEvent.NAME);
-        assertFalse(batches.isEmpty());
         assertEquals(1_000, batches.stream().mapToLong(e -> e.getLong("objects")).sum());
-        assertTrue(reclaimed > 0, "a flush reclaimed nothing");
-        assertTrue(batches.stream().anyMatch(e -> e.getThread("sealingThread") == null), "a scan names no sealer");
+        assertEquals(999, reclaimed, "the flush reclaimed all but the protected object");
+        String me = Thread.currentThread().getName();
+        assertTrue(batches.stream().anyMatch(e -> e.getThread("sealingThread") == null),
+                "the split bag's unprotected objects ran as a batch of the scan's own, naming no sealer");
+        assertTrue(batches.stream().anyMatch(e -> e.getThread("sealingThread") != null
+                && me.equals(e.getThread("sealingThread").getJavaName())), "a whole bag names the thread that sealed it");
     }
 
     /**
