@@ -33,14 +33,17 @@ import reclaim.api.Reclaimer;
  * <p>Each operation allocates the retired object (16 bytes), as a writer that unlinks a node would have. Run:
  * <pre>{@code
  * java --sun-misc-unsafe-memory-access=allow -jar reclaim.jmh/target/benchmarks.jar RetireBenchmark \
- *      -p scheme=ebr,crystalline -f 1 -wi 2 -i 3 -w 1s -r 1s -jvmArgsAppend --sun-misc-unsafe-memory-access=allow
+ *      -p scheme=ebr,crystalline -f 1 -wi 2 -i 3 -w 1s -r 1s
  * }</pre>
+ * The forks enable native access, so the asymmetric barrier is in force where the machine offers it, as in the other
+ * benchmarks; add {@code -jvmArgs --sun-misc-unsafe-memory-access=allow} (replacing the fork's arguments) for the
+ * fence strategy.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 2, jvmArgsAppend = "--sun-misc-unsafe-memory-access=allow")
+@Fork(value = 2, jvmArgsAppend = {"--sun-misc-unsafe-memory-access=allow", "--enable-native-access=ALL-UNNAMED"})
 @State(Scope.Benchmark)
 public class RetireBenchmark {
     private static final Consumer<Object> NOTHING = o -> {};
