@@ -36,8 +36,8 @@ import reclaim.api.Reclaimer;
  *      -p scheme=ebr,crystalline -f 1 -wi 2 -i 3 -w 1s -r 1s
  * }</pre>
  * The forks enable native access, so the asymmetric barrier is in force where the machine offers it, as in the other
- * benchmarks; add {@code -jvmArgs --sun-misc-unsafe-memory-access=allow} (replacing the fork's arguments) for the
- * fence strategy.
+ * benchmarks; {@code -jvmArgsAppend --sun-misc-unsafe-memory-access=allow} (which replaces the arguments the forks
+ * append) runs them without it: the fence strategy.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
