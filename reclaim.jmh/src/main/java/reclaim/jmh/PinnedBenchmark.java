@@ -109,14 +109,7 @@ public class PinnedBenchmark {
     /** With {@code heap=tenured}, moves what survives to the old generation before each iteration. */
     @Setup(Level.Iteration)
     public void tenure() {
-        switch (heap) {
-            case "young" -> { }
-            case "tenured" -> {
-                System.gc();
-                System.gc();
-            }
-            default -> throw new IllegalArgumentException("unknown heap '" + heap + "': young or tenured");
-        }
+        Heaps.prepare(heap);
     }
 
     /** Closes the reclaimer. */
