@@ -2,6 +2,7 @@ package reclaim.collections;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicReference;
 import reclaim.api.Born;
 
 /**
@@ -42,12 +43,8 @@ final class Node<E> implements Born {
      *   (generationVolatile) to check that a node does not change lives under a guard.
      */
 
-    /**
-     * The link; see the field notes above. Accessed through {@link #NEXT} (a field of the node itself, not an
-     * {@code AtomicReference} beside it: one load less per step and one object less per node).
-     */
-    @SuppressWarnings("unused") // through NEXT
-    private volatile Node<E> next;
+    /** The link; see the field notes above. */
+    final AtomicReference<Node<E>> next = new AtomicReference<>();
 
     private E item;
     private long seq;
@@ -73,22 +70,21 @@ final class Node<E> implements Born {
         birthEra = era;
     }
 
-    @SuppressWarnings("unchecked")
     Node<E> nextVolatile() {
-        return (Node<E>) NEXT.getVolatile(this);
+        return next.get();
     }
 
     void setNextPlain(Node<E> n) {
-        NEXT.set(this, n);
+        next.setPlain(n);
     }
 
     /** The GC twin's queue: a dequeued node links to itself (release: after the CAS on head that dequeued it). */
     void setNextRelease(Node<E> n) {
-        NEXT.setRelease(this, n);
+        next.setRelease(n);
     }
 
     boolean casNext(Node<E> expected, Node<E> update) {
-        return NEXT.compareAndSet(this, expected, update);
+        return next.compareAndSet(expected, update);
     }
 
     E itemPlain() {
@@ -142,8 +138,6 @@ final class Node<E> implements Born {
     }
 
     // VarHandle mechanics
-    /** The {@code next} field, for {@code Guard.protect(NEXT, node, slot)} and the accessors above. */
-    static final VarHandle NEXT;
     private static final VarHandle ITEM;
     private static final VarHandle GENERATION;
     private static final VarHandle SEQ;
@@ -151,7 +145,6 @@ final class Node<E> implements Born {
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
-            NEXT = l.findVarHandle(Node.class, "next", Node.class);
             ITEM = l.findVarHandle(Node.class, "item", Object.class);
             GENERATION = l.findVarHandle(Node.class, "generation", int.class);
             SEQ = l.findVarHandle(Node.class, "seq", long.class);

@@ -235,7 +235,7 @@ public final class RecyclingQueue<E> extends AbstractQueue<E> implements Queue<E
         while (true) {
             Node<E> h = g.protect(head, 0);
             Node<E> t = tailVolatile(); // only compared with h and used to help tail
-            Node<E> next = g.protect(Node.NEXT, h, 1);
+            Node<E> next = g.protect(h.next, 1);
             if (h != headVolatile()) continue; // re-validate: next was h's successor while h was the dummy
             if (next == null) return null; // linearization point (empty): the read of h.next
             if (h == t) {
@@ -272,7 +272,7 @@ public final class RecyclingQueue<E> extends AbstractQueue<E> implements Queue<E
     private E peek(Guard g) {
         while (true) {
             Node<E> h = g.protect(head, 0);
-            Node<E> next = g.protect(Node.NEXT, h, 1);
+            Node<E> next = g.protect(h.next, 1);
             if (h != headVolatile()) continue; // linearization point when it holds
             if (next == null) return null;
             E e = next.itemVolatile();
@@ -608,7 +608,7 @@ public final class RecyclingQueue<E> extends AbstractQueue<E> implements Queue<E
             int cs = 0, ns = 1, hs = 2;
             Node<E> c = g.protect(head, cs); // the dummy: its item is not an element
             while (c.seqPlain() < end) {
-                Node<E> n = g.protect(Node.NEXT, c, ns);
+                Node<E> n = g.protect(c.next, ns);
                 if (n == null) break; // c was the last node
                 if (n == c) { // the twin's dequeued node: go on from head, as below
                     c = g.protect(head, cs);
@@ -642,7 +642,7 @@ public final class RecyclingQueue<E> extends AbstractQueue<E> implements Queue<E
     Node<E> firstNode(Guard g) {
         while (true) {
             Node<E> h = g.protect(head, 0);
-            Node<E> next = g.protect(Node.NEXT, h, 1);
+            Node<E> next = g.protect(h.next, 1);
             if (h == headVolatile()) return next;
         }
     }
