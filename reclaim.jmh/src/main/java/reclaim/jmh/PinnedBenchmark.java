@@ -177,7 +177,9 @@ public class PinnedBenchmark {
     }
 
     /**
-     * The same {@value #BATCH} operations in a view the thread keeps, reopened for the batch.
+     * The same {@value #BATCH} operations in a view the thread keeps, reopened for the batch. The loop is written out
+     * in each method, not shared: a view passed to a helper the JIT does not inline escapes, and {@code pinned} would
+     * measure its allocation rather than the view's cost.
      *
      * @param t the thread's random source
      * @param kept the thread's views

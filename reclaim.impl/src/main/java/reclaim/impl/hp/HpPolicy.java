@@ -229,7 +229,8 @@ public final class HpPolicy extends Policy {
             while (cur != null) {
                 Batch b = cur;
                 int n = b.size();
-                if (!holdsAny(b, set, keySet)) {
+                int firstHeld = firstHeld(b, set, keySet);
+                if (firstHeld < 0) {
                     // The common case: no hazard holds any of the bag's objects, and the bag runs whole, as EBR's
                     // do, instead of being copied object by object into a free batch (a reference store each, into
                     // a pooled batch that is soon old: G1's post-write barrier). Unlinked from the chain before it
@@ -243,7 +244,8 @@ public final class HpPolicy extends Policy {
                 boolean others = Reclamation.sealedByAnother(b);
                 for (int at = 0; at < n; at++) {
                     Object o = b.object(at);
-                    if (set.contains(o) || (keySet != null && o instanceof Keyed kd && keySet.contains(kd.key()))) {
+                    // Judged once: those before firstHeld were found free by firstHeld, that one held.
+                    if (at == firstHeld || (at > firstHeld && held(o, set, keySet))) {
                         if (kept == null) kept = core.takeBatch();
                         boolean full = kept.add(o, b.action(at));
                         from = at + 1; // o is in kept now: the finally must not requeue it from b as well
@@ -300,13 +302,17 @@ public final class HpPolicy extends Policy {
     }
 
 
-    /** Whether a hazard (or a key hazard) holds any object of {@code b}. */
-    private static boolean holdsAny(Batch b, HazardSet set, KeySet keySet) {
+    /** The index of the first object of {@code b} a hazard (or a key hazard) holds, or -1 if none is held. */
+    private static int firstHeld(Batch b, HazardSet set, KeySet keySet) {
         for (int at = 0, n = b.size(); at < n; at++) {
-            Object o = b.object(at);
-            if (set.contains(o) || (keySet != null && o instanceof Keyed kd && keySet.contains(kd.key()))) return true;
+            if (held(b.object(at), set, keySet)) return at;
         }
-        return false;
+        return -1;
+    }
+
+    /** Whether a hazard holds {@code o}, or a key hazard its key. */
+    private static boolean held(Object o, HazardSet set, KeySet keySet) {
+        return set.contains(o) || (keySet != null && o instanceof Keyed kd && keySet.contains(kd.key()));
     }
 
     /** Clears the scan's tables (they pin no hazard and no slot array) and offers them to the next scan. */
