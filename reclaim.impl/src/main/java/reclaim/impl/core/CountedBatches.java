@@ -228,9 +228,33 @@ public final class CountedBatches {
          * through {@code NEXT} for Crystalline-W's lists.
          */
         private Object next;
+        /**
+         * Hyaline's session stamp: the value of the slot's session word that the retirer read when it decided to
+         * insert this link ({@link #stamp}). Plain, written before the CAS that publishes the link, like {@link #next}.
+         */
+        private long session;
 
         private Link(Counted batch) {
             this.batch = batch;
+        }
+
+        /**
+         * Stamps the link with the session it is inserted for (Hyaline: the slot's session word as the retirer read
+         * it). Before the CAS that publishes the link: plain, published by that CAS.
+         *
+         * @param session the session
+         */
+        public void stamp(long session) {
+            this.session = session;
+        }
+
+        /**
+         * Returns the session the link was inserted for ({@link #stamp}).
+         *
+         * @return the stamp
+         */
+        public long session() {
+            return session;
         }
 
         /**
@@ -308,6 +332,18 @@ public final class CountedBatches {
         } finally {
             reclamation.endTrickle(saved);
         }
+    }
+
+    /**
+     * Points a link the caller holds (detached from every list, not yet walked) at {@code head}: to chain it into a
+     * list of the caller's own, or before a CAS that publishes it in front of {@code head} (plain, published by that
+     * CAS). Hyaline's tidying pass sorts a detached list this way ({@code HyalinePolicy}).
+     *
+     * @param link the link
+     * @param head the list it goes in front of
+     */
+    public static void relink(Link link, Object head) {
+        link.next = head;
     }
 
     /**

@@ -100,7 +100,10 @@ public abstract class CountingPolicy extends Policy {
         // Bounded by the participants and their bags.
         // The participants' bags in front of the shared stack's: the order of insertion does not matter.
         Batch taken = store.takeChainFromParticipants(core.participants(), store.takeAll());
-        if (taken == null) return;
+        if (taken == null) {
+            tidy();
+            return;
+        }
         heavyBeforeInsert(taken);
         Batch rest = taken;
         try {
@@ -113,6 +116,19 @@ public abstract class CountingPolicy extends Policy {
         } finally {
             store.addChain(rest); // after a failed insert: not lost
         }
+        tidy();
+    }
+
+    /**
+     * Releases what reservations no guard holds any more still keep (Hyaline: links inserted into a slot as its guard
+     * left); run at the end of every collection, and by {@code close()} before it drains ({@link #beforeDrain}).
+     * Default: nothing.
+     */
+    protected void tidy() {}
+
+    @Override
+    protected final void beforeDrain() {
+        tidy();
     }
 
     /**

@@ -144,6 +144,13 @@ public abstract class Policy {
     protected void left(Object detached) {}
 
     /**
+     * Called by {@code close()} once every participant is closed, no guard is open and no work is in flight, before it
+     * drains the sealed bags: release what the scheme still holds on behalf of guards that have all closed. May run
+     * reclaim actions (on the closing thread, as the drain does). Default: nothing.
+     */
+    protected void beforeDrain() {}
+
+    /**
      * Called on a participant whose thread ended, after its bag was adopted and before it is freed. No user code:
      * detach what the dead thread's guard held and return it.
      *

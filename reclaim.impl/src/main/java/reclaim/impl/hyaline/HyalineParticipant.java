@@ -6,17 +6,25 @@ import java.lang.invoke.VarHandle;
 import reclaim.impl.core.Participant;
 
 /**
- * A participant of Hyaline: a slot. Its head is the participant itself (inactive: no guard), null (active: a guard,
- * no batch yet) or the newest link of the batches inserted while a guard was open (values chosen so that the
- * holder's stores skip G1's post-write barrier: see {@code HyalinePolicy}); its access era is the era the
- * holder reserved (robust variant). Retirers CAS the head (insertion) and read the access era; the holder swaps
- * the head on enter and leave and stores the access era with volatile semantics (the store side of the store–load
- * pair with the retirer's fence and reads). Both words sit after the padding of the participant, on a line of
- * their own, with padding after them.
+ * A participant of Hyaline: a slot. Three words, after the padding of the participant, on a line of their own with
+ * padding after them:
+ * <ul>
+ *   <li>the session word: even while no guard holds the slot, odd while one does; the holder adds one at each enter
+ *       and each leave (release stores, volatile under the fence strategy's enter), and only the holder writes it (or
+ *       the sweeper of a holder that ended). Retirers read it to decide whether to insert, and stamp the link they
+ *       insert with the value they read; whoever takes a list from a slot other than its holder decrements only the
+ *       links of sessions that had ended when it read the word ({@code HyalinePolicy}, "Sessions").</li>
+ *   <li>the list head: null (empty) or the newest link inserted. Retirers CAS links in front of it; the holder
+ *       leaving, a sweeper and the tidying pass take the whole list with a swap to null.</li>
+ *   <li>the access era the holder reserved (robust variant): opaque or volatile stores by the holder, volatile reads
+ *       by retirers.</li>
+ * </ul>
  */
 final class HyalineParticipant extends Participant {
-    /** The slot head; through {@code HEAD}. Starts inactive: the participant itself. */
-    private Object head = this;
+    /** The list of inserted links, or null; through {@code HEAD}. */
+    private Object head;
+    /** The session word (odd: a guard holds the slot); through {@code SESSION}. */
+    private long session;
     /** The reserved era; through {@code ACCESS}. */
     private long access;
     /** Padding after the slot words. */
@@ -27,29 +35,42 @@ final class HyalineParticipant extends Participant {
     }
 
     /**
-     * Whether {@code head}, a value of this slot's head, means inactive (no guard: nothing may be inserted).
+     * Whether a value of the session word means a guard holds the slot.
      *
-     * @param head a value read from the head
-     * @return true if it is this participant
+     * @param session a value of the session word
+     * @return true if it is odd
      */
-    boolean inactive(Object head) {
-        return head == this;
+    static boolean active(long session) {
+        return (session & 1L) != 0;
+    }
+
+    long sessionOpaque() {
+        return (long) SESSION.getOpaque(this);
+    }
+
+    long sessionVolatile() {
+        return (long) SESSION.getVolatile(this);
+    }
+
+    void setSessionRelease(long value) {
+        SESSION.setRelease(this, value);
+    }
+
+    void setSessionVolatile(long value) {
+        SESSION.setVolatile(this, value);
     }
 
     Object headOpaque() {
         return HEAD.getOpaque(this);
     }
 
-    void setHeadOpaque(Object value) {
-        HEAD.setOpaque(this, value);
-    }
-
     Object headVolatile() {
         return HEAD.getVolatile(this);
     }
 
-    Object getAndSetHead(Object value) {
-        return HEAD.getAndSet(this, value);
+    /** Takes the whole list (a swap to null: a volatile read-modify-write, which acquires every insertion). */
+    Object takeList() {
+        return HEAD.getAndSet(this, (Object) null);
     }
 
     boolean casHead(Object expected, Object update) {
@@ -73,12 +94,14 @@ final class HyalineParticipant extends Participant {
     }
 
     private static final VarHandle HEAD;
+    private static final VarHandle SESSION;
     private static final VarHandle ACCESS;
 
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
             HEAD = l.findVarHandle(HyalineParticipant.class, "head", Object.class);
+            SESSION = l.findVarHandle(HyalineParticipant.class, "session", long.class);
             ACCESS = l.findVarHandle(HyalineParticipant.class, "access", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);

@@ -31,9 +31,11 @@ import reclaim.impl.core.ThreadGuard;
  * skips that slot: a stalled reader holds back only what was born before it last read.
  *
  * <p><b>Progress.</b> enter and leave are wait-free apart from the record lease shared with the other schemes
- * (a CAS retried only against another thread taking the same free participant), plus one swap of the slot head;
- * leave's walk is bounded by the batches inserted while the guard was open; {@code protect} is lock-free (it
- * retries only while the era moves); retire is lock-free (a CAS per active slot, retried on contention).
+ * (a CAS retried only against another thread taking the same free participant): enter is one store, leave one store
+ * and one load, plus one swap of the list head when something was inserted; leave's walk is bounded by the batches
+ * inserted since the slot's last leave; {@code protect} is lock-free (it retries only while the era moves); retire is
+ * lock-free (a CAS per active slot, retried on contention), and so is the tidying pass of a collection (a CAS per
+ * link it puts back).
  *
  * <p><b>Bound on unreclaimed objects (robust variant, {@link reclaim.api.Born} objects).</b> A slot that stays active
  * holds only batches with an object born at or before its reserved era. With the era advancing at every
@@ -47,37 +49,53 @@ import reclaim.impl.core.ThreadGuard;
  * reader. The non-robust variant ({@code Scheme.Hyaline(batch, false)}) holds everything retired while a slot
  * stays active, and reports stalled slots in {@link Stats#stalled()}.
  *
- * <p><b>Happens-before.</b> Insertion into a slot is a CAS on the slot head and leave is a swap of it: a
- * reader that entered before the insertion decrements the batch, one that entered after it cannot reach the
- * unlinked objects. Under the asymmetric barrier ({@code Barrier}) a platform thread keeps its slot and
- * activates it with an opaque store (nobody else writes an inactive head), its era reservations are opaque
- * stores, and the retirer runs {@code membarrier} once per batch where it fenced. The count is changed only by volatile read-modify-writes, so the thread that brings it to
- * zero happens-after every decrementer's reads and the retirer's insertion.
+ * <p><b>Sessions: a leave without a read-modify-write.</b> In the paper a slot's head is one word that says both
+ * whether the slot is active and which batches it holds, so leaving must swap it: an insertion CASes the same word.
+ * That swap (a locked instruction, some 5 ns here) was the larger half of a Hyaline guard. Here the two are separate
+ * words: a session word, odd while a guard holds the slot, which only the holder writes (one store at enter, one at
+ * leave), and the list head, which retirers CAS links onto. A retirer stamps each link with the session value it
+ * read; a link's reference may be dropped only by a thread that knows that session ended: the holder, when it
+ * leaves, for every link it takes (no link can carry a later session than the one it ends); anyone else after reading
+ * a later session value. Leave stores the next (even) value, then takes the list only if its head is not null; an
+ * insertion racing that load lands in the list after the leave looked, and waits there for the holder's next leave or
+ * for the tidying pass at the end of every collection ({@link #tidy}), which takes the lists of inactive slots,
+ * drops the links of sessions older than the word it read and puts the others back. {@code close()} runs the same
+ * pass, so nothing is lost; with no guard open, {@code flush()} (a collection) leaves nothing held.
+ *
+ * <p><b>Happens-before.</b> A retirer reads a slot's session word after its fence (or membarrier) that follows the
+ * unlinks: a reader whose enter it did not see entered after the unlinks and cannot reach the objects; a reader whose
+ * session it saw gets a link stamped with that session, whose reference is dropped only after that session's end is
+ * known: by program order (the holder), or by an acquire read of a later session value, whose release store follows
+ * every read of the session in the holder's program order. Enter's store is volatile under fences; under the
+ * asymmetric barrier ({@code Barrier}) a platform thread keeps its slot, its session and era stores are release and
+ * opaque stores, and the retirer runs {@code membarrier} once per collection where it fenced. The count is changed
+ * only by volatile read-modify-writes, so the thread that brings it to zero happens-after every decrementer's reads
+ * and the retirer's insertion.
  */
 public final class HyalinePolicy extends CountingPolicy {
     /*
-     * Overview (Hyaline-1: one thread per slot, slots leased per guard).
+     * Overview (Hyaline-1: one thread per slot; slots kept per platform thread under the asymmetric barrier, leased
+     * per guard under fences and for virtual threads).
      *
-     * Slot head (HyalineParticipant): inactive (no guard: the participant itself), active and empty (a guard, empty
-     * list: null) or the newest Link. enter (entered) stores or swaps it to null; leave (leaving) swaps it to the
-     * participant and hands the list it
-     * took to left(), which walks it once the participant is released, decrementing each link's batch. retire:
-     * the core seals bags; collect() takes each sealed bag and inserts it: fullFence (the retirer side of the
-     * store-load pair: the unlinks before the reads of slot heads and access eras), then for every participant,
-     * if its head is not inactive (and, robust, its access era >= the batch's minimum birth era), CAS a link of
-     * the batch (pointing at the head) over the head; finally add the number of links to the batch's count. Leavers
-     * may decrement first (the count goes negative); the thread whose getAndAdd leaves exactly 0 reclaims. Links
-     * belong to their batch and are reused with it once its count came back to zero (CountedBatches): a CAS that
-     * expects a head from an earlier life, like one that sees an empty active head (null) again after its slot was
-     * left and re-entered, succeeds only on the current head and at worst inserts a batch into a guard that cannot
-     * need it: conservative.
+     * Slot (HyalineParticipant): the session word (odd: a guard holds it), the list head (null or the newest Link)
+     * and the access era. enter (entered) adds one to the session word; leave (leaving) adds one again and, if the
+     * head is not null, swaps it to null and hands the list to left(), which walks it once the participant is
+     * released, decrementing each link's batch. retire: the core seals bags; collect() takes each sealed bag and
+     * inserts it: fullFence or membarrier (the retirer side of the store-load pair: the unlinks before the reads of
+     * session words and access eras), then for every participant, if its session is odd (and, robust, its access era
+     * >= the batch's minimum birth era), CAS a link of the batch, stamped with that session, over the head; finally
+     * add the number of links to the batch's count. Leavers may decrement first (the count goes negative); the thread
+     * whose getAndAdd leaves exactly 0 reclaims. Then tidy() takes the lists left in inactive slots (see "Sessions" in
+     * the class documentation). Links belong to their batch and are reused with it once its count came back to zero
+     * (CountedBatches): a CAS that expects a head from an earlier life succeeds only on the current head, and pushes
+     * in front of it correctly.
      *
-     * Why these two values. The head is a reference, and under G1 a reference store runs the post-write barrier,
+     * Head values and G1. The head is a reference, and under G1 a reference store runs the post-write barrier,
      * whose slow half begins with a store-load fence (lock addl on x86) when the value lies in another region than
-     * the object stored into and that object is not young: a participant in a service is old, and a shared sentinel
-     * object lies in another region. A store of null skips the barrier (C2 leaves it out for a null constant), and
-     * a store of the participant into its own field leaves at the barrier's first test (same region): so enter and
-     * leave, the reader's two stores, never reach the fence that the asymmetric barrier removed from them.
+     * the object stored into and that object is not young: a participant in a service is old. The reader's own
+     * stores are longs (the session word: no barrier at all) and, when it takes its list, the swap to null (C2 emits
+     * no post-write barrier for a null constant), so neither enter nor leave reaches the fence that the asymmetric
+     * barrier removed from them.
      *
      * Eras: the global era advances by one at every seal (CountingPolicy). era() is what users stamp as birth
      * eras.
@@ -131,8 +149,8 @@ public final class HyalinePolicy extends CountingPolicy {
 
     /**
      * Under the asymmetric barrier a platform thread keeps its slot, and its enter activates it with a store. Under
-     * fences the enter leases a slot and activates it with a swap: the store-load pair is the activation's, which
-     * {@link #entered} makes after the open word is written, so a fence after the open word would not order it.
+     * fences the enter leases a slot and activates it with a volatile store: the store-load pair is the activation's,
+     * which {@link #entered} makes after the open word is written, so a fence after the open word would not order it.
      */
     @Override
     protected boolean announcesInOpenWord(boolean asymmetric) {
@@ -142,37 +160,88 @@ public final class HyalinePolicy extends CountingPolicy {
     @Override
     protected void entered(ThreadGuard g) {
         HyalineParticipant slot = slot(g);
+        long s = slot.sessionOpaque(); // our own word: only the holder writes it
+        if (HyalineParticipant.active(s)) throw new IllegalStateException("internal error: a slot was entered without being left");
         if (g.asymmetric()) {
-            // The slot is ours and inactive (left with a swap, or new): no insertion CASes an inactive head, so an
-            // opaque store activates it. The inserter's membarrier, before it reads heads, orders this store before
-            // the guard's loads (the store-load pair that the swap below orders by itself).
-            if (!slot.inactive(slot.headOpaque())) throw new IllegalStateException("internal error: a slot was entered without being left");
-            slot.setHeadOpaque(null); // active and empty; a null store: no G1 post-write barrier (see the overview)
+            // The store-load pair with the retirer (unlink, membarrier, read of the session word): the retirer's
+            // membarrier, before it reads the word, orders this store before the guard's loads. A release store (a
+            // plain mov on x86): a tidying pass that reads this value trusts that the sessions before it ended.
+            slot.setSessionRelease(s + 1);
             return;
         }
-        // Activate the slot: a volatile read-modify-write on the head, which every insertion CASes (the reader
-        // side of the store-load pair with the retirer's fence and read of the head).
-        Object old = slot.getAndSetHead(null); // active and empty
-        if (old instanceof Link) throw new IllegalStateException("internal error: a slot was entered without being left");
+        // Under fences the store-load pair is ours: a volatile store (the store, then a full fence), paired with the
+        // retirer's fence before its read of the word.
+        slot.setSessionVolatile(s + 1);
     }
 
     @Override
     protected Object leaving(ThreadGuard g) {
         HyalineParticipant slot = slot(g);
-        Object list = slot.getAndSetHead(slot); // inactive; detach: walked by left() once the participant is released
+        // End the session (release: every read of the guard happens-before the store, so whoever reads this value or
+        // a later one may drop the references of this session's links), then take what was inserted meanwhile. The
+        // load of the head may miss an insertion that races the store: that link stays in the list for this slot's
+        // next leave or the next tidying pass (see "Sessions" in the overview), never lost.
+        slot.setSessionRelease(slot.sessionOpaque() + 1);
+        if (slot.headOpaque() == null) return null; // nothing inserted: no read-modify-write on the way out
+        Object list = slot.takeList(); // walked by left() once the participant is released
         return list instanceof Link ? list : null;
     }
 
     @Override
     protected Object swept(Participant p) {
         HyalineParticipant slot = (HyalineParticipant) p;
-        Object list = slot.getAndSetHead(slot); // inactive: a thread that ended inside its guard
+        // A thread that ended, perhaps inside its guard: end its session (we hold the participant BUSY, its thread
+        // will never write again), then take the list. Every link in it is of an ended session.
+        long s = slot.sessionVolatile();
+        if (HyalineParticipant.active(s)) slot.setSessionRelease(s + 1);
+        Object list = slot.takeList();
         return list instanceof Link ? list : null;
     }
 
     @Override
     protected void left(Object detached) {
         CountedBatches.traverse(detached, core.reclamation());
+    }
+
+    /**
+     * Takes the lists that inactive slots still hold (links inserted as their guard left, which that leave did not
+     * see) and drops the references of the links of ended sessions; links of a session that began after the slot's
+     * word was read go back into the list. Run at the end of every collection and by {@code close()}: what no leave
+     * took is reclaimed by the next collection on any thread, and {@code flush()} with no guard open leaves nothing
+     * held.
+     */
+    @Override
+    protected void tidy() {
+        for (Participant p : core.participants()) {
+            HyalineParticipant r = (HyalineParticipant) p;
+            if (r.headOpaque() == null) continue;
+            long q = r.sessionVolatile(); // before the swap: every session below q had ended when we read it
+            if (HyalineParticipant.active(q)) continue; // its holder takes the list when it leaves
+            Object list = r.takeList();
+            Link ended = null;
+            Link kept = null;
+            for (Object l = list; l instanceof Link link; ) {
+                Object next = link.next();
+                if (link.session() < q) {
+                    CountedBatches.relink(link, ended);
+                    ended = link;
+                } else { // inserted for a guard that entered after our read: it may still read the batch
+                    CountedBatches.relink(link, kept);
+                    kept = link;
+                }
+                l = next;
+            }
+            while (kept != null) { // back in front of the list, one CAS each (lock-free, as an insertion)
+                Link link = kept;
+                kept = (Link) link.next();
+                while (true) {
+                    Object prev = r.headVolatile();
+                    CountedBatches.relink(link, prev);
+                    if (r.casHead(prev, link)) break;
+                }
+            }
+            CountedBatches.traverse(ended, core.reclamation());
+        }
     }
 
     private static HyalineParticipant slot(ThreadGuard g) {
@@ -204,11 +273,14 @@ public final class HyalinePolicy extends CountingPolicy {
             HyalineParticipant r = (HyalineParticipant) p;
             long st = r.stateVolatile();
             if ((st == Participant.HELD || st > 0) && core.sweepIfDead(r)) continue; // its thread ended
-            while (true) {
+            long session = r.sessionVolatile();
+            if (!HyalineParticipant.active(session)) continue; // no guard in this slot: none entered before our barrier
+            if (robust && r.accessVolatile() < minBirth) continue; // its reader read nothing born this late
+            while (true) { // retried only when another insertion or a take changed the head
                 Object prev = r.headVolatile();
-                if (r.inactive(prev)) break; // no guard in this slot: it cannot hold the batch
-                if (robust && r.accessVolatile() < minBirth) break; // its reader read nothing born this late
-                if (r.casHead(prev, c.spare(prev))) { // the batch's own link, reused (CountedBatches)
+                Link link = c.spare(prev); // the batch's own link, reused (CountedBatches)
+                link.stamp(session); // the session it holds the batch for; published by the CAS
+                if (r.casHead(prev, link)) {
                     c.linked();
                     links++;
                     break;
@@ -251,8 +323,7 @@ public final class HyalinePolicy extends CountingPolicy {
         long min = Long.MAX_VALUE;
         for (Participant p : core.participants()) {
             HyalineParticipant r = (HyalineParticipant) p;
-            Object head = r.headVolatile();
-            if (!r.inactive(head)) min = Math.min(min, r.accessVolatile());
+            if (HyalineParticipant.active(r.sessionVolatile())) min = Math.min(min, r.accessVolatile());
         }
         return min == Long.MAX_VALUE ? Long.MIN_VALUE : min;
     }
