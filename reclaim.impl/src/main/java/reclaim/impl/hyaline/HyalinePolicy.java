@@ -58,9 +58,11 @@ import reclaim.impl.core.ThreadGuard;
  * leaves, for every link it takes (no link can carry a later session than the one it ends); anyone else after reading
  * a later session value. Leave stores the next (even) value, then takes the list only if its head is not null; an
  * insertion racing that load lands in the list after the leave looked, and waits there for the holder's next leave or
- * for the tidying pass at the end of every collection ({@link #tidy}), which takes the lists of inactive slots,
- * drops the links of sessions older than the word it read and puts the others back. {@code close()} runs the same
- * pass, so nothing is lost; with no guard open, {@code flush()} (a collection) leaves nothing held.
+ * for the tidying pass at the end of every collection ({@link #tidy}), which takes the list of an inactive slot when
+ * every link in it is of a session older than the word it read (a CAS from the head it read, so that it never holds a
+ * link a later guard may need where that guard's leave or a flush cannot find it) and drops their references.
+ * {@code close()} runs the same pass, so nothing is lost; with no guard open, {@code flush()} (a collection) leaves
+ * nothing held.
  *
  * <p><b>Happens-before.</b> A retirer reads a slot's session word after its fence (or membarrier) that follows the
  * unlinks: a reader whose enter it did not see entered after the unlinks and cannot reach the objects; a reader whose
@@ -205,43 +207,89 @@ public final class HyalinePolicy extends CountingPolicy {
 
     /**
      * Takes the lists that inactive slots still hold (links inserted as their guard left, which that leave did not
-     * see) and drops the references of the links of ended sessions; links of a session that began after the slot's
-     * word was read go back into the list. Run at the end of every collection and by {@code close()}: what no leave
-     * took is reclaimed by the next collection on any thread, and {@code flush()} with no guard open leaves nothing
-     * held.
+     * see) and drops their references. Run at the end of every collection and by {@code close()}: what no leave took
+     * is reclaimed by the next collection on any thread, and {@code flush()} with no guard open leaves nothing held.
      */
     @Override
     protected void tidy() {
-        for (Participant p : core.participants()) {
-            HyalineParticipant r = (HyalineParticipant) p;
-            if (r.headOpaque() == null) continue;
-            long q = r.sessionVolatile(); // before the swap: every session below q had ended when we read it
-            if (HyalineParticipant.active(q)) continue; // its holder takes the list when it leaves
-            Object list = r.takeList();
-            Link ended = null;
-            Link kept = null;
-            for (Object l = list; l instanceof Link link; ) {
-                Object next = link.next();
-                if (link.session() < q) {
-                    CountedBatches.relink(link, ended);
-                    ended = link;
-                } else { // inserted for a guard that entered after our read: it may still read the batch
-                    CountedBatches.relink(link, kept);
-                    kept = link;
-                }
-                l = next;
-            }
-            while (kept != null) { // back in front of the list, one CAS each (lock-free, as an insertion)
-                Link link = kept;
-                kept = (Link) link.next();
-                while (true) {
-                    Object prev = r.headVolatile();
-                    CountedBatches.relink(link, prev);
-                    if (r.casHead(prev, link)) break;
-                }
-            }
-            CountedBatches.traverse(ended, core.reclamation());
+        for (Participant p : core.participants()) tidy((HyalineParticipant) p);
+    }
+
+    /**
+     * Tidies one slot: while it is inactive and its list not empty, {@link #tidy(HyalineParticipant, Object, long)}.
+     * Lock-free: it looks again only when the list or the session word changed meanwhile.
+     */
+    private void tidy(HyalineParticipant r) {
+        while (true) {
+            Object h = r.headVolatile();
+            if (h == null) return;
+            long q = r.sessionVolatile(); // after the head: a link in that list was stamped no later than q's session
+            if (HyalineParticipant.active(q)) return; // its holder takes the list when it leaves
+            if (tidy(r, h, q)) return;
         }
+    }
+
+    /** Links a tidying pass scans before it takes a list; past it, the pass takes the list whole and sorts it. */
+    private static final int SCAN_LIMIT = 4096;
+
+    /**
+     * One attempt of the tidying pass on slot {@code r}, whose head it read as {@code h} and then its session word as
+     * {@code q} (even). It takes the list only if every link in it is of a session before {@code q}, so that it never
+     * holds a link that a guard of a later session may still need (a flush racing it then finds that link in the
+     * slot): it scans the list from {@code h} and takes it with a CAS from {@code h}. A CAS that succeeds on a head
+     * that left the list and came back (its batch reclaimed and inserted again) may take links of a later session; the
+     * walk of the detached list judges each link again and puts such links back. A list longer than
+     * {@link #SCAN_LIMIT} is taken with a swap and sorted the same way.
+     *
+     * @param r the slot
+     * @param h its head, as read
+     * @param q its session word, as read after the head (even)
+     * @return false if the caller must look again (the list changed, or links went back while the session moved on)
+     */
+    boolean tidy(HyalineParticipant r, Object h, long q) {
+        int n = 0;
+        for (Object l = h; l instanceof Link link; l = link.next()) { // plain reads: only the CAS below is trusted
+            // Not in the list we read (a link's stamp is at most the session at its insertion, before our read of
+            // q, and odd): the list changed under the scan. Look again if the word moved on; if not, leave the list.
+            if (link.session() >= q) return r.sessionVolatile() == q;
+            if (++n > SCAN_LIMIT) break;
+        }
+        Object list;
+        if (n <= SCAN_LIMIT) {
+            if (!r.casHead(h, null)) return false; // the list changed
+            list = h;
+        } else {
+            list = r.takeList();
+        }
+        // The list is ours. Links of sessions before q: their sessions ended (an acquire read of a later session
+        // value); others go back in front of the list (a CAS each, as an insertion).
+        Link ended = null;
+        Link kept = null;
+        for (Object l = list; l instanceof Link link; ) {
+            Object next = link.next();
+            if (link.session() < q) {
+                CountedBatches.relink(link, ended);
+                ended = link;
+            } else {
+                CountedBatches.relink(link, kept);
+                kept = link;
+            }
+            l = next;
+        }
+        boolean done = kept == null;
+        while (kept != null) {
+            Link link = kept;
+            kept = (Link) link.next();
+            while (true) {
+                Object prev = r.headVolatile();
+                CountedBatches.relink(link, prev);
+                if (r.casHead(prev, link)) break;
+            }
+        }
+        CountedBatches.traverse(ended, core.reclamation());
+        // Links went back: look again if the word moved on meanwhile (their session may have ended, and its leave may
+        // have missed them); if not, they wait for that session's leave or a later pass.
+        return done || r.sessionVolatile() == q;
     }
 
     private static HyalineParticipant slot(ThreadGuard g) {

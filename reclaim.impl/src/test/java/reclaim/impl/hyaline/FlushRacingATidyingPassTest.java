@@ -27,39 +27,39 @@ import reclaim.impl.core.Participant;
 
 /**
  * {@code Reclaimer.flush()}: "With no guard open anywhere, every object retired before the call is reclaimed when it
- * returns." Under Hyaline with sessions, a tidying pass that another thread's collection runs (at the end of every
- * collection, {@code HyalinePolicy.tidy}) can hold a batch that only a guard which has since closed ever needed, and
- * then put it back into that guard's slot, inactive by then, where nothing looks at it until some later collection:
+ * returns." Under Hyaline a tidying pass of another thread's collection ({@code HyalinePolicy.tidy}) reads a slot's
+ * head and session word and then acts on them, while the slot's holder may enter, receive a batch and leave. If that
+ * pass took the whole list, it could hold a link of the holder's new session while the holder leaves (its leave then
+ * finds the head null and takes nothing) and while a flush runs (which finds the head null too), and return with a
+ * closed guard's batch unreclaimed:
  *
  * <ol>
- *   <li>A collection on thread T ends with its tidying pass. For slot r it reads the head, not null (a link of the
- *       reader's previous guard, open at that moment, which its leave then takes; or one that an insertion racing an
- *       earlier leave left there), then the session word: q, even (that guard has left, the next not entered).</li>
- *   <li>A reader enters on r: session s = q + 1.</li>
- *   <li>A retire and a flush insert batch B into r: a link stamped s. They complete.</li>
- *   <li>T swaps r's list out. B's link carries s &gt;= q: T keeps it, to put it back (it cannot know s ended).</li>
- *   <li>The reader leaves: it stores s + 1 and loads the head, null (T holds the list): it takes nothing.</li>
- *   <li>Another thread calls {@code flush()}: no guard is open anywhere and B was retired (and inserted) before the
- *       call. Its tidying pass finds r's head null and skips r. It returns with B unreclaimed.</li>
- *   <li>T pushes B's link back into r and ends. Now no guard is open and no collection is in flight, and B stays in
- *       the inactive slot r until some later collection or {@code close()}.</li>
+ *   <li>A collection on thread T ends with its tidying pass. For slot r it reads the head, not null (a link that an
+ *       insertion racing an earlier leave left there), then the session word: q, even.</li>
+ *   <li>The reader enters on r: session q + 1. A retire and a flush insert batch B into r, stamped q + 1.</li>
+ *   <li>T acts on what it read.</li>
+ *   <li>The reader leaves; then another thread calls {@code flush()}, with no guard open anywhere.</li>
  * </ol>
  *
- * Before sessions the reader's leave swapped the head and walked B itself, so no collection could stand between a
- * closed guard and its batches; and a collection that races a flush while holding sealed bags inserts them and, with
- * no guard open, reclaims them before it ends, whereas here the racing pass parks B where nobody looks. The pass's
- * steps 1, 4 and 7 are made here by hand through the slot's words (they are a few instructions with no user code
- * between them); everything else is the reclaimer's own.
+ * The pass takes a list only with a CAS from the head it read, after checking that every link below that head is of a
+ * session before q: at step 3 its CAS fails (B's link is the head now), so the reader's leave takes B, and the flush
+ * finds nothing held. T's steps are driven here through the pass's own attempt ({@code tidy(slot, head, session)})
+ * with the values it read at step 1; everything else is the reclaimer's own.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class FlushRacingATidyingPassTest {
     private static final int OBJECTS = 8;
 
-    /** A reader thread that opens one guard, holds it until told, closes it, and stays alive until closed. */
+    /** A reader thread: one guard, then a second when told, each held until told; alive until closed. */
     private static final class Reader implements AutoCloseable {
         final CountDownLatch inGuard = new CountDownLatch(1);
         final CountDownLatch leave = new CountDownLatch(1);
         final CountDownLatch left = new CountDownLatch(1);
+        final CountDownLatch proceed = new CountDownLatch(1);
+        volatile boolean again;
+        final CountDownLatch inSecondGuard = new CountDownLatch(1);
+        final CountDownLatch leaveAgain = new CountDownLatch(1);
+        final CountDownLatch leftAgain = new CountDownLatch(1);
         final CountDownLatch end = new CountDownLatch(1);
         final Thread thread;
 
@@ -72,6 +72,15 @@ class FlushRacingATidyingPassTest {
                         leave.await();
                     }
                     left.countDown();
+                    proceed.await();
+                    if (again) {
+                        try (Guard g = r.enter()) {
+                            g.protect(cell);
+                            inSecondGuard.countDown();
+                            leaveAgain.await();
+                        }
+                        leftAgain.countDown();
+                    }
                     end.await();
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
@@ -79,9 +88,16 @@ class FlushRacingATidyingPassTest {
             });
         }
 
+        void enterAgain() {
+            again = true;
+            proceed.countDown();
+        }
+
         @Override
         public void close() {
             leave.countDown();
+            proceed.countDown();
+            leaveAgain.countDown();
             end.countDown();
             try {
                 thread.join();
@@ -123,6 +139,18 @@ class FlushRacingATidyingPassTest {
         return found;
     }
 
+    private static HyalinePolicy policy(Core core) throws ReflectiveOperationException {
+        Field f = Core.class.getDeclaredField("policy");
+        f.setAccessible(true);
+        return (HyalinePolicy) f.get(core);
+    }
+
+    /** Retires {@link #OBJECTS} objects and flushes, so that they are inserted into the open guard's slot. */
+    private static void retireIntoTheOpenGuard(Reclaimer r, Consumer<Object> count) {
+        for (int i = 0; i < OBJECTS; i++) r.retire(new Object(), count);
+        r.flush();
+    }
+
     @ParameterizedTest(name = "{0}, robust={1}")
     @CsvSource({"FENCE, true", "FENCE, false", "ASYMMETRIC, true", "ASYMMETRIC, false"})
     void aFlushRacingAnotherCollectionsTidyingPassReclaimsTheBatchesOfAGuardThatClosed(String barrier, boolean robust)
@@ -131,46 +159,48 @@ class FlushRacingATidyingPassTest {
         Consumer<Object> count = o -> ran.incrementAndGet();
         try (Reclaimer r = create(barrier, robust)) {
             AtomicReference<Object> cell = new AtomicReference<>(new Object());
-            int afterRacingFlush;
-            boolean parked;
             try (Reader reader = new Reader(r, cell)) {
+                Core core = core(r);
+                HyalinePolicy policy = policy(core);
+                // A stale link in an inactive slot: batch A joined the reader's first guard, whose leave missed it.
                 assertTrue(reader.inGuard.await(10, TimeUnit.SECONDS));
-                HyalineParticipant slot = activeSlot(core(r));
-                long s = slot.sessionVolatile();
-                // 1. The racing pass on T read r's session word before the reader entered.
-                long q = s - 1;
-                assertTrue(!HyalineParticipant.active(q));
-                // 3. B is retired and inserted into the reader's slot; everything about it completes.
-                for (int i = 0; i < OBJECTS; i++) r.retire(new Object(), count);
-                r.flush();
-                assertEquals(0, ran.get(), "reclaimed while the reader's guard, which the batch joined, is open");
-                // 4. T swaps r's list out and sorts it by its rule: a link stamped at or after q is kept.
-                Object list = slot.takeList();
-                assertTrue(list instanceof Link, "the retired batch did not join the open guard's slot");
-                for (Object l = list; l instanceof Link link; l = link.next()) {
-                    assertEquals(s, link.session(), "a link not stamped with the reader's session");
-                    assertTrue(link.session() >= q, "the pass would drop this link: not the interleaving");
-                }
-                // 5. The reader leaves; its load of the head finds it null.
+                HyalineParticipant slot = activeSlot(core);
+                retireIntoTheOpenGuard(r, count);
+                Object a = slot.takeList();
+                assertTrue(a instanceof Link, "batch A did not join the open guard's slot");
                 reader.leave.countDown();
                 assertTrue(reader.left.await(10, TimeUnit.SECONDS));
-                assertTrue(!HyalineParticipant.active(slot.sessionVolatile()), "the slot is still active after its guard left");
-                // 6. No guard open anywhere: everything retired before this call is reclaimed when it returns.
+                assertTrue(slot.casHead(null, a));
+                // 1. T's pass reads the head, then the session word.
+                Object h = slot.headVolatile();
+                long q = slot.sessionVolatile();
+                assertTrue(h instanceof Link && !HyalineParticipant.active(q));
+                // 2. The reader enters again; batch B joins its new session.
+                reader.enterAgain();
+                assertTrue(reader.inSecondGuard.await(10, TimeUnit.SECONDS));
+                assertEquals(q + 1, slot.sessionVolatile(), "the reader's second guard is not on the same slot");
+                retireIntoTheOpenGuard(r, count);
+                Object b = slot.headVolatile();
+                assertTrue(b instanceof Link link && link.session() == q + 1, "batch B did not join the new session");
+                assertEquals(0, ran.get(), "reclaimed while the reader's guard, which both batches joined, is open");
+                // 3. T acts on what it read: it must not take B's link, which its new session may still need.
+                boolean done = policy.tidy(slot, h, q);
+                assertTrue(!done, "the pass did not notice that the list changed under it");
+                assertTrue(slot.headVolatile() == b, "the pass took a list holding a link of a session it did not see");
+                // It takes a list only with a CAS from the head it read: the list changed, so it took nothing (a pass
+                // that took the whole list would hold B's link meanwhile, where the reader's leave cannot find it).
+                assertEquals(0, ran.get(), "the pass took a list that changed under it");
+                // 4. The reader leaves; then a flush with no guard open anywhere.
+                reader.leaveAgain.countDown();
+                assertTrue(reader.leftAgain.await(10, TimeUnit.SECONDS));
                 r.flush();
-                afterRacingFlush = ran.get();
-                // 7. T puts its kept link back (the head is null: one CAS) and its collection ends.
-                assertTrue(slot.casHead(null, list));
-                parked = slot.headVolatile() instanceof Link && !HyalineParticipant.active(slot.sessionVolatile());
-                // A later collection does pick it up: the failure is the racing flush's, and the parking meanwhile.
-                r.flush();
-                assertEquals(OBJECTS, ran.get(), "a later flush did not reclaim the batch either");
+                assertEquals(2 * OBJECTS, ran.get(), "flush() with no guard open anywhere returned with "
+                        + (2 * OBJECTS - ran.get()) + " of " + 2 * OBJECTS + " objects retired before it unreclaimed");
+                // T's pass goes on: it looks at the slot again and finds nothing to do.
+                policy.tidy();
+                assertNull(slot.headVolatile());
             }
-            assertEquals(OBJECTS, afterRacingFlush, "flush() with no guard open anywhere returned with "
-                    + (OBJECTS - afterRacingFlush) + " of " + OBJECTS + " objects retired before it unreclaimed: a"
-                    + " tidying pass of another thread's collection held the list of a guard that has since closed"
-                    + (parked ? ", then parked it in that guard's inactive slot, where it stayed after every"
-                            + " collection had ended, until a later collection" : ""));
         }
-        assertEquals(OBJECTS, ran.get(), "an object was reclaimed twice");
+        assertEquals(2 * OBJECTS, ran.get(), "an object was reclaimed twice");
     }
 }
