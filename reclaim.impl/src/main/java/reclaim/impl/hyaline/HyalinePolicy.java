@@ -229,7 +229,11 @@ public final class HyalinePolicy extends CountingPolicy {
         }
     }
 
-    /** Links a tidying pass scans before it takes a list; past it, the pass takes the list whole and sorts it. */
+    /**
+     * Links a tidying pass scans before it takes a list: past it, it takes the list with its CAS all the same (links
+     * below the head it read are older than it, so older than its read of the session word) and judges each link after
+     * the take. The limit bounds a scan that followed a recycled link into another list.
+     */
     private static final int SCAN_LIMIT = 4096;
 
     /**
@@ -238,8 +242,9 @@ public final class HyalinePolicy extends CountingPolicy {
      * holds a link that a guard of a later session may still need (a flush racing it then finds that link in the
      * slot): it scans the list from {@code h} and takes it with a CAS from {@code h}. A CAS that succeeds on a head
      * that left the list and came back (its batch reclaimed and inserted again) may take links of a later session; the
-     * walk of the detached list judges each link again and puts such links back. A list longer than
-     * {@link #SCAN_LIMIT} is taken with a swap and sorted the same way.
+     * walk of the detached list judges each link again and puts such links back: only then may the pass hold, for a
+     * few instructions, a link that the slot's holder leaving or a racing flush does not find (the same window as a
+     * collection in flight that holds sealed batches); the pass then drops it itself once its session is seen to end.
      *
      * @param r the slot
      * @param h its head, as read
@@ -254,13 +259,8 @@ public final class HyalinePolicy extends CountingPolicy {
             if (link.session() >= q) return r.sessionVolatile() == q;
             if (++n > SCAN_LIMIT) break;
         }
-        Object list;
-        if (n <= SCAN_LIMIT) {
-            if (!r.casHead(h, null)) return false; // the list changed
-            list = h;
-        } else {
-            list = r.takeList();
-        }
+        if (!r.casHead(h, null)) return false; // the list changed
+        Object list = h;
         // The list is ours. Links of sessions before q: their sessions ended (an acquire read of a later session
         // value); others go back in front of the list (a CAS each, as an insertion).
         Link ended = null;
