@@ -207,7 +207,9 @@ public interface Reclaimer extends AutoCloseable {
     /**
      * Reclaims now what can be reclaimed: hands this thread's (and idle threads') partly filled batches to
      * reclamation, tries to advance the scheme's epoch and runs the actions that are due. With no guard open
-     * anywhere, every object retired before the call is reclaimed when it returns. With an
+     * anywhere, every object retired before the call is reclaimed when it returns, except those that a collection in
+     * progress meanwhile (another thread's retire, enter or flush, or the one running the reclaim action that calls
+     * this) has already taken from where this call looks: that collection reclaims them before it ends. With an
      * {@linkplain Options#withActionExecutor action executor} that includes the actions handed to it: it runs those
      * not started yet itself and waits for the others. Called inside a guard of this reclaimer (or from an action on
      * the executor), it runs those not started yet and waits for none: an action the executor is running may itself
