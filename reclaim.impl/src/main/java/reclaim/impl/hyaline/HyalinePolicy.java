@@ -1,6 +1,5 @@
 package reclaim.impl.hyaline;
 
-import java.lang.invoke.VarHandle;
 
 import reclaim.api.Options;
 import reclaim.api.Reclaimer;
