@@ -1,6 +1,5 @@
 package reclaim.impl.hyaline;
 
-
 import reclaim.api.Options;
 import reclaim.api.Reclaimer;
 import reclaim.api.Scheme;
