@@ -1,29 +1,24 @@
 package reclaim.impl.hyaline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static reclaim.impl.hyaline.HyalineSlots.activeSlot;
+import static reclaim.impl.hyaline.HyalineSlots.core;
+import static reclaim.impl.hyaline.HyalineSlots.create;
 
-import java.lang.reflect.Field;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import reclaim.api.Guard;
-import reclaim.api.Options;
 import reclaim.api.Reclaimer;
-import reclaim.api.Scheme;
-import reclaim.impl.core.Core;
 import reclaim.impl.core.CountedBatches.Link;
-import reclaim.impl.core.Participant;
+import reclaim.impl.hyaline.HyalineSlots.Reader;
 
 /**
  * Hyaline's leave is a store of the slot's session word and a load of its list head, not a swap: an insertion that
@@ -38,98 +33,6 @@ import reclaim.impl.core.Participant;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class LateInsertionIntoALeftSlotTest {
     private static final int OBJECTS = 8;
-
-    /**
-     * A reader thread that opens one guard, holds it until told, closes it, opens and closes a second one if told, and
-     * stays alive outside its guards until closed (so that nothing sweeps its slot).
-     */
-    private static final class Reader implements AutoCloseable {
-        final CountDownLatch inGuard = new CountDownLatch(1);
-        final CountDownLatch leave = new CountDownLatch(1);
-        final CountDownLatch left = new CountDownLatch(1);
-        final CountDownLatch proceed = new CountDownLatch(1);
-        volatile boolean enterAgain;
-        final CountDownLatch inSecondGuard = new CountDownLatch(1);
-        final CountDownLatch leaveAgain = new CountDownLatch(1);
-        final CountDownLatch leftAgain = new CountDownLatch(1);
-        final CountDownLatch end = new CountDownLatch(1);
-        final Thread thread;
-
-        Reader(Reclaimer r, AtomicReference<Object> cell) {
-            thread = Thread.ofPlatform().name("reader").start(() -> {
-                try {
-                    try (Guard g = r.enter()) {
-                        g.protect(cell);
-                        inGuard.countDown();
-                        leave.await();
-                    }
-                    left.countDown();
-                    proceed.await();
-                    if (enterAgain) {
-                        try (Guard g = r.enter()) {
-                            g.protect(cell);
-                            inSecondGuard.countDown();
-                            leaveAgain.await();
-                        }
-                        leftAgain.countDown();
-                    }
-                    end.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-        }
-
-        void enterAgain() {
-            enterAgain = true;
-            proceed.countDown();
-        }
-
-        @Override
-        public void close() {
-            leave.countDown();
-            proceed.countDown();
-            leaveAgain.countDown();
-            end.countDown();
-            try {
-                thread.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted while the reader ends", e);
-            }
-        }
-    }
-
-    private static Reclaimer create(String barrier, boolean robust) {
-        Options.Barrier b = Options.Barrier.valueOf(barrier);
-        try {
-            return Reclaimer.create(new Scheme.Hyaline(4, robust), Options.DEFAULT.withBarrier(b));
-        } catch (IllegalArgumentException unavailable) { // forced and unavailable (no native access in this run)
-            Assumptions.abort(unavailable.getMessage());
-            throw unavailable;
-        }
-    }
-
-    private static Core core(Reclaimer r) throws ReflectiveOperationException {
-        Class<?> lookup = Class.forName("reclaim.impl.core.GuardLookup");
-        Field f = lookup.getDeclaredField("core");
-        f.setAccessible(true);
-        return (Core) f.get(r);
-    }
-
-    /** The one slot whose session is active: the reader's, while it is in its guard and no other guard is open. */
-    private static HyalineParticipant activeSlot(Core core) {
-        HyalineParticipant found = null;
-        for (Participant p : core.participants()) {
-            HyalineParticipant s = (HyalineParticipant) p;
-            if (HyalineParticipant.active(s.sessionVolatile())) {
-                assertNull(found, "two active slots with one guard open");
-                found = s;
-            }
-        }
-        assertNotNull(found, "no active slot while the reader's guard is open");
-        return found;
-    }
 
     /** Retires {@link #OBJECTS} objects from this thread and flushes, so that they are inserted into the open guard's slot. */
     private static void retireIntoTheOpenGuard(Reclaimer r, AtomicInteger ran) {

@@ -1,166 +1,58 @@
 package reclaim.impl.hyaline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static reclaim.impl.hyaline.HyalineSlots.activeSlot;
+import static reclaim.impl.hyaline.HyalineSlots.core;
+import static reclaim.impl.hyaline.HyalineSlots.create;
+import static reclaim.impl.hyaline.HyalineSlots.length;
+import static reclaim.impl.hyaline.HyalineSlots.policy;
 
-import java.lang.reflect.Field;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import reclaim.api.Guard;
-import reclaim.api.Options;
 import reclaim.api.Reclaimer;
-import reclaim.api.Scheme;
 import reclaim.impl.core.Core;
 import reclaim.impl.core.CountedBatches.Link;
-import reclaim.impl.core.Participant;
+import reclaim.impl.hyaline.HyalineSlots.Reader;
 
 /**
- * The tidying pass ({@code HyalinePolicy.tidy(slot, head, session)}) is meant never to hold a link of a session that
- * began after its read of the slot's session word: while it holds one, that session's leave finds the head without it
- * and a {@code flush()} on another thread, with no guard open anywhere, finds it neither in the slot nor anywhere else
- * and returns with the closed guard's batch unreclaimed (the consequence that {@link FlushRacingATidyingPassTest}
- * showed, by hand, for the pass of 189adb1; the pass of 03b25f8 retries after its push-back, so it no longer parks the
- * link, but the racing flush has already returned).
- * A list longer than the pass's scan limit (4096 links) is taken with a swap, not with a CAS from the head the pass
- * read: whatever was pushed in front of that head since is taken too. The state here:
+ * The tidying pass ({@code HyalinePolicy.tidy(slot, head, session)}) must never hold a link of a session that began
+ * after its read of the slot's session word: while it holds one, that session's leave finds the head without it, and a
+ * {@code flush()} on another thread, with no guard open anywhere, finds it neither in the slot nor anywhere else (see
+ * {@link FlushRacingATidyingPassTest}). A pass that took a list longer than its scan limit (4096 links) with a swap,
+ * rather than with a CAS from the head it read, took whatever had been pushed in front of that head since:
  *
  * <ol>
- *   <li>Slot r is inactive (session q, even) and holds more than 4096 links of ended sessions (here made as
+ *   <li>Slot r is inactive (session q, even) and holds more than 4096 links of ended sessions (made as
  *       {@link LateInsertionIntoALeftSlotTest} makes one: the list taken while the guard is open and put back after it
  *       left). The pass of a collection on thread T reads the head h, then q.</li>
  *   <li>The reader enters on r (session q + 1); a retire and a flush insert batch B in front of h, stamped q + 1.</li>
- *   <li>T's attempt goes on with (h, q): its scan of the list below h finds only stamps below q and passes the
- *       limit, so it swaps the list out, B's link included, sorts it (B's link is kept, the others dropped) and pushes
- *       B's link back. Between the swap and the push, the reader's leave and a racing flush find the head null.</li>
+ *   <li>T's attempt goes on with (h, q).</li>
  * </ol>
  *
- * Links in a slot's list are never changed while they are in it ({@code CountedBatches.Link}): if B's link never
- * left the list, it is still the head with its {@code next} still h. The scan also stops at 4097 links where the
- * plain reads wander (a reused link now in another slot's long list, or links relinked by another pass), so the swap
- * is reached without a long list in the slot itself.
+ * Links in a slot's list are never changed while they are in it ({@code CountedBatches.Link}): if B's link never left
+ * the list, it is still the head with its {@code next} still h. (The scan also stops at its limit where its plain reads
+ * wander into another list through a recycled link, so a long list is not needed in the slot itself to reach it.)
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class TidyingPassOnALongListTest {
     /** More stale links than the pass scans before it falls back to a swap. */
     private static final int STALE = 4200;
 
-    private static final class Reader implements AutoCloseable {
-        final CountDownLatch inGuard = new CountDownLatch(1);
-        final CountDownLatch leave = new CountDownLatch(1);
-        final CountDownLatch left = new CountDownLatch(1);
-        final CountDownLatch proceed = new CountDownLatch(1);
-        volatile boolean again;
-        final CountDownLatch inSecondGuard = new CountDownLatch(1);
-        final CountDownLatch leaveAgain = new CountDownLatch(1);
-        final CountDownLatch leftAgain = new CountDownLatch(1);
-        final CountDownLatch end = new CountDownLatch(1);
-        final Thread thread;
-
-        Reader(Reclaimer r, AtomicReference<Object> cell) {
-            thread = Thread.ofPlatform().name("reader").start(() -> {
-                try {
-                    try (Guard g = r.enter()) {
-                        g.protect(cell);
-                        inGuard.countDown();
-                        leave.await();
-                    }
-                    left.countDown();
-                    proceed.await();
-                    if (again) {
-                        try (Guard g = r.enter()) {
-                            g.protect(cell);
-                            inSecondGuard.countDown();
-                            leaveAgain.await();
-                        }
-                        leftAgain.countDown();
-                    }
-                    end.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-        }
-
-        void enterAgain() {
-            again = true;
-            proceed.countDown();
-        }
-
-        @Override
-        public void close() {
-            leave.countDown();
-            proceed.countDown();
-            leaveAgain.countDown();
-            end.countDown();
-            try {
-                thread.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted while the reader ends", e);
-            }
-        }
-    }
-
-    private static Reclaimer create(String barrier, boolean robust) {
-        Options.Barrier b = Options.Barrier.valueOf(barrier);
-        try {
-            return Reclaimer.create(new Scheme.Hyaline(1, robust), Options.DEFAULT.withBarrier(b));
-        } catch (IllegalArgumentException unavailable) { // forced and unavailable (no native access in this run)
-            Assumptions.abort(unavailable.getMessage());
-            throw unavailable;
-        }
-    }
-
-    private static Core core(Reclaimer r) throws ReflectiveOperationException {
-        Class<?> lookup = Class.forName("reclaim.impl.core.GuardLookup");
-        Field f = lookup.getDeclaredField("core");
-        f.setAccessible(true);
-        return (Core) f.get(r);
-    }
-
-    private static HyalinePolicy policy(Core core) throws ReflectiveOperationException {
-        Field f = Core.class.getDeclaredField("policy");
-        f.setAccessible(true);
-        return (HyalinePolicy) f.get(core);
-    }
-
-    private static HyalineParticipant activeSlot(Core core) {
-        HyalineParticipant found = null;
-        for (Participant p : core.participants()) {
-            HyalineParticipant s = (HyalineParticipant) p;
-            if (HyalineParticipant.active(s.sessionVolatile())) {
-                assertNull(found, "two active slots with one guard open");
-                found = s;
-            }
-        }
-        assertNotNull(found, "no active slot while the reader's guard is open");
-        return found;
-    }
-
-    private static int length(Object list) {
-        int n = 0;
-        for (Object l = list; l instanceof Link link; l = link.next()) n++;
-        return n;
-    }
-
     @ParameterizedTest(name = "{0}, robust={1}")
     @CsvSource({"FENCE, true", "FENCE, false", "ASYMMETRIC, true", "ASYMMETRIC, false"})
     void theTidyingPassDoesNotTakeALinkOfALaterSessionFromALongList(String barrier, boolean robust) throws Exception {
         AtomicInteger ran = new AtomicInteger();
         Consumer<Object> count = o -> ran.incrementAndGet();
-        try (Reclaimer r = create(barrier, robust)) {
+        try (Reclaimer r = create(barrier, robust, 1)) { // a link per retired object
             AtomicReference<Object> cell = new AtomicReference<>(new Object());
             try (Reader reader = new Reader(r, cell)) {
                 Core core = core(r);
