@@ -15,7 +15,8 @@ import reclaim.impl.core.Participant;
  *       insert with the value they read; whoever takes a list from a slot other than its holder decrements only the
  *       links of sessions that had ended when it read the word ({@code HyalinePolicy}, "Sessions").</li>
  *   <li>the list head: null (empty) or the newest link inserted. Retirers CAS links in front of it; the holder
- *       leaving, a sweeper and the tidying pass take the whole list with a swap to null.</li>
+ *       leaving and a sweeper take the whole list with a swap to null, the tidying pass with a CAS to null from the
+ *       head it read.</li>
  *   <li>the access era the holder reserved (robust variant): opaque or volatile stores by the holder, volatile reads
  *       by retirers.</li>
  * </ul>
