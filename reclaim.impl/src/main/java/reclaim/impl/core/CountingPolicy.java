@@ -120,18 +120,6 @@ public abstract class CountingPolicy extends Policy {
     }
 
     /**
-     * Releases what reservations no guard holds any more still keep (Hyaline: links inserted into a slot as its guard
-     * left); run at the end of every collection, and by {@code close()} before it drains ({@link #beforeDrain}).
-     * Default: nothing.
-     */
-    protected void tidy() {}
-
-    @Override
-    protected final void beforeDrain() {
-        tidy();
-    }
-
-    /**
      * Wraps a batch for insertion, counting its objects born at or before {@code oldestReservation} as old
      * pending (for the bound) while it is pending.
      *

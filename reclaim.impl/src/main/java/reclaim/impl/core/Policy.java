@@ -144,11 +144,12 @@ public abstract class Policy {
     protected void left(Object detached) {}
 
     /**
-     * Called by {@code close()} once every participant is closed, no guard is open and no work is in flight, before it
-     * drains the sealed bags: release what the scheme still holds on behalf of guards that have all closed. May run
-     * reclaim actions (on the closing thread, as the drain does). Default: nothing.
+     * Releases what the scheme still holds on behalf of guards that have closed (Hyaline: links inserted into a slot as
+     * its guard left). Called at the end of every collection of a {@link CountingPolicy}, and by {@code close()} once
+     * every participant is closed, no guard is open and no work is in flight, before it drains the sealed bags. May run
+     * reclaim actions. Default: nothing.
      */
-    protected void beforeDrain() {}
+    protected void tidy() {}
 
     /**
      * Called on a participant whose thread ended, after its bag was adopted and before it is freed. No user code:

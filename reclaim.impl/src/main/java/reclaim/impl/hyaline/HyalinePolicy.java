@@ -260,7 +260,7 @@ public final class HyalinePolicy extends CountingPolicy {
         if (!r.casHead(h, null)) return false; // the list changed
         Object list = h;
         // The list is ours. Links of sessions before q: their sessions ended (an acquire read of a later session
-        // value); others go back in front of the list (a CAS each, as an insertion).
+        // value); others go back in front of the list (push, as an insertion).
         Link ended = null;
         Link kept = null;
         for (Object l = list; l instanceof Link link; ) {
@@ -278,16 +278,24 @@ public final class HyalinePolicy extends CountingPolicy {
         while (kept != null) {
             Link link = kept;
             kept = (Link) link.next();
-            while (true) {
-                Object prev = r.headVolatile();
-                CountedBatches.relink(link, prev);
-                if (r.casHead(prev, link)) break;
-            }
+            push(r, link);
         }
         CountedBatches.traverse(ended, core.reclamation());
         // Links went back: look again if the word moved on meanwhile (their session may have ended, and its leave may
         // have missed them); if not, they wait for that session's leave or a later pass.
         return done || r.sessionVolatile() == q;
+    }
+
+    /**
+     * Puts a link the caller holds in front of slot {@code r}'s list: a CAS, retried only when another insertion or a
+     * take changed the head (lock-free). The link's {@code next} and stamp are plain, published by the CAS.
+     */
+    private static void push(HyalineParticipant r, Link link) {
+        while (true) {
+            Object prev = r.headVolatile();
+            CountedBatches.relink(link, prev);
+            if (r.casHead(prev, link)) return;
+        }
     }
 
     private static HyalineParticipant slot(ThreadGuard g) {
@@ -322,16 +330,11 @@ public final class HyalinePolicy extends CountingPolicy {
             long session = r.sessionVolatile();
             if (!HyalineParticipant.active(session)) continue; // no guard in this slot: none entered before our barrier
             if (robust && r.accessVolatile() < minBirth) continue; // its reader read nothing born this late
-            while (true) { // retried only when another insertion or a take changed the head
-                Object prev = r.headVolatile();
-                Link link = c.spare(prev); // the batch's own link, reused (CountedBatches)
-                link.stamp(session); // the session it holds the batch for; published by the CAS
-                if (r.casHead(prev, link)) {
-                    c.linked();
-                    links++;
-                    break;
-                }
-            }
+            Link link = c.spare(null); // the batch's own link, reused (CountedBatches)
+            link.stamp(session); // the session it holds the batch for; published by the CAS
+            push(r, link);
+            c.linked();
+            links++;
         }
         // Leavers may already have decremented: the count reaches exactly 0 once every link is walked.
         CountedBatches.inserted(c, links, core.reclamation());
