@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static reclaim.impl.hyaline.HyalineSlots.activeSlot;
 import static reclaim.impl.hyaline.HyalineSlots.core;
 import static reclaim.impl.hyaline.HyalineSlots.create;
+import static reclaim.impl.hyaline.HyalineSlots.leaveWithoutSeeingTheList;
 import static reclaim.impl.hyaline.HyalineSlots.policy;
 
 import java.util.concurrent.TimeUnit;
@@ -68,11 +69,7 @@ class FlushRacingATidyingPassTest {
                 assertTrue(reader.inGuard.await(10, TimeUnit.SECONDS));
                 HyalineParticipant slot = activeSlot(core);
                 retireIntoTheOpenGuard(r, count);
-                Object a = slot.takeList();
-                assertTrue(a instanceof Link, "batch A did not join the open guard's slot");
-                reader.leave.countDown();
-                assertTrue(reader.left.await(10, TimeUnit.SECONDS));
-                assertTrue(slot.casHead(null, a));
+                leaveWithoutSeeingTheList(reader, slot);
                 // 1. T's pass reads the head, then the session word.
                 Object h = slot.headVolatile();
                 long q = slot.sessionVolatile();

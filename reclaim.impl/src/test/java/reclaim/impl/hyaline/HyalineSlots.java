@@ -2,9 +2,11 @@ package reclaim.impl.hyaline;
 
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.reflect.Field;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.Assumptions;
@@ -69,6 +71,20 @@ final class HyalineSlots {
         }
         assertNotNull(found, "no active slot while the reader's guard is open");
         return found;
+    }
+
+    /**
+     * Puts the slot of the reader's open guard in the state an insertion racing its leave leaves: takes the slot's list
+     * while the guard is open, lets the guard leave (its leave finds the head null), then puts the list back, as the late
+     * CAS would.
+     */
+    static void leaveWithoutSeeingTheList(Reader reader, HyalineParticipant slot) throws InterruptedException {
+        Object list = slot.takeList();
+        assertTrue(list instanceof Link, "the retired batch did not join the open guard's slot");
+        reader.leave.countDown();
+        assertTrue(reader.left.await(10, TimeUnit.SECONDS));
+        assertTrue(!HyalineParticipant.active(slot.sessionVolatile()), "the slot is still active after its guard left");
+        assertTrue(slot.casHead(null, list), "the left slot's list was not empty");
     }
 
     /** The number of links in a list. */

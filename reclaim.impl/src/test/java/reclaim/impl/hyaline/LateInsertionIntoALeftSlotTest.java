@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static reclaim.impl.hyaline.HyalineSlots.activeSlot;
 import static reclaim.impl.hyaline.HyalineSlots.core;
 import static reclaim.impl.hyaline.HyalineSlots.create;
+import static reclaim.impl.hyaline.HyalineSlots.leaveWithoutSeeingTheList;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -40,16 +41,6 @@ class LateInsertionIntoALeftSlotTest {
         for (int i = 0; i < OBJECTS; i++) r.retire(new Object(), count);
         r.flush();
         assertEquals(0, ran.get(), "reclaimed while the reader's guard, which the batches joined, is open");
-    }
-
-    /** Takes the slot's list while its guard is open, lets the guard leave, then puts the list back, as a late CAS would. */
-    private static void leaveWithoutSeeingTheList(Reader reader, HyalineParticipant slot) throws InterruptedException {
-        Object list = slot.takeList();
-        assertTrue(list instanceof Link, "the retired batch did not join the open guard's slot");
-        reader.leave.countDown();
-        assertTrue(reader.left.await(10, TimeUnit.SECONDS));
-        assertTrue(!HyalineParticipant.active(slot.sessionVolatile()), "the slot is still active after its guard left");
-        assertTrue(slot.casHead(null, list), "the left slot's list was not empty");
     }
 
     @ParameterizedTest(name = "{0}, robust={1}")
