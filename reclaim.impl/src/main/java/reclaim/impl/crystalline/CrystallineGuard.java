@@ -8,25 +8,28 @@ import reclaim.impl.core.Core;
 import reclaim.impl.core.Participant;
 import reclaim.impl.core.ThreadGuard;
 import reclaim.impl.core.Checks;
+import reclaim.impl.core.SessionLists;
 import reclaim.impl.core.CountedBatches.Link;
 
 /**
  * The per-thread guard of {@link CrystallinePolicy}.
  *
  * <p>{@code protect(ref, slot)} is Crystalline's {@code protect}: read the source, read the global era; if
- * the slot already reserves that era, done: two volatile loads, no store. Otherwise {@code doUpdate}: detach
- * the slot's list and activate the slot in one swap (releasing what it protected, as the API's slot contract
- * says), re-read the era, publish it as the slot's reservation, and read again. Each nesting level has its own
- * {@code k} slots ({@link #LEVELS} levels; deeper guards use the guard-wide index), so an inner guard never
- * releases what an enclosing one protects. An inner guard's close leaves its level's indices active (what they
- * protect stays protected a little longer, until the next guard at that level moves them or the outermost guard
- * leaves): detaching them there cost a swap per index and per inner guard, which a guard nested per operation (a
- * collection's view) would pay on every operation; the next inner guard at that level reuses them at no cost while
- * the era holds still. {@code protect(ref)} uses the guard-wide index, whose era only
- * grows during the outermost guard and whose list is kept until it closes. Leaving detaches the indices used
- * (a swap each) and resets their eras to 0, so that the next guard's first protect re-activates them (the
- * re-activation pitfall of the reference code: an index re-activated between a retirer's two reads must be judged by its new era); the lists detached are walked only after
- * the guard is closed, since walking runs reclaim actions.
+ * the slot already reserves that era, done: two volatile loads, no store. Otherwise {@code doUpdate}: an inactive
+ * index is activated (a new session: one store of its session word, see {@link reclaim.impl.core.SessionLists}); an
+ * active one whose era moved gives up what it protected (as the API's slot contract says) by taking its list, if it
+ * has one; then the era is re-read, published as the slot's reservation, and the source read again. Each nesting
+ * level has its own {@code k} slots ({@link #LEVELS} levels; deeper guards use the guard-wide index), so an inner
+ * guard never releases what an enclosing one protects. An inner guard's close leaves its level's indices active (what
+ * they protect stays protected a little longer, until the next guard at that level moves them or the outermost guard
+ * leaves): ending their sessions there would cost the next inner guard at that level an activation per index, which a
+ * guard nested per operation (a collection's view) would pay on every operation; the next inner guard reuses them at
+ * no cost while the era holds still. {@code protect(ref)} uses the guard-wide index, whose era only grows during the
+ * outermost guard and whose list is kept until it closes. Leaving ends the session of each index used (a store), resets
+ * its era to 0 (so that the next guard's first protect activates it again: the re-activation pitfall of the reference
+ * code, an index re-activated between a retirer's two reads must be judged by its new era), and takes its list only
+ * if its head is not null (a swap); the lists taken are walked only after the guard is closed, since walking runs
+ * reclaim actions.
  *
  * <p>Fields are plain: only the owning thread touches them (behind an owned guard, the thread in a call on it:
  * see {@link ThreadGuard}).
@@ -80,17 +83,23 @@ final class CrystallineGuard extends ThreadGuard {
     }
 
     /**
-     * Swaps the indices of {@code mask} to inactive and resets their eras to 0.
+     * Ends the sessions of the indices of {@code mask}, resets their eras to 0, and takes the lists of those whose
+     * head is not null.
      *
-     * <p>The era's reset is a release store after the swap, not a volatile one: it pairs with no load of the leaving
-     * thread's (its guard reads nothing more), and a retirer that reads the index after the swap finds it inactive
-     * and skips it whatever era it reads (it reads the head first, and its CAS on the head fails once the swap took
-     * it); the reset is for the holder's next {@code protect}, which must see 0 (not the era it reserved last) to
-     * activate the index again. The swap already orders everything the guard did before it (a full barrier).
+     * <p>The session's end is a release store: every read of the guard happens-before it, so a retirer or a tidying
+     * pass that reads it (or a later value) may drop the references of this session's links ({@code SessionLists}).
+     * The era's reset is a release store after it: a retirer reads an index's era before its session word, so one that
+     * reads the reset also reads the ended session and skips the index; the reset is for the holder's next
+     * {@code protect}, which must see 0 (not the era it reserved last) to activate the index again. The load of the
+     * head may miss an insertion racing the session's end: that link stays in the list for the next leave of this
+     * index or the tidying pass at the end of the next collection, never lost.
      *
-     * <p>The non-empty lists detached are spliced into one (the last link of each pointed at the next list): a
-     * detached list is its detacher's alone, so nobody else reads the links' {@code next} any more, and no array is
-     * allocated per leave.
+     * <p>A sweeper uses it too, for a record whose thread ended inside its guard (it holds the record BUSY: its
+     * holder never writes again); it ends only the sessions that are active.
+     *
+     * <p>The non-empty lists taken are spliced into one (the last link of each pointed at the next list): a taken list
+     * is its taker's alone, so nobody else reads the links' {@code next} any more, and no array is allocated per
+     * leave.
      *
      * @return the detached links as one list, or null
      */
@@ -99,9 +108,10 @@ final class CrystallineGuard extends ThreadGuard {
         Link tail = null;
         while (mask != 0) {
             int j = Long.numberOfTrailingZeros(mask);
-            Object old = r.invalidate(j);
+            long s = r.sessionOpaque(j); // the holder's own word, or a dead holder's (its end happens-before the sweep)
+            if (SessionLists.active(s)) r.setSessionRelease(j, s + 1);
             r.setEraRelease(j, 0);
-            if (old instanceof Link first) {
+            if (r.headOpaque(j) != null && r.takeList(j) instanceof Link first) {
                 if (tail == null) head = first;
                 else tail.splice(first);
                 tail = first;
@@ -203,25 +213,26 @@ final class CrystallineGuard extends ThreadGuard {
     }
 
     /**
-     * Crystalline's {@code doUpdate}: detach the slot's list and make the slot active and empty in one swap,
-     * re-read the era, publish it as the slot's reservation; only then walk the detached list (it runs
-     * reclaim actions, which may open nested guards: the slot is consistent by then).
+     * Crystalline's {@code doUpdate}: activate the index (a new session) or, if it is active, take its list; re-read
+     * the era, publish it as the slot's reservation; only then walk the list taken (it runs reclaim actions, which may
+     * open nested guards: the slot is consistent by then).
      */
     private long doUpdate(int idx, long e) {
         Reservations r = rs;
         Object old = null;
-        Object f = r.firstVolatile(idx);
-        if (asymmetric && r.invalid(f)) {
-            // Inactive: no retirer writes an inactive index, so a store activates it (the retirer's membarrier
-            // orders it, with the era store below, before the caller's re-read).
-            r.setFirstOpaque(idx, null);
+        long s = r.sessionOpaque(idx); // our own word
+        if (!SessionLists.active(s)) {
+            // A new session (release: a tidying pass that reads it trusts that the sessions before it ended). Links
+            // of ended sessions still in the list (insertions that raced a leave) stay there: this index's next leave
+            // takes them, or a tidying pass (which skips an active index) once it has left.
+            r.setSessionRelease(idx, s + 1);
             e = crystalline.eraVolatile();
-        } else if (f != null) { // a list, or inactive
-            old = r.getAndSetFirst(idx, null); // active and empty from here on: retirers may insert
+        } else if (r.headOpaque(idx) != null) {
+            old = r.takeList(idx); // what the index protected at its previous era: released, as the slot contract says
             e = crystalline.eraVolatile();
         }
-        // Store-load pair with the retirer (unlink, fence or membarrier, reads of first and era): the reservation
-        // is visible before the caller's re-read of the source.
+        // Store-load pair with the retirer (unlink, fence or membarrier, reads of era then session word): the
+        // reservation is visible before the caller's re-read of the source.
         publishEra(r, idx, e);
         used |= 1L << idx;
         if (old instanceof Link) crystalline.walk(old);
@@ -231,9 +242,9 @@ final class CrystallineGuard extends ThreadGuard {
     /** The guard-wide index: activate it once, then only raise its era; its list stays until leave. */
     private long grow(long e) {
         if ((used & (1L << wide)) == 0) {
-            // active (it was inactive: detached at the last leave, and no retirer writes an inactive index)
-            if (asymmetric) rs.setFirstOpaque(wide, null);
-            else rs.setFirstVolatile(wide, null);
+            long s = rs.sessionOpaque(wide);
+            if (SessionLists.active(s)) throw new IllegalStateException("internal error: an index was activated twice");
+            rs.setSessionRelease(wide, s + 1); // a new session, as in doUpdate
             e = crystalline.eraVolatile();
             used |= 1L << wide;
         }

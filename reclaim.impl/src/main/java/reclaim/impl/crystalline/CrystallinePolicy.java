@@ -14,13 +14,14 @@ import reclaim.impl.core.CountedBatches.Link;
 import reclaim.impl.core.Capabilities;
 import reclaim.impl.core.CountingPolicy;
 import reclaim.impl.core.ReclaimerHandle;
+import reclaim.impl.core.SessionLists;
 
 /**
  * Crystalline (Ruslan Nikolaev and Binoy Ravindran, "Crystalline: Fast and Memory Efficient Wait-Free
  * Reclamation", DISC 2021), in its lock-free form Crystalline-L (the reference benchmark's
  * {@code HRTracker}): Hyaline's reference-counted batches behind a hazard-eras API. Each record has k
- * reservation indices per nesting level (three levels, plus one guard-wide index) holding a list head and a
- * reserved era; {@code protect}
+ * reservation indices per nesting level (three levels, plus one guard-wide index) holding a session word, a list head
+ * and a reserved era; {@code protect}
  * reserves the current era lazily; retiring a batch attaches a link of it to every active reservation whose
  * era is at least the batch's smallest birth era; a reader that detaches a list (on leave, or when a slot's
  * era moves) decrements its batches, and whoever brings a batch to zero reclaims it: any thread reclaims
@@ -37,13 +38,19 @@ import reclaim.impl.core.ReclaimerHandle;
  *       a virtual thread: a record lease per outermost guard (a CAS, retried only against another thread
  *       taking the same free record: lock-free).</li>
  *   <li>{@code protect}: two volatile loads when the era has not moved since the slot's reservation;
- *       otherwise a swap, a walk of the slot's list, two volatile stores, and a retry. Lock-free: it retries
+ *       otherwise, for an index not yet used in this guard, a store of its session word and of its era (a volatile
+ *       store under fences, an opaque one under the asymmetric barrier), or, for an index whose era moved, a swap and
+ *       a walk of its list if it holds one, and the era's store; then a retry. Lock-free: it retries
  *       only while the global era moves, which it does once per sealed batch (Crystalline-W's bounded slow
  *       path with helping is {@link CrystallineWPolicy}).</li>
  *   <li>{@code retire}: O(1) into the thread's bag; every {@code batchSize} retires, one pass over the
  *       records' k + 1 indices with a CAS per active one (retried on contention: lock-free).</li>
- *   <li>{@code close()} of the outermost guard: one swap and one list walk per index used (O(k + links)),
+ *   <li>{@code close()} of the outermost guard: per index used, two release stores (its session word and its
+ *       era) and a load of its list head, plus a swap and a walk of the list where it holds one (O(k + links)),
  *       wait-free.</li>
+ *   <li>A collection ends with a tidying pass over every index of every record (a volatile load of each head; for an
+ *       index no guard uses whose list is not empty, a scan and a CAS: lock-free): see
+ *       {@link reclaim.impl.core.SessionLists}.</li>
  * </ul>
  *
  * <p><b>Bound on unreclaimed objects (robust, for {@link reclaim.api.Born} objects).</b> A reservation holds
@@ -56,24 +63,33 @@ import reclaim.impl.core.ReclaimerHandle;
  * batches a collection waits for: {@code Core.amortizationSlack()}). Objects that are not {@code Born} have birth
  * era 0 and join every active reservation: safe, without the bound.
  *
- * <p><b>Happens-before.</b> Insertions and detaches are read-modify-writes on the same reservation head
- * (R3); a reservation's era is published with a volatile store before the reader re-reads its source, and
- * the retirer fences after the unlinks before it reads heads and eras (the hazard-eras store-load pair).
- * Under the asymmetric barrier ({@code Barrier}) the era store, and the activation of an index that was
- * inactive (no retirer writes one), are opaque stores, and the retirer runs {@code membarrier} once per batch.
- * Batch counts change only by volatile read-modify-writes, so the reclaiming thread happens-after every
- * reader's release.
+ * <p><b>Sessions.</b> In the paper an index's head says both whether a guard uses the index and which batches it
+ * holds, so leaving swaps it. Here each index has a session word beside its list ({@link reclaim.impl.core.SessionLists},
+ * which states the rule for dropping a link's reference and the tidying pass), so the outermost guard's close is
+ * stores and loads unless something was inserted: a guard that protected one slot under a still era pays no
+ * read-modify-write at all.
+ *
+ * <p><b>Happens-before.</b> A reader activates an index with a release store of its session word, then publishes
+ * its era (a volatile store under fences; an opaque one under the asymmetric barrier, where the retirer runs
+ * {@code membarrier} once per collection) and re-reads its source. The retirer fences after the unlinks, then reads
+ * the index's era and then its session word (the hazard-eras store-load pair): if the era it reads is not the
+ * reader's, the reader's re-read follows the retirer's barrier and sees the unlink; if it is, the session word it
+ * reads next is that session's or a later one (acquire), and a later one means that session ended (its end, a release
+ * store, follows the reader's reads). A link stamped with a session is dropped by its holder's leave or by whoever
+ * reads a later session value. Batch counts change only by volatile read-modify-writes, so the reclaiming thread
+ * happens-after every reader's release.
  */
 public final class CrystallinePolicy extends CountingPolicy {
     /*
      * Overview. Participants, leases (virtual threads), sticky participants (platform threads), bags,
      * sealing, flush and close are the core's. A participant's Reservations are created with it
      * (CrystallineParticipant). Sealing a bag advances the era (CountingPolicy); collect() inserts each sealed
-     * bag: minBirth, a full fence, then for every participant and index, if the head is not inactive and the era
-     * >= minBirth, CAS a link of the batch over the head (re-checking both on every retry: an index re-activated
-     * between two tries must be judged by its new era), and finally add the number of links to the batch's count
-     * (CountedBatches; the links are the batch's own, reused with it, as its counted wrapper is). A sticky participant's state word stays HELD in a guard: close() reads its open flag,
-     * and asks inUse(), which looks for active reservations.
+     * bag: minBirth, a full fence (or membarrier), then for every participant and index, read the era, then the
+     * session word; if the session is active and the era >= minBirth, push a link of the batch stamped with that
+     * session onto the head (SessionLists.push), and finally add the number of links to the batch's count
+     * (CountedBatches; the links are the batch's own, reused with it, as its counted wrapper is). Then tidy() takes
+     * the lists left in indices no guard uses. A sticky participant's state word stays HELD in a guard: close() reads
+     * its open flag, and asks inUse(), which looks for active sessions.
      */
 
     private final Scheme.Crystalline scheme;
@@ -154,9 +170,22 @@ public final class CrystallinePolicy extends CountingPolicy {
     protected boolean inUse(Participant r) {
         Reservations rs = reservations(r);
         for (int j = 0; j < rs.count; j++) {
-            if (!rs.invalid(rs.firstVolatile(j))) return true;
+            if (SessionLists.active(rs.sessionVolatile(j))) return true;
         }
         return false;
+    }
+
+    /**
+     * Takes the lists that indices no guard uses still hold (links inserted as their guard left, which that leave did
+     * not see) and drops their references ({@link SessionLists#tidy(SessionLists.Slots, int,
+     * reclaim.impl.core.Reclamation)}). Run at the end of every collection and by {@code close()}.
+     */
+    @Override
+    protected void tidy() {
+        for (Participant r : core.participants()) {
+            Reservations rs = reservations(r);
+            for (int j = 0; j < rs.count; j++) SessionLists.tidy(rs, j, core.reclamation());
+        }
     }
 
     /** A participant's reservations: created with it, never null, never replaced. */
@@ -197,16 +226,18 @@ public final class CrystallinePolicy extends CountingPolicy {
             if ((st == Participant.HELD || st > 0) && core.sweepIfDead(r)) continue; // its thread ended
             Reservations rs = reservations(r);
             for (int j = 0; j < rs.count; j++) {
-                while (true) {
-                    Object prev = rs.firstVolatile(j);
-                    if (rs.invalid(prev)) break; // inactive
-                    if (rs.eraVolatile(j) < minBirth) break; // it reserved an era before all of the batch
-                    if (rs.casFirst(j, prev, c.spare(prev))) { // the batch's own link, reused (CountedBatches)
-                        c.linked();
-                        links++;
-                        break;
-                    }
-                }
+                // The era, then the session word: a reader publishes its era after it activates the index, so an era
+                // read here that is the reader's comes with its session (or a later one); one that is not the reader's
+                // means that the reader's re-read of its source follows our barrier (see "Happens-before").
+                long era = rs.eraVolatile(j);
+                long session = rs.sessionVolatile(j);
+                if (!SessionLists.active(session)) continue; // no guard uses it
+                if (era < minBirth) continue; // it reserved an era before all of the batch
+                Link link = c.spare(null); // the batch's own link, reused (CountedBatches)
+                link.stamp(session); // the session it holds the batch for; published by the CAS
+                SessionLists.push(rs, j, link);
+                c.linked();
+                links++;
             }
         }
         CountedBatches.inserted(c, links, core.reclamation());
@@ -226,7 +257,7 @@ public final class CrystallinePolicy extends CountingPolicy {
         for (Participant r : core.participants()) {
             Reservations rs = reservations(r);
             for (int j = 0; j < rs.count; j++) {
-                if (!rs.invalid(rs.firstVolatile(j))) min = Math.min(min, rs.eraVolatile(j));
+                if (SessionLists.active(rs.sessionVolatile(j))) min = Math.min(min, rs.eraVolatile(j));
             }
         }
         return min == Long.MAX_VALUE ? Long.MIN_VALUE : min;

@@ -3,98 +3,98 @@ package reclaim.impl.crystalline;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
+import reclaim.impl.core.SessionLists;
+
 /**
- * The reservation indices of one record: for each index a list head (the head array itself = inactive, see
- * {@link #invalid}; null = active and empty; otherwise the newest link) and a reserved era. Index {@code k} (the
- * last) is the guard-wide index behind {@code protect(ref)}. Both arrays keep {@link #PAD} unused elements on each
- * side so that two records' reservations never share a cache line.
+ * The reservation indices of one record: for each index a session word (odd while a guard uses the index), a list
+ * head (null, or the newest link) and a reserved era; the session words and list heads are the slots of
+ * {@link SessionLists}, which owns the rules for the lists. Index {@code k} (the last) is the guard-wide index behind
+ * {@code protect(ref)}. Each index's era and session word are neighbours in one array (the holder writes both when it
+ * activates the index); both arrays keep {@link #PAD} unused elements on each side so that two records' reservations
+ * never share a cache line.
  *
- * <p>Why the array marks an inactive index, not a shared sentinel object: the holder's leave swaps that mark into
- * the array, and under G1 a reference store of a value in another region than the array runs the post-write
- * barrier's slow half, which begins with a store-load fence, whenever the array is not young (an old record in a
- * service). A store of the array into itself leaves the barrier at its first test (same region); the holder's
- * activation stores null, for which C2 emits no post-write barrier at all.
+ * <p>Why the holder never stores a link: under G1 a reference store of a value in another region than the array runs
+ * the post-write barrier's slow half, which begins with a store-load fence, whenever the array is not young (an old
+ * record in a service). The holder's own stores are longs (session and era) and, when it takes a list, a swap to null,
+ * for which C2 emits no post-write barrier.
  */
-final class Reservations {
+final class Reservations implements SessionLists.Slots {
     /** Unused elements before and after the indices. */
     static final int PAD = 16;
-    /** Indices: k slots and the guard-wide one. */
+    /** Indices: k slots per level and the guard-wide one. */
     final int count;
-    private final Object[] first;
-    private final long[] eras;
+    private final Object[] heads;
+    /** Index j's era at {@code PAD + 2j}, its session word at {@code PAD + 2j + 1}. */
+    private final long[] words;
 
     Reservations(int count) {
         this.count = count;
-        this.first = new Object[PAD + count + PAD];
-        this.eras = new long[PAD + count + PAD];
-        for (int j = 0; j < count; j++) first[PAD + j] = first; // inactive (plain: published with the record)
+        this.heads = new Object[PAD + count + PAD];
+        this.words = new long[PAD + 2 * count + PAD];
     }
 
-    /**
-     * Whether {@code head}, a value read from an index's list head, marks the index inactive (no guard uses it: no
-     * retirer inserts into it).
-     *
-     * @param head a value of a list head of these reservations
-     * @return true if it is the inactive mark
-     */
-    boolean invalid(Object head) {
-        return head == first;
+    // ---- list heads ----
+
+    /** The holder's look at index {@code j}'s list before it takes it (a link it misses is tidied, see SessionLists). */
+    Object headOpaque(int j) {
+        return HEAD.getOpaque(heads, PAD + j);
     }
 
-    /**
-     * The holder's deactivation of index {@code j}: swaps the inactive mark in (a volatile read-modify-write) and
-     * returns the list it took (null, or the newest link).
-     *
-     * @param j the index
-     * @return the list that was there
-     */
-    Object invalidate(int j) {
-        return FIRST.getAndSet(first, PAD + j, (Object) first);
+    @Override
+    public Object headVolatile(int j) {
+        return HEAD.getVolatile(heads, PAD + j);
     }
 
-    Object firstVolatile(int j) {
-        return FIRST.getVolatile(first, PAD + j);
+    /** Takes index {@code j}'s whole list (a swap to null: a volatile read-modify-write, which acquires every insertion). */
+    Object takeList(int j) {
+        return HEAD.getAndSet(heads, PAD + j, (Object) null);
     }
 
-    void setFirstVolatile(int j, Object value) {
-        FIRST.setVolatile(first, PAD + j, value);
+    @Override
+    public boolean casHead(int j, Object expected, Object update) {
+        return HEAD.compareAndSet(heads, PAD + j, expected, update);
     }
 
-    /** The holder's activation of an index it left inactive (no retirer writes an inactive index). */
-    void setFirstOpaque(int j, Object value) {
-        FIRST.setOpaque(first, PAD + j, value);
+    // ---- session words ----
+
+    /** The holder's own read of its session word (only the holder writes it, or the sweeper of a holder that ended). */
+    long sessionOpaque(int j) {
+        return (long) WORD.getOpaque(words, PAD + 2 * j + 1);
     }
 
-    Object getAndSetFirst(int j, Object value) {
-        return FIRST.getAndSet(first, PAD + j, value);
+    @Override
+    public long sessionVolatile(int j) {
+        return (long) WORD.getVolatile(words, PAD + 2 * j + 1);
     }
 
-    boolean casFirst(int j, Object expected, Object update) {
-        return FIRST.compareAndSet(first, PAD + j, expected, update);
+    void setSessionRelease(int j, long session) {
+        WORD.setRelease(words, PAD + 2 * j + 1, session);
     }
+
+    // ---- eras ----
 
     /** The holder's own read of its reserved era (opaque: only the holder writes it). */
     long eraOpaque(int j) {
-        return (long) ERA.getOpaque(eras, PAD + j);
+        return (long) WORD.getOpaque(words, PAD + 2 * j);
     }
 
     long eraVolatile(int j) {
-        return (long) ERA.getVolatile(eras, PAD + j);
+        return (long) WORD.getVolatile(words, PAD + 2 * j);
     }
 
     void setEraVolatile(int j, long era) {
-        ERA.setVolatile(eras, PAD + j, era);
+        WORD.setVolatile(words, PAD + 2 * j, era);
     }
 
-    /** The holder's reset of an index's era after it swapped the index to inactive (see {@code CrystallineGuard.detach}). */
+    /** The holder's reset of an index's era after it ended the index's session (see {@code CrystallineGuard.detach}). */
     void setEraRelease(int j, long era) {
-        ERA.setRelease(eras, PAD + j, era);
+        WORD.setRelease(words, PAD + 2 * j, era);
     }
 
     void setEraOpaque(int j, long era) {
-        ERA.setOpaque(eras, PAD + j, era);
+        WORD.setOpaque(words, PAD + 2 * j, era);
     }
 
-    private static final VarHandle FIRST = MethodHandles.arrayElementVarHandle(Object[].class);
-    private static final VarHandle ERA = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle HEAD = MethodHandles.arrayElementVarHandle(Object[].class);
+    private static final VarHandle WORD = MethodHandles.arrayElementVarHandle(long[].class);
 }

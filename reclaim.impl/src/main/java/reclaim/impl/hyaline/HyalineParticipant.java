@@ -4,6 +4,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 import reclaim.impl.core.Participant;
+import reclaim.impl.core.SessionLists;
 
 /**
  * A participant of Hyaline: a slot. Three words, after the padding of the participant, on a line of their own with
@@ -20,8 +21,9 @@ import reclaim.impl.core.Participant;
  *   <li>the access era the holder reserved (robust variant): opaque or volatile stores by the holder, volatile reads
  *       by retirers.</li>
  * </ul>
+ * The first two are the one slot ({@code i = 0}) of {@link SessionLists}, which owns the rules for the list.
  */
-final class HyalineParticipant extends Participant {
+final class HyalineParticipant extends Participant implements SessionLists.Slots {
     /** The list of inserted links, or null; through {@code HEAD}. */
     private Object head;
     /** The session word (odd: a guard holds the slot); through {@code SESSION}. */
@@ -42,7 +44,7 @@ final class HyalineParticipant extends Participant {
      * @return true if it is odd
      */
     static boolean active(long session) {
-        return (session & 1L) != 0;
+        return SessionLists.active(session);
     }
 
     long sessionOpaque() {
@@ -76,6 +78,21 @@ final class HyalineParticipant extends Participant {
 
     boolean casHead(Object expected, Object update) {
         return HEAD.compareAndSet(this, expected, update);
+    }
+
+    @Override
+    public Object headVolatile(int i) {
+        return headVolatile();
+    }
+
+    @Override
+    public long sessionVolatile(int i) {
+        return sessionVolatile();
+    }
+
+    @Override
+    public boolean casHead(int i, Object expected, Object update) {
+        return casHead(expected, update);
     }
 
     long accessOpaque() {

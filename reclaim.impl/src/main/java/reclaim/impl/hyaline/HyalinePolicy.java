@@ -12,6 +12,7 @@ import reclaim.impl.core.CountedBatches.Link;
 import reclaim.impl.core.CountingPolicy;
 import reclaim.impl.core.Participant;
 import reclaim.impl.core.ReclaimerHandle;
+import reclaim.impl.core.SessionLists;
 import reclaim.impl.core.ThreadGuard;
 
 /**
@@ -210,92 +211,17 @@ public final class HyalinePolicy extends CountingPolicy {
      */
     @Override
     protected void tidy() {
-        for (Participant p : core.participants()) tidy((HyalineParticipant) p);
+        for (Participant p : core.participants()) SessionLists.tidy((HyalineParticipant) p, 0, core.reclamation());
     }
 
     /**
-     * Tidies one slot: while it is inactive and its list not empty, {@link #tidy(HyalineParticipant, Object, long)}.
-     * Lock-free: it looks again only when the list or the session word changed meanwhile.
-     */
-    private void tidy(HyalineParticipant r) {
-        while (true) {
-            Object h = r.headVolatile();
-            if (h == null) return;
-            long q = r.sessionVolatile(); // after the head: a link in that list was stamped no later than q's session
-            if (HyalineParticipant.active(q)) return; // its holder takes the list when it leaves
-            if (tidy(r, h, q)) return;
-        }
-    }
-
-    /**
-     * Links a tidying pass scans before it takes a list: past it, it takes the list with its CAS all the same (links
-     * below the head it read are older than it, so older than its read of the session word) and judges each link after
-     * the take. The limit bounds a scan that followed a recycled link into another list.
-     */
-    private static final int SCAN_LIMIT = 4096;
-
-    /**
-     * One attempt of the tidying pass on slot {@code r}, whose head it read as {@code h} and then its session word as
-     * {@code q} (even). It takes the list only if every link in it is of a session before {@code q}, so that it never
-     * holds a link that a guard of a later session may still need (a flush racing it then finds that link in the
-     * slot): it scans the list from {@code h} and takes it with a CAS from {@code h}. A CAS that succeeds on a head
-     * that left the list and came back (its batch reclaimed and inserted again) may take links of a later session; the
-     * walk of the detached list judges each link again and puts such links back: only then may the pass hold, for a
-     * few instructions, a link that the slot's holder leaving or a racing flush does not find (the same window as a
-     * collection in flight that holds sealed batches); the pass then drops it itself once its session is seen to end.
+     * One attempt of the tidying pass on slot {@code r} ({@link SessionLists#tidy(SessionLists.Slots, int, Object, long,
+     * reclaim.impl.core.Reclamation)}), whose head it read as {@code h} and then its session word as {@code q}.
      *
-     * @param r the slot
-     * @param h its head, as read
-     * @param q its session word, as read after the head (even)
-     * @return false if the caller must look again (the list changed, or links went back while the session moved on)
+     * @return false if the caller must look again
      */
     boolean tidy(HyalineParticipant r, Object h, long q) {
-        int n = 0;
-        for (Object l = h; l instanceof Link link; l = link.next()) { // plain reads: only the CAS below is trusted
-            // Not in the list we read (a link's stamp is at most the session at its insertion, before our read of
-            // q, and odd): the list changed under the scan. Look again if the word moved on; if not, leave the list.
-            if (link.session() >= q) return r.sessionVolatile() == q;
-            if (++n > SCAN_LIMIT) break;
-        }
-        if (!r.casHead(h, null)) return false; // the list changed
-        Object list = h;
-        // The list is ours. Links of sessions before q: their sessions ended (an acquire read of a later session
-        // value); others go back in front of the list (push, as an insertion).
-        Link ended = null;
-        Link kept = null;
-        for (Object l = list; l instanceof Link link; ) {
-            Object next = link.next();
-            if (link.session() < q) {
-                CountedBatches.relink(link, ended);
-                ended = link;
-            } else {
-                CountedBatches.relink(link, kept);
-                kept = link;
-            }
-            l = next;
-        }
-        boolean done = kept == null;
-        while (kept != null) {
-            Link link = kept;
-            kept = (Link) link.next();
-            push(r, link);
-        }
-        CountedBatches.traverse(ended, core.reclamation());
-        // Links went back: look again if the word moved on meanwhile (their session may have ended, and its leave may
-        // have missed them); if not, they wait for that session's leave or a later pass.
-        return done || r.sessionVolatile() == q;
-    }
-
-    /**
-     * Puts a link the caller holds in front of slot {@code r}'s list: a CAS, retried only when another insertion or a
-     * take changed the head (lock-free). The link's {@code next} and stamp are plain, published by the CAS.
-     */
-    private static void push(HyalineParticipant r, Link link) {
-        while (true) {
-            Object prev = r.headVolatile();
-            CountedBatches.relink(link, prev);
-            if (r.casHead(prev, link)) return;
-        }
+        return SessionLists.tidy(r, 0, h, q, core.reclamation());
     }
 
     private static HyalineParticipant slot(ThreadGuard g) {
@@ -332,7 +258,7 @@ public final class HyalinePolicy extends CountingPolicy {
             if (robust && r.accessVolatile() < minBirth) continue; // its reader read nothing born this late
             Link link = c.spare(null); // the batch's own link, reused (CountedBatches)
             link.stamp(session); // the session it holds the batch for; published by the CAS
-            push(r, link);
+            SessionLists.push(r, 0, link);
             c.linked();
             links++;
         }
