@@ -209,8 +209,10 @@ public interface Reclaimer extends AutoCloseable {
      * reclamation, tries to advance the scheme's epoch and runs the actions that are due. With no guard open
      * anywhere, every object retired before the call is reclaimed when it returns, except those that a collection in
      * progress meanwhile (another thread's retire, enter or flush, or the one running the reclaim action that calls
-     * this) has already taken from where this call looks: that collection reclaims them before it ends. With an
-     * {@linkplain Options#withActionExecutor action executor} that includes the actions handed to it: it runs those
+     * this) has already taken from where this call looks: that collection reclaims them before it ends, unless a guard
+     * that was closing while it worked kept them from it; those wait for the next collection (any thread's retire,
+     * enter or flush) or for {@link #close()}. With an {@linkplain Options#withActionExecutor action executor} that
+     * includes the actions handed to it: it runs those
      * not started yet itself and waits for the others. Called inside a guard of this reclaimer (or from an action on
      * the executor), it runs those not started yet and waits for none: an action the executor is running may itself
      * wait for a grace period ({@link #synchronize()}), which the caller's open guard would hold back for ever. An
