@@ -15,21 +15,20 @@ import reclaim.impl.core.CountedBatches.Link;
  * The per-thread guard of {@link CrystallinePolicy}.
  *
  * <p>{@code protect(ref, slot)} is Crystalline's {@code protect}: read the source, read the global era; if
- * the slot already reserves that era, done: two volatile loads, no store. Otherwise {@code doUpdate}: an inactive
- * index is activated (a new session: one store of its session word, see {@link reclaim.impl.core.SessionLists}); an
- * active one whose era moved gives up what it protected (as the API's slot contract says) by taking its list, if it
- * has one; then the era is re-read, published as the slot's reservation, and the source read again. Each nesting
- * level has its own {@code k} slots ({@link #LEVELS} levels; deeper guards use the guard-wide index), so an inner
- * guard never releases what an enclosing one protects. An inner guard's close leaves its level's indices active (what
- * they protect stays protected a little longer, until the next guard at that level moves them or the outermost guard
- * leaves): ending their sessions there would cost the next inner guard at that level an activation per index, which a
- * guard nested per operation (a collection's view) would pay on every operation; the next inner guard reuses them at
- * no cost while the era holds still. {@code protect(ref)} uses the guard-wide index, whose era only grows during the
- * outermost guard and whose list is kept until it closes. Leaving ends the session of each index used (a store), resets
- * its era to 0 (so that the next guard's first protect activates it again: the re-activation pitfall of the reference
- * code, an index re-activated between a retirer's two reads must be judged by its new era), and takes its list only
- * if its head is not null (a swap); the lists taken are walked only after the guard is closed, since walking runs
- * reclaim actions.
+ * the slot already reserves that era, done: two volatile loads, no store. The first {@code protect} of a guard on an
+ * index starts a session on it (one store of its session word, see {@link reclaim.impl.core.SessionLists}); the index
+ * keeps the era of its last session, so when the global era has not moved since, that store is all (see
+ * {@link #reserved}). Otherwise {@code doUpdate}: the index gives up what it protected (as the API's slot contract
+ * says) by taking its list, if it has one; then the era is re-read, published as the slot's reservation, and the
+ * source read again. Each nesting level has its own {@code k} slots ({@link #LEVELS} levels; deeper guards use the
+ * guard-wide index), so an inner guard never releases what an enclosing one protects. An inner guard's close leaves
+ * its level's indices active (what they protect stays protected a little longer, until the next guard at that level
+ * moves them or the outermost guard leaves): ending their sessions there would cost the next inner guard at that
+ * level an activation per index, which a guard nested per operation (a collection's view) would pay on every
+ * operation. {@code protect(ref)} uses the guard-wide index, whose era only grows during the outermost guard and whose
+ * list is kept until it closes. Leaving ends the session of each index used (a store) and takes its list only if its
+ * head is not null (a swap); the lists taken are walked only after the guard is closed, since walking runs reclaim
+ * actions.
  *
  * <p>Fields are plain: only the owning thread touches them (behind an owned guard, the thread in a call on it:
  * see {@link ThreadGuard}).
@@ -83,16 +82,14 @@ final class CrystallineGuard extends ThreadGuard {
     }
 
     /**
-     * Ends the sessions of the indices of {@code mask}, resets their eras to 0, and takes the lists of those whose
-     * head is not null.
+     * Ends the sessions of the indices of {@code mask} and takes the lists of those whose head is not null. Their eras
+     * stay: an index is judged by its era only while its session is active, and its next session starts from that era
+     * ({@link #reserved}).
      *
      * <p>The session's end is a release store: every read of the guard happens-before it, so a retirer or a tidying
      * pass that reads it (or a later value) may drop the references of this session's links ({@code SessionLists}).
-     * The era's reset is a release store after it: a retirer reads an index's era before its session word, so one that
-     * reads the reset also reads the ended session and skips the index; the reset is for the holder's next
-     * {@code protect}, which must see 0 (not the era it reserved last) to activate the index again. The load of the
-     * head may miss an insertion racing the session's end: that link stays in the list for the next leave of this
-     * index or the tidying pass at the end of the next collection, never lost.
+     * The load of the head may miss an insertion racing the session's end: that link stays in the list for the next
+     * leave of this index or the tidying pass at the end of the next collection, never lost.
      *
      * <p>A sweeper uses it too, for a record whose thread ended inside its guard (it holds the record BUSY: its
      * holder never writes again); it ends only the sessions that are active.
@@ -110,7 +107,6 @@ final class CrystallineGuard extends ThreadGuard {
             int j = Long.numberOfTrailingZeros(mask);
             long s = r.sessionOpaque(j); // the holder's own word, or a dead holder's (its end happens-before the sweep)
             if (SessionLists.active(s)) r.setSessionRelease(j, s + 1);
-            r.setEraRelease(j, 0);
             if (r.headOpaque(j) != null && r.takeList(j) instanceof Link first) {
                 if (tail == null) head = first;
                 else tail.splice(first);
@@ -131,11 +127,11 @@ final class CrystallineGuard extends ThreadGuard {
         int level = depth() - 1;
         if (level >= LEVELS) return protect(ref); // deeper nesting: the guard-wide index
         int idx = level * k + slot;
-        long prev = rs.eraOpaque(idx);
+        long prev = reserved(idx);
         while (true) {
             T p = ref.get();
             long e = crystalline.eraVolatile();
-            if (e == prev) return p; // the slot reserves the current era (prev is 0 while inactive)
+            if (e == prev) return p; // the slot reserves the current era
             prev = doUpdate(idx, e);
         }
     }
@@ -151,7 +147,7 @@ final class CrystallineGuard extends ThreadGuard {
         int level = depth() - 1;
         if (level >= LEVELS) return protect(field, holder);
         int idx = level * k + slot;
-        long prev = rs.eraOpaque(idx);
+        long prev = reserved(idx);
         while (true) {
             Object p = field.getVolatile(holder);
             long e = crystalline.eraVolatile();
@@ -165,7 +161,7 @@ final class CrystallineGuard extends ThreadGuard {
         Objects.requireNonNull(ref, "ref");
         checkInGuard();
         if (record() == null) return ref.get();
-        long prev = rs.eraOpaque(wide);
+        long prev = reserved(wide);
         while (true) {
             T p = ref.get();
             long e = crystalline.eraVolatile();
@@ -181,7 +177,7 @@ final class CrystallineGuard extends ThreadGuard {
         Objects.requireNonNull(holder, "holder");
         checkInGuard();
         if (record() == null) return (T) field.getVolatile(holder);
-        long prev = rs.eraOpaque(wide);
+        long prev = reserved(wide);
         while (true) {
             Object p = field.getVolatile(holder);
             long e = crystalline.eraVolatile();
@@ -192,7 +188,8 @@ final class CrystallineGuard extends ThreadGuard {
 
     /**
      * Crystalline's {@code protect} step for a key the caller read: the caller's volatile read of the key, then
-     * the era: if the slot reserves it, done; otherwise {@code doUpdate} and the caller re-reads.
+     * the era: if the slot reserves it, done; otherwise the index is activated or its era moved ({@code doUpdate})
+     * and the caller re-reads.
      */
     @Override
     public boolean reserve(long key, int slot) {
@@ -201,53 +198,72 @@ final class CrystallineGuard extends ThreadGuard {
         if (record() == null || key == 0) return true; // a guard of a reclaim action during close(), or nothing
         int level = depth() - 1;
         long e = crystalline.eraVolatile();
-        if (level >= LEVELS) { // deeper nesting: the guard-wide index
-            if (rs.eraOpaque(wide) == e) return true;
-            grow(e);
-            return false;
+        int idx = level >= LEVELS ? wide : level * k + slot; // deeper nesting: the guard-wide index
+        if ((used & (1L << idx)) != 0) {
+            if (rs.eraOpaque(idx) == e) return true;
+        } else {
+            activate(idx); // the key was read before: the caller reads it again
         }
-        int idx = level * k + slot;
-        if (rs.eraOpaque(idx) == e) return true;
-        doUpdate(idx, e);
+        if (rs.eraOpaque(idx) != e) {
+            if (idx == wide) grow(e);
+            else doUpdate(idx, e);
+        }
         return false;
     }
 
     /**
-     * Crystalline's {@code doUpdate}: activate the index (a new session) or, if it is active, take its list; re-read
-     * the era, publish it as the slot's reservation; only then walk the list taken (it runs reclaim actions, which may
-     * open nested guards: the slot is consistent by then).
+     * The era index {@code idx} reserves, after activating it if this guard has not used it yet.
+     *
+     * <p>An index keeps its era when its session ends, so a guard that finds the global era where the index's last
+     * session left it protects with no store beyond the activation: the stale era is a reservation all the same. A
+     * retirer reads the era before the session word: if it read a value older than this era, the store of this era
+     * (and so the activation and every read after it) follows the retirer's barrier, and those reads see its unlinks; if
+     * it read this era, it judges the index by it, as it would an era stored in this session.
+     */
+    private long reserved(int idx) {
+        if ((used & (1L << idx)) == 0) activate(idx);
+        return rs.eraOpaque(idx);
+    }
+
+    /**
+     * Starts a session on index {@code idx} (this guard has not used it: its session word is even). The store-load
+     * pair with the retirer (unlink, fence or membarrier, reads of era then session word) is this store and the
+     * caller's read of the source: a volatile store under fences; under the asymmetric barrier a release store (a
+     * tidying pass that reads it trusts that the sessions before it ended), which the retirer's membarrier orders.
+     * Links of ended sessions still in the list (insertions that raced a leave) stay there: this index's next leave
+     * or {@code doUpdate} takes them, or a tidying pass (which skips an active index) once it has left.
+     */
+    private void activate(int idx) {
+        Reservations r = rs;
+        long s = r.sessionOpaque(idx); // our own word
+        if (SessionLists.active(s)) throw new IllegalStateException("internal error: an index was activated twice");
+        if (asymmetric) r.setSessionRelease(idx, s + 1);
+        else r.setSessionVolatile(idx, s + 1);
+        used |= 1L << idx;
+    }
+
+    /**
+     * Crystalline's {@code doUpdate} for an active index whose era moved: take its list if it holds one (what it
+     * protected at its previous era: released, as the slot contract says), re-read the era, publish it as the slot's
+     * reservation; only then walk the list taken (it runs reclaim actions, which may open nested guards: the slot is
+     * consistent by then).
      */
     private long doUpdate(int idx, long e) {
         Reservations r = rs;
         Object old = null;
-        long s = r.sessionOpaque(idx); // our own word
-        if (!SessionLists.active(s)) {
-            // A new session (release: a tidying pass that reads it trusts that the sessions before it ended). Links
-            // of ended sessions still in the list (insertions that raced a leave) stay there: this index's next leave
-            // takes them, or a tidying pass (which skips an active index) once it has left.
-            r.setSessionRelease(idx, s + 1);
-            e = crystalline.eraVolatile();
-        } else if (r.headOpaque(idx) != null) {
-            old = r.takeList(idx); // what the index protected at its previous era: released, as the slot contract says
+        if (r.headOpaque(idx) != null) {
+            old = r.takeList(idx);
             e = crystalline.eraVolatile();
         }
         // Store-load pair with the retirer (unlink, fence or membarrier, reads of era then session word): the
         // reservation is visible before the caller's re-read of the source.
         publishEra(r, idx, e);
-        used |= 1L << idx;
         if (old instanceof Link) crystalline.walk(old);
         return e;
     }
 
-    /** The guard-wide index: activate it once, then only raise its era; its list stays until leave. */
+    /** The guard-wide index, active, whose era moved: only raise its era; its list stays until leave. */
     private long grow(long e) {
-        if ((used & (1L << wide)) == 0) {
-            long s = rs.sessionOpaque(wide);
-            if (SessionLists.active(s)) throw new IllegalStateException("internal error: an index was activated twice");
-            rs.setSessionRelease(wide, s + 1); // a new session, as in doUpdate
-            e = crystalline.eraVolatile();
-            used |= 1L << wide;
-        }
         publishEra(rs, wide, e); // store-load pair with the retirer, as in doUpdate
         return e;
     }

@@ -37,16 +37,16 @@ import reclaim.impl.core.SessionLists;
  *       retried on contention: lock-free) and may run reclaim actions of batches whose last reference it drops. On
  *       a virtual thread: a record lease per outermost guard (a CAS, retried only against another thread
  *       taking the same free record: lock-free).</li>
- *   <li>{@code protect}: two volatile loads when the era has not moved since the slot's reservation;
- *       otherwise, for an index not yet used in this guard, a store of its session word and of its era (a volatile
- *       store under fences, an opaque one under the asymmetric barrier), or, for an index whose era moved, a swap and
- *       a walk of its list if it holds one, and the era's store; then a retry. Lock-free: it retries
+ *   <li>{@code protect}: two volatile loads when the era has not moved since the slot's reservation, after, on
+ *       the first use of an index in a guard, a store of its session word (a volatile store under fences, a release
+ *       store under the asymmetric barrier); when the era moved, a swap and a walk of the index's list if it holds
+ *       one, the era's store (volatile under fences, opaque under the asymmetric barrier), and a retry. Lock-free: it retries
  *       only while the global era moves, which it does once per sealed batch (Crystalline-W's bounded slow
  *       path with helping is {@link CrystallineWPolicy}).</li>
  *   <li>{@code retire}: O(1) into the thread's bag; every {@code batchSize} retires, one pass over the
  *       records' k + 1 indices with a CAS per active one (retried on contention: lock-free).</li>
- *   <li>{@code close()} of the outermost guard: per index used, two release stores (its session word and its
- *       era) and a load of its list head, plus a swap and a walk of the list where it holds one (O(k + links)),
+ *   <li>{@code close()} of the outermost guard: per index used, a release store of its session word and a load
+ *       of its list head, plus a swap and a walk of the list where it holds one (O(k + links)),
  *       wait-free.</li>
  *   <li>A collection ends with a tidying pass over every index of every record (a volatile load of each head; for an
  *       index no guard uses whose list is not empty, a scan and a CAS: lock-free): see
@@ -69,13 +69,15 @@ import reclaim.impl.core.SessionLists;
  * stores and loads unless something was inserted: a guard that protected one slot under a still era pays no
  * read-modify-write at all.
  *
- * <p><b>Happens-before.</b> A reader activates an index with a release store of its session word, then publishes
- * its era (a volatile store under fences; an opaque one under the asymmetric barrier, where the retirer runs
- * {@code membarrier} once per collection) and re-reads its source. The retirer fences after the unlinks, then reads
- * the index's era and then its session word (the hazard-eras store-load pair): if the era it reads is not the
- * reader's, the reader's re-read follows the retirer's barrier and sees the unlink; if it is, the session word it
- * reads next is that session's or a later one (acquire), and a later one means that session ended (its end, a release
- * store, follows the reader's reads). A link stamped with a session is dropped by its holder's leave or by whoever
+ * <p><b>Happens-before.</b> A reader activates an index with a store of its session word (volatile under fences;
+ * under the asymmetric barrier a release store, and the retirer runs {@code membarrier} once per collection), then
+ * reads its source and the global era; when that differs from the index's era it publishes it the same way (the
+ * index keeps its era across sessions) and reads again. The retirer fences after the unlinks, then reads the index's
+ * era and then its session word (the hazard-eras store-load pair): if it missed the reader's activation or the store
+ * of the era the reader relies on, the reader's reads after that store follow the retirer's barrier and see the
+ * unlinks; otherwise it judges the index by an era no later than the reader's, with the session it read: the reader's,
+ * or a later one, which means that the reader's session ended (its end, a release store, follows the reader's
+ * reads). A link stamped with a session is dropped by its holder's leave or by whoever
  * reads a later session value. Batch counts change only by volatile read-modify-writes, so the reclaiming thread
  * happens-after every reader's release.
  */

@@ -7,7 +7,7 @@ import reclaim.impl.core.SessionLists;
 
 /**
  * The reservation indices of one record: for each index a session word (odd while a guard uses the index), a list
- * head (null, or the newest link) and a reserved era; the session words and list heads are the slots of
+ * head (null, or the newest link) and a reserved era, which the index keeps when its session ends; the session words and list heads are the slots of
  * {@link SessionLists}, which owns the rules for the lists. Index {@code k} (the last) is the guard-wide index behind
  * {@code protect(ref)}. Each index's era and session word are neighbours in one array (the holder writes both when it
  * activates the index); both arrays keep {@link #PAD} unused elements on each side so that two records' reservations
@@ -71,6 +71,10 @@ final class Reservations implements SessionLists.Slots {
         WORD.setRelease(words, PAD + 2 * j + 1, session);
     }
 
+    void setSessionVolatile(int j, long session) {
+        WORD.setVolatile(words, PAD + 2 * j + 1, session);
+    }
+
     // ---- eras ----
 
     /** The holder's own read of its reserved era (opaque: only the holder writes it). */
@@ -84,11 +88,6 @@ final class Reservations implements SessionLists.Slots {
 
     void setEraVolatile(int j, long era) {
         WORD.setVolatile(words, PAD + 2 * j, era);
-    }
-
-    /** The holder's reset of an index's era after it ended the index's session (see {@code CrystallineGuard.detach}). */
-    void setEraRelease(int j, long era) {
-        WORD.setRelease(words, PAD + 2 * j, era);
     }
 
     void setEraOpaque(int j, long era) {

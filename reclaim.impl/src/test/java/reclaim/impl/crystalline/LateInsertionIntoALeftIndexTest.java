@@ -101,7 +101,9 @@ class LateInsertionIntoALeftIndexTest {
      * The tidying pass reads the index's head, then its session word: a link stamped with a session at or after the
      * value it read belongs to a guard that may be open (or not yet ended when the pass looked), and stays in the list
      * rather than being dropped; that session's own leave then drops it. The reader's next guard is that next session of
-     * the same index: a platform thread keeps its record (aborted where it did not).
+     * the same index: a platform thread keeps its record (aborted where it did not). The guard-wide index, which keeps
+     * its list until its guard closes: a slot's first protect at a moved era would release the list at once, as a slot
+     * protected again does ({@code ProtectAtAMovedEraTest}).
      */
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"FENCE", "ASYMMETRIC"})
@@ -109,7 +111,7 @@ class LateInsertionIntoALeftIndexTest {
         AtomicInteger ran = new AtomicInteger();
         try (Reclaimer r = create(barrier)) {
             AtomicReference<Object> cell = new AtomicReference<>(new Object());
-            try (Reader reader = new Reader(r, cell, Protect.SLOT)) {
+            try (Reader reader = new Reader(r, cell, Protect.GUARD_WIDE)) {
                 reader.enter();
                 Index index = activeIndex(core(r));
                 long first = index.session();
