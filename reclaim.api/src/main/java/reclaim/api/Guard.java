@@ -57,7 +57,8 @@ public interface Guard extends AutoCloseable {
 
     /**
      * Reads {@code ref} and protects the value read in slot {@code slot}, releasing what that slot held
-     * before. A hand-over-hand traversal written with two or three slots keeps a constant number of hazards
+     * before (in this guard, or in a guard nested at the same depth that closed: see {@link #close()}). A
+     * hand-over-hand traversal written with two or three slots keeps a constant number of hazards
      * under hazard pointers; schemes without per-pointer slots keep everything protected until the guard
      * closes.
      *
@@ -234,7 +235,13 @@ public interface Guard extends AutoCloseable {
 
     /**
      * Ends this critical section (the innermost, when guards nest). What was protected may be reclaimed
-     * once every enclosing guard has closed too.
+     * once every enclosing guard has closed too, with one exception, under schemes that protect per slot (hazard
+     * pointers, Crystalline): a nested guard's slots are those of its nesting depth, and the next guard opened at
+     * that depth inside the same enclosing guard takes them over, so that a guard nested per operation costs no
+     * more than its own protects. Using slot {@code s} there ({@link #protect(AtomicReference, int)},
+     * {@link #reserve}) may release what slot {@code s} held in the guard that closed, as it would in one guard.
+     * What a nested guard protected without a slot ({@link #protect(AtomicReference)}) stays protected until the
+     * outermost guard closes.
      *
      * @throws IllegalStateException if the guard is already closed or is closed from another thread
      */

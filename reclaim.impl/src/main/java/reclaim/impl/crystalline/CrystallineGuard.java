@@ -45,12 +45,19 @@ final class CrystallineGuard extends ThreadGuard {
     private Reservations rs;
     /** Bit i set: index i was activated during this guard. */
     private long used;
+    /**
+     * Bit s set: slot s was reserved at a depth past {@link #LEVELS} during this outermost guard, at the era
+     * {@code deepEras[s]} of the guard-wide index ({@link #reserveDeep}); cleared when the outermost guard leaves.
+     */
+    private long deepReserved;
+    private final long[] deepEras;
 
     CrystallineGuard(Core core, CrystallinePolicy policy, Thread thread, int k) {
         super(core, thread);
         this.crystalline = policy;
         this.k = k;
         this.wide = LEVELS * k;
+        this.deepEras = new long[k];
     }
 
     /** Indices a record needs: k per level and the guard-wide one. */
@@ -70,6 +77,7 @@ final class CrystallineGuard extends ThreadGuard {
         bound = record;
         rs = reservations;
         used = 0;
+        deepReserved = 0;
     }
 
     /** Detaches every index this guard used (no user code); returns the lists to walk, or null. */
@@ -78,6 +86,7 @@ final class CrystallineGuard extends ThreadGuard {
         // Nothing used: the common empty leave (no store), and a guard of a reclaim action during close() (no record).
         if (mask == 0) return null;
         used = 0;
+        deepReserved = 0; // set only with the guard-wide index's bit
         return detach(rs, mask);
     }
 
@@ -198,16 +207,30 @@ final class CrystallineGuard extends ThreadGuard {
         if (record() == null || key == 0) return true; // a guard of a reclaim action during close(), or nothing
         int level = depth() - 1;
         long e = crystalline.eraVolatile();
-        int idx = level >= LEVELS ? wide : level * k + slot; // deeper nesting: the guard-wide index
+        if (level >= LEVELS) return reserveDeep(slot, e);
+        int idx = level * k + slot;
         if ((used & (1L << idx)) != 0) {
             if (rs.eraOpaque(idx) == e) return true;
         } else {
             activate(idx); // the key was read before: the caller reads it again
         }
-        if (rs.eraOpaque(idx) != e) {
-            if (idx == wide) grow(e);
-            else doUpdate(idx, e);
-        }
+        if (rs.eraOpaque(idx) != e) doUpdate(idx, e);
+        return false;
+    }
+
+    /**
+     * {@link #reserve} nested deeper than {@link #LEVELS}, where every slot is the guard-wide index. That index reserving
+     * the current era does not cover a key read before the call if another slot's call activated it or raised its era
+     * after the read: the key is covered only if this slot's own last call (which preceded the read) left the index at
+     * the era it still reserves (its era only grows while the outermost guard is open, so it held that era since).
+     */
+    private boolean reserveDeep(int slot, long e) {
+        long bit = 1L << slot;
+        if ((deepReserved & bit) != 0 && deepEras[slot] == e && rs.eraOpaque(wide) == e) return true;
+        long prev = reserved(wide);
+        if (prev != e) grow(e);
+        deepReserved |= bit;
+        deepEras[slot] = e;
         return false;
     }
 
