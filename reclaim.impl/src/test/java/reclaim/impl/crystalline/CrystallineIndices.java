@@ -5,13 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.reflect.Field;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
 import org.junit.jupiter.api.Assumptions;
 
@@ -22,15 +23,37 @@ import reclaim.api.Scheme;
 import reclaim.impl.core.Core;
 import reclaim.impl.core.CountedBatches.Link;
 import reclaim.impl.core.Participant;
+import reclaim.impl.core.ReclaimerHandle;
 import reclaim.impl.core.SessionLists;
 
 /**
  * What the tests of Crystalline-L's reservation indices share: a reclaimer under a forced barrier strategy, its core
- * and policy (reached by reflection), the one index a reader's guard uses (through the package-private words of
+ * and policy, the one index a reader's guard uses (through the package-private words of
  * {@link Reservations}), and a reader thread that opens, uses and closes its guard step by step.
  */
 final class CrystallineIndices {
     private CrystallineIndices() {}
+
+    /** Objects a test retires at a time ({@link #retireAndFlush}): two batches of 4. */
+    static final int OBJECTS = 8;
+
+    /**
+     * Retires {@link #OBJECTS} objects from this thread, counting their actions in {@code ran}, and flushes: the era
+     * moves, and the batches join the index of an open guard.
+     */
+    static void retireAndFlush(Reclaimer r, AtomicInteger ran) {
+        Consumer<Object> count = o -> ran.incrementAndGet();
+        for (int i = 0; i < OBJECTS; i++) r.retire(new Object(), count);
+        r.flush();
+    }
+
+    /** Whether every link of a list is stamped with {@code session}. */
+    static boolean allOfSession(Object list, long session) {
+        for (Object l = list; l instanceof Link link; l = link.next()) {
+            if (link.session() != session) return false;
+        }
+        return true;
+    }
 
     /** Which {@code protect} the reader uses, so which index its guard activates. */
     enum Protect {
@@ -54,17 +77,12 @@ final class CrystallineIndices {
         }
     }
 
-    static Core core(Reclaimer r) throws ReflectiveOperationException {
-        Class<?> lookup = Class.forName("reclaim.impl.core.GuardLookup");
-        Field f = lookup.getDeclaredField("core");
-        f.setAccessible(true);
-        return (Core) f.get(r);
+    static Core core(Reclaimer r) {
+        return ReclaimerHandle.coreOf(r);
     }
 
-    static CrystallinePolicy policy(Core core) throws ReflectiveOperationException {
-        Field f = Core.class.getDeclaredField("policy");
-        f.setAccessible(true);
-        return (CrystallinePolicy) f.get(core);
+    static CrystallinePolicy policy(Core core) {
+        return (CrystallinePolicy) core.policy();
     }
 
     /** One reservation index: its record, the record's reservations and its number there. */

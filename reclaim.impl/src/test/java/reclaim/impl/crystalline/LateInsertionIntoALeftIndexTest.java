@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static reclaim.impl.crystalline.CrystallineIndices.OBJECTS;
+import static reclaim.impl.crystalline.CrystallineIndices.retireAndFlush;
 import static reclaim.impl.crystalline.CrystallineIndices.activeIndex;
 import static reclaim.impl.crystalline.CrystallineIndices.core;
 import static reclaim.impl.crystalline.CrystallineIndices.create;
@@ -14,7 +16,6 @@ import static reclaim.impl.crystalline.CrystallineIndices.length;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Consumer;
 
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Timeout;
@@ -48,13 +49,9 @@ import reclaim.impl.crystalline.CrystallineIndices.Reader;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class LateInsertionIntoALeftIndexTest {
-    private static final int OBJECTS = 8;
-
-    /** Retires {@link #OBJECTS} objects from this thread and flushes, so that they are inserted into the open guard's index. */
+    /** {@link CrystallineIndices#retireAndFlush}, checking that nothing was reclaimed: the batches joined the open guard. */
     static void retireIntoTheOpenGuard(Reclaimer r, AtomicInteger ran) {
-        Consumer<Object> count = o -> ran.incrementAndGet();
-        for (int i = 0; i < OBJECTS; i++) r.retire(new Object(), count);
-        r.flush();
+        retireAndFlush(r, ran);
         assertEquals(0, ran.get(), "reclaimed while the reader's guard, which the batches joined, is open");
     }
 

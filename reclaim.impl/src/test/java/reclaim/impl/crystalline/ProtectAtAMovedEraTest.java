@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static reclaim.impl.crystalline.CrystallineIndices.OBJECTS;
+import static reclaim.impl.crystalline.CrystallineIndices.allOfSession;
+import static reclaim.impl.crystalline.CrystallineIndices.retireAndFlush;
 import static reclaim.impl.crystalline.CrystallineIndices.activeIndex;
 import static reclaim.impl.crystalline.CrystallineIndices.core;
 import static reclaim.impl.crystalline.CrystallineIndices.create;
@@ -14,7 +17,6 @@ import static reclaim.impl.crystalline.CrystallineIndices.policy;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Consumer;
 
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -42,22 +44,6 @@ import reclaim.impl.crystalline.CrystallineIndices.Reader;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ProtectAtAMovedEraTest {
-    private static final int OBJECTS = 8;
-
-    /** Retires {@link #OBJECTS} objects from this thread and flushes: the era moves, and they join the open guard. */
-    private static void retireAndFlush(Reclaimer r, AtomicInteger ran) {
-        Consumer<Object> count = o -> ran.incrementAndGet();
-        for (int i = 0; i < OBJECTS; i++) r.retire(new Object(), count);
-        r.flush();
-    }
-
-    /** Whether every link of a list is stamped with {@code session}. */
-    private static boolean allOfSession(Object list, long session) {
-        for (Object l = list; l instanceof Link link; l = link.next()) {
-            if (link.session() != session) return false;
-        }
-        return true;
-    }
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"FENCE", "ASYMMETRIC"})

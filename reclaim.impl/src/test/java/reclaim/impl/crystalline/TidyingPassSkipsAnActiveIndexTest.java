@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static reclaim.impl.crystalline.CrystallineIndices.OBJECTS;
+import static reclaim.impl.crystalline.CrystallineIndices.allOfSession;
+import static reclaim.impl.crystalline.CrystallineIndices.retireAndFlush;
 import static reclaim.impl.crystalline.CrystallineIndices.activeIndex;
 import static reclaim.impl.crystalline.CrystallineIndices.core;
 import static reclaim.impl.crystalline.CrystallineIndices.create;
@@ -13,7 +16,6 @@ import static reclaim.impl.crystalline.CrystallineIndices.policy;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Consumer;
 
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Timeout;
@@ -38,22 +40,6 @@ import reclaim.impl.crystalline.CrystallineIndices.Reader;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class TidyingPassSkipsAnActiveIndexTest {
-    private static final int OBJECTS = 8;
-
-    /** Retires {@link #OBJECTS} objects from this thread and flushes, so that they are inserted into the open guard's index. */
-    private static void retireIntoTheOpenGuard(Reclaimer r, AtomicInteger ran) {
-        Consumer<Object> count = o -> ran.incrementAndGet();
-        for (int i = 0; i < OBJECTS; i++) r.retire(new Object(), count);
-        r.flush();
-    }
-
-    /** Whether every link of a list is stamped with {@code session}. */
-    private static boolean allOfSession(Object list, long session) {
-        for (Object l = list; l instanceof Link link; l = link.next()) {
-            if (link.session() != session) return false;
-        }
-        return true;
-    }
 
     @ParameterizedTest(name = "{0}, {1}")
     @CsvSource({"FENCE, SLOT", "FENCE, GUARD_WIDE", "ASYMMETRIC, SLOT", "ASYMMETRIC, GUARD_WIDE"})
@@ -66,7 +52,7 @@ class TidyingPassSkipsAnActiveIndexTest {
                 reader.enter();
                 Index index = activeIndex(core(r));
                 long session = index.session();
-                retireIntoTheOpenGuard(r, ran);
+                retireAndFlush(r, ran);
                 // That flush ended with a tidying pass already.
                 assertEquals(0, ran.get(), "reclaimed while the reader's guard, which the batches joined, is open");
                 Object list = index.head();
@@ -106,7 +92,7 @@ class TidyingPassSkipsAnActiveIndexTest {
                 reader.enter();
                 Index index = activeIndex(core(r));
                 long first = index.session();
-                retireIntoTheOpenGuard(r, older);
+                retireAndFlush(r, older);
                 assertEquals(0, older.get(), "reclaimed while the reader's guard, which the batches joined, is open");
                 leaveWithoutSeeingTheList(reader, index);
                 // The reader enters again on the same index before any pass: its list is still there.
@@ -115,7 +101,7 @@ class TidyingPassSkipsAnActiveIndexTest {
                 Assumptions.assumeTrue(again.record() == index.record() && again.j() == index.j(),
                         "the reader's second guard did not use the same record and index");
                 assertEquals(first + 2, index.session(), "the reader's second guard is not the index's next session");
-                retireIntoTheOpenGuard(r, newer);
+                retireAndFlush(r, newer);
                 assertEquals(0, newer.get(), "reclaimed while the reader's second guard, which the batches joined, is open");
                 assertTrue(index.head() instanceof Link link && link.session() == first + 2,
                         "the batches retired in the second guard did not join its session");

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.reflect.Field;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -18,10 +17,11 @@ import reclaim.api.Scheme;
 import reclaim.impl.core.Core;
 import reclaim.impl.core.CountedBatches.Link;
 import reclaim.impl.core.Participant;
+import reclaim.impl.core.ReclaimerHandle;
 
 /**
  * What the tests of Hyaline's slots share: a reclaimer under a forced barrier strategy, its core, policy and the slot a
- * reader's guard holds (reached by reflection and through the slot's package-private words), and a reader thread whose
+ * reader's guard holds (through the slot's package-private words), and a reader thread whose
  * guards the test opens and closes step by step.
  */
 final class HyalineSlots {
@@ -46,17 +46,12 @@ final class HyalineSlots {
         }
     }
 
-    static Core core(Reclaimer r) throws ReflectiveOperationException {
-        Class<?> lookup = Class.forName("reclaim.impl.core.GuardLookup");
-        Field f = lookup.getDeclaredField("core");
-        f.setAccessible(true);
-        return (Core) f.get(r);
+    static Core core(Reclaimer r) {
+        return ReclaimerHandle.coreOf(r);
     }
 
-    static HyalinePolicy policy(Core core) throws ReflectiveOperationException {
-        Field f = Core.class.getDeclaredField("policy");
-        f.setAccessible(true);
-        return (HyalinePolicy) f.get(core);
+    static HyalinePolicy policy(Core core) {
+        return (HyalinePolicy) core.policy();
     }
 
     /** The one slot whose session is active: the reader's, while it is in its guard and no other guard is open. */
