@@ -114,9 +114,8 @@ final class CrystallineGuard extends ThreadGuard {
         Link tail = null;
         while (mask != 0) {
             int j = Long.numberOfTrailingZeros(mask);
-            long s = r.sessionOpaque(j); // the holder's own word, or a dead holder's (its end happens-before the sweep)
-            if (SessionLists.active(s)) r.setSessionRelease(j, s + 1);
-            if (r.headOpaque(j) != null && r.takeList(j) instanceof Link first) {
+            // A dead holder's word: its end happens-before the sweep.
+            if (r.end(j) && r.takeList(j) instanceof Link first) {
                 if (tail == null) head = first;
                 else tail.splice(first);
                 tail = first;
@@ -244,8 +243,10 @@ final class CrystallineGuard extends ThreadGuard {
      * it read this era, it judges the index by it, as it would an era stored in this session.
      */
     private long reserved(int idx) {
-        if ((used & (1L << idx)) == 0) activate(idx);
-        return rs.eraOpaque(idx);
+        long bit = 1L << idx;
+        if ((used & bit) != 0) return rs.eraOpaque(idx);
+        used |= bit;
+        return rs.start(idx, !asymmetric); // see activate
     }
 
     /**
@@ -257,12 +258,8 @@ final class CrystallineGuard extends ThreadGuard {
      * or {@code doUpdate} takes them, or a tidying pass (which skips an active index) once it has left.
      */
     private void activate(int idx) {
-        Reservations r = rs;
-        long s = r.sessionOpaque(idx); // our own word
-        if (SessionLists.active(s)) throw new IllegalStateException("internal error: an index was activated twice");
-        if (asymmetric) r.setSessionRelease(idx, s + 1);
-        else r.setSessionVolatile(idx, s + 1);
         used |= 1L << idx;
+        rs.start(idx, !asymmetric);
     }
 
     /**

@@ -57,22 +57,43 @@ final class Reservations implements SessionLists.Slots {
 
     // ---- session words ----
 
-    /** The holder's own read of its session word (only the holder writes it, or the sweeper of a holder that ended). */
-    long sessionOpaque(int j) {
-        return (long) WORD.getOpaque(words, PAD + 2 * j + 1);
-    }
-
     @Override
     public long sessionVolatile(int j) {
         return (long) WORD.getVolatile(words, PAD + 2 * j + 1);
     }
 
-    void setSessionRelease(int j, long session) {
-        WORD.setRelease(words, PAD + 2 * j + 1, session);
+    /**
+     * Starts a session on index {@code j}, whose word is even (the holder's guard has not used it): one store of the
+     * next value, volatile if {@code fenced} (the fence strategy: the store-load pair is the reader's), else release.
+     * Returns the era the index keeps from its last session. One load of the array for both words.
+     *
+     * @param j the index
+     * @param fenced whether the store must be volatile
+     * @return the index's era
+     */
+    long start(int j, boolean fenced) {
+        long[] w = words;
+        int i = PAD + 2 * j;
+        long s = (long) WORD.getOpaque(w, i + 1); // our own word
+        if (SessionLists.active(s)) throw new IllegalStateException("internal error: an index was activated twice");
+        if (fenced) WORD.setVolatile(w, i + 1, s + 1);
+        else WORD.setRelease(w, i + 1, s + 1);
+        return (long) WORD.getOpaque(w, i);
     }
 
-    void setSessionVolatile(int j, long session) {
-        WORD.setVolatile(words, PAD + 2 * j + 1, session);
+    /**
+     * Ends index {@code j}'s session if it is active (a release store: see {@code CrystallineGuard.detach}), then
+     * looks at its list head (an opaque load, which may miss an insertion racing the store: the tidying pass takes it).
+     *
+     * @param j the index
+     * @return whether the list looked non-empty
+     */
+    boolean end(int j) {
+        long[] w = words;
+        int i = PAD + 2 * j + 1;
+        long s = (long) WORD.getOpaque(w, i); // the holder's own word, or a dead holder's
+        if (SessionLists.active(s)) WORD.setRelease(w, i, s + 1);
+        return HEAD.getOpaque(heads, PAD + j) != null;
     }
 
     // ---- eras ----
