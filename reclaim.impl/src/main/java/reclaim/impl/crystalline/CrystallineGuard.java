@@ -208,12 +208,10 @@ final class CrystallineGuard extends ThreadGuard {
         long e = crystalline.eraVolatile();
         if (level >= LEVELS) return reserveDeep(slot, e);
         int idx = level * k + slot;
-        if ((used & (1L << idx)) != 0) {
-            if (rs.eraOpaque(idx) == e) return true;
-        } else {
-            activate(idx); // the key was read before: the caller reads it again
-        }
-        if (rs.eraOpaque(idx) != e) doUpdate(idx, e);
+        boolean held = (used & (1L << idx)) != 0; // else activated below, after the key was read: the caller reads again
+        long prev = reserved(idx);
+        if (held && prev == e) return true;
+        if (prev != e) doUpdate(idx, e);
         return false;
     }
 
@@ -245,21 +243,14 @@ final class CrystallineGuard extends ThreadGuard {
     private long reserved(int idx) {
         long bit = 1L << idx;
         if ((used & bit) != 0) return rs.eraOpaque(idx);
+        // A session starts (its word is even: this guard has not used the index). The store-load pair with the retirer
+        // (unlink, fence or membarrier, reads of era then session word) is this store and the caller's read of the
+        // source: a volatile store under fences; under the asymmetric barrier a release store (a tidying pass that reads
+        // it trusts that the sessions before it ended), which the retirer's membarrier orders. Links of ended sessions
+        // still in the list (insertions that raced a leave) stay there: this index's next leave or doUpdate takes them,
+        // or a tidying pass (which skips an active index) once it has left.
         used |= bit;
-        return rs.start(idx, !asymmetric); // see activate
-    }
-
-    /**
-     * Starts a session on index {@code idx} (this guard has not used it: its session word is even). The store-load
-     * pair with the retirer (unlink, fence or membarrier, reads of era then session word) is this store and the
-     * caller's read of the source: a volatile store under fences; under the asymmetric barrier a release store (a
-     * tidying pass that reads it trusts that the sessions before it ended), which the retirer's membarrier orders.
-     * Links of ended sessions still in the list (insertions that raced a leave) stay there: this index's next leave
-     * or {@code doUpdate} takes them, or a tidying pass (which skips an active index) once it has left.
-     */
-    private void activate(int idx) {
-        used |= 1L << idx;
-        rs.start(idx, !asymmetric);
+        return rs.start(idx, !asymmetric);
     }
 
     /**
