@@ -407,7 +407,7 @@ public final class Core extends Lifecycle {
      * record, {@link ThreadGuard#FAST} or {@link ThreadGuard#FAST_FENCED} where it enters and leaves on the open word
      * ({@link #onOpenWord}; the fence where {@link #openFences}: what {@link #openSticky} stores, directly or through
      * QSBR's {@link #openOwn}), and {@link ThreadGuard#FAST_RESERVED} where the core passes it to the policy's
-     * reserved enter and exit (QSBR's registrations, Hyaline's under fences). Called by {@link #opened}, after the
+     * reserved enter and exit (QSBR's registrations; a policy whose participants are not sticky). Called by {@link #opened}, after the
      * policy's {@code entered}, on the first outermost enter since the thread's participant changed. Plain: only the
      * owning thread reads it.
      */
@@ -538,22 +538,25 @@ public final class Core extends Lifecycle {
     private boolean openSticky(ThreadGuard g, Policy pol, boolean fence) {
         if (openAnnounces) g.setOpenRelease(pol.announcement());
         else g.setOpenRelease(grace.clockOpaque());
+        pol.opening(g); // a scheme's own announcement (Hyaline's session word): before the fence, which orders it too
         // Under fences, for either word: orders the store before the core's state below, pairing with close()'s
         // fence (a release store orders nothing before a later load); for an announcement, also before the guard's
         // loads of shared links, pairing with the full fence a scanner runs before it reads the announcements
-        // (EbrPolicy.tryAdvance).
+        // (EbrPolicy.tryAdvance), and the same for what opening() stored.
         if (fence) VarHandle.fullFence();
         if (stateOpaque() == Lifecycle.OPEN) return true;
-        return openRefused(g);
+        return openRefused(g, pol);
     }
 
     /**
-     * Takes back the store of a guard that found the core closing ({@link #openSticky}). An abandoned core's close that
+     * Takes back the stores of a guard that found the core closing ({@link #openSticky}): the policy's
+     * ({@link Policy#openingRefused}), then the open word. An abandoned core's close that
      * the store made refuse is retried ({@link Closing#leftWhileClosing}): {@code enter()} does not fence the handle
      * (it is on every guard's path), so the cleaner may close the core while an enter that the handle's last use
      * began is still running.
      */
-    private boolean openRefused(ThreadGuard g) {
+    private boolean openRefused(ThreadGuard g, Policy pol) {
+        pol.openingRefused(g); // before the open word: a close() that reads 0 there sees it taken back
         g.setOpenRelease(0);
         closing.leftWhileClosing();
         return false;

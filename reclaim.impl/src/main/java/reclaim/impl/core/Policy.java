@@ -112,6 +112,28 @@ public abstract class Policy {
     protected void entered(ThreadGuard g) {}
 
     /**
+     * Called by the outermost enter of a guard that opens on the open word of the thread's own participant
+     * ({@code g.registered()}), between the open word's store and the core's fence under the fence strategy (before the
+     * core reads its state under either strategy): where a scheme's reader announces in a word of its own (Hyaline's
+     * session word), the store it makes here is ordered before the guard's loads by that one fence, instead of by a
+     * fence of its own after it. {@link #entered} or {@link #enteredAgain} follows once the guard is open. No user code.
+     * Default: nothing.
+     *
+     * @param g the calling thread's guard; its record may not be set yet
+     */
+    protected void opening(ThreadGuard g) {}
+
+    /**
+     * Called when the core refuses an enter after {@link #opening} ran (the core is closing): take back what
+     * {@code opening} published, before the core clears the open word. {@link #entered} was not called and
+     * {@link #leaving} will not be; anything inserted meanwhile is left for the tidying pass that {@code close()} runs
+     * ({@link #tidy}). No user code. Default: nothing.
+     *
+     * @param g the calling thread's guard
+     */
+    protected void openingRefused(ThreadGuard g) {}
+
+    /**
      * Called instead of {@link #entered} when the outermost guard of {@code g} opens on the short path
      * ({@link ThreadGuard#fast}): on the thread's own participant, which it has held without a break since an
      * {@link #entered} on it (when the thread's participant changes, its next outermost enter takes the general path

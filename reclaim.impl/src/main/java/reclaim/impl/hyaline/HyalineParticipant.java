@@ -11,7 +11,7 @@ import reclaim.impl.core.SessionLists;
  * padding after them:
  * <ul>
  *   <li>the session word: even while no guard holds the slot, odd while one does; the holder adds one at each enter
- *       and each leave (release stores, volatile under the fence strategy's enter), and only the holder writes it (or
+ *       and each leave (release stores; volatile where a leased slot enters under the fence strategy), and only the holder writes it (or
  *       the sweeper of a holder that ended). Retirers read it to decide whether to insert, and stamp the link they
  *       insert with the value they read; whoever takes a list from a slot other than its holder decrements only the
  *       links of sessions that had ended when it read the word ({@code HyalinePolicy}, "Sessions").</li>

@@ -67,21 +67,24 @@ import reclaim.impl.core.ThreadGuard;
  * unlinks: a reader whose enter it did not see entered after the unlinks and cannot reach the objects; a reader whose
  * session it saw gets a link stamped with that session, whose reference is dropped only after that session's end is
  * known: by program order (the holder), or by an acquire read of a later session value, whose release store follows
- * every read of the session in the holder's program order. Enter's store is volatile under fences; under the
- * asymmetric barrier ({@code Barrier}) a platform thread keeps its slot, its session and era stores are release and
- * opaque stores, and the retirer runs {@code membarrier} once per collection where it fenced. The count is changed
+ * every read of the session in the holder's program order. A platform thread keeps its slot under either barrier,
+ * and its enter stores the session word (a release store) between the core's store of the open word and, under
+ * fences, the core's full fence, which orders both before the guard's loads; under the asymmetric barrier
+ * ({@code Barrier}) there is no fence, the era stores are opaque, and the retirer runs {@code membarrier} once per
+ * collection where it fenced. A leased slot (a virtual thread's) is activated with a volatile store under fences.
+ * The count is changed
  * only by volatile read-modify-writes, so the thread that brings it to zero happens-after every decrementer's reads
  * and the retirer's insertion.
  */
 public final class HyalinePolicy extends CountingPolicy {
     /*
-     * Overview (Hyaline-1: one thread per slot; slots kept per platform thread under the asymmetric barrier, leased
-     * per guard under fences and for virtual threads).
+     * Overview (Hyaline-1: one thread per slot; slots kept per platform thread, leased per guard for virtual
+     * threads and owned guards).
      *
      * Slot (HyalineParticipant): the session word (odd: a guard holds it), the list head (null or the newest Link)
-     * and the access era. enter (entered) adds one to the session word; leave (leaving) adds one again and, if the
-     * head is not null, swaps it to null and hands the list to left(), which walks it once the participant is
-     * released, decrementing each link's batch. retire: the core seals bags; collect() takes each sealed bag and
+     * and the access era. enter (opening on the thread's own slot, entered on a leased one) adds one to the session
+     * word; leave (leaving) adds one again and, if the head is not null, swaps it to null and hands the list to left(),
+     * which walks it once the participant is released, decrementing each link's batch. retire: the core seals bags; collect() takes each sealed bag and
      * inserts it: fullFence or membarrier (the retirer side of the store-load pair: the unlinks before the reads of
      * session words and access eras), then for every participant, if its session is odd (and, robust, its access era
      * >= the batch's minimum birth era), CAS a link of the batch, stamped with that session, over the head; finally
@@ -149,31 +152,59 @@ public final class HyalinePolicy extends CountingPolicy {
     }
 
     /**
-     * Under the asymmetric barrier a platform thread keeps its slot, and its enter activates it with a store. Under
-     * fences the enter leases a slot and activates it with a volatile store: the store-load pair is the activation's,
-     * which {@link #entered} makes after the open word is written, so a fence after the open word would not order it.
+     * A platform thread keeps its slot under either barrier, and its enter activates it with a release store of the
+     * session word ({@link #opening}), made between the core's store of the open word and the core's fence under
+     * fences: that one fence orders both stores before the guard's loads.
      */
     @Override
     protected boolean announcesInOpenWord(boolean asymmetric) {
-        return asymmetric;
+        return true;
     }
 
+    /**
+     * Activates the thread's own slot: the reader's store of the store-load pair with the retirer (unlink, fence or
+     * membarrier, read of the session word). A release store (a plain mov on x86): a tidying pass that reads this value
+     * trusts that the sessions before it ended. What orders it before the guard's loads is the core's full fence right
+     * after this call under fences, and the retirer's membarrier before it reads the word under the asymmetric barrier.
+     */
+    @Override
+    protected void opening(ThreadGuard g) {
+        HyalineParticipant slot = (HyalineParticipant) g.registered();
+        long s = slot.sessionOpaque(); // our own word: only the holder writes it
+        if (HyalineParticipant.active(s)) throw new IllegalStateException("internal error: a slot was entered without being left");
+        slot.setSessionRelease(s + 1);
+    }
+
+    /**
+     * Ends the session {@link #opening} began on a core that is closing: links a retirer stamped with it stay in the
+     * list, which {@code close()}'s tidying pass takes (it reads this value, or a later one, once the open word that the
+     * core clears after this store reads 0).
+     */
+    @Override
+    protected void openingRefused(ThreadGuard g) {
+        HyalineParticipant slot = (HyalineParticipant) g.registered();
+        slot.setSessionRelease(slot.sessionOpaque() + 1);
+    }
+
+    /**
+     * Activates a leased slot (a virtual thread's, an owned guard's): the thread's own slot was activated by
+     * {@link #opening}. Under fences a volatile store (the store, then a full fence), paired with the retirer's fence
+     * before its read of the word: the lease's CAS came before it and orders nothing after it. Under the asymmetric
+     * barrier a release store, as in {@code opening}.
+     */
     @Override
     protected void entered(ThreadGuard g) {
         HyalineParticipant slot = slot(g);
-        long s = slot.sessionOpaque(); // our own word: only the holder writes it
+        if (slot == g.registered()) return; // the thread's own slot, on the open word: opening() activated it
+        long s = slot.sessionOpaque(); // our word while we hold the lease: only the holder writes it
         if (HyalineParticipant.active(s)) throw new IllegalStateException("internal error: a slot was entered without being left");
-        if (g.asymmetric()) {
-            // The store-load pair with the retirer (unlink, membarrier, read of the session word): the retirer's
-            // membarrier, before it reads the word, orders this store before the guard's loads. A release store (a
-            // plain mov on x86): a tidying pass that reads this value trusts that the sessions before it ended.
-            slot.setSessionRelease(s + 1);
-            return;
-        }
-        // Under fences the store-load pair is ours: a volatile store (the store, then a full fence), paired with the
-        // retirer's fence before its read of the word.
-        slot.setSessionVolatile(s + 1);
+        if (g.asymmetric()) slot.setSessionRelease(s + 1);
+        else slot.setSessionVolatile(s + 1);
     }
+
+    /** The thread's own slot, held since its last {@link #entered}: {@link #opening} activated it. */
+    @Override
+    protected void enteredAgain(ThreadGuard g) {}
 
     @Override
     protected Object leaving(ThreadGuard g) {
