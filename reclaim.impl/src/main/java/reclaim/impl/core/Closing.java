@@ -170,7 +170,7 @@ final class Closing {
                             + " ended, to reclaim everything");
                 }
                 if (core.check != null) core.check.draining(); // checked mode: name what is reclaimed this late
-                core.policy.tidy(); // what the scheme kept for guards that have all closed (Hyaline's late links)
+                core.policy.tidyClosed(); // what the scheme kept for guards that have all closed (Hyaline's late links)
                 core.sealed.drain(core.participants.all(), core.reclamation()::run); // the closer runs them itself
                 core.reclamation().drainDeferred(); // what trickling collections left for later seals
                 core.reclamation().runKept();

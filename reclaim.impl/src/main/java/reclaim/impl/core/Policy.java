@@ -174,6 +174,18 @@ public abstract class Policy {
     protected void tidy() {}
 
     /**
+     * {@code close()}'s pass over what the scheme still holds for guards, once every participant is closed, no guard is
+     * open and no work is in flight, before it drains the sealed bags. No guard can open any more: a session that still
+     * looks active belongs to an enter that the core is refusing (it began its announcement in {@link #opening} before it
+     * read the state), which reads nothing and takes nothing when it ends; so a scheme that keeps lists for sessions
+     * takes every list here, where {@link #tidy} leaves the lists of active sessions to their holders. May run reclaim
+     * actions. Default: {@link #tidy}.
+     */
+    protected void tidyClosed() {
+        tidy();
+    }
+
+    /**
      * Called on a participant whose thread ended, after its bag was adopted and before it is freed. No user code:
      * detach what the dead thread's guard held and return it.
      *

@@ -112,6 +112,26 @@ public final class SessionLists {
     }
 
     /**
+     * {@code close()}'s pass on slot {@code i} ({@link Policy#tidyClosed}): takes its list whatever its session word says
+     * and drops every link's reference. Only when no guard can be open or open again: an active session then belongs to
+     * an enter that is being refused, which needs nothing its slot holds.
+     *
+     * @param s the slots
+     * @param i the slot
+     * @param reclamation where batches whose count reaches zero are reclaimed
+     */
+    public static void takeAtClose(Slots s, int i, Reclamation reclamation) {
+        while (true) {
+            Object h = s.headVolatile(i);
+            if (h == null) return;
+            if (s.casHead(i, h, null)) {
+                CountedBatches.traverse(h, reclamation);
+                return;
+            }
+        }
+    }
+
+    /**
      * Links a tidying pass scans before it takes a list: past it, it takes the list with its CAS all the same (links
      * below the head it read are older than it, so older than its read of the session word) and judges each link after
      * the take. The limit bounds a scan that followed a recycled link into another list.

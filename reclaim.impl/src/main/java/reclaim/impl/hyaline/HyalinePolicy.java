@@ -246,6 +246,17 @@ public final class HyalinePolicy extends CountingPolicy {
     }
 
     /**
+     * {@code close()}'s pass: takes every slot's list, active session or not ({@link SessionLists#takeAtClose}). A slot
+     * whose session is odd here belongs to an enter that the core is refusing ({@link #opening} ran before it read the
+     * state); that enter never leaves, so {@link #tidy}, which leaves an active slot's list to its holder's leave, would
+     * leave such a list behind for good.
+     */
+    @Override
+    protected void tidyClosed() {
+        for (Participant p : core.participants()) SessionLists.takeAtClose((HyalineParticipant) p, 0, core.reclamation());
+    }
+
+    /**
      * One attempt of the tidying pass on slot {@code r} ({@link SessionLists#tidy(SessionLists.Slots, int, Object, long,
      * reclaim.impl.core.Reclamation)}), whose head it read as {@code h} and then its session word as {@code q}.
      *
