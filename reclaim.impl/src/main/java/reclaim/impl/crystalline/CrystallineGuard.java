@@ -51,6 +51,11 @@ final class CrystallineGuard extends ThreadGuard {
      */
     private long deepReserved;
     private final long[] deepEras;
+    /**
+     * The indices the previous outermost guard used ({@link #used} at its leave): under fences the next outermost guard
+     * activates them at its enter, before the core's fence ({@link #activateLastUsed}).
+     */
+    private long lastUsed;
 
     CrystallineGuard(Core core, CrystallinePolicy policy, Thread thread, int k) {
         super(core, thread);
@@ -83,11 +88,40 @@ final class CrystallineGuard extends ThreadGuard {
     /** Detaches every index this guard used (no user code); returns the lists to walk, or null. */
     Object detachAll() {
         long mask = used;
+        lastUsed = mask;
         // Nothing used: the common empty leave (no store), and a guard of a reclaim action during close() (no record).
         if (mask == 0) return null;
         used = 0;
         deepReserved = 0; // set only with the guard-wide index's bit
         return detach(rs, mask);
+    }
+
+    /**
+     * Under fences, at the outermost enter on the thread's own record (which this guard is bound to), between the core's
+     * store of the open word and its full fence: starts the sessions of the indices the previous outermost guard used,
+     * with release stores, which that one fence orders before the guard's loads. A guard that protects through the same
+     * indices as the previous one (a lookup per guard) then pays the enter's fence only, instead of a volatile store per
+     * index at its first {@code protect} there. An index activated here serves as one activated by that first
+     * {@code protect} ({@link #reserved}): its session began before any read of the guard, so a read that finds the
+     * global era equal to the index's era is covered, as on an index already used. One the guard does not use costs a
+     * store at enter and one at leave (and holds the batches that retirers link to it, judged by its kept era, until then).
+     */
+    void activateLastUsed() {
+        long mask = lastUsed;
+        if (mask == 0) return;
+        Reservations r = rs;
+        used = mask;
+        for (long m = mask; m != 0; m &= m - 1) r.start(Long.numberOfTrailingZeros(m), false);
+    }
+
+    /**
+     * Ends the sessions {@link #activateLastUsed} began, for an enter that the core refused (it is closing): their lists
+     * stay for the tidying pass that {@code close()} runs.
+     */
+    void endActivated() {
+        long mask = used;
+        used = 0;
+        for (long m = mask; m != 0; m &= m - 1) rs.end(Long.numberOfTrailingZeros(m));
     }
 
     /**

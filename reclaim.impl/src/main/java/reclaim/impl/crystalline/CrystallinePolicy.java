@@ -152,6 +152,23 @@ public final class CrystallinePolicy extends CountingPolicy {
     @Override
     protected void enteredAgain(ThreadGuard g) {}
 
+    /**
+     * Under fences, activates the indices the thread's previous outermost guard used, before the core's fence, which
+     * then orders those activations as well ({@link CrystallineGuard#activateLastUsed}). Under the asymmetric barrier
+     * activations cost no fence wherever they are made: they stay at each index's first {@code protect}.
+     */
+    @Override
+    protected void opening(ThreadGuard g) {
+        if (g.asymmetric()) return;
+        CrystallineGuard cg = (CrystallineGuard) g;
+        if (cg.boundTo(g.registered())) cg.activateLastUsed(); // else entered() binds it: a first guard activates lazily
+    }
+
+    @Override
+    protected void openingRefused(ThreadGuard g) {
+        ((CrystallineGuard) g).endActivated();
+    }
+
     @Override
     protected Object leaving(ThreadGuard g) {
         return ((CrystallineGuard) g).detachAll(); // swaps only; left() walks once the record is released
@@ -187,6 +204,19 @@ public final class CrystallinePolicy extends CountingPolicy {
         for (Participant r : core.participants()) {
             Reservations rs = reservations(r);
             for (int j = 0; j < rs.count; j++) SessionLists.tidy(rs, j, core.reclamation());
+        }
+    }
+
+    /**
+     * {@code close()}'s pass: takes every index's list, active session or not ({@link SessionLists#takeAtClose}). An
+     * index whose session is odd here was activated by an enter that the core is refusing ({@link #opening}, under
+     * fences); that enter never leaves, so {@link #tidy} would leave its list behind for good.
+     */
+    @Override
+    protected void tidyClosed() {
+        for (Participant r : core.participants()) {
+            Reservations rs = reservations(r);
+            for (int j = 0; j < rs.count; j++) SessionLists.takeAtClose(rs, j, core.reclamation());
         }
     }
 
