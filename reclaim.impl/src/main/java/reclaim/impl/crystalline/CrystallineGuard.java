@@ -51,9 +51,12 @@ final class CrystallineGuard extends ThreadGuard {
      */
     private long deepReserved;
     private final long[] deepEras;
+    /** Bit i set: a {@code protect} or {@code reserve} of this outermost guard went through index i ({@link #reserved}). */
+    private long touched;
     /**
-     * The indices the previous outermost guard used ({@link #used} at its leave): under fences the next outermost guard
-     * activates them at its enter, before the core's fence ({@link #activateLastUsed}).
+     * The indices the previous outermost guard protected through ({@link #touched} at its leave): under fences the next
+     * outermost guard activates them at its enter, before the core's fence ({@link #activateLastUsed}). An index
+     * activated there but not protected through is not passed on.
      */
     private long lastUsed;
 
@@ -82,13 +85,15 @@ final class CrystallineGuard extends ThreadGuard {
         bound = record;
         rs = reservations;
         used = 0;
+        touched = 0;
         deepReserved = 0;
     }
 
     /** Detaches every index this guard used (no user code); returns the lists to walk, or null. */
     Object detachAll() {
         long mask = used;
-        lastUsed = mask;
+        lastUsed = touched;
+        touched = 0;
         // Nothing used: the common empty leave (no store), and a guard of a reclaim action during close() (no record).
         if (mask == 0) return null;
         used = 0;
@@ -103,15 +108,23 @@ final class CrystallineGuard extends ThreadGuard {
      * indices as the previous one (a lookup per guard) then pays the enter's fence only, instead of a volatile store per
      * index at its first {@code protect} there. An index activated here serves as one activated by that first
      * {@code protect} ({@link #reserved}): its session began before any read of the guard, so a read that finds the
-     * global era equal to the index's era is covered, as on an index already used. One the guard does not use costs a
-     * store at enter and one at leave (and holds the batches that retirers link to it, judged by its kept era, until then).
+     * global era equal to the index's era is covered, as on an index already used. Each index is moved to the era read
+     * here (an opaque store, also before the fence) where it kept an older one: an index the guard then does not use
+     * reserves no more than a guard that protected once at its enter would, which is what the stall bound counts
+     * ({@code CrystallinePolicy.pendingBound}: it counts the batches holding objects born at or before the oldest active
+     * reservation), and a first {@code protect} finds the current era more often. Such an index costs a store or two at
+     * enter and one at leave, and it is not passed on to the next guard ({@link #touched}).
      */
     void activateLastUsed() {
         long mask = lastUsed;
         if (mask == 0) return;
         Reservations r = rs;
         used = mask;
-        for (long m = mask; m != 0; m &= m - 1) r.start(Long.numberOfTrailingZeros(m), false);
+        long now = crystalline.eraVolatile();
+        for (long m = mask; m != 0; m &= m - 1) {
+            int j = Long.numberOfTrailingZeros(m);
+            if (r.start(j, false) != now) r.setEraOpaque(j, now); // eras only grow: now is at least the kept one
+        }
     }
 
     /**
@@ -121,6 +134,7 @@ final class CrystallineGuard extends ThreadGuard {
     void endActivated() {
         long mask = used;
         used = 0;
+        touched = 0;
         for (long m = mask; m != 0; m &= m - 1) rs.end(Long.numberOfTrailingZeros(m));
     }
 
@@ -276,6 +290,7 @@ final class CrystallineGuard extends ThreadGuard {
      */
     private long reserved(int idx) {
         long bit = 1L << idx;
+        touched |= bit;
         if ((used & bit) != 0) return rs.eraOpaque(idx);
         // A session starts (its word is even: this guard has not used the index). The store-load pair with the retirer
         // (unlink, fence or membarrier, reads of era then session word) is this store and the caller's read of the

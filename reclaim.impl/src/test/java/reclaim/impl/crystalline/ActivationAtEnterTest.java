@@ -64,11 +64,11 @@ class ActivationAtEnterTest {
                 assertEquals(cell.get(), protect(g, cell, form));
             }
             assertFalse(active(rs, j), "the leave did not end the session begun at enter");
-            try (Guard g = r.enter()) {
-                assertTrue(active(rs, j), "a guard that used the index at enter did not pass it on");
+            try (Guard g = r.enter()) { // activated at enter; this guard protects nothing
+                assertTrue(active(rs, j), "a guard that protected through the index at enter did not pass it on");
             }
-            try (Guard g = r.enter()) { // the previous guard used it (activated at enter) but protected nothing
-                assertTrue(active(rs, j));
+            try (Guard g = r.enter()) { // the previous guard did not protect through it: not passed on
+                assertFalse(active(rs, j), "an index activated at enter but not protected through was passed on");
             }
         }
     }
@@ -88,6 +88,29 @@ class ActivationAtEnterTest {
                 assertFalse(active(rs, j), "index " + j + " was activated at enter");
                 protect(g, cell, form);
                 assertTrue(active(rs, j));
+            }
+        }
+    }
+
+    /** An index activated at enter reserves the era of the enter, not the older one it kept from its last session. */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Protect.class)
+    void anIndexActivatedAtEnterReservesTheEraOfTheEnter(Protect form) {
+        try (Reclaimer r = create("FENCE")) {
+            AtomicReference<Object> cell = new AtomicReference<>(new Object());
+            int j = expectedIndex(form);
+            Reservations rs;
+            try (Guard g = r.enter()) {
+                rs = reservations(g);
+                protect(g, cell, form);
+            }
+            long kept = rs.eraVolatile(j);
+            retireAndFlush(r, new AtomicInteger()); // the era moves on
+            long now = r.era();
+            assertTrue(now > kept, "the era did not move");
+            try (Guard g = r.enter()) {
+                assertTrue(active(rs, j));
+                assertEquals(now, rs.eraVolatile(j), "the index activated at enter kept its older era");
             }
         }
     }
