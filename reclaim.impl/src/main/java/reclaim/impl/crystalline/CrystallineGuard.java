@@ -54,8 +54,8 @@ final class CrystallineGuard extends ThreadGuard {
     /** Bit i set: a {@code protect} or {@code reserve} of this outermost guard went through index i ({@link #reserved}). */
     private long touched;
     /**
-     * The indices the previous outermost guard protected through ({@link #touched} at its leave): under fences the next
-     * outermost guard activates them at its enter, before the core's fence ({@link #activateLastUsed}). An index
+     * The indices the last outermost guard that used any protected through ({@link #touched} at its leave): under fences
+     * the next outermost guard activates them at its enter, before the core's fence ({@link #activateLastUsed}). An index
      * activated there but not protected through is not passed on.
      */
     private long lastUsed;
@@ -92,19 +92,21 @@ final class CrystallineGuard extends ThreadGuard {
     /** Detaches every index this guard used (no user code); returns the lists to walk, or null. */
     Object detachAll() {
         long mask = used;
-        lastUsed = touched;
-        touched = 0;
         // Nothing used: the common empty leave (no store), and a guard of a reclaim action during close() (no record).
+        // Nothing was touched either, and the indices to activate at the next enter stay those of the last guard that
+        // used some.
         if (mask == 0) return null;
         used = 0;
+        lastUsed = touched; // not those activated at enter and left unused
+        touched = 0;
         deepReserved = 0; // set only with the guard-wide index's bit
         return detach(rs, mask);
     }
 
     /**
      * Under fences, at the outermost enter on the thread's own record (which this guard is bound to), between the core's
-     * store of the open word and its full fence: starts the sessions of the indices the previous outermost guard used,
-     * with release stores, which that one fence orders before the guard's loads. A guard that protects through the same
+     * store of the open word and its full fence: starts the sessions of the indices that the last outermost guard that
+     * used any protected through, with release stores, which that one fence orders before the guard's loads. A guard that protects through the same
      * indices as the previous one (a lookup per guard) then pays the enter's fence only, instead of a volatile store per
      * index at its first {@code protect} there. An index activated here serves as one activated by that first
      * {@code protect} ({@link #reserved}): its session began before any read of the guard, so a read that finds the
