@@ -538,7 +538,7 @@ public final class Core extends Lifecycle {
     private boolean openSticky(ThreadGuard g, Policy pol, boolean fence) {
         if (openAnnounces) g.setOpenRelease(pol.announcement());
         else g.setOpenRelease(grace.clockOpaque());
-        pol.opening(g); // a scheme's own announcement (Hyaline's session word): before the fence, which orders it too
+        pol.opening(g, fence); // a scheme's own announcement (Hyaline's session word): before the fence, which orders it too
         // Under fences, for either word: orders the store before the core's state below, pairing with close()'s
         // fence (a release store orders nothing before a later load); for an announcement, also before the guard's
         // loads of shared links, pairing with the full fence a scanner runs before it reads the announcements

@@ -120,8 +120,10 @@ public abstract class Policy {
      * Default: nothing.
      *
      * @param g the calling thread's guard; its record may not be set yet
+     * @param fenced whether the core's full fence follows (the fence strategy); a constant where the JIT inlines the
+     *        short path of either strategy, so that a scheme with nothing to do under one costs nothing there
      */
-    protected void opening(ThreadGuard g) {}
+    protected void opening(ThreadGuard g, boolean fenced) {}
 
     /**
      * Called when the core refuses an enter after {@link #opening} ran (the core is closing): take back what

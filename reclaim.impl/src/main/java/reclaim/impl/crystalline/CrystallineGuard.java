@@ -51,12 +51,15 @@ final class CrystallineGuard extends ThreadGuard {
      */
     private long deepReserved;
     private final long[] deepEras;
-    /** Bit i set: a {@code protect} or {@code reserve} of this outermost guard went through index i ({@link #reserved}). */
-    private long touched;
     /**
-     * The indices the last outermost guard that used any protected through ({@link #touched} at its leave): under fences
-     * the next outermost guard activates them at its enter, before the core's fence ({@link #activateLastUsed}). An index
-     * activated there but not protected through is not passed on.
+     * Bit i set: index i was activated at this outermost guard's enter ({@link #activateLastUsed}) and no {@code protect}
+     * or {@code reserve} went through it since ({@link #reserved} clears the bit). Always 0 under the asymmetric barrier.
+     */
+    private long fresh;
+    /**
+     * The indices the last outermost guard that used any protected through ({@link #used} less {@link #fresh} at its
+     * leave): under fences the next outermost guard activates them at its enter, before the core's fence
+     * ({@link #activateLastUsed}). An index activated there but not protected through is not passed on.
      */
     private long lastUsed;
 
@@ -85,7 +88,7 @@ final class CrystallineGuard extends ThreadGuard {
         bound = record;
         rs = reservations;
         used = 0;
-        touched = 0;
+        fresh = 0;
         deepReserved = 0;
     }
 
@@ -93,12 +96,12 @@ final class CrystallineGuard extends ThreadGuard {
     Object detachAll() {
         long mask = used;
         // Nothing used: the common empty leave (no store), and a guard of a reclaim action during close() (no record).
-        // Nothing was touched either, and the indices to activate at the next enter stay those of the last guard that
-        // used some.
+        // The indices to activate at the next enter stay those of the last guard that used some.
         if (mask == 0) return null;
         used = 0;
-        lastUsed = touched; // not those activated at enter and left unused
-        touched = 0;
+        long f = fresh;
+        if (f != 0) fresh = 0;
+        lastUsed = mask & ~f; // not those activated at enter and left unused
         deepReserved = 0; // set only with the guard-wide index's bit
         return detach(rs, mask);
     }
@@ -115,13 +118,14 @@ final class CrystallineGuard extends ThreadGuard {
      * reserves no more than a guard that protected once at its enter would, which is what the stall bound counts
      * ({@code CrystallinePolicy.pendingBound}: it counts the batches holding objects born at or before the oldest active
      * reservation), and a first {@code protect} finds the current era more often. Such an index costs a store or two at
-     * enter and one at leave, and it is not passed on to the next guard ({@link #touched}).
+     * enter and one at leave, and it is not passed on to the next guard ({@link #fresh}).
      */
     void activateLastUsed() {
         long mask = lastUsed;
         if (mask == 0) return;
         Reservations r = rs;
         used = mask;
+        fresh = mask;
         long now = crystalline.eraVolatile();
         for (long m = mask; m != 0; m &= m - 1) {
             int j = Long.numberOfTrailingZeros(m);
@@ -136,7 +140,7 @@ final class CrystallineGuard extends ThreadGuard {
     void endActivated() {
         long mask = used;
         used = 0;
-        touched = 0;
+        fresh = 0;
         for (long m = mask; m != 0; m &= m - 1) rs.end(Long.numberOfTrailingZeros(m));
     }
 
@@ -292,8 +296,10 @@ final class CrystallineGuard extends ThreadGuard {
      */
     private long reserved(int idx) {
         long bit = 1L << idx;
-        touched |= bit;
-        if ((used & bit) != 0) return rs.eraOpaque(idx);
+        if ((used & bit) != 0) {
+            if ((fresh & bit) != 0) fresh &= ~bit; // activated at enter, protected through now: passed on at leave
+            return rs.eraOpaque(idx);
+        }
         // A session starts (its word is even: this guard has not used the index). The store-load pair with the retirer
         // (unlink, fence or membarrier, reads of era then session word) is this store and the caller's read of the
         // source: a volatile store under fences; under the asymmetric barrier a release store (a tidying pass that reads

@@ -158,8 +158,8 @@ public final class CrystallinePolicy extends CountingPolicy {
      * activations cost no fence wherever they are made: they stay at each index's first {@code protect}.
      */
     @Override
-    protected void opening(ThreadGuard g) {
-        if (g.asymmetric()) return;
+    protected void opening(ThreadGuard g, boolean fenced) {
+        if (!fenced) return;
         CrystallineGuard cg = (CrystallineGuard) g;
         if (cg.boundTo(g.registered())) cg.activateLastUsed(); // else entered() binds it: a first guard activates lazily
     }

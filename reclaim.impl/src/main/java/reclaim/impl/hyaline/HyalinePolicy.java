@@ -168,7 +168,7 @@ public final class HyalinePolicy extends CountingPolicy {
      * after this call under fences, and the retirer's membarrier before it reads the word under the asymmetric barrier.
      */
     @Override
-    protected void opening(ThreadGuard g) {
+    protected void opening(ThreadGuard g, boolean fenced) {
         HyalineParticipant slot = (HyalineParticipant) g.registered();
         long s = slot.sessionOpaque(); // our own word: only the holder writes it
         if (HyalineParticipant.active(s)) throw new IllegalStateException("internal error: a slot was entered without being left");

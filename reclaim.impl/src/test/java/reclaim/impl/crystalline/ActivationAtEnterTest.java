@@ -180,7 +180,7 @@ class ActivationAtEnterTest {
         assertTrue(rs.casHead(j, null, list)); // ... and the late CAS lands after the leave looked
         CrystallinePolicy pol = policy(core(r));
 
-        pol.opening(tg); // an enter that activates the index and will be refused
+        pol.opening(tg, true); // an enter that activates the index and will be refused
         assertTrue(active(rs, j));
         pol.tidy(); // a collection's pass leaves an active index's list to its holder
         assertEquals(0, ran.get());

@@ -53,7 +53,7 @@ class RefusedEnterDuringCloseTest {
         assertTrue(slot.casHead(null, list)); // ... and the late CAS lands after the leave looked
         HyalinePolicy pol = policy(core(r));
 
-        pol.opening(tg); // our next enter: its session begins; preempted before it reads the state
+        pol.opening(tg, !tg.asymmetric()); // our next enter: its session begins; preempted before it reads the state
 
         AtomicReference<Throwable> failed = new AtomicReference<>();
         Thread closer = Thread.ofPlatform().name("closer").start(() -> {
