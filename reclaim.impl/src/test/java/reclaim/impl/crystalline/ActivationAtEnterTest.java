@@ -79,11 +79,7 @@ class ActivationAtEnterTest {
         try (Reclaimer r = create("ASYMMETRIC")) {
             AtomicReference<Object> cell = new AtomicReference<>(new Object());
             int j = expectedIndex(form);
-            Reservations rs;
-            try (Guard g = r.enter()) {
-                rs = reservations(g);
-                protect(g, cell, form);
-            }
+            Reservations rs = protectInAGuard(r, cell, form);
             try (Guard g = r.enter()) {
                 assertFalse(active(rs, j), "index " + j + " was activated at enter");
                 protect(g, cell, form);
@@ -99,11 +95,7 @@ class ActivationAtEnterTest {
         try (Reclaimer r = create("FENCE")) {
             AtomicReference<Object> cell = new AtomicReference<>(new Object());
             int j = expectedIndex(form);
-            Reservations rs;
-            try (Guard g = r.enter()) {
-                rs = reservations(g);
-                protect(g, cell, form);
-            }
+            Reservations rs = protectInAGuard(r, cell, form);
             long kept = rs.eraVolatile(j);
             retireAndFlush(r, new AtomicInteger()); // the era moves on
             long now = r.era();
@@ -199,11 +191,7 @@ class ActivationAtEnterTest {
         Reclaimer r = create("FENCE");
         AtomicReference<Object> cell = new AtomicReference<>(new Object());
         int j = expectedIndex(form);
-        Reservations rs;
-        try (Guard g = r.enter()) {
-            rs = reservations(g);
-            protect(g, cell, form);
-        }
+        Reservations rs = protectInAGuard(r, cell, form);
         CountDownLatch open = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         Thread holder = Thread.ofPlatform().name("holder").start(() -> {
@@ -223,6 +211,14 @@ class ActivationAtEnterTest {
         holder.join();
         r.close();
         assertTrue(r.isClosed());
+    }
+
+    /** One guard on this thread that protects {@code cell}; returns the thread's reservations. */
+    private static Reservations protectInAGuard(Reclaimer r, AtomicReference<Object> cell, Protect form) {
+        try (Guard g = r.enter()) {
+            protect(g, cell, form);
+            return reservations(g);
+        }
     }
 
     private static boolean active(Reservations rs, int j) {

@@ -24,19 +24,8 @@ import reclaim.api.Reclaimer;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class PreActivatedIndexStallBoundTest {
-    /** A node with a birth era. */
-    static final class Node implements Born {
-        final long birth;
-
-        Node(long birth) {
-            this.birth = birth;
-        }
-
-        @Override
-        public long birthEra() {
-            return birth;
-        }
-    }
+    /** An object with a birth era. */
+    private record Node(long birthEra) implements Born {}
 
     @Test
     void aStalledGuardWithAnIndexActivatedAtEnterAndUnusedStaysWithinPendingBound() throws Exception {
