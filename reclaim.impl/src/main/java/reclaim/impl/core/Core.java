@@ -407,9 +407,9 @@ public final class Core extends Lifecycle {
      * record, {@link ThreadGuard#FAST} or {@link ThreadGuard#FAST_FENCED} where it enters and leaves on the open word
      * ({@link #onOpenWord}; the fence where {@link #openFences}: what {@link #openSticky} stores, directly or through
      * QSBR's {@link #openOwn}), and {@link ThreadGuard#FAST_RESERVED} where the core passes it to the policy's
-     * reserved enter and exit (QSBR's registrations; a policy whose participants are not sticky). Called by {@link #opened}, after the
-     * policy's {@code entered}, on the first outermost enter since the thread's participant changed. Plain: only the
-     * owning thread reads it.
+     * reserved enter and exit (QSBR's registrations; a policy whose participants are not sticky). Called by
+     * {@link #opened}, after the policy's {@code entered}, on the first outermost enter since the thread's participant
+     * changed. Plain: only the owning thread reads it.
      */
     private void decideFast(ThreadGuard g) {
         Participant own = g.registered;
@@ -538,7 +538,7 @@ public final class Core extends Lifecycle {
     private boolean openSticky(ThreadGuard g, Policy pol, boolean fence) {
         if (openAnnounces) g.setOpenRelease(pol.announcement());
         else g.setOpenRelease(grace.clockOpaque());
-        pol.opening(g, fence); // a scheme's own announcement (Hyaline's session word): before the fence, which orders it too
+        pol.opening(g, fence); // a scheme's own announcement (Hyaline's session word), before the fence that orders it
         // Under fences, for either word: orders the store before the core's state below, pairing with close()'s
         // fence (a release store orders nothing before a later load); for an announcement, also before the guard's
         // loads of shared links, pairing with the full fence a scanner runs before it reads the announcements

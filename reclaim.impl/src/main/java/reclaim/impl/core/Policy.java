@@ -128,8 +128,8 @@ public abstract class Policy {
     /**
      * Called when the core refuses an enter after {@link #opening} ran (the core is closing): take back what
      * {@code opening} published, before the core clears the open word. {@link #entered} was not called and
-     * {@link #leaving} will not be; anything inserted meanwhile is left for the tidying pass that {@code close()} runs
-     * ({@link #tidy}). No user code. Default: nothing.
+     * {@link #leaving} will not be; anything inserted meanwhile is left for the pass that {@code close()} runs
+     * ({@link #tidyClosed}). No user code. Default: nothing.
      *
      * @param g the calling thread's guard
      */

@@ -109,9 +109,9 @@ final class CrystallineGuard extends ThreadGuard {
     /**
      * Under fences, at the outermost enter on the thread's own record (which this guard is bound to), between the core's
      * store of the open word and its full fence: starts the sessions of the indices that the last outermost guard that
-     * used any protected through, with release stores, which that one fence orders before the guard's loads. A guard that protects through the same
-     * indices as the previous one (a lookup per guard) then pays the enter's fence only, instead of a volatile store per
-     * index at its first {@code protect} there. An index activated here serves as one activated by that first
+     * used any protected through, with release stores, which that one fence orders before the guard's loads. A guard
+     * that protects through the same indices as the previous one (a lookup per guard) then pays the enter's fence only,
+     * instead of a volatile store per index at its first {@code protect} there. An index activated here serves as one activated by that first
      * {@code protect} ({@link #reserved}): its session began before any read of the guard, so a read that finds the
      * global era equal to the index's era is covered, as on an index already used. Each index is moved to the era read
      * here (an opaque store, also before the fence) where it kept an older one: an index the guard then does not use

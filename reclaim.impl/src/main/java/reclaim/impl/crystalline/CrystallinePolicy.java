@@ -153,9 +153,10 @@ public final class CrystallinePolicy extends CountingPolicy {
     protected void enteredAgain(ThreadGuard g) {}
 
     /**
-     * Under fences, activates the indices the thread's last guard that used any protected through, before the core's fence, which
-     * then orders those activations as well ({@link CrystallineGuard#activateLastUsed}). Under the asymmetric barrier
-     * activations cost no fence wherever they are made: they stay at each index's first {@code protect}.
+     * Under fences, activates the indices that the thread's last guard that used any protected through, before the
+     * core's fence, which then orders those activations as well ({@link CrystallineGuard#activateLastUsed}). Under the
+     * asymmetric barrier activations cost no fence wherever they are made: they stay at each index's first
+     * {@code protect}.
      */
     @Override
     protected void opening(ThreadGuard g, boolean fenced) {

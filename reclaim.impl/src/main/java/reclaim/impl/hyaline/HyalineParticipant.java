@@ -11,8 +11,8 @@ import reclaim.impl.core.SessionLists;
  * padding after them:
  * <ul>
  *   <li>the session word: even while no guard holds the slot, odd while one does; the holder adds one at each enter
- *       and each leave (release stores; volatile where a leased slot enters under the fence strategy), and only the holder writes it (or
- *       the sweeper of a holder that ended). Retirers read it to decide whether to insert, and stamp the link they
+ *       and each leave (release stores; volatile where a leased slot enters under the fence strategy), and only the
+ *       holder writes it (or the sweeper of a holder that ended). Retirers read it to decide whether to insert, and stamp the link they
  *       insert with the value they read; whoever takes a list from a slot other than its holder decrements only the
  *       links of sessions that had ended when it read the word ({@code HyalinePolicy}, "Sessions").</li>
  *   <li>the list head: null (empty) or the newest link inserted. Retirers CAS links in front of it; the holder

@@ -84,9 +84,9 @@ public final class HyalinePolicy extends CountingPolicy {
      * Slot (HyalineParticipant): the session word (odd: a guard holds it), the list head (null or the newest Link)
      * and the access era. enter (opening on the thread's own slot, entered on a leased one) adds one to the session
      * word; leave (leaving) adds one again and, if the head is not null, swaps it to null and hands the list to left(),
-     * which walks it once the participant is released, decrementing each link's batch. retire: the core seals bags; collect() takes each sealed bag and
-     * inserts it: fullFence or membarrier (the retirer side of the store-load pair: the unlinks before the reads of
-     * session words and access eras), then for every participant, if its session is odd (and, robust, its access era
+     * which walks it once the participant is released, decrementing each link's batch. retire: the core seals bags;
+     * collect() takes each sealed bag and inserts it: fullFence or membarrier (the retirer side of the store-load
+     * pair: the unlinks before the reads of session words and access eras), then for every participant, if its session is odd (and, robust, its access era
      * >= the batch's minimum birth era), CAS a link of the batch, stamped with that session, over the head; finally
      * add the number of links to the batch's count. Leavers may decrement first (the count goes negative); the thread
      * whose getAndAdd leaves exactly 0 reclaims. Then tidy() takes the lists left in inactive slots (see "Sessions" in
@@ -171,7 +171,7 @@ public final class HyalinePolicy extends CountingPolicy {
     protected void opening(ThreadGuard g, boolean fenced) {
         HyalineParticipant slot = (HyalineParticipant) g.registered();
         long s = slot.sessionOpaque(); // our own word: only the holder writes it
-        if (HyalineParticipant.active(s)) throw new IllegalStateException("internal error: a slot was entered without being left");
+        if (HyalineParticipant.active(s)) throw new IllegalStateException("internal error: a slot entered twice");
         slot.setSessionRelease(s + 1);
     }
 
@@ -197,7 +197,7 @@ public final class HyalinePolicy extends CountingPolicy {
         HyalineParticipant slot = slot(g);
         if (slot == g.registered()) return; // the thread's own slot, on the open word: opening() activated it
         long s = slot.sessionOpaque(); // our word while we hold the lease: only the holder writes it
-        if (HyalineParticipant.active(s)) throw new IllegalStateException("internal error: a slot was entered without being left");
+        if (HyalineParticipant.active(s)) throw new IllegalStateException("internal error: a slot entered twice");
         if (g.asymmetric()) slot.setSessionRelease(s + 1);
         else slot.setSessionVolatile(s + 1);
     }
