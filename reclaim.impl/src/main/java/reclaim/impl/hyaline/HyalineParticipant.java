@@ -59,8 +59,30 @@ final class HyalineParticipant extends Participant implements SessionLists.Slots
         SESSION.setRelease(this, value);
     }
 
-    void setSessionVolatile(long value) {
-        SESSION.setVolatile(this, value);
+    /**
+     * Starts a session: the holder's store of the next value of its even session word, volatile if {@code fenced} (the
+     * store-load pair is then the reader's own), else release (a tidying pass that reads it trusts that the sessions
+     * before it ended).
+     *
+     * @param fenced whether the store must be volatile
+     */
+    void start(boolean fenced) {
+        long s = sessionOpaque(); // our own word: only the holder writes it
+        if (active(s)) throw new IllegalStateException("internal error: a slot entered twice");
+        if (fenced) SESSION.setVolatile(this, s + 1);
+        else SESSION.setRelease(this, s + 1);
+    }
+
+    /**
+     * Ends the holder's active session (a release store: every read of the session happens-before it, so whoever reads
+     * this value or a later one may drop the references of the session's links), then looks at the list head (an opaque
+     * load, which may miss an insertion racing the store: the tidying pass takes it).
+     *
+     * @return whether the list looked non-empty
+     */
+    boolean end() {
+        SESSION.setRelease(this, sessionOpaque() + 1);
+        return headOpaque() != null;
     }
 
     Object headOpaque() {

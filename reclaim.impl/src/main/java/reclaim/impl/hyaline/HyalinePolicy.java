@@ -169,10 +169,7 @@ public final class HyalinePolicy extends CountingPolicy {
      */
     @Override
     protected void opening(ThreadGuard g, boolean fenced) {
-        HyalineParticipant slot = (HyalineParticipant) g.registered();
-        long s = slot.sessionOpaque(); // our own word: only the holder writes it
-        if (HyalineParticipant.active(s)) throw new IllegalStateException("internal error: a slot entered twice");
-        slot.setSessionRelease(s + 1);
+        ((HyalineParticipant) g.registered()).start(false);
     }
 
     /**
@@ -182,8 +179,7 @@ public final class HyalinePolicy extends CountingPolicy {
      */
     @Override
     protected void openingRefused(ThreadGuard g) {
-        HyalineParticipant slot = (HyalineParticipant) g.registered();
-        slot.setSessionRelease(slot.sessionOpaque() + 1);
+        ((HyalineParticipant) g.registered()).end();
     }
 
     /**
@@ -196,10 +192,7 @@ public final class HyalinePolicy extends CountingPolicy {
     protected void entered(ThreadGuard g) {
         HyalineParticipant slot = slot(g);
         if (slot == g.registered()) return; // the thread's own slot, on the open word: opening() activated it
-        long s = slot.sessionOpaque(); // our word while we hold the lease: only the holder writes it
-        if (HyalineParticipant.active(s)) throw new IllegalStateException("internal error: a slot entered twice");
-        if (g.asymmetric()) slot.setSessionRelease(s + 1);
-        else slot.setSessionVolatile(s + 1);
+        slot.start(!g.asymmetric()); // our word while we hold the lease
     }
 
     /** The thread's own slot, held since its last {@link #entered}: {@link #opening} activated it. */
@@ -209,12 +202,10 @@ public final class HyalinePolicy extends CountingPolicy {
     @Override
     protected Object leaving(ThreadGuard g) {
         HyalineParticipant slot = slot(g);
-        // End the session (release: every read of the guard happens-before the store, so whoever reads this value or
-        // a later one may drop the references of this session's links), then take what was inserted meanwhile. The
-        // load of the head may miss an insertion that races the store: that link stays in the list for this slot's
-        // next leave or the next tidying pass (see "Sessions" in the overview), never lost.
-        slot.setSessionRelease(slot.sessionOpaque() + 1);
-        if (slot.headOpaque() == null) return null; // nothing inserted: no read-modify-write on the way out
+        // End the session, then take what was inserted meanwhile. The load of the head may miss an insertion that races
+        // the store: that link stays in the list for this slot's next leave or the next tidying pass (see "Sessions" in
+        // the overview), never lost.
+        if (!slot.end()) return null; // nothing inserted: no read-modify-write on the way out
         Object list = slot.takeList(); // walked by left() once the participant is released
         return list instanceof Link ? list : null;
     }

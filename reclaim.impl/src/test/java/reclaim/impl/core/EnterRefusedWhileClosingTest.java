@@ -26,31 +26,6 @@ import reclaim.api.Scheme;
 @SuppressWarnings("try")
 class EnterRefusedWhileClosingTest {
 
-    /** A guard held open on a thread of its own until released. */
-    private static final class Holder extends Thread {
-        final CountDownLatch open = new CountDownLatch(1);
-        final CountDownLatch release = new CountDownLatch(1);
-        final AtomicReference<Throwable> failure = new AtomicReference<>();
-        private final Reclaimer r;
-
-        Holder(Reclaimer r) {
-            super("guard-holder");
-            this.r = r;
-            setDaemon(true);
-        }
-
-        @Override
-        public void run() {
-            try (Guard ignored = r.enter()) {
-                open.countDown();
-                await(release);
-            } catch (Throwable t) {
-                failure.set(t);
-                open.countDown();
-            }
-        }
-    }
-
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("reclaim.impl.core.GuardShortPathTest#schemes")
     void aRefusedEnterLeavesNothingOpenAndTheNextCloseCompletes(String scheme, Options.Barrier barrier)
@@ -92,9 +67,7 @@ class EnterRefusedWhileClosingTest {
         third.start();
         await(thirdReady);
 
-        Holder holder = new Holder(r);
-        holder.start();
-        await(holder.open);
+        GuardHolder holder = GuardHolder.open(r);
         assertThrows(IllegalStateException.class, r::close, "close() with another thread's guard open");
 
         IllegalStateException refused = assertThrows(IllegalStateException.class, r::enter,
@@ -110,9 +83,7 @@ class EnterRefusedWhileClosingTest {
         assertEquals(0, tg.depth(), "the third thread's refused enter left its guard closed");
         assertEquals(0, tg.openAcquire(), "the third thread's refused enter took its open word back");
 
-        holder.release.countDown();
-        holder.join();
-        if (holder.failure.get() != null) throw new AssertionError("the holder", holder.failure.get());
+        holder.close();
 
         long t0 = System.nanoTime();
         r.close(); // this thread, whose enter was refused; the third thread's participant is closed already

@@ -24,6 +24,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import reclaim.api.Guard;
 import reclaim.api.Reclaimer;
 import reclaim.impl.core.CountedBatches.Link;
+import reclaim.impl.core.GuardHolder;
 import reclaim.impl.core.SessionLists;
 import reclaim.impl.core.ThreadGuard;
 import reclaim.impl.crystalline.CrystallineIndices.Protect;
@@ -192,23 +193,12 @@ class ActivationAtEnterTest {
         AtomicReference<Object> cell = new AtomicReference<>(new Object());
         int j = expectedIndex(form);
         Reservations rs = protectInAGuard(r, cell, form);
-        CountDownLatch open = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        Thread holder = Thread.ofPlatform().name("holder").start(() -> {
-            try (Guard ignored = r.enter()) {
-                open.countDown();
-                release.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        assertTrue(open.await(10, TimeUnit.SECONDS));
+        GuardHolder holder = GuardHolder.open(r);
         assertThrows(IllegalStateException.class, r::close, "close() with another thread's guard open");
         long before = rs.sessionVolatile(j);
         assertThrows(IllegalStateException.class, r::enter, "an enter after close() began");
         assertEquals(before + 2, rs.sessionVolatile(j), "the refused enter did not end the session it began at index " + j);
-        release.countDown();
-        holder.join();
+        holder.close();
         r.close();
         assertTrue(r.isClosed());
     }

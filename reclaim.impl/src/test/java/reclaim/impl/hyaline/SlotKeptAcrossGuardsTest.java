@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static reclaim.impl.hyaline.HyalineSlots.create;
 
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -18,6 +17,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 import reclaim.api.Guard;
 import reclaim.api.Reclaimer;
+import reclaim.impl.core.GuardHolder;
 import reclaim.impl.core.Participant;
 import reclaim.impl.core.ThreadGuard;
 
@@ -71,17 +71,7 @@ class SlotKeptAcrossGuardsTest {
         long before = slot.sessionVolatile();
 
         AtomicInteger ran = new AtomicInteger();
-        CountDownLatch open = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        Thread holder = Thread.ofPlatform().name("holder").start(() -> {
-            try (Guard ignored = r.enter()) {
-                open.countDown();
-                release.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        assertTrue(open.await(10, TimeUnit.SECONDS));
+        GuardHolder holder = GuardHolder.open(r);
         for (int i = 0; i < 8; i++) r.retire(new Object(), o -> ran.incrementAndGet());
         assertThrows(IllegalStateException.class, r::close, "close() with another thread's guard open");
 
@@ -90,8 +80,7 @@ class SlotKeptAcrossGuardsTest {
         assertFalse(HyalineParticipant.active(after), "the refused enter left its slot active");
         assertEquals(before + 2, after, "the refused enter did not end the session it began");
 
-        release.countDown();
-        holder.join();
+        holder.close();
         r.close();
         assertTrue(r.isClosed());
         assertEquals(8, ran.get(), "an object retired around the refused enter was not reclaimed exactly once");
