@@ -39,8 +39,13 @@ final class CrystallineGuard extends ThreadGuard {
 
     private final CrystallinePolicy crystalline;
     private final int k;
-    /** The guard-wide index (after the levels' slots). */
-    private final int wide;
+    /**
+     * The guard-wide index: index 0, before the levels' slots, so that {@code protect(ref)}'s path computes no index
+     * and its bit and array offsets are constants.
+     */
+    static final int WIDE = 0;
+    /** {@link #used}'s bit for {@link #WIDE}. */
+    private static final long WIDE_BIT = 1L << WIDE;
     /** The reservations of the record held for the current outermost guard. */
     private Reservations rs;
     /** Bit i set: index i was activated during this guard. */
@@ -67,11 +72,10 @@ final class CrystallineGuard extends ThreadGuard {
         super(core, thread);
         this.crystalline = policy;
         this.k = k;
-        this.wide = LEVELS * k;
         this.deepEras = new long[k];
     }
 
-    /** Indices a record needs: k per level and the guard-wide one. */
+    /** Indices a record needs: the guard-wide one and k per level. */
     static int indices(int k) {
         return LEVELS * k + 1;
     }
@@ -101,9 +105,17 @@ final class CrystallineGuard extends ThreadGuard {
         used = 0;
         long f = fresh;
         if (f != 0) fresh = 0;
-        lastUsed = mask & ~f; // not those activated at enter and left unused
-        deepReserved = 0; // set only with the guard-wide index's bit
+        long passed = mask & ~f; // not those activated at enter and left unused
+        // Stores only where the value changes: a guard like the last one (the common case) stores nothing here.
+        if (lastUsed != passed) lastUsed = passed;
+        if (deepReserved != 0) deepReserved = 0; // set only with the guard-wide index's bit
+        if (mask == WIDE_BIT) return detachWide(rs); // protect(ref) alone: no loop
         return detach(rs, mask);
+    }
+
+    /** {@link #detach} of the guard-wide index alone. */
+    private static Object detachWide(Reservations r) {
+        return r.end(WIDE) && r.takeList(WIDE) instanceof Link first ? first : null;
     }
 
     /**
@@ -127,6 +139,10 @@ final class CrystallineGuard extends ThreadGuard {
         used = mask;
         fresh = mask;
         long now = crystalline.eraVolatile();
+        if (mask == WIDE_BIT) { // protect(ref) alone: no loop
+            if (r.start(WIDE, false) != now) r.setEraOpaque(WIDE, now);
+            return;
+        }
         for (long m = mask; m != 0; m &= m - 1) {
             int j = Long.numberOfTrailingZeros(m);
             if (r.start(j, false) != now) r.setEraOpaque(j, now); // eras only grow: now is at least the kept one
@@ -188,7 +204,7 @@ final class CrystallineGuard extends ThreadGuard {
         if (record() == null) return ref.get(); // a guard of a reclaim action during close()
         int level = depth() - 1;
         if (level >= LEVELS) return protect(ref); // deeper nesting: the guard-wide index
-        int idx = level * k + slot;
+        int idx = 1 + level * k + slot; // after the guard-wide index
         long prev = reserved(idx);
         while (true) {
             T p = ref.get();
@@ -208,7 +224,7 @@ final class CrystallineGuard extends ThreadGuard {
         if (record() == null) return (T) field.getVolatile(holder);
         int level = depth() - 1;
         if (level >= LEVELS) return protect(field, holder);
-        int idx = level * k + slot;
+        int idx = 1 + level * k + slot; // after the guard-wide index
         long prev = reserved(idx);
         while (true) {
             Object p = field.getVolatile(holder);
@@ -223,7 +239,7 @@ final class CrystallineGuard extends ThreadGuard {
         Objects.requireNonNull(ref, "ref");
         checkInGuard();
         if (record() == null) return ref.get();
-        long prev = reserved(wide);
+        long prev = reserved(WIDE);
         while (true) {
             T p = ref.get();
             long e = crystalline.eraVolatile();
@@ -239,7 +255,7 @@ final class CrystallineGuard extends ThreadGuard {
         Objects.requireNonNull(holder, "holder");
         checkInGuard();
         if (record() == null) return (T) field.getVolatile(holder);
-        long prev = reserved(wide);
+        long prev = reserved(WIDE);
         while (true) {
             Object p = field.getVolatile(holder);
             long e = crystalline.eraVolatile();
@@ -261,7 +277,7 @@ final class CrystallineGuard extends ThreadGuard {
         int level = depth() - 1;
         long e = crystalline.eraVolatile();
         if (level >= LEVELS) return reserveDeep(slot, e);
-        int idx = level * k + slot;
+        int idx = 1 + level * k + slot; // after the guard-wide index
         boolean held = (used & (1L << idx)) != 0; // else activated below, after the key was read: the caller reads again
         long prev = reserved(idx);
         if (held && prev == e) return true;
@@ -277,8 +293,8 @@ final class CrystallineGuard extends ThreadGuard {
      */
     private boolean reserveDeep(int slot, long e) {
         long bit = 1L << slot;
-        if ((deepReserved & bit) != 0 && deepEras[slot] == e && rs.eraOpaque(wide) == e) return true;
-        long prev = reserved(wide);
+        if ((deepReserved & bit) != 0 && deepEras[slot] == e && rs.eraOpaque(WIDE) == e) return true;
+        long prev = reserved(WIDE);
         if (prev != e) grow(e);
         deepReserved |= bit;
         deepEras[slot] = e;
@@ -332,7 +348,7 @@ final class CrystallineGuard extends ThreadGuard {
 
     /** The guard-wide index, active, whose era moved: only raise its era; its list stays until leave. */
     private long grow(long e) {
-        publishEra(rs, wide, e); // store-load pair with the retirer, as in doUpdate
+        publishEra(rs, WIDE, e); // store-load pair with the retirer, as in doUpdate
         return e;
     }
 

@@ -8,7 +8,7 @@ import reclaim.impl.core.SessionLists;
 /**
  * The reservation indices of one record: for each index a session word (odd while a guard uses the index), a list
  * head (null, or the newest link) and a reserved era, which the index keeps when its session ends; the session words and list heads are the slots of
- * {@link SessionLists}, which owns the rules for the lists. Index {@code k} (the last) is the guard-wide index behind
+ * {@link SessionLists}, which owns the rules for the lists. Index 0 is the guard-wide index behind
  * {@code protect(ref)}. Each index's era and session word are neighbours in one array (the holder writes both when it
  * activates the index); both arrays keep {@link #PAD} unused elements on each side so that two records' reservations
  * never share a cache line.

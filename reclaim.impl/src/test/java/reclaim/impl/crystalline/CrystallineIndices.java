@@ -122,7 +122,7 @@ final class CrystallineIndices {
 
     /** The index a guard uses for {@code protect}: slot 0 of the outermost level, or the guard-wide one. */
     static int expectedIndex(Protect form) {
-        return form == Protect.SLOT ? 0 : CrystallineGuard.indices(Guard.MIN_SLOTS) - 1;
+        return form == Protect.SLOT ? CrystallineGuard.WIDE + 1 : CrystallineGuard.WIDE;
     }
 
     /**
