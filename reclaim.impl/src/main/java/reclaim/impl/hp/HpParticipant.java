@@ -113,6 +113,11 @@ final class HpParticipant extends Participant {
         return SLOT.getAcquire(a, i);
     }
 
+    /** The holder's read of its own slot (opaque: only the holder writes it while it holds the participant). */
+    static Object slotOpaque(Object[] a, int i) {
+        return SLOT.getOpaque(a, i);
+    }
+
     static void setSlotVolatile(Object[] a, int i, Object value) {
         SLOT.setVolatile(a, i, value);
     }
