@@ -1,6 +1,7 @@
 package reclaim.impl.hp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
 import java.util.concurrent.TimeUnit;
@@ -36,8 +37,18 @@ class HpSlotRenewalTest {
                 try (Guard g = r.enter()) {
                     assertSame(fixedCell.get(), g.protect(fixedCell, 0));
                     assertSame(dynamicCell.get(), g.protect(dynamicCell));
-                    // More protects than a renewal period, in another slot: the arrays are replaced meanwhile.
-                    for (int i = 0; i <= HpGuard.RENEW_EVERY + 1; i++) g.protect(busy, 1);
+                    // More protects than a renewal period, in another slot: the arrays are replaced meanwhile. The cell
+                    // alternates between two nodes, so that each protect stores a hazard (one that finds its node in
+                    // its slot stores nothing).
+                    Object[] before = ((HpParticipant) ((HpGuard) g).record()).hazardsAcquire();
+                    Object one = new Object();
+                    Object other = new Object();
+                    for (int i = 0; i <= HpGuard.RENEW_EVERY + 1; i++) {
+                        busy.set((i & 1) == 0 ? one : other);
+                        g.protect(busy, 1);
+                    }
+                    assertNotSame(before, ((HpParticipant) ((HpGuard) g).record()).hazardsAcquire(),
+                            barrier + ": the fixed slots' array was not renewed");
                     assertSame(lateCell.get(), g.protect(lateCell, 2));
                     assertSame(lateDynamicCell.get(), g.protect(lateDynamicCell));
                     for (AtomicReference<Object> cell : java.util.List.of(fixedCell, dynamicCell, lateCell, lateDynamicCell)) {
