@@ -109,13 +109,8 @@ final class CrystallineGuard extends ThreadGuard {
         // Stores only where the value changes: a guard like the last one (the common case) stores nothing here.
         if (lastUsed != passed) lastUsed = passed;
         if (deepReserved != 0) deepReserved = 0; // set only with the guard-wide index's bit
-        if (mask == WIDE_BIT) return detachWide(rs); // protect(ref) alone: no loop
+        if (mask == WIDE_BIT) return detachOne(rs, WIDE); // protect(ref) alone: no loop
         return detach(rs, mask);
-    }
-
-    /** {@link #detach} of the guard-wide index alone. */
-    private static Object detachWide(Reservations r) {
-        return r.end(WIDE) && r.takeList(WIDE) instanceof Link first ? first : null;
     }
 
     /**
@@ -139,14 +134,13 @@ final class CrystallineGuard extends ThreadGuard {
         used = mask;
         fresh = mask;
         long now = crystalline.eraVolatile();
-        if (mask == WIDE_BIT) { // protect(ref) alone: no loop
-            if (r.start(WIDE, false) != now) r.setEraOpaque(WIDE, now);
-            return;
-        }
-        for (long m = mask; m != 0; m &= m - 1) {
-            int j = Long.numberOfTrailingZeros(m);
-            if (r.start(j, false) != now) r.setEraOpaque(j, now); // eras only grow: now is at least the kept one
-        }
+        if (mask == WIDE_BIT) activate(r, WIDE, now); // protect(ref) alone: no loop
+        else for (long m = mask; m != 0; m &= m - 1) activate(r, Long.numberOfTrailingZeros(m), now);
+    }
+
+    /** {@link #activateLastUsed}'s step for index {@code j}: its session starts, at era {@code now}. */
+    private static void activate(Reservations r, int j, long now) {
+        if (r.start(j, false) != now) r.setEraOpaque(j, now); // eras only grow: now is at least the kept one
     }
 
     /**
@@ -183,9 +177,7 @@ final class CrystallineGuard extends ThreadGuard {
         Object head = null;
         Link tail = null;
         while (mask != 0) {
-            int j = Long.numberOfTrailingZeros(mask);
-            // A dead holder's word: its end happens-before the sweep.
-            if (r.end(j) && r.takeList(j) instanceof Link first) {
+            if (detachOne(r, Long.numberOfTrailingZeros(mask)) instanceof Link first) {
                 if (tail == null) head = first;
                 else tail.splice(first);
                 tail = first;
@@ -194,6 +186,12 @@ final class CrystallineGuard extends ThreadGuard {
             mask &= mask - 1;
         }
         return head;
+    }
+
+    /** {@link #detach} of index {@code j}: ends its session, takes its list if the head is not null; the list or null. */
+    private static Object detachOne(Reservations r, int j) {
+        // A dead holder's word: its end happens-before the sweep.
+        return r.end(j) && r.takeList(j) instanceof Link first ? first : null;
     }
 
     @Override

@@ -170,6 +170,16 @@ final class HpGuard extends ThreadGuard {
         else HpParticipant.setSlotVolatile(a, i, p);
     }
 
+    /**
+     * {@link #publish} for fixed slot {@code i}, unless it holds {@code p} already (its last protect read the same node:
+     * a view's next operation, a retried read). Such a slot is left as it is: the store that put {@code p} there, and
+     * under fences its fence, came before the caller's re-read in program order, and the slot has held {@code p}
+     * since, so the re-read validates it as it would a new store.
+     */
+    private void publishFixed(Object[] a, int i, Object p) {
+        if (HpParticipant.slotOpaque(a, i) != p) publish(a, i, p);
+    }
+
     /** Publishes key hazard {@code key} in key slot {@code i}, as {@link #publish} does. */
     private void publishKey(long[] ks, int i, long key) {
         if (asymmetric) HpParticipant.setKeyOpaque(ks, i, key);
@@ -193,11 +203,8 @@ final class HpGuard extends ThreadGuard {
         }
         while (true) {
             // Store-load pair with the scanner: the hazard is visible before the re-read below (see publish); the
-            // scanner fences (or runs membarrier) after its unlink, before it reads hazards. A slot that holds p
-            // already (this slot's last protect read the same node: a view's next operation, a retried read) is left
-            // as it is: the store that put p there, and under fences its fence, came before the re-read below in
-            // program order, and the slot has held p since, so the re-read validates it as it would a new store.
-            if (HpParticipant.slotOpaque(a, i) != p) publish(a, i, p);
+            // scanner fences (or runs membarrier) after its unlink, before it reads hazards.
+            publishFixed(a, i, p);
             T q = ref.get();
             if (q == p) break;
             if (q == null) {
@@ -248,7 +255,7 @@ final class HpGuard extends ThreadGuard {
         Object[] a = fixed.length - PAD > i ? fixed : growFixed(level);
         Object p = field.getVolatile(holder);
         while (p != null) {
-            if (HpParticipant.slotOpaque(a, i) != p) publish(a, i, p); // store-load pair with the scanner, as above
+            publishFixed(a, i, p); // store-load pair with the scanner, as above
             Object q = field.getVolatile(holder);
             if (q == p) {
                 markUsed(level, slot);
