@@ -40,7 +40,14 @@ import java.util.function.Function;
  * the executor has not started, {@code close()} runs itself): it waits for that thread, within the same moment,
  * or refuses in the same way; once {@code close()} returns, every retired object's action has run exactly once.
  * After close, {@code enter}, {@code retire} and {@code register} throw {@link IllegalStateException};
- * {@code stats} still works.
+ * {@code stats} still works. Between a {@code close()} that refused and one that completes, they throw it too,
+ * with a message that says the reclaimer is closing ({@link #isClosed()} is still false).
+ *
+ * <p>The reclaim actions that {@code close()} runs, on its thread and one at a time, may open guards of this
+ * reclaimer (a guard there holds nothing back: nothing else is reclaimed while its action runs) and retire into it
+ * ({@code close()} reclaims those objects too). A guard that such an action leaves open when it returns is closed
+ * then, before the next action runs, so that nothing it read is used after its reclamation: any later use of it
+ * throws {@link IllegalStateException}, and the action counts as failed, as one that throws.
  *
  * <p>A reclaimer dropped without {@code close()} does not stay reachable through the threads that used it:
  * once it is unreachable (no registration of it is alive), the built-in implementation closes it on a cleaner
@@ -140,7 +147,9 @@ public interface Reclaimer extends AutoCloseable {
      * reclaimer before.
      *
      * @return the guard; close it on this thread
-     * @throws IllegalStateException if the reclaimer is closed
+     * @throws IllegalStateException if the reclaimer is closed, or closing (a {@code close()} in progress, or one
+     *     that refused because guards were open), except in a reclaim action that {@code close()} runs (see the
+     *     class documentation)
      */
     Guard enter();
 

@@ -30,6 +30,20 @@ public final class Checks {
     }
 
     /**
+     * Returns the exception for use of a reclaimer whose {@code close()} began and has not completed: one in
+     * progress, or one that refused because guards were open (the reclaimer accepts nothing new until a later
+     * {@code close()} completes).
+     *
+     * @param scheme the scheme's name
+     * @return the exception for use of a closing reclaimer
+     */
+    public static IllegalStateException closing(String scheme) {
+        return new IllegalStateException("the " + scheme + " reclaimer is closing, not closed yet: a close() began and"
+                + " has not completed (it is running, or it refused because guards were still open), so the reclaimer"
+                + " accepts no new guards, retires or registrations");
+    }
+
+    /**
      * Returns the exception for use of a guard after its close.
      *
      * @return the exception for use of a guard after its close

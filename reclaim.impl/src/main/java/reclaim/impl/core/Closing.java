@@ -5,6 +5,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 
+import reclaim.api.Guard;
+
 /**
  * {@code close()} of a {@link Core}, and what it needs while it runs: the closing thread, the objects that reclaim
  * actions retire while it drains, and the count of retired objects fixed when it completes.
@@ -27,7 +29,13 @@ import java.util.function.Consumer;
  *   <li>It drains every sealed bag, and what actions retire meanwhile, then marks the core CLOSED.</li>
  * </ol>
  * The deadline is one second for the whole call (none for an abandoned core: see {@link #abandon()}). Actions run by the drain may enter guards (they get none: nothing
- * else is reclaimed meanwhile) and retire (into {@link #late}); a {@code close()} they call returns at once.
+ * else is reclaimed meanwhile) and retire (into {@link #late}); a {@code close()} they call is refused.
+ *
+ * <p>"Nothing else is reclaimed meanwhile" holds only while the action runs: the drain runs the next action once it
+ * returns. So a guard that an action leaves open (opened and not closed, kept in a field or lost) is closed by the
+ * drain when the action returns, before the next action runs ({@link #actionReturned}), and the action counts as
+ * failed: the guard could otherwise still read objects the drain goes on to reclaim, and {@code close()} would
+ * complete with a guard open.
  */
 final class Closing {
     /**
@@ -40,6 +48,8 @@ final class Closing {
     private final Object lock = new Object();
     /** The thread running close(); its reclaim actions may still retire (accepted into {@link #late}). */
     private volatile Thread closer;
+    /** The closer's guard, once one of its reclaim actions opened it ({@link Core}'s pinSlow); closer only. */
+    private ThreadGuard actionGuard;
     /** Objects retired by reclaim actions while close() drains; touched only by the closer. */
     private final List<Batch> late = new ArrayList<>();
     /** Count of {@link #late} retires; written by the closer, read by stats(). */
@@ -64,6 +74,31 @@ final class Closing {
     /** @return the objects retired in all once close() completed, or -1 */
     long retiredAtClose() {
         return retiredAtClose;
+    }
+
+    /**
+     * Notes the guard that a reclaim action run by close() opened (closer only).
+     *
+     * @param g the closing thread's guard
+     */
+    void actionEntered(ThreadGuard g) {
+        actionGuard = g;
+    }
+
+    /**
+     * After each action the drain runs: closes the guard the action left open, if it did, and throws to make that
+     * action count as failed (see the class documentation). On another thread than the closer: nothing.
+     *
+     * @throws IllegalStateException if the action left a guard open
+     */
+    void actionReturned() {
+        ThreadGuard g = actionGuard;
+        if (g == null || g.depth == 0 || closer != Thread.currentThread()) return;
+        int left = g.depth;
+        Guard view = g.checked != null ? g.checked : g; // checked mode: its view forgets what the guard read
+        while (g.depth > 0) view.close();
+        throw new IllegalStateException("a reclaim action run by close() left " + left + " guard(s) of this " + core.name
+                + " reclaimer open; close() closed them when the action returned, before reclaiming anything else");
     }
 
     /** Accepts a retire from a reclaim action that close() runs (closer only). */
@@ -170,14 +205,20 @@ final class Closing {
                             + " ended, to reclaim everything");
                 }
                 if (core.check != null) core.check.draining(); // checked mode: name what is reclaimed this late
-                core.policy.tidyClosed(); // what the scheme kept for guards that have all closed (Hyaline's late links)
-                core.sealed.drain(core.participants.all(), core.reclamation()::run); // the closer runs them itself
-                core.reclamation().drainDeferred(); // what trickling collections left for later seals
-                core.reclamation().runKept();
-                while (!late.isEmpty()) { // actions may retire more while they run: detach, then run
-                    List<Batch> batches = new ArrayList<>(late);
-                    late.clear();
-                    for (Batch lb : batches) core.reclamation().run(lb);
+                core.reclamation().drainingFor(this);
+                try {
+                    core.policy.tidyClosed(); // what the scheme kept for guards that have all closed (Hyaline's late links)
+                    core.sealed.drain(core.participants.all(), core.reclamation()::run); // the closer runs them itself
+                    core.reclamation().drainDeferred(); // what trickling collections left for later seals
+                    core.reclamation().runKept();
+                    while (!late.isEmpty()) { // actions may retire more while they run: detach, then run
+                        List<Batch> batches = new ArrayList<>(late);
+                        late.clear();
+                        for (Batch lb : batches) core.reclamation().run(lb);
+                    }
+                } finally {
+                    core.reclamation().drainDone();
+                    actionGuard = null;
                 }
                 retiredAtClose = core.retiredSoFar(core.participants.all());
                 core.setStateVolatile(Lifecycle.CLOSED);

@@ -452,9 +452,10 @@ public final class Core extends Lifecycle {
                 // the policy to detach from a participant the guard does not hold. The core never opens again, so
                 // the short path is not lost.
                 g.fast = ThreadGuard.GENERAL;
+                closing.actionEntered(g); // a guard the action leaves open is closed when it returns
                 return;
             }
-            throw Checks.closed(name);
+            throw refused();
         }
         try {
             Participant p = g.registered;
@@ -465,7 +466,7 @@ public final class Core extends Lifecycle {
             }
             if (p != null) {
                 if (!sticky) policy.enterReserved(g);
-                else if (!openSticky(g, policy)) throw Checks.closed(name);
+                else if (!openSticky(g, policy)) throw refused();
             } else {
                 // The lease's CAS is a volatile read-modify-write: ordered before this guard's later volatile loads
                 // of shared links (the store-load pair that a scanner's fence and reads pair with).
@@ -485,7 +486,7 @@ public final class Core extends Lifecycle {
      * @param g the calling thread's guard, holding its sticky participant
      */
     public void openOwn(ThreadGuard g) {
-        if (!openSticky(g, policy)) throw Checks.closed(name);
+        if (!openSticky(g, policy)) throw refused();
     }
 
     /**
@@ -571,7 +572,7 @@ public final class Core extends Lifecycle {
     void pinOwned(ThreadGuard g) {
         // Not even for close()'s own reclaim actions (pinSlow's exception): what they retire goes to a list that only
         // the closing thread may touch, and an owned guard may move to another thread.
-        if (stateOpaque() != Lifecycle.OPEN) throw Checks.closed(name);
+        if (stateOpaque() != Lifecycle.OPEN) throw refused();
         try {
             // The lease's CAS orders the announcement before the guard's later loads, as in pinSlow. Its holder is
             // g.thread, null: no thread's end sweeps the participant, only the owned guard's close releases it.
@@ -769,10 +770,20 @@ public final class Core extends Lifecycle {
         }
     }
 
+    /**
+     * Returns the exception for a call this core refuses because it is not open: closed, or closing (a close() began
+     * and has not completed).
+     *
+     * @return the exception, naming which of the two
+     */
+    public IllegalStateException refused() {
+        return stateOpaque() == Lifecycle.CLOSED ? Checks.closed(name) : Checks.closing(name);
+    }
+
     /** The core closed our participant before a retire could take it: the object is not retired after all. */
     private IllegalStateException closedWhileRetiring(Object object) {
         if (check != null) check.untrack(object);
-        return Checks.closed(name);
+        return refused();
     }
 
     /**
@@ -855,11 +866,11 @@ public final class Core extends Lifecycle {
     /** flush() for the calling thread's guard {@code g}. */
     void flush(ThreadGuard g) {
         if (g.depth != 0) {
-            if (g.record == null) throw Checks.closed(name); // a guard opened by a reclaim action during close()
+            if (g.record == null) throw refused(); // a guard opened by a reclaim action during close()
             // Inside a guard our own announcement holds reclamation back: seal what we retired, reclaim what is due.
             if (g.record == g.registered && onOpenWord(g)) {
                 long idle = policy.idleState(g);
-                if (!claimOwn(g, Participant.BUSY)) throw Checks.closed(name);
+                if (!claimOwn(g, Participant.BUSY)) throw refused();
                 try {
                     seal(g.record);
                 } finally {
@@ -874,11 +885,11 @@ public final class Core extends Lifecycle {
             reclamation.helpHandedOff(g, false); // inside a guard: run what has not started, wait for nobody
             return;
         }
-        if (stateOpaque() != Lifecycle.OPEN) throw Checks.closed(name);
+        if (stateOpaque() != Lifecycle.OPEN) throw refused();
         Participant own = g.registered;
         if (own != null) { // seal our own bag, holding our participant only for that (no user code meanwhile)
             long idle = policy.idleState(g);
-            if (!claimOwn(g, Participant.BUSY)) throw Checks.closed(name);
+            if (!claimOwn(g, Participant.BUSY)) throw refused();
             try {
                 seal(own);
             } finally {
@@ -990,7 +1001,7 @@ public final class Core extends Lifecycle {
 
     /** register() for the calling thread's guard. */
     Registration register(ThreadGuard g, Reclaimer handle) {
-        if (stateOpaque() != Lifecycle.OPEN) throw Checks.closed(name);
+        if (stateOpaque() != Lifecycle.OPEN) throw refused();
         if (g.depth != 0) throw new IllegalStateException("register() inside a guard: register before entering");
         if (g.registered != null && g.sticky) { // the thread's sticky participant becomes its registration
             g.sticky = false;

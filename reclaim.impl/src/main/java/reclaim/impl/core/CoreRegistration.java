@@ -67,7 +67,7 @@ final class CoreRegistration implements Registration {
         check("online");
         // Refused once the reclaimer is closed (or closing), whatever the scheme, as the API says: QSBR's own online
         // refuses it too when it brings the thread back; the other schemes have nothing to bring back.
-        if (guard.core.stateOpaque() != Lifecycle.OPEN) throw Checks.closed(guard.core.name);
+        if (guard.core.stateOpaque() != Lifecycle.OPEN) throw guard.core.refused();
         try {
             guard.core.policy.online(guard);
         } finally {

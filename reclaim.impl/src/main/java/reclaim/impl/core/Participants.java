@@ -129,7 +129,7 @@ final class Participants {
         if (core.stateVolatile() != Lifecycle.OPEN) {
             p.setHolderOpaque(null);
             p.setStateRelease(Participant.FREE); // a later close() takes it
-            throw Checks.closed(core.name);
+            throw core.refused();
         }
         return p;
     }

@@ -285,7 +285,7 @@ public abstract class Policy {
      * @param g the guard
      */
     protected void enterReserved(ThreadGuard g) {
-        if (!core.claimOwn(g, announcement())) throw Checks.closed(core.name);
+        if (!core.claimOwn(g, announcement())) throw core.refused();
     }
 
     /**

@@ -59,6 +59,13 @@ public final class Reclamation {
      * flush would run them. Read once per batch.
      */
     private final ThreadLocal<int[]> budget;
+    /**
+     * The close() that is draining this reclaimer on its own thread, or null: after each action it checks that the
+     * action left no guard open ({@link Closing#actionReturned}). Plain: written by the closing thread around its
+     * drain, during which no other thread runs this reclaimer's actions (close() waited for them); another thread
+     * that read it stale would find in {@code actionReturned} that it is not the closing thread.
+     */
+    private Closing draining;
 
     /**
      * Creates a runner whose reports and events name the reclaimer.
@@ -215,6 +222,21 @@ public final class Reclamation {
         runChain(d, mine);
     }
 
+    /**
+     * Marks the drain of {@code close()} on the calling thread: from now until {@code drainDone()}, each action run
+     * is followed by {@link Closing#actionReturned}.
+     *
+     * @param c the close() that drains
+     */
+    void drainingFor(Closing c) {
+        draining = c;
+    }
+
+    /** Ends what {@link #drainingFor} began. */
+    void drainDone() {
+        draining = null;
+    }
+
     /** flush() and close(): runs every deferred batch on the calling thread. */
     void drainDeferred() {
         SealedBags d = deferred;
@@ -331,17 +353,33 @@ public final class Reclamation {
     @SuppressWarnings("unchecked")
     private boolean runContained(Object object, Consumer<?> action) {
         if (check != null) check.reclaiming(object); // before the action: it may recycle the object at once
+        boolean ok;
         try {
             ((Consumer<Object>) action).accept(object);
-            return true;
+            ok = true;
         } catch (Throwable t) { // contained by design: one bad action must not stop the others
-            failed.increment();
-            long count = failed.sum();
-            if (count <= REPORT_FIRST || count % REPORT_EVERY == 0) {
-                LOG.log(System.Logger.Level.WARNING, () -> "reclaim action failed (scheme " + scheme + ", object "
-                        + describe(object) + ", failures so far " + count + ")", t);
+            failed(object, t);
+            ok = false;
+        }
+        Closing c = draining;
+        if (c != null) { // close()'s drain: a guard the action left open is closed now, thrown or not
+            try {
+                c.actionReturned();
+            } catch (IllegalStateException leftOpen) {
+                if (ok) failed(object, leftOpen); // one failure per action: a throw already counted stands
+                ok = false;
             }
-            return false;
+        }
+        return ok;
+    }
+
+    /** Counts and reports a failed action (the first {@link #REPORT_FIRST} in full, then one in {@link #REPORT_EVERY}). */
+    private void failed(Object object, Throwable t) {
+        failed.increment();
+        long count = failed.sum();
+        if (count <= REPORT_FIRST || count % REPORT_EVERY == 0) {
+            LOG.log(System.Logger.Level.WARNING, () -> "reclaim action failed (scheme " + scheme + ", object "
+                    + describe(object) + ", failures so far " + count + ")", t);
         }
     }
 

@@ -289,7 +289,7 @@ public final class QsbrPolicy extends ClockPolicy {
         if (g.announced() != 0) return;
         long v = gpVolatile();
         // Store + full fence (a CAS from HELD): the store-load pair with the collector, before any later load.
-        if (!core.claimOwn(g, v)) throw new IllegalStateException("the " + core.name + " reclaimer is closed");
+        if (!core.claimOwn(g, v)) throw core.refused();
         g.announced(v);
     }
 

@@ -72,7 +72,7 @@ class EnterRefusedWhileClosingTest {
 
         IllegalStateException refused = assertThrows(IllegalStateException.class, r::enter,
                 "path " + path + ": enter while closing");
-        assertTrue(refused.getMessage().contains("closed"), refused.getMessage());
+        assertTrue(refused.getMessage().contains("closing"), refused.getMessage());
         assertEquals(0, g.depth(), "path " + path + ": the refused enter left the guard closed");
         assertEquals(0, g.openAcquire(), "path " + path + ": the refused enter took its open word back");
 
