@@ -114,7 +114,8 @@ public abstract class LatencyBenchmark {
             case "thread" -> Options.fromSystemProperties().withActionThread();
             default -> throw new IllegalArgumentException("unknown actions '" + actions + "': inline or thread");
         };
-        reclaimer = impl.equals("gc") || impl.equals("jdk") ? null : Reclaimer.create(Scheme.named(impl), options);
+        reclaimer = impl.equals("gc") || impl.equals("jdk") ? null
+                : BarrierCheck.checked(Reclaimer.create(Scheme.named(impl), options));
         keys = Mix.keys(RANGE);
         if (onMap) {
             if (impl.equals("jdk")) jdkMap = new ConcurrentHashMap<>(RANGE);

@@ -57,7 +57,7 @@ public class ListSetBenchmark {
     /** Builds and prefills the set. */
     @Setup(Level.Trial)
     public void setUp() {
-        reclaimer = impl.equals("gc") ? null : Reclaimer.create(impl);
+        reclaimer = impl.equals("gc") ? null : BarrierCheck.checked(Reclaimer.create(impl));
         set = reclaimer == null ? RecyclingListSet.gcTwin() : new RecyclingListSet<>(reclaimer, 4096);
         keys = Mix.keys(RANGE);
         readPercent = Mix.readPercent(mix);

@@ -57,7 +57,7 @@ public class MapBenchmark {
     /** Builds and prefills the map. */
     @Setup(Level.Trial)
     public void setUp() {
-        reclaimer = impl.equals("gc") ? null : Reclaimer.create(impl);
+        reclaimer = impl.equals("gc") ? null : BarrierCheck.checked(Reclaimer.create(impl));
         map = reclaimer == null ? RecyclingHashMap.gcTwin(RANGE) : new RecyclingHashMap<>(reclaimer, RANGE, 1 << 16);
         keys = Mix.keys(RANGE);
         readPercent = Mix.readPercent(mix);

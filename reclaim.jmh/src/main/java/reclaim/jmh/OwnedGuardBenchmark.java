@@ -47,7 +47,7 @@ import reclaim.api.Reclaimer;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = "--sun-misc-unsafe-memory-access=allow")
+@Fork(value = 1, jvmArgsAppend = {"--sun-misc-unsafe-memory-access=allow", "--enable-native-access=ALL-UNNAMED"})
 @State(Scope.Thread)
 public class OwnedGuardBenchmark {
     /** The scheme, by short name. */
@@ -63,7 +63,7 @@ public class OwnedGuardBenchmark {
     /** Creates the reclaimer. */
     @Setup(Level.Trial)
     public void setUp() {
-        reclaimer = Reclaimer.create(scheme);
+        reclaimer = BarrierCheck.checked(Reclaimer.create(scheme));
     }
 
     /** Closes the reclaimer (this also checks that no guard was left open). */

@@ -88,7 +88,7 @@ public class PinnedBenchmark {
     /** Builds and prefills the structure. */
     @Setup(Level.Trial)
     public void setUp() {
-        reclaimer = impl.equals("gc") ? null : Reclaimer.create(impl);
+        reclaimer = impl.equals("gc") ? null : BarrierCheck.checked(Reclaimer.create(impl));
         keys = Mix.keys(RANGE);
         readPercent = Mix.readPercent(mix);
         onMap = switch (structure) {

@@ -66,7 +66,7 @@ public class QueueStackBenchmark {
     /** Builds and prefills the structure. */
     @Setup(Level.Trial)
     public void setUp() {
-        reclaimer = impl.equals("gc") ? null : Reclaimer.create(impl);
+        reclaimer = impl.equals("gc") ? null : BarrierCheck.checked(Reclaimer.create(impl));
         if (structure.equals("queue")) {
             queue = reclaimer == null ? RecyclingQueue.gcTwin() : new RecyclingQueue<>(reclaimer, POOL_CAPACITY);
             for (int i = 0; i < PREFILL; i++) queue.offer(ONE);

@@ -33,7 +33,7 @@ import reclaim.api.Registration;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = "--sun-misc-unsafe-memory-access=allow")
+@Fork(value = 1, jvmArgsAppend = {"--sun-misc-unsafe-memory-access=allow", "--enable-native-access=ALL-UNNAMED"})
 @State(Scope.Thread)
 public class RegistrationChurnBenchmark {
     /** The scheme, by short name. */
@@ -49,7 +49,7 @@ public class RegistrationChurnBenchmark {
     /** Creates the reclaimer. */
     @Setup(Level.Trial)
     public void setUp() {
-        reclaimer = Reclaimer.create(scheme);
+        reclaimer = BarrierCheck.checked(Reclaimer.create(scheme));
     }
 
     /** Closes the reclaimer. */

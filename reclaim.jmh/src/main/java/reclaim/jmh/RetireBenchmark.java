@@ -68,7 +68,7 @@ public class RetireBenchmark {
     /** Creates the reclaimer. */
     @Setup(Level.Trial)
     public void setUp() {
-        reclaimer = Reclaimer.create(scheme);
+        reclaimer = BarrierCheck.checked(Reclaimer.create(scheme));
     }
 
     /** With {@code heap=tenured}, moves what survives to the old generation before each iteration. */

@@ -103,7 +103,7 @@ public class SwapBenchmark {
             case "arena-auto" -> Kind.ARENA_AUTO;
             default -> Kind.SCHEME;
         };
-        if (kind == Kind.SCHEME) reclaimer = Reclaimer.create(answer);
+        if (kind == Kind.SCHEME) reclaimer = BarrierCheck.checked(Reclaimer.create(answer));
         current.set(newBlock());
     }
 
