@@ -39,8 +39,8 @@ public final class Checks {
      */
     public static IllegalStateException closing(String scheme) {
         return new IllegalStateException("the " + scheme + " reclaimer is closing, not closed yet: a close() began and"
-                + " has not completed (it is running, or it refused because guards were still open), so the reclaimer"
-                + " accepts no new guards, retires or registrations");
+                + " has not completed (it is running, or it refused because guards were open or reclamation was still"
+                + " running), so the reclaimer accepts no new guards, retires or registrations");
     }
 
     /**

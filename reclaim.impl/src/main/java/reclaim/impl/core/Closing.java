@@ -32,10 +32,12 @@ import reclaim.api.Guard;
  * else is reclaimed meanwhile) and retire (into {@link #late}); a {@code close()} they call is refused.
  *
  * <p>"Nothing else is reclaimed meanwhile" holds only while the action runs: the drain runs the next action once it
- * returns. So a guard that an action leaves open (opened and not closed, kept in a field or lost) is closed by the
- * drain when the action returns, before the next action runs ({@link #actionReturned}), and the action counts as
- * failed: the guard could otherwise still read objects the drain goes on to reclaim, and {@code close()} would
- * complete with a guard open.
+ * returns. So a guard that an action leaves open (opened and not closed, kept in a field or lost) is closed when the
+ * action returns, before the next action runs ({@link #actionReturned}), and the action counts as failed: the guard
+ * could otherwise still read objects the drain goes on to reclaim, and {@code close()} would complete with a guard
+ * open. That holds for every action close() runs on its thread, from the moment it marks the core CLOSING: the
+ * drain's, and those that closing a dead thread's participant runs (a sweep walks what its guard held), which may
+ * happen in a close() that then refuses.
  */
 final class Closing {
     /**
@@ -92,8 +94,9 @@ final class Closing {
      * @throws IllegalStateException if the action left a guard open
      */
     void actionReturned() {
+        if (closer != Thread.currentThread()) return; // another thread's action, run while close() waits for it
         ThreadGuard g = actionGuard;
-        if (g == null || g.depth == 0 || closer != Thread.currentThread()) return;
+        if (g == null || g.depth == 0) return;
         int left = g.depth;
         Guard view = g.checked != null ? g.checked : g; // checked mode: its view forgets what the guard read
         while (g.depth > 0) view.close();
@@ -167,6 +170,10 @@ final class Closing {
             // then the count of work in flight).
             core.setStateVolatile(Lifecycle.CLOSING);
             closer = self;
+            // From here on every reclaim action this thread runs is checked for a guard it left open: the drain's,
+            // and those of dead threads' batches that closing their participants runs (Hyaline's and Crystalline's
+            // sweeps walk what the dead thread's guard held).
+            core.reclamation().drainingFor(this);
             try {
                 // An abandoned core does not wait: the guards and work it would wait for finish the close themselves.
                 long deadline = System.nanoTime() + (abandoned ? 0 : CLOSE_WAIT_NANOS);
@@ -205,26 +212,22 @@ final class Closing {
                             + " ended, to reclaim everything");
                 }
                 if (core.check != null) core.check.draining(); // checked mode: name what is reclaimed this late
-                core.reclamation().drainingFor(this);
-                try {
-                    core.policy.tidyClosed(); // what the scheme kept for guards that have all closed (Hyaline's late links)
-                    core.sealed.drain(core.participants.all(), core.reclamation()::run); // the closer runs them itself
-                    core.reclamation().drainDeferred(); // what trickling collections left for later seals
-                    core.reclamation().runKept();
-                    while (!late.isEmpty()) { // actions may retire more while they run: detach, then run
-                        List<Batch> batches = new ArrayList<>(late);
-                        late.clear();
-                        for (Batch lb : batches) core.reclamation().run(lb);
-                    }
-                } finally {
-                    core.reclamation().drainDone();
-                    actionGuard = null;
+                core.policy.tidyClosed(); // what the scheme kept for guards that have all closed (Hyaline's late links)
+                core.sealed.drain(core.participants.all(), core.reclamation()::run); // the closer runs them itself
+                core.reclamation().drainDeferred(); // what trickling collections left for later seals
+                core.reclamation().runKept();
+                while (!late.isEmpty()) { // actions may retire more while they run: detach, then run
+                    List<Batch> batches = new ArrayList<>(late);
+                    late.clear();
+                    for (Batch lb : batches) core.reclamation().run(lb);
                 }
                 retiredAtClose = core.retiredSoFar(core.participants.all());
                 core.setStateVolatile(Lifecycle.CLOSED);
                 core.participants.dropAll();
                 core.telemetry.closed(core); // the last JFR snapshot; the periodic one is removed
             } finally {
+                core.reclamation().drainDone();
+                actionGuard = null; // every action's guard was closed when it returned (actionReturned)
                 closer = null;
             }
         }

@@ -60,10 +60,10 @@ public final class Reclamation {
      */
     private final ThreadLocal<int[]> budget;
     /**
-     * The close() that is draining this reclaimer on its own thread, or null: after each action it checks that the
-     * action left no guard open ({@link Closing#actionReturned}). Plain: written by the closing thread around its
-     * drain, during which no other thread runs this reclaimer's actions (close() waited for them); another thread
-     * that read it stale would find in {@code actionReturned} that it is not the closing thread.
+     * The close() in progress, or null: after each action it checks that the action left no guard open
+     * ({@link Closing#actionReturned}, which does nothing on any other thread than the closing one). Plain: written
+     * by the closing thread, which reads its own writes; another thread that reads it, stale or not, is sent back by
+     * {@code actionReturned}.
      */
     private Closing draining;
 
@@ -223,8 +223,8 @@ public final class Reclamation {
     }
 
     /**
-     * Marks the drain of {@code close()} on the calling thread: from now until {@code drainDone()}, each action run
-     * is followed by {@link Closing#actionReturned}.
+     * Marks a {@code close()} in progress on the calling thread: from now until {@code drainDone()}, each action
+     * run is followed by {@link Closing#actionReturned}.
      *
      * @param c the close() that drains
      */
