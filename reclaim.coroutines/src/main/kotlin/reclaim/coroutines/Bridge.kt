@@ -55,20 +55,11 @@ import kotlin.coroutines.CoroutineContext
  * for as long as this worker lives. So the bridge ends it here (endGuards), takes the thread offline as after
  * any block, and only then fails the coroutine with one IllegalStateException that names the misuse (fail):
  * the failure reaches the caller as an exception thrown by the coroutine's body would, and the coroutine's next
- * suspension point throws instead of letting it go on with references its guard no longer protects.
- *
- * The race. A coroutine may resume on another thread before this one has left the block (see Reentrancy below):
- * yield(), or any resume that dispatches it while it is still suspending, hands it to the pool at once, and another
- * worker can run it on, even to its end, before restoreThreadContext runs here. Where the dispatch comes from this
- * very thread, inside the coroutine's block (yield(); a resume by code the coroutine called), the reclaiming
- * dispatcher checks before it hands the coroutine over (dispatching): the block is over but for kotlinx's own
- * bookkeeping, so a guard open then was left open across the suspension; it is ended and the coroutine failed
- * there, and the worker that resumes it finds its job cancelled (a dispatched resume of a cancelled job throws).
- * What remains is a resume from another thread within the few instructions between the coroutine's suspension
- * and the end of its block here, and the same race for a ReclaimContext element, which sees no dispatch: the
- * coroutine may then run on, and complete, before the report, which joins its failure if it has one and goes to
- * the handler if it completed (a close() of the guard on the other thread throws the guard's own wrong-thread
- * exception, and the coroutine fails with that).
+ * suspension point throws instead of letting it go on with references its guard no longer protects. One race
+ * remains: a coroutine may resume on another thread before this one has left the block (see Reentrancy below);
+ * if it closes the guard there first, that close() throws the guard's own wrong-thread exception and the
+ * coroutine fails with it. The guard is ended here all the same, and the report joins that failure (or goes to
+ * the handler, if the coroutine completed meanwhile).
  *
  * Virtual threads are not registered (a virtual thread usually runs one task: a registration per task would
  * churn records); on them, and on threads the application registered itself (register() then throws), the
@@ -100,31 +91,12 @@ internal class Bridge(
     /** The reclaimers, for toString. */
     fun names(): String = reclaimers.joinToString { it.scheme().name() }
 
-    /** The coroutine of [context] starts or resumes on this thread; returns the state that [suspended] needs. */
-    fun resumed(context: CoroutineContext): Participations {
+    /** A coroutine starts or resumes on this thread; returns the state that [suspended] needs. */
+    fun resumed(): Participations {
         val p = THREAD_PARTICIPATIONS.get()
-        if (p.blocks++ == 0) p.blockContext = context
         val rs = reclaimers
         for (i in rs.indices) p.resumed(rs[i])
         return p
-    }
-
-    /**
-     * The reclaiming dispatcher is asked to dispatch the coroutine of [context] from this thread. If that coroutine's
-     * block is the one this thread runs (and no other block nests in it), it is suspending and is resumed at once
-     * (see "The race" in the overview): a guard still open was left open across the suspension. Ends it and fails
-     * the coroutine now, before another worker can resume it. One thread-local read per dispatch otherwise.
-     */
-    fun dispatching(context: CoroutineContext) {
-        val p = THREAD_PARTICIPATIONS.get()
-        if (p.blockContext !== context || p.blocks != 1) return
-        val rs = reclaimers
-        var first: IllegalStateException? = null
-        for (i in rs.indices.reversed()) {
-            val leak = p.suspending(rs[i], context) ?: continue
-            if (first == null) first = leak else first.addSuppressed(leak)
-        }
-        if (first != null) p.fail(context, first)
     }
 
     /**
@@ -132,17 +104,13 @@ internal class Bridge(
      * Guards left open in several reclaimers fail the coroutine once: the first report, the others suppressed in it.
      */
     fun suspended(context: CoroutineContext, p: Participations) {
-        try {
-            val rs = reclaimers
-            var first: IllegalStateException? = null
-            for (i in rs.indices.reversed()) {
-                val leak = p.suspended(rs[i], context, offlineAfterBlock) ?: continue
-                if (first == null) first = leak else first.addSuppressed(leak)
-            }
-            if (first != null) p.fail(context, first)
-        } finally {
-            if (--p.blocks == 0) p.blockContext = null
+        val rs = reclaimers
+        var first: IllegalStateException? = null
+        for (i in rs.indices.reversed()) {
+            val leak = p.suspended(rs[i], context, offlineAfterBlock) ?: continue
+            if (first == null) first = leak else first.addSuppressed(leak)
         }
+        if (first != null) p.fail(context, first)
     }
 
     internal companion object {
@@ -214,14 +182,6 @@ internal class Participations {
             }
         }
     }
-
-    /** Blocks of any bridge running on this thread, nested ones included. */
-    @JvmField
-    var blocks = 0
-
-    /** The context of the outermost of those blocks, while [blocks] is positive (see [Bridge.dispatching]). */
-    @JvmField
-    var blockContext: CoroutineContext? = null
 
     private var reclaimers = arrayOfNulls<Reclaimer>(2)
     private var registrations = arrayOfNulls<Registration>(2)
@@ -319,27 +279,6 @@ internal class Participations {
             // closed meanwhile; or a guard older than the block
             if (r.isClosed || wasOpenAtStart(i, d)) return null
             return leftOpen(r, reg, context, e, outermost && offline)
-        }
-    }
-
-    /**
-     * The outermost block of [r] on this thread is suspending and its coroutine is being dispatched at once (see
-     * [Bridge.dispatching]): the check of [suspended], made early. Ends a guard the block left open and returns the
-     * report; the block's depth and the thread's online state stay as they are until the block ends ([suspended],
-     * which then finds no guard open).
-     */
-    fun suspending(r: Reclaimer, context: CoroutineContext): IllegalStateException? {
-        val i = indexOf(r)
-        val d = depth[i] - 1
-        if (d != 0) return null
-        val reg = registrations[i] ?: return null
-        if (r.isClosed) return null
-        try {
-            reg.quiescent() // no guard open: the quiescent state the block's end announces anyway, a moment early
-            return null
-        } catch (e: IllegalStateException) {
-            if (r.isClosed || wasOpenAtStart(i, d)) return null
-            return leak(r, context, e, endGuards(r, reg))
         }
     }
 

@@ -10,9 +10,8 @@ import kotlin.coroutines.CoroutineContext
  * [reclaiming] does for a wrapped one: at every suspension (and at completion) the thread announces a
  * quiescent state of [reclaimers] and goes offline, and a guard opened with [Reclaimer.enter] and still open
  * is closed on that thread and reported: the coroutine fails with an [IllegalStateException] (see
- * [reclaiming]). Unlike the wrapped dispatcher, an element sees no dispatch: a coroutine that another worker
- * resumes before the thread it suspended on has ended its block (`yield()` on a pool of several threads) may run
- * on, even complete, before the report, which then joins its failure or goes to its handler.
+ * [reclaiming], also for the one race: a coroutine resumed on another worker before the end of its block may
+ * complete first, and the report then goes to its handler).
  *
  * ```
  * launch(Dispatchers.IO + ReclaimContext(reclaimer)) {
@@ -60,7 +59,7 @@ public class ReclaimContext(vararg reclaimers: Reclaimer) :
      * @param context the coroutine's context
      * @return the state [restoreThreadContext] needs (the thread's own record)
      */
-    override fun updateThreadContext(context: CoroutineContext): Any = bridge.resumed(context)
+    override fun updateThreadContext(context: CoroutineContext): Any = bridge.resumed()
 
     /**
      * Called by kotlinx.coroutines when the coroutine leaves the current thread (it suspended or completed):

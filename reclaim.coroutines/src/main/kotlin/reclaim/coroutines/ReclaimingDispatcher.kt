@@ -40,11 +40,10 @@ import kotlin.coroutines.CoroutineContext
  *   fails with it, a root `launch` hands it to its `CoroutineExceptionHandler`. What the guard protected is no
  *   longer protected, and the coroutine's next suspension point throws. A coroutine that completed with the
  *   guard open can no longer fail: the report goes to its `CoroutineExceptionHandler`, else to the thread's
- *   uncaught-exception handler. A coroutine resumed at once (`yield()`, or a resume that dispatches it while it is
- *   still suspending) is checked when it dispatches itself, before another worker can resume it, so it fails as
- *   above. One narrow race remains: a coroutine resumed by another thread in the instant between its suspension
- *   and the end of its block may run on, even complete, before the report, which then joins its failure or goes to
- *   the handler as for a completed coroutine. A suspension point that returns without suspending (a `delay` whose time is up
+ *   uncaught-exception handler. One race: on a pool of several threads, a coroutine may be resumed by another
+ *   worker before the thread it suspended on has ended its block (`yield()` dispatches it at once); it then runs
+ *   on, and may complete, before the report, which joins its failure or goes to the handler as for a completed
+ *   coroutine. Either way the misuse is reported once. A suspension point that returns without suspending (a `delay` whose time is up
  *   before the coroutine gets to suspend) ends no block: the coroutine stays on its thread, and the guard's own
  *   `close()` ends it there, which is correct use; nothing is reported.
  *
@@ -98,22 +97,16 @@ internal class ReclaimingDispatcher(
 
     override fun isDispatchNeeded(context: CoroutineContext): Boolean = delegate.isDispatchNeeded(context)
 
-    override fun dispatch(context: CoroutineContext, block: Runnable) {
-        bridge.dispatching(context) // a coroutine that dispatches itself from its block: its guards checked first
-        delegate.dispatch(context, block)
-    }
+    override fun dispatch(context: CoroutineContext, block: Runnable) = delegate.dispatch(context, block)
 
     /** Keeps the underlying dispatcher's fair yield (Default and IO put a yielding task behind the others). */
     @InternalCoroutinesApi
-    override fun dispatchYield(context: CoroutineContext, block: Runnable) {
-        bridge.dispatching(context)
-        delegate.dispatchYield(context, block)
-    }
+    override fun dispatchYield(context: CoroutineContext, block: Runnable) = delegate.dispatchYield(context, block)
 
     override fun limitedParallelism(parallelism: Int, name: String?): CoroutineDispatcher =
         ReclaimingDispatcher(delegate.limitedParallelism(parallelism, name), bridge)
 
-    override fun updateThreadContext(context: CoroutineContext): Participations = bridge.resumed(context)
+    override fun updateThreadContext(context: CoroutineContext): Participations = bridge.resumed()
 
     override fun restoreThreadContext(context: CoroutineContext, oldState: Participations) =
         bridge.suspended(context, oldState)

@@ -12,21 +12,23 @@ import org.junit.jupiter.params.ParameterizedTest
 import org.junit.jupiter.params.provider.MethodSource
 import reclaim.api.Reclaimer
 import java.util.concurrent.Executors
+import java.util.concurrent.TimeUnit
 import java.util.concurrent.atomic.AtomicInteger
 
 /**
  * A coroutine that yields with a guard open is dispatched again from inside its own block, before the thread it
  * suspended on has left that block: on a pool of two, the other worker can resume it, and run it to its end, before
- * the end of the block is reached. The reclaiming dispatcher checks the guards when the coroutine dispatches itself,
- * so the misuse fails the coroutine every time (the caller of `await()` gets the IllegalStateException) and never
- * lets it complete normally with only a report to a handler.
+ * the end of the block is reached. That is the race the documentation states: the misuse is still reported exactly
+ * once, either as the coroutine's failure (the caller of `await()` gets the IllegalStateException) or, when it
+ * completed first, to the thread's uncaught-exception handler; never twice, never as another exception, and the
+ * reclaimer still closes.
  */
 class GuardLeftOpenAcrossYieldTest {
 
     @OptIn(DelicateCoroutinesApi::class)
     @ParameterizedTest
     @MethodSource("reclaim.coroutines.Schemes#names")
-    fun aCoroutineThatYieldsWithAGuardOpenAlwaysFailsItsCaller(scheme: String) {
+    fun aCoroutineThatYieldsWithAGuardOpenIsReportedOnceToItsCallerOrItsHandler(scheme: String) {
         val uncaught = Uncaught()
         val id = AtomicInteger()
         val executor = Executors.newFixedThreadPool(2) { task ->
@@ -56,12 +58,15 @@ class GuardLeftOpenAcrossYieldTest {
                     }
                 }
             }
-            assertEquals(0, returned, "$scheme: await() returned normally after the misuse")
             assertTrue(others.isEmpty(), "$scheme: other exceptions: $others")
-            assertEquals(ROUNDS, failed, "$scheme: every coroutine failed with the report")
-            // A task on each worker, to let every block end before we look at what the workers reported.
-            runBlocking { List(2) { GlobalScope.async(pool) { } }.forEach { it.await() } }
-            assertTrue(uncaught.errors.isEmpty(), "$scheme: reports to the uncaught-exception handler: ${uncaught.errors}")
+            // Every block ended, and every report made, once the workers have run all their tasks and ended.
+            executor.shutdown()
+            assertTrue(executor.awaitTermination(30, TimeUnit.SECONDS), "$scheme: the workers ended")
+            val reported = uncaught.errors.toList()
+            assertTrue(reported.all { it is IllegalStateException && it.message!!.contains("still open") },
+                "$scheme: handler reports: $reported")
+            assertEquals(returned, reported.size, "$scheme: each coroutine that completed first was reported to the handler")
+            assertEquals(ROUNDS, failed + reported.size, "$scheme: one report per misuse: $failed failed, $returned completed")
             r.closeAfterWorkers()
         } finally {
             pool.close()
@@ -69,7 +74,7 @@ class GuardLeftOpenAcrossYieldTest {
     }
 
     private companion object {
-        /** Before the dispatch-time check, about 40% of such rounds completed normally on two cores. */
+        /** On two cores, some 10–40% of such rounds complete before the report. */
         const val ROUNDS = 200
     }
 }
