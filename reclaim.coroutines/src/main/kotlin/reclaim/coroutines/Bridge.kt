@@ -183,6 +183,9 @@ internal class Participations {
         }
     }
 
+    /** The thread these participations are of: the one whose thread local made them. */
+    private val owner: Thread = Thread.currentThread()
+
     private var reclaimers = arrayOfNulls<Reclaimer>(2)
     private var registrations = arrayOfNulls<Registration>(2)
     private var depth = IntArray(2)
@@ -268,6 +271,11 @@ internal class Participations {
     fun suspended(r: Reclaimer, context: CoroutineContext, offline: Boolean): IllegalStateException? {
         val i = indexOf(r)
         val d = --depth[i]
+        // A block that began on the owner and ends on another thread: kotlinx's undispatched withContext (flowOn with
+        // no dispatcher of its own, for one) restores the context on the thread that resumes it, with the state of
+        // the thread that started it. The registration, and any guard, are the owner's: from here quiescent() would
+        // refuse for the wrong thread, which is no guard left open, and nothing of the owner's may be closed here.
+        if (owner !== Thread.currentThread()) return null
         val reg = registrations[i] ?: return null
         if (r.isClosed) return null
         val outermost = d == 0
