@@ -12,9 +12,7 @@ import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.params.ParameterizedTest
 import org.junit.jupiter.params.provider.MethodSource
 import reclaim.api.Reclaimer
-import java.util.concurrent.Executors
 import java.util.concurrent.TimeUnit
-import java.util.concurrent.atomic.AtomicInteger
 
 /**
  * `flowOn` with no dispatcher of its own runs the upstream undispatched: kotlinx enters the thread context on the
@@ -28,10 +26,7 @@ class BlockEndedOnAnotherThreadTest {
     @MethodSource("reclaim.coroutines.Schemes#names")
     fun aFlowOnWithoutADispatcherIsNotReportedAsMisuse(scheme: String) {
         val uncaught = Uncaught()
-        val id = AtomicInteger()
-        val executor = Executors.newFixedThreadPool(2) { task ->
-            Thread(task, "flowon-${id.incrementAndGet()}").apply { isDaemon = true; uncaughtExceptionHandler = uncaught }
-        }
+        val executor = reportingWorkers(2, "flowon", uncaught)
         val pool = executor.asCoroutineDispatcher()
         val r = Reclaimer.create(scheme)
         val failures = mutableListOf<Throwable>()

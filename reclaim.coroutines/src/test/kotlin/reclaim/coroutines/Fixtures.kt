@@ -84,6 +84,17 @@ fun pool(n: Int, name: String): ExecutorCoroutineDispatcher {
 }
 
 /**
+ * A fixed pool of [n] named daemon threads that hand what they do not catch to [uncaught]. Shut it down and await
+ * its termination to know that every block ended and every report was made.
+ */
+fun reportingWorkers(n: Int, name: String, uncaught: Uncaught): java.util.concurrent.ExecutorService {
+    val id = AtomicInteger()
+    return Executors.newFixedThreadPool(n) { task ->
+        Thread(task, "$name-${id.incrementAndGet()}").apply { isDaemon = true; uncaughtExceptionHandler = uncaught }
+    }
+}
+
+/**
  * Closes [this] reclaimer once the workers have finished their last block. A coroutine's completion is
  * visible (join returns) a moment before its worker leaves the block and goes offline; under QSBR close()
  * refuses an online registered thread with IllegalStateException, and completes when called again. The loop

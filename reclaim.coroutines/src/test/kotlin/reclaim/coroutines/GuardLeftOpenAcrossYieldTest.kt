@@ -11,9 +11,7 @@ import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.params.ParameterizedTest
 import org.junit.jupiter.params.provider.MethodSource
 import reclaim.api.Reclaimer
-import java.util.concurrent.Executors
 import java.util.concurrent.TimeUnit
-import java.util.concurrent.atomic.AtomicInteger
 
 /**
  * A coroutine that yields with a guard open is dispatched again from inside its own block, before the thread it
@@ -30,10 +28,7 @@ class GuardLeftOpenAcrossYieldTest {
     @MethodSource("reclaim.coroutines.Schemes#names")
     fun aCoroutineThatYieldsWithAGuardOpenIsReportedOnceToItsCallerOrItsHandler(scheme: String) {
         val uncaught = Uncaught()
-        val id = AtomicInteger()
-        val executor = Executors.newFixedThreadPool(2) { task ->
-            Thread(task, "yield-${id.incrementAndGet()}").apply { isDaemon = true; uncaughtExceptionHandler = uncaught }
-        }
+        val executor = reportingWorkers(2, "yield", uncaught)
         val pool = executor.asCoroutineDispatcher()
         val r = Reclaimer.create(scheme)
         try {

@@ -88,19 +88,19 @@ final class Closing {
     }
 
     /**
-     * After each action the drain runs: closes the guard the action left open, if it did, and throws to make that
-     * action count as failed (see the class documentation). On another thread than the closer: nothing.
+     * After each action that close() runs on its thread: closes the guard the action left open, if it did (see the
+     * class documentation). On another thread than the closer: nothing.
      *
-     * @throws IllegalStateException if the action left a guard open
+     * @return the failure to count against the action if it left a guard open, else null
      */
-    void actionReturned() {
-        if (closer != Thread.currentThread()) return; // another thread's action, run while close() waits for it
+    IllegalStateException actionReturned() {
+        if (closer != Thread.currentThread()) return null; // another thread's action, run while close() waits for it
         ThreadGuard g = actionGuard;
-        if (g == null || g.depth == 0) return;
+        if (g == null || g.depth == 0) return null;
         int left = g.depth;
         Guard view = g.checked != null ? g.checked : g; // checked mode: its view forgets what the guard read
         while (g.depth > 0) view.close();
-        throw new IllegalStateException("a reclaim action run by close() left " + left + " guard(s) of this " + core.name
+        return new IllegalStateException("a reclaim action run by close() left " + left + " guard(s) of this " + core.name
                 + " reclaimer open; close() closed them when the action returned, before reclaiming anything else");
     }
 

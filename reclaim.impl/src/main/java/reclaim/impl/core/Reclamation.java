@@ -362,15 +362,10 @@ public final class Reclamation {
             ok = false;
         }
         Closing c = draining;
-        if (c != null) { // close()'s drain: a guard the action left open is closed now, thrown or not
-            try {
-                c.actionReturned();
-            } catch (IllegalStateException leftOpen) {
-                if (ok) failed(object, leftOpen); // one failure per action: a throw already counted stands
-                ok = false;
-            }
-        }
-        return ok;
+        IllegalStateException leftOpen = c == null ? null : c.actionReturned(); // closed now, thrown or not
+        if (leftOpen == null) return ok;
+        if (ok) failed(object, leftOpen); // one failure per action: a throw already counted stands
+        return false;
     }
 
     /** Counts and reports a failed action (the first {@link #REPORT_FIRST} in full, then one in {@link #REPORT_EVERY}). */
