@@ -2,6 +2,7 @@ package reclaim.tck;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -36,26 +37,26 @@ interface MisuseConformance extends SchemeUnderTest {
         assertNpe("scheme", () -> Reclaimer.create((String) null));
     }
 
-    /** Slots: 0 .. MIN_SLOTS-1 always work; a negative slot is a clear error. */
+    /** Slots: 0 .. MIN_SLOTS-1 and slots() - 1 work; a negative slot and slots() itself are clear errors. */
     @Test
     default void slotsAreChecked() {
         AtomicReference<String> ref = new AtomicReference<>("v");
+        Fixtures.Holder holder = new Fixtures.Holder();
         try (Guard g = reclaimer().enter()) {
             assertTrue(g.slots() >= Guard.MIN_SLOTS);
             for (int s = 0; s < Guard.MIN_SLOTS; s++) assertEquals("v", g.protect(ref, s));
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> g.protect(ref, -1));
             assertTrue(e.getMessage().contains("-1"), e.getMessage());
-            if (g.slots() < Integer.MAX_VALUE) {
-                assertThrows(IllegalArgumentException.class, () -> g.protect(ref, g.slots()));
-            }
+            // slots() itself is out of range, even where it is Integer.MAX_VALUE (schemes without per-pointer slots)
+            assertThrows(IllegalArgumentException.class, () -> g.protect(ref, g.slots()));
+            assertThrows(IllegalArgumentException.class, () -> g.protect(Fixtures.Holder.NODE, holder, g.slots()));
+            assertNull(g.protect(Fixtures.Holder.NODE, holder, g.slots() - 1));
             AtomicLong cell = new AtomicLong(42);
             for (int s = 0; s < Guard.MIN_SLOTS; s++) assertEquals(42, reserve(g, cell, s));
             assertTrue(g.reserve(0, 0), "reserving 0 needs no re-read");
             IllegalArgumentException k = assertThrows(IllegalArgumentException.class, () -> g.reserve(1, -1));
             assertTrue(k.getMessage().contains("-1"), k.getMessage());
-            if (g.slots() < Integer.MAX_VALUE) {
-                assertThrows(IllegalArgumentException.class, () -> g.reserve(1, g.slots()));
-            }
+            assertThrows(IllegalArgumentException.class, () -> g.reserve(1, g.slots()));
         }
     }
 

@@ -268,7 +268,7 @@ public class ThreadGuard implements Guard {
     @Override
     public <T> T protect(AtomicReference<T> ref, int slot) {
         Objects.requireNonNull(ref, "ref");
-        if (slot < 0) Checks.slot(slot, Integer.MAX_VALUE);
+        if (slot < 0 || slot == Integer.MAX_VALUE) Checks.slot(slot, Integer.MAX_VALUE);
         checkInGuard();
         return ref.get();
     }
@@ -284,14 +284,14 @@ public class ThreadGuard implements Guard {
 
     @Override
     public <T> T protect(VarHandle field, Object holder, int slot) {
-        if (slot < 0) Checks.slot(slot, Integer.MAX_VALUE);
+        if (slot < 0 || slot == Integer.MAX_VALUE) Checks.slot(slot, Integer.MAX_VALUE);
         return protect(field, holder);
     }
 
     /** The guard protects everything it reads: a key read inside it is already safe. */
     @Override
     public boolean reserve(long key, int slot) {
-        if (slot < 0) Checks.slot(slot, Integer.MAX_VALUE);
+        if (slot < 0 || slot == Integer.MAX_VALUE) Checks.slot(slot, Integer.MAX_VALUE);
         checkInGuard();
         return true;
     }

@@ -54,7 +54,7 @@ final class HyalineGuard extends ThreadGuard {
      */
     @Override
     public boolean reserve(long key, int slot) {
-        if (slot < 0) reclaim.impl.core.Checks.slot(slot, Integer.MAX_VALUE);
+        if (slot < 0 || slot == Integer.MAX_VALUE) reclaim.impl.core.Checks.slot(slot, Integer.MAX_VALUE);
         checkInGuard();
         HyalineParticipant rec = (HyalineParticipant) record();
         if (rec == null || key == 0) return true; // a guard of a reclaim action during close(), or nothing read
@@ -66,7 +66,7 @@ final class HyalineGuard extends ThreadGuard {
 
     @Override
     public <T> T protect(AtomicReference<T> ref, int slot) {
-        if (slot < 0) reclaim.impl.core.Checks.slot(slot, Integer.MAX_VALUE);
+        if (slot < 0 || slot == Integer.MAX_VALUE) reclaim.impl.core.Checks.slot(slot, Integer.MAX_VALUE);
         return protect(ref);
     }
 
@@ -90,7 +90,7 @@ final class HyalineGuard extends ThreadGuard {
 
     @Override
     public <T> T protect(VarHandle field, Object holder, int slot) {
-        if (slot < 0) reclaim.impl.core.Checks.slot(slot, Integer.MAX_VALUE);
+        if (slot < 0 || slot == Integer.MAX_VALUE) reclaim.impl.core.Checks.slot(slot, Integer.MAX_VALUE);
         return protect(field, holder);
     }
 }

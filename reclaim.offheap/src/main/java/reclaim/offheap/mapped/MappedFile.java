@@ -123,7 +123,9 @@ public final class MappedFile implements Born {
      *     ({@link FileSystems#getDefault()})
      * @throws IOException if the file cannot be opened or mapped; the message names the path, the call and
      *     {@code errno} with its {@code strerror} text ({@link java.nio.file.NoSuchFileException} for
-     *     {@code ENOENT}, {@link java.nio.file.AccessDeniedException} for {@code EACCES}/{@code EPERM})
+     *     {@code ENOENT}, {@link java.nio.file.AccessDeniedException} for {@code EACCES}/{@code EPERM}); a
+     *     directory fails as {@code open(2)} fails it for writing ({@code EISDIR}), a FIFO at {@code lseek(2)}
+     *     ({@code ESPIPE}), without waiting for a writer
      * @throws UnsupportedOperationException if the system has no {@code mmap}
      * @throws IllegalStateException if the JVM does not grant this module native access (the message names the
      *     flag: {@code --enable-native-access=reclaim.offheap} on the module path,

@@ -12,6 +12,7 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -45,12 +46,16 @@ final class Posix {
     private static final int ENOENT = 2;
     private static final int EACCES = 13;
     private static final int EPERM = 1;
+    /** {@code EISDIR}, the same on Linux and macOS. */
+    private static final int EISDIR = 21;
     /** {@code MAP_FAILED}, that is {@code (void *) -1}. */
     private static final long MAP_FAILED = -1L;
 
     /** Why the calls are unavailable on this system, or null when they are available. */
     static final String UNAVAILABLE;
     private static final int O_CLOEXEC;
+    /** Keeps {@code open(2)} of a FIFO from blocking until a writer comes; no effect on a regular file. */
+    private static final int O_NONBLOCK;
 
     private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
     /** {@code errno} in the captured call state; coordinates (segment, base offset). */
@@ -66,11 +71,14 @@ final class Posix {
     static {
         String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
         int cloexec = 0;
+        int nonblock = 0;
         String why = null;
         if (os.contains("linux")) {
             cloexec = 0x80000;          // 02000000 on x86-64 and AArch64
+            nonblock = 0x800;           // 04000 on x86-64 and AArch64
         } else if (os.contains("mac") || os.contains("darwin")) {
             cloexec = 0x1000000;
+            nonblock = 0x4;
         } else if (os.contains("windows")) {
             why = "mmap is a POSIX call; this system is " + System.getProperty("os.name");
         }
@@ -110,6 +118,7 @@ final class Posix {
         }
         UNAVAILABLE = why;
         O_CLOEXEC = cloexec;
+        O_NONBLOCK = nonblock;
         OPEN = open;
         LSEEK = lseek;
         MMAP = mmap;
@@ -140,12 +149,16 @@ final class Posix {
         checkAvailable();
         String name = path.toString();
         if (name.indexOf('\0') >= 0) throw new IOException("the path contains a NUL character: " + name);
+        // open(2) opens a directory read-only, and the mmap(2) of its lseek size then fails with ENOMEM: report
+        // what open(2) reports for a directory opened to write. (A FIFO or a device gets no mapping either:
+        // lseek(2) refuses a FIFO, and a device's size is 0.)
+        if (Files.isDirectory(path)) throw failure("open", path, EISDIR);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment cPath = arena.allocateFrom(name);
             MemorySegment state = arena.allocate(CALL_STATE);
             int fd;
             do {
-                fd = (int) OPEN.invokeExact(state, cPath, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+                fd = (int) OPEN.invokeExact(state, cPath, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NONBLOCK);
             } while (fd < 0 && errno(state) == EINTR);
             if (fd < 0) throw failure("open", path, errno(state));
             try {

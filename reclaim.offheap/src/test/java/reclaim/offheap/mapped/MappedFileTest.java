@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -13,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import reclaim.api.Reclaimer;
 
@@ -76,11 +78,26 @@ class MappedFileTest {
     }
 
     @Test
-    void aDirectoryCannotBeMapped() throws IOException {
-        IOException e = assertThrows(IOException.class, () -> MappedFile.map(dir, MappedFile.Mode.READ_ONLY, 0));
-        assertTrue(e.getMessage().contains(dir.toString()), e.getMessage());
-        assertTrue(e.getMessage().contains("errno"), e.getMessage());
+    void aDirectoryIsRefusedAsOpenRefusesIt() throws IOException {
+        for (MappedFile.Mode mode : MappedFile.Mode.values()) {
+            IOException e = assertThrows(IOException.class, () -> MappedFile.map(dir, mode, 0));
+            assertTrue(e.getMessage().contains(dir.toString()), e.getMessage());
+            assertTrue(e.getMessage().contains("open failed: errno 21"), mode + ": " + e.getMessage());
+            assertTrue(e.getMessage().contains("directory"), e.getMessage());
+        }
         assertTrue(TestFiles.mappingsUnder(dir) <= 0, "nothing left mapped");
+    }
+
+    @Test
+    @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a blocked open(2) ignores interrupts
+    void aFifoIsRefusedWithoutWaitingForAWriter() throws Exception {
+        Path fifo = dir.resolve("fifo");
+        Process mk = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
+        assumeTrue(mk.waitFor() == 0, "mkfifo is not available");
+        // Without O_NONBLOCK, open(2) of a FIFO waits for a writer: this call would never return.
+        IOException e = assertThrows(IOException.class, () -> MappedFile.map(fifo, MappedFile.Mode.READ_ONLY, 0));
+        assertTrue(e.getMessage().contains(fifo.toString()), e.getMessage());
+        assertTrue(e.getMessage().contains("lseek failed"), e.getMessage());
     }
 
     @Test
