@@ -27,8 +27,8 @@ import kotlin.coroutines.CoroutineContext
  *  - a block leaves the thread offline; the block's first guard brings it online (QSBR's guards of an offline
  *    registered thread do that by themselves; other schemes have no online state), so a block that touches
  *    no guard costs no shared store at all;
- *  - at the end of the outermost block on the thread: Registration.quiescent() (QSBR: announce, and every
- *    passIntervalNanos advance the grace period and reclaim: light-qsbr's maybe_pass_epoch), then
+ *  - at the end of every block on the thread, nested ones too: Registration.quiescent() (QSBR: announce, and
+ *    every passIntervalNanos advance the grace period and reclaim: light-qsbr's maybe_pass_epoch), then
  *    Registration.offline(). A worker that then parks (the pool has no more work) is offline already: it
  *    holds nobody back, whoever owns the pool and however long it idles. This is the "offline after every
  *    block, online lazily at the next guard" policy; staying online between blocks would be a store and a
@@ -46,7 +46,7 @@ import kotlin.coroutines.CoroutineContext
  * Misuse detection needs "is a guard open on this thread?", which the public API does not answer directly.
  * Registration.quiescent() and offline() are documented to throw IllegalStateException when called inside a
  * guard: on a registered thread the calls we make anyway are the probe, and they cost nothing extra. The probe
- * runs at the start of the outermost block too (quiescent() of an offline thread is a few plain loads), so that
+ * runs at the start of every block too (quiescent() of an offline thread is a few plain loads), so that
  * a guard that was legitimately open before the block (a platform thread that opened one and then started a
  * coroutine undispatched) is not taken for a leak. A guard found open at the end of a block that did not find
  * one at its start was opened by the block and left open across the suspension (or the completion). Only this
@@ -69,14 +69,23 @@ import kotlin.coroutines.CoroutineContext
  * Reentrancy. The state returned by resumed() is the thread's own Participations object, which only its
  * thread touches; nothing per block is kept in the (shared) dispatcher or element, because a coroutine can
  * resume on thread 2 while thread 1 is still in suspended() for it. Blocks nest on one thread (a coroutine
- * started undispatched inside another): only the outermost block of each reclaimer does any work.
+ * started undispatched inside another); each block's start and end probe for a guard of its own left open, and
+ * each block's end takes the thread offline: going offline needs no guard to be open, which the probe has just
+ * checked, and a block that looks nested may be the thread's last one (next paragraph).
+ *
+ * A block may end on another thread than its own. kotlinx's undispatched withContext (flowOn with no dispatcher
+ * of its own, for one) can restore the context on the thread that resumed the coroutine, with the state that
+ * the first thread's resumed() returned: that thread's Participations. Nothing of the first thread's may be used
+ * from there (its registration refuses another thread; its fields are plain), so the end is handed back: queued
+ * for the owner, which counts it at its next block edge. Until then the owner's depth is one too high, which is
+ * why the depth decides nothing but where a block's start probe is recorded.
  */
 
 /** Every reclaimer one dispatcher or element bridges, and what it does at the edges of a block. */
 internal class Bridge(
     reclaimers: Array<out Reclaimer>,
     /**
-     * Whether a registered thread goes offline at the end of every outermost block (the policy). False only
+     * Whether a registered thread goes offline at the end of every block (the policy). False only
      * for the benchmark that measures the alternative (stay online between blocks, which stalls QSBR when a
      * worker parks online); never exposed.
      */
@@ -122,8 +131,8 @@ internal class Bridge(
 
 /**
  * The current thread's participation in each reclaimer it ran coroutine blocks for: its registration, the
- * nesting depth of blocks, and whether a guard was open when the outermost block started. Touched only by
- * its thread (plain fields).
+ * nesting depth of blocks, and whether a guard was open when each block started. Touched only by its thread
+ * (plain fields); another thread only hands back the end of a block ([suspended]).
  */
 internal class Participations {
     internal companion object {
@@ -186,6 +195,13 @@ internal class Participations {
     /** The thread these participations are of: the one whose thread local made them. */
     private val owner: Thread = Thread.currentThread()
 
+    /**
+     * Ends of blocks that began on the owner and ended on another thread (see [suspended]), one entry per block, for
+     * the owner to count at its next block edge ([takeHandedBack]): only the owner touches the plain fields below.
+     * A lock-free queue: another thread offers (a volatile write that publishes the entry), the owner polls it.
+     */
+    private val handedBack = java.util.concurrent.ConcurrentLinkedQueue<Reclaimer>()
+
     private var reclaimers = arrayOfNulls<Reclaimer>(2)
     private var registrations = arrayOfNulls<Registration>(2)
     private var depth = IntArray(2)
@@ -230,6 +246,7 @@ internal class Participations {
     }
 
     fun resumed(r: Reclaimer) {
+        if (!handedBack.isEmpty()) takeHandedBack()
         val i = indexOf(r)
         val d = depth[i]++
         val reg = registrations[i] ?: return
@@ -239,6 +256,17 @@ internal class Participations {
         // Looked up again: the quiescent state may have run reclaim actions on this thread, and one that ran a block of
         // another reclaimer added it here, which may have compacted the entries (r's, at depth > 0, stays).
         setOpenAtStart(indexOf(r), d, open)
+    }
+
+    /**
+     * The nesting depth of [r]'s blocks on this thread, 0 outside every block, once the ends handed back so far are
+     * counted; for tests, on the owner only.
+     */
+    internal fun depthOf(r: Reclaimer): Int {
+        check(owner === Thread.currentThread()) { "depthOf is for the owner thread" }
+        takeHandedBack()
+        for (i in 0 until size) if (reclaimers[i] === r) return depth[i]
+        return 0
     }
 
     private fun setOpenAtStart(i: Int, d: Int, open: Boolean) {
@@ -266,33 +294,50 @@ internal class Participations {
      * Every block is checked, nested ones too: a coroutine started undispatched inside another's block runs a
      * nested block, and a guard it leaves open at its first suspension is its own, not the outer coroutine's. The
      * check is the probe of the overview: quiescent() refuses inside a guard, and a block whose start found no guard
-     * open (the bit of its depth in openAtStart) that ends inside one opened it. Only the outermost block takes the thread offline.
+     * open (the bit of its depth in openAtStart) that ends inside one opened it.
      */
     fun suspended(r: Reclaimer, context: CoroutineContext, offline: Boolean): IllegalStateException? {
-        val i = indexOf(r)
-        val d = --depth[i]
         // A block that began on the owner and ends on another thread: kotlinx's undispatched withContext (flowOn with
         // no dispatcher of its own, for one) restores the context on the thread that resumes it, with the state of
         // the thread that started it. The registration, and any guard, are the owner's: from here quiescent() would
         // refuse for the wrong thread, which is no guard left open, and nothing of the owner's may be closed here.
-        if (owner !== Thread.currentThread()) return null
+        // The block's end is handed back to the owner, which counts it at its next block edge: the depth and the
+        // entries are plain fields of the owner's, which this thread must not write while the owner runs blocks.
+        if (owner !== Thread.currentThread()) {
+            handedBack.offer(r)
+            return null
+        }
+        if (!handedBack.isEmpty()) takeHandedBack()
+        val i = indexOf(r)
+        val d = --depth[i]
         val reg = registrations[i] ?: return null
         if (r.isClosed) return null
-        val outermost = d == 0
         try {
             reg.quiescent() // QSBR: announce; at most every passIntervalNanos, advance and reclaim
-            if (outermost && offline) reg.offline() // a worker that parks after this block holds nobody back
+            // At the end of every block, nested or not: a worker that parks after this block holds nobody back. The
+            // depth cannot tell the last block: one that began here and ends on another thread (above) is counted
+            // only when the owner next gets here, and the owner may park before that.
+            if (offline) reg.offline()
             return null
         } catch (e: IllegalStateException) {
             // closed meanwhile; or a guard older than the block
             if (r.isClosed || wasOpenAtStart(i, d)) return null
-            return leftOpen(r, reg, context, e, outermost && offline)
+            return leftOpen(r, reg, context, e, offline)
+        }
+    }
+
+    /** Counts the ends of blocks that other threads handed back (see [suspended]); on the owner only. */
+    private fun takeHandedBack() {
+        while (true) {
+            val r = handedBack.poll() ?: return
+            val i = indexOf(r)
+            if (depth[i] > 0) depth[i]--
         }
     }
 
     /**
      * The block left a guard of [r] open ([cause]: the refusal of the registration's quiescent()): ends it on this
-     * thread, the only one that can, takes the thread offline as after any outermost block, and returns the report
+     * thread, the only one that can, takes the thread offline as after any block, and returns the report
      * that fails the coroutine.
      */
     private fun leftOpen(r: Reclaimer, reg: Registration, context: CoroutineContext, cause: IllegalStateException, offline: Boolean): IllegalStateException {

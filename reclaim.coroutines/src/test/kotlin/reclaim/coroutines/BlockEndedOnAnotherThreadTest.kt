@@ -12,13 +12,17 @@ import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.params.ParameterizedTest
 import org.junit.jupiter.params.provider.MethodSource
 import reclaim.api.Reclaimer
+import java.util.concurrent.CyclicBarrier
+import java.util.concurrent.ExecutorService
+import java.util.concurrent.Executors
 import java.util.concurrent.TimeUnit
 
 /**
  * `flowOn` with no dispatcher of its own runs the upstream undispatched: kotlinx enters the thread context on the
  * worker that starts it and, once it has suspended, restores it on the worker that resumes it, with the first
  * worker's state. Correct code that opens no guard at all must not be reported: the bridge must not take the first
- * worker's registration's refusal (it belongs to another thread) for a guard left open.
+ * worker's registration's refusal (it belongs to another thread) for a guard left open. And the end must still be
+ * counted, by the first worker: its block depth goes back to 0, and it is offline once the pool is idle.
  */
 class BlockEndedOnAnotherThreadTest {
 
@@ -44,7 +48,13 @@ class BlockEndedOnAnotherThreadTest {
                 } catch (e: Throwable) {
                     failures += e
                 }
+                // The pool is idle now: no worker may be left online (QSBR would wait for it until its next block).
+                if (reclaimsEarly(r)) {
+                    r.retire(Node(it.toLong())) { n -> n.free() }
+                    assertEquals(0L, r.flushUntilNothingPending().pending(), "$scheme: round $it, pending with the pool idle")
+                }
             }
+            assertEquals(listOf(0, 0), depthsOnEveryWorker(executor, r), "$scheme: each worker's block depth, idle")
             executor.shutdown()
             assertTrue(executor.awaitTermination(30, TimeUnit.SECONDS), "$scheme: the workers ended")
             assertTrue(failures.isEmpty(), "$scheme: ${failures.size} of $ROUNDS rounds failed, first: ${failures.firstOrNull()}")
@@ -53,6 +63,54 @@ class BlockEndedOnAnotherThreadTest {
         } finally {
             pool.close()
         }
+    }
+
+    /**
+     * The same interleaving, made deterministic by calling the bridge as kotlinx does: on worker a, a block begins, a
+     * nested (undispatched) block begins inside it and opens and closes a guard, the outer block ends; then the nested
+     * block's end comes on worker b with a's state. Worker a is then idle, with its depth one too high until it counts
+     * the handed-back end at its next block: it must be offline all the same, holding nothing back.
+     */
+    @ParameterizedTest
+    @MethodSource("reclaim.coroutines.Schemes#names")
+    fun aWorkerWhoseNestedBlockEndedElsewhereIsOfflineOnceIdle(scheme: String) {
+        val r = Reclaimer.create(scheme)
+        val bridge = Bridge(arrayOf(r))
+        val a = Executors.newSingleThreadExecutor()
+        val b = Executors.newSingleThreadExecutor()
+        try {
+            val context = CoroutineName("nested")
+            val p = a.submit<Participations> {
+                val outer = bridge.resumed()
+                val nested = bridge.resumed()
+                r.enter().close() // brings a registered thread online (QSBR)
+                bridge.suspended(context, outer) // the outer block ends here; the nested one has not ended yet
+                nested
+            }.get(20, TimeUnit.SECONDS)
+            b.submit { bridge.suspended(context, p) }.get(20, TimeUnit.SECONDS) // the nested block's end, elsewhere
+            if (reclaimsEarly(r)) {
+                r.retire(Node(1)) { n -> n.free() }
+                assertEquals(0L, r.flushUntilNothingPending().pending(), "$scheme: worker a holds nothing back once idle")
+            }
+            assertEquals(0, a.submit<Int> { p.depthOf(r) }.get(20, TimeUnit.SECONDS), "$scheme: a counted the end")
+        } finally {
+            a.shutdown()
+            b.shutdown()
+            assertTrue(a.awaitTermination(20, TimeUnit.SECONDS) && b.awaitTermination(20, TimeUnit.SECONDS))
+            r.close()
+        }
+    }
+
+    /** Runs one task on each of [executor]'s two workers at once; returns the block depth in [r] each reads. */
+    private fun depthsOnEveryWorker(executor: ExecutorService, r: Reclaimer): List<Int> {
+        val both = CyclicBarrier(2)
+        val tasks = List(2) {
+            executor.submit<Int> {
+                both.await(10, TimeUnit.SECONDS) // so the other task runs on the other worker
+                Bridge.THREAD_PARTICIPATIONS.get().depthOf(r)
+            }
+        }
+        return tasks.map { it.get(20, TimeUnit.SECONDS) }
     }
 
     private companion object {
