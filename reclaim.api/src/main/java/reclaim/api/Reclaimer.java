@@ -39,13 +39,15 @@ import java.util.function.Function;
  * guard, or a batch of actions that an {@linkplain Options#withActionExecutor action executor} is running; what
  * the executor has not started, {@code close()} runs itself): it waits for that thread, within the same moment,
  * or refuses in the same way; once {@code close()} returns, every retired object's action has run exactly once.
- * After close, {@code enter}, {@code retire} and {@code register} throw {@link IllegalStateException};
- * {@code stats} still works. Between a {@code close()} that refused and one that completes, they throw it too,
- * with a message that says the reclaimer is closing ({@link #isClosed()} is still false).
+ * After close, {@code enter}, {@code retire}, {@code register} and {@code flush} throw
+ * {@link IllegalStateException}; {@code stats} still works. Between a {@code close()} that refused and one that
+ * completes, they throw it too, with a message that says the reclaimer is closing ({@link #isClosed()} is still
+ * false).
  *
  * <p>The reclaim actions that {@code close()} runs, on its thread and one at a time, may open guards of this
  * reclaimer (a guard there holds nothing back: nothing else is reclaimed while its action runs) and retire into it
- * ({@code close()} reclaims those objects too). A guard that such an action leaves open when it returns is closed
+ * ({@code close()} reclaims those objects too); {@code flush()} there throws, as on any thread while closing. A
+ * guard that such an action leaves open when it returns is closed
  * then, before the next action runs, so that nothing it read is used after its reclamation: any later use of it
  * throws {@link IllegalStateException}, and the action counts as failed, as one that throws.
  *
@@ -228,7 +230,9 @@ public interface Reclaimer extends AutoCloseable {
      * object whose action the executor had started is then reclaimed when that action ends, on the executor, whether
      * the caller's guard is still open or not.
      *
-     * @throws IllegalStateException if the reclaimer is closed
+     * @throws IllegalStateException if the reclaimer is closed, or closing (a {@code close()} in progress, or one
+     *     that refused because guards were open), also from a reclaim action that {@code close()} runs (which
+     *     reclaims what the action retires)
      */
     void flush();
 
@@ -340,7 +344,7 @@ public interface Reclaimer extends AutoCloseable {
      *
      * @return the registration; close it on this thread
      * @throws IllegalStateException if the thread is already registered with this reclaimer, is inside a guard
-     *     of it, or the reclaimer is closed
+     *     of it, or the reclaimer is closed or closing
      */
     Registration register();
 

@@ -10,13 +10,16 @@ import static reclaim.tck.Fixtures.assertNoErrors;
 import static reclaim.tck.Fixtures.join;
 import static reclaim.tck.Fixtures.start;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
 
 import reclaim.api.Guard;
 import reclaim.api.Registration;
@@ -65,7 +68,16 @@ interface LifecycleConformance extends SchemeUnderTest {
         IllegalStateException e = assertThrows(IllegalStateException.class, reclaimer()::close);
         assertTrue(e.getMessage().contains("open"), e.getMessage());
         assertFalse(reclaimer().isClosed());
-        assertThrows(IllegalStateException.class, reclaimer()::enter);
+        // Closing: every call that would add work is refused, saying so.
+        Map<String, Executable> refused = new LinkedHashMap<>();
+        refused.put("enter()", reclaimer()::enter);
+        refused.put("retire()", () -> reclaimer().retire(new Node(9), Node::reclaim));
+        refused.put("register()", reclaimer()::register);
+        refused.put("flush()", reclaimer()::flush);
+        refused.forEach((call, body) -> {
+            IllegalStateException r = assertThrows(IllegalStateException.class, body, call + " while closing");
+            assertTrue(r.getMessage().contains("closing"), call + ": " + r.getMessage());
+        });
         proceed.countDown();
         join(List.of(reader));
         assertNoErrors(errors);
@@ -119,7 +131,7 @@ interface LifecycleConformance extends SchemeUnderTest {
         }
     }
 
-    /** After close(), register() and enter() throw on every thread, the closing thread included. */
+    /** After close(), register(), enter(), retire() and flush() throw on every thread, the closing thread included. */
     @Test
     default void registerAndEnterAfterCloseThrowOnTheClosingThreadToo() {
         try (Guard g = reclaimer().enter()) { // this thread has a guard (and, for some schemes, a record) before close
@@ -128,6 +140,38 @@ interface LifecycleConformance extends SchemeUnderTest {
         reclaimer().close();
         assertThrows(IllegalStateException.class, reclaimer()::register, "register() after close()");
         assertThrows(IllegalStateException.class, reclaimer()::enter, "enter() after close()");
+        assertThrows(IllegalStateException.class, () -> reclaimer().retire("y", y -> {}), "retire() after close()");
+        assertThrows(IllegalStateException.class, reclaimer()::flush, "flush() after close()");
+        assertEquals(1, reclaimer().stats().retired(), "the refused retire retired nothing");
+    }
+
+    /**
+     * A reclaim action that close() runs may open a guard and retire into the reclaimer (close() reclaims that too);
+     * flush() there throws, as on any thread while the reclaimer is closing.
+     */
+    @Test
+    default void anActionThatCloseRunsMayEnterAndRetireButNotFlush() {
+        Node retiredByAction = new Node(2);
+        AtomicReference<Throwable> flushed = new AtomicReference<>();
+        AtomicReference<Throwable> entered = new AtomicReference<>();
+        reclaimer().retire(new Node(1), n -> {
+            n.reclaim();
+            try (Guard g = reclaimer().enter()) {
+                g.retire(retiredByAction, Node::reclaim);
+            } catch (Throwable t) {
+                entered.set(t);
+            }
+            try {
+                reclaimer().flush();
+            } catch (Throwable t) {
+                flushed.set(t);
+            }
+        });
+        reclaimer().close();
+        assertEquals(null, entered.get(), "enter() and retire() in an action that close() runs");
+        assertTrue(retiredByAction.reclaimed, "close() reclaimed what its action retired");
+        assertTrue(flushed.get() instanceof IllegalStateException, "flush() in the action: " + flushed.get());
+        assertEquals(0, reclaimer().stats().failed(), "the action caught the refusal: it did not fail");
     }
 
     /** A closed registration stays closed, even when the thread registers again (and gets the same record). */
