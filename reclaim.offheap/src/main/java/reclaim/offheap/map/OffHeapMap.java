@@ -71,7 +71,9 @@ import reclaim.offheap.internal.NativeAccess;
  * and their entries are {@link AbstractMap}'s, on the deserialized objects (for {@link Serializer#bytes()},
  * array identity). {@link #get} allocates what the value serializer allocates and the key's serialization (none for
  * {@link Serializer#bytes()}); {@link #read(Object, Function)} reads the value in place. Nulls are refused
- * with {@link NullPointerException}. {@link #close()} retires every entry and table; the bytes return to the
+ * with {@link NullPointerException}, by the key set's and the values' {@code contains} and {@code remove} too;
+ * the entry set's answer {@code false} for a null or an entry with a null key or value, which the map cannot hold
+ * (as {@link java.util.concurrent.ConcurrentHashMap}'s do). {@link #close()} retires every entry and table; the bytes return to the
  * allocator once the reclaimer reclaims them ({@code reclaimer.flush()} or {@code close()}).
  *
  * <p><b>Progress.</b> Reads are lock-free: they retry only when a writer unlinked what they stood on (and,
@@ -1076,12 +1078,12 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
 
             @Override
             public boolean contains(Object o) {
-                return o != null && containsKey(o);
+                return containsKey(o); // null: NullPointerException, as the map's
             }
 
             @Override
             public boolean remove(Object o) {
-                return o != null && OffHeapMap.this.remove(o) != null;
+                return OffHeapMap.this.remove(o) != null; // null: NullPointerException, as the map's
             }
 
             @Override
@@ -1113,13 +1115,13 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
 
             @Override
             public boolean contains(Object o) {
-                return o != null && containsValue(o);
+                return containsValue(o); // null: NullPointerException, as the map's
             }
 
             @Override
             @SuppressWarnings("unchecked")
             public boolean remove(Object o) {
-                if (o == null) return false;
+                Objects.requireNonNull(o, "value");
                 MemorySegment v = values.bytesOf((V) o);
                 for (Map.Entry<K, V> e : snapshot()) {
                     if (sameBytes(values.bytesOf(e.getValue()), v) && OffHeapMap.this.remove(e.getKey(), o)) return true;

@@ -45,8 +45,11 @@ import reclaim.api.Reclaimer;
  *   <li><b>Per-slot isolation.</b> Nothing done to one slot blocks or invalidates an access to another.</li>
  *   <li><b>Clear failures.</b> A full manager makes {@link #store} throw {@link SlotsExhaustedException} and
  *       {@link #tryStore} return {@link #NO_HANDLE}, at once (never a wait); a handle that was never valid
- *       is an {@link IllegalArgumentException}; a stale handle, freeing a slot this thread still holds an
- *       access to, and closing with accesses open are {@link IllegalStateException}s.</li>
+ *       (a slot index out of range, an even generation, or a generation its slot has not reached) is an
+ *       {@link IllegalArgumentException}; a stale handle, freeing a slot this thread still holds an
+ *       access to, and closing with accesses open are {@link IllegalStateException}s. A handle carries no
+ *       identity of its manager: another manager's handle that names a live slot here is taken for that slot's,
+ *       so keep each handle with the manager that returned it.</li>
  * </ol>
  *
  * <h2>Writes</h2>
@@ -438,6 +441,10 @@ public final class SlotMemory implements AutoCloseable {
         // Refused before anything changes once the reclaimer is closed (the retire of the old slot would be). Not by
         // opening a guard: it would bring an offline QSBR thread back online, and neither the store nor the free needs one.
         if (reclaimer.isClosed()) throw new IllegalStateException("the reclaimer is closed: nothing is replaced");
+        // A handle that is stale or was never valid already is refused as such, not as a full manager's store; one
+        // that goes stale after this check is refused by free() below.
+        int current = generationVolatile(i * stride);
+        if (current != generation(handle)) throw stale(handle, current);
         long h = store(kind, payload);
         try {
             free(handle);
@@ -995,7 +1002,18 @@ public final class SlotMemory implements AutoCloseable {
         if (gen != generation(handle)) throw stale(handle, gen);
     }
 
-    private static IllegalStateException stale(long handle, int current) {
+    /**
+     * The refusal of a handle whose generation is not its slot's current one: {@link IllegalStateException} for a
+     * stale handle (its generation is behind the slot's), {@link IllegalArgumentException} for one the slot has not
+     * reached, which no store returned. Generations count up from 0 as unsigned 32-bit numbers, so "behind" holds
+     * until one slot has been stored and freed 2<sup>31</sup> times, as the handle check of the class comment.
+     */
+    private static RuntimeException stale(long handle, int current) {
+        if (Integer.compareUnsigned(generation(handle), current) > 0) {
+            return new IllegalArgumentException("invalid handle " + Long.toHexString(handle) + ": slot "
+                    + index(handle) + " has not reached generation " + Integer.toUnsignedString(generation(handle))
+                    + " (it is at generation " + Integer.toUnsignedString(current) + "): no store returned it");
+        }
         return new IllegalStateException("stale handle " + Long.toHexString(handle) + ": slot " + index(handle)
                 + " generation " + generation(handle) + " was freed (the slot is at generation " + current
                 + ((current & 1) != 0 ? ", reused" : ", free") + ")");

@@ -3,6 +3,7 @@ package reclaim.offheap.map;
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.stream.Stream;
@@ -15,7 +16,7 @@ import reclaim.api.Reclaimer;
 /**
  * The map compares keys and values as serialized bytes: the key set's and the values' {@code remove} agree with
  * their {@code contains} (which answer by bytes), also for {@link Serializer#bytes()}, whose arrays are equal only
- * to themselves.
+ * to themselves; and they refuse null as the map does.
  */
 class OffHeapMapViewsCompareBytesTest {
 
@@ -56,6 +57,22 @@ class OffHeapMapViewsCompareBytesTest {
                     () -> assertFalse(map.containsKey(new byte[] {1}), "the entry of that value is still mapped"),
                     () -> assertTrue(map.containsKey(new byte[] {2}), "another entry was removed"),
                     () -> assertEquals(1, map.size()));
+        }
+    }
+
+    /** The key set's and the values' {@code contains} and {@code remove} refuse null as the map does. */
+    @ParameterizedTest
+    @MethodSource("schemes")
+    void theKeySetAndTheValuesRefuseNullAsTheMapDoes(String scheme) {
+        try (Reclaimer r = Reclaimer.create(scheme); OffHeapMap<byte[], byte[]> map = byteMap(r)) {
+            map.put(new byte[] {1}, new byte[] {7});
+            assertAll(
+                    () -> assertThrows(NullPointerException.class, () -> map.keySet().contains(null)),
+                    () -> assertThrows(NullPointerException.class, () -> map.keySet().remove(null)),
+                    () -> assertThrows(NullPointerException.class, () -> map.values().contains(null)),
+                    () -> assertThrows(NullPointerException.class, () -> map.values().remove(null)),
+                    () -> assertFalse(map.entrySet().contains(null), "no entry the map cannot hold"),
+                    () -> assertEquals(1, map.size(), "nothing removed"));
         }
     }
 }

@@ -101,6 +101,40 @@ class SlotMemoryTest {
         Fixtures.closeAndCheck(r);
     }
 
+    /**
+     * A handle shaped like a real one (slot in range, odd generation) whose generation the slot has not reached was
+     * never returned by a store: every use of it is an IllegalArgumentException, not a stale handle's
+     * IllegalStateException, and replace refuses it before storing (not as a full manager).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("reclaim.offheap.slots.Fixtures#schemes")
+    void aHandleOfAGenerationTheSlotHasNotReachedWasNeverValid(String scheme) {
+        Reclaimer r = Reclaimer.create(scheme);
+        try (SlotMemory m = SlotMemory.create(r, 1, 8)) {
+            long h = m.store(new byte[] {42}); // the only slot, generation 1: the manager is full
+            int index = SlotMemory.index(h);
+            for (int generation : new int[] {3, 0x7FFF_FFFF, 0xFFFF_FFFF}) {
+                long ahead = ((long) generation << 32) | index;
+                String what = "generation " + Integer.toUnsignedString(generation);
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> m.copy(ahead), what);
+                assertTrue(e.getMessage().contains("has not reached"), e.getMessage());
+                assertThrows(IllegalArgumentException.class, () -> m.read(ahead), what);
+                assertThrows(IllegalArgumentException.class, () -> m.header(ahead), what);
+                assertThrows(IllegalArgumentException.class, () -> m.write(ahead), what);
+                assertThrows(IllegalArgumentException.class, () -> m.tryWrite(ahead), what);
+                assertThrows(IllegalArgumentException.class, () -> m.free(ahead), what);
+                assertThrows(IllegalArgumentException.class, () -> m.replace(ahead, 0, new byte[] {1}), what);
+                assertFalse(m.isLive(ahead), what);
+            }
+            assertArrayEquals(new byte[] {42}, m.copy(h), "the live message is untouched");
+            m.free(h);
+            IllegalStateException stale = assertThrows(IllegalStateException.class, () -> m.copy(h));
+            assertTrue(stale.getMessage().contains("stale"), stale.getMessage());
+            assertThrows(IllegalStateException.class, () -> m.replace(h, 0, new byte[] {1}), "a stale handle");
+        }
+        Fixtures.closeAndCheck(r);
+    }
+
     @Test
     void badHandlesAndPayloads() {
         Reclaimer r = Reclaimer.create("ebr");
