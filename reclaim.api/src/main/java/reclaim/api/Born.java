@@ -17,8 +17,10 @@ public interface Born {
      * Returns the era this object was born in, as returned by {@link Reclaimer#era()} at allocation.
      *
      * <p>It is called while the retired object waits, possibly on another thread: it must not throw. If it does,
-     * the failure is contained (reported on the {@code System.Logger} named {@code reclaim}) and the object counts as
-     * of unknown birth, era {@code 0}.
+     * the failure is contained and the object counts as of unknown birth, era {@code 0}. The first failure of each
+     * class in the JVM is reported on the {@code System.Logger} named {@code reclaim}, whichever reclaimer met it;
+     * later ones, of any reclaimer, are not (it may be called for every object retired, and a class that throws
+     * once usually throws for all of them).
      *
      * @return the birth era; {@code 0} means "unknown" and forfeits the bound
      */

@@ -831,10 +831,14 @@ public final class Core extends Lifecycle {
     /**
      * A collection that a retire or an enter found due: handed to the action executor where there is one (so that the
      * operation pays neither its heavy barrier nor its scan: {@link HandOff#submitCollect}), else run here, bounded.
+     * One that runs here because the executor is behind ({@link HandOff#COLLECT_MISSES} due collections in a row found
+     * a task still waiting, and left their bags to it) takes the bags of all of them: at one bounded collection per
+     * due one, a stuck executor would let sealed bags pile up at the rate of the skipped ones.
      */
     private void collectDue() {
         HandOff h = handOff;
-        if (h == null || !h.submitCollect()) collect(collectLimit);
+        if (h == null) collect(collectLimit);
+        else if (!h.submitCollect()) collect(collectLimit * HandOff.COLLECT_MISSES); // behind (or closing: no-op)
     }
 
     /** The collection of a task that {@link #collectDue} handed off, on the thread that runs the task. */

@@ -190,7 +190,7 @@ public final class CountedBatches {
      * Born, and for one whose {@code birthEra()} throws. The call is user code, run while a batch is inserted, on
      * whichever thread inserts it and for objects other threads retired: a failure is contained there (the object
      * counts as one of unknown birth, which is always safe: it is kept from every reservation) and reported once per
-     * class on the {@code System.Logger} named {@code reclaim}, never thrown into an unrelated call.
+     * class in the JVM on the {@code System.Logger} named {@code reclaim}, never thrown into an unrelated call.
      *
      * @param o the retired object
      * @return its birth era, or {@code 0}
