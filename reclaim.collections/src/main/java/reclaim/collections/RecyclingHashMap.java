@@ -54,7 +54,7 @@ import reclaim.api.Reclaimer;
  *
  * <h2>Progress</h2>
  * Lock-free. Allocation happens only when the node pool is empty (and for the size counter's cells under
- * contention, and the iterators' buffers).
+ * contention, and the iterators' buffers), besides what the reclaimer allocates (see the package documentation).
  *
  * <h2>Memory consistency effects</h2>
  * As with other concurrent collections, actions in a thread prior to placing an object into the map as a key

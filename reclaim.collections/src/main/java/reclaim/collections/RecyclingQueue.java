@@ -59,7 +59,8 @@ import reclaim.api.Reclaimer;
  *
  * <h2>Progress</h2>
  * Lock-free: a CAS fails, or a protected read is retried, only because another operation made progress.
- * Allocation happens only when the node pool is empty.
+ * Allocation happens only when the node pool is empty, besides what the reclaimer allocates (see the package
+ * documentation).
  *
  * <h2>Memory consistency effects</h2>
  * As with other concurrent collections, actions in a thread prior to placing an object into the queue

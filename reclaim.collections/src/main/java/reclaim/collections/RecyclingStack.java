@@ -32,7 +32,8 @@ import reclaim.api.Reclaimer;
  * <h2>Progress</h2>
  * Lock-free: a CAS fails only because another operation's CAS succeeded. Under hazard pointers a read of
  * {@code head} may also be retried when {@code head} changes while it is being protected, again because
- * another operation made progress. Allocation happens only when the node pool is empty.
+ * another operation made progress. Allocation happens only when the node pool is empty, besides what the reclaimer
+ * allocates (see the package documentation).
  *
  * <h2>Memory consistency effects</h2>
  * As with other concurrent collections, actions in a thread prior to pushing an element happen-before
