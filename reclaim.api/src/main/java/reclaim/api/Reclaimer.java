@@ -151,7 +151,8 @@ public interface Reclaimer extends AutoCloseable {
      * @return the guard; close it on this thread
      * @throws IllegalStateException if the reclaimer is closed, or closing (a {@code close()} in progress, or one
      *     that refused because guards were open), except in a reclaim action that {@code close()} runs (see the
-     *     class documentation)
+     *     class documentation) and on a thread whose guard is open already: a nested {@code enter()} returns that
+     *     guard one level deeper, as always, since an open guard finishes normally while the reclaimer is closing
      */
     Guard enter();
 

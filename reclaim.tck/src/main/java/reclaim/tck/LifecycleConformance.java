@@ -61,6 +61,9 @@ interface LifecycleConformance extends SchemeUnderTest {
                 inside.countDown();
                 assertTrue(proceed.await(60, TimeUnit.SECONDS));
                 assertFalse(n.reclaimed);
+                try (Guard inner = reclaimer().enter()) { // nested in the open guard: accepted while closing
+                    assertSame(g, inner);
+                }
                 g.retire(n, Node::reclaim); // an open guard still works
             }
         }, errors);

@@ -76,6 +76,11 @@ import reclaim.offheap.internal.NativeAccess;
  * (as {@link java.util.concurrent.ConcurrentHashMap}'s do). {@link #close()} retires every entry and table; the bytes return to the
  * allocator once the reclaimer reclaims them ({@code reclaimer.flush()} or {@code close()}).
  *
+ * <p><b>Close the map before its reclaimer.</b> Once the reclaimer has closed (or if the map was built on a closed
+ * one), the reads that open a guard ({@code get}, {@code read}, {@code containsKey}) throw the reclaimer's
+ * {@link IllegalStateException}; the writes and the other operations still work, and a write frees what it unlinks at
+ * once, since no guard can open any more; {@code close()} frees everything.
+ *
  * <p><b>Progress.</b> Reads are lock-free: they retry only when a writer unlinked what they stood on (and,
  * under hazard pointers, when the link moved between the read and its reservation). Writes are blocking per
  * segment.
@@ -439,7 +444,7 @@ public final class OffHeapMap<K, V> extends AbstractMap<K, V> implements Concurr
      * @param reader reads the value's bytes; must not keep the segment
      * @return what {@code reader} returned, or null if the key is absent
      * @throws NullPointerException if an argument is null
-     * @throws IllegalStateException if the map is closed
+     * @throws IllegalStateException if the map is closed, or its reclaimer is (see the class documentation)
      */
     public <R> R read(K key, Function<? super MemorySegment, ? extends R> reader) {
         Objects.requireNonNull(reader, "reader");

@@ -54,6 +54,31 @@ class OffHeapMapTest {
         assertEquals(0, s.useAfterFree(), "use-after-free detected: " + s);
     }
 
+    /**
+     * Once its reclaimer has closed, the map's guarded reads throw the reclaimer's IllegalStateException, its writes
+     * still work and free what they unlink at once (checked memory would catch a use after free), and close() frees
+     * everything.
+     */
+    @ParameterizedTest
+    @MethodSource("schemes")
+    void afterTheReclaimerClosedReadsThrowAndWritesFreeAtOnce(String scheme) {
+        Reclaimer r = Reclaimer.create(scheme);
+        OffHeapMap<String, String> map = strings(r, true);
+        map.put("a", "1");
+        map.put("b", "2");
+        r.close();
+        assertThrows(IllegalStateException.class, () -> map.get("a"));
+        assertThrows(IllegalStateException.class, () -> map.read("a", v -> v.byteSize()));
+        assertThrows(IllegalStateException.class, () -> map.containsKey("a"));
+        long freedBefore = map.nativeStats().freedBlocks();
+        assertEquals("1", map.put("a", "3"), "a write still works and returns the old value");
+        assertTrue(map.nativeStats().freedBlocks() > freedBefore, "the replaced entry was freed at once");
+        assertEquals("2", map.remove("b"));
+        assertEquals(1, map.size());
+        map.close();
+        assertAllFreed(map.nativeStats());
+    }
+
     /** Random single-threaded operations against a HashMap: every result agrees; keys and values 0..3000 bytes. */
     @ParameterizedTest
     @MethodSource("schemes")
