@@ -198,12 +198,12 @@ public final class SlotMemory implements AutoCloseable {
      *
      * @param reclaimer the reclaimer that defers slot reuse; shared with other structures or not; the manager
      *     does not close it
-     * @param capacity the number of slots, {@code >= 1}
+     * @param capacity the number of slots, {@code 1 <= capacity < Integer.MAX_VALUE}
      * @param payloadSize the payload bytes of each slot, {@code >= 0}
      * @return a new manager; close it to free its slab
      * @throws NullPointerException if {@code reclaimer} is null
-     * @throws IllegalArgumentException if {@code capacity < 1}, {@code payloadSize < 0}, or the slab would
-     *     exceed what one segment can address
+     * @throws IllegalArgumentException if {@code capacity} is out of range, {@code payloadSize < 0}, or the slab
+     *     would exceed what one segment can address
      */
     public static SlotMemory create(Reclaimer reclaimer, int capacity, int payloadSize) {
         return new SlotMemory(reclaimer, capacity, payloadSize, 0);

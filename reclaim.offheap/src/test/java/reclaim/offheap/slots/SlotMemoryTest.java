@@ -153,6 +153,7 @@ class SlotMemoryTest {
             assertTrue(e.getMessage().contains("8"), e.getMessage());
             assertThrows(NullPointerException.class, () -> m.store((byte[]) null));
             assertThrows(IllegalArgumentException.class, () -> SlotMemory.create(r, 0, 8));
+            assertThrows(IllegalArgumentException.class, () -> SlotMemory.create(r, Integer.MAX_VALUE, 0));
             assertThrows(IllegalArgumentException.class, () -> SlotMemory.create(r, 1, -1));
             assertThrows(NullPointerException.class, () -> SlotMemory.create(null, 1, 1));
             m.free(h);
