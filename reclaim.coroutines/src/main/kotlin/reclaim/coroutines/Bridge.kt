@@ -67,18 +67,23 @@ import kotlin.coroutines.CoroutineContext
  * the application's own protocol.
  *
  * Reentrancy. The state returned by resumed() is the thread's own Participations object, which only its
- * thread touches; nothing per block is kept in the (shared) dispatcher or element, because a coroutine can
- * resume on thread 2 while thread 1 is still in suspended() for it. Blocks nest on one thread (a coroutine
- * started undispatched inside another); each block's start and end probe for a guard of its own left open, and
- * each block's end takes the thread offline: going offline needs no guard to be open, which the probe has just
- * checked, and a block that looks nested may be the thread's last one (next paragraph).
+ * thread touches, or, when the block's start found a guard open, an OpenAtStart that carries it with that probe;
+ * nothing per block is kept in the (shared) dispatcher or element, because a coroutine can resume on thread 2
+ * while thread 1 is still in suspended() for it. kotlinx hands the state back at the block's end, so each end
+ * checks its own block's start probe, however blocks interleave. Blocks nest on one thread (a coroutine started
+ * undispatched inside another), and do not always end in the reverse order of their starts (next paragraph); each
+ * block's start and end probe for a guard of its own left open, and each block's end takes the thread offline:
+ * going offline needs no guard to be open, which the probe has just checked, and a block that looks nested may be
+ * the thread's last one.
  *
  * A block may end on another thread than its own. kotlinx's undispatched withContext (flowOn with no dispatcher
  * of its own, for one) can restore the context on the thread that resumed the coroutine, with the state that
- * the first thread's resumed() returned: that thread's Participations. Nothing of the first thread's may be used
- * from there (its registration refuses another thread; its fields are plain), so the end is handed back: queued
- * for the owner, which counts it at its next block edge. Until then the owner's depth is one too high, which is
- * why the depth decides nothing but where a block's start probe is recorded.
+ * the first thread's resumed() returned, after the first thread has ended other blocks and begun new ones.
+ * Nothing of the first thread's may be used from there (its registration refuses another thread; its fields are
+ * plain), so the end is handed back: queued for the owner, which counts it at its next block edge. The owner's
+ * block count (depth) is then one too high for a while, which is why it decides nothing but when the entry of a
+ * closed reclaimer may be dropped. Such a block's end is not probed: a guard its coroutine left open on the first
+ * thread is found only if a later block there began without it (it then ends inside it, and is blamed for it).
  */
 
 /** Every reclaimer one dispatcher or element bridges, and what it does at the edges of a block. */
@@ -100,27 +105,54 @@ internal class Bridge(
     /** The reclaimers, for toString. */
     fun names(): String = reclaimers.joinToString { it.scheme().name() }
 
-    /** A coroutine starts or resumes on this thread; returns the state that [suspended] needs. */
-    fun resumed(): Participations {
+    /**
+     * A coroutine starts or resumes on this thread; returns the state that [suspended] needs: the thread's
+     * [Participations] when no guard of these reclaimers was open (the common case: nothing allocated), else an
+     * [OpenAtStart] that also says which were. The state travels with the block (kotlinx hands it back at the block's
+     * end), so each block's end checks its own start, in whatever order, and on whatever thread, blocks end.
+     */
+    fun resumed(): Any {
         val p = THREAD_PARTICIPATIONS.get()
         val rs = reclaimers
-        for (i in rs.indices) p.resumed(rs[i])
-        return p
+        var open: BooleanArray? = null
+        for (i in rs.indices) {
+            if (p.resumed(rs[i])) {
+                if (open == null) open = BooleanArray(rs.size)
+                open[i] = true
+            }
+        }
+        return if (open == null) p else OpenAtStart(p, open)
     }
 
     /**
      * The coroutine of [context] leaves the thread (it suspended or completed); [p] is what [resumed] returned.
      * Guards left open in several reclaimers fail the coroutine once: the first report, the others suppressed in it.
      */
-    fun suspended(context: CoroutineContext, p: Participations) {
+    fun suspended(context: CoroutineContext, state: Any) {
+        val p: Participations
+        val open: BooleanArray?
+        if (state is Participations) {
+            p = state
+            open = null
+        } else {
+            val s = state as OpenAtStart
+            p = s.participations
+            open = s.open
+        }
         val rs = reclaimers
         var first: IllegalStateException? = null
         for (i in rs.indices.reversed()) {
-            val leak = p.suspended(rs[i], context, offlineAfterBlock) ?: continue
+            val leak = p.suspended(rs[i], context, offlineAfterBlock, open != null && open[i]) ?: continue
             if (first == null) first = leak else first.addSuppressed(leak)
         }
         if (first != null) p.fail(context, first)
     }
+
+    /**
+     * The state of a block whose start found a guard open (see [resumed]): the thread's participations, and per
+     * reclaimer of the bridge (in its order) whether a guard of it was open.
+     */
+    internal class OpenAtStart(@JvmField val participations: Participations, @JvmField val open: BooleanArray)
 
     internal companion object {
         /** One per thread, shared by every bridge of this module; the fast way to [Participations.current]. */
@@ -130,9 +162,9 @@ internal class Bridge(
 }
 
 /**
- * The current thread's participation in each reclaimer it ran coroutine blocks for: its registration, the
- * nesting depth of blocks, and whether a guard was open when each block started. Touched only by its thread
- * (plain fields); another thread only hands back the end of a block ([suspended]).
+ * The current thread's participation in each reclaimer it ran coroutine blocks for: its registration, and the
+ * count of its blocks begun and not ended. Touched only by its thread (plain fields); another thread only hands back the
+ * end of a block ([suspended]).
  */
 internal class Participations {
     internal companion object {
@@ -204,11 +236,11 @@ internal class Participations {
 
     private var reclaimers = arrayOfNulls<Reclaimer>(2)
     private var registrations = arrayOfNulls<Registration>(2)
+    /**
+     * Per reclaimer, the blocks begun here and not ended yet (ends that another thread handed back are counted at the
+     * next block edge): an entry of a closed reclaimer is dropped only at 0, when no block can refer to it.
+     */
     private var depth = IntArray(2)
-    /** Per reclaimer, bit d: whether a guard was open when the block at nesting depth d (below 64) started. */
-    private var openAtStart = LongArray(2)
-    /** Per reclaimer, the same for depths from 64 on (entry d - 64), or null until a block nests that deep. */
-    private var openAtStartDeeper = arrayOfNulls<BooleanArray>(2)
     private var size = 0
 
     private fun indexOf(r: Reclaimer): Int {
@@ -223,39 +255,32 @@ internal class Participations {
         for (i in 0 until size) {
             val old = reclaimers[i]!!
             if (old.isClosed && depth[i] == 0) continue
-            reclaimers[n] = old; registrations[n] = registrations[i]; depth[n] = depth[i]; openAtStart[n] = openAtStart[i]
-            openAtStartDeeper[n] = openAtStartDeeper[i]
+            reclaimers[n] = old; registrations[n] = registrations[i]; depth[n] = depth[i]
             n++
         }
-        for (i in n until size) { reclaimers[i] = null; registrations[i] = null; openAtStartDeeper[i] = null }
+        for (i in n until size) { reclaimers[i] = null; registrations[i] = null }
         size = n
         if (n == reclaimers.size) {
             reclaimers = reclaimers.copyOf(n * 2)
             registrations = registrations.copyOf(n * 2)
             depth = depth.copyOf(n * 2)
-            openAtStart = openAtStart.copyOf(n * 2)
-            openAtStartDeeper = openAtStartDeeper.copyOf(n * 2)
         }
         reclaimers[n] = r
         registrations[n] = if (Thread.currentThread().isVirtual) null else register(r)
         depth[n] = 0
-        openAtStart[n] = 0L
-        openAtStartDeeper[n] = null
         size = n + 1
         return n
     }
 
-    fun resumed(r: Reclaimer) {
+    /** The start of a block of [r] on this thread; returns whether a guard of [r] was open then (the probe). */
+    fun resumed(r: Reclaimer): Boolean {
         if (!handedBack.isEmpty()) takeHandedBack()
         val i = indexOf(r)
-        val d = depth[i]++
-        val reg = registrations[i] ?: return
+        depth[i]++
+        val reg = registrations[i] ?: return false
         // The probe (see the overview): quiescent() of an offline registered thread is a few plain loads, and
         // throws when a guard is open. A thread that foreign code left online announces a quiescent state here.
-        val open = guardOpen(r, reg)
-        // Looked up again: the quiescent state may have run reclaim actions on this thread, and one that ran a block of
-        // another reclaimer added it here, which may have compacted the entries (r's, at depth > 0, stays).
-        setOpenAtStart(indexOf(r), d, open)
+        return guardOpen(r, reg)
     }
 
     /**
@@ -269,24 +294,6 @@ internal class Participations {
         return 0
     }
 
-    private fun setOpenAtStart(i: Int, d: Int, open: Boolean) {
-        if (d < Long.SIZE_BITS) {
-            val bit = 1L shl d
-            openAtStart[i] = if (open) openAtStart[i] or bit else openAtStart[i] and bit.inv()
-            return
-        }
-        val k = d - Long.SIZE_BITS
-        var deeper = openAtStartDeeper[i]
-        if (deeper == null || k >= deeper.size) {
-            deeper = (deeper ?: BooleanArray(0)).copyOf(maxOf(k + 1, 2 * (deeper?.size ?: 0), 16))
-            openAtStartDeeper[i] = deeper
-        }
-        deeper[k] = open
-    }
-
-    private fun wasOpenAtStart(i: Int, d: Int): Boolean =
-        if (d < Long.SIZE_BITS) openAtStart[i] and (1L shl d) != 0L else openAtStartDeeper[i]!![d - Long.SIZE_BITS]
-
     /**
      * The end of a block of [r] on this thread. Returns the report of a guard the block left open (ended here), for
      * the caller to fail the coroutine with, or null.
@@ -294,9 +301,10 @@ internal class Participations {
      * Every block is checked, nested ones too: a coroutine started undispatched inside another's block runs a
      * nested block, and a guard it leaves open at its first suspension is its own, not the outer coroutine's. The
      * check is the probe of the overview: quiescent() refuses inside a guard, and a block whose start found no guard
-     * open (the bit of its depth in openAtStart) that ends inside one opened it.
+     * open ([openAtStart], what [resumed] returned for this block, carried in the block's state) that ends inside one
+     * opened it.
      */
-    fun suspended(r: Reclaimer, context: CoroutineContext, offline: Boolean): IllegalStateException? {
+    fun suspended(r: Reclaimer, context: CoroutineContext, offline: Boolean, openAtStart: Boolean): IllegalStateException? {
         // A block that began on the owner and ends on another thread: kotlinx's undispatched withContext (flowOn with
         // no dispatcher of its own, for one) restores the context on the thread that resumes it, with the state of
         // the thread that started it. The registration, and any guard, are the owner's: from here quiescent() would
@@ -309,7 +317,7 @@ internal class Participations {
         }
         if (!handedBack.isEmpty()) takeHandedBack()
         val i = indexOf(r)
-        val d = --depth[i]
+        if (depth[i] > 0) depth[i]--
         val reg = registrations[i] ?: return null
         if (r.isClosed) return null
         try {
@@ -321,7 +329,7 @@ internal class Participations {
             return null
         } catch (e: IllegalStateException) {
             // closed meanwhile; or a guard older than the block
-            if (r.isClosed || wasOpenAtStart(i, d)) return null
+            if (r.isClosed || openAtStart) return null
             return leftOpen(r, reg, context, e, offline)
         }
     }

@@ -57,7 +57,7 @@ public class ReclaimContext(vararg reclaimers: Reclaimer) :
      * thread on first use and notes whether a guard is already open.
      *
      * @param context the coroutine's context
-     * @return the state [restoreThreadContext] needs (the thread's own record)
+     * @return the state [restoreThreadContext] needs (the thread's own record, and what the probe found)
      */
     override fun updateThreadContext(context: CoroutineContext): Any = bridge.resumed()
 
@@ -69,7 +69,7 @@ public class ReclaimContext(vararg reclaimers: Reclaimer) :
      * @param oldState what [updateThreadContext] returned on this thread
      */
     override fun restoreThreadContext(context: CoroutineContext, oldState: Any) {
-        bridge.suspended(context, oldState as Participations)
+        bridge.suspended(context, oldState)
     }
 
     /** @return a description naming the reclaimers' schemes */

@@ -93,7 +93,7 @@ internal fun CoroutineDispatcher.reclaimingStayingOnline(reclaimer: Reclaimer): 
 internal class ReclaimingDispatcher(
     private val delegate: CoroutineDispatcher,
     private val bridge: Bridge,
-) : CoroutineDispatcher(), ThreadContextElement<Participations> {
+) : CoroutineDispatcher(), ThreadContextElement<Any> {
 
     override fun isDispatchNeeded(context: CoroutineContext): Boolean = delegate.isDispatchNeeded(context)
 
@@ -106,9 +106,9 @@ internal class ReclaimingDispatcher(
     override fun limitedParallelism(parallelism: Int, name: String?): CoroutineDispatcher =
         ReclaimingDispatcher(delegate.limitedParallelism(parallelism, name), bridge)
 
-    override fun updateThreadContext(context: CoroutineContext): Participations = bridge.resumed()
+    override fun updateThreadContext(context: CoroutineContext): Any = bridge.resumed()
 
-    override fun restoreThreadContext(context: CoroutineContext, oldState: Participations) =
+    override fun restoreThreadContext(context: CoroutineContext, oldState: Any) =
         bridge.suspended(context, oldState)
 
     override fun toString(): String = "$delegate.reclaiming(${bridge.names()})"
