@@ -48,7 +48,9 @@ import kotlin.coroutines.CoroutineContext
  *   `close()` ends it there, which is correct use; nothing is reported.
  *
  * It allocates nothing per dispatch: the returned dispatcher is also the coroutine's only
- * [ThreadContextElement], which kotlinx.coroutines calls around every block without allocating. Adding a
+ * [ThreadContextElement], which kotlinx.coroutines calls around every block without allocating. (A block that
+ * begins inside an open guard, a coroutine started undispatched within `withGuard`, allocates one small object
+ * that carries that finding to the block's end.) Adding a
  * [ReclaimContext] (or any other thread-context element) to a coroutine on it is unnecessary and makes
  * kotlinx allocate a small array per dispatch.
  *
