@@ -45,7 +45,11 @@ import kotlin.coroutines.CoroutineContext
  *   on, and may complete, before the report, which joins its failure or goes to the handler as for a completed
  *   coroutine. Either way the misuse is reported once. A suspension point that returns without suspending (a `delay` whose time is up
  *   before the coroutine gets to suspend) ends no block: the coroutine stays on its thread, and the guard's own
- *   `close()` ends it there, which is correct use; nothing is reported.
+ *   `close()` ends it there, which is correct use; nothing is reported. A coroutine started undispatched inside
+ *   another's block answers for its own guards, except one started inside a guard the starter holds open
+ *   (`withGuard { launch(start = UNDISPATCHED) { … } }`): a guard it leaves open is then one more level of the
+ *   thread's open guard, which the API does not tell apart, so it is found when the starter's block ends, and
+ *   reported (and ended) as the starter's.
  *
  * It allocates nothing per dispatch: the returned dispatcher is also the coroutine's only
  * [ThreadContextElement], which kotlinx.coroutines calls around every block without allocating. (A block that
