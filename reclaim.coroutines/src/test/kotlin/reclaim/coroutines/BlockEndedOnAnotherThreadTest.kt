@@ -14,7 +14,6 @@ import org.junit.jupiter.params.provider.MethodSource
 import reclaim.api.Reclaimer
 import java.util.concurrent.CyclicBarrier
 import java.util.concurrent.ExecutorService
-import java.util.concurrent.Executors
 import java.util.concurrent.TimeUnit
 
 /**
@@ -76,9 +75,7 @@ class BlockEndedOnAnotherThreadTest {
     fun aWorkerWhoseNestedBlockEndedElsewhereIsOfflineOnceIdle(scheme: String) {
         val r = Reclaimer.create(scheme)
         val bridge = Bridge(arrayOf(r))
-        val a = Executors.newSingleThreadExecutor()
-        val b = Executors.newSingleThreadExecutor()
-        try {
+        twoWorkers { a, b ->
             val context = CoroutineName("nested")
             val p = a.submit<Any> {
                 val outer = bridge.resumed()
@@ -94,12 +91,8 @@ class BlockEndedOnAnotherThreadTest {
             }
             val depth = a.submit<Int> { Bridge.THREAD_PARTICIPATIONS.get().depthOf(r) }.get(20, TimeUnit.SECONDS)
             assertEquals(0, depth, "$scheme: a counted the end")
-        } finally {
-            a.shutdown()
-            b.shutdown()
-            assertTrue(a.awaitTermination(20, TimeUnit.SECONDS) && b.awaitTermination(20, TimeUnit.SECONDS))
-            r.close()
         }
+        r.close()
     }
 
     /** Runs one task on each of [executor]'s two workers at once; returns the block depth in [r] each reads. */

@@ -16,8 +16,6 @@ import org.junit.jupiter.params.ParameterizedTest
 import org.junit.jupiter.params.provider.MethodSource
 import reclaim.api.Reclaimer
 import java.util.concurrent.ConcurrentLinkedQueue
-import java.util.concurrent.ExecutorService
-import java.util.concurrent.Executors
 import java.util.concurrent.TimeUnit
 import java.util.concurrent.atomic.AtomicBoolean
 
@@ -148,19 +146,6 @@ class BlocksEndingOutOfOrderTest {
             r.closeAfterWorkers()
         } finally {
             pool.close()
-        }
-    }
-
-    /** Runs [body] with two single-thread workers, a and b, and shuts them down after. */
-    private fun twoWorkers(body: (ExecutorService, ExecutorService) -> Unit) {
-        val a = Executors.newSingleThreadExecutor()
-        val b = Executors.newSingleThreadExecutor()
-        try {
-            body(a, b)
-        } finally {
-            a.shutdown()
-            b.shutdown()
-            assertTrue(a.awaitTermination(20, TimeUnit.SECONDS) && b.awaitTermination(20, TimeUnit.SECONDS))
         }
     }
 

@@ -95,6 +95,24 @@ fun reportingWorkers(n: Int, name: String, uncaught: Uncaught): java.util.concur
 }
 
 /**
+ * Runs [body] with two single-thread workers, a and b (for tests that call the bridge as kotlinx would, on given
+ * threads), and shuts them down after.
+ */
+fun twoWorkers(body: (a: java.util.concurrent.ExecutorService, b: java.util.concurrent.ExecutorService) -> Unit) {
+    val a = Executors.newSingleThreadExecutor()
+    val b = Executors.newSingleThreadExecutor()
+    try {
+        body(a, b)
+    } finally {
+        a.shutdown()
+        b.shutdown()
+        check(a.awaitTermination(20, java.util.concurrent.TimeUnit.SECONDS) && b.awaitTermination(20, java.util.concurrent.TimeUnit.SECONDS)) {
+            "the two workers did not end"
+        }
+    }
+}
+
+/**
  * Closes [this] reclaimer once the workers have finished their last block. A coroutine's completion is
  * visible (join returns) a moment before its worker leaves the block and goes offline; under QSBR close()
  * refuses an online registered thread with IllegalStateException, and completes when called again. The loop
