@@ -125,7 +125,7 @@ internal class Bridge(
     }
 
     /**
-     * The coroutine of [context] leaves the thread (it suspended or completed); [p] is what [resumed] returned.
+     * The coroutine of [context] leaves the thread (it suspended or completed); [state] is what [resumed] returned.
      * Guards left open in several reclaimers fail the coroutine once: the first report, the others suppressed in it.
      */
     fun suspended(context: CoroutineContext, state: Any) {
