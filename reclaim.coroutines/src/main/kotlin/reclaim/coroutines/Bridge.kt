@@ -113,6 +113,7 @@ internal class Bridge(
      */
     fun resumed(): Any {
         val p = THREAD_PARTICIPATIONS.get()
+        p.countHandedBack()
         val rs = reclaimers
         var open: BooleanArray? = null
         for (i in rs.indices) {
@@ -140,6 +141,15 @@ internal class Bridge(
             open = s.open
         }
         val rs = reclaimers
+        // A block that began on the owner and ends on another thread: kotlinx's undispatched withContext (flowOn with
+        // no dispatcher of its own, for one) restores the context on the thread that resumes it, with the state of
+        // the thread that started it. The registrations, and any guard, are the owner's: from here quiescent() would
+        // refuse for the wrong thread, which is no guard left open, and nothing of the owner's may be closed here.
+        if (!p.ownedByCurrentThread()) {
+            for (r in rs) p.handBack(r)
+            return
+        }
+        p.countHandedBack()
         var first: IllegalStateException? = null
         for (i in rs.indices.reversed()) {
             val leak = p.suspended(rs[i], context, offlineAfterBlock, open != null && open[i]) ?: continue
@@ -229,7 +239,7 @@ internal class Participations {
 
     /**
      * Ends of blocks that began on the owner and ended on another thread (see [suspended]), one entry per block, for
-     * the owner to count at its next block edge ([takeHandedBack]): only the owner touches the plain fields below.
+     * the owner to count at its next block edge ([countHandedBack]): only the owner touches the plain fields below.
      * A lock-free queue: another thread offers (a volatile write that publishes the entry), the owner polls it.
      */
     private val handedBack = java.util.concurrent.ConcurrentLinkedQueue<Reclaimer>()
@@ -274,7 +284,6 @@ internal class Participations {
 
     /** The start of a block of [r] on this thread; returns whether a guard of [r] was open then (the probe). */
     fun resumed(r: Reclaimer): Boolean {
-        if (!handedBack.isEmpty()) takeHandedBack()
         val i = indexOf(r)
         depth[i]++
         val reg = registrations[i] ?: return false
@@ -288,15 +297,16 @@ internal class Participations {
      * counted; for tests, on the owner only.
      */
     internal fun depthOf(r: Reclaimer): Int {
-        check(owner === Thread.currentThread()) { "depthOf is for the owner thread" }
-        takeHandedBack()
+        check(ownedByCurrentThread()) { "depthOf is for the owner thread" }
+        countHandedBack()
         for (i in 0 until size) if (reclaimers[i] === r) return depth[i]
         return 0
     }
 
     /**
-     * The end of a block of [r] on this thread. Returns the report of a guard the block left open (ended here), for
-     * the caller to fail the coroutine with, or null.
+     * The end of a block of [r] on this thread, its owner ([Bridge.suspended] hands back an end that comes on another
+     * thread). Returns the report of a guard the block left open (ended here), for the caller to fail the coroutine
+     * with, or null.
      *
      * Every block is checked, nested ones too: a coroutine started undispatched inside another's block runs a
      * nested block, and a guard it leaves open at its first suspension is its own, not the outer coroutine's. The
@@ -305,17 +315,6 @@ internal class Participations {
      * opened it.
      */
     fun suspended(r: Reclaimer, context: CoroutineContext, offline: Boolean, openAtStart: Boolean): IllegalStateException? {
-        // A block that began on the owner and ends on another thread: kotlinx's undispatched withContext (flowOn with
-        // no dispatcher of its own, for one) restores the context on the thread that resumes it, with the state of
-        // the thread that started it. The registration, and any guard, are the owner's: from here quiescent() would
-        // refuse for the wrong thread, which is no guard left open, and nothing of the owner's may be closed here.
-        // The block's end is handed back to the owner, which counts it at its next block edge: the depth and the
-        // entries are plain fields of the owner's, which this thread must not write while the owner runs blocks.
-        if (owner !== Thread.currentThread()) {
-            handedBack.offer(r)
-            return null
-        }
-        if (!handedBack.isEmpty()) takeHandedBack()
         val i = indexOf(r)
         if (depth[i] > 0) depth[i]--
         val reg = registrations[i] ?: return null
@@ -334,8 +333,21 @@ internal class Participations {
         }
     }
 
-    /** Counts the ends of blocks that other threads handed back (see [suspended]); on the owner only. */
-    private fun takeHandedBack() {
+    /** Whether the calling thread is the one these participations are of. */
+    fun ownedByCurrentThread(): Boolean = owner === Thread.currentThread()
+
+    /**
+     * Hands the end of a block of [r] back from another thread (see [Bridge.suspended]): the owner counts it at its next
+     * block edge ([countHandedBack]), since the depth and the entries are plain fields of the owner's, which another
+     * thread must not write while the owner runs blocks.
+     */
+    fun handBack(r: Reclaimer) {
+        handedBack.offer(r)
+    }
+
+    /** Counts the ends of blocks that other threads handed back, if any; on the owner only, at each block edge. */
+    fun countHandedBack() {
+        if (handedBack.isEmpty()) return
         while (true) {
             val r = handedBack.poll() ?: return
             val i = indexOf(r)
