@@ -7,6 +7,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
+import jdk.jfr.EventType;
 import jdk.jfr.FlightRecorder;
 import jdk.jfr.FlightRecorderListener;
 
@@ -156,12 +157,20 @@ final class Jfr {
 
     /** The calls into {@code jdk.jfr}'s events: loaded only when {@link #AVAILABLE}. */
     private static final class Events {
+        /*
+         * Whether an event is enabled is asked of its type, not of a new event: a batch or a seal that records nothing
+         * allocates nothing, whether or not the JIT removes an event object that does not escape (C1 and the
+         * interpreter never do).
+         */
+        private static final EventType RECLAMATION = EventType.getEventType(ReclamationEvent.class);
+        private static final EventType HIGH_WATER = EventType.getEventType(PendingHighWaterEvent.class);
+
         private Events() {
         }
 
         static Object beginReclamation() {
+            if (!RECLAMATION.isEnabled()) return null;
             ReclamationEvent e = new ReclamationEvent();
-            if (!e.isEnabled()) return null;
             e.begin();
             return e;
         }
@@ -181,7 +190,7 @@ final class Jfr {
         }
 
         static boolean highWaterEnabled() {
-            return new PendingHighWaterEvent().isEnabled();
+            return HIGH_WATER.isEnabled();
         }
 
         static void pendingHighWater(Telemetry t, long pending, long previousMark, int stalled) {

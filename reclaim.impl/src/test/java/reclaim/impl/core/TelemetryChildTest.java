@@ -58,6 +58,23 @@ class TelemetryChildTest {
         assertFalse(c.err.contains("NoClassDefFoundError") || c.err.contains("ExceptionInInitializerError"), c.toString());
     }
 
+    /**
+     * Under a recording that disables the reclaim events, sealing and running batches allocate nothing: whether an
+     * event is enabled is asked of its type. The child runs without C2 (whose escape analysis could remove an unused
+     * event object and hide one); before, every seal allocated its events, about 1.8 bytes a retire.
+     */
+    @Test
+    void retiringUnderARecordingThatDisablesTheEventsAllocatesNothing() throws Exception {
+        for (String scheme : List.of("ebr", "hp")) {
+            Child c = child("-XX:TieredStopAtLevel=1", TelemetryChild.class.getName(), "quiet", scheme);
+            assertEquals(0, c.exit, c.toString());
+            long least = Long.parseLong(c.out.lines().filter(l -> l.startsWith("least=")).findFirst()
+                    .orElseThrow(() -> new AssertionError("no least= line: " + c)).substring("least=".length()));
+            // A round is 2^20 retires, about 16,000 seals: less than a byte per 64 retires is no object per seal.
+            assertTrue(least < (1 << 20) / 64, scheme + ": a round of retires allocated " + least + " bytes: " + c);
+        }
+    }
+
     private record Child(int exit, String out, String err) {
         @Override
         public String toString() {
