@@ -109,7 +109,7 @@ public interface Guard extends AutoCloseable {
      * while (!guard.reserve(a, 0)) {                       // false: re-read and reserve again
      *     a = (long) NEXT.getVolatile(segment, offset);
      * }
-     * // a's block stays unreclaimed until the slot is reused or the guard closes
+     * // a's block stays unreclaimed until the slot takes another key (or a protect) or the guard closes
      * }</pre>
      * {@code reserve} returns {@code true} when the reservation already held covers {@code key} read before
      * the call, so the value is safe to use; {@code false} when it had to publish a new reservation, after
@@ -125,7 +125,9 @@ public interface Guard extends AutoCloseable {
      * reserving a key in slot {@code s} may release the reference protected in slot {@code s} (Crystalline
      * does; hazard pointers happen to keep them apart), and the other way round; use distinct slots for what
      * must stay protected together. Between the read of the key and the {@code reserve} that validates it,
-     * use slot {@code s} for nothing else. Reserving {@code 0} releases nothing and needs no re-read.
+     * use slot {@code s} for nothing else. Reserving {@code 0} (no key: a null link) protects nothing, needs no
+     * re-read and releases nothing: the slot keeps the protection it held, so a loop that reads a null link in the
+     * slot it stands on still holds what it read there before.
      *
      * @param key the key read, as the reclaimer will see it in {@link Keyed#key()}; {@code 0} for none
      * @param slot the slot, {@code 0 <= slot < slots()}

@@ -79,7 +79,7 @@ import reclaim.offheap.internal.NativeAccess;
  * <h2>Reading shared addresses</h2>
  * {@link #load(Guard, MemorySegment, long, int)} and {@link #load(Guard, long, long, int)} read an address stored
  * in native memory and protect it with {@link Guard#reserve(long, int)}: the block at that address is not freed
- * until the slot is reused or the guard closes. They allocate nothing. {@link #segment(long)} and the
+ * until the slot takes another address or the guard closes (a load that reads {@code 0} keeps what the slot held). They allocate nothing. {@link #segment(long)} and the
  * {@code getLong}/{@code setLong}/{@code compareAndSetLong} accessors work with raw addresses, for structures that
  * store addresses rather than segments (absolute access through one segment that spans the address space).
  *
@@ -649,7 +649,8 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
     /**
      * Reads the address stored at {@code offset} in {@code holder} (volatile) and reserves it in {@code slot} of
      * {@code guard}, re-reading until the reservation covers what was read: the block at the returned address
-     * is not freed until the slot is reserved again or the guard closes. Allocates nothing. In checked mode, if
+     * is not freed until the slot is reserved again for another address or the guard closes (reading {@code 0}
+     * releases nothing). Allocates nothing. In checked mode, if
      * {@code holder} is a block of this allocator its header is checked first, and reading the poison throws.
      *
      * @param guard an open guard of this allocator's reclaimer, on the current thread

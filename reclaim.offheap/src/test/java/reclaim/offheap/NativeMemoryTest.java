@@ -295,6 +295,36 @@ class NativeMemoryTest {
         }
     }
 
+    /**
+     * A load that reads {@code 0} into the slot that holds a block releases nothing: the block, unlinked, retired
+     * and flushed by another thread, stays allocated until the guard closes (under hazard pointers the null key
+     * used to clear the slot).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("reclaimingSchemes")
+    void loadReadingZeroKeepsTheBlockItsSlotHeld(String scheme) throws Exception {
+        try (Reclaimer r = Reclaimer.create(scheme); NativeMemory m = NativeMemory.builder(r).checked(true).build()) {
+            MemorySegment table = m.allocate(16, 8);
+            long x = m.allocateAddress(16, 16);
+            m.setLong(x, 0, 5);
+            table.set(JAVA_LONG, 0, x);
+            table.set(JAVA_LONG, 8, 0);
+            try (Guard g = r.enter()) {
+                assertEquals(x, m.load(g, table, 0, 0));
+                assertEquals(0, m.load(g, table, 8, 0)); // a null link, read in the same slot
+                table.set(JAVA_LONG, 0, 0); // unlink x
+                m.retire(x);
+                Thread flusher = Thread.ofPlatform().start(() -> {
+                    for (int i = 0; i < 10; i++) r.flush();
+                });
+                flusher.join();
+                assertEquals(5, m.getLong(x, 0), "freed while the slot that loaded it still held it");
+            }
+            r.flush();
+            assertThrows(UseAfterFreeException.class, () -> m.getLong(x, 0), "not freed once the guard closed");
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("reclaimingSchemes")
     void reservedBlockOutlivesFlushUntilTheGuardCloses(String scheme) throws Exception {

@@ -175,6 +175,25 @@ interface SafetyConformance extends SchemeUnderTest {
      */
     @Test
     default void aReservedKeyIsNotReclaimedWhileTheGuardHoldsIt() throws Exception {
+        reservedKeyOutlivesItsRetire(false);
+    }
+
+    /**
+     * Reserving {@code 0} in a slot releases nothing: the key the slot held before stays protected (as a
+     * {@code NativeMemory.load} that reads a null link in the slot it stands on keeps the block it loaded).
+     *
+     * @throws Exception if a wait, a join or a thread of the test fails
+     */
+    @Test
+    default void reservingZeroKeepsTheKeyTheSlotHeld() throws Exception {
+        reservedKeyOutlivesItsRetire(true);
+    }
+
+    /**
+     * A reader reserves a key in slot 1 (then, if {@code thenZero}, reserves {@code 0} in the same slot); another
+     * thread unlinks, retires and flushes it; it is not reclaimed before the reader's guard closes, once after.
+     */
+    private void reservedKeyOutlivesItsRetire(boolean thenZero) throws Exception {
         KeyedNode a = new KeyedNode(0x7f00_0000_1000L, reclaimer().era());
         AtomicLong cell = new AtomicLong(a.key);
         CountDownLatch reserved = new CountDownLatch(1);
@@ -183,6 +202,7 @@ interface SafetyConformance extends SchemeUnderTest {
         Thread reader = start("reader", () -> {
             try (Guard g = reclaimer().enter()) {
                 assertEquals(a.key, reserve(g, cell, 1));
+                if (thenZero) assertTrue(g.reserve(0, 1), "reserving 0 needs no re-read");
                 reserved.countDown();
                 assertTrue(retired.await(60, TimeUnit.SECONDS));
                 assertFalse(a.reclaimed, "reclaimed while a guard reserved its key");

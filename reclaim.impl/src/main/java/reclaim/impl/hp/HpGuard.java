@@ -303,15 +303,15 @@ final class HpGuard extends ThreadGuard {
         if (slot < 0 || slot >= k) Checks.slot(slot, k);
         checkInGuard();
         if (record() == null) return true; // a guard of a reclaim action during close(): nothing to hazard
+        // No key: nothing to protect, and nothing released (Guard.reserve): the slot keeps the key it held, which a
+        // caller that read a null link in the slot it stands on may still be using. Freed when the slot takes
+        // another key or the outermost guard closes.
+        if (key == 0) return true;
         int level = depth() - 1;
         int i = KPAD + level * k + slot;
         long[] ks = keys != null && keys.length - KPAD > i ? keys : growKeys(level);
         long held = HpParticipant.keyOpaque(ks, i); // our own slot: only this thread writes it
         if (held == key) return true;
-        if (key == 0) {
-            HpParticipant.setKeyRelease(ks, i, 0L); // release what the slot held: the guard's reads of it are done
-            return true;
-        }
         // Store-load pair with the scanner: the hazard is visible before the caller's volatile re-read (see
         // publish); the scanner fences (or runs membarrier) after taking its bags, before reading key slots.
         publishKey(ks, i, key);
