@@ -15,6 +15,7 @@ import static reclaim.tck.Fixtures.holdingARetiredObject;
 import java.lang.ref.WeakReference;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -296,6 +297,48 @@ interface CloseConformance extends SchemeUnderTest {
         try (Guard g = r.enter()) {
             g.retire(pending, o -> ran.incrementAndGet(0)); // guard open: it cannot be reclaimed yet
         }
+        return new WeakReference<>(r);
+    }
+
+    /**
+     * A reclaimer dropped without {@code close()} while a thread whose task captured it still runs is collected once
+     * that thread ends, though no call on the reclaimer came after (none swept the thread's record), and what the
+     * thread retired is reclaimed. The JDK keeps an ended thread's task: a record, a batch or a guard that kept the
+     * thread itself would keep the reclaimer reachable through it.
+     *
+     * @throws Exception if a wait fails
+     */
+    @Test
+    default void aReclaimerDroppedWhileAThreadThatCapturedItRunsIsCollectedOnceTheThreadEnds() throws Exception {
+        int retires = 300; // more than a batch: the thread seals some
+        AtomicInteger ran = new AtomicInteger();
+        CountDownLatch mayEnd = new CountDownLatch(1);
+        WeakReference<Reclaimer> weak = useOnAThreadThatOutlivesTheLastUse(retires, ran, mayEnd);
+        mayEnd.countDown(); // the thread ends after the reclaimer's last use; this test keeps no reference to it
+        gcUntil(() -> weak.get() == null && ran.get() == retires);
+        assertNull(weak.get(), "a dropped reclaimer stays reachable through an ended thread whose task captured it");
+        assertEquals(retires, ran.get(), "what the ended thread retired was not reclaimed");
+    }
+
+    private WeakReference<Reclaimer> useOnAThreadThatOutlivesTheLastUse(int retires, AtomicInteger ran,
+            CountDownLatch mayEnd)
+            throws InterruptedException {
+        Reclaimer r = freshReclaimer();
+        AtomicReference<Object> head = new AtomicReference<>("x");
+        CountDownLatch used = new CountDownLatch(1);
+        Thread.ofPlatform().name("captures-the-reclaimer").start(() -> { // the task captures r
+            try (Guard g = r.enter()) {
+                g.protect(head);
+            }
+            for (int i = 0; i < retires; i++) r.retire(new Object(), o -> ran.incrementAndGet());
+            used.countDown();
+            try {
+                mayEnd.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        assertTrue(used.await(60, TimeUnit.SECONDS));
         return new WeakReference<>(r);
     }
 

@@ -36,7 +36,7 @@ public final class Batch {
     private int size;
     private long tag;
     /** The thread that sealed this batch, or null (set with the tag, published with the batch). */
-    private Thread sealer;
+    private ThreadRef sealer;
     /**
      * The next batch in a chain its owner builds: the per-participant stack of sealed bags (written before the push
      * that publishes the batch), or a collector's list of taken bags. Cleared when the chain is walked and when the
@@ -120,11 +120,11 @@ public final class Batch {
     }
 
     /**
-     * Returns the thread that sealed this batch ({@link #sealedBy}), or null if none was recorded.
+     * Returns the thread that sealed this batch ({@link #sealedBy}), weakly, or null if none was recorded.
      *
      * @return the sealing thread, or null
      */
-    public Thread sealer() {
+    public ThreadRef sealer() {
         return sealer;
     }
 
@@ -132,9 +132,9 @@ public final class Batch {
      * Records the thread sealing this batch (before its publication), for the share of reclamation that threads
      * do for one another.
      *
-     * @param thread the sealing thread
+     * @param thread the sealing thread (weakly: a pending batch must not keep an ended thread reachable)
      */
-    void sealedBy(Thread thread) {
+    void sealedBy(ThreadRef thread) {
         this.sealer = thread;
     }
 

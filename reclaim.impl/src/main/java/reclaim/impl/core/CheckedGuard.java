@@ -230,7 +230,7 @@ final class CheckedGuard implements Guard {
     @Override
     public void close() {
         // Before the close: the outermost one may run reclaim actions, which may open guards of their own.
-        if (inner.thread == Thread.currentThread() && inner.depth == 1) forget();
+        if (inner.ownedByCaller() && inner.depth == 1) forget();
         inner.close();
     }
 

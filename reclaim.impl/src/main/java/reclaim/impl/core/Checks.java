@@ -55,11 +55,11 @@ public final class Checks {
     /**
      * Returns the exception for use of a guard from a thread that did not open it.
      *
-     * @param owner the thread that opened the guard
+     * @param owner the name of the thread that opened the guard
      * @return the exception for use of a guard from a thread that did not open it
      */
-    public static IllegalStateException wrongThread(Thread owner) {
-        return new IllegalStateException("the guard belongs to thread '" + owner.getName() + "', not to '"
+    public static IllegalStateException wrongThread(String owner) {
+        return new IllegalStateException("the guard belongs to thread '" + owner + "', not to '"
                 + Thread.currentThread().getName() + "': a guard must be used and closed on the thread that opened it");
     }
 }

@@ -240,7 +240,8 @@ final class Closing {
      */
     private boolean closeParticipant(Participant p, long deadline) {
         core.participants.sweepAndWalk(p);
-        boolean mine = p.holderOpaque() == Thread.currentThread();
+        ThreadRef h = p.holderOpaque();
+        boolean mine = h != null && h.isCurrent();
         while (true) {
             long s = p.stateVolatile();
             if (s == Participant.CLOSED) return true;
@@ -275,7 +276,7 @@ final class Closing {
     private boolean closedIdle(Participant p, long deadline) {
         while (p.guardOpen() || core.policy.inUse(p)) {
             ThreadGuard o = p.ownerAcquire();
-            if (o == null || o.thread == Thread.currentThread()) return false;
+            if (o == null || o.ownedByCaller()) return false;
             if (System.nanoTime() - deadline > 0) return false;
             Thread.yield();
         }

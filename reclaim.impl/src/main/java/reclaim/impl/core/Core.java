@@ -459,7 +459,8 @@ public final class Core extends Lifecycle {
         }
         try {
             Participant p = g.registered;
-            if (p == null && (sticky || openAnnounces) && !g.thread.isVirtual()) { // a sticky participant: reserved once
+            // A sticky participant, reserved once (g is the calling thread's guard: pinSlow never opens an owned one)
+            if (p == null && (sticky || openAnnounces) && !Thread.currentThread().isVirtual()) {
                 p = participants.lease(g, Participant.HELD);
                 g.own(p);
                 g.sticky = true;
@@ -575,7 +576,7 @@ public final class Core extends Lifecycle {
         if (stateOpaque() != Lifecycle.OPEN) throw refused();
         try {
             // The lease's CAS orders the announcement before the guard's later loads, as in pinSlow. Its holder is
-            // g.thread, null: no thread's end sweeps the participant, only the owned guard's close releases it.
+            // g.threadRef, null: no thread's end sweeps the participant, only the owned guard's close releases it.
             opened(g, participants.lease(g, policy.announcement()), policy);
         } finally {
             if (g.deferred != null) runDeferred(g);
@@ -958,7 +959,7 @@ public final class Core extends Lifecycle {
         g.depth = 0;
         unpin(g); // may run reclaim actions, with the guard closed as for a close()
         // Throws if the core started closing meanwhile: the guard stays closed.
-        if (g.thread == null) pinOwned(g);
+        if (g.threadRef == null) pinOwned(g);
         else pin(g);
         return true;
     }

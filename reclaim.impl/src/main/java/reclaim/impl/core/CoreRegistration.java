@@ -23,7 +23,7 @@ final class CoreRegistration implements Registration {
     }
 
     private void check(String what) {
-        if (guard.thread != Thread.currentThread()) throw Checks.wrongThread(guard.thread);
+        if (!guard.ownedByCaller()) throw guard.wrongThread();
         if (closed || guard.registered != participant) {
             throw new IllegalStateException(what + "() after the registration was closed");
         }
@@ -33,7 +33,7 @@ final class CoreRegistration implements Registration {
     @Override
     public Guard enter() {
         ThreadGuard g = guard;
-        if (g.thread != Thread.currentThread()) throw Checks.wrongThread(g.thread);
+        if (!g.ownedByCaller()) throw g.wrongThread();
         if (closed || g.registered != participant) throw new IllegalStateException("enter() after the registration was closed");
         try {
             return g.core.enter(g);
@@ -77,7 +77,7 @@ final class CoreRegistration implements Registration {
 
     @Override
     public void close() {
-        if (guard.thread != Thread.currentThread()) throw Checks.wrongThread(guard.thread);
+        if (!guard.ownedByCaller()) throw guard.wrongThread();
         if (closed) return;
         try {
             guard.core.deregister(guard, participant);
@@ -89,6 +89,6 @@ final class CoreRegistration implements Registration {
 
     @Override
     public String toString() {
-        return "Registration[" + guard.thread.getName() + ", " + guard.core.name + "]";
+        return "Registration[" + guard.threadRef.name() + ", " + guard.core.name + "]";
     }
 }

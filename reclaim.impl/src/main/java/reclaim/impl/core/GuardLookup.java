@@ -114,7 +114,7 @@ abstract class GuardLookup {
         /** Whether the slot may be taken: the guard was collected or its thread ended. */
         boolean vacated() {
             ThreadGuard g = get();
-            return g == null || !g.thread.isAlive();
+            return g == null || g.threadRef.ended();
         }
     }
 

@@ -18,8 +18,8 @@ abstract class ParticipantPadBefore {
 abstract class ParticipantHot extends ParticipantPadBefore {
     /** The state word (see {@link Participant}); accessed only through {@code STATE}. */
     long state;
-    /** The thread holding this participant; accessed only through {@code HOLDER}. */
-    Thread holder;
+    /** The thread holding this participant, weakly ({@link ThreadRef}); accessed only through {@code HOLDER}. */
+    ThreadRef holder;
     /**
      * The guard of the thread that reserved this participant (registered or sticky), or null; accessed through
      * {@code OWNER}. Written by the owning thread when it takes or gives the participant up (release: the guard's
@@ -116,7 +116,7 @@ public class Participant extends ParticipantPadAfter {
      * @param holder the thread that holds it, or null
      * @param batchSize objects per bag
      */
-    protected Participant(long initialState, Thread holder, int batchSize) {
+    protected Participant(long initialState, ThreadRef holder, int batchSize) {
         this.bag = new Batch(batchSize);
         this.state = initialState; // plain: published by the registry's volatile store
         this.holder = holder;
@@ -155,15 +155,15 @@ public class Participant extends ParticipantPadAfter {
 
     // ---- holder ----
 
-    final Thread holderOpaque() {
-        return (Thread) HOLDER.getOpaque(this);
+    final ThreadRef holderOpaque() {
+        return (ThreadRef) HOLDER.getOpaque(this);
     }
 
-    final void setHolderOpaque(Thread thread) {
+    final void setHolderOpaque(ThreadRef thread) {
         HOLDER.setOpaque(this, thread);
     }
 
-    final boolean casHolder(Thread expected, Thread update) {
+    final boolean casHolder(ThreadRef expected, ThreadRef update) {
         return HOLDER.compareAndSet(this, expected, update);
     }
 
@@ -274,7 +274,7 @@ public class Participant extends ParticipantPadAfter {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
             STATE = l.findVarHandle(ParticipantHot.class, "state", long.class);
-            HOLDER = l.findVarHandle(ParticipantHot.class, "holder", Thread.class);
+            HOLDER = l.findVarHandle(ParticipantHot.class, "holder", ThreadRef.class);
             OWNER = l.findVarHandle(ParticipantHot.class, "owner", ThreadGuard.class);
             RETIRED = l.findVarHandle(Participant.class, "retired", long.class);
             LAG_VALUE = l.findVarHandle(Participant.class, "lagValue", long.class);

@@ -38,7 +38,7 @@ final class Participants {
     };
 
     /** The holder of a participant being swept: claimed by CAS from the dead holder, so one sweeper wins. */
-    static final Thread SWEEPER = new Thread("reclaim-sweeper-claim");
+    static final ThreadRef SWEEPER = ThreadRef.marker();
 
     private final Core core;
     private final Policy policy;
@@ -80,7 +80,7 @@ final class Participants {
         // The fast path: the participant this thread leased last time, most often free (no registry snapshot).
         Participant last = g.lastLeased;
         if (last != null && last.stateOpaque() == Participant.FREE && last.casState(Participant.FREE, value)) {
-            last.setHolderOpaque(g.thread);
+            last.setHolderOpaque(g.threadRef);
             return last;
         }
         Participant[] ps = all();
@@ -101,7 +101,7 @@ final class Participants {
             }
             // The opaque pre-check avoids a failing CAS (a locked instruction) on a participant in use.
             if (s == Participant.FREE && p.casState(Participant.FREE, value)) {
-                p.setHolderOpaque(g.thread);
+                p.setHolderOpaque(g.threadRef);
                 g.hint = idx;
                 g.lastLeased = p;
                 return p;
@@ -119,7 +119,7 @@ final class Participants {
 
     /** Appends a participant already in state {@code value}, held by {@code g}'s thread: wait-free. */
     private Participant append(ThreadGuard g, long value) {
-        Participant p = policy.newParticipant(value, g.thread, batchSize);
+        Participant p = policy.newParticipant(value, g.threadRef, batchSize);
         // The volatile publication in the registry is the announcement's store for the store-load pair with
         // scanners (which read the registry after their fence): see Registry.
         g.hint = registry.append(p);
@@ -154,8 +154,8 @@ final class Participants {
      *     counted in flight, for {@link Core#walkCounted} once the caller's bookkeeping is done
      */
     Object sweep(Participant p) {
-        Thread h = p.holderOpaque();
-        if (h == null || h == SWEEPER || h.isAlive()) return NOT_SWEPT;
+        ThreadRef h = p.holderOpaque();
+        if (h == null || h == SWEEPER || !h.ended()) return NOT_SWEPT;
         // h has ended (its end happens-before this point, JLS 17.4.4) and a dead thread never holds a participant
         // again, so the holder word cannot come back to h: the claim by CAS is free of ABA and one sweeper wins. If
         // h had released the participant, it cleared the holder first and the CAS fails.
@@ -205,7 +205,7 @@ final class Participants {
     ThreadGuard reservedGuardOf(Thread t) {
         for (Participant p : all()) {
             ThreadGuard own = p.ownerAcquire();
-            if (own != null && own.thread == t && own.registered == p) return own;
+            if (own != null && own.threadId == t.threadId() && own.registered == p) return own;
         }
         return null;
     }

@@ -45,7 +45,7 @@ public abstract class Policy {
      * @param batchSize objects per bag
      * @return the participant
      */
-    protected Participant newParticipant(long state, Thread holder, int batchSize) {
+    protected Participant newParticipant(long state, ThreadRef holder, int batchSize) {
         return new Participant(state, holder, batchSize);
     }
 

@@ -285,8 +285,8 @@ public final class Reclamation {
     void runNow(Batch batch) {
         int n = batch.size();
         Object event = Jfr.beginReclamation(); // null unless a recording enables the event
-        Thread sealer = batch.sealer();
-        boolean others = sealer != null && sealer != Thread.currentThread();
+        ThreadRef sealer = batch.sealer();
+        boolean others = sealer != null && !sealer.isCurrent();
         int failures = 0;
         try {
             for (int i = 0; i < n; i++) {
@@ -296,7 +296,7 @@ public final class Reclamation {
             reclaimed.add(n);
             if (others) forOthers.add(n);
             batch.clear();
-            if (event != null) Jfr.commitReclamation(event, telemetry, n, failures, sealer, others ? n : 0);
+            if (event != null) Jfr.commitReclamation(event, telemetry, n, failures, sealer == null ? null : sealer.get(), others ? n : 0);
         }
     }
 
@@ -330,8 +330,8 @@ public final class Reclamation {
      * @return true if another thread sealed it
      */
     public static boolean sealedByAnother(Batch batch) {
-        Thread sealer = batch.sealer();
-        return sealer != null && sealer != Thread.currentThread();
+        ThreadRef sealer = batch.sealer();
+        return sealer != null && !sealer.isCurrent();
     }
 
     /**

@@ -108,7 +108,7 @@ final class Telemetry {
      * @param bag the bag, owned by the caller
      */
     void sealing(Core core, Batch bag) {
-        bag.sealedBy(Thread.currentThread());
+        bag.sealedBy(ThreadRef.current());
         if (Jfr.highWaterEnabled()) {
             long now = System.nanoTime();
             long last = observedOpaque();
@@ -162,8 +162,8 @@ final class Telemetry {
 
     private void reportStall(Core core, Participant p, long state, long now) {
         long n = getAndAddStalls(1) + 1;
-        Thread t = p.holderOpaque();
-        if (t == Participants.SWEEPER) t = null; // being swept this moment: its thread has ended
+        ThreadRef h = p.holderOpaque();
+        Thread t = h == null || h == Participants.SWEEPER ? null : h.get(); // swept this moment or collected: ended
         long heldBackFor = Math.max(0, now - p.lagSinceOpaque());
         long pending = Math.max(0, core.retiredSoFar(core.participants()) - core.reclamation().reclaimed());
         Jfr.stall(this, t, heldBackFor, state, pending); // first: the event's time is the detection's, not the log's

@@ -38,8 +38,16 @@ public class ThreadGuard implements Guard {
      * reservations with opaque stores, and the scanners pay the heavy barrier.
      */
     protected final boolean asymmetric;
-    /** The owning thread; null for the guard behind an owned guard, which belongs to no thread. */
-    final Thread thread;
+    /**
+     * The owning thread's id ({@link Thread#threadId()}), compared with the caller's on every call; 0 for the guard
+     * behind an owned guard, which belongs to no thread (no thread has id 0).
+     */
+    final long threadId;
+    /**
+     * The owning thread, weakly (see {@link ThreadRef}: the core reaches this guard, and must not keep an ended thread
+     * reachable); null for the guard behind an owned guard.
+     */
+    final ThreadRef threadRef;
     /** The reclaimer the user holds, for {@link #reclaimer()}; set once by the lookup. */
     WeakReference<Reclaimer> weakHandle;
     /**
@@ -215,8 +223,9 @@ public class ThreadGuard implements Guard {
     protected ThreadGuard(Core core, Thread thread) {
         this.core = core;
         this.asymmetric = core.barrier.asymmetric();
-        this.thread = thread;
-        this.hint = thread == null ? 0 : (int) (thread.threadId() & 0x7fff_ffff);
+        this.threadRef = thread == null ? null : new ThreadRef(thread);
+        this.threadId = thread == null ? 0 : thread.threadId();
+        this.hint = (int) (threadId & 0x7fff_ffff);
     }
 
     /**
@@ -243,7 +252,17 @@ public class ThreadGuard implements Guard {
      * @return the thread, or null for the guard behind an owned guard
      */
     public final Thread thread() {
-        return thread;
+        return threadRef == null ? null : threadRef.get();
+    }
+
+    /** @return whether the calling thread owns this guard (false for the guard behind an owned guard) */
+    final boolean ownedByCaller() {
+        return threadId == Thread.currentThread().threadId();
+    }
+
+    /** @return the exception for a call from a thread that does not own this guard */
+    final IllegalStateException wrongThread() {
+        return Checks.wrongThread(threadRef == null ? "none" : threadRef.name());
     }
 
     /**
@@ -253,8 +272,8 @@ public class ThreadGuard implements Guard {
      * @throws IllegalStateException otherwise
      */
     protected final void checkInGuard() {
-        Thread t = thread;
-        if (t != Thread.currentThread() && t != null) throw Checks.wrongThread(t); // null tested only off the fast path
+        long t = threadId;
+        if (t != Thread.currentThread().threadId() && t != 0) throw wrongThread(); // 0 tested only off the fast path
         if (depth == 0) throw Checks.guardClosed();
     }
 
@@ -328,7 +347,7 @@ public class ThreadGuard implements Guard {
 
     @Override
     public void close() {
-        if (thread != Thread.currentThread()) throw Checks.wrongThread(thread);
+        if (!ownedByCaller()) throw wrongThread();
         int d = depth;
         if (d == 1) { // the outermost guard: on the thread's own participant, the short paths
             byte f = fast;
@@ -361,7 +380,7 @@ public class ThreadGuard implements Guard {
 
     @Override
     public String toString() {
-        return "ThreadGuard[" + (thread == null ? "owned" : thread.getName()) + ", depth " + depth + "]";
+        return "ThreadGuard[" + (threadRef == null ? "owned" : threadRef.name()) + ", depth " + depth + "]";
     }
 
     private static final VarHandle OPEN;

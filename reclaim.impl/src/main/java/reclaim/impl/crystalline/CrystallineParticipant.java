@@ -1,6 +1,7 @@
 package reclaim.impl.crystalline;
 
 import reclaim.impl.core.Participant;
+import reclaim.impl.core.ThreadRef;
 
 /**
  * A participant of Crystalline-L: its reservation indices ({@link Reservations}), created with the participant
@@ -10,7 +11,7 @@ final class CrystallineParticipant extends Participant {
     /** The reservation indices: a list head and a reserved era per index. */
     final Reservations reservations;
 
-    CrystallineParticipant(long state, Thread holder, int batchSize, int indices) {
+    CrystallineParticipant(long state, ThreadRef holder, int batchSize, int indices) {
         super(state, holder, batchSize);
         this.reservations = new Reservations(indices);
     }

@@ -5,16 +5,17 @@ import java.lang.invoke.VarHandle;
 import reclaim.api.Options;
 import reclaim.api.Reclaimer;
 import reclaim.api.Scheme;
-import reclaim.impl.core.Participant;
-import reclaim.impl.core.ThreadGuard;
 import reclaim.impl.core.Batch;
-import reclaim.impl.core.CountedBatches;
+import reclaim.impl.core.Capabilities;
 import reclaim.impl.core.CountedBatches.Counted;
 import reclaim.impl.core.CountedBatches.Link;
-import reclaim.impl.core.Capabilities;
+import reclaim.impl.core.CountedBatches;
 import reclaim.impl.core.CountingPolicy;
+import reclaim.impl.core.Participant;
 import reclaim.impl.core.ReclaimerHandle;
 import reclaim.impl.core.SessionLists;
+import reclaim.impl.core.ThreadGuard;
+import reclaim.impl.core.ThreadRef;
 
 /**
  * Crystalline (Ruslan Nikolaev and Binoy Ravindran, "Crystalline: Fast and Memory Efficient Wait-Free
@@ -130,7 +131,7 @@ public final class CrystallinePolicy extends CountingPolicy {
     }
 
     @Override
-    protected Participant newParticipant(long state, Thread holder, int batchSize) {
+    protected Participant newParticipant(long state, ThreadRef holder, int batchSize) {
         return new CrystallineParticipant(state, holder, batchSize, CrystallineGuard.indices(k));
     }
 

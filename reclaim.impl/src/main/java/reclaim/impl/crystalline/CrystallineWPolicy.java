@@ -6,16 +6,17 @@ import java.lang.invoke.VarHandle;
 import reclaim.api.Options;
 import reclaim.api.Reclaimer;
 import reclaim.api.Scheme;
-import reclaim.impl.core.Participant;
-import reclaim.impl.core.ThreadGuard;
 import reclaim.impl.core.Batch;
-import reclaim.impl.core.CountedBatches;
-import reclaim.impl.core.CountedBatches.Counted;
 import reclaim.impl.core.Capabilities;
+import reclaim.impl.core.CountedBatches.Counted;
+import reclaim.impl.core.CountedBatches.Link;
+import reclaim.impl.core.CountedBatches;
 import reclaim.impl.core.CountingPolicy;
+import reclaim.impl.core.Participant;
 import reclaim.impl.core.ReclaimerHandle;
 import reclaim.impl.core.Reclamation;
-import reclaim.impl.core.CountedBatches.Link;
+import reclaim.impl.core.ThreadGuard;
+import reclaim.impl.core.ThreadRef;
 import reclaim.impl.crystalline.WaitFreeReservations.Request;
 import reclaim.impl.crystalline.WaitFreeReservations.Result;
 
@@ -206,7 +207,7 @@ public final class CrystallineWPolicy extends CountingPolicy {
     }
 
     @Override
-    protected Participant newParticipant(long state, Thread holder, int batchSize) {
+    protected Participant newParticipant(long state, ThreadRef holder, int batchSize) {
         return new CrystallineWParticipant(state, holder, batchSize, CrystallineGuard.indices(k));
     }
 

@@ -4,6 +4,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 import reclaim.impl.core.Participant;
+import reclaim.impl.core.ThreadRef;
 
 /**
  * A participant of the hazard-pointer scheme: its hazard slots. Three arrays, each padded at both ends against
@@ -31,7 +32,7 @@ final class HpParticipant extends Participant {
     /** Key slots; accessed through {@code KEYS}. Null until first needed. */
     private long[] keys;
 
-    HpParticipant(long state, Thread holder, int batchSize) {
+    HpParticipant(long state, ThreadRef holder, int batchSize) {
         super(state, holder, batchSize);
     }
 

@@ -18,6 +18,7 @@ import reclaim.impl.core.ReclaimerHandle;
 import reclaim.impl.core.Reclamation;
 import reclaim.impl.core.SealedBags;
 import reclaim.impl.core.ThreadGuard;
+import reclaim.impl.core.ThreadRef;
 
 /**
  * Hazard pointers (Maged M. Michael, "Hazard Pointers: Safe Memory Reclamation for Lock-Free Objects",
@@ -113,7 +114,7 @@ public final class HpPolicy extends Policy {
     }
 
     @Override
-    protected Participant newParticipant(long state, Thread holder, int batchSize) {
+    protected Participant newParticipant(long state, ThreadRef holder, int batchSize) {
         return new HpParticipant(state, holder, batchSize);
     }
 

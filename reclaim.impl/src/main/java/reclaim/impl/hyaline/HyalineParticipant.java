@@ -5,6 +5,7 @@ import java.lang.invoke.VarHandle;
 
 import reclaim.impl.core.Participant;
 import reclaim.impl.core.SessionLists;
+import reclaim.impl.core.ThreadRef;
 
 /**
  * A participant of Hyaline: a slot. Three words, after the padding of the participant, on a line of their own with
@@ -33,7 +34,7 @@ final class HyalineParticipant extends Participant implements SessionLists.Slots
     /** Padding after the slot words. */
     long q00, q01, q02, q03, q04, q05, q06, q07, q08, q09, q10, q11, q12, q13, q14, q15;
 
-    HyalineParticipant(long state, Thread holder, int batchSize) {
+    HyalineParticipant(long state, ThreadRef holder, int batchSize) {
         super(state, holder, batchSize);
     }
 

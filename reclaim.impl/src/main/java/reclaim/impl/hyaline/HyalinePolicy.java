@@ -6,14 +6,15 @@ import reclaim.api.Scheme;
 import reclaim.api.Stats;
 import reclaim.impl.core.Batch;
 import reclaim.impl.core.Capabilities;
-import reclaim.impl.core.CountedBatches;
 import reclaim.impl.core.CountedBatches.Counted;
 import reclaim.impl.core.CountedBatches.Link;
+import reclaim.impl.core.CountedBatches;
 import reclaim.impl.core.CountingPolicy;
 import reclaim.impl.core.Participant;
 import reclaim.impl.core.ReclaimerHandle;
 import reclaim.impl.core.SessionLists;
 import reclaim.impl.core.ThreadGuard;
+import reclaim.impl.core.ThreadRef;
 
 /**
  * Hyaline (Ruslan Nikolaev and Binoy Ravindran, "Snapshot-Free, Transparent, and Robust Memory Reclamation
@@ -140,7 +141,7 @@ public final class HyalinePolicy extends CountingPolicy {
     }
 
     @Override
-    protected Participant newParticipant(long state, Thread holder, int batchSize) {
+    protected Participant newParticipant(long state, ThreadRef holder, int batchSize) {
         return new HyalineParticipant(state, holder, batchSize);
     }
 

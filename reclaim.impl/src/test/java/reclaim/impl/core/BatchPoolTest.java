@@ -35,7 +35,7 @@ class BatchPoolTest {
         Batch b = new Batch(4);
         b.add(new Object(), NOTHING);
         b.add(new Object(), NOTHING);
-        b.sealedBy(Thread.currentThread());
+        b.sealedBy(ThreadRef.current());
         b.link(new Batch(4));
         pool.give(b);
         assertTrue(pool.keeps(b));

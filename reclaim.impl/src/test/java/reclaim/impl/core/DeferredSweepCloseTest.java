@@ -41,7 +41,7 @@ class DeferredSweepCloseTest {
     static final class HoldingParticipant extends Participant {
         final List<Batch> held = new ArrayList<>(); // guarded by itself
 
-        HoldingParticipant(long state, Thread holder, int batchSize) {
+        HoldingParticipant(long state, ThreadRef holder, int batchSize) {
             super(state, holder, batchSize);
         }
 
@@ -66,7 +66,7 @@ class DeferredSweepCloseTest {
         }
 
         @Override
-        protected Participant newParticipant(long state, Thread holder, int batchSize) {
+        protected Participant newParticipant(long state, ThreadRef holder, int batchSize) {
             return new HoldingParticipant(state, holder, batchSize);
         }
 

@@ -150,7 +150,7 @@ class OwnedGuardUseTest {
             }
             assertTrue(leased != null, "the owned guard announces on no participant of its own");
             assertNull(leased.holderOpaque(), "the owned guard's participant has a holder thread (a sweep could free it)");
-            assertSame(Thread.currentThread(), own.holderOpaque());
+            assertSame(Thread.currentThread(), own.holderOpaque().get());
             g.close();
             assertEquals(Participant.FREE, leased.stateVolatile(), "the owned guard's close did not release its participant");
         }
