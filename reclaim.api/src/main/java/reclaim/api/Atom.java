@@ -179,7 +179,9 @@ public final class Atom<T> implements AutoCloseable {
      * Read–copy–update: applies {@code updater} to the current value and installs the result, retrying on
      * contention; the replaced value is retired. {@code updater} may run several times: it must return a
      * fresh value (or the one it was given, which changes nothing); a fresh value that lost a race was never
-     * visible to a reader and gets the cell's action at once, so a resource created for it is not leaked.
+     * visible to a reader and gets the cell's action at once, so a resource created for it is not leaked. That
+     * action runs on the calling thread, not as a reclaim action of the reclaimer: if it throws, the exception
+     * propagates from {@code update} (the cell keeps the value that won the race) and no {@link Stats} counts it.
      *
      * @param updater computes the new value from the current one (which it may read, not keep)
      * @return the value installed
@@ -215,10 +217,14 @@ public final class Atom<T> implements AutoCloseable {
 
     /**
      * Empties the cell and retires its value; further use throws {@link IllegalStateException}. Idempotent. If the
-     * reclaimer has closed, the value's action runs at once, on the calling thread (no reader can hold it).
+     * reclaimer has closed, the value's action runs at once, on the calling thread (no reader can hold it), not as a
+     * reclaim action of the reclaimer: if it throws, the exception propagates (the cell is closed all the same) and
+     * no {@link Stats} counts it.
      *
      * @throws IllegalStateException if the reclaimer is closing but has not closed (its {@code close()} was refused
-     *     while guards are open): the cell stays open and holds its value; close it again once the reclaimer closed
+     *     while guards are open) and the calling thread has no guard of it open: the cell stays open and holds its
+     *     value; close it again once the reclaimer closed. (On a thread whose guard is open the value is retired as
+     *     any retire there, see {@link Reclaimer}'s <em>Closing</em>, and the cell closes.)
      */
     @Override
     @SuppressWarnings("unchecked")

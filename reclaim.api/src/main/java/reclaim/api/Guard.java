@@ -141,7 +141,9 @@ public interface Guard extends AutoCloseable {
      * Retires an object that has been unlinked (no new reader can reach it): {@code action} runs on it
      * exactly once, after every guard that could have loaded it, this one included, has closed. To keep
      * using the object until this guard closes, it must have been read through this guard's {@code protect}
-     * (under hazard pointers only a protected object is held).
+     * (or its key validated by {@code reserve}): under hazard pointers and the robust schemes (Hyaline,
+     * Crystalline) a guard holds only what it protected, so an object it never protected may be reclaimed while
+     * it is still open.
      *
      * <p>Retiring an object again before its action has started is undefined (the action may run twice), unless
      * the reclaimer is in checked mode ({@link Options#checked()}), which refuses it.

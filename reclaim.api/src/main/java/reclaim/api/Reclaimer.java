@@ -42,7 +42,9 @@ import java.util.function.Function;
  * After close, {@code enter}, {@code retire}, {@code register} and {@code flush} throw
  * {@link IllegalStateException}; {@code stats} still works. Between a {@code close()} that refused and one that
  * completes, they throw it too, with a message that says the reclaimer is closing ({@link #isClosed()} is still
- * false).
+ * false), with one exception: on a thread whose guard of this reclaimer is still open, a nested {@code enter()} and a
+ * retire (through a guard or {@link #retire}) are accepted, so that the open guard finishes its work normally;
+ * {@code close()} then reclaims what it retired. {@code register()} and {@code flush()} throw on every thread.
  *
  * <p>The reclaim actions that {@code close()} runs, on its thread and one at a time, may open guards of this
  * reclaimer (a guard there holds nothing back: nothing else is reclaimed while its action runs) and retire into it
@@ -90,8 +92,9 @@ public interface Reclaimer extends AutoCloseable {
      * @param scheme a short name, see {@link Scheme#named(String)}
      * @return a new reclaimer
      * @throws NullPointerException if {@code scheme} is null
-     * @throws IllegalArgumentException if the name is unknown, or no provider present supports it (the
-     *     message lists the schemes that are available)
+     * @throws IllegalArgumentException if the name is unknown (the message lists the known names,
+     *     {@link Scheme#NAMES}), or no provider present supports it (the message lists the schemes that are
+     *     available)
      */
     static Reclaimer create(String scheme) {
         if (scheme == null) throw new NullPointerException("scheme");
@@ -210,8 +213,9 @@ public interface Reclaimer extends AutoCloseable {
      * @param object the unlinked object
      * @param action the reclaim action
      * @throws NullPointerException if {@code object} or {@code action} is null
-     * @throws IllegalStateException if the reclaimer is closed; in checked mode also if {@code object} is retired
-     *     and its action has not started, or if this thread's guard is open and read {@code object} from a
+     * @throws IllegalStateException if the reclaimer is closed, or closing (a {@code close()} in progress, or one
+     *     that refused because guards were open) unless this thread has a guard of it open (see <em>Closing</em>);
+     *     in checked mode also if {@code object} is retired and its action has not started, or if this thread's guard is open and read {@code object} from a
      *     source that still holds it (see {@link Options}); a refused retire retires nothing
      */
     <T> void retire(T object, Consumer<? super T> action);
@@ -232,8 +236,8 @@ public interface Reclaimer extends AutoCloseable {
      * the caller's guard is still open or not.
      *
      * @throws IllegalStateException if the reclaimer is closed, or closing (a {@code close()} in progress, or one
-     *     that refused because guards were open), also from a reclaim action that {@code close()} runs (which
-     *     reclaims what the action retires)
+     *     that refused because guards were open), also inside a guard that is still open and from a reclaim action
+     *     that {@code close()} runs (which reclaims what the action retires)
      */
     void flush();
 

@@ -157,4 +157,60 @@ interface AtomConformance extends SchemeUnderTest {
         assertEquals(1, b.closes.get());
         for (Resource r : created) assertEquals(1, r.closes.get(), "candidate " + r.id + " closed " + r.closes.get() + " times");
     }
+
+    /**
+     * While the reclaimer is closing (a {@code close()} refused), {@code Atom.close()} is refused on a thread with no
+     * guard open (the cell keeps its value) and accepted on the thread whose guard is open (the value is retired
+     * there, and the reclaimer's completed close reclaims it once).
+     *
+     * @throws Exception if a wait, a join or a thread of the test fails
+     */
+    @Test
+    default void atomCloseWhileTheReclaimerClosesIsRefusedExceptInsideTheOpenGuard() throws Exception {
+        Resource a = new Resource(1);
+        Resource b = new Resource(2);
+        Atom<Resource> refusedCell = new Atom<>(reclaimer(), a, Resource::close);
+        Atom<Resource> acceptedCell = new Atom<>(reclaimer(), b, Resource::close);
+        CountDownLatch inside = new CountDownLatch(1);
+        CountDownLatch proceed = new CountDownLatch(1);
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        Thread holder = start("holder", () -> {
+            try (Guard g = reclaimer().enter()) {
+                assertEquals(2, acceptedCell.load(g).id);
+                inside.countDown();
+                assertTrue(proceed.await(60, TimeUnit.SECONDS));
+                acceptedCell.close(); // retired inside the open guard
+                assertTrue(acceptedCell.toString().contains("closed"), acceptedCell.toString());
+                assertFalse(b.closed, "closed while a guard was open");
+            }
+        }, errors);
+        assertTrue(inside.await(60, TimeUnit.SECONDS));
+        assertThrows(IllegalStateException.class, reclaimer()::close);
+        assertThrows(IllegalStateException.class, refusedCell::close, "Atom.close() on a thread without a guard");
+        assertTrue(refusedCell.toString().contains("open"), "the refused cell closed: " + refusedCell);
+        assertFalse(a.closed, "the refused cell's value was closed while the reclaimer was closing");
+        proceed.countDown();
+        join(List.of(holder));
+        assertNoErrors(errors);
+        reclaimer().close();
+        assertEquals(1, b.closes.get(), "the value retired inside the open guard");
+        refusedCell.close(); // the reclaimer closed: the action runs at once
+        assertEquals(1, a.closes.get());
+    }
+
+    /**
+     * Closing a cell after its reclaimer closed runs the action on the calling thread: an exception it throws
+     * propagates to the caller, and the cell is closed all the same.
+     */
+    @Test
+    default void atomCloseAfterTheReclaimerClosedPropagatesAThrowingAction() {
+        Atom<Resource> cell = new Atom<>(reclaimer(), new Resource(1), r -> {
+            throw new IllegalArgumentException("action of " + r.id);
+        });
+        reclaimer().close();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, cell::close);
+        assertEquals("action of 1", e.getMessage());
+        assertTrue(cell.toString().contains("closed"), cell.toString());
+        cell.close(); // idempotent: nothing runs again
+    }
 }

@@ -43,14 +43,15 @@ interface LifecycleConformance extends SchemeUnderTest {
     }
 
     /**
-     * close() while a guard is open throws, refuses new guards, leaves the open guard working, and a later
-     * close() reclaims everything.
+     * close() while a guard is open throws, refuses new guards, leaves the open guard working (on its thread a
+     * nested enter and a retire are accepted, a flush is refused), and a later close() reclaims everything.
      *
      * @throws Exception if a wait, a join or a thread of the test fails
      */
     @Test
     default void closeWithAnOpenGuardFailsThenCompletes() throws Exception {
         Node a = new Node(1);
+        Node b = new Node(2);
         AtomicReference<Node> head = new AtomicReference<>(a);
         CountDownLatch inside = new CountDownLatch(1);
         CountDownLatch proceed = new CountDownLatch(1);
@@ -64,6 +65,10 @@ interface LifecycleConformance extends SchemeUnderTest {
                 try (Guard inner = reclaimer().enter()) { // nested in the open guard: accepted while closing
                     assertSame(g, inner);
                 }
+                IllegalStateException f = assertThrows(IllegalStateException.class, reclaimer()::flush,
+                        "flush() inside the open guard while closing");
+                assertTrue(f.getMessage().contains("closing"), f.getMessage());
+                reclaimer().retire(b, Node::reclaim); // on the open guard's thread: accepted while closing
                 g.retire(n, Node::reclaim); // an open guard still works
             }
         }, errors);
@@ -87,7 +92,8 @@ interface LifecycleConformance extends SchemeUnderTest {
         reclaimer().close();
         assertTrue(reclaimer().isClosed());
         assertTrue(a.reclaimed);
-        assertEquals(1, reclaimer().stats().reclaimed());
+        assertTrue(b.reclaimed);
+        assertEquals(2, reclaimer().stats().reclaimed());
     }
 
     /**

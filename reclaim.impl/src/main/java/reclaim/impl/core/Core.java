@@ -871,7 +871,9 @@ public final class Core extends Lifecycle {
     /** flush() for the calling thread's guard {@code g}. */
     void flush(ThreadGuard g) {
         if (g.depth != 0) {
-            if (g.record == null) throw refused(); // a guard opened by a reclaim action during close()
+            // A guard opened by a reclaim action during close(), or one still open on a core that is closing (its
+            // nested enters and retires are accepted, a flush is not: Reclaimer.flush)
+            if (g.record == null || stateOpaque() != Lifecycle.OPEN) throw refused();
             // Inside a guard our own announcement holds reclamation back: seal what we retired, reclaim what is due.
             if (g.record == g.registered && onOpenWord(g)) {
                 long idle = policy.idleState(g);
