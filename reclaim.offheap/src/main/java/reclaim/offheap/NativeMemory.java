@@ -91,8 +91,9 @@ import reclaim.offheap.internal.NativeAccess;
  * {@link Builder#quarantineBytes(long) quarantineBytes} (default {@value #DEFAULT_QUARANTINE_BYTES}), and all at
  * {@link #close()}. Every read through the library ({@code load}, {@code segment}, the accessors) first checks
  * the block's header: a block marked {@code FREED} throws {@link UseAfterFreeException} (counted in
- * {@link NativeStats#useAfterFree()}); a {@code load} that reads the poison (the holder was freed during the
- * read) throws it too. Checked mode also checks accessor offsets against the block's size.
+ * {@link NativeStats#useAfterFree()}); a {@code load} that reads the poison from a holder that was freed during
+ * the read (its header, read again, says so) throws it too, while a word that merely holds the poison's value (a live
+ * block's, or a segment not of this allocator) is returned as read. Checked mode also checks accessor offsets against the block's size.
  * <p>Cost: one acquire load of the header (on the cache line just before the block) per access, plus a bounds
  * check; a pass over the payload at each free; a small heap node per quarantined block; and memory held back:
  * at most {@code quarantineBytes} (counting {@value #HEADER_SIZE} bytes of header per block; the C library's
@@ -222,7 +223,9 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
 
     /**
      * Creates an allocator whose blocks are retired to {@code reclaimer}, with the default settings (checked
-     * mode from the system property {@value #CHECKED_PROPERTY}).
+     * mode from the system property {@value #CHECKED_PROPERTY}). The reclaimer is not checked here: on one that is
+     * closed (or closing) the allocator still allocates and frees with {@link #free}, and {@link #retire} throws
+     * as the reclaimer's retire does.
      *
      * @param reclaimer the reclaimer that decides when retired blocks are freed
      * @return a new allocator
@@ -273,7 +276,9 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
          * Sets how many bytes of freed blocks checked mode holds in quarantine before returning the oldest to
          * the C library (each block weighs its size plus {@value NativeMemory#HEADER_SIZE}). Default
          * {@value NativeMemory#DEFAULT_QUARANTINE_BYTES}; {@code 0} returns each block at once (it is still
-         * poisoned, and {@code retire}/{@code free} still check its state). Ignored in unchecked mode.
+         * poisoned first; but once the C library has it, its header is the library's, so a later use of it is
+         * undefined, as in unchecked mode, and caught only while the header happens to survive). Ignored in unchecked
+         * mode.
          *
          * @param bytes the quarantine limit, {@code >= 0}
          * @return this builder
@@ -672,7 +677,9 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
         while (!guard.reserve(v, slot)) {
             v = longVolatile(holder, offset);
         }
-        if (checked && v == POISON) {
+        // The poison comes after the FREED store (Quarantine.hold: a store-store fence between them), and this acquire
+        // re-read of the header comes after the poison's read: a holder freed during the read says so now.
+        if (checked && v == POISON && freed(holder)) {
             throw uaf(holder.address(), "load at offset " + offset + " read the poison: freed during the read");
         }
         return v;
@@ -702,7 +709,7 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
         while (!guard.reserve(v, slot)) {
             v = longVolatile(p);
         }
-        if (checked && v == POISON) {
+        if (checked && v == POISON && !isReadable(BlockHeader.stateAcquire(block))) { // as in the other load
             throw uaf(block, "load at offset " + offset + " read the poison: freed during the read");
         }
         return v;
@@ -835,11 +842,15 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
 
     /** Checked mode: if {@code holder} is one of our blocks (not a slice), its header must not say FREED. */
     private void checkHolder(MemorySegment holder, long offset) {
+        if (freed(holder)) throw uaf(holder.address(), "load at offset " + offset); // no magic: a slice in a payload
+    }
+
+    /** Checked mode: whether {@code holder} is one of our blocks (not a slice) whose header says FREED. */
+    private boolean freed(MemorySegment holder) {
         long a = holder.address();
-        if (!scope.equals(holder.scope()) || (a & (HEADER_SIZE - 1)) != 0) return; // foreign, or a slice
+        if (!scope.equals(holder.scope()) || (a & (HEADER_SIZE - 1)) != 0) return false; // foreign, or a slice
         long w = BlockHeader.stateAcquire(a);
-        if (!BlockHeader.hasMagic(w)) return; // a slice 16k bytes into a payload
-        if (BlockHeader.state(w) == BlockHeader.FREED) throw uaf(a, "load at offset " + offset);
+        return BlockHeader.hasMagic(w) && BlockHeader.state(w) == BlockHeader.FREED;
     }
 
     /** Whether a state word is a header of ours whose block may be read: LIVE or RETIRED. */

@@ -23,8 +23,9 @@ package reclaim.offheap;
  * @param quarantinedBlocks blocks freed in checked mode and held back, poisoned, not yet returned to the C
  *     library
  * @param quarantinedBytes bytes held in quarantine
- * @param useAfterFree use-after-free and double retire/free detections so far (each one threw
- *     {@link UseAfterFreeException})
+ * @param useAfterFree uses of freed blocks detected so far, each of which threw {@link UseAfterFreeException}: a
+ *     read, a {@code retire} or a {@code free} of a block already freed. A second retire of a block still retired,
+ *     or a free of one, throws {@link IllegalStateException} and is not counted here.
  */
 public record NativeStats(String scheme, boolean checked,
                           long allocatedBlocks, long allocatedBytes,

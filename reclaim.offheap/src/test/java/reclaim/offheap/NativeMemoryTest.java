@@ -296,6 +296,31 @@ class NativeMemoryTest {
     }
 
     /**
+     * Checked mode: a live word that holds the poison's value is returned as read by both loads, from a block of
+     * the allocator and from a segment of an arena; only a holder that was freed makes a load throw.
+     */
+    @Test
+    void checkedLoadReturnsALiveWordThatHoldsThePoisonValue() {
+        try (Reclaimer r = Reclaimer.create("ebr"); NativeMemory m = NativeMemory.builder(r).checked(true).build();
+                Arena arena = Arena.ofConfined()) {
+            MemorySegment block = m.allocate(16, 8);
+            MemorySegment foreign = arena.allocate(16, 8);
+            block.set(JAVA_LONG, 8, NativeMemory.POISON);
+            foreign.set(JAVA_LONG, 0, NativeMemory.POISON);
+            try (Guard g = r.enter()) {
+                assertEquals(NativeMemory.POISON, m.load(g, block, 8, 0));
+                assertEquals(NativeMemory.POISON, m.load(g, block.address(), 8, 1));
+                assertEquals(NativeMemory.POISON, m.load(g, foreign, 0, 2));
+            }
+            assertEquals(0, m.stats().useAfterFree(), "a live word was reported as a use after free");
+            m.free(block);
+            try (Guard g = r.enter()) {
+                assertThrows(UseAfterFreeException.class, () -> m.load(g, block.address(), 8, 0));
+            }
+        }
+    }
+
+    /**
      * A load that reads {@code 0} into the slot that holds a block releases nothing: the block, unlinked, retired
      * and flushed by another thread, stays allocated until the guard closes (under hazard pointers the null key
      * used to clear the slot).

@@ -60,9 +60,10 @@ import reclaim.api.Reclaimer;
  * it happens-before its {@code munmap}.
  *
  * <h2>Failure</h2>
- * If the reclaimer refuses a retire because it is closed, the old mapping is unmapped at once when the
+ * If the reclaimer refuses a retire because it is closed, the call ({@code replace} or {@code close}) throws
+ * the reclaimer's {@link IllegalStateException} in every case: the old mapping is unmapped at once when the
  * reclaimer's close has completed (no guard can be open), and otherwise left mapped (a guard may still read
- * it) and reported by the exception; {@link #mapped()} minus {@link #unmapped()} then shows the leak.
+ * it); {@link #mapped()} minus {@link #unmapped()} then shows the leak.
  */
 public final class MappedFileSwap implements AutoCloseable {
 
