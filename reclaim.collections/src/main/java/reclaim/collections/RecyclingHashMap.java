@@ -64,7 +64,9 @@ import reclaim.api.Reclaimer;
  * <h2>Use</h2>
  * Every operation opens a guard of the reclaimer for its duration (nested in the caller's guard if the
  * caller holds one). Close the reclaimer once the map is no longer used; afterwards operations throw
- * {@link IllegalStateException}. Null keys and values are not allowed.
+ * {@link IllegalStateException}. Null keys and values are not allowed: a null argument throws
+ * {@link NullPointerException}, also where a bulk operation of a view ({@code removeAll}, {@code containsAll}, as
+ * {@code AbstractSet} runs them) meets it, possibly after it removed the elements before it.
  *
  * <h2>Guard-scoped views</h2>
  * A short batch of operations can share one guard instead of opening one each, as flurry's and papaya's
@@ -327,6 +329,12 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
         return n < 0 ? 0 : (int) Math.min(Integer.MAX_VALUE, n);
     }
 
+    /**
+     * Returns whether the map holds no mapping: {@code size() == 0}, with the same caveat. Exact while the map is
+     * quiescent; under concurrent updates an estimate that may answer true while a mapping that no thread removes is
+     * present (one thread's removal of another key counted before another's insertion of it), as
+     * {@code ConcurrentHashMap}'s may.
+     */
     @Override
     public boolean isEmpty() {
         checkOpen();

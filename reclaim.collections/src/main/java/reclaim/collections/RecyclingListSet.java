@@ -52,7 +52,9 @@ import reclaim.api.Reclaimer;
  * <h2>Use</h2>
  * Every operation opens a guard of the reclaimer for its duration (nested in the caller's guard if the
  * caller holds one). Close the reclaimer once the set is no longer used; afterwards operations throw
- * {@link IllegalStateException}. Null elements are not allowed.
+ * {@link IllegalStateException}. Null elements are not allowed: a null argument throws
+ * {@link NullPointerException}, also where a bulk operation ({@code removeAll}, {@code containsAll}, as
+ * {@code AbstractSet} runs them) meets it, possibly after it removed the elements before it.
  *
  * <h2>Guard-scoped views</h2>
  * A short batch of operations can share one guard instead of opening one each: {@link #pin()} opens a
@@ -190,6 +192,11 @@ public final class RecyclingListSet<E> extends AbstractSet<E> implements Set<E> 
         return n < 0 ? 0 : (int) Math.min(Integer.MAX_VALUE, n);
     }
 
+    /**
+     * Returns whether the set holds no element: {@code size() == 0}, with the same caveat. Exact while the set is
+     * quiescent; under concurrent updates an estimate that may answer true while an element that no thread removes is
+     * present (one thread's removal of another element counted before another's insertion of it).
+     */
     @Override
     public boolean isEmpty() {
         checkOpen();
