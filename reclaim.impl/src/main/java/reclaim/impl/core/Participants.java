@@ -156,7 +156,8 @@ final class Participants {
     Object sweep(Participant p) {
         ThreadRef h = p.holderOpaque();
         if (h == null || h == SWEEPER || !h.ended()) return NOT_SWEPT;
-        // h has ended (its end happens-before this point, JLS 17.4.4) and a dead thread never holds a participant
+        // h has ended (its end happens-before this point: isAlive() returned false, JLS 17.4.4, or its reference was
+        // cleared by a collection after its end, see ThreadRef) and a dead thread never holds a participant
         // again, so the holder word cannot come back to h: the claim by CAS is free of ABA and one sweeper wins. If
         // h had released the participant, it cleared the holder first and the CAS fails.
         if (!p.casHolder(h, SWEEPER)) return NOT_SWEPT;

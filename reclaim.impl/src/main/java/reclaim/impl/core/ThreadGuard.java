@@ -26,7 +26,7 @@ import reclaim.api.Reclaimer;
  * API's documentation ask of it).
  *
  * <p>The same class (the scheme's subclass, from {@link Policy#newGuard}) also serves an owned guard
- * ({@link OwnedGuardImpl}) with {@link #thread} null: it belongs to no thread, leases a participant whose holder is
+ * ({@link OwnedGuardImpl}) with no thread ({@link #threadRef} null, {@link #threadId} 0): it belongs to no thread, leases a participant whose holder is
  * no thread, and its fields are touched by the thread in a call on the owned guard, which passes them on through
  * the owned guard's use word. {@link #checkInGuard()} then leaves the thread check to the owned guard.
  */

@@ -75,15 +75,19 @@ class TelemetryChildTest {
         }
     }
 
-    private record Child(int exit, String out, String err) {
+    /** A child JVM's exit status and output (also for other tests that need a fresh JVM). */
+    record Child(int exit, String out, String err) {
         @Override
         public String toString() {
             return "exit " + exit + "\n--- stdout\n" + out + "--- stderr\n" + err;
         }
     }
 
-    /** Runs {@link TelemetryChild} in a child JVM on the class path: {@code args} are its mode, or options first. */
-    private static Child child(String... args) throws Exception {
+    /**
+     * Runs {@link TelemetryChild} in a child JVM on the class path: {@code args} are its mode, or options, a main class
+     * of these tests and its arguments.
+     */
+    static Child child(String... args) throws Exception {
         Set<String> cp = new LinkedHashSet<>();
         for (Class<?> c : List.of(TelemetryChild.class, Core.class, Reclaimer.class)) cp.add(location(c));
         List<String> cmd = new ArrayList<>();
