@@ -91,9 +91,10 @@ import reclaim.offheap.internal.NativeAccess;
  * {@link Builder#quarantineBytes(long) quarantineBytes} (default {@value #DEFAULT_QUARANTINE_BYTES}), and all at
  * {@link #close()}. Every read through the library ({@code load}, {@code segment}, the accessors) first checks
  * the block's header: a block marked {@code FREED} throws {@link UseAfterFreeException} (counted in
- * {@link NativeStats#useAfterFree()}); a {@code load} that reads the poison from a holder that was freed during
- * the read (its header, read again, says so) throws it too, while a word that merely holds the poison's value (a live
- * block's, or a segment not of this allocator) is returned as read. Checked mode also checks accessor offsets against the block's size.
+ * {@link NativeStats#useAfterFree()}); a {@code load} that reads the poison throws it too (the holder was freed
+ * during the read), unless the word provably holds the poison's value as data: the holder is a segment not of this
+ * allocator, or a whole block whose header, read again, says it is live. Read through a slice of a block of this
+ * allocator, it is reported as freed. Checked mode also checks accessor offsets against the block's size.
  * <p>Cost: one acquire load of the header (on the cache line just before the block) per access, plus a bounds
  * check; a pass over the payload at each free; a small heap node per quarantined block; and memory held back:
  * at most {@code quarantineBytes} (counting {@value #HEADER_SIZE} bytes of header per block; the C library's
@@ -656,7 +657,8 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
      * {@code guard}, re-reading until the reservation covers what was read: the block at the returned address
      * is not freed until the slot is reserved again for another address or the guard closes (reading {@code 0}
      * releases nothing). Allocates nothing. In checked mode, if
-     * {@code holder} is a block of this allocator its header is checked first, and reading the poison throws.
+     * {@code holder} is a block of this allocator its header is checked first, and reading the poison throws unless
+     * the word provably holds it as data (see <em>Checked mode</em> above).
      *
      * @param guard an open guard of this allocator's reclaimer, on the current thread
      * @param holder the memory holding the address (a block, or any segment: an {@code Arena}'s, a heap one)
@@ -678,8 +680,9 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
             v = longVolatile(holder, offset);
         }
         // The poison comes after the FREED store (Quarantine.hold: a store-store fence between them), and this acquire
-        // re-read of the header comes after the poison's read: a holder freed during the read says so now.
-        if (checked && v == POISON && freed(holder)) {
+        // re-read of the header comes after the poison's read: a holder freed during the read says so now. Returned
+        // as read only where the word is provably not poison: a foreign segment's, or a whole block still readable.
+        if (checked && v == POISON && !holdsLiveWord(holder)) {
             throw uaf(holder.address(), "load at offset " + offset + " read the poison: freed during the read");
         }
         return v;
@@ -709,7 +712,7 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
         while (!guard.reserve(v, slot)) {
             v = longVolatile(p);
         }
-        if (checked && v == POISON && !isReadable(BlockHeader.stateAcquire(block))) { // as in the other load
+        if (checked && v == POISON && !isReadable(BlockHeader.stateAcquire(block))) { // the block, as holdsLiveWord
             throw uaf(block, "load at offset " + offset + " read the poison: freed during the read");
         }
         return v;
@@ -851,6 +854,19 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
         if (!scope.equals(holder.scope()) || (a & (HEADER_SIZE - 1)) != 0) return false; // foreign, or a slice
         long w = BlockHeader.stateAcquire(a);
         return BlockHeader.hasMagic(w) && BlockHeader.state(w) == BlockHeader.FREED;
+    }
+
+    /**
+     * Checked mode: whether a word read from {@code holder} cannot be the poison of a free: {@code holder} is not of
+     * this allocator (nothing poisons it), or it is a whole block whose header says LIVE or RETIRED. A slice of one
+     * of our blocks has no header of its own to ask, so a poison read through it counts as freed.
+     */
+    private boolean holdsLiveWord(MemorySegment holder) {
+        if (!scope.equals(holder.scope())) return true;
+        long a = holder.address();
+        if ((a & (HEADER_SIZE - 1)) != 0) return false; // a slice
+        long w = BlockHeader.stateAcquire(a);
+        return isReadable(w) && BlockHeader.size(w) == holder.byteSize(); // else freed, or a slice at offset 0
     }
 
     /** Whether a state word is a header of ours whose block may be read: LIVE or RETIRED. */

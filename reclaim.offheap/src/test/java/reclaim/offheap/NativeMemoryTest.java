@@ -297,7 +297,7 @@ class NativeMemoryTest {
 
     /**
      * Checked mode: a live word that holds the poison's value is returned as read by both loads, from a block of
-     * the allocator and from a segment of an arena; only a holder that was freed makes a load throw.
+     * the allocator and from a segment of an arena; a freed holder makes a load throw, also through a slice of it.
      */
     @Test
     void checkedLoadReturnsALiveWordThatHoldsThePoisonValue() {
@@ -313,9 +313,12 @@ class NativeMemoryTest {
                 assertEquals(NativeMemory.POISON, m.load(g, foreign, 0, 2));
             }
             assertEquals(0, m.stats().useAfterFree(), "a live word was reported as a use after free");
+            MemorySegment slice = block.asSlice(8);
             m.free(block);
             try (Guard g = r.enter()) {
                 assertThrows(UseAfterFreeException.class, () -> m.load(g, block.address(), 8, 0));
+                // a slice has no header to ask: the poison read through it counts as freed
+                assertThrows(UseAfterFreeException.class, () -> m.load(g, slice, 0, 0));
             }
         }
     }
