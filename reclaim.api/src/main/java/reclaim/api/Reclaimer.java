@@ -207,17 +207,18 @@ public interface Reclaimer extends AutoCloseable {
      * Retires an object that has been unlinked, from outside any guard (inside one, {@link Guard#retire}
      * is the same and cheaper): {@code action} runs on it exactly once, when no guard can hold it.
      *
-     * @param <T> the object's type
      * <p>Retiring an object again before its action has started is undefined (the action may run twice), unless
      * this reclaimer is in checked mode ({@link Options#checked()}), which refuses it.
      *
+     * @param <T> the object's type
      * @param object the unlinked object
      * @param action the reclaim action
      * @throws NullPointerException if {@code object} or {@code action} is null
      * @throws IllegalStateException if the reclaimer is closed, or closing (a {@code close()} in progress, or one
-     *     that refused because guards were open) unless this thread has a guard of it open (see <em>Closing</em>);
-     *     in checked mode also if {@code object} is retired and its action has not started, or if this thread's guard is open and read {@code object} from a
-     *     source that still holds it (see {@link Options}); a refused retire retires nothing
+     *     that refused because guards were open), unless this thread has a guard of it open from {@link #enter()}
+     *     or runs a reclaim action that {@code close()} runs (see <em>Closing</em>); in checked mode also if
+     *     {@code object} is retired and its action has not started, or if this thread's guard is open and read
+     *     {@code object} from a source that still holds it (see {@link Options}); a refused retire retires nothing
      */
     <T> void retire(T object, Consumer<? super T> action);
 
