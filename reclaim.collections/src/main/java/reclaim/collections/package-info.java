@@ -8,6 +8,12 @@
  * draws from. The reclaimer runs that action only once no guard can still hold the node, and that is what
  * makes reuse safe: a thread never finds a node it has read under its guard recycled under it.
  *
+ * <p>While the reclaimer is closing (a {@code close()} refused because guards are open), an operation that opens
+ * a guard is refused as the reclaimer refuses it ({@link java.lang.IllegalStateException}, saying it is closing),
+ * except on a thread whose guard is open. That is every operation but the map's and the set's {@code size()} and
+ * {@code isEmpty()} and the stack's {@code isEmpty()}, which read a counter or a head and still answer. Once the
+ * reclaimer has closed, operations throw as each class says.
+ *
  * <h2>Guard-scoped views</h2>
  * Every operation opens a guard of the reclaimer for its own duration. The map, the set and the queue also
  * offer {@code pin()}, as flurry's and papaya's hash maps do: a view that opens one guard and runs many
