@@ -845,15 +845,11 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
 
     /** Checked mode: if {@code holder} is one of our blocks (not a slice), its header must not say FREED. */
     private void checkHolder(MemorySegment holder, long offset) {
-        if (freed(holder)) throw uaf(holder.address(), "load at offset " + offset); // no magic: a slice in a payload
-    }
-
-    /** Checked mode: whether {@code holder} is one of our blocks (not a slice) whose header says FREED. */
-    private boolean freed(MemorySegment holder) {
         long a = holder.address();
-        if (!scope.equals(holder.scope()) || (a & (HEADER_SIZE - 1)) != 0) return false; // foreign, or a slice
+        if (!scope.equals(holder.scope()) || (a & (HEADER_SIZE - 1)) != 0) return; // foreign, or a slice
         long w = BlockHeader.stateAcquire(a);
-        return BlockHeader.hasMagic(w) && BlockHeader.state(w) == BlockHeader.FREED;
+        if (!BlockHeader.hasMagic(w)) return; // a slice 16k bytes into a payload
+        if (BlockHeader.state(w) == BlockHeader.FREED) throw uaf(a, "load at offset " + offset);
     }
 
     /**

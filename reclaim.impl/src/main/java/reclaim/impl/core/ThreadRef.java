@@ -82,11 +82,7 @@ public final class ThreadRef extends WeakReference<Thread> {
 
     /** @return the thread's name, for messages; its id once the thread was collected */
     String name() {
-        return name(get(), id);
-    }
-
-    /** The name of {@code t}, or of the thread with id {@code id} once collected. */
-    static String name(Thread t, long id) {
+        Thread t = get();
         return t != null ? t.getName() : "#" + id + " (ended)";
     }
 }
