@@ -229,7 +229,9 @@ public interface Reclaimer extends AutoCloseable {
      * progress meanwhile (another thread's retire, enter or flush, or the one running the reclaim action that calls
      * this) has already taken from where this call looks: that collection reclaims them before it ends, unless a guard
      * that was closing while it worked kept them from it; those wait for the next collection (any thread's retire,
-     * enter or flush) or for {@link #close()}. With an {@linkplain Options#withActionExecutor action executor} that
+     * enter or flush) or for {@link #close()}. Nor does it take the partly filled batch of a thread whose retire is
+     * adding to it at that moment: what waits there goes with that batch (sealed when it fills, or by that thread's
+     * flush, a later flush or {@link #close()}). With an {@linkplain Options#withActionExecutor action executor} that
      * includes the actions handed to it: it runs those
      * not started yet itself and waits for the others. Called inside a guard of this reclaimer (or from an action on
      * the executor), it runs those not started yet and waits for none: an action the executor is running may itself

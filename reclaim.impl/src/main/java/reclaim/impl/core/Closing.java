@@ -248,6 +248,14 @@ final class Closing {
             boolean idle = s == Participant.FREE || s == Participant.HELD;
             if (idle && !(p.guardOpen() || core.policy.inUse(p))) {
                 if (p.casState(s, Participant.BUSY)) {
+                    if (s == Participant.HELD && !mine && core.bagInUse(p)) {
+                        // Its owner is adding to the bag outside a guard (Core.claimBag): let it finish, as when a
+                        // flush holds it BUSY.
+                        p.setStateRelease(s);
+                        if (System.nanoTime() - deadline > 0) return false;
+                        Thread.yield();
+                        continue;
+                    }
                     try {
                         core.seal(p);
                     } finally {

@@ -48,8 +48,9 @@ public final class Core extends Lifecycle {
      * thread's bookkeeping complete, so they may enter guards and retire.
      *
      * retire() adds to the bag of the participant the guard holds (a sticky owner takes its own participant BUSY
-     * for the moment); outside any guard, a thread with a sticky participant opens no guard: it takes its
-     * participant BUSY the same way, as a flush does, so nothing is announced and nothing detached for one retire.
+     * for the moment: by CAS under fences, through its bag word under the asymmetric barrier, see claimBag);
+     * outside any guard, a thread with a sticky participant opens no guard: it takes its participant the same way,
+     * as a flush does, so nothing is announced and nothing detached for one retire.
      * A full bag is sealed: full fence (orders the unlinks that preceded the retires before the loads that follow),
      * policy.sealing() (a clock reads and stamps it), and it is published in the store; then
      * the retirer collects (policy.collect(), counted as work in flight, bounded). Under the asymmetric barrier, a
@@ -94,6 +95,11 @@ public final class Core extends Lifecycle {
     final boolean sticky;
     /** Whether the outermost enter writes the policy's announcement into the open word (else the grace clock). */
     final boolean openAnnounces;
+    /**
+     * Whether a retire takes its own participant's bag through the bag word rather than by CAS ({@link #claimBag}):
+     * under the asymmetric barrier.
+     */
+    private final boolean bagWord;
     /**
      * Whether a full fence follows the open word's store (the announcement or the grace clock): under the fence
      * strategy. It orders the store before the guard's read of the core's state ({@link #openSticky}) and, for an
@@ -149,6 +155,7 @@ public final class Core extends Lifecycle {
         this.policy = policy;
         Capabilities c = policy.capabilities();
         this.openAnnounces = policy.announcesInOpenWord(barrier.asymmetric());
+        this.bagWord = barrier.asymmetric();
         this.openFences = !barrier.asymmetric();
         // A policy sticky already announces nothing.
         this.sticky = (c.stickyParticipants() || openAnnounces) && !policy.registrationsAnnounceInStateWord();
@@ -733,7 +740,10 @@ public final class Core extends Lifecycle {
         if (check != null) check.retiring(object);
         boolean claimed = p == g.registered && onOpenWord(g);
         long idle = claimed ? policy.idleState(g) : 0;
-        if (claimed && sealPerParticipant) {
+        boolean light = claimed && bagWord && claimBag(g, p, idle);
+        if (light) {
+            // The bag is ours until the bag word goes back to 0: the participant stays in its idle state.
+        } else if (claimed && sealPerParticipant) {
             int s = tryClaimOwn(g, Participant.BUSY);
             if (s == CLAIM_CLOSED) throw closedWhileRetiring(object);
             if (s == CLAIM_BUSY) { // a flush or close() seals our bag this moment: do not wait for it
@@ -763,12 +773,62 @@ public final class Core extends Lifecycle {
             full = p.bag.add(object, action);
             if (full) seal(p);
         } finally {
-            if (claimed) p.setStateRelease(idle);
+            if (light) g.setBagRelease(0); // release: a taker that reads 0 sees our adds and our seal
+            else if (claimed) p.setStateRelease(idle);
         }
         if (full) {
             if (amortized()) collectDue();
             else trickle();
         }
+    }
+
+    /**
+     * Takes the bag of the caller's own participant for a retire without taking the participant: under the
+     * asymmetric barrier, where a retire would otherwise pay a CAS (a locked instruction) to move the state word to
+     * BUSY and back. The owner stores 1 into its bag word (opaque), then reads the state (acquire); a thread that
+     * takes the participant from another thread's idle state (a flush sealing idle bags, {@code close()}) CASes the
+     * state to BUSY, runs the heavy barrier, and then reads the bag word ({@link #bagInUse}). That is a store-load
+     * pair on each side: either the owner reads the taker's BUSY (or what came after it) and gives the word back, or
+     * the taker reads the owner's 1 and leaves the bag alone (it puts the state back). The compiled code keeps the
+     * owner's store before its load (Barrier, property 1); the heavy barrier removes the CPU's reordering of them.
+     * The acquire read pairs with a taker's release of the state: an owner that reads the idle state a taker put
+     * back sees the bag that taker left.
+     *
+     * @param g the calling thread's guard
+     * @param p its own participant ({@code g.registered}), on the open word
+     * @param idle the state it rests in between guards ({@link Policy#idleState})
+     * @return true if the bag is the caller's until it stores 0 into its bag word; false if another thread holds the
+     *     participant (or the core closed it), with the word back at 0: the caller claims it by CAS instead
+     */
+    private static boolean claimBag(ThreadGuard g, Participant p, long idle) {
+        g.setBagOpaque(1);
+        if (p.stateAcquire() == idle) return true;
+        g.setBagRelease(0);
+        return false;
+    }
+
+    /**
+     * Whether the owner of {@code p}, which the caller has just CASed to BUSY from the owner's idle state (HELD, or
+     * an online registration's announcement), is adding to its bag without having taken it ({@link #claimBag}): the
+     * taker's side of that store-load pair, the heavy barrier and then the owner's bag word (acquire: a 0 read hands
+     * the owner's adds over). If so the caller must not touch the bag; it puts the state back and tries again later,
+     * as when it finds the participant BUSY. The owner is read after the barrier too: a thread that has just taken the
+     * participant stores its owner reference before its bag word. Not needed for a participant taken from FREE, which
+     * no thread holds, nor for one whose holder ended. Always false under the fence strategy, where owners CAS.
+     *
+     * @param p a participant the caller holds BUSY, taken from its owner's idle state
+     * @return whether its owner is using the bag right now
+     */
+    boolean bagInUse(Participant p) {
+        if (!bagWord) return false;
+        barrier.heavy();
+        return ownerUsesBag(p);
+    }
+
+    /** {@link #bagInUse} after its heavy barrier: the owner (acquire), then its bag word (acquire). */
+    private static boolean ownerUsesBag(Participant p) {
+        ThreadGuard o = p.ownerAcquire();
+        return o != null && o.bagAcquire() != 0;
     }
 
     /**
@@ -926,20 +986,47 @@ public final class Core extends Lifecycle {
 
     /**
      * Seals the bags of participants nobody is in a guard on: free ones, idle reserved ones (each taken by CAS to
-     * BUSY for the moment of the seal), and those of threads that ended (swept).
+     * BUSY for the moment of the seal), and those of threads that ended (swept). Under the asymmetric barrier an idle
+     * reserved one's owner may be adding to its bag without taking it ({@link #claimBag}): those taken from HELD are
+     * kept BUSY until one heavy barrier, shared by all of them, then sealed unless their owner's bag word is set.
      */
     private void sealIdle() {
-        for (Participant p : participants.all()) {
-            long s = p.stateVolatile();
-            if (s == Participant.CLOSED || s == Participant.BUSY) continue;
-            if (s != Participant.FREE && participants.sweepAndWalk(p)) continue;
-            if ((s == Participant.FREE || s == Participant.HELD) && p.casState(s, Participant.BUSY)) {
-                try {
-                    seal(p);
-                } finally {
-                    p.setStateRelease(s);
+        Participant[] all = participants.all();
+        Participant[] held = null; // taken from HELD, waiting for the heavy barrier (asymmetric barrier only)
+        int n = 0;
+        try {
+            for (Participant p : all) {
+                long s = p.stateVolatile();
+                if (s == Participant.CLOSED || s == Participant.BUSY) continue;
+                if (s != Participant.FREE && participants.sweepAndWalk(p)) continue;
+                if ((s == Participant.FREE || s == Participant.HELD) && p.casState(s, Participant.BUSY)) {
+                    if (s == Participant.HELD && bagWord) {
+                        if (held == null) held = new Participant[all.length];
+                        held[n++] = p;
+                    } else {
+                        sealAndRelease(p, s);
+                    }
                 }
             }
+            if (n == 0) return;
+            barrier.heavy(); // bagInUse's barrier, once for every participant in held
+            for (int i = 0; i < n; i++) {
+                Participant p = held[i];
+                held[i] = null;
+                if (ownerUsesBag(p)) p.setStateRelease(Participant.HELD); // its owner is retiring: leave it
+                else sealAndRelease(p, Participant.HELD);
+            }
+        } finally {
+            for (int i = 0; i < n; i++) if (held[i] != null) held[i].setStateRelease(Participant.HELD); // a seal threw
+        }
+    }
+
+    /** Seals the bag of {@code p}, held BUSY by the caller, and puts its state back to {@code s}. */
+    private void sealAndRelease(Participant p, long s) {
+        try {
+            seal(p);
+        } finally {
+            p.setStateRelease(s);
         }
     }
 

@@ -61,6 +61,11 @@ abstract class ParticipantPadAfter extends ParticipantHot {
  * so ownership of the bag passes with a happens-before edge. Nobody CASes from BUSY, or from a FREE or CLOSED
  * value it merely observed earlier: that is what keeps two parties from owning a participant at once.
  *
+ * <p>One exception, under the asymmetric barrier: the owner of a reserved participant retires into its bag without
+ * moving the state word. It sets the bag word of its {@link ThreadGuard} and then reads the state (acquire); a thread
+ * that CASes the state from the owner's idle value runs the heavy barrier and then reads that word, and leaves the
+ * bag alone (it stores the idle state back) while the word is set ({@code Core.claimBag}, {@code Core.bagInUse}).
+ *
  * <h2>Sticky participants and the open flag</h2>
  * A scheme whose guards publish nothing on enter (hazard pointers, Crystalline: a guard's protects publish
  * what it holds) lets a platform thread keep its participant HELD from its first guard until it ends, so that

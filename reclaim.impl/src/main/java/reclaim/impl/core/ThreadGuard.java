@@ -106,6 +106,14 @@ public class ThreadGuard implements Guard {
      */
     private long open;
     /**
+     * The bag word: 1 while this thread adds to the bag of its own participant without taking the participant BUSY
+     * (a retire under the asymmetric barrier: {@code Core.claimBag}), else 0. Written by the owning thread only (an
+     * opaque store of 1 before it reads the participant's state, a release store of 0 when it is done with the bag),
+     * read with acquire by a thread that took the participant BUSY from another thread's idle state, after its heavy
+     * barrier ({@code Core.bagInUse}); accessed through {@code BAG}. Beside {@link #open}: the owner's line.
+     */
+    private int bag;
+    /**
      * The participant this thread's last lease took, tried first by the next lease (a participant never leaves the
      * registry, so it is always one of the core's); written only when a lease takes another one.
      */
@@ -161,6 +169,23 @@ public class ThreadGuard implements Guard {
         registered = rec;
         fast = UNDECIDED; // decided again by the core (decideFast) at the next outermost enter
         ownership++;
+    }
+
+    // ---- the bag word (a retire's claim of the thread's own bag, asymmetric barrier) ----
+
+    /** The owner's side, before it reads the participant's state: the store of the store-load pair. */
+    final void setBagOpaque(int value) {
+        BAG.setOpaque(this, value);
+    }
+
+    /** The owner's side, done with the bag: hands its adds to a taker that reads 0 ({@link #bagAcquire}). */
+    final void setBagRelease(int value) {
+        BAG.setRelease(this, value);
+    }
+
+    /** A taker's side, after its heavy barrier. */
+    final int bagAcquire() {
+        return (int) BAG.getAcquire(this);
     }
 
     // ---- the open flag (sticky participants) ----
@@ -384,10 +409,12 @@ public class ThreadGuard implements Guard {
     }
 
     private static final VarHandle OPEN;
+    private static final VarHandle BAG;
 
     static {
         try {
             OPEN = java.lang.invoke.MethodHandles.lookup().findVarHandle(ThreadGuard.class, "open", long.class);
+            BAG = java.lang.invoke.MethodHandles.lookup().findVarHandle(ThreadGuard.class, "bag", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
