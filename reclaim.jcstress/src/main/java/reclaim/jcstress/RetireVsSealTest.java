@@ -4,9 +4,6 @@ import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE_INTERESTING;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.JCStressTest;
@@ -15,6 +12,7 @@ import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.II_Result;
 
 import reclaim.api.Reclaimer;
+import reclaim.jcstress.RetireExactlyOnceTest.Counted;
 
 /**
  * A retire adding to its thread's own bag while another thread takes that bag: a flush sealing the bags of idle
@@ -79,8 +77,8 @@ public final class RetireVsSealTest {
         @Arbiter
         public void arbiter(II_Result r) {
             reclaimer.close();
-            r.r1 = a.runs();
-            r.r2 = b.runs();
+            r.r1 = a.runsVolatile();
+            r.r2 = b.runsVolatile();
         }
     }
 
@@ -135,32 +133,13 @@ public final class RetireVsSealTest {
         @Arbiter
         public void arbiter(II_Result r) {
             reclaimer.close();
-            r.r1 = refusedA == 0 ? a.runs() : a.runs() == 0 ? -1 : 10 + a.runs();
-            r.r2 = refusedB == 0 ? b.runs() : b.runs() == 0 ? -1 : 10 + b.runs();
-        }
-    }
-
-    /** An object that counts how often its reclaim action ran (getAndAdd, so that two runs at once count 2). */
-    static final class Counted {
-        private static final VarHandle RUNS;
-
-        static {
-            try {
-                RUNS = MethodHandles.lookup().findVarHandle(Counted.class, "runs", int.class);
-            } catch (ReflectiveOperationException e) {
-                throw new ExceptionInInitializerError(e);
-            }
+            r.r1 = outcome(refusedA, a);
+            r.r2 = outcome(refusedB, b);
         }
 
-        @SuppressWarnings("unused") // accessed through RUNS
-        private volatile int runs;
-
-        void reclaim() {
-            RUNS.getAndAdd(this, 1);
-        }
-
-        int runs() {
-            return (int) RUNS.getVolatile(this);
+        private static int outcome(int refused, Counted c) {
+            int runs = c.runsVolatile();
+            return refused == 0 ? runs : runs == 0 ? -1 : 10 + runs;
         }
     }
 }
