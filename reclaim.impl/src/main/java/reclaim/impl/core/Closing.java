@@ -247,23 +247,24 @@ final class Closing {
             if (s == Participant.CLOSED) return true;
             boolean idle = s == Participant.FREE || s == Participant.HELD;
             if (idle && !(p.guardOpen() || core.policy.inUse(p))) {
-                if (p.casState(s, Participant.BUSY)) {
-                    if (s == Participant.HELD && !mine && core.bagInUse(p)) {
-                        // Its owner is adding to the bag outside a guard (Core.claimBag): let it finish, as when a
-                        // flush holds it BUSY.
-                        p.setStateRelease(s);
-                        if (System.nanoTime() - deadline > 0) return false;
-                        Thread.yield();
-                        continue;
-                    }
-                    try {
-                        core.seal(p);
-                    } finally {
+                if (!p.casState(s, Participant.BUSY)) continue;
+                boolean taken = false;
+                try {
+                    // Its owner may be adding to the bag outside a guard (Core.claimBag): then let it finish, as when
+                    // a flush holds it BUSY (below).
+                    taken = s != Participant.HELD || mine || !core.bagInUse(p);
+                    if (taken) core.seal(p);
+                } finally {
+                    if (taken) {
                         p.setHolderOpaque(null);
                         p.setStateRelease(Participant.CLOSED);
+                    } else {
+                        p.setStateRelease(s); // in use, or the barrier threw: as it was
                     }
-                    return true;
                 }
+                if (taken) return true;
+                if (System.nanoTime() - deadline > 0) return false;
+                Thread.yield();
                 continue;
             }
             // A guard (announced, or open on a sticky participant), an online executor, or a flush or seal in

@@ -808,8 +808,8 @@ public final class Core extends Lifecycle {
     }
 
     /**
-     * Whether the owner of {@code p}, which the caller has just CASed to BUSY from the owner's idle state (HELD, or
-     * an online registration's announcement), is adding to its bag without having taken it ({@link #claimBag}): the
+     * Whether the owner of {@code p}, which the caller has just CASed to BUSY from HELD (the idle state of a
+     * participant on the open word, the only kind whose owner uses the bag word), is adding to its bag without having taken it ({@link #claimBag}): the
      * taker's side of that store-load pair, the heavy barrier and then the owner's bag word (acquire: a 0 read hands
      * the owner's adds over). If so the caller must not touch the bag; it puts the state back and tries again later,
      * as when it finds the participant BUSY. The owner is read after the barrier too: a thread that has just taken the
@@ -821,7 +821,7 @@ public final class Core extends Lifecycle {
      */
     boolean bagInUse(Participant p) {
         if (!bagWord) return false;
-        barrier.heavy();
+        heavy();
         return ownerUsesBag(p);
     }
 
@@ -989,27 +989,28 @@ public final class Core extends Lifecycle {
      * BUSY for the moment of the seal), and those of threads that ended (swept). Under the asymmetric barrier an idle
      * reserved one's owner may be adding to its bag without taking it ({@link #claimBag}): those taken from HELD are
      * kept BUSY until one heavy barrier, shared by all of them, then sealed unless their owner's bag word is set.
+     * The sweeps come first, in a pass of their own: a sweep may run reclaim actions (what a thread that ended inside
+     * a guard held), which may retire or flush, so no participant is held BUSY meanwhile (an action's retire would
+     * wait for the one it needs, on this thread or on another that the action waits for).
      */
     private void sealIdle() {
         Participant[] all = participants.all();
-        Participant[] held = null; // taken from HELD, waiting for the heavy barrier (asymmetric barrier only)
+        for (Participant p : all) {
+            long s = p.stateVolatile();
+            if (s != Participant.FREE && s != Participant.CLOSED && s != Participant.BUSY) participants.sweepAndWalk(p);
+        }
+        Participant[] held = bagWord ? new Participant[all.length] : null; // taken from HELD, before the barrier
         int n = 0;
         try {
             for (Participant p : all) {
                 long s = p.stateVolatile();
-                if (s == Participant.CLOSED || s == Participant.BUSY) continue;
-                if (s != Participant.FREE && participants.sweepAndWalk(p)) continue;
                 if ((s == Participant.FREE || s == Participant.HELD) && p.casState(s, Participant.BUSY)) {
-                    if (s == Participant.HELD && bagWord) {
-                        if (held == null) held = new Participant[all.length];
-                        held[n++] = p;
-                    } else {
-                        sealAndRelease(p, s);
-                    }
+                    if (s == Participant.HELD && held != null) held[n++] = p;
+                    else sealAndRelease(p, s);
                 }
             }
             if (n == 0) return;
-            barrier.heavy(); // bagInUse's barrier, once for every participant in held
+            heavy(); // bagInUse's barrier, once for every participant in held
             for (int i = 0; i < n; i++) {
                 Participant p = held[i];
                 held[i] = null;
