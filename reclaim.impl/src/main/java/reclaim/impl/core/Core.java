@@ -710,8 +710,9 @@ public final class Core extends Lifecycle {
         }
         Participant own = g.registered;
         if (own != null && onOpenWord(g) && stateOpaque() == Lifecycle.OPEN) {
-            // Outside any guard, on the thread's own sticky participant: no guard to open. The bag is taken by CAS
-            // to BUSY in retireInto (as a flush outside a guard takes it), which is all the add and the seal need;
+            // Outside any guard, on the thread's own sticky participant: no guard to open. The bag is taken in
+            // retireInto (through the bag word, or by CAS to BUSY as a flush outside a guard takes it), which is all
+            // the add and the seal need;
             // the open word stays 0, so nothing is announced and nothing is detached at the end. A core that closed
             // the participant meanwhile refuses the retire there.
             retireInto(g, own, object, action);
