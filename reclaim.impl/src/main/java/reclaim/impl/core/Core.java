@@ -812,10 +812,11 @@ public final class Core extends Lifecycle {
      * Whether the owner of {@code p}, which the caller has just CASed to BUSY from HELD (the idle state of a
      * participant on the open word, the only kind whose owner uses the bag word), is adding to its bag without having
      * taken it ({@link #claimBag}): the taker's side of that store-load pair, the heavy barrier and then the owner's
-     * bag word (acquire: a 0 read hands the owner's adds over). If so the caller must not touch the bag; it puts the state back and tries again later,
-     * as when it finds the participant BUSY. The owner is read after the barrier too: a thread that has just taken the
-     * participant stores its owner reference before its bag word. Not needed for a participant taken from FREE, which
-     * no thread holds, nor for one whose holder ended. Always false under the fence strategy, where owners CAS.
+     * bag word (acquire: a 0 read hands the owner's adds over). If so the caller must not touch the bag; it puts the
+     * state back and tries again later, as when it finds the participant BUSY. The owner is read after the barrier
+     * too: a thread that has just taken the participant stores its owner reference before its bag word. Not needed
+     * for a participant taken from FREE, which no thread holds, nor for one whose holder ended. Always false under the
+     * fence strategy, where owners CAS.
      *
      * @param p a participant the caller holds BUSY, taken from HELD
      * @return whether its owner is using the bag right now
