@@ -758,7 +758,7 @@ public final class Core extends Lifecycle {
                     aside.add(object, action);
                     VarHandle.fullFence(); // as in seal(): the unlinks before this retire, then what sealing reads
                     policy.sealing(aside);
-                    telemetry.sealing(this, aside);
+                    telemetry.sealing(aside);
                     policy.insertAside(aside);
                 } finally {
                     if (counted) endWork();
@@ -778,6 +778,7 @@ public final class Core extends Lifecycle {
             else if (claimed) p.setStateRelease(idle);
         }
         if (full) {
+            telemetry.sealed(this);
             if (amortized()) collectDue();
             else trickle();
         }
@@ -863,7 +864,7 @@ public final class Core extends Lifecycle {
         // read too early could be too old, and the bag reclaimed too soon) and before a collector's later scan.
         VarHandle.fullFence();
         policy.sealing(bag);
-        telemetry.sealing(this, bag);
+        telemetry.sealing(bag);
         sealed.publish(p, bag);
         p.bag = fresh;
     }
@@ -949,6 +950,7 @@ public final class Core extends Lifecycle {
                 seal(g.record);
             }
             sealIdle();
+            telemetry.sealed(this);
             collect(COLLECT_ALL);
             drainDeferred();
             reclamation.helpHandedOff(g, false); // inside a guard: run what has not started, wait for nobody
@@ -976,6 +978,7 @@ public final class Core extends Lifecycle {
         try {
             seal(p);
             sealIdle();
+            telemetry.sealed(this);
             policy.beforeFlush(g);
             reclamation.settleHandedOffCollections(g); // no collection task holds bags our collection cannot see
             collect(COLLECT_ALL);
@@ -1007,7 +1010,7 @@ public final class Core extends Lifecycle {
             for (Participant p : all) {
                 long s = p.stateVolatile();
                 if ((s == Participant.FREE || s == Participant.HELD) && p.casState(s, Participant.BUSY)) {
-                    if (s == Participant.HELD && held != null) held[n++] = p;
+                    if (s == Participant.HELD && held != null && !heldByCaller(p)) held[n++] = p;
                     else sealAndRelease(p, s);
                 }
             }
@@ -1015,13 +1018,22 @@ public final class Core extends Lifecycle {
             heavy(); // bagInUse's barrier, once for every participant in held
             for (int i = 0; i < n; i++) {
                 Participant p = held[i];
-                held[i] = null;
-                if (ownerUsesBag(p)) p.setStateRelease(Participant.HELD); // its owner is retiring: leave it
-                else sealAndRelease(p, Participant.HELD);
+                try {
+                    if (!ownerUsesBag(p)) seal(p); // else its owner is retiring: leave the bag
+                } finally {
+                    p.setStateRelease(Participant.HELD);
+                    held[i] = null;
+                }
             }
         } finally {
             for (int i = 0; i < n; i++) if (held[i] != null) held[i].setStateRelease(Participant.HELD); // a seal threw
         }
+    }
+
+    /** Whether {@code p} is the calling thread's own participant (whose bag word it does not set while it flushes). */
+    private static boolean heldByCaller(Participant p) {
+        ThreadRef h = p.holderOpaque();
+        return h != null && h.isCurrent();
     }
 
     /** Seals the bag of {@code p}, held BUSY by the caller, and puts its state back to {@code s}. */

@@ -102,13 +102,24 @@ final class Telemetry {
     // ---- sealing and the pending high-water mark ----
 
     /**
-     * A bag is being sealed by the calling thread (before its publication).
+     * A bag is being sealed by the calling thread (before its publication): stamps its sealer. Nothing else: the
+     * sealer holds a participant or its bag (see {@link #sealed}).
      *
-     * @param core the core
      * @param bag the bag, owned by the caller
      */
-    void sealing(Core core, Batch bag) {
+    void sealing(Batch bag) {
         bag.sealedBy(ThreadRef.current());
+    }
+
+    /**
+     * A thread sealed a bag and holds no participant or bag any more (a retire that filled its bag, a flush): at most
+     * once per {@link #OBSERVE_INTERVAL_NANOS} among all threads, while a recording enables the high-water event, reads
+     * the stats (which may report a stall to the logger: user code, hence not from {@link #sealing}, which runs while
+     * the sealer holds a participant or its bag) and records the pending count.
+     *
+     * @param core the core
+     */
+    void sealed(Core core) {
         if (Jfr.highWaterEnabled()) {
             long now = System.nanoTime();
             long last = observedOpaque();
