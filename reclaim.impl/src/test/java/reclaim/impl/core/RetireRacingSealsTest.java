@@ -32,10 +32,6 @@ import reclaim.api.Scheme;
  */
 class RetireRacingSealsTest {
 
-    static java.util.stream.Stream<Object[]> schemes() {
-        return GuardShortPathTest.schemes();
-    }
-
     private static Reclaimer create(String scheme, Options.Barrier barrier) {
         return Reclaimer.create(Scheme.named(scheme), Options.DEFAULT.withBarrier(barrier));
     }
@@ -52,7 +48,7 @@ class RetireRacingSealsTest {
      * completes with every action run once. Under fences the word means nothing (retires CAS): the flush reclaims it.
      */
     @ParameterizedTest(name = "{0} {1}")
-    @MethodSource("schemes")
+    @MethodSource("reclaim.impl.core.GuardShortPathTest#schemes")
     @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a seal that corrupts the bags may loop
     void aBagWhoseOwnerIsAddingToItIsLeftAloneByOtherThreadsSeals(String scheme, Options.Barrier barrier) throws Exception {
         Reclaimer r = create(scheme, barrier);
@@ -123,7 +119,7 @@ class RetireRacingSealsTest {
      * closes. Every action ran exactly once.
      */
     @ParameterizedTest(name = "{0} {1}")
-    @MethodSource("schemes")
+    @MethodSource("reclaim.impl.core.GuardShortPathTest#schemes")
     @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a seal that corrupts the bags may loop
     void retiresRacingAnotherThreadsFlushesAreEachReclaimedOnce(String scheme, Options.Barrier barrier) throws Exception {
         Reclaimer r = create(scheme, barrier);
@@ -172,7 +168,7 @@ class RetireRacingSealsTest {
      * accepted object ran exactly once when close() completed, and no refused one ran.
      */
     @ParameterizedTest(name = "{0} {1}")
-    @MethodSource("schemes")
+    @MethodSource("reclaim.impl.core.GuardShortPathTest#schemes")
     @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a seal that corrupts the bags may loop
     void retiresRacingCloseAreReclaimedOnceOrRefused(String scheme, Options.Barrier barrier) throws Exception {
         for (int round = 0; round < 200; round++) {

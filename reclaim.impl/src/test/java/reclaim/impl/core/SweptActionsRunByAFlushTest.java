@@ -27,11 +27,9 @@ import reclaim.api.Scheme;
  */
 class SweptActionsRunByAFlushTest {
 
+    /** Every scheme whose sweep runs actions, under each barrier available, with the action retiring or flushing. */
     static Stream<Object[]> schemes() {
-        return Stream.of("hyaline", "crystalline", "crystalline-w").flatMap(s -> Stream.of(
-                Options.Barrier.FENCE, Options.Barrier.ASYMMETRIC)
-                .filter(b -> b == Options.Barrier.FENCE || Membarrier.unavailableReason() == null).flatMap(b -> Stream.of(
-                        new Object[] {s, b, "retire"}, new Object[] {s, b, "flush"})));
+        return schemesOnly().flatMap(c -> Stream.of(new Object[] {c[0], c[1], "retire"}, new Object[] {c[0], c[1], "flush"}));
     }
 
     /**
@@ -90,7 +88,7 @@ class SweptActionsRunByAFlushTest {
         mayFlushAgain.countDown();
         if (!secondFlushDone.await(10, TimeUnit.SECONDS)) {
             StringBuilder sb = new StringBuilder("flush() hung (ran=" + ran.get() + "):\n");
-            for (StackTraceElement e : flusher.getStackTrace()) sb.append("    at ").append(e).append('\n');
+            appendStack(sb, flusher);
             fail(sb.toString());
         }
         assertTrue(failures.isEmpty(), () -> "flusher failed: " + failures);
@@ -99,6 +97,11 @@ class SweptActionsRunByAFlushTest {
         assertEquals(1, retiredByAction.get());
     }
 
+    private static void appendStack(StringBuilder sb, Thread t) {
+        for (StackTraceElement e : t.getStackTrace()) sb.append("    at ").append(e).append('\n');
+    }
+
+    /** Every scheme whose sweep runs actions, under each barrier available. */
     static Stream<Object[]> schemesOnly() {
         return Stream.of("hyaline", "crystalline", "crystalline-w").flatMap(s -> Stream.of(
                 Options.Barrier.FENCE, Options.Barrier.ASYMMETRIC)
@@ -178,9 +181,9 @@ class SweptActionsRunByAFlushTest {
         f.start();
         if (!flushDone.await(10, TimeUnit.SECONDS)) {
             StringBuilder sb = new StringBuilder("deadlock (ran=" + ran.get() + "):\n F:\n");
-            for (StackTraceElement e : f.getStackTrace()) sb.append("    at ").append(e).append('\n');
+            appendStack(sb, f);
             sb.append(" A:\n");
-            for (StackTraceElement e : a.getStackTrace()) sb.append("    at ").append(e).append('\n');
+            appendStack(sb, a);
             fail(sb.toString());
         }
         DeferredSweepCloseTest.await(aRetired);
