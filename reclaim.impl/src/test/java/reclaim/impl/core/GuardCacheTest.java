@@ -136,6 +136,35 @@ class GuardCacheTest {
     }
 
     /**
+     * The cache holds guards strongly, so the guard of a thread that ended inside it stays in its slot; once a flush
+     * has swept the thread's participant, what that guard protected is no longer reachable through it (HP's hazard
+     * slots are the participant's, cleared by the sweep; the other schemes publish eras or epochs, not references).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("schemes")
+    void aGuardLeftInItsSlotByAThreadThatEndedInsideItKeepsNothingItProtected(String scheme) throws Exception {
+        Reclaimer r = Reclaimer.create(scheme);
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        AtomicReference<Object> cell = new AtomicReference<>(new byte[1 << 20]);
+        AtomicReference<Object> seen = new AtomicReference<>();
+        Thread t = Thread.ofPlatform().start(() -> run(errors, () -> {
+            Guard g = r.enter(); // cached, and never closed: the thread ends inside it
+            for (int slot = 0; slot < 2; slot++) g.protect(cell, slot);
+            seen.set(new java.lang.ref.WeakReference<>(g.protect(cell)));
+        }));
+        t.join();
+        if (!errors.isEmpty()) throw new AssertionError(errors.peek());
+        @SuppressWarnings("unchecked")
+        java.lang.ref.WeakReference<Object> node = (java.lang.ref.WeakReference<Object>) seen.get();
+        cell.set(null); // nothing but the dead thread's guard and participant could still reach the node
+        t = null;
+        r.flush(); // sweeps the ended thread's participant
+        for (int i = 0; i < 50 && node.get() != null; i++) System.gc();
+        assertTrue(node.get() == null, "what a guard of a thread that ended protected is still reachable");
+        r.close();
+    }
+
+    /**
      * A thread that ended leaves nothing reachable through the cache: not its Thread, nor what its task captured
      * (nor, with them, its context class loader), while the reclaimer lives on.
      */
