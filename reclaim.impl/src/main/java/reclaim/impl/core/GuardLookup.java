@@ -10,19 +10,15 @@ import reclaim.api.Reclaimer;
  * Finds the calling thread's guard of one core: a cache indexed by thread id in front of a thread local.
  *
  * <p>The cache holds platform threads' guards by thread id modulo its length, so that finding the caller's guard
- * is an array load and a compare of the guard's id instead of a thread-local probe. Thread ids are never reused, so
- * a guard in the caller's slot with the caller's id is the caller's guard, which the caller's thread local (and its
- * sticky participant, if it holds one) keeps strongly reachable while the thread lives. The slots hold guards
- * strongly: a weak entry cost a referent load, G1's check of it and a cast on every {@code enter()} (about a
- * nanosecond of four, measured in docs/benchmarks.md). So a thread that ended leaves its guard in its slot until a
- * thread whose id maps there enters, or the reclaimer is closed: at most 256 guards per reclaimer, each a
- * few fields and arrays of its own. Nothing more: a guard refers to its thread weakly ({@link ThreadRef}), so the
- * thread, its task and its context class loader are collected as if the cache were not there; its participant's
- * slots are cleared when the participant is released or swept; and it refers to the reclaimer weakly. The slots are
- * read and written without ordering: a guard's id and thread are final fields and a guard is cached only once
- * constructed, so a racing reader sees them initialised (another thread reads them only to decide whether the slot
- * is its own or vacated: a stale answer costs that slot, nothing else), and a lost install only costs a thread-local
- * lookup. Virtual threads are not cached (there are too many; they keep the thread-local path).
+ * is an array load, a compare of the id and a load of the referent instead of a thread-local probe. Thread ids are
+ * never reused, so an entry with the caller's id holds the caller's guard, which the caller's thread local (and
+ * its sticky participant, if it holds one) keeps strongly reachable while the thread lives. Entries are weak: a
+ * thread that ended leaves nothing reachable here (its guard, its {@code Thread}, the thread's task and context
+ * class loader are collected as if the cache were not there). The slots are read and written without ordering:
+ * an entry's id is final, so a racing reader sees it initialised (the referent is not final, but another thread
+ * reads it only to decide whether the slot is vacated: a stale answer costs that slot, nothing else), and a lost
+ * install only costs a thread-local lookup. Virtual threads are not cached (there are too many; they keep the
+ * thread-local path).
  *
  * <p>It belongs to the {@link Reclaimer} the user holds, not to the core: {@link ReclaimerHandle} extends it (so
  * that finding the guard costs no hop from the handle to another object), and the thread local's values (guards)
@@ -42,11 +38,8 @@ abstract class GuardLookup {
     /** The reclaimer that extends this lookup, weakly: what its guards return from {@code reclaimer()}. */
     final WeakReference<Reclaimer> handle;
     private final ThreadLocal<ThreadGuard> guards = ThreadLocal.withInitial(this::initialGuard);
-    /**
-     * The cache: slot {@code i} holds a guard of a thread whose id is {@code i} modulo {@link #SIZE}, or null. Replaced
-     * by {@link #clear()} only; read and written through {@code CACHE} (opaque).
-     */
-    private ThreadGuard[] cache = new ThreadGuard[SIZE];
+    /** The cache; replaced by {@link #clear()} only. Read and written through {@code CACHE} (opaque). */
+    private CachedGuard[] cache = new CachedGuard[SIZE];
 
     /**
      * Creates the lookup of {@code core}'s guards for the reclaimer that extends it.
@@ -67,21 +60,24 @@ abstract class GuardLookup {
         Thread t = Thread.currentThread();
         long id = t.threadId();
         int i = (int) id & (SIZE - 1);
-        ThreadGuard c = cacheOpaque()[i];
-        if (c != null && c.threadId == id) return c;
+        CachedGuard c = cacheOpaque()[i];
+        if (c != null && c.threadId == id) {
+            ThreadGuard g = c.get();
+            if (g != null) return g; // the thread local's guard, which a reset of it carries over (initialGuard)
+        }
         return miss(t, i, c);
     }
 
-    private ThreadGuard miss(Thread t, int i, ThreadGuard cached) {
+    private ThreadGuard miss(Thread t, int i, CachedGuard cached) {
         ThreadGuard g = guards.get();
-        if (!t.isVirtual() && (cached == null || cached.threadRef.ended())) cacheOpaque()[i] = g;
+        if (!t.isVirtual() && (cached == null || cached.vacated())) cacheOpaque()[i] = new CachedGuard(g, t.threadId());
         return g;
     }
 
     /** Drops the calling thread's guard and the cache (after close: no guard of a closed core is kept). */
     void clear() {
         guards.remove();
-        CACHE.setOpaque(this, new ThreadGuard[SIZE]);
+        CACHE.setOpaque(this, new CachedGuard[SIZE]);
     }
 
     /**
@@ -102,15 +98,31 @@ abstract class GuardLookup {
     }
 
     /** The cache array, read without ordering: replaced only by clear(), after which a stale one is harmless. */
-    private ThreadGuard[] cacheOpaque() {
-        return (ThreadGuard[]) CACHE.getOpaque(this);
+    private CachedGuard[] cacheOpaque() {
+        return (CachedGuard[]) CACHE.getOpaque(this);
+    }
+
+    /** A weak cache entry: the guard and its thread's id. */
+    private static final class CachedGuard extends WeakReference<ThreadGuard> {
+        final long threadId;
+
+        CachedGuard(ThreadGuard g, long threadId) {
+            super(g);
+            this.threadId = threadId;
+        }
+
+        /** Whether the slot may be taken: the guard was collected or its thread ended. */
+        boolean vacated() {
+            ThreadGuard g = get();
+            return g == null || g.threadRef.ended();
+        }
     }
 
     private static final VarHandle CACHE;
 
     static {
         try {
-            CACHE = MethodHandles.lookup().findVarHandle(GuardLookup.class, "cache", ThreadGuard[].class);
+            CACHE = MethodHandles.lookup().findVarHandle(GuardLookup.class, "cache", CachedGuard[].class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }

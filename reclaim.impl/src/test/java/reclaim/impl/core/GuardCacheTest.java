@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -17,16 +18,22 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import reclaim.api.Guard;
+import reclaim.api.Options;
 import reclaim.api.Reclaimer;
 import reclaim.api.Registration;
+import reclaim.api.Scheme;
 
 /**
  * The guard cache in front of the thread local ({@code Core.guard()}): threads whose ids share a
  * cache slot each get their own guard, a slot left by a thread that ended is taken over, and many threads
- * entering at once (more than the cache holds) never see another thread's guard.
+ * entering at once (more than the cache holds) never see another thread's guard; a thread that ended keeps nothing
+ * reachable through the cache (its thread, what its task captured, what its guard protected, the arrays its guard
+ * last used).
  */
 class GuardCacheTest {
     /** Every built-in scheme: they all share the skeleton, and with it the cache. */
@@ -135,33 +142,88 @@ class GuardCacheTest {
         assertEquals(threads * 50, ran.get());
     }
 
+    /** Every built-in scheme, unchecked and checked (a checked guard remembers what it protected until it closes). */
+    static Stream<Arguments> schemesAndChecked() {
+        return schemes().flatMap(s -> Stream.of(Arguments.of(s, false), Arguments.of(s, true)));
+    }
+
     /**
-     * The cache holds guards strongly, so the guard of a thread that ended inside it stays in its slot; once a flush
-     * has swept the thread's participant, what that guard protected is no longer reachable through it (HP's hazard
-     * slots are the participant's, cleared by the sweep; the other schemes publish eras or epochs, not references).
+     * A thread that ends inside a guard leaves what that guard protected unreachable once a flush has swept its
+     * participant: not through its guard (in checked mode that guard still remembers its protects), nor through the
+     * cache that found it, nor through the participant (HP's hazard slots are cleared by the sweep).
      */
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("schemes")
-    void aGuardLeftInItsSlotByAThreadThatEndedInsideItKeepsNothingItProtected(String scheme) throws Exception {
-        Reclaimer r = Reclaimer.create(scheme);
+    @ParameterizedTest(name = "{0} checked={1}")
+    @MethodSource("schemesAndChecked")
+    void whatAThreadThatEndedInsideAGuardProtectedIsCollectedOnceSwept(String scheme, boolean checked) throws Exception {
+        Reclaimer r = Reclaimer.create(Scheme.named(scheme), Options.DEFAULT.withChecked(checked));
         ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
         AtomicReference<Object> cell = new AtomicReference<>(new byte[1 << 20]);
-        AtomicReference<Object> seen = new AtomicReference<>();
+        AtomicReference<WeakReference<Object>> seen = new AtomicReference<>();
         Thread t = Thread.ofPlatform().start(() -> run(errors, () -> {
             Guard g = r.enter(); // cached, and never closed: the thread ends inside it
             for (int slot = 0; slot < 2; slot++) g.protect(cell, slot);
-            seen.set(new java.lang.ref.WeakReference<>(g.protect(cell)));
+            seen.set(new WeakReference<>(g.protect(cell)));
         }));
         t.join();
         if (!errors.isEmpty()) throw new AssertionError(errors.peek());
-        @SuppressWarnings("unchecked")
-        java.lang.ref.WeakReference<Object> node = (java.lang.ref.WeakReference<Object>) seen.get();
         cell.set(null); // nothing but the dead thread's guard and participant could still reach the node
         t = null;
         r.flush(); // sweeps the ended thread's participant
-        for (int i = 0; i < 50 && node.get() != null; i++) System.gc();
-        assertTrue(node.get() == null, "what a guard of a thread that ended protected is still reachable");
+        assertCollected(seen.get(), "what a guard of a thread that ended protected");
         r.close();
+    }
+
+    /**
+     * HP: a thread's guard refers to the slot arrays of the participant it last held. Once the thread ended and its
+     * participant was swept, another thread takes that participant and replaces its arrays (a nested guard's first use
+     * of a level grows the array; every 2^18 protects renew it), leaving the old array with the hazards it held when
+     * copied. That old array must not keep the new thread's nodes reachable through the ended thread's guard.
+     */
+    @ParameterizedTest(name = "renew={0}")
+    @ValueSource(booleans = {false, true})
+    void hpArraysReplacedAfterTheirFormerThreadEndedKeepNothingReachable(boolean renew) throws Exception {
+        Reclaimer r = Reclaimer.create("hp");
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        AtomicReference<Object> cell = new AtomicReference<>();
+        AtomicReference<Object> other = new AtomicReference<>("other");
+        Thread first = Thread.ofPlatform().start(() -> run(errors, () -> {
+            try (Guard g = r.enter()) { // cached; binds its sticky participant's arrays
+                g.protect(cell, 0);
+            }
+        }));
+        first.join();
+        first = null;
+        r.flush(); // sweeps the first thread's participant: free again
+        AtomicReference<WeakReference<Object>> seen = new AtomicReference<>();
+        Thread second = Thread.ofPlatform().start(() -> run(errors, () -> {
+            Object node = new byte[1 << 20];
+            seen.set(new WeakReference<>(node));
+            cell.set(node);
+            node = null;
+            try (Guard g = r.enter()) { // takes the swept participant, whose arrays the first thread's guard refers to
+                g.protect(cell, 0);
+                if (renew) {
+                    for (int i = 0; i < (1 << 18) + 16; i++) g.protect(cell, 0);
+                } else {
+                    try (Guard nested = r.enter()) {
+                        nested.protect(other, 0); // a level of its own: the array grows
+                    }
+                }
+                cell.set(null);
+                g.protect(cell, 0); // the current array no longer holds the node
+            }
+        }));
+        second.join();
+        if (!errors.isEmpty()) throw new AssertionError(errors.peek());
+        second = null;
+        r.flush();
+        assertCollected(seen.get(), "a node held by a replaced slot array");
+        r.close();
+    }
+
+    private static void assertCollected(WeakReference<Object> ref, String what) {
+        for (int i = 0; i < 50 && ref.get() != null; i++) System.gc();
+        assertTrue(ref.get() == null, what + " is still reachable"); // not assertNull: it would print the array
     }
 
     /**
