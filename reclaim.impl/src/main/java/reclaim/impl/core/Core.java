@@ -1,6 +1,7 @@
 package reclaim.impl.core;
 
 import java.lang.invoke.VarHandle;
+import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.Objects;
 import java.util.function.Consumer;
@@ -137,6 +138,8 @@ public final class Core extends Lifecycle {
 
     /** close() and what it needs while it runs. */
     private final Closing closing;
+    /** The lookup whose cache holds this core's guards ({@link #attachLookup}); volatile: read by sweeps on any thread. */
+    private volatile WeakReference<GuardLookup> lookup;
     /** synchronize(), and the clock that leases announce under schemes without one of their own. */
     final GracePeriods grace;
 
@@ -362,6 +365,28 @@ public final class Core extends Lifecycle {
     /** The guard of the participant {@code t} reserved (sticky or registered), or null (see {@link GuardLookup}). */
     ThreadGuard reservedGuardOf(Thread t) {
         return participants.reservedGuardOf(t);
+    }
+
+    /**
+     * Notes the lookup that finds this core's guards (the handle the user holds), weakly: the core must not keep it
+     * reachable (see {@link ReclaimerHandle}). Once, from the handle's constructor.
+     *
+     * @param l the lookup
+     */
+    void attachLookup(GuardLookup l) {
+        lookup = new WeakReference<>(l);
+    }
+
+    /**
+     * Evicts the guard of the thread with id {@code threadId}, which ended, from the lookup's cache (see
+     * {@link GuardLookup#evict}); nothing if the handle is gone.
+     *
+     * @param threadId the ended thread's id
+     */
+    void evictCachedGuard(long threadId) {
+        WeakReference<GuardLookup> w = lookup;
+        GuardLookup l = w == null ? null : w.get();
+        if (l != null) l.evict(threadId);
     }
 
     /**

@@ -10,15 +10,28 @@ import reclaim.api.Reclaimer;
  * Finds the calling thread's guard of one core: a cache indexed by thread id in front of a thread local.
  *
  * <p>The cache holds platform threads' guards by thread id modulo its length, so that finding the caller's guard
- * is an array load, a compare of the id and a load of the referent instead of a thread-local probe. Thread ids are
- * never reused, so an entry with the caller's id holds the caller's guard, which the caller's thread local (and
- * its sticky participant, if it holds one) keeps strongly reachable while the thread lives. Entries are weak: a
- * thread that ended leaves nothing reachable here (its guard, its {@code Thread}, the thread's task and context
- * class loader are collected as if the cache were not there). The slots are read and written without ordering:
- * an entry's id is final, so a racing reader sees it initialised (the referent is not final, but another thread
- * reads it only to decide whether the slot is vacated: a stale answer costs that slot, nothing else), and a lost
- * install only costs a thread-local lookup. Virtual threads are not cached (there are too many; they keep the
- * thread-local path).
+ * is an array load and a compare of the guard's id instead of a thread-local probe. Thread ids are never reused, so
+ * a guard in the caller's slot with the caller's id is the caller's guard, which the caller's thread local (and its
+ * sticky participant, if it holds one) keeps strongly reachable while the thread lives. The slots hold guards
+ * strongly: a weak slot costs a referent load, G1's check of it and a cast on every {@code enter()}, about a
+ * nanosecond of four (docs/benchmarks.md). So what a guard refers to must not outlive its thread through the cache:
+ * <ul>
+ *   <li>a guard refers to its thread weakly ({@link ThreadRef}) and to the reclaimer weakly, so the thread, its task
+ *       and its context class loader are collected as if the cache were not there;</li>
+ *   <li>a thread that ends holding a participant (inside a guard, or keeping a sticky or registered one) is found
+ *       by the next sweep of that participant, which {@linkplain #evict evicts} its guard from its slot: what the
+ *       guard still refers to (a checked view's memory of what it protected, HP's slot arrays, which the
+ *       participant's next holder may replace and leave with old hazards) goes with it;</li>
+ *   <li>a thread that ends holding none keeps its slot until a thread whose id maps there enters (at most 256
+ *       guards per reclaimer); such a guard refers to no participant's arrays ({@link ThreadGuard#participantGone} drops
+ *       them when a registration ends) and remembers no protect (a checked view forgets them when its outermost
+ *       guard closes).</li>
+ * </ul>
+ * The slots are read and written without ordering: a guard's id and thread are final fields and a guard is cached
+ * only once constructed, so a racing reader sees them initialised (another thread reads them only to decide whether
+ * the slot is its own or vacated: a stale answer costs that slot, nothing else), and a lost install only costs a
+ * thread-local lookup. Virtual threads are not cached (there are too many; they keep the thread-local path), and a
+ * core that is closing or closed caches nothing more.
  *
  * <p>It belongs to the {@link Reclaimer} the user holds, not to the core: {@link ReclaimerHandle} extends it (so
  * that finding the guard costs no hop from the handle to another object), and the thread local's values (guards)
@@ -38,8 +51,11 @@ abstract class GuardLookup {
     /** The reclaimer that extends this lookup, weakly: what its guards return from {@code reclaimer()}. */
     final WeakReference<Reclaimer> handle;
     private final ThreadLocal<ThreadGuard> guards = ThreadLocal.withInitial(this::initialGuard);
-    /** The cache; replaced by {@link #clear()} only. Read and written through {@code CACHE} (opaque). */
-    private CachedGuard[] cache = new CachedGuard[SIZE];
+    /**
+     * The cache: slot {@code i} holds a guard of a thread whose id is {@code i} modulo {@link #SIZE}, or null. Replaced
+     * by {@link #clear()} only; read and written through {@code CACHE} (opaque).
+     */
+    private ThreadGuard[] cache = new ThreadGuard[SIZE];
 
     /**
      * Creates the lookup of {@code core}'s guards for the reclaimer that extends it.
@@ -49,6 +65,7 @@ abstract class GuardLookup {
     GuardLookup(Core core) {
         this.core = core;
         this.handle = new WeakReference<>((Reclaimer) this);
+        core.attachLookup(this);
     }
 
     /**
@@ -60,24 +77,37 @@ abstract class GuardLookup {
         Thread t = Thread.currentThread();
         long id = t.threadId();
         int i = (int) id & (SIZE - 1);
-        CachedGuard c = cacheOpaque()[i];
-        if (c != null && c.threadId == id) {
-            ThreadGuard g = c.get();
-            if (g != null) return g; // the thread local's guard, which a reset of it carries over (initialGuard)
-        }
+        ThreadGuard c = cacheOpaque()[i];
+        if (c != null && c.threadId == id) return c;
         return miss(t, i, c);
     }
 
-    private ThreadGuard miss(Thread t, int i, CachedGuard cached) {
+    private ThreadGuard miss(Thread t, int i, ThreadGuard cached) {
         ThreadGuard g = guards.get();
-        if (!t.isVirtual() && (cached == null || cached.vacated())) cacheOpaque()[i] = new CachedGuard(g, t.threadId());
+        if (!t.isVirtual() && (cached == null || cached.threadRef.ended()) && core.stateOpaque() == Lifecycle.OPEN) {
+            cacheOpaque()[i] = g;
+        }
         return g;
+    }
+
+    /**
+     * Empties the slot of the thread with id {@code threadId} if it holds that thread's guard: called by the sweep of
+     * a participant whose holder ended ({@link Participants#sweep}), so that the ended thread's guard is not kept
+     * reachable here. A compare-and-set, so that a guard another thread installed meanwhile stays.
+     *
+     * @param threadId the id of a thread that ended
+     */
+    void evict(long threadId) {
+        ThreadGuard[] c = cacheOpaque();
+        int i = (int) threadId & (SIZE - 1);
+        ThreadGuard g = (ThreadGuard) SLOT.getOpaque(c, i);
+        if (g != null && g.threadId == threadId) SLOT.compareAndSet(c, i, g, null);
     }
 
     /** Drops the calling thread's guard and the cache (after close: no guard of a closed core is kept). */
     void clear() {
         guards.remove();
-        CACHE.setOpaque(this, new CachedGuard[SIZE]);
+        CACHE.setOpaque(this, new ThreadGuard[SIZE]);
     }
 
     /**
@@ -98,31 +128,17 @@ abstract class GuardLookup {
     }
 
     /** The cache array, read without ordering: replaced only by clear(), after which a stale one is harmless. */
-    private CachedGuard[] cacheOpaque() {
-        return (CachedGuard[]) CACHE.getOpaque(this);
-    }
-
-    /** A weak cache entry: the guard and its thread's id. */
-    private static final class CachedGuard extends WeakReference<ThreadGuard> {
-        final long threadId;
-
-        CachedGuard(ThreadGuard g, long threadId) {
-            super(g);
-            this.threadId = threadId;
-        }
-
-        /** Whether the slot may be taken: the guard was collected or its thread ended. */
-        boolean vacated() {
-            ThreadGuard g = get();
-            return g == null || g.threadRef.ended();
-        }
+    private ThreadGuard[] cacheOpaque() {
+        return (ThreadGuard[]) CACHE.getOpaque(this);
     }
 
     private static final VarHandle CACHE;
+    /** The cache's slots, for {@link #evict}. */
+    private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(ThreadGuard[].class);
 
     static {
         try {
-            CACHE = MethodHandles.lookup().findVarHandle(GuardLookup.class, "cache", CachedGuard[].class);
+            CACHE = MethodHandles.lookup().findVarHandle(GuardLookup.class, "cache", ThreadGuard[].class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }

@@ -174,6 +174,7 @@ final class Participants {
             } finally {
                 p.setOwnerRelease(null); // the ended thread's guard (and its open flag) no longer counts
                 release(p);
+                core.evictCachedGuard(h.id); // nor stays reachable through the handle's cache (GuardLookup)
             }
             return detached == null ? NOTHING : detached;
         }

@@ -169,7 +169,17 @@ public class ThreadGuard implements Guard {
         registered = rec;
         fast = UNDECIDED; // decided again by the core (decideFast) at the next outermost enter
         ownership++;
+        if (rec == null) participantGone();
     }
+
+    /**
+     * Called when the thread gives its own participant back (its registration ended): a scheme's guard drops what it
+     * kept of that participant (HP's slot arrays), which the participant's next holder may replace and leave holding
+     * old hazards. The guard binds its next participant at its next outermost enter, as after any change of
+     * {@link #registered}. A guard of a thread that ends holding no participant stays in the lookup's cache until
+     * another thread takes its slot (see {@link GuardLookup}): it must refer to no participant's arrays then.
+     */
+    protected void participantGone() {}
 
     // ---- the bag word (a retire's claim of the thread's own bag, asymmetric barrier) ----
 

@@ -109,6 +109,20 @@ final class HpGuard extends ThreadGuard {
         keys = rec.keysAcquire();
     }
 
+    /**
+     * The thread gave its record back (its registration ended): forget the record's arrays, which its next holder may
+     * grow or renew and leave holding that holder's old hazards; {@link #boundToOwn} is false now, so the next
+     * outermost enter binds again.
+     */
+    @Override
+    protected void participantGone() {
+        bound = null;
+        fixed = null;
+        dynamic = null;
+        dynamicCount = 0;
+        keys = null;
+    }
+
     /** Releases every slot of the outermost guard: release stores of null (the guard's reads are done). */
     void releaseAll() {
         int m = used0;

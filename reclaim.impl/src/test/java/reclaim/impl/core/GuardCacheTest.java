@@ -221,6 +221,57 @@ class GuardCacheTest {
         r.close();
     }
 
+    /**
+     * HP: a thread whose registration ended gives its participant back, and its guard must then let go of that
+     * participant's arrays: the next holder may grow them (a nested guard's first use of a level), leaving the old
+     * array with the hazards it held when copied. Checked while the first thread still lives (its guard is in the
+     * cache and in its thread local) and after it ended holding no participant (nothing sweeps it then).
+     */
+    @ParameterizedTest(name = "firstThreadEnds={0}")
+    @ValueSource(booleans = {false, true})
+    void hpArraysOfARegistrationThatEndedAreNotKeptByItsThreadsGuard(boolean firstThreadEnds) throws Exception {
+        Reclaimer r = Reclaimer.create("hp");
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        AtomicReference<Object> cell = new AtomicReference<>();
+        AtomicReference<Object> other = new AtomicReference<>("other");
+        CountDownLatch deregistered = new CountDownLatch(1);
+        CountDownLatch done = new CountDownLatch(1);
+        Thread first = Thread.ofPlatform().start(() -> run(errors, () -> {
+            try (Registration reg = r.register(); Guard g = reg.enter()) { // binds the registration's arrays
+                g.protect(cell, 0);
+            } // the registration ends: its participant is free for the next thread
+            deregistered.countDown();
+            if (!firstThreadEnds) assertTrue(done.await(60, TimeUnit.SECONDS));
+        }));
+        assertTrue(deregistered.await(60, TimeUnit.SECONDS));
+        if (firstThreadEnds) first.join();
+        AtomicReference<WeakReference<Object>> seen = new AtomicReference<>();
+        Thread second = Thread.ofPlatform().start(() -> run(errors, () -> {
+            Object node = new byte[1 << 20];
+            seen.set(new WeakReference<>(node));
+            cell.set(node);
+            node = null;
+            try (Guard g = r.enter()) { // takes the participant the first thread gave back
+                g.protect(cell, 0);
+                try (Guard nested = r.enter()) {
+                    nested.protect(other, 0); // a level of its own: the array grows
+                }
+                cell.set(null);
+                g.protect(cell, 0);
+            }
+        }));
+        second.join();
+        second = null;
+        try {
+            if (!errors.isEmpty()) throw new AssertionError(errors.peek());
+            assertCollected(seen.get(), "a node held by an array the first thread's guard last bound");
+        } finally {
+            done.countDown();
+            first.join();
+        }
+        r.close();
+    }
+
     private static void assertCollected(WeakReference<Object> ref, String what) {
         for (int i = 0; i < 50 && ref.get() != null; i++) System.gc();
         assertTrue(ref.get() == null, what + " is still reachable"); // not assertNull: it would print the array
@@ -262,7 +313,8 @@ class GuardCacheTest {
      * The common pool's workers lose their thread locals whenever they go idle (JDK 25 resets them after each
      * top-level task) and live on: a worker must find its guard, and with it its record, again instead of
      * taking a new record each time and leaving the old one held by a live thread (the registry would grow
-     * with every idle period). The GCs clear the cache's weak entries, so the thread local is what is tested.
+     * with every idle period). Every other round empties the cache, so the workers' next enter goes through their
+     * reset thread locals.
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("schemes")
@@ -276,7 +328,7 @@ class GuardCacheTest {
                     g.retire("x", x -> ran.incrementAndGet());
                 }
             }).get(60, TimeUnit.SECONDS); // the worker goes idle after each task
-            if (i % 2 == 1) System.gc();
+            if (i % 2 == 1) ((GuardLookup) r).clear(); // a new, empty cache (and this thread's guard dropped)
         }
         int records = ReclaimerHandle.coreOf(r).participants().length;
         int bound = java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() + 2; // the workers and this thread
