@@ -85,7 +85,11 @@ abstract class GuardLookup {
     private ThreadGuard miss(Thread t, int i, ThreadGuard cached) {
         ThreadGuard g = guards.get();
         if (!t.isVirtual() && (cached == null || cached.threadRef.ended()) && core.stateOpaque() == Lifecycle.OPEN) {
-            cacheOpaque()[i] = g;
+            ThreadGuard[] c = (ThreadGuard[]) CACHE.getAcquire(this); // acquire: pairs with clear()'s release
+            SLOT.setOpaque(c, i, g);
+            // A close() that began since the check above may have replaced the cache already: if c is its new array,
+            // the acquire load above sees the state it set, and the install is undone (nothing sweeps after close).
+            if (core.stateOpaque() != Lifecycle.OPEN) SLOT.compareAndSet(c, i, g, null);
         }
         return g;
     }
@@ -104,10 +108,14 @@ abstract class GuardLookup {
         if (g != null && g.threadId == threadId) SLOT.compareAndSet(c, i, g, null);
     }
 
-    /** Drops the calling thread's guard and the cache (after close: no guard of a closed core is kept). */
+    /**
+     * Drops the calling thread's guard and the cache (after close: no guard of a closed core is kept). The new array
+     * is published with a release store, after the core's state left OPEN: an install that reads it sees that state
+     * ({@link #miss}).
+     */
     void clear() {
         guards.remove();
-        CACHE.setOpaque(this, new ThreadGuard[SIZE]);
+        CACHE.setRelease(this, new ThreadGuard[SIZE]);
     }
 
     /**
