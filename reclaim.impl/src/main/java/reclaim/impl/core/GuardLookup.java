@@ -52,8 +52,9 @@ abstract class GuardLookup {
     final WeakReference<Reclaimer> handle;
     private final ThreadLocal<ThreadGuard> guards = ThreadLocal.withInitial(this::initialGuard);
     /**
-     * The cache: slot {@code i} holds a guard of a thread whose id is {@code i} modulo {@link #SIZE}, or null. Replaced
-     * by {@link #clear()} only; read and written through {@code CACHE} (opaque).
+     * The cache: slot {@code i} holds a guard of a thread whose id is {@code i} modulo {@link #SIZE}, or null.
+     * Replaced by {@link #clear()} only (a release store); read through {@code CACHE}, opaque on a hit and acquire
+     * before an install.
      */
     private ThreadGuard[] cache = new ThreadGuard[SIZE];
 
@@ -135,7 +136,7 @@ abstract class GuardLookup {
         return g;
     }
 
-    /** The cache array, read without ordering: replaced only by clear(), after which a stale one is harmless. */
+    /** The cache array for a hit, unordered: replaced only by clear(), after which a stale one is harmless. */
     private ThreadGuard[] cacheOpaque() {
         return (ThreadGuard[]) CACHE.getOpaque(this);
     }
