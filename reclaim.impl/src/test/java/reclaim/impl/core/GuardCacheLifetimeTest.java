@@ -2,6 +2,7 @@ package reclaim.impl.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static reclaim.impl.core.GuardCacheTest.run;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -36,7 +37,7 @@ import reclaim.api.Scheme;
  */
 class GuardCacheLifetimeTest {
     static Stream<String> schemes() {
-        return Stream.of("qsbr", "ebr", "hp", "hyaline", "crystalline", "crystalline-w", "none");
+        return GuardCacheTest.schemes();
     }
 
     static Stream<Arguments> schemesBarriersChecked() {
@@ -331,18 +332,6 @@ class GuardCacheLifetimeTest {
             for (WeakReference<?> w : refs) if (w.get() != null) all = false;
             if (all) return;
             System.gc();
-        }
-    }
-
-    private interface Body {
-        void run() throws Exception;
-    }
-
-    private static void run(ConcurrentLinkedQueue<Throwable> errors, Body body) {
-        try {
-            body.run();
-        } catch (Throwable e) {
-            errors.add(e);
         }
     }
 }

@@ -185,7 +185,6 @@ class GuardCacheTest {
         Reclaimer r = Reclaimer.create("hp");
         ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
         AtomicReference<Object> cell = new AtomicReference<>();
-        AtomicReference<Object> other = new AtomicReference<>("other");
         Thread first = Thread.ofPlatform().start(() -> run(errors, () -> {
             try (Guard g = r.enter()) { // cached; binds its sticky participant's arrays
                 g.protect(cell, 0);
@@ -194,13 +193,31 @@ class GuardCacheTest {
         first.join();
         first = null;
         r.flush(); // sweeps the first thread's participant: free again
+        WeakReference<Object> node = replaceTheArraysOnAnotherThread(r, renew, errors); // the swept participant
+        if (!errors.isEmpty()) throw new AssertionError(errors.peek());
+        r.flush();
+        assertCollected(node, "a node held by a replaced slot array");
+        r.close();
+    }
+
+    /**
+     * On a new thread, under HP: protects a fresh node in slot 0, then makes the participant it took replace its
+     * arrays (renewed by 2^18 protects, or grown by a nested guard's first use of a level), then moves slot 0 off the
+     * node and lets go of it. The old array still holds the node; nothing else does.
+     *
+     * @return the node, weakly
+     */
+    private static WeakReference<Object> replaceTheArraysOnAnotherThread(Reclaimer r, boolean renew,
+            ConcurrentLinkedQueue<Throwable> errors) throws InterruptedException {
+        AtomicReference<Object> cell = new AtomicReference<>();
+        AtomicReference<Object> other = new AtomicReference<>("other");
         AtomicReference<WeakReference<Object>> seen = new AtomicReference<>();
-        Thread second = Thread.ofPlatform().start(() -> run(errors, () -> {
+        Thread t = Thread.ofPlatform().start(() -> run(errors, () -> {
             Object node = new byte[1 << 20];
             seen.set(new WeakReference<>(node));
             cell.set(node);
             node = null;
-            try (Guard g = r.enter()) { // takes the swept participant, whose arrays the first thread's guard refers to
+            try (Guard g = r.enter()) {
                 g.protect(cell, 0);
                 if (renew) {
                     for (int i = 0; i < (1 << 18) + 16; i++) g.protect(cell, 0);
@@ -213,12 +230,8 @@ class GuardCacheTest {
                 g.protect(cell, 0); // the current array no longer holds the node
             }
         }));
-        second.join();
-        if (!errors.isEmpty()) throw new AssertionError(errors.peek());
-        second = null;
-        r.flush();
-        assertCollected(seen.get(), "a node held by a replaced slot array");
-        r.close();
+        t.join();
+        return seen.get();
     }
 
     /**
@@ -233,7 +246,6 @@ class GuardCacheTest {
         Reclaimer r = Reclaimer.create("hp");
         ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
         AtomicReference<Object> cell = new AtomicReference<>();
-        AtomicReference<Object> other = new AtomicReference<>("other");
         CountDownLatch deregistered = new CountDownLatch(1);
         CountDownLatch done = new CountDownLatch(1);
         Thread first = Thread.ofPlatform().start(() -> run(errors, () -> {
@@ -245,26 +257,10 @@ class GuardCacheTest {
         }));
         assertTrue(deregistered.await(60, TimeUnit.SECONDS));
         if (firstThreadEnds) first.join();
-        AtomicReference<WeakReference<Object>> seen = new AtomicReference<>();
-        Thread second = Thread.ofPlatform().start(() -> run(errors, () -> {
-            Object node = new byte[1 << 20];
-            seen.set(new WeakReference<>(node));
-            cell.set(node);
-            node = null;
-            try (Guard g = r.enter()) { // takes the participant the first thread gave back
-                g.protect(cell, 0);
-                try (Guard nested = r.enter()) {
-                    nested.protect(other, 0); // a level of its own: the array grows
-                }
-                cell.set(null);
-                g.protect(cell, 0);
-            }
-        }));
-        second.join();
-        second = null;
         try {
+            WeakReference<Object> node = replaceTheArraysOnAnotherThread(r, false, errors); // the participant given back
             if (!errors.isEmpty()) throw new AssertionError(errors.peek());
-            assertCollected(seen.get(), "a node held by an array the first thread's guard last bound");
+            assertCollected(node, "a node held by an array the first thread's guard last bound");
         } finally {
             done.countDown();
             first.join();
@@ -408,11 +404,13 @@ class GuardCacheTest {
         }
     }
 
-    private interface Body {
+    /** A test thread's body. */
+    interface Body {
         void run() throws Exception;
     }
 
-    private static void run(ConcurrentLinkedQueue<Throwable> errors, Body body) {
+    /** Runs {@code body}, collecting what it throws into {@code errors} (for test threads). */
+    static void run(ConcurrentLinkedQueue<Throwable> errors, Body body) {
         try {
             body.run();
         } catch (Throwable e) {
