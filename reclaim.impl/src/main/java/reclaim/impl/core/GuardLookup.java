@@ -27,11 +27,12 @@ import reclaim.api.Reclaimer;
  *       them when a registration ends) and remembers no protect (a checked view forgets them when its outermost
  *       guard closes).</li>
  * </ul>
- * The slots are read and written without ordering: a guard's id and thread are final fields and a guard is cached
- * only once constructed, so a racing reader sees them initialised (another thread reads them only to decide whether
- * the slot is its own or vacated: a stale answer costs that slot, nothing else), and a lost install only costs a
- * thread-local lookup. Virtual threads are not cached (there are too many; they keep the thread-local path), and a
- * core that is closing or closed caches nothing more.
+ * A hit reads its slot, and an install writes it, without ordering: a guard's id and thread are final fields and a
+ * guard is cached only once constructed, so a racing reader sees them initialised (another thread reads them only to
+ * decide whether the slot is its own or vacated: a stale answer costs that slot, nothing else), and a lost install
+ * only costs a thread-local lookup. Virtual threads are not cached (there are too many; they keep the thread-local
+ * path), and a core that is closing or closed caches nothing more (an install that races close() is taken back, see
+ * {@link #miss}; eviction is a compare-and-set).
  *
  * <p>It belongs to the {@link Reclaimer} the user holds, not to the core: {@link ReclaimerHandle} extends it (so
  * that finding the guard costs no hop from the handle to another object), and the thread local's values (guards)

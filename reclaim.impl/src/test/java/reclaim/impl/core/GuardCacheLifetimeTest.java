@@ -202,8 +202,8 @@ class GuardCacheLifetimeTest {
     }
 
     /**
-     * A reclaimer dropped without close(), after threads (live and ended, some inside a guard that protected the
-     * holder that refers to the reclaimer) used it: its Cleaner still closes the core.
+     * A reclaimer dropped without close(), after threads used it (one alive, two ended; each protected, inside a guard
+     * it closed, a holder that refers to the reclaimer): its Cleaner still closes the core.
      */
     @ParameterizedTest(name = "{0} checked={1}")
     @MethodSource("schemesChecked")
@@ -211,11 +211,10 @@ class GuardCacheLifetimeTest {
         ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
         CountDownLatch done = new CountDownLatch(1);
         CountDownLatch ready = new CountDownLatch(3);
-        Object[] out = useAndDrop(scheme, checked, errors, done, ready);
-        Core core = (Core) out[0];
-        @SuppressWarnings("unchecked")
-        WeakReference<Reclaimer> handle = (WeakReference<Reclaimer>) out[1];
-        Thread live = (Thread) out[2];
+        Dropped dropped = useAndDrop(scheme, checked, errors, done, ready);
+        Core core = dropped.core();
+        WeakReference<Reclaimer> handle = dropped.handle();
+        Thread live = dropped.live();
         assertTrue(ready.await(60, TimeUnit.SECONDS));
         for (int i = 0; i < 100 && !core.isClosed(); i++) {
             System.gc();
@@ -228,7 +227,10 @@ class GuardCacheLifetimeTest {
         assertTrue(core.isClosed(), "the cleaner did not close the core");
     }
 
-    private static Object[] useAndDrop(String scheme, boolean checked, ConcurrentLinkedQueue<Throwable> errors,
+    /** What {@link #useAndDrop} leaves the test: the core, the dropped handle (weakly), the thread still alive. */
+    private record Dropped(Core core, WeakReference<Reclaimer> handle, Thread live) {}
+
+    private static Dropped useAndDrop(String scheme, boolean checked, ConcurrentLinkedQueue<Throwable> errors,
             CountDownLatch done, CountDownLatch ready) throws Exception {
         Reclaimer r = Reclaimer.create(Scheme.named(scheme), Options.DEFAULT.withChecked(checked));
         Core core = ReclaimerHandle.coreOf(r);
@@ -263,7 +265,7 @@ class GuardCacheLifetimeTest {
             }
             ready.countDown();
         })).join();
-        return new Object[] {core, handle, live};
+        return new Dropped(core, handle, live);
     }
 
     static final class Holder {
