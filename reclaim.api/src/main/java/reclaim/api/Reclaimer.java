@@ -21,7 +21,8 @@ import java.util.function.Function;
  *   <li><b>Exactly once.</b> Each retired object's action runs once; after {@link #close()} every retired
  *       object has been reclaimed.</li>
  *   <li><b>Progress.</b> With no guard open, pending objects are reclaimed within a bounded number of later
- *       operations, or by {@link #flush()}.</li>
+ *       operations, or by {@link #flush()}. Except under {@link Scheme.None}, the leak baseline for benchmarks,
+ *       which reclaims nothing before {@link #close()}.</li>
  *   <li><b>Robustness where promised.</b> Hazard pointers, robust Hyaline and Crystalline keep pending
  *       objects bounded while a thread is stalled inside a guard (Hyaline and Crystalline: objects that are
  *       {@link Born}, whose birth era tells them apart from what the stalled thread may hold; hazard pointers:
@@ -237,7 +238,8 @@ public interface Reclaimer extends AutoCloseable {
      * the executor), it runs those not started yet and waits for none: an action the executor is running may itself
      * wait for a grace period ({@link #synchronize()}), which the caller's open guard would hold back for ever. An
      * object whose action the executor had started is then reclaimed when that action ends, on the executor, whether
-     * the caller's guard is still open or not.
+     * the caller's guard is still open or not. Under {@link Scheme.None} (the leak baseline) it reclaims nothing: that
+     * scheme runs every action at {@link #close()}.
      *
      * @throws IllegalStateException if the reclaimer is closed, or closing (a {@code close()} in progress, or one
      *     that refused because guards were open), also inside a guard that is still open and from a reclaim action
