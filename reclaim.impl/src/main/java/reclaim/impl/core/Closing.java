@@ -180,8 +180,9 @@ final class Closing {
                 // Collections already running end while the participants are still open (their actions may
                 // retire); none starts from now on.
                 core.awaitQuiet(deadline);
-                int open = 0;
                 Participant[] ps = core.participants.all();
+                closeIdleHeld(ps);
+                int open = 0;
                 for (Participant p : ps) {
                     if (!closeParticipant(p, deadline)) open++;
                 }
@@ -230,6 +231,56 @@ final class Closing {
                 actionGuard = null; // every action's guard was closed when it returned (actionReturned)
                 closer = null;
             }
+        }
+    }
+
+    /**
+     * Closes, before {@link #closeParticipant} goes through them one by one, the participants that other threads hold
+     * between guards, with one heavy barrier for all of them: under the asymmetric barrier the owner of such a
+     * participant may be adding to its bag without taking it ({@code Core.claimBag}), which a taker must rule out
+     * after a heavy barrier ({@code Core.bagInUse}), one per participant if taken one at a time. Each is taken BUSY
+     * (as closeParticipant would, with no guard open on it), then one heavy barrier, then each is sealed and marked
+     * CLOSED unless its owner's bag word is set; those go back to HELD, and closeParticipant waits for them as it
+     * does for a participant a flush holds. The sweeps come first, in a pass of their own, as a flush's do: a sweep
+     * may run reclaim actions (what a thread that ended inside a guard held), and none may run while participants
+     * are held BUSY here. Under fences a retire takes its bag by CAS and there is nothing to share: nothing is done.
+     *
+     * @param ps every participant
+     */
+    private void closeIdleHeld(Participant[] ps) {
+        if (!core.bagWord) return;
+        for (Participant p : ps) core.participants.sweepAndWalk(p);
+        Participant[] held = new Participant[ps.length];
+        int n = 0;
+        try {
+            for (Participant p : ps) {
+                ThreadRef h = p.holderOpaque();
+                if (h != null && h.isCurrent()) continue; // our own: its bag word is ours, closeParticipant takes it
+                if (p.stateVolatile() == Participant.HELD && !(p.guardOpen() || core.policy.inUse(p))
+                        && p.casState(Participant.HELD, Participant.BUSY)) {
+                    held[n++] = p;
+                }
+            }
+            if (n == 0) return;
+            core.heavy(); // bagInUse's barrier, once for every participant in held
+            for (int i = 0; i < n; i++) {
+                Participant p = held[i];
+                held[i] = null;
+                boolean taken = false;
+                try {
+                    taken = !Core.ownerUsesBag(p);
+                    if (taken) core.seal(p);
+                } finally {
+                    if (taken) {
+                        p.setHolderOpaque(null);
+                        p.setStateRelease(Participant.CLOSED);
+                    } else {
+                        p.setStateRelease(Participant.HELD); // its owner is retiring: closeParticipant waits for it
+                    }
+                }
+            }
+        } finally {
+            for (int i = 0; i < n; i++) if (held[i] != null) held[i].setStateRelease(Participant.HELD); // heavy() threw
         }
     }
 

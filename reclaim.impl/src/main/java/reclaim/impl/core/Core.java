@@ -100,7 +100,7 @@ public final class Core extends Lifecycle {
      * Whether a retire takes its own participant's bag through the bag word rather than by CAS ({@link #claimBag}):
      * under the asymmetric barrier.
      */
-    private final boolean bagWord;
+    final boolean bagWord;
     /**
      * Whether a full fence follows the open word's store (the announcement or the grace clock): under the fence
      * strategy. It orders the store before the guard's read of the core's state ({@link #openSticky}) and, for an
@@ -853,8 +853,11 @@ public final class Core extends Lifecycle {
         return ownerUsesBag(p);
     }
 
-    /** {@link #bagInUse} after its heavy barrier: the owner (acquire), then its bag word (acquire). */
-    private static boolean ownerUsesBag(Participant p) {
+    /**
+     * {@link #bagInUse} after its heavy barrier: the owner (acquire), then its bag word (acquire). For a caller that
+     * shares one heavy barrier among many participants it took from HELD (a flush, {@code close()}).
+     */
+    static boolean ownerUsesBag(Participant p) {
         ThreadGuard o = p.ownerAcquire();
         return o != null && o.bagAcquire() != 0;
     }
