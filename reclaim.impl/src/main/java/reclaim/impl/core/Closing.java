@@ -19,7 +19,9 @@ import reclaim.api.Guard;
  *       actions may still retire.</li>
  *   <li>It closes every participant, sealing its bag. A participant held by a guard counts as open: a positive
  *       state word, a sticky participant's open flag, or a hazard or reservation the policy sees. Its own guards
- *       count at once; another thread's are waited for until the deadline.</li>
+ *       count at once; another thread's are waited for until the deadline. Under the asymmetric barrier the idle
+ *       participants of live threads are taken first, all of them, under one heavy barrier
+ *       ({@link #closeIdleHeld}).</li>
  *   <li>With a guard open it throws {@link IllegalStateException} and leaves the core CLOSING: a later
  *       {@code close()} completes.</li>
  *   <li>Work that guards leaving with detached batches, or sweeps, counted in flight before they released a
