@@ -268,16 +268,18 @@ final class Closing {
             for (int i = 0; i < n; i++) {
                 Participant p = held[i];
                 held[i] = null;
-                boolean taken = false;
+                boolean sealed = false;
                 try {
-                    taken = !Core.ownerUsesBag(p);
-                    if (taken) core.seal(p);
+                    if (!Core.ownerUsesBag(p)) {
+                        core.seal(p);
+                        sealed = true;
+                    }
                 } finally {
-                    if (taken) {
+                    if (sealed) {
                         p.setHolderOpaque(null);
                         p.setStateRelease(Participant.CLOSED);
-                    } else {
-                        p.setStateRelease(Participant.HELD); // its owner is retiring: closeParticipant waits for it
+                    } else { // its owner is retiring (closeParticipant waits for it), or the seal threw
+                        p.setStateRelease(Participant.HELD);
                     }
                 }
             }
@@ -301,21 +303,26 @@ final class Closing {
             boolean idle = s == Participant.FREE || s == Participant.HELD;
             if (idle && !(p.guardOpen() || core.policy.inUse(p))) {
                 if (!p.casState(s, Participant.BUSY)) continue;
-                boolean taken = false;
+                boolean sealed = false;
                 try {
                     // Its owner may be adding to the bag outside a guard (Core.claimBag): then let it finish, as when
                     // a flush holds it BUSY (below).
-                    taken = s != Participant.HELD || mine || !core.bagInUse(p);
-                    if (taken) core.seal(p);
+                    if (s != Participant.HELD || mine || !core.bagInUse(p)) {
+                        core.seal(p);
+                        sealed = true;
+                    }
                 } finally {
-                    if (taken) {
+                    if (sealed) {
                         p.setHolderOpaque(null);
                         p.setStateRelease(Participant.CLOSED);
                     } else {
-                        p.setStateRelease(s); // in use, or the barrier threw: as it was
+                        // In use, or the barrier or the seal threw: as it was. A seal that throws (an allocation
+                        // failing) leaves the bag in place, and closed, it would never be drained: a later close()
+                        // takes it again.
+                        p.setStateRelease(s);
                     }
                 }
-                if (taken) return true;
+                if (sealed) return true;
                 if (System.nanoTime() - deadline > 0) return false;
                 Thread.yield();
                 continue;

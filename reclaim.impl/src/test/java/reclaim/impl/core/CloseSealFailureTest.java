@@ -1,0 +1,116 @@
+package reclaim.impl.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import reclaim.api.Options;
+import reclaim.api.Reclaimer;
+import reclaim.api.Scheme;
+import reclaim.api.Stats;
+
+/**
+ * A seal that fails while {@code close()} takes a participant (an allocation failing, say) leaves that participant's
+ * bag where it was; the participant must then not be marked closed, or no later {@code close()} would seal and drain
+ * it: what it held would never be reclaimed. The failure propagates from {@code close()}, and the next one completes
+ * with everything reclaimed once. Both ways close() takes a participant: the caller's own, and another live thread's
+ * idle one (under the asymmetric barrier, the pass that shares one heavy barrier among them).
+ */
+class CloseSealFailureTest {
+
+    /** A policy whose seals fail once, on the closing thread, after {@link #failNextCloseSeal} is set. */
+    static final class FailingSealPolicy extends Policy {
+        final AtomicInteger failNextCloseSeal = new AtomicInteger();
+
+        @Override
+        protected Capabilities capabilities() {
+            return new Capabilities(true, false, Integer.MAX_VALUE, 64, Long.MAX_VALUE);
+        }
+
+        @Override
+        protected void sealing(Batch bag) {
+            if (core.closing().isCloser() && failNextCloseSeal.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                throw new SealFailed();
+            }
+        }
+
+        @Override
+        protected void collect(int limit) {
+            for (Batch b = core.sealed.takeAll(), next; b != null; b = next) {
+                next = b.next();
+                b.link(null);
+                core.reclamation().run(b);
+            }
+        }
+
+        @Override
+        protected long era() {
+            return 1;
+        }
+    }
+
+    /** What the seal throws: an error, as an allocation failing would be (JUnit stops on a real one). */
+    static final class SealFailed extends Error {
+        private static final long serialVersionUID = 1L;
+
+        SealFailed() {
+            super("a seal that fails, for the test");
+        }
+    }
+
+    static Stream<Options.Barrier> barriers() {
+        return Membarrier.unavailableReason() == null
+                ? Stream.of(Options.Barrier.FENCE, Options.Barrier.ASYMMETRIC) : Stream.of(Options.Barrier.FENCE);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("barriers")
+    @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void aSealThatFailsInCloseLeavesTheBagForTheNextClose(Options.Barrier barrier) throws Exception {
+        for (int failing = 1; failing <= 2; failing++) { // one close() whose seal fails, then two in a row
+            FailingSealPolicy policy = new FailingSealPolicy();
+            Reclaimer r = ReclaimerHandle.create(new Scheme.Ebr(), policy, Options.DEFAULT.withBarrier(barrier));
+            AtomicInteger ran = new AtomicInteger();
+            CountDownLatch retired = new CountDownLatch(1);
+            CountDownLatch end = new CountDownLatch(1);
+            Thread idle = new Thread(() -> {
+                r.retire(new Object(), o -> ran.incrementAndGet()); // waits in this live thread's bag
+                retired.countDown();
+                try {
+                    end.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "idle");
+            idle.start();
+            try {
+                assertTrue(retired.await(30, TimeUnit.SECONDS));
+                r.retire(new Object(), o -> ran.incrementAndGet()); // waits in the caller's bag
+                policy.failNextCloseSeal.set(failing);
+                for (int i = 0; i < failing; i++) {
+                    assertThrows(SealFailed.class, r::close);
+                    assertFalse(r.isClosed(), "a close() whose seal failed has not closed");
+                    assertEquals(0, ran.get(), "nothing ran before the drain");
+                }
+                r.close();
+                assertTrue(r.isClosed());
+                assertEquals(2, ran.get(), barrier + ", " + failing + " failing: both bags drained, once");
+                Stats s = r.stats();
+                assertEquals(s.retired(), s.reclaimed(), barrier + ": " + s);
+            } finally {
+                end.countDown();
+                idle.join();
+            }
+        }
+    }
+}
