@@ -284,7 +284,7 @@ final class Closing {
                 }
             }
         } finally {
-            for (int i = 0; i < n; i++) if (held[i] != null) held[i].setStateRelease(Participant.HELD); // heavy() threw
+            for (int i = 0; i < n; i++) if (held[i] != null) held[i].setStateRelease(Participant.HELD); // heavy() or a seal threw
         }
     }
 
