@@ -268,23 +268,12 @@ final class Closing {
             for (int i = 0; i < n; i++) {
                 Participant p = held[i];
                 held[i] = null;
-                boolean sealed = false;
-                try {
-                    if (!Core.ownerUsesBag(p)) {
-                        core.seal(p);
-                        sealed = true;
-                    }
-                } finally {
-                    if (sealed) {
-                        p.setHolderOpaque(null);
-                        p.setStateRelease(Participant.CLOSED);
-                    } else { // its owner is retiring (closeParticipant waits for it), or the seal threw
-                        p.setStateRelease(Participant.HELD);
-                    }
-                }
+                if (Core.ownerUsesBag(p)) p.setStateRelease(Participant.HELD); // retiring: closeParticipant waits
+                else sealClosed(p, Participant.HELD);
             }
         } finally {
-            for (int i = 0; i < n; i++) if (held[i] != null) held[i].setStateRelease(Participant.HELD); // heavy() or a seal threw
+            // heavy() or a seal threw: what was not reached goes back as it was
+            for (int i = 0; i < n; i++) if (held[i] != null) held[i].setStateRelease(Participant.HELD);
         }
     }
 
@@ -303,26 +292,20 @@ final class Closing {
             boolean idle = s == Participant.FREE || s == Participant.HELD;
             if (idle && !(p.guardOpen() || core.policy.inUse(p))) {
                 if (!p.casState(s, Participant.BUSY)) continue;
-                boolean sealed = false;
+                boolean inUse;
                 try {
                     // Its owner may be adding to the bag outside a guard (Core.claimBag): then let it finish, as when
                     // a flush holds it BUSY (below).
-                    if (s != Participant.HELD || mine || !core.bagInUse(p)) {
-                        core.seal(p);
-                        sealed = true;
-                    }
-                } finally {
-                    if (sealed) {
-                        p.setHolderOpaque(null);
-                        p.setStateRelease(Participant.CLOSED);
-                    } else {
-                        // In use, or the barrier or the seal threw: as it was. A seal that throws (an allocation
-                        // failing) leaves the bag in place, and closed, it would never be drained: a later close()
-                        // takes it again.
-                        p.setStateRelease(s);
-                    }
+                    inUse = s == Participant.HELD && !mine && core.bagInUse(p);
+                } catch (RuntimeException | Error e) {
+                    p.setStateRelease(s); // the barrier threw: as it was
+                    throw e;
                 }
-                if (sealed) return true;
+                if (!inUse) {
+                    sealClosed(p, s);
+                    return true;
+                }
+                p.setStateRelease(s);
                 if (System.nanoTime() - deadline > 0) return false;
                 Thread.yield();
                 continue;
@@ -334,6 +317,26 @@ final class Closing {
             if (core.participants.sweepAndWalk(p)) continue;
             if (System.nanoTime() - deadline > 0) return false;
             Thread.yield();
+        }
+    }
+
+    /**
+     * Seals the bag of {@code p}, which the caller holds BUSY (taken from state {@code s}), and marks it CLOSED. If the
+     * seal throws (an allocation failing), {@code p} goes back to {@code s} with its bag in place, and the failure
+     * propagates: closed, that bag would never be drained, and a later {@code close()} takes it again.
+     */
+    private void sealClosed(Participant p, long s) {
+        boolean sealed = false;
+        try {
+            core.seal(p);
+            sealed = true;
+        } finally {
+            if (sealed) {
+                p.setHolderOpaque(null);
+                p.setStateRelease(Participant.CLOSED);
+            } else {
+                p.setStateRelease(s);
+            }
         }
     }
 
