@@ -16,6 +16,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
@@ -448,30 +449,14 @@ class DocumentedPromisesProbeTest {
     @MethodSource("reclaimingSchemes")
     void flushReclaimsWhatALiveIdleVirtualThreadRetired(String name) throws Exception {
         Reclaimer r = create(name);
-        AtomicInteger ran = new AtomicInteger();
-        CountDownLatch retired = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        Thread v = Thread.ofVirtual().start(() -> {
-            for (int i = 0; i < 5; i++) r.retire(new Object(), o -> ran.incrementAndGet());
+        assertFlushReclaimsWhatAParkedVirtualThreadRetired(name, r, "a parked virtual thread", (count, retired, release) -> {
+            for (int i = 0; i < 5; i++) r.retire(new Object(), count);
             try (Guard g = r.enter()) {
-                for (int i = 0; i < 5; i++) g.retire(new Object(), o -> ran.incrementAndGet());
+                for (int i = 0; i < 5; i++) g.retire(new Object(), count);
             }
             retired.countDown();
-            try {
-                release.await();
-            } catch (InterruptedException e) {
-                throw new AssertionError(e);
-            }
+            release.await();
         });
-        try {
-            await(retired);
-            r.flush();
-            assertEquals(10, ran.get(), name + ": flush left what a parked virtual thread retired: " + r.stats());
-        } finally {
-            release.countDown();
-            v.join();
-            closeQuietly(r);
-        }
     }
 
     /** The same, for a registered virtual thread parked while offline (README: "whileOffline { queue.take() }"). */
@@ -479,19 +464,35 @@ class DocumentedPromisesProbeTest {
     @MethodSource("reclaimingSchemes")
     void flushReclaimsWhatAnOfflineRegisteredVirtualThreadRetired(String name) throws Exception {
         Reclaimer r = create(name);
+        assertFlushReclaimsWhatAParkedVirtualThreadRetired(name, r, "an offline registered virtual thread",
+                (count, retired, release) -> {
+                    try (Registration reg = r.register()) {
+                        for (int i = 0; i < 5; i++) r.retire(new Object(), count);
+                        try (Guard g = reg.enter()) {
+                            for (int i = 0; i < 5; i++) g.retire(new Object(), count);
+                        }
+                        reg.quiescent();
+                        reg.offline();
+                        retired.countDown();
+                        release.await();
+                    }
+                });
+    }
+
+    /** What a virtual thread of the two tests above runs: ten retires counted by {@code count}, then it parks. */
+    private interface ParkedVirtualThread {
+        void run(Consumer<Object> count, CountDownLatch retired, CountDownLatch release) throws InterruptedException;
+    }
+
+    /** Runs {@code body} on a virtual thread until it parks, flushes, and expects its ten objects reclaimed. */
+    private static void assertFlushReclaimsWhatAParkedVirtualThreadRetired(String name, Reclaimer r, String who,
+            ParkedVirtualThread body) throws Exception {
         AtomicInteger ran = new AtomicInteger();
         CountDownLatch retired = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         Thread v = Thread.ofVirtual().start(() -> {
-            try (Registration reg = r.register()) {
-                for (int i = 0; i < 5; i++) r.retire(new Object(), o -> ran.incrementAndGet());
-                try (Guard g = reg.enter()) {
-                    for (int i = 0; i < 5; i++) g.retire(new Object(), o -> ran.incrementAndGet());
-                }
-                reg.quiescent();
-                reg.offline();
-                retired.countDown();
-                release.await();
+            try {
+                body.run(o -> ran.incrementAndGet(), retired, release);
             } catch (InterruptedException e) {
                 throw new AssertionError(e);
             }
@@ -499,7 +500,7 @@ class DocumentedPromisesProbeTest {
         try {
             await(retired);
             r.flush();
-            assertEquals(10, ran.get(), name + ": flush left what an offline registered virtual thread retired: " + r.stats());
+            assertEquals(10, ran.get(), name + ": flush left what " + who + " retired: " + r.stats());
         } finally {
             release.countDown();
             v.join();

@@ -85,7 +85,8 @@ class BarrierTest {
         }
     }
 
-    private static void join(Thread t) {
+    /** Joins {@code t}, failing the test if the caller is interrupted. */
+    static void join(Thread t) {
         try {
             t.join();
         } catch (InterruptedException e) {

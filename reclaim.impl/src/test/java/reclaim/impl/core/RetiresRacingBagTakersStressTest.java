@@ -91,7 +91,7 @@ class RetiresRacingBagTakersStressTest {
                     for (int j = 0; j < 7; j++) w.retireNext(null); // then ends holding its participant and bag
                 });
                 t.start();
-                join(t);
+                BarrierTest.join(t);
             }
         };
         AtomicBoolean done = new AtomicBoolean();
@@ -188,14 +188,5 @@ class RetiresRacingBagTakersStressTest {
                 failures.add(t);
             }
         };
-    }
-
-    private static void join(Thread t) {
-        try {
-            t.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
     }
 }
