@@ -21,7 +21,7 @@ import java.util.function.Function;
  *   <li><b>Exactly once.</b> Each retired object's action runs once; after {@link #close()} every retired
  *       object has been reclaimed.</li>
  *   <li><b>Progress.</b> With no guard open, pending objects are reclaimed within a bounded number of later
- *       operations, or by {@link #flush()}. Except under {@link Scheme.None}, the leak baseline for benchmarks,
+ *       operations, or by {@link #flush()}; except under {@link Scheme.None}, the leak baseline for benchmarks,
  *       which reclaims nothing before {@link #close()}.</li>
  *   <li><b>Robustness where promised.</b> Hazard pointers, robust Hyaline and Crystalline keep pending
  *       objects bounded while a thread is stalled inside a guard (Hyaline and Crystalline: objects that are
