@@ -147,7 +147,8 @@ final class Participants {
 
     /**
      * If the participant's holder has ended, claims it, adopts its bag, detaches what the dead guard held and
-     * frees it. Runs no reclaim action.
+     * frees it. Runs no reclaim action. If the seal throws (an allocation failing), the participant is left as it
+     * was, its dead holder's, for a later sweep, and the failure propagates.
      *
      * @param p a participant
      * @return {@link #NOT_SWEPT}; {@link #NOTHING} if swept with nothing detached; else what was detached, already
@@ -163,9 +164,19 @@ final class Participants {
         if (!p.casHolder(h, SWEEPER)) return NOT_SWEPT;
         long s = p.stateVolatile();
         if ((s == Participant.HELD || s > 0) && p.casState(s, Participant.BUSY)) {
-            Object detached = null;
             try {
                 core.seal(p);
+            } catch (RuntimeException | Error e) {
+                // An allocation failed: the bag is still in place. Left as it was (the state, then the holder word,
+                // as when the state's CAS fails below), so that a later sweep does all of it, the policy's part
+                // included; released FREE here, the bag would wait for another seal, but what the ended thread's
+                // guard held (Hyaline's session, say) would never be detached.
+                p.setStateRelease(s);
+                p.casHolder(SWEEPER, h);
+                throw e;
+            }
+            Object detached = null;
+            try {
                 detached = policy.swept(p);
                 // Counted in flight before the release, as a leaving guard counts its own (Lifecycle): from here
                 // until it is walked, the detached work is in no participant and no store, and close() must see
