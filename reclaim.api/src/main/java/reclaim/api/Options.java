@@ -1,5 +1,7 @@
 package reclaim.api;
 
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -57,8 +59,10 @@ import java.util.concurrent.TimeUnit;
  * @param checked whether misuse that is otherwise undefined (retiring an object twice) is detected and refused
  * @param actionExecutor where reclaim actions run: null (the default) runs them on the thread that reclaims
  *     them, which may be a reader closing its guard under the robust schemes; see {@link #withActionExecutor}
+ * @param closeWait how long {@link Reclaimer#close()} waits, in all, for other threads' guards, registered threads
+ *     and reclamation in flight before it refuses; {@link #DEFAULT_CLOSE_WAIT} by default; see {@link #withCloseWait}
  */
-public record Options(Barrier barrier, boolean checked, Executor actionExecutor) {
+public record Options(Barrier barrier, boolean checked, Executor actionExecutor, Duration closeWait) {
 
     /** The system property that sets {@link #barrier()} in {@link #fromSystemProperties()}: {@code auto}, {@code fence} or {@code asymmetric}. */
     public static final String BARRIER_PROPERTY = "reclaim.barrier";
@@ -66,8 +70,17 @@ public record Options(Barrier barrier, boolean checked, Executor actionExecutor)
     /** The system property that sets {@link #checked()} in {@link #fromSystemProperties()}: {@code true} or {@code false}. */
     public static final String CHECKED_PROPERTY = "reclaim.checked";
 
-    /** The defaults: {@link Barrier#AUTO}, unchecked, actions run where they are reclaimed. */
-    public static final Options DEFAULT = new Options(Barrier.AUTO, false, null);
+    /**
+     * The system property that sets {@link #closeWait()} in {@link #fromSystemProperties()}: a whole number of
+     * milliseconds or seconds with its unit ({@code 250ms}, {@code 2s}), or an ISO-8601 duration ({@code PT0.25S}).
+     */
+    public static final String CLOSE_WAIT_PROPERTY = "reclaim.closeWait";
+
+    /** How long {@link Reclaimer#close()} waits by default: one second. */
+    public static final Duration DEFAULT_CLOSE_WAIT = Duration.ofSeconds(1);
+
+    /** The defaults: {@link Barrier#AUTO}, unchecked, actions run where they are reclaimed, a one-second close wait. */
+    public static final Options DEFAULT = new Options(Barrier.AUTO, false, null, DEFAULT_CLOSE_WAIT);
 
     /**
      * How a reader's announcement (an epoch, a hazard pointer, a reservation) is ordered before its later loads of
@@ -89,15 +102,30 @@ public record Options(Barrier barrier, boolean checked, Executor actionExecutor)
     /**
      * Creates settings.
      *
-     * @throws NullPointerException if {@code barrier} is null
+     * @throws NullPointerException if {@code barrier} or {@code closeWait} is null
+     * @throws IllegalArgumentException if {@code closeWait} is negative
      */
     public Options {
         Objects.requireNonNull(barrier, "barrier");
+        checkCloseWait(closeWait);
     }
 
     /**
-     * Returns the defaults, with {@link #barrier()} and {@link #checked()} taken from the system properties
-     * {@value #BARRIER_PROPERTY} and {@value #CHECKED_PROPERTY} where they are set.
+     * Creates settings with the default close wait, {@link #DEFAULT_CLOSE_WAIT}.
+     *
+     * @param barrier how readers' announcements are ordered before a reclaimer's scan of them
+     * @param checked whether misuse that is otherwise undefined is detected and refused
+     * @param actionExecutor where reclaim actions run, or null to run them on the thread that reclaims them
+     * @throws NullPointerException if {@code barrier} is null
+     */
+    public Options(Barrier barrier, boolean checked, Executor actionExecutor) {
+        this(barrier, checked, actionExecutor, DEFAULT_CLOSE_WAIT);
+    }
+
+    /**
+     * Returns the defaults, with {@link #barrier()}, {@link #checked()} and {@link #closeWait()} taken from the system
+     * properties {@value #BARRIER_PROPERTY}, {@value #CHECKED_PROPERTY} and {@value #CLOSE_WAIT_PROPERTY} where they are
+     * set.
      *
      * @return the settings
      * @throws IllegalArgumentException if a property is set to a value it does not accept
@@ -121,7 +149,32 @@ public record Options(Barrier barrier, boolean checked, Executor actionExecutor)
             }
             o = o.withChecked(v.equals("true"));
         }
+        String w = System.getProperty(CLOSE_WAIT_PROPERTY);
+        if (w != null && !w.isBlank()) o = o.withCloseWait(parseCloseWait(w));
         return o;
+    }
+
+    /** Reads {@value #CLOSE_WAIT_PROPERTY}: {@code 250ms}, {@code 2s}, or ISO-8601 ({@code PT0.25S}). */
+    private static Duration parseCloseWait(String value) {
+        String v = value.strip().toLowerCase(Locale.ROOT);
+        Duration d = null;
+        try {
+            if (v.startsWith("p") || v.startsWith("-p")) d = Duration.parse(v.toUpperCase(Locale.ROOT));
+            else if (v.matches("[0-9]{1,18}ms")) d = Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
+            else if (v.matches("[0-9]{1,15}s")) d = Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1)));
+        } catch (DateTimeParseException e) {
+            d = null;
+        }
+        if (d == null || d.isNegative()) {
+            throw new IllegalArgumentException("system property " + CLOSE_WAIT_PROPERTY + "='" + value
+                    + "': expected a duration that is not negative, such as 250ms, 2s or PT0.25S");
+        }
+        return d;
+    }
+
+    private static void checkCloseWait(Duration closeWait) {
+        Objects.requireNonNull(closeWait, "closeWait");
+        if (closeWait.isNegative()) throw new IllegalArgumentException("closeWait is negative: " + closeWait);
     }
 
     /**
@@ -131,7 +184,7 @@ public record Options(Barrier barrier, boolean checked, Executor actionExecutor)
      * @return a copy with {@link #barrier()} set
      */
     public Options withBarrier(Barrier barrier) {
-        return new Options(barrier, checked, actionExecutor);
+        return new Options(barrier, checked, actionExecutor, closeWait);
     }
 
     /**
@@ -141,7 +194,7 @@ public record Options(Barrier barrier, boolean checked, Executor actionExecutor)
      * @return a copy with {@link #checked()} set
      */
     public Options withChecked(boolean checked) {
-        return new Options(barrier, checked, actionExecutor);
+        return new Options(barrier, checked, actionExecutor, closeWait);
     }
 
     /**
@@ -188,7 +241,26 @@ public record Options(Barrier barrier, boolean checked, Executor actionExecutor)
      * @return a copy with {@link #actionExecutor()} set
      */
     public Options withActionExecutor(Executor executor) {
-        return new Options(barrier, checked, executor);
+        return new Options(barrier, checked, executor, closeWait);
+    }
+
+    /**
+     * Returns a copy whose {@link Reclaimer#close()} waits {@code wait}, in all, before it refuses: for guards that
+     * other threads are just closing, registered threads going offline, flushes and collections running on other
+     * threads, and batches of actions an {@linkplain #withActionExecutor action executor} is running. It returns as
+     * soon as none is left, so the wait is paid only by a {@code close()} that refuses, or that finds them finishing.
+     * {@link Duration#ZERO} refuses at once whatever is open or in flight (a shutdown that must not block); a long wait
+     * suits a service that drains its readers before it closes. A guard the calling thread holds open itself makes
+     * {@code close()} refuse at once, whatever the wait. Waits beyond about 292 years count as that long.
+     *
+     * @param wait how long {@code close()} waits, in all; not negative
+     * @return a copy with {@link #closeWait()} set
+     * @throws NullPointerException if {@code wait} is null
+     * @throws IllegalArgumentException if {@code wait} is negative
+     */
+    public Options withCloseWait(Duration wait) {
+        checkCloseWait(wait);
+        return new Options(barrier, checked, actionExecutor, wait);
     }
 
     /**

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
@@ -23,6 +24,7 @@ class OptionsTest {
     void clearProperties() {
         System.clearProperty(Options.BARRIER_PROPERTY);
         System.clearProperty(Options.CHECKED_PROPERTY);
+        System.clearProperty(Options.CLOSE_WAIT_PROPERTY);
     }
 
     @Test
@@ -30,6 +32,7 @@ class OptionsTest {
         assertSame(Options.Barrier.AUTO, Options.DEFAULT.barrier());
         assertFalse(Options.DEFAULT.checked());
         assertNull(Options.DEFAULT.actionExecutor());
+        assertEquals(Duration.ofSeconds(1), Options.DEFAULT.closeWait());
         assertEquals(Options.DEFAULT, Options.fromSystemProperties());
     }
 
@@ -39,6 +42,39 @@ class OptionsTest {
         Options o = Options.DEFAULT.withBarrier(Options.Barrier.FENCE).withChecked(true).withActionExecutor(direct);
         assertEquals(new Options(Options.Barrier.FENCE, true, direct), o);
         assertEquals(new Options(Options.Barrier.FENCE, false, direct), o.withChecked(false));
+        Options waiting = o.withCloseWait(Duration.ofMillis(250));
+        assertEquals(new Options(Options.Barrier.FENCE, true, direct, Duration.ofMillis(250)), waiting);
+        assertEquals(o, waiting.withCloseWait(Options.DEFAULT_CLOSE_WAIT), "the three-setting constructor's close wait");
+        assertEquals(Duration.ofMillis(250), waiting.withBarrier(Options.Barrier.AUTO).withChecked(false)
+                .withActionExecutor(null).withActionThread().closeWait(), "another wither changed the close wait");
+    }
+
+    @Test
+    void aCloseWaitThatIsNullOrNegativeIsRefused() {
+        NullPointerException n = assertThrows(NullPointerException.class, () -> Options.DEFAULT.withCloseWait(null));
+        assertTrue(n.getMessage().contains("closeWait"), n.getMessage());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Options.DEFAULT.withCloseWait(Duration.ofNanos(-1)));
+        assertTrue(e.getMessage().contains("negative"), e.getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> new Options(Options.Barrier.AUTO, false, null, Duration.ofSeconds(-1)));
+        assertThrows(NullPointerException.class, () -> new Options(Options.Barrier.AUTO, false, null, null));
+        assertEquals(Duration.ZERO, Options.DEFAULT.withCloseWait(Duration.ZERO).closeWait());
+    }
+
+    @Test
+    void theCloseWaitPropertyTakesMillisecondsSecondsOrIso8601() {
+        String[][] cases = {{"250ms", "PT0.25S"}, {" 2s ", "PT2S"}, {"0ms", "PT0S"}, {"PT1M", "PT1M"}, {"pt0.5s", "PT0.5S"}};
+        for (String[] c : cases) {
+            System.setProperty(Options.CLOSE_WAIT_PROPERTY, c[0]);
+            assertEquals(Duration.parse(c[1]), Options.fromSystemProperties().closeWait(), c[0]);
+        }
+        for (String bad : new String[] {"250", "-1s", "1.5s", "soon", "PT-1S", "250 ms", "1h"}) {
+            System.setProperty(Options.CLOSE_WAIT_PROPERTY, bad);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, Options::fromSystemProperties, bad);
+            assertTrue(e.getMessage().contains(Options.CLOSE_WAIT_PROPERTY) && e.getMessage().contains(bad),
+                    e.getMessage());
+        }
     }
 
     @Test

@@ -57,7 +57,7 @@ class ApiContractProbeTest {
     /** Creates the reclaimer, or skips ASYMMETRIC where the platform refuses it (as documented). */
     private static Reclaimer create(String name, Options.Barrier barrier) {
         try {
-            return Reclaimer.create(Scheme.named(name), Options.DEFAULT.withBarrier(barrier));
+            return Reclaimer.create(Scheme.named(name), Options.fromSystemProperties().withBarrier(barrier));
         } catch (IllegalArgumentException e) {
             org.junit.jupiter.api.Assumptions.assumeTrue(barrier != Options.Barrier.ASYMMETRIC,
                     "asymmetric barrier unavailable: " + e.getMessage());
@@ -104,7 +104,7 @@ class ApiContractProbeTest {
         } finally {
             closeQuietly(r);
         }
-        Reclaimer plain = Reclaimer.create(new Scheme.Hyaline(64, false), Options.DEFAULT.withBarrier(Options.Barrier.FENCE));
+        Reclaimer plain = Reclaimer.create(new Scheme.Hyaline(64, false), Options.fromSystemProperties().withBarrier(Options.Barrier.FENCE));
         try {
             assertFalse(plain.scheme().robust());
             assertEquals(Long.MAX_VALUE, plain.pendingBound(), "non-robust Hyaline states a bound");
@@ -377,7 +377,7 @@ class ApiContractProbeTest {
         for (Scheme s : variants) {
             Reclaimer r;
             try {
-                r = Reclaimer.create(s, Options.DEFAULT.withBarrier(barrier));
+                r = Reclaimer.create(s, Options.fromSystemProperties().withBarrier(barrier));
             } catch (IllegalArgumentException e) {
                 org.junit.jupiter.api.Assumptions.assumeTrue(barrier != Options.Barrier.ASYMMETRIC);
                 throw e;

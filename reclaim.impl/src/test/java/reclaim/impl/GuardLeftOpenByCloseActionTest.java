@@ -53,7 +53,7 @@ class GuardLeftOpenByCloseActionTest {
 
     private static Reclaimer create(String name, Options.Barrier barrier, boolean checked) {
         try {
-            return Reclaimer.create(Scheme.named(name), Options.DEFAULT.withBarrier(barrier).withChecked(checked));
+            return Reclaimer.create(Scheme.named(name), Options.fromSystemProperties().withBarrier(barrier).withChecked(checked));
         } catch (IllegalArgumentException e) {
             org.junit.jupiter.api.Assumptions.assumeTrue(barrier != Options.Barrier.ASYMMETRIC,
                     "asymmetric barrier unavailable: " + e.getMessage());

@@ -30,7 +30,8 @@ import reclaim.api.Guard;
  *       deadline, for those that have (refusing in the same way); it runs the ones it took in its drain.</li>
  *   <li>It drains every sealed bag, and what actions retire meanwhile, then marks the core CLOSED.</li>
  * </ol>
- * The deadline is one second for the whole call (none for an abandoned core: see {@link #abandon()}). Actions run by the drain may enter guards (they get none: nothing
+ * The deadline is {@code Options.closeWait()} (one second by default) for the whole call (none for an abandoned core:
+ * see {@link #abandon()}). Actions run by the drain may enter guards (they get none: nothing
  * else is reclaimed meanwhile) and retire (into {@link #late}); a {@code close()} they call is refused.
  *
  * <p>"Nothing else is reclaimed meanwhile" holds only while the action runs: the drain runs the next action once it
@@ -42,13 +43,13 @@ import reclaim.api.Guard;
  * happen in a close() that then refuses.
  */
 final class Closing {
+    private final Core core;
     /**
      * How long close() waits, in all, for participants still in use (a flush holding one BUSY, a guard that is
-     * just finishing) and for work in flight, before it reports them.
+     * just finishing) and for work in flight, before it reports them: {@code Options.closeWait()}, in nanoseconds,
+     * saturated at {@code Long.MAX_VALUE} (the deadline's wrapping arithmetic is exact up to that).
      */
-    private static final long CLOSE_WAIT_NANOS = 1_000_000_000L;
-
-    private final Core core;
+    private final long waitNanos;
     private final Object lock = new Object();
     /** The thread running close(); its reclaim actions may still retire (accepted into {@link #late}). */
     private volatile Thread closer;
@@ -63,6 +64,18 @@ final class Closing {
 
     Closing(Core core) {
         this.core = core;
+        long w;
+        try {
+            w = core.options.closeWait().toNanos();
+        } catch (ArithmeticException e) { // beyond about 292 years
+            w = Long.MAX_VALUE;
+        }
+        this.waitNanos = w;
+    }
+
+    /** @return how long close() waits, in all, in nanoseconds (for tests) */
+    long waitNanos() {
+        return waitNanos;
     }
 
     /** @return whether the calling thread is running close() (it is one of close()'s reclaim actions) */
@@ -176,24 +189,27 @@ final class Closing {
             // and those of dead threads' batches that closing their participants runs (Hyaline's and Crystalline's
             // sweeps walk what the dead thread's guard held).
             core.reclamation().drainingFor(this);
+            // Spins, yields, then parks of up to a millisecond: a long wait costs no core. It keeps the interrupt
+            // status, which a park would otherwise answer at once, again and again.
+            Backoff backoff = new Backoff();
             try {
                 // An abandoned core does not wait: the guards and work it would wait for finish the close themselves.
-                long deadline = System.nanoTime() + (abandoned ? 0 : CLOSE_WAIT_NANOS);
+                long deadline = System.nanoTime() + (abandoned ? 0 : waitNanos);
                 // Collections already running end while the participants are still open (their actions may
                 // retire); none starts from now on.
-                core.awaitQuiet(deadline);
+                core.awaitQuiet(deadline, backoff);
                 Participant[] ps = core.participants.all();
                 closeIdleHeld(ps);
                 int open = 0;
                 for (Participant p : ps) {
-                    if (!closeParticipant(p, deadline)) open++;
+                    if (!closeParticipant(p, deadline, backoff)) open++;
                 }
                 // A guard on a sticky participant shows in its open flag (or in a hazard or reservation it
                 // published), not in the state word. Store-load order between our CASes above and the reads below:
                 // a full fence, or membarrier where readers publish with opaque stores (Barrier).
                 core.heavy();
                 for (Participant p : ps) {
-                    if (p.stateVolatile() == Participant.CLOSED && !closedIdle(p, deadline)) open++;
+                    if (p.stateVolatile() == Participant.CLOSED && !closedIdle(p, deadline, backoff)) open++;
                 }
                 if (open > 0) {
                     throw new IllegalStateException(open + " guard(s) of this " + core.name + " reclaimer are still open"
@@ -202,14 +218,14 @@ final class Closing {
                 }
                 // Every participant is CLOSED: no guard is open and none can open. Work that leaving guards counted
                 // in before releasing their participants is seen now (Lifecycle).
-                if (!core.awaitQuiet(deadline)) {
+                if (!core.awaitQuiet(deadline, backoff)) {
                     throw new IllegalStateException("reclamation is still running on another thread (or this close()"
                             + " was called by a reclaim action): this " + core.name + " reclaimer accepts no new guards;"
                             + " call close() again once it has ended, to reclaim everything");
                 }
                 // Batches handed to the action executor: take those not started, wait for those running (nothing
                 // can be handed off any more), so that the drain below runs with no other thread running actions.
-                if (!core.reclamation().keepHandedOff(deadline)) {
+                if (!core.reclamation().keepHandedOff(deadline, backoff)) {
                     throw new IllegalStateException("reclaim actions are still running on the action executor: this "
                             + core.name + " reclaimer accepts no new guards; call close() again once they have"
                             + " ended, to reclaim everything");
@@ -229,6 +245,7 @@ final class Closing {
                 core.participants.dropAll();
                 core.telemetry.closed(core); // the last JFR snapshot; the periodic one is removed
             } finally {
+                backoff.done();
                 core.reclamation().drainDone();
                 actionGuard = null; // every action's guard was closed when it returned (actionReturned)
                 closer = null;
@@ -282,7 +299,7 @@ final class Closing {
      *
      * @return false if a guard (or an online registered thread, or a flush that does not finish) holds it
      */
-    private boolean closeParticipant(Participant p, long deadline) {
+    private boolean closeParticipant(Participant p, long deadline, Backoff backoff) {
         core.participants.sweepAndWalk(p);
         ThreadRef h = p.holderOpaque();
         boolean mine = h != null && h.isCurrent();
@@ -307,7 +324,7 @@ final class Closing {
                 }
                 p.setStateRelease(s);
                 if (System.nanoTime() - deadline > 0) return false;
-                Thread.yield();
+                backoff.pause(deadline);
                 continue;
             }
             // A guard (announced, or open on a sticky participant), an online executor, or a flush or seal in
@@ -316,7 +333,7 @@ final class Closing {
             if (mine && s != Participant.BUSY) return false;
             if (core.participants.sweepAndWalk(p)) continue;
             if (System.nanoTime() - deadline > 0) return false;
-            Thread.yield();
+            backoff.pause(deadline);
         }
     }
 
@@ -345,12 +362,12 @@ final class Closing {
      * bounded, for another thread's: a guard just closing, or an enter that met CLOSING and is taking its open flag
      * back ({@code Core.openSticky}). The caller's own guard counts at once.
      */
-    private boolean closedIdle(Participant p, long deadline) {
+    private boolean closedIdle(Participant p, long deadline, Backoff backoff) {
         while (p.guardOpen() || core.policy.inUse(p)) {
             ThreadGuard o = p.ownerAcquire();
             if (o == null || o.ownedByCaller()) return false;
             if (System.nanoTime() - deadline > 0) return false;
-            Thread.yield();
+            backoff.pause(deadline);
         }
         return true;
     }

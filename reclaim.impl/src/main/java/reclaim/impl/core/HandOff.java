@@ -278,16 +278,17 @@ final class HandOff {
      * that other threads are running. Called when no task can be handed off any more.
      *
      * @param deadline a {@link System#nanoTime()} value
+     * @param backoff how to wait
      * @return false if a task was still running at the deadline
      */
-    boolean keep(long deadline) {
+    boolean keep(long deadline, Backoff backoff) {
         for (Task t : outstanding) {
             while (true) {
                 int s = t.stateAcquire();
                 if (s == QUEUED && !t.casState(QUEUED, KEPT)) continue;
                 if (s != RUNNING) break;
                 if (System.nanoTime() - deadline > 0) return false;
-                Thread.yield();
+                backoff.pause(deadline);
             }
         }
         return true;

@@ -89,12 +89,13 @@ abstract class Lifecycle {
      * Waits until no work is in flight, or until the deadline.
      *
      * @param deadline a {@link System#nanoTime()} value
+     * @param backoff how to wait
      * @return true if nothing is in flight
      */
-    boolean awaitQuiet(long deadline) {
+    boolean awaitQuiet(long deadline, Backoff backoff) {
         while (inFlightVolatile() != 0) {
             if (System.nanoTime() - deadline > 0) return false;
-            Thread.yield();
+            backoff.pause(deadline);
         }
         return true;
     }

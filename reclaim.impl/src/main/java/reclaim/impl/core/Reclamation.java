@@ -408,10 +408,11 @@ public final class Reclamation {
      * close(): takes the handed-off batches not started yet, waits for the others until {@code deadline}.
      *
      * @param deadline a {@link System#nanoTime()} value
+     * @param backoff how to wait
      * @return false if one was still running at the deadline
      */
-    boolean keepHandedOff(long deadline) {
-        return handOff == null || handOff.keep(deadline);
+    boolean keepHandedOff(long deadline, Backoff backoff) {
+        return handOff == null || handOff.keep(deadline, backoff);
     }
 
     /** close(): runs what {@link #keepHandedOff} took. */

@@ -30,7 +30,7 @@ class EnterRefusedWhileClosingTest {
     @MethodSource("reclaim.impl.core.GuardShortPathTest#schemes")
     void aRefusedEnterLeavesNothingOpenAndTheNextCloseCompletes(String scheme, Options.Barrier barrier)
             throws Exception {
-        Reclaimer r = Reclaimer.create(Scheme.named(scheme), Options.DEFAULT.withBarrier(barrier));
+        Reclaimer r = Reclaimer.create(Scheme.named(scheme), Options.fromSystemProperties().withBarrier(barrier));
         ThreadGuard g = ((ReclaimerHandle) r).guard();
         r.enter().close();
         r.enter().close(); // the short path is decided by now

@@ -26,8 +26,8 @@ class LifecycleTest {
         Lifecycle l = new Lifecycle() {};
         l.setStateVolatile(Lifecycle.CLOSING);
         l.beginWork();
-        assertFalse(l.awaitQuiet(System.nanoTime() + 1_000_000), "quiet with work in flight");
+        assertFalse(l.awaitQuiet(System.nanoTime() + 1_000_000, new Backoff()), "quiet with work in flight");
         l.endWork();
-        assertTrue(l.awaitQuiet(System.nanoTime()), "not quiet with nothing in flight");
+        assertTrue(l.awaitQuiet(System.nanoTime(), new Backoff()), "not quiet with nothing in flight");
     }
 }
