@@ -98,7 +98,8 @@ import reclaim.offheap.internal.NativeAccess;
  * <p>Cost: one acquire load of the header (on the cache line just before the block) per access, plus a bounds
  * check; a pass over the payload at each free; a small heap node per quarantined block; and memory held back:
  * at most {@code quarantineBytes} (counting {@value #HEADER_SIZE} bytes of header per block; the C library's
- * overhead comes on top) plus, transiently, the blocks other threads are freeing at that moment, beyond what
+ * overhead comes on top), or the last block freed alone where it weighs more (it stays until the next free, so that
+ * an immediate second free or read of it is still caught), plus, transiently, the blocks other threads are freeing at that moment, beyond what
  * unchecked mode would hold. Detection is deterministic for a block freed
  * before the access began and still in quarantine; a block that has left the quarantine is the C library's
  * again.
@@ -661,7 +662,9 @@ public final class NativeMemory implements SegmentAllocator, AutoCloseable {
      * the word provably holds it as data (see <em>Checked mode</em> above).
      *
      * @param guard an open guard of this allocator's reclaimer, on the current thread
-     * @param holder the memory holding the address (a block, or any segment: an {@code Arena}'s, a heap one)
+     * @param holder the memory holding the address (a block, or any segment: an {@code Arena}'s, a heap one over a
+     *     {@code long[]}; the volatile read needs 8-byte alignment, which a heap segment over a {@code byte[]} (or
+     *     another array of smaller elements) does not promise at any offset, so it is refused as misaligned)
      * @param offset the offset of the address in {@code holder}, 8-aligned
      * @param slot the guard's key slot, {@code 0 <= slot < guard.slots()}
      * @return the address read, protected (may be {@code 0})

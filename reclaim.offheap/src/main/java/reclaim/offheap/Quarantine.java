@@ -43,7 +43,10 @@ final class Quarantine {
 
     /**
      * Takes a block that has just reached {@code FREED}: poisons its payload, holds it, then returns the oldest
-     * blocks to the C library while the weight exceeds the limit (all of them once the quarantine is closed).
+     * blocks to the C library while the weight exceeds the limit (all of them once the quarantine is closed). A block
+     * that alone weighs more than a limit that is not 0 is not returned at once: the weight may stay at its own until
+     * the next block comes, so that a second free or a read of the block just freed still finds its header (the C
+     * library unmaps a large block's pages as soon as it has it, and the check would then fault).
      */
     void hold(long block, long size) {
         VarHandle.storeStoreFence(); // the caller's store of FREED (header) before the poison (payload)
@@ -55,7 +58,7 @@ final class Quarantine {
         if (closedVolatile()) {
             drain(0);
         } else if (total > limit) {
-            drain(limit);
+            drain(limit == 0 ? 0 : Math.max(limit, size + BlockHeader.SIZE));
         }
     }
 

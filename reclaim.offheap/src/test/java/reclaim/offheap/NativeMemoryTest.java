@@ -197,6 +197,46 @@ class NativeMemoryTest {
         }
     }
 
+    /** load() reads a heap segment over a long[]; one over a byte[] promises no 8-byte alignment and is refused. */
+    @Test
+    void loadReadsAHeapSegmentOverLongsAndRefusesOneOverBytesAsMisaligned() {
+        try (Reclaimer r = Reclaimer.create("ebr"); NativeMemory m = NativeMemory.create(r)) {
+            long[] words = {0, 0x1234_5678L};
+            try (Guard g = r.enter()) {
+                assertEquals(0x1234_5678L, m.load(g, MemorySegment.ofArray(words), 8, 0));
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> m.load(g, MemorySegment.ofArray(new byte[16]), 8, 0));
+                assertTrue(e.getMessage().contains("align"), e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * A block that alone weighs more than the quarantine limit (here 8 MiB against 1 MiB: the C library maps such a
+     * block on its own and unmaps it when freed) stays quarantined until the next free, so that a second free or a
+     * read of it right after its free is caught instead of faulting on its unmapped header.
+     */
+    @Test
+    void checkedModeCatchesTheUseOfAFreedBlockLargerThanTheQuarantine() {
+        try (Reclaimer r = Reclaimer.create("ebr");
+             NativeMemory m = NativeMemory.builder(r).checked(true).quarantineBytes(1 << 20).build()) {
+            long big = 8L << 20;
+            long a = m.allocateAddress(big, 8);
+            m.setLong(a, big - 8, 42);
+            m.free(a);
+            assertEquals(1, m.stats().quarantinedBlocks(), "the big block stays until the next free");
+            assertEquals(big, m.stats().quarantinedBytes());
+            assertThrows(UseAfterFreeException.class, () -> m.free(a), "a second free");
+            assertThrows(UseAfterFreeException.class, () -> m.getLong(a, 0), "a read");
+            assertThrows(UseAfterFreeException.class, () -> m.retire(a), "a retire");
+            long small = m.allocateAddress(64, 8);
+            m.free(small); // pushes the big block out
+            assertEquals(1, m.stats().quarantinedBlocks());
+            assertEquals(64, m.stats().quarantinedBytes());
+            assertEquals(3, m.stats().useAfterFree());
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("schemes")
     @SuppressWarnings("restricted") // reads the poisoned payload of a quarantined (still allocated) block

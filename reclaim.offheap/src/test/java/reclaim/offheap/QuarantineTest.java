@@ -56,6 +56,25 @@ class QuarantineTest {
     }
 
     @Test
+    void aBlockHeavierThanTheLimitStaysUntilTheNextOneComes() {
+        long weight = 32 + BlockHeader.SIZE;
+        Quarantine q = new Quarantine(weight);
+        q.hold(freedBlock(32), 32);
+        q.hold(freedBlock(4096), 4096); // alone over the limit: the older one leaves, this one stays
+        assertEquals(1, q.blocks());
+        assertEquals(4096, q.bytes());
+        q.hold(freedBlock(32), 32); // the next one pushes it out
+        assertEquals(1, q.blocks());
+        assertEquals(32, q.bytes());
+        q.close();
+        assertEquals(0, q.blocks());
+        Quarantine none = new Quarantine(0); // a limit of 0 holds nothing, whatever the size
+        none.hold(freedBlock(4096), 4096);
+        assertEquals(0, none.blocks());
+        none.close();
+    }
+
+    @Test
     void zeroSizeBlocksWeighTheirHeader() {
         Quarantine q = new Quarantine(BlockHeader.SIZE);
         q.hold(freedBlock(0), 0);

@@ -5,6 +5,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -62,8 +63,9 @@ import reclaim.api.Reclaimer;
  * <h2>Failure</h2>
  * If the reclaimer refuses a retire because it is closed, the call ({@code replace} or {@code close}) throws
  * the reclaimer's {@link IllegalStateException} in every case: the old mapping is unmapped at once when the
- * reclaimer's close has completed (no guard can be open), and otherwise left mapped (a guard may still read
- * it); {@link #mapped()} minus {@link #unmapped()} then shows the leak.
+ * reclaimer's close has completed (no guard can be open), and otherwise kept mapped (a guard may still read it)
+ * until a {@link #close()} of this holder that comes once the reclaimer's close has completed; until then
+ * {@link #mapped()} minus {@link #unmapped()} counts it.
  */
 public final class MappedFileSwap implements AutoCloseable {
 
@@ -89,6 +91,11 @@ public final class MappedFileSwap implements AutoCloseable {
     private final AtomicLong mapped = new AtomicLong();
     /** Mappings this holder unmapped (by reclaim actions or directly); volatile read-modify-writes. */
     private final AtomicLong unmapped = new AtomicLong();
+    /**
+     * Mappings whose retire the reclaimer refused while closing (a guard may still read them): unmapped by a
+     * {@link #close()} once the reclaimer has closed.
+     */
+    private final ConcurrentLinkedQueue<MappedFile> refused = new ConcurrentLinkedQueue<>();
 
     /** The published mapping or CLOSED; see the accessors at the bottom. */
     @SuppressWarnings("unused") // through CURRENT
@@ -245,14 +252,28 @@ public final class MappedFileSwap implements AutoCloseable {
 
     /**
      * Closes this holder: the current mapping is retired (unmapped once no guard that read it is open) and
-     * further reads and replaces throw {@link IllegalStateException}. Idempotent.
+     * further reads and replaces throw {@link IllegalStateException}. Idempotent, and a later call unmaps what an
+     * earlier one could not retire, once the reclaimer has closed.
      *
-     * @throws IllegalStateException if the reclaimer refused the retire (see the class documentation)
+     * @throws IllegalStateException if the reclaimer refused the retire (see the class documentation), or has not
+     *     closed yet while mappings whose retire it refused are still mapped
      */
     @Override
     public void close() {
         MappedFile last = getAndSetCurrent(CLOSED); // linearization point of close
         if (last != CLOSED) retireOrUnmap(last);
+        if (refused.isEmpty()) return;
+        if (!reclaimer.isClosed()) {
+            throw new IllegalStateException("the reclaimer is closing: " + refused.size() + " mapping(s) of this"
+                    + " MappedFileSwap could not be retired; call close() again once the reclaimer has closed, to"
+                    + " unmap them");
+        }
+        unmapRefused();
+    }
+
+    /** Unmaps the mappings whose retire was refused; the reclaimer has closed, so no guard is open or can open. */
+    private void unmapRefused() {
+        for (MappedFile m; (m = refused.poll()) != null; ) unmapCounted(m); // poll() hands each to one caller
     }
 
     @Override
@@ -279,8 +300,13 @@ public final class MappedFileSwap implements AutoCloseable {
             reclaimer.retire(old, unmapAction);
         } catch (IllegalStateException refused) {
             // A completed close means no guard is open or can open: nobody can read old. Otherwise a guard
-            // may still hold it, and leaking the mapping is the only safe choice.
-            if (reclaimer.isClosed()) unmapCounted(old);
+            // may still hold it: kept, for a close() of this holder once the reclaimer has closed.
+            if (reclaimer.isClosed()) {
+                unmapCounted(old);
+            } else {
+                this.refused.add(old);
+                if (reclaimer.isClosed()) unmapRefused(); // it closed meanwhile: a close() may have drained already
+            }
             throw refused;
         }
     }

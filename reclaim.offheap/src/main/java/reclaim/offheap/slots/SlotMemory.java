@@ -334,7 +334,12 @@ public final class SlotMemory implements AutoCloseable {
         try {
             int i = free.pop();
             if (i == FreeList.EMPTY && !reclaimer.isClosed()) {
-                reclaimer.flush(); // freed slots may only be waiting for the reclaimer: give it one chance
+                try {
+                    reclaimer.flush(); // freed slots may only be waiting for the reclaimer: give it one chance
+                } catch (IllegalStateException closing) {
+                    // A close() is in progress, or refused (guards open): no slot comes back before it completes,
+                    // and the answer is the one for no free slot, not the reclaimer's refusal
+                }
                 i = free.pop();
             }
             if (i == FreeList.EMPTY) return NO_HANDLE;
