@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.concurrent.ConcurrentMap;
+import java.util.function.Predicate;
 import java.util.concurrent.atomic.LongAdder;
 import reclaim.api.Guard;
 import reclaim.api.Reclaimer;
@@ -50,7 +51,10 @@ import reclaim.api.Reclaimer;
  * creation and not removed since exactly once, may reflect later changes, and never throws
  * {@link java.util.ConcurrentModificationException}. They read one bucket at a time, in one guard, into a
  * small buffer, so no guard stays open between calls. {@code Iterator.remove} removes the last key returned
- * (if it is still mapped); {@code Map.Entry.setValue} writes through with {@code put}.
+ * (if it is still mapped); {@code Map.Entry.setValue} writes through with {@code put}. The bulk removals of the
+ * entry set and the values ({@code removeIf}, {@code removeAll}, {@code retainAll}) remove a mapping only if it still
+ * maps the key to the value they tested, with the map's {@code remove(key, value)}, as {@code ConcurrentHashMap}'s
+ * {@code removeIf} does: a mapping that another thread changed meanwhile stays.
  *
  * <h2>Progress</h2>
  * Lock-free. Allocation happens only when the node pool is empty (and for the size counter's cells under
@@ -147,8 +151,11 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
      * @param <K> the key type
      * @param <V> the value type
      * @param expectedSize the number of mappings the map is sized for
-     * @return a new, empty twin; its {@link #reclaimer()} is a stand-in of its own that reclaims nothing: closing
-     *     it closes the twin (its operations then throw {@link IllegalStateException}) and no other
+     * @return a new, empty twin; its {@link #reclaimer()} is a stand-in of its own that reclaims nothing and keeps
+     *     none of a reclaimer's contract but closing: its {@code retire} drops the object to the GC without running
+     *     the action, its guards are one stateless guard that checks nothing, its stats count nothing; closing it
+     *     closes the twin (its operations then throw {@link IllegalStateException}) and no other, without waiting
+     *     for guards
      */
     public static <K, V> RecyclingHashMap<K, V> gcTwin(int expectedSize) {
         return new RecyclingHashMap<>(new GcBaseline(), expectedSize, 0);
@@ -433,8 +440,9 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
      * ({@link reclaim.api.Stats#stalled()} reports it) and the node pools stop refilling. The robust schemes
      * (hazard pointers, robust Hyaline, Crystalline) bound what an open guard holds back
      * ({@link Reclaimer#pendingBound()}); under hazard pointers and Crystalline each operation
-     * releases what it protected when it ends. Use a view for a short batch of operations on one thread, not as a
-     * long-lived handle, and do not block while it is open.
+     * protects in one level of nested slots, which the view's next operation reuses: what the last one read stays
+     * protected until then or until the view closes, no more. Use a view for a short batch of operations on one
+     * thread, not as a long-lived handle, and do not block while it is open.
      *
      * <h2>Misuse</h2>
      * A view belongs to the thread that opened it: an operation or {@code close()} from another thread, an
@@ -697,6 +705,25 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
             if (!(o instanceof Map.Entry<?, ?> e) || e.getKey() == null || e.getValue() == null) return false;
             return RecyclingHashMap.this.remove(e.getKey(), e.getValue());
         }
+
+        /** Removes the mappings whose entry {@code filter} accepts, each only if unchanged since (class documentation). */
+        @Override
+        public boolean removeIf(Predicate<? super Map.Entry<K, V>> filter) {
+            Objects.requireNonNull(filter, "filter");
+            return removeMappingsIf(filter, true);
+        }
+
+        @Override
+        public boolean removeAll(Collection<?> c) {
+            Objects.requireNonNull(c, "c");
+            return removeMappingsIf(c::contains, true);
+        }
+
+        @Override
+        public boolean retainAll(Collection<?> c) {
+            Objects.requireNonNull(c, "c");
+            return removeMappingsIf(e -> !c.contains(e), true);
+        }
     }
 
     /** The keys: the entry iterator's keys; the other operations are the map's (as {@link AbstractMap#keySet()}). */
@@ -771,6 +798,45 @@ public final class RecyclingHashMap<K, V> extends AbstractMap<K, V> implements C
             }
             return false;
         }
+
+        /** Removes the mappings whose value {@code filter} accepts, each only if unchanged since (class documentation). */
+        @Override
+        public boolean removeIf(Predicate<? super V> filter) {
+            Objects.requireNonNull(filter, "filter");
+            return removeMappingsIf(filter, false);
+        }
+
+        @Override
+        public boolean removeAll(Collection<?> c) {
+            Objects.requireNonNull(c, "c");
+            return removeMappingsIf(c::contains, false);
+        }
+
+        @Override
+        public boolean retainAll(Collection<?> c) {
+            Objects.requireNonNull(c, "c");
+            return removeMappingsIf(v -> !c.contains(v), false);
+        }
+    }
+
+    /**
+     * The bulk removals of the entry set and the values: walks the mappings and removes each that {@code filter}
+     * accepts (given the entry, or its value) with the conditional {@code remove(key, value)}, so that a mapping
+     * changed since it was read stays.
+     *
+     * @return whether a mapping was removed by this call
+     */
+    @SuppressWarnings("unchecked")
+    private boolean removeMappingsIf(Predicate<?> filter, boolean entries) {
+        Predicate<Object> f = (Predicate<Object>) filter;
+        boolean removed = false;
+        for (EntryIterator it = new EntryIterator(); it.hasNext(); ) {
+            Map.Entry<K, V> e = it.next();
+            K k = e.getKey();
+            V v = e.getValue();
+            if (f.test(entries ? e : v) && RecyclingHashMap.this.remove(k, v)) removed = true;
+        }
+        return removed;
     }
 
     /** The entry iterator's keys or values, for {@link KeySet} and {@link Values}; removal removes the entry. */

@@ -107,8 +107,11 @@ public final class RecyclingListSet<E> extends AbstractSet<E> implements Set<E> 
      * a plain volatile load). The baseline the recycling set is measured against in {@code reclaim.jmh}.
      *
      * @param <E> the element type
-     * @return a new, empty twin; its {@link #reclaimer()} is a stand-in of its own that reclaims nothing: closing
-     *     it closes the twin (its operations then throw {@link IllegalStateException}) and no other
+     * @return a new, empty twin; its {@link #reclaimer()} is a stand-in of its own that reclaims nothing and keeps
+     *     none of a reclaimer's contract but closing: its {@code retire} drops the object to the GC without running
+     *     the action, its guards are one stateless guard that checks nothing, its stats count nothing; closing it
+     *     closes the twin (its operations then throw {@link IllegalStateException}) and no other, without waiting
+     *     for guards
      */
     public static <E> RecyclingListSet<E> gcTwin() {
         return new RecyclingListSet<>(new GcBaseline(), 0);
@@ -304,8 +307,9 @@ public final class RecyclingListSet<E> extends AbstractSet<E> implements Set<E> 
      * ({@link reclaim.api.Stats#stalled()} reports it) and the node pools stop refilling. The robust schemes
      * (hazard pointers, robust Hyaline, Crystalline) bound what an open guard holds back
      * ({@link Reclaimer#pendingBound()}); under hazard pointers and Crystalline each operation
-     * releases what it protected when it ends. Use a view for a short batch of operations on one thread, not as a
-     * long-lived handle, and do not block while it is open.
+     * protects in one level of nested slots, which the view's next operation reuses: what the last one read stays
+     * protected until then or until the view closes, no more. Use a view for a short batch of operations on one
+     * thread, not as a long-lived handle, and do not block while it is open.
      *
      * <h2>Misuse</h2>
      * A view belongs to the thread that opened it: an operation or {@code close()} from another thread, an

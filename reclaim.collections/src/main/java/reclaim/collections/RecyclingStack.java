@@ -84,8 +84,11 @@ public final class RecyclingStack<E> {
      * a plain volatile load). The baseline the recycling stack is measured against in {@code reclaim.jmh}.
      *
      * @param <E> the element type
-     * @return a new, empty twin; its {@link #reclaimer()} is a stand-in of its own that reclaims nothing: closing
-     *     it closes the twin (its operations then throw {@link IllegalStateException}) and no other
+     * @return a new, empty twin; its {@link #reclaimer()} is a stand-in of its own that reclaims nothing and keeps
+     *     none of a reclaimer's contract but closing: its {@code retire} drops the object to the GC without running
+     *     the action, its guards are one stateless guard that checks nothing, its stats count nothing; closing it
+     *     closes the twin (its operations then throw {@link IllegalStateException}) and no other, without waiting
+     *     for guards
      */
     public static <E> RecyclingStack<E> gcTwin() {
         return new RecyclingStack<>(new GcBaseline(), 0);
