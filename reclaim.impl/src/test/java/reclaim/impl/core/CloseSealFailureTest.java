@@ -28,46 +28,6 @@ import reclaim.api.Stats;
  */
 class CloseSealFailureTest {
 
-    /** A policy whose seals fail once, on the closing thread, after {@link #failNextCloseSeal} is set. */
-    static final class FailingSealPolicy extends Policy {
-        final AtomicInteger failNextCloseSeal = new AtomicInteger();
-
-        @Override
-        protected Capabilities capabilities() {
-            return new Capabilities(true, false, Integer.MAX_VALUE, 64, Long.MAX_VALUE);
-        }
-
-        @Override
-        protected void sealing(Batch bag) {
-            if (core.closing().isCloser() && failNextCloseSeal.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-                throw new SealFailed();
-            }
-        }
-
-        @Override
-        protected void collect(int limit) {
-            for (Batch b = core.sealed.takeAll(), next; b != null; b = next) {
-                next = b.next();
-                b.link(null);
-                core.reclamation().run(b);
-            }
-        }
-
-        @Override
-        protected long era() {
-            return 1;
-        }
-    }
-
-    /** What the seal throws: an error, as an allocation failing would be (JUnit stops on a real one). */
-    static final class SealFailed extends Error {
-        private static final long serialVersionUID = 1L;
-
-        SealFailed() {
-            super("a seal that fails, for the test");
-        }
-    }
-
     static Stream<Options.Barrier> barriers() {
         return Membarrier.unavailableReason() == null
                 ? Stream.of(Options.Barrier.FENCE, Options.Barrier.ASYMMETRIC) : Stream.of(Options.Barrier.FENCE);
@@ -79,6 +39,7 @@ class CloseSealFailureTest {
     void aSealThatFailsInCloseLeavesTheBagForTheNextClose(Options.Barrier barrier) throws Exception {
         for (int failing = 1; failing <= 2; failing++) { // one close() whose seal fails, then two in a row
             FailingSealPolicy policy = new FailingSealPolicy();
+            policy.failWhen = core -> core.closing().isCloser(); // the seals of close()
             Reclaimer r = ReclaimerHandle.create(new Scheme.Ebr(), policy, Options.DEFAULT.withBarrier(barrier));
             AtomicInteger ran = new AtomicInteger();
             CountDownLatch retired = new CountDownLatch(1);
@@ -96,9 +57,9 @@ class CloseSealFailureTest {
             try {
                 assertTrue(retired.await(30, TimeUnit.SECONDS));
                 r.retire(new Object(), o -> ran.incrementAndGet()); // waits in the caller's bag
-                policy.failNextCloseSeal.set(failing);
+                policy.failSeals.set(failing);
                 for (int i = 0; i < failing; i++) {
-                    assertThrows(SealFailed.class, r::close);
+                    assertThrows(FailingSealPolicy.SealFailed.class, r::close);
                     assertFalse(r.isClosed(), "a close() whose seal failed has not closed");
                     assertEquals(0, ran.get(), "nothing ran before the drain");
                 }

@@ -24,54 +24,6 @@ import reclaim.api.Stats;
  */
 class SweepSealFailureTest {
 
-    /** A policy whose seals fail on the calling thread while armed, and which counts its sweeps. */
-    static final class FailingSweepPolicy extends Policy {
-        final AtomicInteger failSeals = new AtomicInteger();
-        final AtomicInteger swept = new AtomicInteger();
-        volatile Thread failOn;
-
-        @Override
-        protected Capabilities capabilities() {
-            return new Capabilities(true, false, Integer.MAX_VALUE, 64, Long.MAX_VALUE);
-        }
-
-        @Override
-        protected void sealing(Batch bag) {
-            if (Thread.currentThread() == failOn && failSeals.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-                throw new SealFailed();
-            }
-        }
-
-        @Override
-        protected Object swept(Participant p) {
-            swept.incrementAndGet();
-            return null;
-        }
-
-        @Override
-        protected void collect(int limit) {
-            for (Batch b = core.sealed.takeAll(), next; b != null; b = next) {
-                next = b.next();
-                b.link(null);
-                core.reclamation().run(b);
-            }
-        }
-
-        @Override
-        protected long era() {
-            return 1;
-        }
-    }
-
-    /** What the seal throws: an error, as an allocation failing would be (JUnit stops on a real one). */
-    static final class SealFailed extends Error {
-        private static final long serialVersionUID = 1L;
-
-        SealFailed() {
-            super("a seal that fails, for the test");
-        }
-    }
-
     static Stream<Options.Barrier> barriers() {
         return Membarrier.unavailableReason() == null
                 ? Stream.of(Options.Barrier.FENCE, Options.Barrier.ASYMMETRIC) : Stream.of(Options.Barrier.FENCE);
@@ -82,17 +34,18 @@ class SweepSealFailureTest {
     @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void aSweepWhoseSealFailsIsDoneWholeByALaterSweep(Options.Barrier barrier) throws Exception {
         for (int failing = 1; failing <= 2; failing++) { // one flush whose sweep fails, then two in a row
-            FailingSweepPolicy policy = new FailingSweepPolicy();
+            FailingSealPolicy policy = new FailingSealPolicy();
             Reclaimer r = ReclaimerHandle.create(new Scheme.Ebr(), policy, Options.DEFAULT.withBarrier(barrier));
             try {
                 AtomicInteger ran = new AtomicInteger();
                 Thread ended = new Thread(() -> r.retire(new Object(), o -> ran.incrementAndGet()), "ends-with-a-bag");
                 ended.start();
                 ended.join();
-                policy.failOn = Thread.currentThread();
+                Thread self = Thread.currentThread();
+                policy.failWhen = core -> Thread.currentThread() == self; // the seals of this thread's flush
                 policy.failSeals.set(failing);
                 for (int i = 0; i < failing; i++) {
-                    assertThrows(SealFailed.class, r::flush, "the sweep's seal fails, and says so");
+                    assertThrows(FailingSealPolicy.SealFailed.class, r::flush, "the sweep's seal fails, and says so");
                     assertEquals(0, ran.get(), "nothing ran: the bag was not sealed");
                     assertEquals(0, policy.swept.get(), "the policy's part waits for the seal");
                 }
