@@ -39,8 +39,14 @@ final class Backoff {
         }
     }
 
-    /** Restores the interrupt status cleared while waiting. */
+    /**
+     * Restores the interrupt status cleared while waiting: before user code runs on the waiting thread between two
+     * waits (it must see the status as the caller left it), and at the end. The waits after it may clear it again.
+     */
     void done() {
-        if (interrupted) Thread.currentThread().interrupt();
+        if (interrupted) {
+            interrupted = false;
+            Thread.currentThread().interrupt();
+        }
     }
 }

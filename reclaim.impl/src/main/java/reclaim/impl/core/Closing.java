@@ -189,16 +189,21 @@ final class Closing {
             // and those of dead threads' batches that closing their participants runs (Hyaline's and Crystalline's
             // sweeps walk what the dead thread's guard held).
             core.reclamation().drainingFor(this);
-            // Spins, yields, then parks of up to a millisecond: a long wait costs no core. It keeps the interrupt
-            // status, which a park would otherwise answer at once, again and again.
+            // Spins, yields, then parks of up to a millisecond: a long wait costs no core. A park would answer a
+            // pending interrupt at once, again and again, so the waits clear it; it is restored (backoff.done())
+            // before anything here runs reclaim actions (sweeps, the drain) and on the way out.
             Backoff backoff = new Backoff();
             try {
                 // An abandoned core does not wait: the guards and work it would wait for finish the close themselves.
                 long deadline = System.nanoTime() + (abandoned ? 0 : waitNanos);
+                // A guard the caller holds open makes this close() refuse whatever it would wait for: it waits for
+                // nothing then (another thread's guard may be waiting on the caller).
+                if (callerInGuard(core.participants.all())) deadline = System.nanoTime();
                 // Collections already running end while the participants are still open (their actions may
                 // retire); none starts from now on.
                 core.awaitQuiet(deadline, backoff);
                 Participant[] ps = core.participants.all();
+                backoff.done(); // the sweeps below may run actions
                 closeIdleHeld(ps);
                 int open = 0;
                 for (Participant p : ps) {
@@ -230,6 +235,7 @@ final class Closing {
                             + core.name + " reclaimer accepts no new guards; call close() again once they have"
                             + " ended, to reclaim everything");
                 }
+                backoff.done(); // the drain runs actions
                 if (core.check != null) core.check.draining(); // checked mode: name what is reclaimed this late
                 core.policy.tidyClosed(); // what the scheme kept for guards that have all closed (Hyaline's late links)
                 core.sealed.drain(core.participants.all(), core.reclamation()::run); // the closer runs them itself
@@ -300,6 +306,7 @@ final class Closing {
      * @return false if a guard (or an online registered thread, or a flush that does not finish) holds it
      */
     private boolean closeParticipant(Participant p, long deadline, Backoff backoff) {
+        backoff.done(); // a sweep may run actions
         core.participants.sweepAndWalk(p);
         ThreadRef h = p.holderOpaque();
         boolean mine = h != null && h.isCurrent();
@@ -331,10 +338,35 @@ final class Closing {
             // progress (BUSY): it may be just finishing. Wait, bounded (a flush may itself be blocked on us, an
             // action calling close()); past the deadline, or at once if it is our own guard, count it as open.
             if (mine && s != Participant.BUSY) return false;
+            backoff.done(); // a sweep may run actions
             if (core.participants.sweepAndWalk(p)) continue;
             if (System.nanoTime() - deadline > 0) return false;
             backoff.pause(deadline);
         }
+    }
+
+    /**
+     * Whether the calling thread holds a guard of this core open on a participant of its own (its open flag, a
+     * hazard or reservation, an announcement), or, under QSBR, is online: then {@code close()} refuses whatever
+     * else it finds, as {@link #closeParticipant} and {@link #closedIdle} count such a guard at once.
+     */
+    private boolean callerInGuard(Participant[] ps) {
+        for (Participant p : ps) {
+            long s = p.stateVolatile();
+            if (s == Participant.BUSY) continue; // a flush or a seal of ours, not a guard
+            boolean mine;
+            if (s == Participant.CLOSED) { // closed by an earlier close(): its owner's guard shows in its open flag
+                ThreadGuard o = p.ownerAcquire();
+                mine = o != null && o.ownedByCaller();
+            } else {
+                ThreadRef h = p.holderOpaque();
+                mine = h != null && h.isCurrent();
+            }
+            if (!mine) continue;
+            boolean idle = s == Participant.FREE || s == Participant.HELD || s == Participant.CLOSED;
+            if (!idle || p.guardOpen() || core.policy.inUse(p)) return true;
+        }
+        return false;
     }
 
     /**

@@ -29,14 +29,32 @@ public abstract class CountingPolicy extends Policy {
      * took.
      *
      * <p>User code run here (a {@code Born.birthEra()}) cannot throw out of it ({@link CountedBatches#birthOf}
-     * contains it). What may fail before the first link is published (an {@code Error}) sends the batch back to the
-     * store ({@link #notInserted}) before it propagates; once a link is published
+     * contains it). What may fail before the first link is published (an {@code Error}, a sweep of an ended thread's
+     * participant whose seal fails: {@link #sweepEnded}) sends the batch back to the store ({@link #notInserted})
+     * before it propagates; once a link is published
      * only an {@code Error} can interrupt it (a reclaim action's, or an {@code OutOfMemoryError} making a link at its
      * first use, which this does not guard against).
      *
      * @param b the batch, owned by the caller
      */
     protected abstract void insert(Batch b);
+
+    /**
+     * Sweeps the participants whose threads ended ({@link Participants#sweep}: what their guards held is detached,
+     * their sessions or indices end), for {@link #insert} to run before it publishes a link, inside the part whose
+     * failure sends the batch back with {@link #notInserted}: a sweep's seal that fails (an allocation) then loses
+     * nothing, and the participant stays its dead thread's for a later sweep. The insertion's own pass sweeps
+     * nothing: a thread that ends after this pass is treated as alive, its active session or index gets a link, and
+     * the sweep that comes later releases it. May run reclaim actions (what the dead guards held).
+     *
+     * @param ps the participants the insertion goes through
+     */
+    protected final void sweepEnded(Participant[] ps) {
+        for (Participant p : ps) {
+            long st = p.stateVolatile();
+            if (st == Participant.HELD || st > 0) core.sweepIfDead(p);
+        }
+    }
 
     /**
      * Puts back in the store a batch whose insertion failed before it published any link (see {@link #insert}): it

@@ -243,12 +243,13 @@ public final class CrystallinePolicy extends CountingPolicy {
         Participant[] ps = core.participants();
         long minBirth;
         Counted c;
-        try { // the links' array (an OutOfMemoryError), before any link is published (CountingPolicy.insert)
+        try { // the links' array (an OutOfMemoryError) and the sweeps, before any link is published (CountingPolicy)
             minBirth = CountedBatches.minBirth(b);
             // Count the objects born at or before the oldest active reservation: what a stalled reader may hold
             // beyond the stated slack (pendingBound() adds them while they are pending).
             Counted fresh = counted(b, oldestReservation());
             fresh.reserve(ps.length * CrystallineGuard.indices(k)); // at most a link per index
+            sweepEnded(ps); // before any link is published: a sweep that fails sends the batch back
             c = fresh;
         } catch (RuntimeException | Error e) {
             notInserted(b);
@@ -256,8 +257,6 @@ public final class CrystallinePolicy extends CountingPolicy {
         }
         long links = 0;
         for (Participant r : ps) {
-            long st = r.stateVolatile();
-            if ((st == Participant.HELD || st > 0) && core.sweepIfDead(r)) continue; // its thread ended
             Reservations rs = reservations(r);
             for (int j = 0; j < rs.count; j++) {
                 // The era, then the session word: a reader publishes its era after it activates the index, so an era

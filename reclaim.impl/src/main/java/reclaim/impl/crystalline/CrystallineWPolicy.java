@@ -340,10 +340,11 @@ public final class CrystallineWPolicy extends CountingPolicy {
         Participant[] ps = core.participants();
         long minBirth;
         Counted c;
-        try { // the links' array (an OutOfMemoryError), before any link is published (CountingPolicy.insert)
+        try { // the links' array (an OutOfMemoryError) and the sweeps, before any link is published (CountingPolicy)
             minBirth = CountedBatches.minBirth(b);
             Counted fresh = counted(b, oldestReservation());
             fresh.reserve(ps.length * CrystallineGuard.indices(k)); // at most a link per index
+            sweepEnded(ps); // before any link is published: a sweep that fails sends the batch back
             c = fresh;
         } catch (RuntimeException | Error e) {
             notInserted(b);
@@ -351,8 +352,6 @@ public final class CrystallineWPolicy extends CountingPolicy {
         }
         long links = 0;
         for (Participant r : ps) {
-            long st = r.stateVolatile();
-            if ((st == Participant.HELD || st > 0) && core.sweepIfDead(r)) continue; // its thread ended
             WaitFreeReservations rs = reservations(r);
             for (int j = 0; j < rs.count; j++) {
                 long era = rs.eraVolatile(j);

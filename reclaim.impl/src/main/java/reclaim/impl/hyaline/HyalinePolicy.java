@@ -271,12 +271,13 @@ public final class HyalinePolicy extends CountingPolicy {
         Participant[] ps = core.participants();
         long minBirth;
         Counted c;
-        try { // the links' array (an OutOfMemoryError), before any link is published (CountingPolicy.insert)
+        try { // the links' array (an OutOfMemoryError) and the sweeps, before any link is published (CountingPolicy)
             minBirth = robust ? CountedBatches.minBirth(b) : 0;
             // The objects born at or before the oldest active reservation are what a stalled reader may hold
             // beyond the stated slack: count them while the batch is pending (pendingBound() adds them).
             Counted fresh = robust ? counted(b, oldestAccess()) : counted(b);
             fresh.reserve(ps.length); // at most a link per participant
+            sweepEnded(ps); // before any link is published: a sweep that fails sends the batch back
             c = fresh;
         } catch (RuntimeException | Error e) {
             notInserted(b);
@@ -285,8 +286,6 @@ public final class HyalinePolicy extends CountingPolicy {
         long links = 0;
         for (Participant p : ps) {
             HyalineParticipant r = (HyalineParticipant) p;
-            long st = r.stateVolatile();
-            if ((st == Participant.HELD || st > 0) && core.sweepIfDead(r)) continue; // its thread ended
             long session = r.sessionVolatile();
             if (!HyalineParticipant.active(session)) continue; // no guard in this slot: none entered before our barrier
             if (robust && r.accessVolatile() < minBirth) continue; // its reader read nothing born this late

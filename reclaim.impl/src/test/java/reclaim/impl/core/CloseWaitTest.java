@@ -109,6 +109,78 @@ class CloseWaitTest {
         assertEquals(s.retired(), s.reclaimed(), scheme + ": " + s);
     }
 
+    /**
+     * The waits clear a pending interrupt (a park would answer it at once, again and again) and restore it before
+     * close() runs actions: an action close() runs sees the caller's interrupt status. Under EBR, where the action
+     * runs only in close()'s drain here (no collection comes before: one retire).
+     */
+    @Test
+    @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void actionsThatCloseRunsAfterWaitingSeeTheCallersInterruptStatus() throws Exception {
+        Reclaimer r = Reclaimer.create(new Scheme.Ebr(), Options.DEFAULT.withCloseWait(Duration.ofDays(1)));
+        AtomicReference<Throwable> error = new AtomicReference<>();
+        CountDownLatch release = new CountDownLatch(1);
+        Thread holder = holdGuard(r, release, error);
+        AtomicReference<Thread> ranOn = new AtomicReference<>();
+        AtomicReference<Boolean> sawInterrupt = new AtomicReference<>();
+        r.retire(new Object(), o -> {
+            ranOn.set(Thread.currentThread());
+            sawInterrupt.set(Thread.currentThread().isInterrupted());
+        });
+        Thread releaser = new Thread(() -> {
+            try {
+                awaitClosing(r); // a thread started and ran meanwhile: close() has spun and yielded, and parks
+                release.countDown();
+            } catch (Throwable e) {
+                error.compareAndSet(null, e);
+            }
+        }, "releaser");
+        releaser.start();
+        Thread.currentThread().interrupt();
+        try {
+            r.close();
+            assertTrue(Thread.currentThread().isInterrupted(), "close() kept the interrupt status");
+        } finally {
+            Thread.interrupted();
+            release.countDown();
+            holder.join();
+            releaser.join();
+        }
+        assertEquals(null, error.get());
+        assertEquals(Thread.currentThread(), ranOn.get(), "the drain ran the action");
+        assertEquals(Boolean.TRUE, sawInterrupt.get(), "the action saw the caller's interrupt status");
+    }
+
+    /**
+     * A guard the caller holds open makes close() refuse at once, whatever else is open and however long the wait:
+     * here another thread's guard stays open until close() returns, so a close() that waited for it would never
+     * return.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("schemes")
+    @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void aGuardOfTheCallersOwnMakesCloseRefuseAtOnceWhateverElseIsOpen(String scheme) throws Exception {
+        Reclaimer r = Reclaimer.create(Scheme.named(scheme), Options.DEFAULT.withCloseWait(Duration.ofDays(1)));
+        AtomicReference<Throwable> error = new AtomicReference<>();
+        CountDownLatch release = new CountDownLatch(1);
+        Thread holder = holdGuard(r, release, error);
+        try {
+            try (Guard mine = r.enter()) {
+                for (int attempt = 0; attempt < 2; attempt++) { // a fresh close(), then one after a refusal
+                    IllegalStateException e = assertThrows(IllegalStateException.class, r::close, scheme);
+                    assertTrue(e.getMessage().contains("open"), e.getMessage());
+                }
+                assertTrue(mine.slots() >= 0);
+            }
+        } finally {
+            release.countDown();
+            holder.join();
+        }
+        assertEquals(null, error.get());
+        r.close();
+        assertTrue(r.isClosed(), scheme);
+    }
+
     @Test
     @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void aCloseWaitLongerThanTheDefaultOutlastsAGuardHeldLongerThanTheDefault() throws Exception {

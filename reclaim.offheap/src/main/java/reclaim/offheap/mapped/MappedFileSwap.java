@@ -64,8 +64,8 @@ import reclaim.api.Reclaimer;
  * If the reclaimer refuses a retire because it is closed, the call ({@code replace} or {@code close}) throws
  * the reclaimer's {@link IllegalStateException} in every case: the old mapping is unmapped at once when the
  * reclaimer's close has completed (no guard can be open), and otherwise kept mapped (a guard may still read it)
- * until a {@link #close()} of this holder that comes once the reclaimer's close has completed; until then
- * {@link #mapped()} minus {@link #unmapped()} counts it.
+ * until a {@link #close()} or {@code replace} of this holder that comes once the reclaimer's close has completed;
+ * until then {@link #mapped()} minus {@link #unmapped()} counts it.
  */
 public final class MappedFileSwap implements AutoCloseable {
 
@@ -303,6 +303,7 @@ public final class MappedFileSwap implements AutoCloseable {
             // may still hold it: kept, for a close() of this holder once the reclaimer has closed.
             if (reclaimer.isClosed()) {
                 unmapCounted(old);
+                unmapRefused(); // what earlier refusals kept: this is the call that comes after the close
             } else {
                 this.refused.add(old);
                 if (reclaimer.isClosed()) unmapRefused(); // it closed meanwhile: a close() may have drained already

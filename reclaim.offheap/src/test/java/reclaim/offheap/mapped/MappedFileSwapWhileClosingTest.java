@@ -76,4 +76,40 @@ class MappedFileSwapWhileClosingTest {
         assertEquals(2, swap.unmapped(), scheme + ": once each");
         assertEquals(swap.mapped(), swap.unmapped(), scheme);
     }
+    /**
+     * A replace refused while the reclaimer closes keeps the old mapping; the holder's first close() once the reclaimer
+     * has closed unmaps it, though that call's own retire is refused (the reclaimer is closed: it unmaps the current
+     * mapping at once and says so).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("schemes")
+    void theFirstCloseAfterTheReclaimerClosedUnmapsWhatARefusedReplaceKept(String scheme) throws Exception {
+        List<Path> files = TestFiles.create(dir, 2);
+        Reclaimer r = Reclaimer.create(scheme);
+        MappedFileSwap swap = new MappedFileSwap(r, files.get(0));
+        CountDownLatch open = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Thread reader = new Thread(() -> {
+            try (Guard g = r.enter()) {
+                assertTrue(g.slots() >= 0);
+                open.countDown();
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "reader");
+        reader.start();
+        try {
+            assertTrue(open.await(30, TimeUnit.SECONDS));
+            assertThrows(IllegalStateException.class, r::close, "close() with a guard open on another thread");
+            assertThrows(IllegalStateException.class, () -> swap.replace(files.get(1)), scheme + ": replace");
+        } finally {
+            release.countDown();
+            reader.join();
+        }
+        r.close();
+        assertThrows(IllegalStateException.class, swap::close, scheme + ": the reclaimer is closed, and says so");
+        assertEquals(2, swap.mapped(), scheme);
+        assertEquals(2, swap.unmapped(), scheme + ": the current mapping and the one the replace kept");
+    }
 }
