@@ -158,16 +158,17 @@ public record Options(Barrier barrier, boolean checked, Executor actionExecutor,
     private static Duration parseCloseWait(String value) {
         String v = value.strip().toLowerCase(Locale.ROOT);
         Duration d = null;
+        RuntimeException cause = null;
         try {
             if (v.startsWith("p") || v.startsWith("-p")) d = Duration.parse(v.toUpperCase(Locale.ROOT));
             else if (v.matches("[0-9]{1,18}ms")) d = Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
             else if (v.matches("[0-9]{1,15}s")) d = Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1)));
-        } catch (DateTimeParseException e) {
-            d = null;
+        } catch (DateTimeParseException | ArithmeticException e) { // not a duration, or one too large for Duration
+            cause = e;
         }
         if (d == null || d.isNegative()) {
             throw new IllegalArgumentException("system property " + CLOSE_WAIT_PROPERTY + "='" + value
-                    + "': expected a duration that is not negative, such as 250ms, 2s or PT0.25S");
+                    + "': expected a duration of zero or more, such as 250ms, 2s or PT0.25S", cause);
         }
         return d;
     }
@@ -251,7 +252,9 @@ public record Options(Barrier barrier, boolean checked, Executor actionExecutor,
      * soon as none is left, so the wait is paid only by a {@code close()} that refuses, or that finds them finishing.
      * {@link Duration#ZERO} refuses at once whatever is open or in flight (a shutdown that must not block); a long wait
      * suits a service that drains its readers before it closes. A guard the calling thread holds open itself makes
-     * {@code close()} refuse at once, whatever the wait. Waits beyond about 292 years count as that long.
+     * {@code close()} refuse at once, whatever the wait. Keep the wait finite where a reclaim action may block on the
+     * closing thread (or call {@code close()} itself): {@code close()} waits for the collection running that action
+     * until the deadline. Waits beyond about 292 years count as that long.
      *
      * @param wait how long {@code close()} waits, in all; not negative
      * @return a copy with {@link #closeWait()} set

@@ -23,7 +23,9 @@ import kotlin.coroutines.CoroutineContext
  * worker threads) wrapped for the same reclaimer register each thread once:
  *
  *  - the first block that runs on a platform thread registers it (Reclaimer.register(), once per thread and
- *    reclaimer, never per coroutine) and takes it offline at once;
+ *    reclaimer, never per coroutine) and takes it offline at once; if that block began inside a guard, where
+ *    register() refuses, a later outermost block does (a few tries in all: a thread the application registered
+ *    itself refuses every time, and a refusal costs an exception);
  *  - a block leaves the thread offline; the block's first guard brings it online (QSBR's guards of an offline
  *    registered thread do that by themselves; other schemes have no online state), so a block that touches
  *    no guard costs no shared store at all;
@@ -96,11 +98,15 @@ internal class Bridge(
      */
     private val offlineAfterBlock: Boolean = true,
 ) {
-    private val reclaimers: Array<Reclaimer> = Array(reclaimers.size) { reclaimers[it] }
+    /** The reclaimers, each once (by identity: a block would otherwise count itself twice for one). */
+    private val reclaimers: Array<Reclaimer> = distinct(reclaimers)
 
     init {
         require(this.reclaimers.isNotEmpty()) { "at least one reclaimer is needed" }
     }
+
+    /** A bridge of these reclaimers and [more], with the same policy. */
+    fun adding(more: Array<out Reclaimer>): Bridge = Bridge(arrayOf(*reclaimers, *more), offlineAfterBlock)
 
     /** The reclaimers, for toString. */
     fun names(): String = reclaimers.joinToString { it.scheme().name() }
@@ -165,6 +171,13 @@ internal class Bridge(
     internal class OpenAtStart(@JvmField val participations: Participations, @JvmField val open: BooleanArray)
 
     internal companion object {
+        /** [rs] without repeats, by identity, in their first order. */
+        private fun distinct(rs: Array<out Reclaimer>): Array<Reclaimer> {
+            val out = ArrayList<Reclaimer>(rs.size)
+            for (r in rs) if (out.none { it === r }) out.add(r)
+            return out.toTypedArray()
+        }
+
         /** One per thread, shared by every bridge of this module; the fast way to [Participations.current]. */
         @JvmField
         val THREAD_PARTICIPATIONS: ThreadLocal<Participations> = ThreadLocal.withInitial { Participations.current() }
@@ -180,6 +193,9 @@ internal class Participations {
     internal companion object {
         /** How many levels [endGuards] closes at most. */
         private const val MAX_LEVELS = 1 shl 16
+
+        /** How many refused registrations a thread's entry tries before it stays unregistered; see [refusals]. */
+        private const val REGISTER_TRIES = 3
 
         /**
          * The Participations of every live platform thread that ran a block, where a reset of its thread locals
@@ -251,6 +267,13 @@ internal class Participations {
      * next block edge): an entry of a closed reclaimer is dropped only at 0, when no block can refer to it.
      */
     private var depth = IntArray(2)
+    /**
+     * Per reclaimer, the registrations tried and refused so far, while its registration is null: a thread whose first
+     * block began inside a guard (a coroutine started undispatched within `withGuard`) is refused then, and is
+     * registered at a later outermost block; one the application registered itself is refused every time, and is
+     * tried [REGISTER_TRIES] times in all (a refusal costs an exception).
+     */
+    private var refusals = IntArray(2)
     private var size = 0
 
     private fun indexOf(r: Reclaimer): Int {
@@ -265,7 +288,7 @@ internal class Participations {
         for (i in 0 until size) {
             val old = reclaimers[i]!!
             if (old.isClosed && depth[i] == 0) continue
-            reclaimers[n] = old; registrations[n] = registrations[i]; depth[n] = depth[i]
+            reclaimers[n] = old; registrations[n] = registrations[i]; depth[n] = depth[i]; refusals[n] = refusals[i]
             n++
         }
         for (i in n until size) { reclaimers[i] = null; registrations[i] = null }
@@ -274,19 +297,29 @@ internal class Participations {
             reclaimers = reclaimers.copyOf(n * 2)
             registrations = registrations.copyOf(n * 2)
             depth = depth.copyOf(n * 2)
+            refusals = refusals.copyOf(n * 2)
         }
         reclaimers[n] = r
-        registrations[n] = if (Thread.currentThread().isVirtual) null else register(r)
         depth[n] = 0
+        refusals[n] = if (Thread.currentThread().isVirtual) REGISTER_TRIES else 0 // virtual threads: never
+        registrations[n] = null
         size = n + 1
         return n
+    }
+
+    /** Tries to register this thread for the entry [i], at the start of an outermost block; see [refusals]. */
+    private fun tryRegister(i: Int, r: Reclaimer): Registration? {
+        if (refusals[i] >= REGISTER_TRIES || depth[i] != 1) return null
+        val reg = register(r)
+        if (reg == null) refusals[i]++ else registrations[i] = reg
+        return reg
     }
 
     /** The start of a block of [r] on this thread; returns whether a guard of [r] was open then (the probe). */
     fun resumed(r: Reclaimer): Boolean {
         val i = indexOf(r)
         depth[i]++
-        val reg = registrations[i] ?: return false
+        val reg = registrations[i] ?: tryRegister(i, r) ?: return false
         // The probe (see the overview): quiescent() of an offline registered thread is a few plain loads, and
         // throws when a guard is open. A thread that foreign code left online announces a quiescent state here.
         return guardOpen(r, reg)

@@ -25,8 +25,11 @@ import kotlin.coroutines.CoroutineContext
  * What it does, per worker thread and reclaimer:
  * - **Registers once.** The first block a platform thread runs registers it ([Reclaimer.register]); it stays
  *   registered until it ends (a thread that ends registered is swept by the reclaimer), also across resets of
- *   its thread locals by its pool (the common pool's workers lose them whenever they go idle). Virtual threads
- *   are not registered.
+ *   its thread locals by its pool (the common pool's workers lose them whenever they go idle). A block that
+ *   begins inside a guard cannot register its thread (registering is refused there): a later outermost block
+ *   does. Virtual threads are not registered, nor is a thread the application registered itself (its
+ *   registration, and the quiescent states and checks it makes, stay the application's: the bridge neither
+ *   takes it offline nor ends a guard it leaves open).
  * - **Online lazily, offline after every block.** The thread is offline between blocks; the first guard of a
  *   block brings it online (under QSBR: one CAS, the store and fence of going online), later guards of the same
  *   block cost no shared store, and the end of the block announces a quiescent state
@@ -51,12 +54,15 @@ import kotlin.coroutines.CoroutineContext
  *   thread's open guard, which the API does not tell apart, so it is found when the starter's block ends, and
  *   reported (and ended) as the starter's.
  *
- * It allocates nothing per dispatch: the returned dispatcher is also the coroutine's only
- * [ThreadContextElement], which kotlinx.coroutines calls around every block without allocating. (A block that
+ * Its own work allocates nothing per dispatch: the returned dispatcher is also the coroutine's only
+ * [ThreadContextElement], which kotlinx.coroutines calls around every block with no state array. (A block that
  * begins inside an open guard, a coroutine started undispatched within `withGuard`, allocates one small object
- * that carries that finding to the block's end.) Adding a
+ * that carries that finding to the block's end.) kotlinx.coroutines' own resumption path may allocate more per
+ * dispatch for a coroutine whose context holds any thread-context element than for one without (a coroutine
+ * looping on `yield()` does, wrapped or with an element that does nothing alike); a short coroutine that completes
+ * in one block allocates the same wrapped or plain (`DispatchBenchmark`). Adding a
  * [ReclaimContext] (or any other thread-context element) to a coroutine on it is unnecessary and makes
- * kotlinx allocate a small array per dispatch.
+ * kotlinx allocate a small array per dispatch on top.
  *
  * ### Pitfalls
  * - **Shared worker threads.** `Dispatchers.Default` and `Dispatchers.IO` share their threads. Under QSBR a
@@ -70,8 +76,23 @@ import kotlin.coroutines.CoroutineContext
  *   online, and the worker stays online until the block ends (its end is the quiescent state): a blocking call
  *   later in the same block, outside every guard, still holds grace periods back. Suspend before blocking
  *   (`yield()`), or block in `withContext(Dispatchers.IO.reclaiming(r)) { }`, whose block starts offline.
+ * - **Threads that start coroutines undispatched.** Every platform thread that runs a block is registered, the
+ *   starter's own too when a coroutine starts on it undispatched (`start = CoroutineStart.UNDISPATCHED`,
+ *   `Dispatchers.Unconfined.reclaiming(r)`). Under QSBR such a thread then is a registered thread: a guard it opens
+ *   outside coroutines brings it online, and it stays online, holding grace periods back, until its next block
+ *   ends; its own `register()` is refused and its `close()` of the reclaimer counts it online. Start coroutines
+ *   dispatched from threads that use the reclaimer outside coroutines.
+ * - **Dropping the reclaimer.** Each worker that ran a block keeps its registration for as long as it lives, and a
+ *   live registration keeps its reclaimer reachable ([Reclaimer]'s *Closing*): a reclaimer dropped without
+ *   `close()` while the workers of a wrapped pool live is not collected, and what it still holds waits for them
+ *   to end. `close()` it.
  * - `delay` on a wrapped dispatcher is timed by kotlinx's default delay thread and resumed through this
  *   dispatcher; [CoroutineDispatcher.limitedParallelism] returns a wrapped view of the underlying dispatcher's view.
+ *
+ * - **Wrapping twice.** A coroutine's context has one dispatcher, and kotlinx calls only its thread-context
+ *   element: a wrapper of a wrapper would leave the inner one's reclaimers unbridged. So `reclaiming` called on
+ *   a dispatcher it returned wraps the same underlying dispatcher once, for the reclaimers of both calls (a
+ *   reclaimer named twice counts once).
  *
  * @receiver the dispatcher that runs the blocks (`Dispatchers.Default`, `Dispatchers.IO`, a fixed pool's
  *     `asCoroutineDispatcher()`, ...)
@@ -80,7 +101,7 @@ import kotlin.coroutines.CoroutineContext
  * @throws IllegalArgumentException if no reclaimer is given
  */
 public fun CoroutineDispatcher.reclaiming(vararg reclaimers: Reclaimer): CoroutineDispatcher =
-    ReclaimingDispatcher(this, Bridge(reclaimers))
+    if (this is ReclaimingDispatcher) adding(reclaimers) else ReclaimingDispatcher(this, Bridge(reclaimers))
 
 /**
  * For the benchmark only: [reclaiming] with registered workers that stay online between blocks (quiescent at
@@ -111,6 +132,12 @@ internal class ReclaimingDispatcher(
 
     override fun limitedParallelism(parallelism: Int, name: String?): CoroutineDispatcher =
         ReclaimingDispatcher(delegate.limitedParallelism(parallelism, name), bridge)
+
+    /** This wrapper's underlying dispatcher, wrapped once for its reclaimers and [more] (see [reclaiming]). */
+    fun adding(more: Array<out Reclaimer>): CoroutineDispatcher {
+        require(more.isNotEmpty()) { "at least one reclaimer is needed" }
+        return ReclaimingDispatcher(delegate, bridge.adding(more))
+    }
 
     override fun updateThreadContext(context: CoroutineContext): Any = bridge.resumed()
 
