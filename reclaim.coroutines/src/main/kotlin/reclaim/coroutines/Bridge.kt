@@ -105,8 +105,11 @@ internal class Bridge(
         require(this.reclaimers.isNotEmpty()) { "at least one reclaimer is needed" }
     }
 
-    /** A bridge of these reclaimers and [more], with the same policy. */
-    fun adding(more: Array<out Reclaimer>): Bridge = Bridge(arrayOf(*reclaimers, *more), offlineAfterBlock)
+    /**
+     * A bridge of these reclaimers and [more], for the public [reclaiming] on a wrapper: always offline after every
+     * block (the policy), whatever this one's.
+     */
+    fun adding(more: Array<out Reclaimer>): Bridge = Bridge(arrayOf(*reclaimers, *more))
 
     /** The reclaimers, for toString. */
     fun names(): String = reclaimers.joinToString { it.scheme().name() }

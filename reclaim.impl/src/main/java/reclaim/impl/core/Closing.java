@@ -353,18 +353,15 @@ final class Closing {
     private boolean callerInGuard(Participant[] ps) {
         for (Participant p : ps) {
             long s = p.stateVolatile();
-            if (s == Participant.BUSY) continue; // a flush or a seal of ours, not a guard
-            boolean mine;
-            if (s == Participant.CLOSED) { // closed by an earlier close(): its owner's guard shows in its open flag
-                ThreadGuard o = p.ownerAcquire();
-                mine = o != null && o.ownedByCaller();
-            } else {
-                ThreadRef h = p.holderOpaque();
-                mine = h != null && h.isCurrent();
-            }
-            if (!mine) continue;
-            boolean idle = s == Participant.FREE || s == Participant.HELD || s == Participant.CLOSED;
-            if (!idle || p.guardOpen() || core.policy.inUse(p)) return true;
+            // Ours if we hold it, or (closed by an earlier close(), which clears the holder) if our guard owns it
+            ThreadRef h = p.holderOpaque();
+            ThreadGuard o = p.ownerAcquire();
+            if (!(h != null && h.isCurrent()) && !(o != null && o.ownedByCaller())) continue;
+            // Idle, closed, or BUSY (another thread's flush sealing it: its holder's guard shows in its open flag):
+            // a guard shows in the open flag, a hazard or a reservation; any other state is an announcement
+            boolean noAnnouncement = s == Participant.FREE || s == Participant.HELD || s == Participant.CLOSED
+                    || s == Participant.BUSY;
+            if (!noAnnouncement || p.guardOpen() || core.policy.inUse(p)) return true;
         }
         return false;
     }

@@ -130,6 +130,18 @@ public final class CountedBatches {
             used++;
         }
 
+        /**
+         * Takes back what {@link #renew} counted in {@code oldPending}, for an insertion that failed before it
+         * published a link ({@code CountingPolicy.notInserted}): the batch goes back to the store, and its next
+         * insertion counts it anew. Nothing if this wrapper's count was taken back already (it was reclaimed).
+         */
+        void notInserted() {
+            AtomicLong pending = oldPending;
+            oldPending = null;
+            if (pending != null && old != 0) pending.addAndGet(-old);
+            old = 0;
+        }
+
         void reclaim(Reclamation reclamation) {
             long o = old;
             AtomicLong pending = oldPending;

@@ -63,6 +63,8 @@ public abstract class CountingPolicy extends Policy {
      * @param b the batch, owned by the caller
      */
     protected final void notInserted(Batch b) {
+        CountedBatches.Counted c = b.counted;
+        if (c != null) c.notInserted(); // its old objects are counted again when it is inserted again
         b.link(null);
         store.add(b);
     }

@@ -181,6 +181,58 @@ class CloseWaitTest {
         assertTrue(r.isClosed(), scheme);
     }
 
+    /**
+     * The same while another thread's flush holds the caller's own participant BUSY (sealing its bag, as a flush
+     * does with a participant whose thread sits in a guard on the open word): the caller's guard shows in the open
+     * flag, whatever the state word says. Here the BUSY is taken by hand, and given back only once close() returned.
+     */
+    @Test
+    @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void aGuardOfTheCallersOwnMakesCloseRefuseAtOnceWhileAFlushHoldsItsParticipant() throws Exception {
+        Reclaimer r = Reclaimer.create(new Scheme.HazardPointers(), Options.DEFAULT.withCloseWait(Duration.ofDays(1)));
+        Core core = ((GuardLookup) r).core;
+        AtomicReference<Throwable> error = new AtomicReference<>();
+        CountDownLatch release = new CountDownLatch(1);
+        Thread holder = holdGuard(r, release, error);
+        try (Guard mine = r.enter()) {
+            Participant own = null;
+            for (Participant p : core.participants.all()) {
+                ThreadRef h = p.holderOpaque();
+                if (h != null && h.isCurrent()) own = p;
+            }
+            assertTrue(own != null && own.stateVolatile() == Participant.HELD, "the caller's own participant, HELD");
+            Participant target = own;
+            CountDownLatch taken = new CountDownLatch(1);
+            CountDownLatch closeReturned = new CountDownLatch(1);
+            Thread flusher = new Thread(() -> { // what Core.sealIdle does to a HELD participant
+                try {
+                    assertTrue(target.casState(Participant.HELD, Participant.BUSY));
+                    taken.countDown();
+                    assertTrue(closeReturned.await(60, TimeUnit.SECONDS));
+                } catch (Throwable e) {
+                    error.compareAndSet(null, e);
+                } finally {
+                    target.setStateRelease(Participant.HELD);
+                }
+            }, "flusher");
+            flusher.start();
+            assertTrue(taken.await(30, TimeUnit.SECONDS));
+            try {
+                assertThrows(IllegalStateException.class, r::close);
+            } finally {
+                closeReturned.countDown();
+                flusher.join();
+            }
+            assertTrue(mine.slots() >= 0);
+        } finally {
+            release.countDown();
+            holder.join();
+        }
+        assertEquals(null, error.get());
+        r.close();
+        assertTrue(r.isClosed());
+    }
+
     @Test
     @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void aCloseWaitLongerThanTheDefaultOutlastsAGuardHeldLongerThanTheDefault() throws Exception {
