@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -28,13 +27,8 @@ import reclaim.api.Stats;
  */
 class CloseSealFailureTest {
 
-    static Stream<Options.Barrier> barriers() {
-        return Membarrier.unavailableReason() == null
-                ? Stream.of(Options.Barrier.FENCE, Options.Barrier.ASYMMETRIC) : Stream.of(Options.Barrier.FENCE);
-    }
-
     @ParameterizedTest(name = "{0}")
-    @MethodSource("barriers")
+    @MethodSource("reclaim.impl.core.FailingSealPolicy#barriers")
     @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void aSealThatFailsInCloseLeavesTheBagForTheNextClose(Options.Barrier barrier) throws Exception {
         for (int failing = 1; failing <= 2; failing++) { // one close() whose seal fails, then two in a row

@@ -2,6 +2,9 @@ package reclaim.impl.core;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
+import java.util.stream.Stream;
+
+import reclaim.api.Options;
 
 /**
  * A policy for tests of what the core does when a seal fails (an allocation failing, which a test cannot cause on
@@ -45,6 +48,12 @@ final class FailingSealPolicy extends Policy {
     @Override
     protected long era() {
         return 1;
+    }
+
+    /** The barrier strategies to run the tests under: both where membarrier is available. */
+    static Stream<Options.Barrier> barriers() {
+        return Membarrier.unavailableReason() == null
+                ? Stream.of(Options.Barrier.FENCE, Options.Barrier.ASYMMETRIC) : Stream.of(Options.Barrier.FENCE);
     }
 
     /** What a failing seal throws: an error, as an allocation failing would be (JUnit stops on a real one). */

@@ -34,16 +34,10 @@ class MappedFileSwapWhileClosingTest {
     @TempDir
     Path dir;
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("schemes")
-    void mappingsWhoseRetireWasRefusedWhileClosingAreUnmappedByALaterCloseOnceTheReclaimerClosed(String scheme)
-            throws Exception {
-        List<Path> files = TestFiles.create(dir, 2);
-        Reclaimer r = Reclaimer.create(scheme);
-        MappedFileSwap swap = new MappedFileSwap(r, files.get(0));
+    /** Opens a guard of {@code r} on another thread, kept until {@code release}; returns once it is open. */
+    private static Thread holdGuard(Reclaimer r, CountDownLatch release) throws InterruptedException {
         CountDownLatch open = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        Thread reader = new Thread(() -> { // a guard on another thread, which may still read the first mapping
+        Thread reader = new Thread(() -> {
             try (Guard g = r.enter()) {
                 assertTrue(g.slots() >= 0);
                 open.countDown();
@@ -53,8 +47,20 @@ class MappedFileSwapWhileClosingTest {
             }
         }, "reader");
         reader.start();
+        assertTrue(open.await(30, TimeUnit.SECONDS));
+        return reader;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("schemes")
+    void mappingsWhoseRetireWasRefusedWhileClosingAreUnmappedByALaterCloseOnceTheReclaimerClosed(String scheme)
+            throws Exception {
+        List<Path> files = TestFiles.create(dir, 2);
+        Reclaimer r = Reclaimer.create(scheme);
+        MappedFileSwap swap = new MappedFileSwap(r, files.get(0));
+        CountDownLatch release = new CountDownLatch(1);
+        Thread reader = holdGuard(r, release); // a guard on another thread, which may still read the first mapping
         try {
-            assertTrue(open.await(30, TimeUnit.SECONDS));
             assertThrows(IllegalStateException.class, r::close, "close() with a guard open on another thread");
             // The reclaimer is closing: it refuses this thread's retires, and both mappings stay mapped
             assertThrows(IllegalStateException.class, () -> swap.replace(files.get(1)), scheme + ": replace");
@@ -87,20 +93,9 @@ class MappedFileSwapWhileClosingTest {
         List<Path> files = TestFiles.create(dir, 2);
         Reclaimer r = Reclaimer.create(scheme);
         MappedFileSwap swap = new MappedFileSwap(r, files.get(0));
-        CountDownLatch open = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        Thread reader = new Thread(() -> {
-            try (Guard g = r.enter()) {
-                assertTrue(g.slots() >= 0);
-                open.countDown();
-                release.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "reader");
-        reader.start();
+        Thread reader = holdGuard(r, release); // a guard on another thread, which may still read the first mapping
         try {
-            assertTrue(open.await(30, TimeUnit.SECONDS));
             assertThrows(IllegalStateException.class, r::close, "close() with a guard open on another thread");
             assertThrows(IllegalStateException.class, () -> swap.replace(files.get(1)), scheme + ": replace");
         } finally {
