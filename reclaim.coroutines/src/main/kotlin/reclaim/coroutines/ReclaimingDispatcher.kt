@@ -86,13 +86,12 @@ import kotlin.coroutines.CoroutineContext
  *   live registration keeps its reclaimer reachable ([Reclaimer]'s *Closing*): a reclaimer dropped without
  *   `close()` while the workers of a wrapped pool live is not collected, and what it still holds waits for them
  *   to end. `close()` it.
- * - `delay` on a wrapped dispatcher is timed by kotlinx's default delay thread and resumed through this
- *   dispatcher; [CoroutineDispatcher.limitedParallelism] returns a wrapped view of the underlying dispatcher's view.
- *
  * - **Wrapping twice.** A coroutine's context has one dispatcher, and kotlinx calls only its thread-context
  *   element: a wrapper of a wrapper would leave the inner one's reclaimers unbridged. So `reclaiming` called on
  *   a dispatcher it returned wraps the same underlying dispatcher once, for the reclaimers of both calls (a
  *   reclaimer named twice counts once).
+ * - `delay` on a wrapped dispatcher is timed by kotlinx's default delay thread and resumed through this
+ *   dispatcher; [CoroutineDispatcher.limitedParallelism] returns a wrapped view of the underlying dispatcher's view.
  *
  * @receiver the dispatcher that runs the blocks (`Dispatchers.Default`, `Dispatchers.IO`, a fixed pool's
  *     `asCoroutineDispatcher()`, ...)
