@@ -262,8 +262,7 @@ public record Options(Barrier barrier, boolean checked, Executor actionExecutor,
      * @throws IllegalArgumentException if {@code wait} is negative
      */
     public Options withCloseWait(Duration wait) {
-        checkCloseWait(wait);
-        return new Options(barrier, checked, actionExecutor, wait);
+        return new Options(barrier, checked, actionExecutor, wait); // the constructor checks it
     }
 
     /**
