@@ -102,11 +102,15 @@ public final class Core extends Lifecycle {
      */
     final boolean bagWord;
     /**
-     * Whether a full fence follows the open word's store (the announcement or the grace clock): under the fence
-     * strategy. It orders the store before the guard's read of the core's state ({@link #openSticky}) and, for an
-     * announcement, before its loads of shared links.
+     * How a guard opens and leaves on the open word ({@link ThreadGuard#OPEN_WORD} and its bits), kept in the guard of
+     * each thread whose own participant is there ({@link #decideFast}): {@link ThreadGuard#FENCED} under the fence
+     * strategy, where a full fence follows the open word's store, ordering it before the guard's read of the core's
+     * state ({@link #openSticky}) and, for an announcement, before its loads of shared links;
+     * {@link ThreadGuard#ANNOUNCING} where {@link #openAnnounces}; {@link ThreadGuard#DETACHING} where the policy
+     * detaches something at the leave ({@link Policy#leaving}: it overrides it), so that a leave with nothing to detach
+     * ({@link #leaveOpenWord}) neither calls nor loads the policy.
      */
-    private final boolean openFences;
+    final byte openKind;
     final boolean sealPerParticipant;
     final int collectInterval;
     final int batchSize;
@@ -159,7 +163,8 @@ public final class Core extends Lifecycle {
         Capabilities c = policy.capabilities();
         this.openAnnounces = policy.announcesInOpenWord(barrier.asymmetric());
         this.bagWord = barrier.asymmetric();
-        this.openFences = !barrier.asymmetric();
+        this.openKind = (byte) (ThreadGuard.OPEN_WORD | (barrier.asymmetric() ? 0 : ThreadGuard.FENCED)
+                | (openAnnounces ? ThreadGuard.ANNOUNCING : 0) | (detachesOnLeave(policy) ? ThreadGuard.DETACHING : 0));
         // A policy sticky already announces nothing.
         this.sticky = (c.stickyParticipants() || openAnnounces) && !policy.registrationsAnnounceInStateWord();
         this.sealPerParticipant = c.sealPerParticipant();
@@ -400,12 +405,19 @@ public final class Core extends Lifecycle {
             g.depth++;
             return g;
         }
+        // The open word's store, then the core's state (openSticky): the kinds of the asymmetric barrier first, each a
+        // constant for the JIT, so that its tests of the kind's bits fold away (and a branch that a thread never takes
+        // is not compiled).
         byte f = g.fast;
-        if (f == ThreadGuard.FAST) { // the common one: the open word's store, then the core's state (openSticky)
-            if (openFast(g, ThreadGuard.FAST)) return g;
+        if (f == ThreadGuard.OPEN_ANNOUNCING) { // EBR, QSBR
+            if (openFast(g, ThreadGuard.OPEN_ANNOUNCING)) return g;
+        } else if (f == ThreadGuard.OPEN_DETACHING) { // HP, Crystalline
+            if (openFast(g, ThreadGuard.OPEN_DETACHING)) return g;
+        } else if (f == ThreadGuard.OPEN_ANNOUNCING_DETACHING) { // Hyaline
+            if (openFast(g, ThreadGuard.OPEN_ANNOUNCING_DETACHING)) return g;
         } else if (f == ThreadGuard.FAST_RESERVED) { // the policy's announcement: checked before, as pin() does
             if (stateOpaque() == Lifecycle.OPEN && openFast(g, f)) return g;
-        } else if (f > 0) {
+        } else if (f > 0) { // the other open word kinds (the fence strategy's): their bits tested as they come
             if (openFast(g, f)) return g;
         }
         pin(g); // a general guard, or a core that is closing: pinSlow refuses (or serves close()'s own actions)
@@ -415,9 +427,9 @@ public final class Core extends Lifecycle {
     /**
      * Opens the outermost guard of a thread whose guard {@linkplain ThreadGuard#fast takes a short path}: what
      * {@link #pin} does for it, less the tests that {@link #decideFast} settled once (a participant of its own, held as
-     * the record; the word it announces in; the fence). The announcement (on the open word, a release store: see
-     * {@link #openSticky}; otherwise the policy's {@link Policy#enterReserved}), the depth, the policy's
-     * {@link Policy#enteredAgain}, and the collect countdown.
+     * the record; the word it announces in, and what it stores there; the fence). The announcement (on the open word,
+     * a release store: see {@link #openSticky}; otherwise the policy's {@link Policy#enterReserved}), the depth, the
+     * policy's {@link Policy#enteredAgain}, and the collect countdown.
      *
      * @param g the calling thread's guard
      * @param kind the guard's short path ({@link ThreadGuard#fast}, positive)
@@ -426,7 +438,7 @@ public final class Core extends Lifecycle {
     private boolean openFast(ThreadGuard g, byte kind) {
         Policy pol = policy; // in a local: see pin()
         if (kind == ThreadGuard.FAST_RESERVED) pol.enterReserved(g);
-        else if (!openSticky(g, pol, kind == ThreadGuard.FAST_FENCED)) return false;
+        else if (!openSticky(g, pol, kind)) return false;
         g.depth = 1;
         pol.enteredAgain(g);
         if (pol.collectDue(g) && amortized()) collectOnEnter(g);
@@ -436,10 +448,10 @@ public final class Core extends Lifecycle {
     /**
      * Decides which path {@code g}'s outermost guards take ({@link ThreadGuard#fast}), as {@link #pin} and {@link #unpin}
      * would for it: the general one for a leased participant; for a participant of the thread's own, held as its
-     * record, {@link ThreadGuard#FAST} or {@link ThreadGuard#FAST_FENCED} where it enters and leaves on the open word
-     * ({@link #onOpenWord}; the fence where {@link #openFences}: what {@link #openSticky} stores, directly or through
-     * QSBR's {@link #openOwn}), and {@link ThreadGuard#FAST_RESERVED} where the core passes it to the policy's
-     * reserved enter and exit (QSBR's registrations; a policy whose participants are not sticky). Called by
+     * record, {@link #openKind} where it enters and leaves on the open word ({@link #onOpenWord}: what
+     * {@link #openSticky} stores, directly or through QSBR's {@link #openOwn}), and {@link ThreadGuard#FAST_RESERVED}
+     * where the core passes it to the policy's reserved enter and exit (QSBR's registrations; a policy whose
+     * participants are not sticky). Called by
      * {@link #opened}, after the policy's {@code entered}, on the first outermost enter since the thread's participant
      * changed. Plain: only the owning thread reads it.
      */
@@ -447,7 +459,7 @@ public final class Core extends Lifecycle {
         Participant own = g.registered;
         byte f;
         if (own == null || g.record != own) f = ThreadGuard.GENERAL;
-        else if (onOpenWord(g)) f = openFences ? ThreadGuard.FAST_FENCED : ThreadGuard.FAST;
+        else if (onOpenWord(g)) f = openKind;
         else f = ThreadGuard.FAST_RESERVED;
         g.fast = f;
     }
@@ -549,10 +561,10 @@ public final class Core extends Lifecycle {
      * guard's loads. Where the word is the policy's announcement and scanners decide on it (EBR), the store and the
      * guard's loads of shared links are the reader's side of a store-load pair: under the asymmetric strategy
      * scanners read the word after the heavy barrier ({@link Barrier}), which orders this store before the loads, so
-     * nothing follows it here; under the fence strategy a full fence follows it ({@link #openFences}). Where the word
-     * is the grace clock (HP, Crystalline), only close() and grace periods read it, after their heavy barrier; the
-     * scheme's own protection (a hazard, a reservation) carries its own ordering. A release store (on x86 the same plain
-     * store as an opaque one): a grace period that reads this value instead of the 0 that the previous guard's close
+     * nothing follows it here; under the fence strategy a full fence follows it ({@link ThreadGuard#FENCED}). Where the
+     * word is the grace clock (HP, Crystalline), only close() and grace periods read it, after their heavy barrier;
+     * the scheme's own protection (a hazard, a reservation) carries its own ordering. A release store (on x86 the same
+     * plain store as an opaque one): a grace period that reads this value instead of the 0 that the previous guard's close
      * stored also sees what that guard did.
      *
      * <p>Then the core's state, after the store (and the fence, under the fence strategy, for either word): the other
@@ -565,13 +577,17 @@ public final class Core extends Lifecycle {
      * @return true if the guard is open; false if the core is closing (the open word is 0 again)
      */
     private boolean openSticky(ThreadGuard g, Policy pol) {
-        return openSticky(g, pol, openFences);
+        return openSticky(g, pol, openKind);
     }
 
-    /** {@link #openSticky(ThreadGuard, Policy)} with the fence decided by the caller ({@link #openFast}'s kind). */
-    private boolean openSticky(ThreadGuard g, Policy pol, boolean fence) {
-        if (openAnnounces) g.setOpenRelease(pol.announcement());
+    /**
+     * {@link #openSticky(ThreadGuard, Policy)} with what to store and whether to fence read from {@code kind} (an
+     * {@link ThreadGuard#OPEN_WORD} kind: {@link #openKind}, or the guard's copy of it in {@link #openFast}).
+     */
+    private boolean openSticky(ThreadGuard g, Policy pol, byte kind) {
+        if ((kind & ThreadGuard.ANNOUNCING) != 0) g.setOpenRelease(pol.announcement());
         else g.setOpenRelease(grace.clockOpaque());
+        boolean fence = (kind & ThreadGuard.FENCED) != 0;
         pol.opening(g, fence); // a scheme's own announcement (Hyaline's session word), before the fence that orders it
         // Under fences, for either word: orders the store before the core's state below, pairing with close()'s
         // fence (a release store orders nothing before a later load); for an announcement, also before the guard's
@@ -673,22 +689,24 @@ public final class Core extends Lifecycle {
         if (p == null) return; // a guard opened by a reclaim action during close()
         byte kind;
         if (p != g.registered) kind = ThreadGuard.GENERAL; // a leased participant
-        else kind = sticky ? ThreadGuard.FAST : ThreadGuard.FAST_RESERVED; // QSBR: closeOwn(g) for a sticky one
+        else kind = sticky ? openKind : ThreadGuard.FAST_RESERVED; // QSBR: closeOwn(g) for a sticky one
         unpin(g, kind);
     }
 
     /**
      * Leaves the outermost guard of {@code g} (its depth already 0) on its record: {@link ThreadGuard#GENERAL}
      * releases a leased participant, {@link ThreadGuard#FAST_RESERVED} passes the thread's own to the policy's
-     * {@link Policy#exitReserved}, any other kind clears the open word. A short path ({@link ThreadGuard#close()})
-     * calls it with its kind, which decideFast settled for the thread's own participant.
+     * {@link Policy#exitReserved}, any other kind clears the open word. The policy's {@link Policy#leaving} runs first,
+     * except for an open word kind without {@link ThreadGuard#DETACHING}, whose policy has nothing to detach. A short
+     * path ({@link ThreadGuard#close()}) calls it with its kind, which decideFast settled for the thread's own
+     * participant.
      *
      * @param g the calling thread's guard, holding a record
      * @param kind how the record is left
      */
     void unpin(ThreadGuard g, byte kind) {
         Policy pol = policy;
-        Object detached = pol.leaving(g);
+        Object detached = kind < ThreadGuard.OPEN_WORD || (kind & ThreadGuard.DETACHING) != 0 ? pol.leaving(g) : null;
         // Counted before the release: close() reads the participants before it reads the count (Lifecycle).
         if (detached != null) beginWork();
         if (kind == ThreadGuard.GENERAL) {
@@ -702,6 +720,34 @@ public final class Core extends Lifecycle {
         }
         if (detached != null) walkCounted(detached); // user code runs only now, with the guard fully closed
         if (stateOpaque() != Lifecycle.OPEN) closing.leftWhileClosing(); // an abandoned core waits for its guards
+    }
+
+    /**
+     * Leaves the outermost guard of {@code g} (its depth already 0) on the open word of its own participant, where the
+     * policy detaches nothing ({@link ThreadGuard#close()}, for a kind without {@link ThreadGuard#DETACHING}): what
+     * {@link #unpin(ThreadGuard, byte)} does for it, the release store of 0 and the core's state.
+     *
+     * @param g the calling thread's guard, holding its own participant
+     */
+    void leaveOpenWord(ThreadGuard g) {
+        g.setOpenRelease(0);
+        if (stateOpaque() != Lifecycle.OPEN) closing.leftWhileClosing(); // an abandoned core waits for its guards
+    }
+
+    /**
+     * Whether {@code policy}'s class overrides {@link Policy#leaving}: if not, a leave on the open word need not call it
+     * (it returns null). Read once, by the constructor.
+     */
+    private static boolean detachesOnLeave(Policy policy) {
+        for (Class<?> c = policy.getClass(); c != Policy.class; c = c.getSuperclass()) {
+            try {
+                c.getDeclaredMethod("leaving", ThreadGuard.class);
+                return true;
+            } catch (NoSuchMethodException e) {
+                // not declared here: look in the superclass
+            }
+        }
+        return false;
     }
 
     /**

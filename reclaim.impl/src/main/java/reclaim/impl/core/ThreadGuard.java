@@ -69,25 +69,40 @@ public class ThreadGuard implements Guard {
     /**
      * Which path this thread's outermost guards take ({@code Core.openFast}, {@code Core.unpin}, {@link #close()}).
      * A short one (positive) when the thread holds its own participant as its record and the policy's {@code entered}
-     * ran on it since the thread took it: {@link #FAST} when that participant enters and leaves on the open word with
-     * nothing after the store, {@link #FAST_FENCED} when a full fence follows the store (the fence strategy),
-     * {@link #FAST_RESERVED} when it enters and leaves through the policy's {@code enterReserved}/{@code exitReserved}
-     * (QSBR's registered executors, on the state word). What the general path tests on every enter and close (a
-     * participant of its own, the word it announces in, the fence, the record, the scheme's binding to the
-     * participant) is decided once by {@code Core.decideFast}, on the first outermost enter after the thread's
-     * participant changed: {@link #own} sets it back to {@link #UNDECIDED}.
+     * ran on it since the thread took it: {@link #FAST_RESERVED} when it enters and leaves through the policy's
+     * {@code enterReserved}/{@code exitReserved} (QSBR's registered executors, on the state word), else
+     * {@link #OPEN_WORD} with the bits that say what the open word's enter and leave do: {@link #FENCED} (a full fence
+     * follows the store: the fence strategy), {@link #ANNOUNCING} (the store is the policy's announcement rather than
+     * the grace clock) and {@link #DETACHING} (the policy's {@code leaving} runs at the leave). What the general path
+     * tests on every enter and close (a participant of its own, the word it announces in, the fence, the record, the
+     * scheme's binding to the participant), and what the core's own flags say, is decided once by
+     * {@code Core.decideFast}, on the first outermost enter after the thread's participant changed: {@link #own} sets
+     * it back to {@link #UNDECIDED}. The bits are tested in a register, where the core's flags would each be a load.
      */
     byte fast;
     /** {@link #fast}: not decided since the thread's participant last changed. */
     static final byte UNDECIDED = 0;
     /** {@link #fast}: the general path (a leased participant). */
     static final byte GENERAL = -1;
-    /** {@link #fast}: the short path, on the open word. */
-    static final byte FAST = 1;
-    /** {@link #fast}: the short path, on the open word with a full fence after the store. */
-    static final byte FAST_FENCED = 2;
     /** {@link #fast}: the short path, through the policy's enter and exit of a reserved participant. */
-    static final byte FAST_RESERVED = 3;
+    static final byte FAST_RESERVED = 1;
+    /** {@link #fast}: the short path on the open word; every kind at or above it is one, with the bits below. */
+    static final byte OPEN_WORD = 2;
+    /** A bit of an {@link #OPEN_WORD} kind: a full fence follows the open word's store. */
+    static final byte FENCED = 4;
+    /** A bit of an {@link #OPEN_WORD} kind: the open word holds the policy's announcement, not the grace clock. */
+    static final byte ANNOUNCING = 8;
+    /**
+     * A bit of an {@link #OPEN_WORD} kind: the leave asks the policy what to detach ({@code Policy.leaving}). The
+     * highest bit, so that the kinds with it are those at or above it.
+     */
+    static final byte DETACHING = 32;
+    /** {@link #fast}: the open word holding the announcement, nothing to detach (EBR, QSBR; asymmetric barrier). */
+    static final byte OPEN_ANNOUNCING = OPEN_WORD | ANNOUNCING;
+    /** {@link #fast}: the open word holding the grace clock, the policy's leave (HP, Crystalline; asymmetric). */
+    static final byte OPEN_DETACHING = OPEN_WORD | DETACHING;
+    /** {@link #fast}: the open word holding the announcement, the policy's leave (Hyaline; asymmetric). */
+    static final byte OPEN_ANNOUNCING_DETACHING = OPEN_WORD | ANNOUNCING | DETACHING;
     /** Scheme scratch for a registered thread (QSBR: the value it announced last, or 0 when offline). */
     long announced;
     /** Scheme scratch for a registered thread (QSBR: when it last tried to advance the clock). */
@@ -386,9 +401,15 @@ public class ThreadGuard implements Guard {
         int d = depth;
         if (d == 1) { // the outermost guard: on the thread's own participant, the short paths
             byte f = fast;
-            if (f == FAST) { // the common one first, with its kind a constant for the JIT
+            // What the leave does depends on DETACHING alone, the highest bit (see Core.enter for the enter's kinds).
+            if (f >= DETACHING) { // HP, Hyaline, Crystalline: the policy's leave, then the open word's store
                 depth = 0;
-                core.unpin(this, FAST);
+                core.unpin(this, OPEN_DETACHING);
+                return;
+            }
+            if (f >= OPEN_WORD) { // EBR, QSBR: the open word's store alone
+                depth = 0;
+                core.leaveOpenWord(this);
                 return;
             }
             if (f > 0) {
