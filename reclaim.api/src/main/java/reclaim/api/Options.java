@@ -1,5 +1,6 @@
 package reclaim.api;
 
+import java.math.BigInteger;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.Locale;
@@ -72,7 +73,9 @@ public record Options(Barrier barrier, boolean checked, Executor actionExecutor,
 
     /**
      * The system property that sets {@link #closeWait()} in {@link #fromSystemProperties()}: a whole number of
-     * milliseconds or seconds with its unit ({@code 250ms}, {@code 2s}), or an ISO-8601 duration ({@code PT0.25S}).
+     * milliseconds or seconds with its unit ({@code 250ms}, {@code 2s}; any number of digits, a number beyond what a
+     * {@link Duration} holds counting as the longest one), or an ISO-8601 duration as {@link Duration#parse} reads
+     * it ({@code PT0.25S}). Case and surrounding blanks do not matter.
      */
     public static final String CLOSE_WAIT_PROPERTY = "reclaim.closeWait";
 
@@ -125,7 +128,7 @@ public record Options(Barrier barrier, boolean checked, Executor actionExecutor,
     /**
      * Returns the defaults, with {@link #barrier()}, {@link #checked()} and {@link #closeWait()} taken from the system
      * properties {@value #BARRIER_PROPERTY}, {@value #CHECKED_PROPERTY} and {@value #CLOSE_WAIT_PROPERTY} where they are
-     * set.
+     * set. A property set to an empty or blank value counts as not set.
      *
      * @return the settings
      * @throws IllegalArgumentException if a property is set to a value it does not accept
@@ -160,9 +163,13 @@ public record Options(Barrier barrier, boolean checked, Executor actionExecutor,
         Duration d = null;
         RuntimeException cause = null;
         try {
-            if (v.startsWith("p") || v.startsWith("-p")) d = Duration.parse(v.toUpperCase(Locale.ROOT));
-            else if (v.matches("[0-9]{1,18}ms")) d = Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
-            else if (v.matches("[0-9]{1,15}s")) d = Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1)));
+            if (v.matches("[+-]?p.*")) {
+                d = Duration.parse(v.toUpperCase(Locale.ROOT));
+            } else if (v.matches("[0-9]+ms")) {
+                d = Duration.ofMillis(wholeNumber(v.substring(0, v.length() - 2)));
+            } else if (v.matches("[0-9]+s")) {
+                d = Duration.ofSeconds(wholeNumber(v.substring(0, v.length() - 1)));
+            }
         } catch (DateTimeParseException | ArithmeticException e) { // not a duration, or one too large for Duration
             cause = e;
         }
@@ -171,6 +178,12 @@ public record Options(Barrier barrier, boolean checked, Executor actionExecutor,
                     + "': expected a duration of zero or more, such as 250ms, 2s or PT0.25S", cause);
         }
         return d;
+    }
+
+    /** A string of decimal digits as a long, or {@link Long#MAX_VALUE} if it is larger. */
+    private static long wholeNumber(String digits) {
+        BigInteger n = new BigInteger(digits);
+        return n.bitLength() > 63 ? Long.MAX_VALUE : n.longValue();
     }
 
     private static void checkCloseWait(Duration closeWait) {
@@ -251,10 +264,11 @@ public record Options(Barrier barrier, boolean checked, Executor actionExecutor,
      * threads, and batches of actions an {@linkplain #withActionExecutor action executor} is running. It returns as
      * soon as none is left, so the wait is paid only by a {@code close()} that refuses, or that finds them finishing.
      * {@link Duration#ZERO} refuses at once whatever is open or in flight (a shutdown that must not block); a long wait
-     * suits a service that drains its readers before it closes. A guard the calling thread holds open itself makes
-     * {@code close()} refuse at once, whatever the wait. Keep the wait finite where a reclaim action may block on the
-     * closing thread (or call {@code close()} itself): {@code close()} waits for the collection running that action
-     * until the deadline. Waits beyond about 292 years count as that long.
+     * suits a service that drains its readers before it closes. A guard the calling thread holds open itself (from
+     * {@code enter()} or a registration's {@code enter()}) makes {@code close()} refuse at once, whatever the wait; an
+     * {@link OwnedGuard} is waited for as other threads' guards are, whichever thread uses it. Keep the wait finite
+     * where a reclaim action may block on the closing thread (or call {@code close()} itself): {@code close()} waits
+     * for the collection running that action until the deadline. Waits beyond about 292 years count as that long.
      *
      * @param wait how long {@code close()} waits, in all; not negative
      * @return a copy with {@link #closeWait()} set

@@ -34,7 +34,8 @@ import java.util.function.Function;
  * <h2>Closing</h2>
  * {@link #close()} reclaims everything retired and is idempotent. It waits a moment (one second in all by default:
  * {@link Options#withCloseWait}) for guards that are just closing (not for one the calling thread holds open itself, which cannot close
- * meanwhile: that one makes it refuse at once); called while guards are still open after that, it throws
+ * meanwhile: that one makes it refuse at once; an {@link OwnedGuard} is waited for, whichever thread uses it); called
+ * while guards are still open after that, it throws
  * {@link IllegalStateException} and stops accepting new guards and retires from other threads;
  * the open guards finish normally, and a later {@code close()} completes. It never returns while another
  * thread is still reclaiming (a collection started by its {@code retire}, {@code flush} or the close of its

@@ -80,7 +80,8 @@ public interface Registration extends AutoCloseable {
     /**
      * Takes the thread offline before it blocks or idles for long (liburcu's {@code rcu_thread_offline}):
      * under QSBR an offline thread holds nobody back. The thread must be outside every guard; its next guard,
-     * or {@link #online()}, brings it back. Other schemes do nothing.
+     * or {@link #online()}, brings it back, and it stays online after that guard closes, until the next
+     * {@code offline()}. Other schemes do nothing.
      *
      * @throws IllegalStateException if called inside a guard, from another thread, or after {@link #close()}
      */
@@ -97,7 +98,8 @@ public interface Registration extends AutoCloseable {
 
     /**
      * Ends the registration: the thread's record is released and what the thread retired is handed to the
-     * others. Idempotent; a no-op once the reclaimer is closed.
+     * others. Idempotent; a no-op once the reclaimer is closed (on the registering thread: from another thread it
+     * throws, whether the reclaimer is closed or not).
      *
      * @throws IllegalStateException if called from a thread other than the one that registered, or inside a guard
      *     of the reclaimer (the registration stays open: close the guard first, then the registration)

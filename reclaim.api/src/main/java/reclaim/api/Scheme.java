@@ -29,6 +29,13 @@ import java.util.Locale;
  * </table>
  */
 public sealed interface Scheme {
+    /**
+     * The largest {@code batchSize} a scheme record accepts: 65,536 objects. A thread's batch is allocated whole (an
+     * array of this many references, and of their actions), and emptied batches are kept for reuse, so a batch
+     * much larger than what a thread retires between two collections costs memory and delays reclamation.
+     */
+    int MAX_BATCH_SIZE = 1 << 16;
+
 
     /**
      * One short name per scheme record, in the order of the table above: {@code qsbr}, {@code ebr}, {@code hp},
@@ -51,7 +58,8 @@ public sealed interface Scheme {
      * Returns whether the scheme is robust: whether it keeps the number of pending objects under a bound
      * ({@link Reclaimer#pendingBound()}) while a thread is stalled inside a guard. Hazard pointers, robust
      * Hyaline and Crystalline are (the last two for {@link Born} objects: see {@link Reclaimer#pendingBound()});
-     * EBR and QSBR are not (they detect and report the stall instead).
+     * EBR, QSBR and non-robust Hyaline are not (they detect and report the stall in {@link Stats#stalled()}
+     * instead).
      *
      * @return true if pending objects stay bounded with a stalled reader
      */
@@ -100,10 +108,16 @@ public sealed interface Scheme {
         return value;
     }
 
+    private static void checkBatchSize(int value) {
+        if (value <= 0 || value > MAX_BATCH_SIZE) {
+            throw new IllegalArgumentException("batchSize must be in [1, " + MAX_BATCH_SIZE + "], was " + value);
+        }
+    }
+
     /**
      * Quiescent-state-based reclamation (McKenney &amp; Slingwine; liburcu; light-qsbr).
      *
-     * @param batchSize objects a thread retires before it tries to reclaim
+     * @param batchSize objects a thread retires before it tries to reclaim, at most {@link #MAX_BATCH_SIZE}
      * @param passIntervalNanos minimum time between two attempts of a thread to advance the epoch when it
      *     announces a quiescent state (light-qsbr's {@code maybe_pass_epoch})
      * @param stallThresholdNanos how long a thread may hold the epoch back before it is reported as stalled
@@ -112,11 +126,12 @@ public sealed interface Scheme {
         /**
          * Checks the tuning.
          *
-         * @throws IllegalArgumentException if {@code batchSize} or {@code stallThresholdNanos} is not positive, or
-         *     {@code passIntervalNanos} is negative ({@code 0}: a pass at every quiescent state)
+         * @throws IllegalArgumentException if {@code batchSize} is not in [1, {@link #MAX_BATCH_SIZE}],
+         *     {@code stallThresholdNanos} is not positive, or {@code passIntervalNanos} is negative ({@code 0}: a pass
+         *     at every quiescent state)
          */
         public Qsbr {
-            positive("batchSize", batchSize);
+            checkBatchSize(batchSize);
             if (passIntervalNanos < 0) throw new IllegalArgumentException("passIntervalNanos must be >= 0, was " + passIntervalNanos);
             if (stallThresholdNanos <= 0) throw new IllegalArgumentException("stallThresholdNanos must be positive, was " + stallThresholdNanos);
         }
@@ -135,14 +150,20 @@ public sealed interface Scheme {
     /**
      * Epoch-based reclamation (Fraser 2004; crossbeam-epoch).
      *
-     * @param batchSize objects a thread's bag holds before it is sealed with the epoch and queued
+     * @param batchSize objects a thread's bag holds before it is sealed with the epoch and queued, at most
+     *     {@link #MAX_BATCH_SIZE}
      * @param collectInterval a thread tries to advance the epoch and reclaim every this many guards
      * @param stallThresholdNanos how long a guard may hold the epoch back before it is reported as stalled
      */
     record Ebr(int batchSize, int collectInterval, long stallThresholdNanos) implements Scheme {
-        /** Checks the tuning. @throws IllegalArgumentException if a value is not positive */
+        /**
+         * Checks the tuning.
+         *
+         * @throws IllegalArgumentException if a value is not positive, or {@code batchSize} is above
+         *     {@link #MAX_BATCH_SIZE}
+         */
         public Ebr {
-            positive("batchSize", batchSize);
+            checkBatchSize(batchSize);
             positive("collectInterval", collectInterval);
             if (stallThresholdNanos <= 0) throw new IllegalArgumentException("stallThresholdNanos must be positive, was " + stallThresholdNanos);
         }
@@ -197,13 +218,18 @@ public sealed interface Scheme {
     /**
      * Hyaline (Nikolaev &amp; Ravindran, PLDI 2021; seize).
      *
-     * @param batchSize objects a thread gathers before it retires them as one reference-counted batch
+     * @param batchSize objects a thread gathers before it retires them as one reference-counted batch, at most
+     *     {@link #MAX_BATCH_SIZE}
      * @param robust whether to use the robust variant with birth eras (bounded garbage with a stalled reader)
      */
     record Hyaline(int batchSize, boolean robust) implements Scheme {
-        /** Checks the tuning. @throws IllegalArgumentException if a value is not positive */
+        /**
+         * Checks the tuning.
+         *
+         * @throws IllegalArgumentException if {@code batchSize} is not in [1, {@link #MAX_BATCH_SIZE}]
+         */
         public Hyaline {
-            positive("batchSize", batchSize);
+            checkBatchSize(batchSize);
         }
 
         /** The defaults: batches of 64, robust. */
@@ -220,7 +246,7 @@ public sealed interface Scheme {
     /**
      * Crystalline (Nikolaev &amp; Ravindran, DISC 2021; kovan).
      *
-     * @param batchSize objects a thread gathers before it retires them as one batch
+     * @param batchSize objects a thread gathers before it retires them as one batch, at most {@link #MAX_BATCH_SIZE}
      * @param slots reservation slots per guard and nesting level, at most {@link #MAX_SLOTS}
      * @param waitFree {@code false}: Crystalline-L (short name {@code crystalline}), whose {@code protect}
      *     retries while the era moves; {@code true}: Crystalline-W (short name {@code crystalline-w}), whose
@@ -233,7 +259,7 @@ public sealed interface Scheme {
 
         /** Checks the tuning. @throws IllegalArgumentException if a value is out of range */
         public Crystalline {
-            positive("batchSize", batchSize);
+            checkBatchSize(batchSize);
             if (slots < Guard.MIN_SLOTS || slots > MAX_SLOTS) {
                 throw new IllegalArgumentException("slots must be in [" + Guard.MIN_SLOTS + ", " + MAX_SLOTS + "], was " + slots);
             }

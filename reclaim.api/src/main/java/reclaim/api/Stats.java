@@ -12,7 +12,8 @@ package reclaim.api;
  * @param reclaimed objects whose reclaim action has run (including actions that threw)
  * @param failed reclaim actions that threw; each is also counted in {@code reclaimed}
  * @param stalled threads currently inside a guard that hold back reclamation for longer than the scheme's
- *     stall threshold (schemes that cannot bound garbage, EBR and QSBR, detect and report stalls here)
+ *     stall threshold (schemes that cannot bound garbage, EBR, QSBR and Hyaline's non-robust variant, detect and
+ *     report stalls here; Hyaline's threshold is 100 ms)
  * @param participants thread records (or slots) the scheme holds, used or free
  * @param barrier the barrier strategy the reclaimer runs: {@link Options.Barrier#FENCE} or
  *     {@link Options.Barrier#ASYMMETRIC}, never {@code AUTO} (see {@link Options#barrier()})

@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
+
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
 
 class SchemeTest {
 
@@ -47,6 +50,23 @@ class SchemeTest {
         assertThrows(IllegalArgumentException.class, () -> new Scheme.HazardPointers(Scheme.HazardPointers.MAX_SLOTS + 1, 2));
         assertThrows(IllegalArgumentException.class, () -> new Scheme.Hyaline(0, true));
         assertThrows(IllegalArgumentException.class, () -> new Scheme.Qsbr(64, -1, 1));
+    }
+
+    @Test
+    void aBatchSizeAboveTheMaximumIsRefusedByEveryScheme() {
+        int over = Scheme.MAX_BATCH_SIZE + 1;
+        for (Executable e : List.<Executable>of(
+                () -> new Scheme.Ebr(over, 128, 1), () -> new Scheme.Qsbr(over, 0, 1), () -> new Scheme.Hyaline(over, true),
+                () -> new Scheme.Crystalline(over, 8), () -> new Scheme.Crystalline(Integer.MAX_VALUE, 8, true))) {
+            IllegalArgumentException x = assertThrows(IllegalArgumentException.class, e);
+            assertTrue(x.getMessage().contains("batchSize") && x.getMessage().contains(String.valueOf(Scheme.MAX_BATCH_SIZE)),
+                    x.getMessage());
+        }
+        int max = Scheme.MAX_BATCH_SIZE;
+        assertEquals(max, new Scheme.Ebr(max, 128, 1).batchSize());
+        assertEquals(max, new Scheme.Qsbr(max, 0, 1).batchSize());
+        assertEquals(max, new Scheme.Hyaline(max, false).batchSize());
+        assertEquals(max, new Scheme.Crystalline(max, 8, true).batchSize());
     }
 
     @Test
