@@ -276,8 +276,10 @@ public interface Reclaimer extends AutoCloseable {
      * nothing.
      *
      * <p><b>Where it may be called.</b> Outside every guard of this reclaimer on the calling thread: inside one it
-     * would wait for itself, and is refused. A reclaim action runs wherever reclamation happens to run, perhaps
-     * inside a guard of the thread that triggered it; one that needs a grace period should run on an
+     * would wait for itself, and is refused. An {@link OwnedGuard} belongs to no thread, so it does not count as the
+     * caller's: this waits for it as for any other guard, and returns only once some thread closes it (a thread
+     * that calls this while it keeps one open waits for itself). A reclaim action runs wherever reclamation happens
+     * to run, perhaps inside a guard of the thread that triggered it; one that needs a grace period should run on an
      * {@linkplain Options#withActionExecutor executor}. The wait spins briefly, then parks with a growing back-off
      * (up to a millisecond per check); it is not interruptible, and keeps the thread's interrupt status.
      *
