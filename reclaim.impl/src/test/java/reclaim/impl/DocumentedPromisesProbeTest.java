@@ -1085,4 +1085,43 @@ class DocumentedPromisesProbeTest {
         if (name.equals("none")) assertEquals(10, late.size(), name + ": " + late);
         inside.countDown();
     }
+
+    /**
+     * Reclaimer#synchronize: "An OwnedGuard belongs to no thread, so it does not count as the caller's: this waits for
+     * it as for any other guard, and returns only once some thread closes it."
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("schemes")
+    void synchronizeWaitsForAnOwnedGuardItsCallerKeepsOpenUntilAnotherThreadClosesIt(String name) throws Exception {
+        Reclaimer r = create(name);
+        try {
+            AtomicReference<OwnedGuard> handed = new AtomicReference<>();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            CountDownLatch opened = new CountDownLatch(1);
+            AtomicInteger returned = new AtomicInteger();
+            Thread t = new Thread(() -> {
+                try {
+                    handed.set(r.enterOwned());
+                    opened.countDown();
+                    r.synchronize(); // not refused: the owned guard is not this thread's guard
+                    returned.incrementAndGet();
+                } catch (Throwable e) {
+                    failure.set(e);
+                    opened.countDown();
+                }
+            });
+            t.start();
+            assertTrue(opened.await(10, TimeUnit.SECONDS), name + ": the thread did not open its owned guard");
+            assertEquals(null, failure.get(), name + ": enterOwned failed");
+            t.join(200); // a bounded look: synchronize() must still be waiting for the open owned guard
+            assertEquals(0, returned.get(), name + ": synchronize() returned while the owned guard it must wait for was open");
+            handed.get().close(); // closed by another thread, as an owned guard may be
+            t.join(TimeUnit.SECONDS.toMillis(30));
+            assertFalse(t.isAlive(), name + ": synchronize() still waiting after the owned guard closed");
+            assertEquals(null, failure.get(), name + ": " + failure.get());
+            assertEquals(1, returned.get(), name);
+        } finally {
+            closeQuietly(r);
+        }
+    }
 }
