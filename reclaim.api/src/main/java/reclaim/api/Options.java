@@ -166,9 +166,9 @@ public record Options(Barrier barrier, boolean checked, Executor actionExecutor,
             if (v.matches("[+-]?p.*")) {
                 d = Duration.parse(v.toUpperCase(Locale.ROOT));
             } else if (v.matches("[0-9]+ms")) {
-                d = Duration.ofMillis(wholeNumber(v.substring(0, v.length() - 2)));
+                d = duration(new BigInteger(v.substring(0, v.length() - 2)), 1000);
             } else if (v.matches("[0-9]+s")) {
-                d = Duration.ofSeconds(wholeNumber(v.substring(0, v.length() - 1)));
+                d = duration(new BigInteger(v.substring(0, v.length() - 1)), 1);
             }
         } catch (DateTimeParseException | ArithmeticException e) { // not a duration, or one too large for Duration
             cause = e;
@@ -180,10 +180,14 @@ public record Options(Barrier barrier, boolean checked, Executor actionExecutor,
         return d;
     }
 
-    /** A string of decimal digits as a long, or {@link Long#MAX_VALUE} if it is larger. */
-    private static long wholeNumber(String digits) {
-        BigInteger n = new BigInteger(digits);
-        return n.bitLength() > 63 ? Long.MAX_VALUE : n.longValue();
+    /**
+     * {@code count} units of {@code 1/perSecond} seconds (1: seconds, 1000: milliseconds), exactly; the longest
+     * {@link Duration} if it holds no such length.
+     */
+    private static Duration duration(BigInteger count, int perSecond) {
+        BigInteger[] s = count.divideAndRemainder(BigInteger.valueOf(perSecond));
+        if (s[0].bitLength() > 63) return Duration.ofSeconds(Long.MAX_VALUE, 999_999_999);
+        return Duration.ofSeconds(s[0].longValue(), s[1].longValue() * (1_000_000_000L / perSecond));
     }
 
     private static void checkCloseWait(Duration closeWait) {

@@ -66,8 +66,9 @@ class OptionsTest {
     void theCloseWaitPropertyTakesMillisecondsSecondsOrIso8601() {
         String[][] cases = {{"250ms", "PT0.25S"}, {" 2s ", "PT2S"}, {"0ms", "PT0S"}, {"PT1M", "PT1M"}, {"pt0.5s", "PT0.5S"},
             {"0000000000000000250ms", "PT0.25S"}, {"+PT1S", "PT1S"}, {"10000000000000000s", "PT2777777777777H46M40S"},
-            {"99999999999999999999999s", Duration.ofSeconds(Long.MAX_VALUE).toString()},
-            {"99999999999999999999999ms", Duration.ofMillis(Long.MAX_VALUE).toString()}};
+            {"10000000000000000000ms", "PT2777777777777H46M40S"}, {"9223372036854775807999ms", "PT2562047788015215H30M7.999S"},
+            {"99999999999999999999999s", Duration.ofSeconds(Long.MAX_VALUE, 999_999_999).toString()},
+            {"99999999999999999999999999ms", Duration.ofSeconds(Long.MAX_VALUE, 999_999_999).toString()}};
         for (String[] c : cases) {
             System.setProperty(Options.CLOSE_WAIT_PROPERTY, c[0]);
             assertEquals(Duration.parse(c[1]), Options.fromSystemProperties().closeWait(), c[0]);
