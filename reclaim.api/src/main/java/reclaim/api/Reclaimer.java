@@ -212,6 +212,12 @@ public interface Reclaimer extends AutoCloseable {
      * <p>Retiring an object again before its action has started is undefined (the action may run twice), unless
      * this reclaimer is in checked mode ({@link Options#checked()}), which refuses it.
      *
+     * <p>A reclaim action may retire too: what its object links to (a list freed node by node), or the object itself
+     * again (recycling). A thread that runs reclaim actions in a collection or in a guard's close starts no further
+     * collection inside them, and walks what a guard closed inside them detached only after them: what they retire is
+     * reclaimed by a later collection (a later retire's, enter's or flush's, or {@code close()}'s), so a chain of such
+     * actions runs as a loop, however long the list, and does not grow the thread's stack with it.
+     *
      * @param <T> the object's type
      * @param object the unlinked object
      * @param action the reclaim action

@@ -93,6 +93,15 @@ public final class Batch {
     }
 
     /**
+     * Returns whether the batch holds as many objects as it can.
+     *
+     * @return whether the batch is full
+     */
+    public boolean isFull() {
+        return size == objects.length;
+    }
+
+    /**
      * Returns whether the batch holds nothing.
      *
      * @return whether the batch holds nothing

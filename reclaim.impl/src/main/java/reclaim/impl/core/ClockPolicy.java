@@ -9,6 +9,18 @@ public abstract class ClockPolicy extends Policy {
     /** Creates the policy. */
     protected ClockPolicy() {}
 
+    /** A guard of a clock scheme holds nothing of its own that a leave would detach: its announcement is all. */
+    @Override
+    protected final Object leaving(ThreadGuard g) {
+        return null;
+    }
+
+    /** False: {@link #leaving} detaches nothing. */
+    @Override
+    protected final boolean detachesOnLeave() {
+        return false;
+    }
+
     /**
      * Returns the stamp of a bag sealed now; called after a full fence that follows the retires.
      *

@@ -106,9 +106,9 @@ public final class Core extends Lifecycle {
      * each thread whose own participant is there ({@link #decideFast}): {@link ThreadGuard#FENCED} under the fence
      * strategy, where a full fence follows the open word's store, ordering it before the guard's read of the core's
      * state ({@link #openSticky}) and, for an announcement, before its loads of shared links;
-     * {@link ThreadGuard#ANNOUNCING} where {@link #openAnnounces}; {@link ThreadGuard#DETACHING} where the policy
-     * detaches something at the leave ({@link Policy#leaving}: it overrides it), so that a leave with nothing to detach
-     * ({@link #leaveOpenWord}) neither calls nor loads the policy.
+     * {@link ThreadGuard#ANNOUNCING} where {@link #openAnnounces}; {@link ThreadGuard#DETACHING} where the policy's
+     * {@link Policy#leaving} may detach something ({@link Policy#detachesOnLeave}), so that a leave with nothing to
+     * detach ({@link #leaveOpenWord}) neither calls nor loads the policy.
      */
     final byte openKind;
     final boolean sealPerParticipant;
@@ -164,7 +164,7 @@ public final class Core extends Lifecycle {
         this.openAnnounces = policy.announcesInOpenWord(barrier.asymmetric());
         this.bagWord = barrier.asymmetric();
         this.openKind = (byte) (ThreadGuard.OPEN_WORD | (barrier.asymmetric() ? 0 : ThreadGuard.FENCED)
-                | (openAnnounces ? ThreadGuard.ANNOUNCING : 0) | (detachesOnLeave(policy) ? ThreadGuard.DETACHING : 0));
+                | (openAnnounces ? ThreadGuard.ANNOUNCING : 0) | (policy.detachesOnLeave() ? ThreadGuard.DETACHING : 0));
         // A policy sticky already announces nothing.
         this.sticky = (c.stickyParticipants() || openAnnounces) && !policy.registrationsAnnounceInStateWord();
         this.sealPerParticipant = c.sealPerParticipant();
@@ -354,8 +354,14 @@ public final class Core extends Lifecycle {
         // Under the asymmetric barrier a collection that pays membarrier runs once per collectEvery objects sealed,
         // as from retire or enter: a pass comes every few microseconds, the barrier costs some. Otherwise the pass
         // runs a seal's share of what earlier collections deferred, as a retire that seals does.
-        if (amortized()) collect(COLLECT_LIMIT);
-        else trickle();
+        if (g.collecting != 0) return; // a reclaim action's pass, inside a collection this thread runs: see collectFor
+        g.collecting++;
+        try {
+            if (amortized()) collect(COLLECT_LIMIT);
+            else trickle();
+        } finally {
+            endCollecting(g);
+        }
     }
 
     // =====================================================================================================
@@ -654,7 +660,7 @@ public final class Core extends Lifecycle {
 
     private void collectOnEnter(ThreadGuard g) {
         try {
-            collectDue(); // actions are contained; only our own bookkeeping could throw here
+            collectFor(g, true); // actions are contained; only our own bookkeeping could throw here
         } catch (RuntimeException | Error e) {
             g.depth = 0;
             unpin(g);
@@ -718,8 +724,54 @@ public final class Core extends Lifecycle {
         } else {
             g.setOpenRelease(0); // after the count: a close() that reads 0 sees the count (Lifecycle)
         }
-        if (detached != null) walkCounted(detached); // user code runs only now, with the guard fully closed
+        if (detached != null) walkLeft(g, detached); // user code runs only now, with the guard fully closed
         if (stateOpaque() != Lifecycle.OPEN) closing.leftWhileClosing(); // an abandoned core waits for its guards
+    }
+
+    /**
+     * Walks what the leave of {@code g}'s outermost guard detached: at once, or, where {@code g}'s thread is already
+     * running reclaim actions of this core (the guard was a reclaim action's, or its retire's), after them, by the
+     * walk or collection that runs them ({@link #endCollecting}): a loop instead of a recursion, for actions that
+     * retire what their object links to.
+     *
+     * @param g the calling thread's guard, closed
+     * @param detached what the leave detached, counted in flight
+     */
+    private void walkLeft(ThreadGuard g, Object detached) {
+        if (g.collecting != 0) {
+            g.queueWalk(detached); // still counted in flight: close() waits for it
+            return;
+        }
+        g.collecting++;
+        try {
+            walkCounted(detached);
+        } finally {
+            endCollecting(g);
+        }
+    }
+
+    /**
+     * Ends a level of {@link ThreadGuard#collecting}; the outermost one first walks what nested leaves queued
+     * ({@link #walkLeft}), and what those walks queue in turn, each even if another failed (each is counted in flight
+     * until walked), then throws the first failure.
+     *
+     * @param g the calling thread's guard
+     */
+    private void endCollecting(ThreadGuard g) {
+        Throwable first = null;
+        if (g.collecting == 1) {
+            for (Object d; (d = g.takeQueuedWalk()) != null; ) {
+                try {
+                    walkCounted(d);
+                } catch (RuntimeException | Error e) {
+                    if (first == null) first = e;
+                    else first.addSuppressed(e);
+                }
+            }
+        }
+        g.collecting--;
+        if (first instanceof RuntimeException re) throw re;
+        if (first instanceof Error err) throw err;
     }
 
     /**
@@ -732,22 +784,6 @@ public final class Core extends Lifecycle {
     void leaveOpenWord(ThreadGuard g) {
         g.setOpenRelease(0);
         if (stateOpaque() != Lifecycle.OPEN) closing.leftWhileClosing(); // an abandoned core waits for its guards
-    }
-
-    /**
-     * Whether {@code policy}'s class overrides {@link Policy#leaving}: if not, a leave on the open word need not call it
-     * (it returns null). Read once, by the constructor.
-     */
-    private static boolean detachesOnLeave(Policy policy) {
-        for (Class<?> c = policy.getClass(); c != Policy.class; c = c.getSuperclass()) {
-            try {
-                c.getDeclaredMethod("leaving", ThreadGuard.class);
-                return true;
-            } catch (NoSuchMethodException e) {
-                // not declared here: look in the superclass
-            }
-        }
-        return false;
     }
 
     /**
@@ -841,6 +877,8 @@ public final class Core extends Lifecycle {
         }
         boolean full;
         try {
+            // A seal that failed (an Error: no memory for a batch) left the bag full: seal it before adding to it.
+            if (p.bag.isFull()) seal(p);
             p.countRetired();
             full = p.bag.add(object, action);
             if (full) seal(p);
@@ -850,8 +888,7 @@ public final class Core extends Lifecycle {
         }
         if (full) {
             telemetry.sealed(this);
-            if (amortized()) collectDue();
-            else trickle();
+            collectFor(g, amortized());
         }
     }
 
@@ -979,6 +1016,46 @@ public final class Core extends Lifecycle {
         else if (!h.submitCollect()) collect(collectLimit * HandOff.COLLECT_MISSES); // behind (or closing: no-op)
     }
 
+    /**
+     * Runs the collection ({@code due}: {@link #collectDue}) or the seal's share of deferred batches ({@link #trickle})
+     * that an operation of {@code g}'s thread found due, unless that thread is already running one of this core's:
+     * then {@code g}'s operation is a reclaim action's (its retire, the enter of its guard), and a collection started
+     * there would run more actions inside the first. Actions that free what an object links to by retiring it (a
+     * list freed node by node) would recurse through as many collections as the list has bags, until the stack
+     * overflowed, and a {@link StackOverflowError} thrown in the core's own bookkeeping can leave a bag half sealed.
+     * What such an action retires is sealed as usual, and collected by the thread's next due collection (or by
+     * {@code flush()} and {@code close()}). {@link ThreadGuard#collecting} is plain: only the guard's thread uses it.
+     *
+     * @param g the calling thread's guard
+     * @param due true for a collection, false for the trickle
+     */
+    private void collectFor(ThreadGuard g, boolean due) {
+        if (g.collecting != 0) return;
+        g.collecting++;
+        try {
+            if (due) collectDue();
+            else trickle();
+        } finally {
+            endCollecting(g);
+        }
+    }
+
+    /**
+     * flush()'s collection of everything, and of the deferred batches, on {@code g}'s thread: what its reclaim actions
+     * retire starts no collection inside it ({@link #collectFor}).
+     *
+     * @param g the calling thread's guard
+     */
+    private void collectAll(ThreadGuard g) {
+        g.collecting++;
+        try {
+            collect(COLLECT_ALL);
+            drainDeferred();
+        } finally {
+            endCollecting(g);
+        }
+    }
+
     /** The collection of a task that {@link #collectDue} handed off, on the thread that runs the task. */
     void collectHandedOff() {
         collect(collectLimit);
@@ -1025,8 +1102,7 @@ public final class Core extends Lifecycle {
             }
             sealIdle();
             telemetry.sealed(this);
-            collect(COLLECT_ALL);
-            drainDeferred();
+            collectAll(g);
             reclamation.helpHandedOff(g, false); // inside a guard: run what has not started, wait for nobody
             return;
         }
@@ -1055,8 +1131,7 @@ public final class Core extends Lifecycle {
             telemetry.sealed(this);
             policy.beforeFlush(g);
             reclamation.settleHandedOffCollections(g); // no collection task holds bags our collection cannot see
-            collect(COLLECT_ALL);
-            drainDeferred();
+            collectAll(g);
             reclamation.helpHandedOff(g, true); // what was handed to the action executor has run when flush() returns
         } finally {
             Participants.release(p);

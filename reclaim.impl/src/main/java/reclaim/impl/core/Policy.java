@@ -160,6 +160,17 @@ public abstract class Policy {
     }
 
     /**
+     * Whether {@link #leaving} may detach something: read once, by the core's constructor. A policy that returns false
+     * is never asked at a leave on the open word (the thread's own participant), which then neither calls nor loads
+     * it; the default, true, is always right. {@link ClockPolicy} returns false and makes {@code leaving} final.
+     *
+     * @return false only if {@link #leaving} always returns null
+     */
+    protected boolean detachesOnLeave() {
+        return true;
+    }
+
+    /**
      * Walks what {@link #leaving} or {@link #swept} detached; may run reclaim actions. Called with no participant
      * held for it, counted as work in flight.
      *

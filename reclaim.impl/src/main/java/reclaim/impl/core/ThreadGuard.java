@@ -2,6 +2,7 @@ package reclaim.impl.core;
 
 import java.lang.invoke.VarHandle;
 import java.lang.ref.WeakReference;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
@@ -107,6 +108,17 @@ public class ThreadGuard implements Guard {
     long announced;
     /** Scheme scratch for a registered thread (QSBR: when it last tried to advance the clock). */
     long lastPass;
+    /**
+     * Collections of the core that this guard's thread is running (a retire's, an enter's, a flush's), nested where a
+     * reclaim action flushes: while it is not 0, a collection that the thread's operations find due is not started
+     * ({@code Core.collectFor}). Plain: only the guard's thread uses it.
+     */
+    int collecting;
+    /**
+     * What leaves of this guard detached while {@link #collecting} was not 0, for the outermost level to walk
+     * ({@code Core.walkLeft}); null until the first. Plain: only the guard's thread uses it.
+     */
+    private ArrayDeque<Object> queuedWalks;
     /** Nesting depth; only the outermost enter and close touch shared state. */
     int depth;
     /** Outermost guards this thread opens before it collects on enter again (see {@code Policy.collectDue}). */
@@ -195,6 +207,17 @@ public class ThreadGuard implements Guard {
      * another thread takes its slot (see {@link GuardLookup}): it must refer to no participant's arrays then.
      */
     protected void participantGone() {}
+
+    /** Queues a detached list for the outermost level of {@link #collecting} to walk. */
+    final void queueWalk(Object detached) {
+        if (queuedWalks == null) queuedWalks = new ArrayDeque<>();
+        queuedWalks.add(detached);
+    }
+
+    /** The next queued walk ({@link #queueWalk}), or null. */
+    final Object takeQueuedWalk() {
+        return queuedWalks == null ? null : queuedWalks.poll();
+    }
 
     // ---- the bag word (a retire's claim of the thread's own bag, asymmetric barrier) ----
 

@@ -119,7 +119,9 @@ class GuardShortPathTest {
             guardProtects(r, "first guards");
             guardProtects(r, "later guards");
             assertEquals(expectedPath(core, g), g.fast, "unregistered");
-            if (core.barrier.asymmetric()) assertTrue(g.fast >= ThreadGuard.OPEN_WORD, "a platform thread's own participant: " + g.fast);
+            if (core.barrier.asymmetric()) {
+                assertTrue(g.fast >= ThreadGuard.OPEN_WORD, "a platform thread's own participant: " + g.fast);
+            }
 
             Registration reg = r.register();
             assertEquals(ThreadGuard.UNDECIDED, g.fast, "registering changes the participant's kind");

@@ -38,9 +38,10 @@ class CrystallineWReuseTest {
 
     /**
      * A leave detaches two lists (the slot's and the guard-wide index's); the walk of the first drops the last
-     * reference of a batch whose action opens a guard on the same thread, retires into it and leaves it, detaching and
-     * walking a list of its own. The inner leave must not take the holder the outer walk still iterates: the outer
-     * walk's second list is walked after the action returns, by the outer walk, and the guard's next leaves work.
+     * reference of a batch whose action opens a guard on the same thread, retires into it and leaves it, detaching a
+     * list of its own. The inner leave must not take the holder the outer walk still iterates: the outer walk's second
+     * list is walked after the action returns, by the outer walk; the inner leave's list is walked after the outer
+     * walk, by the same thread (a loop, not a recursion: Core.walkLeft), and the guard's next leaves work.
      */
     @Test
     void aReclaimActionThatLeavesAGuardDuringALeavesWalkLeavesThatWalkItsOwnLists() {
@@ -70,8 +71,8 @@ class CrystallineWReuseTest {
                 assertEquals(List.of(), ran, "reclaimed while the guard reserved it");
             }
             // Slot 0's list (x, y) is walked first: x's action runs its guard to the end; y's last reference is in
-            // the guard-wide index's list, walked after.
-            assertEquals(List.of("x begins", "z", "x ends", "y"), ran);
+            // the guard-wide index's list, walked after; then the list that x's guard detached (z).
+            assertEquals(List.of("x begins", "x ends", "y", "z"), ran);
 
             for (int round = 0; round < 3; round++) { // the guard's next leaves reuse a holder given back
                 AtomicInteger runs = new AtomicInteger();

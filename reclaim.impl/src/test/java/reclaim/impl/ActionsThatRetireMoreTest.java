@@ -1,0 +1,139 @@
+package reclaim.impl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import reclaim.api.Guard;
+import reclaim.api.Options;
+import reclaim.api.Reclaimer;
+import reclaim.api.Scheme;
+import reclaim.api.Stats;
+
+/**
+ * Reclaim actions that retire more objects: a list freed node by node (each node's action retires the node it links
+ * to), and objects retired again from their own action (recycling). A thread that runs reclaim actions must not
+ * start another collection, or walk another guard's detached list, inside them: a chain of such actions would
+ * recurse through as many collections as the list has batches, until a {@link StackOverflowError} was counted as a
+ * failed action, broke a chain, and left the core's own bookkeeping half done (a bag left full, objects pending
+ * after {@code close()} returned). Every scheme, both barrier strategies, the default batches and batches of two.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class ActionsThatRetireMoreTest {
+
+    static Stream<Arguments> schemes() {
+        List<Arguments> cases = new ArrayList<>();
+        List<Scheme> schemes = List.of(new Scheme.Qsbr(), new Scheme.Ebr(), new Scheme.HazardPointers(),
+                new Scheme.Hyaline(), new Scheme.Hyaline(64, false), new Scheme.Crystalline(),
+                new Scheme.Crystalline(64, 8, true), new Scheme.Qsbr(2, 0, 100_000_000L),
+                new Scheme.Ebr(2, 2, 100_000_000L), new Scheme.HazardPointers(4, 1), new Scheme.Hyaline(2, true),
+                new Scheme.Hyaline(2, false), new Scheme.Crystalline(2, 4, false), new Scheme.Crystalline(2, 4, true));
+        for (Scheme s : schemes) {
+            for (Options.Barrier b : List.of(Options.Barrier.FENCE, Options.Barrier.ASYMMETRIC)) {
+                cases.add(Arguments.of(s, b));
+            }
+        }
+        return cases.stream();
+    }
+
+    /** A node of a singly linked list. */
+    static final class Link {
+        final int id;
+        final Link next;
+
+        Link(int id, Link next) {
+            this.id = id;
+            this.next = next;
+        }
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("schemes")
+    void aListFreedNodeByNodeFromActionsIsReclaimedWholeAndOnce(Scheme scheme, Options.Barrier barrier) {
+        int lists = 32;
+        int length = scheme.toString().contains("batchSize=2") ? 2_000 : 20_000;
+        Reclaimer r = Reclaimer.create(scheme, Options.DEFAULT.withBarrier(barrier));
+        AtomicIntegerArray runs = new AtomicIntegerArray(lists * length);
+        List<Link> heads = new ArrayList<>();
+        int id = 0;
+        for (int c = 0; c < lists; c++) {
+            Link l = null;
+            for (int i = 0; i < length; i++) l = new Link(id++, l);
+            heads.add(l);
+        }
+        List<Consumer<Link>> free = new ArrayList<>(1);
+        free.add(l -> {
+            runs.incrementAndGet(l.id);
+            if (l.next != null) r.retire(l.next, free.get(0)); // frees what the node links to
+        });
+        for (Link h : heads) r.retire(h, free.get(0));
+        for (int i = 0; i < 10; i++) r.flush();
+        r.close();
+        Stats s = r.stats();
+        int never = 0;
+        int twice = 0;
+        for (int i = 0; i < runs.length(); i++) {
+            if (runs.get(i) == 0) never++;
+            if (runs.get(i) > 1) twice++;
+        }
+        String what = scheme + " " + barrier + ": " + s;
+        assertEquals(0, s.failed(), "actions failed: " + what);
+        assertEquals(0, never, "nodes never reclaimed: " + what);
+        assertEquals(0, twice, "nodes reclaimed twice: " + what);
+        assertEquals((long) lists * length, s.retired(), what);
+        assertEquals(s.retired(), s.reclaimed(), what);
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("schemes")
+    void objectsRetiredAgainFromTheirActionsWhileOtherThreadsCloseGuardsRunOncePerRetire(Scheme scheme,
+            Options.Barrier barrier) throws InterruptedException {
+        Reclaimer r = Reclaimer.create(scheme, Options.DEFAULT.withBarrier(barrier));
+        AtomicInteger retires = new AtomicInteger();
+        AtomicInteger runs = new AtomicInteger();
+        AtomicInteger budget = new AtomicInteger(20_000);
+        List<Consumer<Object>> again = new ArrayList<>(1);
+        again.add(o -> {
+            runs.incrementAndGet();
+            if (budget.decrementAndGet() > 0) {
+                r.retire(o, again.get(0)); // the object may be retired again once its action has started
+                retires.incrementAndGet();
+            }
+        });
+        for (int i = 0; i < 8; i++) {
+            r.retire(new Object(), again.get(0));
+            retires.incrementAndGet();
+        }
+        List<Thread> churn = new ArrayList<>();
+        for (int t = 0; t < 2; t++) {
+            Thread th = new Thread(() -> { // guards whose leaves walk what was inserted meanwhile (Hyaline)
+                for (int i = 0; i < 5_000; i++) {
+                    try (Guard g = r.enter()) {
+                        g.retire(new Object(), o -> { });
+                    }
+                    if (i % 100 == 0) r.flush();
+                }
+            });
+            th.start();
+            churn.add(th);
+        }
+        for (Thread th : churn) th.join();
+        r.close();
+        Stats s = r.stats();
+        String what = scheme + " " + barrier + ": " + s;
+        assertEquals(0, s.failed(), "actions failed: " + what);
+        assertEquals(retires.get(), runs.get(), "one run per retire of the recycled objects: " + what);
+        assertEquals(s.retired(), s.reclaimed(), what);
+    }
+}
