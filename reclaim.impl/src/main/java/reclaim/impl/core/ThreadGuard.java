@@ -109,9 +109,11 @@ public class ThreadGuard implements Guard {
     /** Scheme scratch for a registered thread (QSBR: when it last tried to advance the clock). */
     long lastPass;
     /**
-     * Collections of the core that this guard's thread is running (a retire's, an enter's, a flush's), nested where a
-     * reclaim action flushes: while it is not 0, a collection that the thread's operations find due is not started
-     * ({@code Core.collectFor}). Plain: only the guard's thread uses it.
+     * Levels of reclaim actions this guard's thread is running for the core: a retire's or an enter's collection, a
+     * flush's, a registered thread's pass, the walk of what a close detached (nested where an action flushes). While it
+     * is not 0, a collection that the thread's operations find due is not started ({@code Core.collectFor}) and a
+     * close's detached lists wait for the outermost level ({@code Core.walkLeft}). Plain: only the guard's thread uses
+     * it.
      */
     int collecting;
     /**
