@@ -222,7 +222,8 @@ public final class Atom<T> implements AutoCloseable {
      * no {@link Stats} counts it.
      *
      * @throws IllegalStateException if the reclaimer is closing but has not closed (its {@code close()} was refused
-     *     while guards are open) and the calling thread has no guard of it open: the cell stays open and holds its
+     *     while guards are open) and the calling thread has no guard of it open (from {@link Reclaimer#enter()}; an
+     *     {@link OwnedGuard} does not count): the cell stays open and holds its
      *     value; close it again once the reclaimer closed. (On a thread whose guard is open the value is retired as
      *     any retire there, see {@link Reclaimer}'s <em>Closing</em>, and the cell closes.)
      */
