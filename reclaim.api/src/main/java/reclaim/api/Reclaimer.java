@@ -213,8 +213,9 @@ public interface Reclaimer extends AutoCloseable {
      * this reclaimer is in checked mode ({@link Options#checked()}), which refuses it.
      *
      * <p>A reclaim action may retire too: what its object links to (a list freed node by node), or the object itself
-     * again (recycling). A thread that runs reclaim actions in a collection or in a guard's close starts no further
-     * collection inside them, and walks what a guard closed inside them detached only after them: what they retire is
+     * again (recycling). A thread that runs reclaim actions in a collection, a flush or a guard's close starts no further
+     * collection inside them, whatever guard they use (owned guards included), walks what a guard closed inside them
+     * detached only after them, and defers a {@link #flush()} they call to the end of its own work: what they retire is
      * reclaimed by a later collection (a later retire's, enter's or flush's, or {@code close()}'s), so a chain of such
      * actions runs as a loop, however long the list, and does not grow the thread's stack with it.
      *
@@ -247,6 +248,11 @@ public interface Reclaimer extends AutoCloseable {
      * object whose action the executor had started is then reclaimed when that action ends, on the executor, whether
      * the caller's guard is still open or not. Under {@link Scheme.None} (the leak baseline) it reclaims nothing: that
      * scheme runs every action at {@link #close()}.
+     *
+     * <p>Called by a reclaim action of this reclaimer on a thread that is running its actions (in a collection, a
+     * flush, or a guard's close: see {@link #retire}), it returns at once, and the work that runs the action flushes
+     * again before it ends, as many times as its actions ask: what was retired before the call is reclaimed by then,
+     * as above. A chain of actions that each retire and flush runs as a loop, not as a recursion.
      *
      * @throws IllegalStateException if the reclaimer is closed, or closing (a {@code close()} in progress, or one
      *     that refused because guards were open), also inside a guard that is still open and from a reclaim action

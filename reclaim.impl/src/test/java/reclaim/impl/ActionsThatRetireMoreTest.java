@@ -17,6 +17,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import reclaim.api.Guard;
 import reclaim.api.Options;
+import reclaim.api.OwnedGuard;
 import reclaim.api.Reclaimer;
 import reclaim.api.Scheme;
 import reclaim.api.Stats;
@@ -58,11 +59,49 @@ class ActionsThatRetireMoreTest {
         }
     }
 
+    /** How a node's action retires the node it links to. */
+    enum Way {
+        /** {@code Reclaimer.retire}. */
+        RETIRE,
+        /** {@code Reclaimer.retire}, then an owned guard opened and closed (its enter may find a collection due). */
+        RETIRE_THEN_OWNED_GUARD,
+        /** Through an owned guard the action opens ({@code OwnedGuard.retire}, then its close). */
+        THROUGH_AN_OWNED_GUARD,
+        /** {@code Reclaimer.retire}, then {@code flush()}. */
+        RETIRE_THEN_FLUSH
+    }
+
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("schemes")
     void aListFreedNodeByNodeFromActionsIsReclaimedWholeAndOnce(Scheme scheme, Options.Barrier barrier) {
-        int lists = 32;
-        int length = scheme.toString().contains("batchSize=2") ? 2_000 : 20_000;
+        freeLists(scheme, barrier, Way.RETIRE, 32, scheme.toString().contains("batchSize=2") ? 2_000 : 20_000);
+    }
+
+    /**
+     * An action on a thread that runs reclaim actions is inside them whatever guard it uses: an owned guard belongs to
+     * no thread, and its enter, retire and close count as the thread's. And a flush() that an action calls is done by
+     * the outermost level of the thread's actions, before it ends, not inside the action.
+     */
+    @ParameterizedTest(name = "{0} {1} {2}")
+    @MethodSource("someSchemesAndWays")
+    void aListFreedFromActionsThatUseOwnedGuardsOrFlushIsReclaimedWholeAndOnce(Scheme scheme, Options.Barrier barrier,
+            Way way) {
+        freeLists(scheme, barrier, way, way == Way.RETIRE_THEN_FLUSH ? 16 : 64, 5_000);
+    }
+
+    static Stream<Arguments> someSchemesAndWays() {
+        List<Arguments> cases = new ArrayList<>();
+        for (Scheme s : List.of(new Scheme.Ebr(), new Scheme.HazardPointers(), new Scheme.Hyaline(), new Scheme.Crystalline())) {
+            for (Options.Barrier b : List.of(Options.Barrier.FENCE, Options.Barrier.ASYMMETRIC)) {
+                for (Way w : List.of(Way.RETIRE_THEN_OWNED_GUARD, Way.THROUGH_AN_OWNED_GUARD, Way.RETIRE_THEN_FLUSH)) {
+                    cases.add(Arguments.of(s, b, w));
+                }
+            }
+        }
+        return cases.stream();
+    }
+
+    private static void freeLists(Scheme scheme, Options.Barrier barrier, Way way, int lists, int length) {
         Reclaimer r = Reclaimer.create(scheme, Options.DEFAULT.withBarrier(barrier));
         AtomicIntegerArray runs = new AtomicIntegerArray(lists * length);
         List<Link> heads = new ArrayList<>();
@@ -75,7 +114,30 @@ class ActionsThatRetireMoreTest {
         List<Consumer<Link>> free = new ArrayList<>(1);
         free.add(l -> {
             runs.incrementAndGet(l.id);
-            if (l.next != null) r.retire(l.next, free.get(0)); // frees what the node links to
+            if (l.next == null) return; // frees what the node links to:
+            if (way == Way.THROUGH_AN_OWNED_GUARD && !r.isClosed()) {
+                try (OwnedGuard o = r.enterOwned()) {
+                    o.retire(l.next, free.get(0));
+                    return;
+                } catch (IllegalStateException closing) {
+                    // close()'s own actions may not open owned guards (documented): retire as they may
+                }
+            }
+            r.retire(l.next, free.get(0));
+            if (way == Way.RETIRE_THEN_OWNED_GUARD && !r.isClosed()) {
+                try (OwnedGuard o = r.enterOwned()) {
+                    o.slots();
+                } catch (IllegalStateException closing) {
+                    // as above
+                }
+            }
+            if (way == Way.RETIRE_THEN_FLUSH && !r.isClosed()) {
+                try {
+                    r.flush();
+                } catch (IllegalStateException closing) {
+                    // close()'s own actions may not flush (documented)
+                }
+            }
         });
         for (Link h : heads) r.retire(h, free.get(0));
         for (int i = 0; i < 10; i++) r.flush();
@@ -87,7 +149,7 @@ class ActionsThatRetireMoreTest {
             if (runs.get(i) == 0) never++;
             if (runs.get(i) > 1) twice++;
         }
-        String what = scheme + " " + barrier + ": " + s;
+        String what = scheme + " " + barrier + " " + way + ": " + s;
         assertEquals(0, s.failed(), "actions failed: " + what);
         assertEquals(0, never, "nodes never reclaimed: " + what);
         assertEquals(0, twice, "nodes reclaimed twice: " + what);

@@ -354,7 +354,7 @@ public final class Core extends Lifecycle {
         // Under the asymmetric barrier a collection that pays membarrier runs once per collectEvery objects sealed,
         // as from retire or enter: a pass comes every few microseconds, the barrier costs some. Otherwise the pass
         // runs a seal's share of what earlier collections deferred, as a retire that seals does.
-        if (g.collecting != 0) return; // a reclaim action's pass, inside a collection this thread runs: see collectFor
+        if (g.collecting != 0) return; // a reclaim action's pass, inside a collection this thread runs: see collectAt
         g.collecting++;
         try {
             if (amortized()) collect(COLLECT_LIMIT);
@@ -447,7 +447,7 @@ public final class Core extends Lifecycle {
         else if (!openSticky(g, pol, kind)) return false;
         g.depth = 1;
         pol.enteredAgain(g);
-        if (pol.collectDue(g) && amortized()) collectOnEnter(g);
+        if (pol.collectDue(g) && levels(g).collecting == 0 && amortized()) collectOnEnter(g);
         return true;
     }
 
@@ -644,7 +644,7 @@ public final class Core extends Lifecycle {
         g.depth = 1;
         pol.entered(g);
         if (g.fast == ThreadGuard.UNDECIDED) decideFast(g);
-        if (pol.collectDue(g) && amortized()) collectOnEnter(g);
+        if (pol.collectDue(g) && levels(g).collecting == 0 && amortized()) collectOnEnter(g);
     }
 
     /**
@@ -660,7 +660,7 @@ public final class Core extends Lifecycle {
 
     private void collectOnEnter(ThreadGuard g) {
         try {
-            collectFor(g, true); // actions are contained; only our own bookkeeping could throw here
+            collectAt(levels(g), true); // actions are contained; only our own bookkeeping could throw here
         } catch (RuntimeException | Error e) {
             g.depth = 0;
             unpin(g);
@@ -738,16 +738,37 @@ public final class Core extends Lifecycle {
      * @param detached what the leave detached, counted in flight
      */
     private void walkLeft(ThreadGuard g, Object detached) {
-        if (g.collecting != 0) {
-            g.queueWalk(detached); // still counted in flight: close() waits for it
-            return;
+        ThreadGuard t = levels(g);
+        if (t.collecting != 0) {
+            try {
+                t.queueWalk(detached); // still counted in flight: close() waits for it
+                return;
+            } catch (OutOfMemoryError e) {
+                // no room to queue it: walk it now, inside the actions, rather than leave it counted and unwalked
+            }
         }
-        g.collecting++;
+        t.collecting++;
         try {
             walkCounted(detached);
         } finally {
-            endCollecting(g);
+            endCollecting(t);
         }
+    }
+
+    /**
+     * The guard that counts the calling thread's levels of reclaim actions ({@link ThreadGuard#collecting}) for an
+     * operation through {@code g}: {@code g} itself when it is a thread's guard; for an owned guard, which belongs to
+     * no thread, the guard of the thread using it (an action that opens an owned guard, or retires or closes through
+     * one, is still inside the collection of the thread running it). Only on the rare paths: a due collection, a walk.
+     *
+     * @param g the guard an operation goes through
+     * @return the guard of the calling thread
+     */
+    private ThreadGuard levels(ThreadGuard g) {
+        if (g.threadRef != null) return g;
+        WeakReference<GuardLookup> w = lookup;
+        GuardLookup l = w == null ? null : w.get();
+        return l == null ? g : l.guard();
     }
 
     /**
@@ -759,14 +780,25 @@ public final class Core extends Lifecycle {
      */
     private void endCollecting(ThreadGuard g) {
         Throwable first = null;
-        if (g.collecting == 1) {
-            for (Object d; (d = g.takeQueuedWalk()) != null; ) {
-                try {
+        while (g.collecting == 1) {
+            try {
+                Object d = g.takeQueuedWalk();
+                if (d != null) {
                     walkCounted(d);
-                } catch (RuntimeException | Error e) {
-                    if (first == null) first = e;
-                    else first.addSuppressed(e);
+                } else if (g.flushAgain) { // a reclaim action's flush(): see flush
+                    g.flushAgain = false;
+                    if (stateOpaque() == Lifecycle.OPEN) {
+                        sealIdle();
+                        telemetry.sealed(this);
+                        collect(COLLECT_ALL);
+                        drainDeferred();
+                    }
+                } else {
+                    break;
                 }
+            } catch (RuntimeException | Error e) {
+                if (first == null) first = e;
+                else first.addSuppressed(e);
             }
         }
         g.collecting--;
@@ -888,7 +920,8 @@ public final class Core extends Lifecycle {
         }
         if (full) {
             telemetry.sealed(this);
-            collectFor(g, amortized());
+            ThreadGuard t = levels(g);
+            if (t.collecting == 0) collectAt(t, amortized()); // else a reclaim action's retire: see collectAt
         }
     }
 
@@ -1018,19 +1051,19 @@ public final class Core extends Lifecycle {
 
     /**
      * Runs the collection ({@code due}: {@link #collectDue}) or the seal's share of deferred batches ({@link #trickle})
-     * that an operation of {@code g}'s thread found due, unless that thread is already running one of this core's:
-     * then {@code g}'s operation is a reclaim action's (its retire, the enter of its guard), and a collection started
-     * there would run more actions inside the first. Actions that free what an object links to by retiring it (a
-     * list freed node by node) would recurse through as many collections as the list has bags, until the stack
-     * overflowed, and a {@link StackOverflowError} thrown in the core's own bookkeeping can leave a bag half sealed.
-     * What such an action retires is sealed as usual, and collected by the thread's next due collection (or by
-     * {@code flush()} and {@code close()}). {@link ThreadGuard#collecting} is plain: only the guard's thread uses it.
+     * that an operation of the calling thread found due, as a level of {@link ThreadGuard#collecting}. The callers
+     * start none where the thread is already running this core's reclaim actions ({@link #levels}): the operation is
+     * then an action's (its retire, the enter of its guard), and a collection started there would run more actions
+     * inside the first. Actions that free what an object links to by retiring it (a list freed node by node) would
+     * recurse through as many collections as the list has bags, until the stack overflowed, and a
+     * {@link StackOverflowError} thrown in the core's own bookkeeping can leave a bag half sealed. What such an action
+     * retires is sealed as usual, and collected by the thread's next due collection (or by {@code flush()} and
+     * {@code close()}). {@link ThreadGuard#collecting} is plain: only the guard's thread uses it.
      *
-     * @param g the calling thread's guard
+     * @param g the calling thread's guard ({@link #levels})
      * @param due true for a collection, false for the trickle
      */
-    private void collectFor(ThreadGuard g, boolean due) {
-        if (g.collecting != 0) return;
+    private void collectAt(ThreadGuard g, boolean due) {
         g.collecting++;
         try {
             if (due) collectDue();
@@ -1042,7 +1075,7 @@ public final class Core extends Lifecycle {
 
     /**
      * flush()'s collection of everything, and of the deferred batches, on {@code g}'s thread: what its reclaim actions
-     * retire starts no collection inside it ({@link #collectFor}).
+     * retire starts no collection inside it ({@link #collectAt}).
      *
      * @param g the calling thread's guard
      */
@@ -1084,6 +1117,13 @@ public final class Core extends Lifecycle {
 
     /** flush() for the calling thread's guard {@code g}. */
     void flush(ThreadGuard g) {
+        if (g.collecting != 0 && stateOpaque() == Lifecycle.OPEN) {
+            // A reclaim action's flush, on a thread running this core's actions: flushing here would run more actions
+            // inside them, one level deeper per action that flushes. The outermost level flushes again before it ends
+            // (endCollecting): what was retired before this call is reclaimed by then.
+            g.flushAgain = true;
+            return;
+        }
         if (g.depth != 0) {
             // A guard opened by a reclaim action during close(), or one still open on a core that is closing (its
             // nested enters and retires are accepted, a flush is not: Reclaimer.flush)

@@ -111,7 +111,7 @@ public class ThreadGuard implements Guard {
     /**
      * Levels of reclaim actions this guard's thread is running for the core: a retire's or an enter's collection, a
      * flush's, a registered thread's pass, the walk of what a close detached (nested where an action flushes). While it
-     * is not 0, a collection that the thread's operations find due is not started ({@code Core.collectFor}) and a
+     * is not 0, a collection that the thread's operations find due is not started ({@code Core.collectAt}) and a
      * close's detached lists wait for the outermost level ({@code Core.walkLeft}). Plain: only the guard's thread uses
      * it.
      */
@@ -121,6 +121,11 @@ public class ThreadGuard implements Guard {
      * ({@code Core.walkLeft}); null until the first. Plain: only the guard's thread uses it.
      */
     private ArrayDeque<Object> queuedWalks;
+    /**
+     * Whether a reclaim action called {@code flush()} while {@link #collecting} was not 0: the outermost level flushes
+     * again before it ends ({@code Core.endCollecting}). Plain: only the guard's thread uses it.
+     */
+    boolean flushAgain;
     /** Nesting depth; only the outermost enter and close touch shared state. */
     int depth;
     /** Outermost guards this thread opens before it collects on enter again (see {@code Policy.collectDue}). */
