@@ -766,9 +766,36 @@ public final class Core extends Lifecycle {
      */
     private ThreadGuard levels(ThreadGuard g) {
         if (g.threadRef != null) return g;
+        ThreadGuard t = callerGuard();
+        return t == null ? g : t;
+    }
+
+    /**
+     * The calling thread's guard of this core, through the reclaimer's lookup; null once the reclaimer was dropped and
+     * collected (then nothing of this core runs on a thread's own guard any more: only owned guards and the cleaner).
+     *
+     * @return the guard, or null
+     */
+    ThreadGuard callerGuard() {
         WeakReference<GuardLookup> w = lookup;
         GuardLookup l = w == null ? null : w.get();
-        return l == null ? g : l.guard();
+        return l == null ? null : l.guard();
+    }
+
+    /**
+     * The flush a reclaim action asked for ({@link #flush}), at the end of the outermost level of the thread's
+     * actions: a whole flush, itself a level, so that its actions' flushes come round again here. One that finds the
+     * core closing does nothing: {@code close()} reclaims everything.
+     *
+     * @param g the calling thread's guard, at its outermost level
+     */
+    private void reflush(ThreadGuard g) {
+        if (stateOpaque() != Lifecycle.OPEN) return;
+        try {
+            flushNow(g);
+        } catch (IllegalStateException e) {
+            if (stateOpaque() == Lifecycle.OPEN) throw e; // refused because close() began meanwhile: it drains
+        }
     }
 
     /**
@@ -778,7 +805,7 @@ public final class Core extends Lifecycle {
      *
      * @param g the calling thread's guard
      */
-    private void endCollecting(ThreadGuard g) {
+    void endCollecting(ThreadGuard g) {
         Throwable first = null;
         while (g.collecting == 1) {
             try {
@@ -787,12 +814,7 @@ public final class Core extends Lifecycle {
                     walkCounted(d);
                 } else if (g.flushAgain) { // a reclaim action's flush(): see flush
                     g.flushAgain = false;
-                    if (stateOpaque() == Lifecycle.OPEN) {
-                        sealIdle();
-                        telemetry.sealed(this);
-                        collect(COLLECT_ALL);
-                        drainDeferred();
-                    }
+                    reflush(g);
                 } else {
                     break;
                 }
@@ -1074,16 +1096,19 @@ public final class Core extends Lifecycle {
     }
 
     /**
-     * flush()'s collection of everything, and of the deferred batches, on {@code g}'s thread: what its reclaim actions
-     * retire starts no collection inside it ({@link #collectAt}).
+     * flush()'s collection of everything, of the deferred batches and of what was handed to the action executor, on
+     * {@code g}'s thread, as a level of {@link ThreadGuard#collecting}: what its reclaim actions retire starts no
+     * collection inside it, and a flush they call is done after it ({@link #collectAt}, {@link #flush}).
      *
      * @param g the calling thread's guard
+     * @param wait whether to wait for the handed-off batches other threads are running (outside a guard)
      */
-    private void collectAll(ThreadGuard g) {
+    private void collectAll(ThreadGuard g, boolean wait) {
         g.collecting++;
         try {
             collect(COLLECT_ALL);
             drainDeferred();
+            reclamation.helpHandedOff(g, wait);
         } finally {
             endCollecting(g);
         }
@@ -1124,6 +1149,11 @@ public final class Core extends Lifecycle {
             g.flushAgain = true;
             return;
         }
+        flushNow(g);
+    }
+
+    /** {@link #flush}, not deferred: from the caller, or from {@link #endCollecting} for an action that asked for it. */
+    private void flushNow(ThreadGuard g) {
         if (g.depth != 0) {
             // A guard opened by a reclaim action during close(), or one still open on a core that is closing (its
             // nested enters and retires are accepted, a flush is not: Reclaimer.flush)
@@ -1142,8 +1172,7 @@ public final class Core extends Lifecycle {
             }
             sealIdle();
             telemetry.sealed(this);
-            collectAll(g);
-            reclamation.helpHandedOff(g, false); // inside a guard: run what has not started, wait for nobody
+            collectAll(g, false); // inside a guard: of what was handed off, run what has not started, wait for nobody
             return;
         }
         if (stateOpaque() != Lifecycle.OPEN) throw refused();
@@ -1171,8 +1200,7 @@ public final class Core extends Lifecycle {
             telemetry.sealed(this);
             policy.beforeFlush(g);
             reclamation.settleHandedOffCollections(g); // no collection task holds bags our collection cannot see
-            collectAll(g);
-            reclamation.helpHandedOff(g, true); // what was handed to the action executor has run when flush() returns
+            collectAll(g, true); // what was handed to the action executor has run when flush() returns
         } finally {
             Participants.release(p);
         }

@@ -195,6 +195,10 @@ final class HandOff {
     private void runClaimed(Task t, boolean notify) {
         int[] here = RUNNING_HERE.get();
         here[0]++;
+        // A level of the running thread's reclaim actions (Core.collectAt): an action here that retires starts no
+        // collection inside it, and one that flushes is served after it, not by a flush that runs the next task here.
+        ThreadGuard level = core.callerGuard();
+        if (level != null) level.collecting++;
         try {
             if (t.isCollection()) {
                 COLLECT_QUEUED.setVolatile(this, false); // before it takes the bags: later seals may hand off another
@@ -203,12 +207,21 @@ final class HandOff {
                 core.reclamation().runNow(t.batch);
             }
         } finally {
-            here[0]--;
-            waiting.addAndGet(-t.size);
-            t.setStateRelease(DONE); // a waiter's acquire read of DONE sees the actions' effects
-            outstanding.remove(t);
-            if (notify && core.stateOpaque() != Lifecycle.OPEN) core.closing().leftWhileClosing();
+            try {
+                if (level != null) core.endCollecting(level);
+            } finally {
+                finishClaimed(t, notify, here);
+            }
         }
+    }
+
+    /** The end of {@link #runClaimed}: the task counted out and marked done. */
+    private void finishClaimed(Task t, boolean notify, int[] here) {
+        here[0]--;
+        waiting.addAndGet(-t.size);
+        t.setStateRelease(DONE); // a waiter's acquire read of DONE sees the actions' effects
+        outstanding.remove(t);
+        if (notify && core.stateOpaque() != Lifecycle.OPEN) core.closing().leftWhileClosing();
     }
 
     /**
