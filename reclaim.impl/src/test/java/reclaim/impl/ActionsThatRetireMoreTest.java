@@ -10,6 +10,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 
@@ -22,6 +23,7 @@ import reclaim.api.Guard;
 import reclaim.api.Options;
 import reclaim.api.OwnedGuard;
 import reclaim.api.Reclaimer;
+import reclaim.api.Registration;
 import reclaim.api.Scheme;
 import reclaim.api.Stats;
 
@@ -179,15 +181,30 @@ class ActionsThatRetireMoreTest {
         assertEquals(s.retired(), s.reclaimed(), what);
     }
 
+    /** Where the retires run: their thread's kind decides whether a retire opens a guard of its own around the add. */
+    enum Where {
+        /** A platform thread, its own participant on the open word: no guard around the add. */
+        PLATFORM_THREAD,
+        /** A virtual thread: a guard leased for the retire. */
+        VIRTUAL_THREAD,
+        /** A registered thread (QSBR: its registration announces in the state word, a guard for the retire). */
+        REGISTERED_THREAD
+    }
+
+    static Stream<Arguments> schemesAndWheres() {
+        return schemes().flatMap(a -> Stream.of(Where.values()).map(w -> Arguments.of(a.get()[0], a.get()[1], w)));
+    }
+
     /**
      * Reclaimer#flush: called by a reclaim action on a thread running actions, "it returns at once, and the work that
      * runs the action flushes again before it ends ...: what was retired before the call is reclaimed by then". Here
-     * the work is a retire's collection, on one thread with no guard open: when that retire returns, what each action
-     * retired before its flush() has run.
+     * the work is a retire's collection, with no guard open: when that retire returns, what each action retired before
+     * its flush() has run, also where the retire opens a guard of its own around its add.
      */
-    @ParameterizedTest(name = "{0} {1}")
-    @MethodSource("schemes")
-    void whatAnActionRetiredBeforeItsFlushIsReclaimedWhenTheWorkRunningItEnds(Scheme scheme, Options.Barrier barrier) {
+    @ParameterizedTest(name = "{0} {1} {2}")
+    @MethodSource("schemesAndWheres")
+    void whatAnActionRetiredBeforeItsFlushIsReclaimedWhenTheWorkRunningItEnds(Scheme scheme, Options.Barrier barrier,
+            Where where) throws Exception {
         Reclaimer r = Reclaimer.create(scheme, Options.DEFAULT.withBarrier(barrier));
         try {
             AtomicInteger notRun = new AtomicInteger(); // retired by an action that then flushed, not run yet
@@ -199,15 +216,29 @@ class ActionsThatRetireMoreTest {
                 r.flush();
                 flushed.incrementAndGet();
             };
-            for (int i = 0; i < 5_000; i++) {
-                int before = flushed.get();
-                r.retire(new Object(), parent); // outside any guard: its due collection may run parents
-                if (flushed.get() != before) {
-                    assertEquals(0, notRun.get(), scheme + " " + barrier + ": after retire #" + i + ", objects an action"
-                            + " retired before its flush() are still pending; " + r.stats());
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Runnable retires = () -> {
+                Registration reg = where == Where.REGISTERED_THREAD ? r.register() : null;
+                try {
+                    for (int i = 0; i < 2_000; i++) {
+                        int before = flushed.get();
+                        r.retire(new Object(), parent); // its due collection may run parents
+                        if (flushed.get() != before) {
+                            assertEquals(0, notRun.get(), scheme + " " + barrier + " " + where + ": after retire #" + i
+                                    + ", objects an action retired before its flush() are still pending; " + r.stats());
+                        }
+                    }
+                    if (reg != null) reg.close();
+                } catch (Throwable t) {
+                    failure.set(t);
                 }
-            }
-            assertTrue(flushed.get() > 0, "no action ran during a retire: nothing checked");
+            };
+            Thread t = where == Where.VIRTUAL_THREAD ? Thread.ofVirtual().unstarted(retires) : new Thread(retires);
+            t.start();
+            t.join();
+            if (failure.get() instanceof AssertionError e) throw e;
+            assertEquals(null, failure.get());
+            if (where == Where.PLATFORM_THREAD) assertTrue(flushed.get() > 0, "no action ran during a retire: nothing checked");
         } finally {
             r.close();
         }

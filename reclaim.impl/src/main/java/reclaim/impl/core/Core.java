@@ -882,21 +882,54 @@ public final class Core extends Lifecycle {
         // A registered thread idle in its state word (QSBR: offline) opens this guard for the retire only, not as
         // its next guard: it goes offline again after it, or it would hold everyone back while it blocks.
         boolean offline = own != null && policy.idleState(g) == Participant.HELD;
-        pin(g);
+        // The guard opened for the retire is a level of this thread's reclaim actions (collectAt): no collection runs
+        // inside it, neither its enter's nor the one a full bag sets off, since inside it this thread's own
+        // announcement would hold back what the collection (and a flush its actions ask for) is for. The one the bag
+        // sets off runs once the guard is closed, where its level ends.
+        boolean outermost = g.collecting == 0;
+        boolean sealed = false;
+        g.collecting++;
         try {
-            retireInto(g, g.record, object, action);
+            pin(g);
+            try {
+                sealed = add(g, g.record, object, action);
+            } finally {
+                g.depth = 0;
+                unpin(g);
+                if (offline && g.registered == own) policy.offline(g);
+            }
         } finally {
-            g.depth = 0;
-            unpin(g);
-            if (offline && g.registered == own) policy.offline(g);
+            endCollecting(g);
         }
+        if (sealed && outermost) collectAfterSeal(g);
     }
 
     /** Adds to the bag of a participant the caller holds; seals and collects when the bag is full. */
     void retireInto(ThreadGuard g, Participant p, Object object, Consumer<?> action) {
+        if (add(g, p, object, action)) collectAfterSeal(g);
+    }
+
+    /**
+     * The collection that a retire whose add sealed a full bag sets off: none where the calling thread is already
+     * running this core's reclaim actions ({@link #collectAt}).
+     *
+     * @param g the calling thread's guard, or an owned guard
+     */
+    private void collectAfterSeal(ThreadGuard g) {
+        telemetry.sealed(this);
+        ThreadGuard t = levels(g);
+        if (t.collecting == 0) collectAt(t, amortized()); // else a reclaim action's retire: see collectAt
+    }
+
+    /**
+     * {@link #retireInto}'s add, and the seal of a bag it fills, without the collection that follows.
+     *
+     * @return true if the add filled the bag and sealed it
+     */
+    private boolean add(ThreadGuard g, Participant p, Object object, Consumer<?> action) {
         if (p == null) { // a guard opened by a reclaim action during close()
             closing.retireLate(object, action);
-            return;
+            return false;
         }
         // Checked mode: tracked (or refused, naming the object: its toString() runs) before we hold anything.
         if (check != null) check.retiring(object);
@@ -924,7 +957,7 @@ public final class Core extends Lifecycle {
                 } finally {
                     if (counted) endWork();
                 }
-                return;
+                return false;
             }
         } else if (claimed && !claimOwn(g, Participant.BUSY)) {
             throw closedWhileRetiring(object);
@@ -940,11 +973,7 @@ public final class Core extends Lifecycle {
             if (light) g.setBagRelease(0); // release: a taker that reads 0 sees our adds and our seal
             else if (claimed) p.setStateRelease(idle);
         }
-        if (full) {
-            telemetry.sealed(this);
-            ThreadGuard t = levels(g);
-            if (t.collecting == 0) collectAt(t, amortized()); // else a reclaim action's retire: see collectAt
-        }
+        return full;
     }
 
     /**

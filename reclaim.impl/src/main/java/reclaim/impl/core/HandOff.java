@@ -195,11 +195,12 @@ final class HandOff {
     private void runClaimed(Task t, boolean notify) {
         int[] here = RUNNING_HERE.get();
         here[0]++;
-        // A level of the running thread's reclaim actions (Core.collectAt): an action here that retires starts no
-        // collection inside it, and one that flushes is served after it, not by a flush that runs the next task here.
-        ThreadGuard level = core.callerGuard();
-        if (level != null) level.collecting++;
+        ThreadGuard level = null;
         try {
+            // A level of the running thread's reclaim actions (Core.collectAt): an action here that retires starts no
+            // collection inside it, and one that flushes is served after it, not by a flush running the next task here.
+            level = core.callerGuard();
+            if (level != null) level.collecting++;
             if (t.isCollection()) {
                 COLLECT_QUEUED.setVolatile(this, false); // before it takes the bags: later seals may hand off another
                 core.collectHandedOff(); // nothing once the core is closing: close() drains
