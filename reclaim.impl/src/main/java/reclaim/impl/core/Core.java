@@ -886,7 +886,6 @@ public final class Core extends Lifecycle {
         // inside it, neither its enter's nor the one a full bag sets off, since inside it this thread's own
         // announcement would hold back what the collection (and a flush its actions ask for) is for. The one the bag
         // sets off runs once the guard is closed, where its level ends.
-        boolean outermost = g.collecting == 0;
         boolean sealed = false;
         g.collecting++;
         try {
@@ -901,7 +900,7 @@ public final class Core extends Lifecycle {
         } finally {
             endCollecting(g);
         }
-        if (sealed && outermost) collectAfterSeal(g);
+        if (sealed) collectAfterSeal(g); // none where this retire is a reclaim action's (its level is still open)
     }
 
     /** Adds to the bag of a participant the caller holds; seals and collects when the bag is full. */
