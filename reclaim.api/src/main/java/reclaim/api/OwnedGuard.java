@@ -36,7 +36,10 @@ package reclaim.api;
  * themselves, as always), and closing one never closes the other. A registered thread's quiescent states and
  * {@code offline()} do not affect an owned guard it holds: under QSBR an owned guard is online from
  * {@code enterOwned()} until {@code close()} and holds reclamation back exactly as long as an open guard does
- * (reported in {@link Stats#stalled()} if that is long). {@link #reclaimer()} returns the reclaimer that opened it
+ * (reported in {@link Stats#stalled()} if that is long). Since it is no thread's guard, the calls that behave
+ * differently inside the caller's own guard ({@link Reclaimer#synchronize()}, {@link Reclaimer#flush()}'s wait for an
+ * action executor) treat a thread that holds one as outside every guard: they wait for it like any other guard, and
+ * for themselves if they wait for a grace period while it is open. {@link #reclaimer()} returns the reclaimer that opened it
  * (null once that reclaimer was dropped and collected: a guard does not keep it reachable).
  *
  * <h2>Closing the reclaimer</h2>

@@ -246,7 +246,11 @@ public interface Reclaimer extends AutoCloseable {
      * the executor), it runs those not started yet and waits for none: an action the executor is running may itself
      * wait for a grace period ({@link #synchronize()}), which the caller's open guard would hold back for ever. An
      * object whose action the executor had started is then reclaimed when that action ends, on the executor, whether
-     * the caller's guard is still open or not. Under {@link Scheme.None} (the leak baseline) it reclaims nothing: that
+     * the caller's guard is still open or not. An {@link OwnedGuard} the caller keeps open does not count as its guard
+     * here (it belongs to no thread): the call waits for the executor's running actions as it would outside every
+     * guard, and an action among them that waits for a grace period waits for that owned guard, so neither returns
+     * (as {@link #synchronize()} called with one open waits for itself). Close the owned guard or hand it on first, or
+     * flush inside a guard from {@link #enter()}. Under {@link Scheme.None} (the leak baseline) it reclaims nothing: that
      * scheme runs every action at {@link #close()}.
      *
      * <p>Called by a reclaim action of this reclaimer on a thread that is running its actions (in a collection, a
