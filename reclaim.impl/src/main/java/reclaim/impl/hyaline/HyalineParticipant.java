@@ -69,7 +69,7 @@ final class HyalineParticipant extends Participant implements SessionLists.Slots
      */
     void start(boolean fenced) {
         long s = sessionOpaque(); // our own word: only the holder writes it
-        if (active(s)) throw new IllegalStateException("internal error: a slot entered twice");
+        assert !active(s) : "a slot entered twice"; // the core opens the outermost guard of a slot's holder only
         if (fenced) SESSION.setVolatile(this, s + 1);
         else SESSION.setRelease(this, s + 1);
     }
