@@ -10,7 +10,8 @@ import java.util.function.Consumer;
  *
  * <p>Open one with {@link Reclaimer#enter()} and close it with try-with-resources. Guards nest: an
  * {@code enter()} inside an open guard on the same thread returns a guard whose {@code close()} only ends
- * the inner section. A guard belongs to the thread that opened it: use it and close it on that thread
+ * the inner section (the built-in schemes count 8,388,607 levels on a thread, {@code 2^23 - 1}; an {@code enter()}
+ * or {@link #nest()} beyond that throws {@link IllegalStateException} and changes nothing). A guard belongs to the thread that opened it: use it and close it on that thread
  * (a virtual thread may block and move to another carrier inside a guard; it is still the same thread). Code
  * whose critical section hops threads opens an {@link OwnedGuard} with {@link Reclaimer#enterOwned()} instead: it
  * belongs to no thread, does not nest, and costs more.
@@ -188,7 +189,8 @@ public interface Guard extends AutoCloseable {
      * a provider overrides it (every built-in scheme does).
      *
      * @return the nested guard
-     * @throws IllegalStateException if this guard is closed or belongs to another thread
+     * @throws IllegalStateException if this guard is closed or belongs to another thread, or (the built-in schemes)
+     *     if the thread's guards are nested 8,388,607 deep already
      */
     default Guard nest() {
         Reclaimer r = reclaimer();

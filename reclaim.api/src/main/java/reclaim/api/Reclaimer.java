@@ -158,7 +158,8 @@ public interface Reclaimer extends AutoCloseable {
      * @throws IllegalStateException if the reclaimer is closed, or closing (a {@code close()} in progress, or one
      *     that refused because guards were open), except in a reclaim action that {@code close()} runs (see the
      *     class documentation) and on a thread whose guard is open already: a nested {@code enter()} returns that
-     *     guard one level deeper, as always, since an open guard finishes normally while the reclaimer is closing
+     *     guard one level deeper, as always, since an open guard finishes normally while the reclaimer is closing;
+     *     also if the thread's guards are nested as deep as {@link Guard} says they count already
      */
     Guard enter();
 

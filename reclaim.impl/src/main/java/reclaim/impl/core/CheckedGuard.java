@@ -223,14 +223,14 @@ final class CheckedGuard implements Guard {
         // happened (a nested guard, or a closing reclaimer, refreshes nothing and keeps what it read). Forgetting
         // after the refresh, not before, only keeps the check stricter while the refresh runs.
         boolean done = inner.refresh();
-        if (done && inner.depth == 1) forget();
+        if (done && inner.depth() == 1) forget();
         return done;
     }
 
     @Override
     public void close() {
         // Before the close: the outermost one may run reclaim actions, which may open guards of their own.
-        if (inner.ownedByCaller() && inner.depth == 1) forget();
+        if (inner.ownedByCaller() && inner.depth() == 1) forget();
         inner.close();
     }
 

@@ -33,7 +33,7 @@ final class CheckedReclaimerHandle extends ReclaimerHandle {
             ThreadGuard g = guard();
             CheckedGuard view = g.checked;
             // Inside the thread's guard, a retire through the reclaimer is checked like one through the guard.
-            if (view != null && object != null && action != null && g.depth != 0) view.checkUnlinked(object);
+            if (view != null && object != null && action != null && g.depth() != 0) view.checkUnlinked(object);
             core.retire(g, object, action);
         } finally {
             Reference.reachabilityFence(this);

@@ -53,6 +53,17 @@ public final class Checks {
     }
 
     /**
+     * The exception for a guard nested deeper than a guard counts.
+     *
+     * @param depth the depth it has
+     * @return the exception
+     */
+    static IllegalStateException nestedTooDeep(int depth) {
+        return new IllegalStateException("guards nested " + depth + " deep on one thread, the most a guard counts:"
+                + " close the inner guards first");
+    }
+
+    /**
      * Returns the exception for use of a guard from a thread that did not open it.
      *
      * @param owner the name of the thread that opened the guard

@@ -111,10 +111,10 @@ final class Closing {
     IllegalStateException actionReturned() {
         if (closer != Thread.currentThread()) return null; // another thread's action, run while close() waits for it
         ThreadGuard g = actionGuard;
-        if (g == null || g.depth == 0) return null;
-        int left = g.depth;
+        if (g == null || g.depth() == 0) return null;
+        int left = g.depth();
         Guard view = g.checked != null ? g.checked : g; // checked mode: its view forgets what the guard read
-        while (g.depth > 0) view.close();
+        while (g.depth() > 0) view.close();
         return new IllegalStateException("a reclaim action run by close() left " + left + " guard(s) of this " + core.name
                 + " reclaimer open; close() closed them when the action returned, before reclaiming anything else");
     }

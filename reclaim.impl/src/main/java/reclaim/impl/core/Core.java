@@ -407,52 +407,52 @@ public final class Core extends Lifecycle {
      * @return the guard
      */
     Guard enter(ThreadGuard g) {
-        if (g.depth != 0) { // nested: only the outermost guard announces
-            g.depth++;
-            return g;
-        }
-        // The open word's store, then the core's state (openSticky): the kinds of the asymmetric barrier first, each a
-        // constant for the JIT, so that its tests of the kind's bits fold away (and a branch that a thread never takes
-        // is not compiled).
-        byte f = g.fast;
-        if (f == ThreadGuard.OPEN_ANNOUNCING) { // EBR, QSBR
+        // The open word's store, then the core's state (openSticky): the kinds of the asymmetric barrier first, each
+        // compared with the guard's word as a constant (depth 0 and the kind in one compare), and passed on as one to
+        // openFast, so that its tests of the kind's bits fold away (and a branch that a thread never takes is not
+        // compiled).
+        int w = g.word;
+        if (w == ThreadGuard.OPEN_ANNOUNCING) { // EBR, QSBR
             if (openFast(g, ThreadGuard.OPEN_ANNOUNCING)) return g;
-        } else if (f == ThreadGuard.OPEN_DETACHING) { // HP, Crystalline
+        } else if (w == ThreadGuard.OPEN_DETACHING) { // HP, Crystalline
             if (openFast(g, ThreadGuard.OPEN_DETACHING)) return g;
-        } else if (f == ThreadGuard.OPEN_ANNOUNCING_DETACHING) { // Hyaline
+        } else if (w == ThreadGuard.OPEN_ANNOUNCING_DETACHING) { // Hyaline
             if (openFast(g, ThreadGuard.OPEN_ANNOUNCING_DETACHING)) return g;
-        } else if (f == ThreadGuard.FAST_RESERVED) { // the policy's announcement: checked before, as pin() does
-            if (stateOpaque() == Lifecycle.OPEN && openFast(g, f)) return g;
-        } else if (f > 0) { // the other open word kinds (the fence strategy's): their bits tested as they come
-            if (openFast(g, f)) return g;
+        } else if (w >= ThreadGuard.DEPTH_ONE) { // nested: only the outermost guard announces
+            g.deeper();
+            return g;
+        } else if (w == ThreadGuard.FAST_RESERVED) { // the policy's announcement: checked before, as pin() does
+            if (stateOpaque() == Lifecycle.OPEN && openFast(g, ThreadGuard.FAST_RESERVED)) return g;
+        } else if ((byte) w > 0) { // the other open word kinds (the fence strategy's): their bits tested as they come
+            if (openFast(g, (byte) w)) return g;
         }
         pin(g); // a general guard, or a core that is closing: pinSlow refuses (or serves close()'s own actions)
         return g;
     }
 
     /**
-     * Opens the outermost guard of a thread whose guard {@linkplain ThreadGuard#fast takes a short path}: what
+     * Opens the outermost guard of a thread whose guard {@linkplain ThreadGuard#fast() takes a short path}: what
      * {@link #pin} does for it, less the tests that {@link #decideFast} settled once (a participant of its own, held as
      * the record; the word it announces in, and what it stores there; the fence). The announcement (on the open word,
      * a release store: see {@link #openSticky}; otherwise the policy's {@link Policy#enterReserved}), the depth, the
      * policy's {@link Policy#enteredAgain}, and the collect countdown.
      *
      * @param g the calling thread's guard
-     * @param kind the guard's short path ({@link ThreadGuard#fast}, positive)
+     * @param kind the guard's short path ({@link ThreadGuard#fast()}, positive)
      * @return false if the core is closing (nothing is open then; the caller takes {@link #pin}, which refuses)
      */
     private boolean openFast(ThreadGuard g, byte kind) {
         Policy pol = policy; // in a local: see pin()
         if (kind == ThreadGuard.FAST_RESERVED) pol.enterReserved(g);
         else if (!openSticky(g, pol, kind)) return false;
-        g.depth = 1;
+        g.word = ThreadGuard.DEPTH_ONE | (kind & ThreadGuard.KIND); // depth 1; kind is the guard's kind
         pol.enteredAgain(g);
         if (pol.collectDue(g) && levels(g).collecting == 0 && amortized()) collectOnEnter(g);
         return true;
     }
 
     /**
-     * Decides which path {@code g}'s outermost guards take ({@link ThreadGuard#fast}), as {@link #pin} and {@link #unpin}
+     * Decides which path {@code g}'s outermost guards take ({@link ThreadGuard#fast()}), as {@link #pin} and {@link #unpin}
      * would for it: the general one for a leased participant; for a participant of the thread's own, held as its
      * record, {@link #openKind} where it enters and leaves on the open word ({@link #onOpenWord}: what
      * {@link #openSticky} stores, directly or through QSBR's {@link #openOwn}), and {@link ThreadGuard#FAST_RESERVED}
@@ -467,7 +467,7 @@ public final class Core extends Lifecycle {
         if (own == null || g.record != own) f = ThreadGuard.GENERAL;
         else if (onOpenWord(g)) f = openKind;
         else f = ThreadGuard.FAST_RESERVED;
-        g.fast = f;
+        g.fast(f);
     }
 
     /** Opens depth 1 on a participant. */
@@ -497,11 +497,11 @@ public final class Core extends Lifecycle {
                 // A reclaim action run by close(): nothing else is reclaimed meanwhile (close drains on this
                 // thread, one action at a time), so the guard needs no participant; its retires go to the late list.
                 g.record = null;
-                g.depth = 1;
+                g.depth(1);
                 // Its close must be unpin()'s (nothing to detach: no participant), not a short path's, which would ask
                 // the policy to detach from a participant the guard does not hold. The core never opens again, so
                 // the short path is not lost.
-                g.fast = ThreadGuard.GENERAL;
+                g.fast(ThreadGuard.GENERAL);
                 closing.actionEntered(g); // a guard the action leaves open is closed when it returns
                 return;
             }
@@ -641,9 +641,9 @@ public final class Core extends Lifecycle {
         // A reference store pays G1's post-write barrier (a store-load fence once the guard is in an old region);
         // a thread's own participant is already there on every enter after its first.
         if (g.record != p) g.record = p;
-        g.depth = 1;
+        g.depth(1);
         pol.entered(g);
-        if (g.fast == ThreadGuard.UNDECIDED) decideFast(g);
+        if (g.fast() == ThreadGuard.UNDECIDED) decideFast(g);
         if (pol.collectDue(g) && levels(g).collecting == 0 && amortized()) collectOnEnter(g);
     }
 
@@ -662,7 +662,7 @@ public final class Core extends Lifecycle {
         try {
             collectAt(levels(g), true); // actions are contained; only our own bookkeeping could throw here
         } catch (RuntimeException | Error e) {
-            g.depth = 0;
+            g.depth(0);
             unpin(g);
             throw e;
         }
@@ -865,7 +865,7 @@ public final class Core extends Lifecycle {
             closing.retireLate(object, action);
             return;
         }
-        if (g.depth != 0) {
+        if (g.depth() != 0) {
             retireInto(g, g.record, object, action);
             return;
         }
@@ -893,7 +893,7 @@ public final class Core extends Lifecycle {
             try {
                 sealed = add(g, g.record, object, action);
             } finally {
-                g.depth = 0;
+                g.depth(0);
                 unpin(g);
                 if (offline && g.registered == own) policy.offline(g);
             }
@@ -943,7 +943,7 @@ public final class Core extends Lifecycle {
             if (s == CLAIM_BUSY) { // a flush or close() seals our bag this moment: do not wait for it
                 // Outside a guard nothing else keeps close() from draining and returning while this insertion runs
                 // (it may run actions): count it as work in flight, or refuse the retire if close() has begun.
-                boolean counted = g.depth == 0;
+                boolean counted = g.depth() == 0;
                 if (counted && !tryBeginWork()) throw closedWhileRetiring(object);
                 try {
                     p.countRetired(); // the owner is this field's only writer, held or not
@@ -1182,7 +1182,7 @@ public final class Core extends Lifecycle {
 
     /** {@link #flush}, not deferred: from the caller, or from {@link #endCollecting} for an action that asked for it. */
     private void flushNow(ThreadGuard g) {
-        if (g.depth != 0) {
+        if (g.depth() != 0) {
             // A guard opened by a reclaim action during close(), or one still open on a core that is closing (its
             // nested enters and retires are accepted, a flush is not: Reclaimer.flush)
             if (g.record == null || stateOpaque() != Lifecycle.OPEN) throw refused();
@@ -1304,8 +1304,8 @@ public final class Core extends Lifecycle {
      * @return whether it refreshed
      */
     boolean refresh(ThreadGuard g) {
-        if (g.depth != 1 || g.record == null || stateOpaque() != Lifecycle.OPEN) return false;
-        g.depth = 0;
+        if (g.depth() != 1 || g.record == null || stateOpaque() != Lifecycle.OPEN) return false;
+        g.depth(0);
         unpin(g); // may run reclaim actions, with the guard closed as for a close()
         // Throws if the core started closing meanwhile: the guard stays closed.
         if (g.threadRef == null) pinOwned(g);
@@ -1321,7 +1321,7 @@ public final class Core extends Lifecycle {
      * @return whether every guard open at the call has closed
      */
     boolean synchronize(ThreadGuard g, long timeoutNanos) {
-        if (g.depth != 0) {
+        if (g.depth() != 0) {
             throw new IllegalStateException("synchronize() inside a guard of this " + name + " reclaimer would wait"
                     + " for that guard itself: close it first");
         }
@@ -1356,11 +1356,11 @@ public final class Core extends Lifecycle {
     /** register() for the calling thread's guard. */
     Registration register(ThreadGuard g, Reclaimer handle) {
         if (stateOpaque() != Lifecycle.OPEN) throw refused();
-        if (g.depth != 0) throw new IllegalStateException("register() inside a guard: register before entering");
+        if (g.depth() != 0) throw new IllegalStateException("register() inside a guard: register before entering");
         if (g.registered != null && g.sticky) { // the thread's sticky participant becomes its registration
             g.sticky = false;
             policy.registered(g); // QSBR: online from now on, in the state word
-            g.fast = ThreadGuard.UNDECIDED; // its participant's kind changed: decided again at the next enter
+            g.fast(ThreadGuard.UNDECIDED); // its participant's kind changed: decided again at the next enter
             return new CoreRegistration(g, g.registered, handle);
         }
         if (g.registered != null) throw new IllegalStateException("this thread is already registered with this reclaimer");
@@ -1379,7 +1379,7 @@ public final class Core extends Lifecycle {
     /** Ends a registration (on the registering thread, outside a guard). */
     void deregister(ThreadGuard g, Participant p) {
         if (g.registered != p) return; // already closed
-        if (g.depth != 0) throw new IllegalStateException("cannot deregister inside a guard: close the guard first");
+        if (g.depth() != 0) throw new IllegalStateException("cannot deregister inside a guard: close the guard first");
         boolean mine = claimOwn(g, Participant.BUSY);
         g.own(null);
         g.record = null;

@@ -27,7 +27,7 @@ final class CoreRegistration implements Registration {
         if (closed || guard.registered != participant) {
             throw new IllegalStateException(what + "() after the registration was closed");
         }
-        if (guard.depth != 0) throw new IllegalStateException(what + "() inside a guard: close the guard first");
+        if (guard.depth() != 0) throw new IllegalStateException(what + "() inside a guard: close the guard first");
     }
 
     @Override

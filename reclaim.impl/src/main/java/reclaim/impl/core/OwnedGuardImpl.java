@@ -177,7 +177,7 @@ final class OwnedGuardImpl implements OwnedGuard {
     public <T> void retire(T object, Consumer<? super T> action) {
         begin();
         try {
-            if (checked != null && object != null && action != null && guard.depth != 0) {
+            if (checked != null && object != null && action != null && guard.depth() != 0) {
                 checked.checkUnlinked(object, core.check);
             }
             guard.retire(object, action);
@@ -206,7 +206,7 @@ final class OwnedGuardImpl implements OwnedGuard {
     public Guard nest() {
         begin();
         try {
-            if (guard.depth == 0) throw Checks.guardClosed();
+            if (guard.depth() == 0) throw Checks.guardClosed();
         } finally {
             end();
         }
@@ -221,7 +221,7 @@ final class OwnedGuardImpl implements OwnedGuard {
     public boolean refresh() {
         begin();
         try {
-            if (guard.depth == 0) throw new IllegalStateException("refresh() of an owned guard that is already closed");
+            if (guard.depth() == 0) throw new IllegalStateException("refresh() of an owned guard that is already closed");
             boolean done = core.refresh(guard);
             if (done && checked != null) checked.forget(); // what it read before is no longer held
             return done;
@@ -234,8 +234,8 @@ final class OwnedGuardImpl implements OwnedGuard {
     public void close() {
         begin();
         try {
-            if (guard.depth == 0) throw new IllegalStateException("the owned guard is already closed");
-            guard.depth = 0;
+            if (guard.depth() == 0) throw new IllegalStateException("the owned guard is already closed");
+            guard.depth(0);
             if (checked != null) checked.forget();
             core.unpin(guard); // detaches, releases the participant, then walks (reclaim actions run last)
         } finally {

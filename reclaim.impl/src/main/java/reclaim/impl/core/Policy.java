@@ -137,7 +137,7 @@ public abstract class Policy {
 
     /**
      * Called instead of {@link #entered} when the outermost guard of {@code g} opens on the short path
-     * ({@link ThreadGuard#fast}): on the thread's own participant, which it has held without a break since an
+     * ({@link ThreadGuard#fast()}): on the thread's own participant, which it has held without a break since an
      * {@link #entered} on it (when the thread's participant changes, its next outermost enter takes the general path
      * and calls {@link #entered} again). A scheme that only binds its guard to the participant's arrays there needs
      * nothing more. No user code. Default: {@link #entered}.

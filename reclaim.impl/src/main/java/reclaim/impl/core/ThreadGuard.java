@@ -68,26 +68,35 @@ public class ThreadGuard implements Guard {
     /** Whether {@link #registered} was reserved implicitly (a sticky record of a platform thread). */
     boolean sticky;
     /**
-     * Which path this thread's outermost guards take ({@code Core.openFast}, {@code Core.unpin}, {@link #close()}).
-     * A short one (positive) when the thread holds its own participant as its record and the policy's {@code entered}
-     * ran on it since the thread took it: {@link #FAST_RESERVED} when it enters and leaves through the policy's
-     * {@code enterReserved}/{@code exitReserved} (QSBR's registered executors, on the state word), else
-     * {@link #OPEN_WORD} with the bits that say what the open word's enter and leave do: {@link #FENCED} (a full fence
-     * follows the store: the fence strategy), {@link #ANNOUNCING} (the store is the policy's announcement rather than
-     * the grace clock) and {@link #DETACHING} (the policy's {@code leaving} runs at the leave). What the general path
-     * tests on every enter and close (a participant of its own, the word it announces in, the fence, the record, the
-     * scheme's binding to the participant), and what the core's own flags say, is decided once by
+     * The guard's nesting depth and the kind of its short path in one word, so that an outermost enter and its close
+     * each test both with one load and one compare of a constant: the kind ({@link #fast()}) in the low byte, the
+     * depth ({@link #depth()}) above it; only the outermost enter and close touch shared state. Plain: only the
+     * guard's thread uses it (an owned guard's calls pass it on with the guard).
+     *
+     * <p>The kind is the path this thread's outermost guards take ({@code Core.openFast}, {@code Core.unpin},
+     * {@link #close()}). A short one (positive) when the thread holds its own participant as its record and the
+     * policy's {@code entered} ran on it since the thread took it: {@link #FAST_RESERVED} when it enters and leaves
+     * through the policy's {@code enterReserved}/{@code exitReserved} (QSBR's registered executors, on the state
+     * word), else {@link #OPEN_WORD} with the bits that say what the open word's enter and leave do: {@link #FENCED} (a
+     * full fence follows the store: the fence strategy), {@link #ANNOUNCING} (the store is the policy's announcement
+     * rather than the grace clock) and {@link #DETACHING} (the policy's {@code leaving} runs at the leave). What the
+     * general path tests on every enter and close (a participant of its own, the word it announces in, the fence, the
+     * record, the scheme's binding to the participant), and what the core's own flags say, is decided once by
      * {@code Core.decideFast}, on the first outermost enter after the thread's participant changed: {@link #own} sets
      * it back to {@link #UNDECIDED}. The bits are tested in a register, where the core's flags would each be a load.
      */
-    byte fast;
-    /** {@link #fast}: not decided since the thread's participant last changed. */
+    int word;
+    /** {@link #word}: one level of depth. */
+    static final int DEPTH_ONE = 1 << 8;
+    /** {@link #word}: the kind's bits. */
+    static final int KIND = 0xff;
+    /** {@link #fast()}: not decided since the thread's participant last changed. */
     static final byte UNDECIDED = 0;
-    /** {@link #fast}: the general path (a leased participant). */
+    /** {@link #fast()}: the general path (a leased participant). */
     static final byte GENERAL = -1;
-    /** {@link #fast}: the short path, through the policy's enter and exit of a reserved participant. */
+    /** {@link #fast()}: the short path, through the policy's enter and exit of a reserved participant. */
     static final byte FAST_RESERVED = 1;
-    /** {@link #fast}: the short path on the open word; every kind at or above it is one, with the bits below. */
+    /** {@link #fast()}: the short path on the open word; every kind at or above it is one, with the bits below. */
     static final byte OPEN_WORD = 2;
     /** A bit of an {@link #OPEN_WORD} kind: a full fence follows the open word's store. */
     static final byte FENCED = 4;
@@ -98,11 +107,11 @@ public class ThreadGuard implements Guard {
      * highest bit, so that the kinds with it are those at or above it.
      */
     static final byte DETACHING = 32;
-    /** {@link #fast}: the open word holding the announcement, nothing to detach (EBR, QSBR; asymmetric barrier). */
+    /** {@link #fast()}: the open word holding the announcement, nothing to detach (EBR, QSBR; asymmetric barrier). */
     static final byte OPEN_ANNOUNCING = OPEN_WORD | ANNOUNCING;
-    /** {@link #fast}: the open word holding the grace clock, the policy's leave (HP, Crystalline; asymmetric). */
+    /** {@link #fast()}: the open word holding the grace clock, the policy's leave (HP, Crystalline; asymmetric). */
     static final byte OPEN_DETACHING = OPEN_WORD | DETACHING;
-    /** {@link #fast}: the open word holding the announcement, the policy's leave (Hyaline; asymmetric). */
+    /** {@link #fast()}: the open word holding the announcement, the policy's leave (Hyaline; asymmetric). */
     static final byte OPEN_ANNOUNCING_DETACHING = OPEN_WORD | ANNOUNCING | DETACHING;
     /** Scheme scratch for a registered thread (QSBR: the value it announced last, or 0 when offline). */
     long announced;
@@ -126,8 +135,6 @@ public class ThreadGuard implements Guard {
      * again before it ends ({@code Core.endCollecting}). Plain: only the guard's thread uses it.
      */
     boolean flushAgain;
-    /** Nesting depth; only the outermost enter and close touch shared state. */
-    int depth;
     /** Outermost guards this thread opens before it collects on enter again (see {@code Policy.collectDue}). */
     int pinsLeft;
     /**
@@ -201,7 +208,7 @@ public class ThreadGuard implements Guard {
         if (old != null && old.ownerAcquire() == this) old.setOwnerRelease(null);
         if (rec != null) rec.setOwnerRelease(this);
         registered = rec;
-        fast = UNDECIDED; // decided again by the core (decideFast) at the next outermost enter
+        fast(UNDECIDED); // decided again by the core (decideFast) at the next outermost enter
         ownership++;
         if (rec == null) participantGone();
     }
@@ -323,7 +330,37 @@ public class ThreadGuard implements Guard {
      * @return the depth
      */
     public final int depth() {
-        return depth;
+        return word >>> 8;
+    }
+
+    /**
+     * Sets the nesting depth, keeping the kind.
+     *
+     * @param d the depth
+     */
+    final void depth(int d) {
+        word = (d << 8) | (word & KIND);
+    }
+
+    /** @return the kind of this guard's short path, the low byte of {@link #word} */
+    final byte fast() {
+        return (byte) word;
+    }
+
+    /**
+     * Sets the kind of this guard's short path, keeping the depth.
+     *
+     * @param kind the kind
+     */
+    final void fast(byte kind) {
+        word = (word & ~KIND) | (kind & KIND);
+    }
+
+    /** One level deeper: a nested guard. */
+    final void deeper() {
+        int w = word;
+        if (w > Integer.MAX_VALUE - DEPTH_ONE) throw Checks.nestedTooDeep(w >>> 8);
+        word = w + DEPTH_ONE;
     }
 
     /**
@@ -354,7 +391,7 @@ public class ThreadGuard implements Guard {
     protected final void checkInGuard() {
         long t = threadId;
         if (t != Thread.currentThread().threadId() && t != 0) throw wrongThread(); // 0 tested only off the fast path
-        if (depth == 0) throw Checks.guardClosed();
+        if (word < DEPTH_ONE) throw Checks.guardClosed(); // depth 0
     }
 
     @Override
@@ -428,29 +465,34 @@ public class ThreadGuard implements Guard {
     @Override
     public void close() {
         if (!ownedByCaller()) throw wrongThread();
-        int d = depth;
-        if (d == 1) { // the outermost guard: on the thread's own participant, the short paths
-            byte f = fast;
-            // What the leave does depends on DETACHING alone, the highest bit (see Core.enter for the enter's kinds).
-            if (f >= DETACHING) { // HP, Hyaline, Crystalline: the policy's leave, then the open word's store
-                depth = 0;
-                core.unpin(this, OPEN_DETACHING);
-                return;
-            }
-            if (f >= OPEN_WORD) { // EBR, QSBR: the open word's store alone
-                depth = 0;
-                core.leaveOpenWord(this);
-                return;
-            }
-            if (f > 0) {
-                depth = 0;
-                core.unpin(this, f);
-                return;
-            }
+        int w = word;
+        // The outermost guard on the thread's own participant, the short paths of the asymmetric barrier: the depth and
+        // the kind in one compare each (see Core.enter for the enter's kinds).
+        if (w == DEPTH_ONE + OPEN_ANNOUNCING) { // EBR, QSBR: the open word's store alone
+            word = OPEN_ANNOUNCING;
+            core.leaveOpenWord(this);
+            return;
         }
+        if (w == DEPTH_ONE + OPEN_DETACHING || w == DEPTH_ONE + OPEN_ANNOUNCING_DETACHING) { // HP, Crystalline, Hyaline
+            word = w - DEPTH_ONE;
+            core.unpin(this, OPEN_DETACHING);
+            return;
+        }
+        closeOther(w);
+    }
+
+    /** {@link #close()} for the other kinds, a nested guard, or a guard already closed. */
+    private void closeOther(int w) {
+        int d = w >>> 8;
         if (d == 0) throw new IllegalStateException("the guard is already closed");
-        depth = d - 1;
-        if (d == 1) core.unpin(this);
+        word = w - DEPTH_ONE;
+        if (d != 1) return;
+        byte f = (byte) w;
+        // What the leave does depends on DETACHING alone, the highest bit.
+        if (f >= DETACHING) core.unpin(this, OPEN_DETACHING); // the policy's leave, then the open word's store
+        else if (f >= OPEN_WORD) core.leaveOpenWord(this); // the open word's store alone
+        else if (f > 0) core.unpin(this, f);
+        else core.unpin(this);
     }
 
     /**
@@ -460,13 +502,13 @@ public class ThreadGuard implements Guard {
     @Override
     public Guard nest() {
         checkInGuard();
-        depth++;
+        deeper();
         return this;
     }
 
     @Override
     public String toString() {
-        return "ThreadGuard[" + (threadRef == null ? "owned" : threadRef.name()) + ", depth " + depth + "]";
+        return "ThreadGuard[" + (threadRef == null ? "owned" : threadRef.name()) + ", depth " + depth() + "]";
     }
 
     private static final VarHandle OPEN;

@@ -34,7 +34,7 @@ class EnterRefusedWhileClosingTest {
         ThreadGuard g = ((ReclaimerHandle) r).guard();
         r.enter().close();
         r.enter().close(); // the short path is decided by now
-        byte path = g.fast;
+        byte path = g.fast();
         boolean[] actionEntered = {false};
         r.retire(new Object(), o -> {
             try (Guard ignored = r.enter()) { // run by the close() below, on this thread

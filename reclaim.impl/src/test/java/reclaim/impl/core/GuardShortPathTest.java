@@ -102,7 +102,7 @@ class GuardShortPathTest {
             assertEquals(detaches, (kind & ThreadGuard.DETACHING) != 0, "detaching: " + kind);
             if (core.sticky) {
                 guardProtects(r, "first guards");
-                assertEquals(kind, guardOf(r).fast, "a thread's own sticky participant takes the core's kind");
+                assertEquals(kind, guardOf(r).fast(), "a thread's own sticky participant takes the core's kind");
             }
         } finally {
             r.close();
@@ -118,25 +118,25 @@ class GuardShortPathTest {
             ThreadGuard g = guardOf(r);
             guardProtects(r, "first guards");
             guardProtects(r, "later guards");
-            assertEquals(expectedPath(core, g), g.fast, "unregistered");
+            assertEquals(expectedPath(core, g), g.fast(), "unregistered");
             if (core.barrier.asymmetric()) {
-                assertTrue(g.fast >= ThreadGuard.OPEN_WORD, "a platform thread's own participant: " + g.fast);
+                assertTrue(g.fast() >= ThreadGuard.OPEN_WORD, "a platform thread's own participant: " + g.fast());
             }
 
             Registration reg = r.register();
-            assertEquals(ThreadGuard.UNDECIDED, g.fast, "registering changes the participant's kind");
+            assertEquals(ThreadGuard.UNDECIDED, g.fast(), "registering changes the participant's kind");
             guardProtects(r, "registered");
             guardProtects(r, "registered, later guards");
-            assertEquals(expectedPath(core, g), g.fast, "registered");
+            assertEquals(expectedPath(core, g), g.fast(), "registered");
             if (core.barrier.asymmetric()) { // every scheme's own participant is on a short path there
-                assertTrue(g.fast > 0, "registered: " + g.fast);
+                assertTrue(g.fast() > 0, "registered: " + g.fast());
             }
 
             reg.close();
-            assertEquals(ThreadGuard.UNDECIDED, g.fast, "deregistering drops the participant");
+            assertEquals(ThreadGuard.UNDECIDED, g.fast(), "deregistering drops the participant");
             guardProtects(r, "deregistered");
             guardProtects(r, "deregistered, later guards");
-            assertEquals(expectedPath(core, g), g.fast, "unregistered again");
+            assertEquals(expectedPath(core, g), g.fast(), "unregistered again");
 
             Registration again = r.register(); // from a leased or sticky participant again
             guardProtects(r, "registered again");
@@ -179,7 +179,7 @@ class GuardShortPathTest {
         ThreadGuard g = ((ReclaimerHandle) r).guard();
         r.enter().close();
         r.enter().close(); // decided by now
-        byte path = g.fast;
+        byte path = g.fast();
         AtomicReference<Throwable> failure = new AtomicReference<>();
         AtomicReference<Object> protectedInside = new AtomicReference<>();
         AtomicReference<Object> cell = new AtomicReference<>("payload");
@@ -254,7 +254,7 @@ class GuardShortPathTest {
             assertNotNull(reg.get());
             guardProtects(r, "registered by an action");
             guardProtects(r, "registered by an action, later guards");
-            assertTrue(g.fast != ThreadGuard.UNDECIDED, "decided");
+            assertTrue(g.fast() != ThreadGuard.UNDECIDED, "decided");
             assertEquals(g.registered(), g.record(), "the guard holds the registration's participant");
             runFromACloseOrFlush(r, () -> reg.get().close());
             assertEquals(null, g.registered(), "deregistered by an action");
@@ -273,13 +273,13 @@ class GuardShortPathTest {
         try (Registration reg = r.register()) {
             ThreadGuard g = guardOf(r);
             guardProtects(r, "registered");
-            byte path = g.fast;
+            byte path = g.fast();
             reg.offline();
             long idle = g.registered().stateVolatile();
             Obj o = new Obj();
             r.retire(o, x -> x.reclaimed = true);
             assertEquals(idle, g.registered().stateVolatile(), "the retire left the executor as it was");
-            assertEquals(path, g.fast, "the retire's guard did not change the path");
+            assertEquals(path, g.fast(), "the retire's guard did not change the path");
             guardProtects(r, "offline, then a guard");
             reg.offline();
             for (int i = 0; i < 4 && !o.reclaimed; i++) r.flush();
