@@ -394,19 +394,25 @@ public class ThreadGuard implements Guard {
         if (word < DEPTH_ONE) throw Checks.guardClosed(); // depth 0
     }
 
+    /*
+     * The protects of a guard whose section protects everything it reads: the load first, then the checks (a misused
+     * guard throws and the value read is dropped), so that the checks' loads come after the load's acquire and the JIT
+     * may reuse them for the next call on the guard (close() tests the same owner and word).
+     */
+
     @Override
     public <T> T protect(AtomicReference<T> ref) {
-        Objects.requireNonNull(ref, "ref");
+        T v = Objects.requireNonNull(ref, "ref").get();
         checkInGuard();
-        return ref.get();
+        return v;
     }
 
     @Override
     public <T> T protect(AtomicReference<T> ref, int slot) {
-        Objects.requireNonNull(ref, "ref");
+        T v = Objects.requireNonNull(ref, "ref").get();
         if (slot < 0 || slot == Integer.MAX_VALUE) Checks.slot(slot, Integer.MAX_VALUE);
         checkInGuard();
-        return ref.get();
+        return v;
     }
 
     @Override
@@ -414,8 +420,9 @@ public class ThreadGuard implements Guard {
     public <T> T protect(VarHandle field, Object holder) {
         Objects.requireNonNull(field, "field");
         Objects.requireNonNull(holder, "holder");
+        T v = (T) field.getVolatile(holder);
         checkInGuard();
-        return (T) field.getVolatile(holder);
+        return v;
     }
 
     @Override
