@@ -265,8 +265,9 @@ final class Closing {
      * participant may be adding to its bag without taking it ({@code Core.claimBag}), which a taker must rule out
      * after a heavy barrier ({@code Core.bagInUse}), one per participant if taken one at a time. Each is taken BUSY
      * (as closeParticipant would, with no guard open on it), then one heavy barrier, then each is sealed and marked
-     * CLOSED unless its owner's bag word is set; those go back to HELD, and closeParticipant waits for them as it
-     * does for a participant a flush holds. The sweeps come first, in a pass of their own, as a flush's do: a sweep
+     * CLOSED unless, read again after the barrier, its owner's bag word is set or its owner has a guard open (an
+     * enter whose open word the first read missed, its store still in its CPU's buffer); those go back to HELD, and
+     * closeParticipant waits for them as it does for a participant a flush holds or a guard holds open. The sweeps come first, in a pass of their own, as a flush's do: a sweep
      * may run reclaim actions (what a thread that ended inside a guard held), and none may run while participants
      * are held BUSY here. Under fences a retire takes its bag by CAS and there is nothing to share: nothing is done.
      *
@@ -291,7 +292,12 @@ final class Closing {
             for (int i = 0; i < n; i++) {
                 Participant p = held[i];
                 held[i] = null;
-                if (Core.ownerUsesBag(p)) p.setStateRelease(Participant.HELD); // retiring: closeParticipant waits
+                // After the barrier, the owner's words again: its bag word (retiring), and its open word and the
+                // policy's words, read before the barrier above only as a filter. An enter that stored its open word
+                // and then read OPEN, reordered by its CPU under that first read, is seen now (the store-load pair
+                // with the enter's check of the core's state, Core.openSticky); such a participant goes back to HELD,
+                // and closeParticipant waits for its guard as for any other.
+                if (Core.ownerUsesBag(p) || p.guardOpen() || core.policy.inUse(p)) p.setStateRelease(Participant.HELD);
                 else sealClosed(p, Participant.HELD);
             }
         } finally {
