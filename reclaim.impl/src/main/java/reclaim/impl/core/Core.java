@@ -412,19 +412,27 @@ public final class Core extends Lifecycle {
         // openFast, so that its tests of the kind's bits fold away (and a branch that a thread never takes is not
         // compiled).
         int w = g.word;
-        if (w == ThreadGuard.OPEN_ANNOUNCING) { // EBR, QSBR
-            if (openFast(g, ThreadGuard.OPEN_ANNOUNCING)) return g;
-        } else if (w == ThreadGuard.OPEN_DETACHING) { // HP, Crystalline
-            if (openFast(g, ThreadGuard.OPEN_DETACHING)) return g;
-        } else if (w == ThreadGuard.OPEN_ANNOUNCING_DETACHING) { // Hyaline
-            if (openFast(g, ThreadGuard.OPEN_ANNOUNCING_DETACHING)) return g;
-        } else if (w >= ThreadGuard.DEPTH_ONE) { // nested: only the outermost guard announces
-            g.deeper();
-            return g;
-        } else if (w == ThreadGuard.FAST_RESERVED) { // the policy's announcement: checked before, as pin() does
-            if (stateOpaque() == Lifecycle.OPEN && openFast(g, ThreadGuard.FAST_RESERVED)) return g;
-        } else if ((byte) w > 0) { // the other open word kinds (the fence strategy's): their bits tested as they come
-            if (openFast(g, (byte) w)) return g;
+        switch (w) { // C2 tests the case its profile found most frequent first: each scheme's own kind, one compare
+            case ThreadGuard.OPEN_ANNOUNCING -> { // EBR, QSBR
+                if (openFast(g, ThreadGuard.OPEN_ANNOUNCING)) return g;
+            }
+            case ThreadGuard.OPEN_DETACHING -> { // HP, Crystalline
+                if (openFast(g, ThreadGuard.OPEN_DETACHING)) return g;
+            }
+            case ThreadGuard.OPEN_ANNOUNCING_DETACHING -> { // Hyaline
+                if (openFast(g, ThreadGuard.OPEN_ANNOUNCING_DETACHING)) return g;
+            }
+            default -> {
+                if (w >= ThreadGuard.DEPTH_ONE) { // nested: only the outermost guard announces
+                    g.deeper();
+                    return g;
+                }
+                if (w == ThreadGuard.FAST_RESERVED) { // the policy's announcement: checked before, as pin() does
+                    if (stateOpaque() == Lifecycle.OPEN && openFast(g, ThreadGuard.FAST_RESERVED)) return g;
+                } else if ((byte) w > 0) { // the other open word kinds (the fence strategy's): bits tested as they come
+                    if (openFast(g, (byte) w)) return g;
+                }
+            }
         }
         pin(g); // a general guard, or a core that is closing: pinSlow refuses (or serves close()'s own actions)
         return g;

@@ -474,16 +474,19 @@ public class ThreadGuard implements Guard {
         if (!ownedByCaller()) throw wrongThread();
         int w = word;
         // The outermost guard on the thread's own participant, the short paths of the asymmetric barrier: the depth and
-        // the kind in one compare each (see Core.enter for the enter's kinds).
-        if (w == DEPTH_ONE + OPEN_ANNOUNCING) { // EBR, QSBR: the open word's store alone
-            word = OPEN_ANNOUNCING;
-            core.leaveOpenWord(this);
-            return;
-        }
-        if (w == DEPTH_ONE + OPEN_DETACHING || w == DEPTH_ONE + OPEN_ANNOUNCING_DETACHING) { // HP, Crystalline, Hyaline
-            word = w - DEPTH_ONE;
-            core.unpin(this, OPEN_DETACHING);
-            return;
+        // the kind in one compare (see Core.enter for the enter's kinds, and why a switch).
+        switch (w) {
+            case DEPTH_ONE + OPEN_ANNOUNCING -> { // EBR, QSBR: the open word's store alone
+                word = OPEN_ANNOUNCING;
+                core.leaveOpenWord(this);
+                return;
+            }
+            case DEPTH_ONE + OPEN_DETACHING, DEPTH_ONE + OPEN_ANNOUNCING_DETACHING -> { // HP, Crystalline, Hyaline
+                word = w - DEPTH_ONE;
+                core.unpin(this, OPEN_DETACHING);
+                return;
+            }
+            default -> { }
         }
         closeOther(w);
     }
