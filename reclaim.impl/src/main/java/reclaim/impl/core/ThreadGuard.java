@@ -395,9 +395,11 @@ public class ThreadGuard implements Guard {
     }
 
     /*
-     * The protects of a guard whose section protects everything it reads: the load first, then the checks (a misused
-     * guard throws and the value read is dropped), so that the checks' loads come after the load's acquire and the JIT
-     * may reuse them for the next call on the guard (close() tests the same owner and word).
+     * The protects of a guard whose section protects everything it reads. Through an AtomicReference the load comes
+     * first, then the checks (a misused guard throws and the value read is dropped: AtomicReference.get() is final and
+     * cannot throw), so that the checks' loads come after the load's acquire and the JIT may reuse them for the next
+     * call on the guard (close() tests the same owner and word). Through a VarHandle the checks come first: the access
+     * itself may throw (a holder of another class), and a misused guard must throw IllegalStateException.
      */
 
     @Override
@@ -420,9 +422,8 @@ public class ThreadGuard implements Guard {
     public <T> T protect(VarHandle field, Object holder) {
         Objects.requireNonNull(field, "field");
         Objects.requireNonNull(holder, "holder");
-        T v = (T) field.getVolatile(holder);
-        checkInGuard();
-        return v;
+        checkInGuard(); // first: a holder of the wrong class must not make a misused guard throw something else
+        return (T) field.getVolatile(holder);
     }
 
     @Override
