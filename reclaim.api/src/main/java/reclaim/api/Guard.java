@@ -8,13 +8,13 @@ import java.util.function.Consumer;
  * A critical section: while a guard is open, every object read through it with {@code protect} stays
  * unreclaimed.
  *
- * <p>Open one with {@link Reclaimer#enter()} and close it with try-with-resources. Guards nest: an
- * {@code enter()} inside an open guard on the same thread returns a guard whose {@code close()} only ends
- * the inner section (the built-in schemes count 8,388,607 levels on a thread, {@code 2^23 - 1}; an {@code enter()}
- * or {@link #nest()} beyond that throws {@link IllegalStateException} and changes nothing). A guard belongs to the thread that opened it: use it and close it on that thread
- * (a virtual thread may block and move to another carrier inside a guard; it is still the same thread). Code
- * whose critical section hops threads opens an {@link OwnedGuard} with {@link Reclaimer#enterOwned()} instead: it
- * belongs to no thread, does not nest, and costs more.
+ * <p>Open one with {@link Reclaimer#enter()} and close it with try-with-resources. Guards nest: an {@code enter()}
+ * inside an open guard on the same thread returns a guard whose {@code close()} only ends the inner section (the
+ * built-in schemes count 8,388,607 levels on a thread, {@code 2^23 - 1}; an {@code enter()} or {@link #nest()} beyond
+ * that throws {@link IllegalStateException} and changes nothing). A guard belongs to the thread that opened it: use
+ * it and close it on that thread (a virtual thread may block and move to another carrier inside a guard; it is still
+ * the same thread). Code whose critical section hops threads opens an {@link OwnedGuard} with
+ * {@link Reclaimer#enterOwned()} instead: it belongs to no thread, does not nest, and costs more.
  * Do not block inside a guard for long: under EBR and QSBR a guard that stays open stops reclamation for
  * everyone (the stall is reported in {@link Stats#stalled()}); the robust schemes bound the damage.
  *

@@ -39,8 +39,8 @@ package reclaim.api;
  * (reported in {@link Stats#stalled()} if that is long). Since it is no thread's guard, the calls that behave
  * differently inside the caller's own guard ({@link Reclaimer#synchronize()}, {@link Reclaimer#flush()}'s wait for an
  * action executor) treat a thread that holds one as outside every guard: they wait for it like any other guard, and
- * for themselves if they wait for a grace period while it is open. {@link #reclaimer()} returns the reclaimer that opened it
- * (null once that reclaimer was dropped and collected: a guard does not keep it reachable).
+ * for themselves if they wait for a grace period while it is open. {@link #reclaimer()} returns the reclaimer that
+ * opened it (null once that reclaimer was dropped and collected: a guard does not keep it reachable).
  *
  * <h2>Closing the reclaimer</h2>
  * An open owned guard is an open guard: {@link Reclaimer#close()} refuses with {@link IllegalStateException} while

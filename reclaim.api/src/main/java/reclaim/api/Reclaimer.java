@@ -54,7 +54,10 @@ import java.util.function.Function;
  * ({@code close()} reclaims those objects too); {@code flush()} there throws, as on any thread while closing. A
  * guard that such an action leaves open when it returns is closed
  * then, before the next action runs, so that nothing it read is used after its reclamation: any later use of it
- * throws {@link IllegalStateException}, and the action counts as failed, as one that throws.
+ * throws {@link IllegalStateException}, and the action counts as failed, as one that throws. Anywhere else an
+ * action runs on whichever thread reclaims, perhaps inside a guard that thread has open, and nothing closes what it
+ * leaves open: an action must close every guard it opens before it returns (try-with-resources), or the guard stays
+ * open on that thread, nested in the thread's own, holding reclamation back until that thread closes it.
  *
  * <p>A reclaimer dropped without {@code close()} does not stay reachable through the threads that used it:
  * once it is unreachable (no registration of it is alive), the built-in implementation closes it on a cleaner
