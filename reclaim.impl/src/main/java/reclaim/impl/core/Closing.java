@@ -267,9 +267,10 @@ final class Closing {
      * (as closeParticipant would, with no guard open on it), then one heavy barrier, then each is sealed and marked
      * CLOSED unless, read again after the barrier, its owner's bag word is set or its owner has a guard open (an
      * enter whose open word the first read missed, its store still in its CPU's buffer); those go back to HELD, and
-     * closeParticipant waits for them as it does for a participant a flush holds or a guard holds open. The sweeps come first, in a pass of their own, as a flush's do: a sweep
-     * may run reclaim actions (what a thread that ended inside a guard held), and none may run while participants
-     * are held BUSY here. Under fences a retire takes its bag by CAS and there is nothing to share: nothing is done.
+     * closeParticipant waits for them as it does for a participant a flush holds or a guard holds open. The sweeps
+     * come first, in a pass of their own, as a flush's do: a sweep may run reclaim actions (what a thread that ended
+     * inside a guard held), and none may run while participants are held BUSY here. Under fences a retire takes its
+     * bag by CAS and there is nothing to share: nothing is done.
      *
      * @param ps every participant
      */

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
@@ -38,13 +39,16 @@ class MisusedGuardThrowsBeforeItReadsTest {
     }
 
     static Stream<Object[]> schemes() {
-        return Stream.concat(GuardShortPathTest.schemes(), Stream.<Object[]>of(new Object[] {"none", Options.Barrier.FENCE}));
+        Object[] none = {"none", Options.Barrier.FENCE};
+        return Stream.concat(GuardShortPathTest.schemes(), Stream.<Object[]>of(none));
     }
 
     /** Every protect of a guard, each given a holder (or a reference) it cannot read through. */
     private static final Consumer<Guard> PROTECT_WRONG_HOLDER = g -> g.protect(NEXT, "not a node");
     private static final Consumer<Guard> PROTECT_WRONG_HOLDER_IN_SLOT = g -> g.protect(NEXT, "not a node", 0);
     private static final Consumer<Guard> PROTECT_REF = g -> g.protect(new AtomicReference<>("x"));
+    private static final List<Consumer<Guard>> CALLS =
+            List.of(PROTECT_WRONG_HOLDER, PROTECT_WRONG_HOLDER_IN_SLOT, PROTECT_REF);
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("schemes")
@@ -52,7 +56,7 @@ class MisusedGuardThrowsBeforeItReadsTest {
         try (Reclaimer r = Reclaimer.create(Scheme.named(scheme), Options.DEFAULT.withBarrier(barrier))) {
             Guard g = r.enter();
             g.close();
-            for (Consumer<Guard> call : java.util.List.of(PROTECT_WRONG_HOLDER, PROTECT_WRONG_HOLDER_IN_SLOT, PROTECT_REF)) {
+            for (Consumer<Guard> call : CALLS) {
                 assertThrows(IllegalStateException.class, () -> call.accept(g));
             }
         }
@@ -64,7 +68,7 @@ class MisusedGuardThrowsBeforeItReadsTest {
             throws Exception {
         try (Reclaimer r = Reclaimer.create(Scheme.named(scheme), Options.DEFAULT.withBarrier(barrier))) {
             try (Guard g = r.enter()) {
-                for (Consumer<Guard> call : java.util.List.of(PROTECT_WRONG_HOLDER, PROTECT_WRONG_HOLDER_IN_SLOT, PROTECT_REF)) {
+                for (Consumer<Guard> call : CALLS) {
                     Throwable[] thrown = new Throwable[1];
                     Thread t = new Thread(() -> {
                         try {
