@@ -40,8 +40,8 @@ public final class Core extends Lifecycle {
      * stickyParticipants give platform threads) asks the policy to enter it (EBR: CAS from HELD to the epoch;
      * sticky schemes: nothing but the open flag). Then policy.entered() (Hyaline activates its slot, HP and
      * Crystalline bind their arrays) and, if policy.collectDue(), a bounded collection. A thread that holds a
-     * participant of its own takes a short path once that was decided (the kind in ThreadGuard.word, decideFast: on the first
-     * outermost enter after its participant changed): its announcement (the open word's store, with a fence under
+     * participant of its own takes a short path once that was decided (the kind in ThreadGuard.word, decideFast: on
+     * the first outermost enter after its participant changed): its announcement (the open word's store, with a fence under
      * fences where it is the policy's; or the policy's reserved enter), the depth, policy.enteredAgain(), the
      * countdown; close() the same way back. close() of the outermost
      * guard asks policy.leaving() to detach what the guard held (no user code), releases the participant, and only
