@@ -422,6 +422,16 @@ public final class Core extends Lifecycle {
             case ThreadGuard.OPEN_ANNOUNCING_DETACHING -> { // Hyaline
                 if (openFast(g, ThreadGuard.OPEN_ANNOUNCING_DETACHING)) return g;
             }
+            // The same three under the fence strategy: each a constant too.
+            case ThreadGuard.OPEN_ANNOUNCING | ThreadGuard.FENCED -> {
+                if (openFast(g, (byte) (ThreadGuard.OPEN_ANNOUNCING | ThreadGuard.FENCED))) return g;
+            }
+            case ThreadGuard.OPEN_DETACHING | ThreadGuard.FENCED -> {
+                if (openFast(g, (byte) (ThreadGuard.OPEN_DETACHING | ThreadGuard.FENCED))) return g;
+            }
+            case ThreadGuard.OPEN_ANNOUNCING_DETACHING | ThreadGuard.FENCED -> {
+                if (openFast(g, (byte) (ThreadGuard.OPEN_ANNOUNCING_DETACHING | ThreadGuard.FENCED))) return g;
+            }
             default -> {
                 if (w >= ThreadGuard.DEPTH_ONE) { // nested: only the outermost guard announces
                     g.deeper();
@@ -429,7 +439,7 @@ public final class Core extends Lifecycle {
                 }
                 if (w == ThreadGuard.FAST_RESERVED) { // the policy's announcement: checked before, as pin() does
                     if (stateOpaque() == Lifecycle.OPEN && openFast(g, ThreadGuard.FAST_RESERVED)) return g;
-                } else if ((byte) w > 0) { // the other open word kinds (the fence strategy's): bits tested as they come
+                } else if ((byte) w > 0) { // any other open word kind: its bits tested as they come
                     if (openFast(g, (byte) w)) return g;
                 }
             }
