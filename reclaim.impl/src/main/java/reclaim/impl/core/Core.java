@@ -41,8 +41,8 @@ public final class Core extends Lifecycle {
      * sticky schemes: nothing but the open flag). Then policy.entered() (Hyaline activates its slot, HP and
      * Crystalline bind their arrays) and, if policy.collectDue(), a bounded collection. A thread that holds a
      * participant of its own takes a short path once that was decided (the kind in ThreadGuard.word, decideFast: on
-     * the first outermost enter after its participant changed): its announcement (the open word's store, with a fence under
-     * fences where it is the policy's; or the policy's reserved enter), the depth, policy.enteredAgain(), the
+     * the first outermost enter after its participant changed): its announcement (the open word's store, with a fence
+     * under fences where it is the policy's; or the policy's reserved enter), the depth, policy.enteredAgain(), the
      * countdown; close() the same way back. close() of the outermost
      * guard asks policy.leaving() to detach what the guard held (no user code), releases the participant, and only
      * then walks what was detached (policy.left(), counted as work in flight): reclaim actions run with the
@@ -407,10 +407,10 @@ public final class Core extends Lifecycle {
      * @return the guard
      */
     Guard enter(ThreadGuard g) {
-        // The open word's store, then the core's state (openSticky): the kinds of the asymmetric barrier first, each
-        // compared with the guard's word as a constant (depth 0 and the kind in one compare), and passed on as one to
-        // openFast, so that its tests of the kind's bits fold away (and a branch that a thread never takes is not
-        // compiled).
+        // The open word's store, then the core's state (openSticky): the schemes' open-word kinds (announcing,
+        // detaching or both, under either barrier) are cases, each compared with the guard's word as a constant (depth 0
+        // and the kind in one compare) and passed on as one to openFast, so that its tests of the kind's bits fold away
+        // (and a branch that a thread never takes is not compiled); any other kind is tested in the default branch.
         int w = g.word;
         switch (w) { // C2 tests the case its profile found most frequent first: each scheme's own kind, one compare
             case ThreadGuard.OPEN_ANNOUNCING -> { // EBR, QSBR
@@ -470,8 +470,8 @@ public final class Core extends Lifecycle {
     }
 
     /**
-     * Decides which path {@code g}'s outermost guards take ({@link ThreadGuard#fast()}), as {@link #pin} and {@link #unpin}
-     * would for it: the general one for a leased participant; for a participant of the thread's own, held as its
+     * Decides which path {@code g}'s outermost guards take ({@link ThreadGuard#fast()}), as {@link #pin} and
+     * {@link #unpin} would for it: the general one for a leased participant; for a participant of the thread's own, held as its
      * record, {@link #openKind} where it enters and leaves on the open word ({@link #onOpenWord}: what
      * {@link #openSticky} stores, directly or through QSBR's {@link #openOwn}), and {@link ThreadGuard#FAST_RESERVED}
      * where the core passes it to the policy's reserved enter and exit (QSBR's registrations; a policy whose

@@ -474,8 +474,9 @@ public class ThreadGuard implements Guard {
     public void close() {
         if (!ownedByCaller()) throw wrongThread();
         int w = word;
-        // The outermost guard on the thread's own participant, the short paths of the open word under either barrier: the
-        // depth and the kind in one compare (see Core.enter for the enter's kinds, and why a switch).
+        // The outermost guard on the thread's own participant, the short paths of the open word under either barrier:
+        // the depth and the kind in one compare (see Core.enter for the enter's kinds, and why a switch). EBR's two
+        // cases store their kind back as constants (one case for both would compute it: an instruction more).
         switch (w) {
             case DEPTH_ONE + OPEN_ANNOUNCING -> { // EBR, QSBR: the open word's store alone
                 word = OPEN_ANNOUNCING;
@@ -487,8 +488,8 @@ public class ThreadGuard implements Guard {
                 core.leaveOpenWord(this);
                 return;
             }
-            case DEPTH_ONE + OPEN_DETACHING, DEPTH_ONE + OPEN_ANNOUNCING_DETACHING, DEPTH_ONE + (OPEN_DETACHING | FENCED),
-                    DEPTH_ONE + (OPEN_ANNOUNCING_DETACHING | FENCED) -> { // HP, Crystalline, Hyaline
+            case DEPTH_ONE + OPEN_DETACHING, DEPTH_ONE + OPEN_ANNOUNCING_DETACHING, // HP, Crystalline, Hyaline
+                    DEPTH_ONE + (OPEN_DETACHING | FENCED), DEPTH_ONE + (OPEN_ANNOUNCING_DETACHING | FENCED) -> {
                 word = w - DEPTH_ONE;
                 core.unpin(this, OPEN_DETACHING);
                 return;
