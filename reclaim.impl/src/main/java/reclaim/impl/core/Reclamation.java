@@ -17,14 +17,17 @@ import java.util.function.Consumer;
  * {@code Core.HEAVY_AMORTIZED} objects sealed, so that its heavy barrier is paid rarely; run whole, the batches it
  * finds reclaimable (some thousand actions) would land on the one operation that triggered it, the tail of its
  * latency. Such a collection, and a walk of a Hyaline or Crystalline list (which may drop the last reference of
- * many batches at once), runs {@link #TRICKLE} batches itself ({@link #beginTrickle}) and leaves the others,
+ * many batches at once), runs {@link #COLLECTION_RUNS} batch itself ({@link #beginTrickle}) and leaves the others,
  * already judged, on a stack ({@link #run}; a clock collection, which holds the chain it judged, defers them before it
- * runs any: {@link #deferSurplus}); each later seal runs {@link #TRICKLE} of them ({@link #trickle}), twice
- * the rate at which bags are sealed, so the stack empties between two collections. A deferred batch needs no further
- * judgement (its objects were unreachable to every guard when it was judged, and stay so). {@code flush()} and
- * {@code close()} run all of them ({@link #drainDeferred}); the stack holds at most about {@code collectEvery} objects
- * (past that a trickling collection runs what it finds), and {@code pendingBound()} counts them
- * ({@link #deferredWaiting}). Without an action executor only: one takes the work off the thread already.
+ * runs any: {@link #deferSurplus}); each later seal runs one of them ({@link #trickle}), or {@link #TRICKLE_BEHIND}
+ * while the stack holds more than seven eighths of its limit. One batch a seal is the rate at which bags are sealed,
+ * what reclamation must keep up with; the second, only when the stack fills, is the headroom. A seal that runs a
+ * batch is the operation that pays for it, once per bag: its latency is the p99.9 of a structure that retires on one
+ * operation in four, so one batch rather than two halves it. A deferred batch needs no further judgement (its objects
+ * were unreachable to every guard when it was judged, and stay so). {@code flush()} and {@code close()} run all of
+ * them ({@link #drainDeferred}); the stack holds at most about {@code collectEvery} objects (past that a trickling
+ * collection runs what it finds), and {@code pendingBound()} counts them ({@link #deferredWaiting}). Without an action
+ * executor only: one takes the work off the thread already.
  */
 public final class Reclamation {
     private static final System.Logger LOG = System.getLogger("reclaim");
@@ -49,8 +52,13 @@ public final class Reclamation {
     /** The objects past which a trickling collection stops deferring and runs what it finds. */
     private final long deferLimit;
 
-    /** Batches a trickling collection runs itself, and that each later seal runs of the deferred ones. */
-    static final int TRICKLE = 2;
+    /** Batches a trickling collection (or a walk that trickles) runs itself before it defers the others. */
+    static final int COLLECTION_RUNS = 1;
+    /**
+     * Deferred batches a seal runs while the deferred stack holds more than seven eighths of its limit; one
+     * otherwise. Also the most batches that one retire or one close runs in a trickling reclaimer.
+     */
+    static final int TRICKLE_BEHIND = 2;
     /**
      * The batches the calling thread's collection of this reclaimer may still run before it defers: {@code -1}
      * outside a trickling collection; null when this reclaimer never defers. One per reclaimer, not per thread only:
@@ -138,7 +146,7 @@ public final class Reclamation {
 
     /**
      * Starts a collection on the calling thread: a trickling one (see the class documentation), whose next
-     * {@link #TRICKLE} batches run here and the others are deferred, or one that runs all it finds (flush's, even
+     * {@link #COLLECTION_RUNS} batches run here and the others are deferred, or one that runs all it finds (flush's, even
      * when an action of a trickling collection calls it).
      *
      * @param trickles whether the collection trickles
@@ -148,7 +156,7 @@ public final class Reclamation {
         if (deferred == null) return Integer.MIN_VALUE;
         int[] budget = this.budget.get();
         int saved = budget[0];
-        budget[0] = trickles ? TRICKLE : -1;
+        budget[0] = trickles ? COLLECTION_RUNS : -1;
         return saved; // a collection nested in an action of another gets its own budget, and gives it back
     }
 
@@ -205,17 +213,19 @@ public final class Reclamation {
     }
 
     /**
-     * Runs {@link #TRICKLE} deferred batches, if any: takes the stack, puts back at once what it will not run (so a
-     * racing flush misses those only while the chain is split), then runs its share. Called by a seal, counted as
-     * work in flight by the caller.
+     * Runs one deferred batch, if any, or {@link #TRICKLE_BEHIND} while the stack holds more than seven eighths of its
+     * limit (its count read before the take: a count that a racing push or take moves only runs a batch more or
+     * less): takes the stack, puts back at once what it will not run (so a racing flush misses those only while the
+     * chain is split), then runs its share. Called by a seal, counted as work in flight by the caller.
      */
     void trickle() {
         SealedBags d = deferred;
         if (d == null) return;
+        int share = d.objects() > deferLimit - deferLimit / 8 ? TRICKLE_BEHIND : 1;
         Batch mine = d.takeAll();
         if (mine == null) return;
         Batch last = mine;
-        for (int i = 1; i < TRICKLE && last.next() != null; i++) last = last.next();
+        for (int i = 1; i < share && last.next() != null; i++) last = last.next();
         Batch rest = last.next();
         last.link(null);
         d.addChain(rest); // allocates nothing, cannot fail
