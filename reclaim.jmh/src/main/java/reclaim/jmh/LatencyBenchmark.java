@@ -8,6 +8,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
+import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -21,6 +22,8 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
+import org.openjdk.jmh.infra.IterationParams;
 
 import reclaim.api.Options;
 import reclaim.api.Reclaimer;
@@ -48,6 +51,8 @@ import reclaim.collections.RecyclingQueue;
  * {@link #view} runs {@value #BATCH} operations of the same mix in one guard-scoped view ({@code pin()}; for
  * {@code jdk}, which has no guards, the same {@value #BATCH} operations plainly), and one sample is the whole
  * view: its {@value #BATCH} operations together, not divided (a pause that hits a view delays all of them).
+ * {@link #everyOperation} times every operation of the same mix instead of sampling them, for the tail of the
+ * operations themselves (see there why both).
  *
  * <p>The churn ({@link Churn}): a daemon thread, started at trial setup and stopped at teardown, keeps a
  * ring of {@value Churn#ENTRIES} live entries (about {@value Churn#LIVE_MIB} MiB: each a small array
@@ -177,6 +182,98 @@ public abstract class LatencyBenchmark {
             case 2 -> jdkQueue.offer(keys[op]);
             default -> jdkQueue.poll();
         };
+    }
+
+    /** Buckets of {@link #everyOperation}'s histogram: 10 ns each, the last one holding every time from 100 µs up. */
+    static final int BUCKETS = 10_001;
+
+    /**
+     * The percentiles of one call of {@link #everyOperation}, in nanoseconds, as JMH secondary results. A call runs
+     * for its whole iteration and a little past it, so each iteration is one call and its lines are that call's. JMH
+     * adds such counters up over the measured iterations: the benchmark measures one iteration, so the summary line
+     * is that iteration's (with {@code -i N}, divide it by N, or read the iteration lines). A time of 100 µs or more
+     * counts as 100 µs.
+     */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.EVENTS)
+    public static class Percentiles {
+        /** The median. */
+        public long p50Nanos;
+        /** The 99th percentile. */
+        public long p99Nanos;
+        /** The 99.9th percentile. */
+        public long p999Nanos;
+        /** The 99.99th percentile. */
+        public long p9999Nanos;
+        /** Operations the call ran. */
+        public long operations;
+        private final long[] histogram = new long[BUCKETS];
+        /** How long the next call runs: its iteration's time and 20 ms more. */
+        private long runNanos;
+
+        /** Creates the state. */
+        public Percentiles() {}
+
+        /**
+         * Sets the next call's length from its iteration's.
+         *
+         * @param iteration the iteration's parameters
+         */
+        @Setup(Level.Iteration)
+        public void length(IterationParams iteration) {
+            runNanos = iteration.getTime().convertTo(TimeUnit.NANOSECONDS) + 20_000_000L;
+        }
+
+        private long at(double fraction, long n) {
+            long want = (long) Math.ceil(fraction * n);
+            long seen = 0;
+            for (int b = 0; b < BUCKETS; b++) {
+                seen += histogram[b];
+                if (seen >= want) return b * 10L;
+            }
+            return (BUCKETS - 1) * 10L;
+        }
+    }
+
+    /**
+     * Every operation timed, for one whole iteration: the mix of {@link #operation}, each call between two
+     * {@code System.nanoTime()} reads, counted in a histogram of 10 ns buckets; the percentiles are the
+     * {@link Percentiles} counters. {@link #operation}'s {@code SampleTime} times one call in many (JMH adapts the
+     * share to keep its buffer small): some hundred thousand samples a run, so its p99.9 rests on a few hundred of
+     * them and moves by an order of magnitude from one run to the next, as a collector's pause or the scheduler does
+     * or does not fall on a sampled call. Timing every call (some hundred million a run) measures the tail of the
+     * operations themselves; the timer's own cost (about 20 ns here) is in every figure, the same for every
+     * implementation. The primary score is the call's length (about an iteration's): read the counters.
+     *
+     * @param t the thread's random source
+     * @param p where the percentiles go
+     * @param bh the blackhole for the operations' results
+     * @return the operations run
+     */
+    @Benchmark
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.MILLISECONDS)
+    @Warmup(iterations = 2, time = 2)
+    @Measurement(iterations = 1, time = 6)
+    public long everyOperation(ThreadRng t, Percentiles p, Blackhole bh) {
+        long[] h = p.histogram;
+        java.util.Arrays.fill(h, 0);
+        long n = 0;
+        long end = System.nanoTime() + p.runNanos;
+        long t1;
+        do {
+            long t0 = System.nanoTime();
+            bh.consume(operation(t));
+            t1 = System.nanoTime();
+            h[(int) Math.min((t1 - t0) / 10, BUCKETS - 1)]++;
+            n++;
+        } while (t1 < end);
+        p.operations = n;
+        p.p50Nanos = p.at(0.5, n);
+        p.p99Nanos = p.at(0.99, n);
+        p.p999Nanos = p.at(0.999, n);
+        p.p9999Nanos = p.at(0.9999, n);
+        return n;
     }
 
     /**
