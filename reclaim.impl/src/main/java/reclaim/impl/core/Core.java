@@ -1180,10 +1180,26 @@ public final class Core extends Lifecycle {
         if (!reclamation.deferredPending() || !tryBeginWork()) return;
         try {
             if (all) reclamation.drainDeferred();
-            else reclamation.trickle();
+            else reclamation.trickle(trickleShare());
         } finally {
             endWork();
         }
+    }
+
+    /**
+     * A seal's share of the deferred batches: what spreads the deferred objects evenly over the seals left before the
+     * next amortized collection (the objects still to seal before it is due, in bags), at least one batch and at most
+     * {@link Reclamation#TRICKLE_MOST}. One in a steady stream, where a collection defers about what the seals of one
+     * interval then run; more where fewer seals run a share than were sealed (the seals of a reclaim action's retires run
+     * none: {@link #collectAt}), or where a collection found a backlog, so that the stack is empty again by the next
+     * collection and that collection can defer what it finds instead of running it. Opaque reads: a stale count only
+     * runs a batch more or fewer.
+     */
+    private int trickleShare() {
+        long bag = batchSize;
+        long sealsLeft = Math.max(1, (pacing.dueOpaque() - sealed.publishedOpaque() + bag - 1) / bag);
+        long share = (reclamation.deferredWaiting() + sealsLeft * bag - 1) / (sealsLeft * bag);
+        return (int) Math.max(1, Math.min(Reclamation.TRICKLE_MOST, share));
     }
 
     /** flush() for the calling thread's guard {@code g}. */
@@ -1487,6 +1503,11 @@ public final class Core extends Lifecycle {
         private long heavies;
         /** Through {@code COLLECTIONS}. */
         private long collections;
+
+        /** The published count at which the next amortized collection is due (opaque). */
+        long dueOpaque() {
+            return (long) DUE.getOpaque(this);
+        }
 
         boolean due(long published, long every) {
             if (published < (long) DUE.getOpaque(this)) return false;

@@ -19,9 +19,11 @@ import java.util.function.Consumer;
  * latency. Such a collection, and a walk of a Hyaline or Crystalline list (which may drop the last reference of
  * many batches at once), runs {@link #COLLECTION_RUNS} batch itself ({@link #beginTrickle}) and leaves the others,
  * already judged, on a stack ({@link #run}; a clock collection, which holds the chain it judged, defers them before it
- * runs any: {@link #deferSurplus}); each later seal runs one of them ({@link #trickle}), or {@link #TRICKLE_BEHIND}
- * while the stack holds more than seven eighths of its limit. One batch a seal is the rate at which bags are sealed,
- * what reclamation must keep up with; the second, only when the stack fills, is the headroom. A seal that runs a
+ * runs any: {@link #deferSurplus}); each later seal runs a share of them ({@link #trickle}): the deferred objects
+ * spread over the seals left before the next collection is due, one batch in a steady stream, up to
+ * {@link #TRICKLE_MOST} where seals fall behind (the core's {@code trickleShare}). One batch a seal is the rate at which
+ * bags are sealed, what reclamation must keep up with; more only where fewer seals run a share than bags were sealed
+ * (a reclaim action's retires seal bags and run none), or where a collection found a backlog. A seal that runs a
  * batch is the operation that pays for it, once per bag: its latency is the p99.9 of a structure that retires on one
  * operation in four, so one batch rather than two halves it. A deferred batch needs no further judgement (its objects
  * were unreachable to every guard when it was judged, and stay so). {@code flush()} and {@code close()} run all of
@@ -54,11 +56,8 @@ public final class Reclamation {
 
     /** Batches a trickling collection (or a walk that trickles) runs itself before it defers the others. */
     static final int COLLECTION_RUNS = 1;
-    /**
-     * Deferred batches a seal runs while the deferred stack holds more than seven eighths of its limit; one
-     * otherwise. Also the most batches that one retire or one close runs in a trickling reclaimer.
-     */
-    static final int TRICKLE_BEHIND = 2;
+    /** The most deferred batches one seal runs (where seals fall behind: see {@code Core.trickleShare}). */
+    static final int TRICKLE_MOST = 4;
     /**
      * The batches the calling thread's collection of this reclaimer may still run before it defers: {@code -1}
      * outside a trickling collection; null when this reclaimer never defers. One per reclaimer, not per thread only:
@@ -213,15 +212,15 @@ public final class Reclamation {
     }
 
     /**
-     * Runs one deferred batch, if any, or {@link #TRICKLE_BEHIND} while the stack holds more than seven eighths of its
-     * limit (its count read before the take: a count that a racing push or take moves only runs a batch more or
-     * less): takes the stack, puts back at once what it will not run (so a racing flush misses those only while the
-     * chain is split), then runs its share. Called by a seal, counted as work in flight by the caller.
+     * Runs {@code share} deferred batches, or as many as there are: takes the stack, puts back at once what it will
+     * not run (so a racing flush misses those only while the chain is split), then runs its share. Called by a seal,
+     * counted as work in flight by the caller.
+     *
+     * @param share the batches to run, at least one
      */
-    void trickle() {
+    void trickle(int share) {
         SealedBags d = deferred;
         if (d == null) return;
-        int share = d.objects() > deferLimit - deferLimit / 8 ? TRICKLE_BEHIND : 1;
         Batch mine = d.takeAll();
         if (mine == null) return;
         Batch last = mine;
