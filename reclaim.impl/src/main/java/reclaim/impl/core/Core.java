@@ -1095,9 +1095,17 @@ public final class Core extends Lifecycle {
         pacing.collection();
         // A collection from enter or retire under the amortized heavy barrier trickles: it runs a few of the batches
         // it finds reclaimable and leaves the others for later seals (Reclamation); flush runs everything.
-        int saved = reclamation.beginTrickle(limit != COLLECT_ALL);
+        boolean trickles = limit != COLLECT_ALL;
+        int saved = reclamation.beginTrickle(trickles);
+        // A flush that looks while this collection holds the bags it took finds neither them nor, if this defers them
+        // after its drain, the deferred ones: flush() promises that a collection in progress reclaims what it took
+        // before it ends. So a trickling collection during which a drain began runs what is deferred itself. The
+        // count is read before the bags are taken, and again after the deferrals (both volatile): a drain that began
+        // after that second read finds the deferred batches on the stack.
+        long drains = trickles ? reclamation.drains() : 0;
         try {
             policy.collect(limit);
+            if (trickles && reclamation.drains() != drains) reclamation.drainDeferred();
         } finally {
             reclamation.endTrickle(saved);
             endWork();
@@ -1175,9 +1183,13 @@ public final class Core extends Lifecycle {
         runTrickled(false);
     }
 
-    /** Runs deferred batches (all, or a seal's share), counted as work in flight, as a collection. */
+    /**
+     * Runs deferred batches (all, or a seal's share), counted as work in flight, as a collection. A drain runs even when
+     * the stack looks empty: a seal's trickle may hold it for a moment, and trickling collections in progress count the
+     * drain ({@link Reclamation#drainDeferred}).
+     */
     private void runTrickled(boolean all) {
-        if (!reclamation.deferredPending() || !tryBeginWork()) return;
+        if (!(all ? reclamation.defers() : reclamation.deferredPending()) || !tryBeginWork()) return;
         try {
             if (all) reclamation.drainDeferred();
             else reclamation.trickle(trickleShare());

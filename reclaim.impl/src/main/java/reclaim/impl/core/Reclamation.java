@@ -1,5 +1,6 @@
 package reclaim.impl.core;
 
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 
@@ -27,7 +28,9 @@ import java.util.function.Consumer;
  * batch is the operation that pays for it, once per bag: its latency is the p99.9 of a structure that retires on one
  * operation in four, so one batch rather than two halves it. A deferred batch needs no further judgement (its objects
  * were unreachable to every guard when it was judged, and stay so). {@code flush()} and {@code close()} run all of
- * them ({@link #drainDeferred}); the stack holds at most about {@code collectEvery} objects (past that a trickling
+ * them ({@link #drainDeferred}), those a seal's trickle holds for a moment included, and a trickling collection during
+ * which such a drain began runs what it deferred itself before it ends ({@link #drains}), as {@code flush()} promises
+ * of a collection in progress; the stack holds at most about {@code collectEvery} objects (past that a trickling
  * collection runs what it finds), and {@code pendingBound()} counts them ({@link #deferredWaiting}). Without an action
  * executor only: one takes the work off the thread already.
  */
@@ -53,6 +56,11 @@ public final class Reclamation {
     private final SealedBags deferred;
     /** The objects past which a trickling collection stops deferring and runs what it finds. */
     private final long deferLimit;
+    /** Seals' trickles that took the deferred stack, and that put back what they do not run (see drainDeferred). */
+    private final AtomicLong splitsBegun = new AtomicLong();
+    private final AtomicLong splitsEnded = new AtomicLong();
+    /** Drains of the deferred stack begun (see drains()). */
+    private final AtomicLong drains = new AtomicLong();
 
     /** Batches a trickling collection (or a walk that trickles) runs itself before it defers the others. */
     static final int COLLECTION_RUNS = 1;
@@ -203,6 +211,15 @@ public final class Reclamation {
     }
 
     /**
+     * Returns whether trickling collections of this reclaimer defer batches at all.
+     *
+     * @return true if they do
+     */
+    boolean defers() {
+        return deferred != null;
+    }
+
+    /**
      * Returns whether batches wait on the deferred stack (a volatile read).
      *
      * @return true if some do
@@ -213,21 +230,27 @@ public final class Reclamation {
 
     /**
      * Runs {@code share} deferred batches, or as many as there are: takes the stack, puts back at once what it will
-     * not run (so a racing flush misses those only while the chain is split), then runs its share. Called by a seal,
-     * counted as work in flight by the caller.
+     * not run (a drain that looks meanwhile waits for the put-back: {@link #drainDeferred}), then runs its share.
+     * Called by a seal, counted as work in flight by the caller.
      *
      * @param share the batches to run, at least one
      */
     void trickle(int share) {
         SealedBags d = deferred;
         if (d == null) return;
-        Batch mine = d.takeAll();
-        if (mine == null) return;
-        Batch last = mine;
-        for (int i = 1; i < share && last.next() != null; i++) last = last.next();
-        Batch rest = last.next();
-        last.link(null);
-        d.addChain(rest); // allocates nothing, cannot fail
+        Batch mine;
+        splitsBegun.incrementAndGet(); // before the take: a drain that looks while we hold the stack waits for us
+        try {
+            mine = d.takeAll();
+            if (mine == null) return;
+            Batch last = mine;
+            for (int i = 1; i < share && last.next() != null; i++) last = last.next();
+            Batch rest = last.next();
+            last.link(null);
+            d.addChain(rest); // allocates nothing, cannot fail
+        } finally {
+            splitsEnded.incrementAndGet(); // after the put-back
+        }
         runChain(d, mine);
     }
 
@@ -246,11 +269,36 @@ public final class Reclamation {
         draining = null;
     }
 
-    /** flush() and close(): runs every deferred batch on the calling thread. */
+    /**
+     * flush() and close(): runs every deferred batch on the calling thread, including those a seal's {@link #trickle}
+     * held while this looked. A trickle takes the whole stack and puts back what it does not run (pointer work, no
+     * action runs meanwhile), so a drain that finds the stack empty in that moment would miss what it puts back:
+     * the drain counts the trickles that began and ended around each pass over the stack, and passes again (after
+     * waiting for the trickles in that moment to put back) until one pass saw none begin, end or hold the stack.
+     * Each pass counts in {@link #drains()}, for the trickling collections that defer what such a drain missed.
+     */
     void drainDeferred() {
         SealedBags d = deferred;
         if (d == null) return;
-        for (Batch chain; (chain = d.takeAll()) != null; ) runChain(d, chain);
+        drains.incrementAndGet(); // before the pass (see Core.collect)
+        while (true) {
+            long begun = splitsBegun.get();
+            long ended = splitsEnded.get();
+            for (Batch chain; (chain = d.takeAll()) != null; ) runChain(d, chain);
+            if (begun == ended && splitsBegun.get() == begun && splitsEnded.get() == ended) return;
+            while (splitsEnded.get() != splitsBegun.get()) Thread.onSpinWait(); // pointer work of other seals
+        }
+    }
+
+    /**
+     * Returns how many drains of the deferred batches ({@code flush()}, {@code close()}) have begun: a trickling
+     * collection that sees it move while it worked runs what it deferred itself before it ends (see
+     * {@code Core.collect}).
+     *
+     * @return the count (a volatile read)
+     */
+    long drains() {
+        return drains.get();
     }
 
     /** Runs a chain of deferred batches; after a failure (an Error) puts the ones not run back. */
