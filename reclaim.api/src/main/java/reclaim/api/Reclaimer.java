@@ -356,7 +356,10 @@ public interface Reclaimer extends AutoCloseable {
      * for {@link Born} objects made after the stall and grows with objects that are not born. Hazard pointers
      * bound every object. With an
      * {@linkplain Options#withActionExecutor action executor}, the objects handed to it whose actions have not run
-     * yet are added: the scheme bounds what it holds back, not the executor's queue.
+     * yet are added: the scheme bounds what it holds back, not the executor's queue. So are the objects in sealed
+     * batches waiting for a collection: reclaim actions that retire (an action that frees what its object links to by
+     * retiring it) fill batches that no collection inside those actions takes, and they wait, any number of them,
+     * for the next operation that collects.
      *
      * @return the bound on pending objects
      */

@@ -1386,7 +1386,11 @@ public final class Core extends Lifecycle {
         long b = policy.pendingBound();
         if (b == Long.MAX_VALUE) return b;
         b += amortizationSlack();
-        long w = reclamation.handedOffWaiting() + reclamation.deferredWaiting();
+        // Plus what waits in sealed bags for a collection, counted where it is: reclaim actions that retire (an object
+        // whose action frees what it links to by retiring it) seal bags that no collection inside them takes, so the
+        // store may hold any number of them until the next operation that collects (the slack above covers only what
+        // the amortization leaves between two collections).
+        long w = reclamation.handedOffWaiting() + reclamation.deferredWaiting() + sealed.objects();
         return b > Long.MAX_VALUE - w ? Long.MAX_VALUE : b + w;
     }
 
