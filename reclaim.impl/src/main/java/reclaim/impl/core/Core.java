@@ -693,7 +693,7 @@ public final class Core extends Lifecycle {
         Throwable first = null;
         for (Object o : d) { // every item is counted in flight: walk them all, even if one walk fails
             try {
-                walkCounted(o);
+                walkSwept(o);
             } catch (RuntimeException | Error e) {
                 if (first == null) first = e;
                 else first.addSuppressed(e);
@@ -856,6 +856,22 @@ public final class Core extends Lifecycle {
     void leaveOpenWord(ThreadGuard g) {
         g.setOpenRelease(0);
         if (stateOpaque() != Lifecycle.OPEN) closing.leftWhileClosing(); // an abandoned core waits for its guards
+    }
+
+    /**
+     * {@link #walkCounted} for a list that a sweep detached from a participant whose thread ended: it defers nothing
+     * ({@link Reclamation#beginRunAll}), so that what a flush found taken by the sweep is reclaimed before the walk
+     * ends, as flush() promises of work in progress.
+     *
+     * @param detached what {@link Policy#swept} returned
+     */
+    void walkSwept(Object detached) {
+        int saved = reclamation.beginRunAll();
+        try {
+            walkCounted(detached);
+        } finally {
+            reclamation.endTrickle(saved);
+        }
     }
 
     /**
@@ -1105,10 +1121,14 @@ public final class Core extends Lifecycle {
         long drains = trickles ? reclamation.drains() : 0;
         try {
             policy.collect(limit);
-            if (trickles && reclamation.drains() != drains) reclamation.drainDeferred();
         } finally {
-            reclamation.endTrickle(saved);
-            endWork();
+            try {
+                // also where the collection failed after it deferred some; not counted (see drainDeferred(boolean))
+                if (trickles && reclamation.drains() != drains) reclamation.drainDeferred(false);
+            } finally {
+                reclamation.endTrickle(saved);
+                endWork();
+            }
         }
     }
 

@@ -203,7 +203,7 @@ final class Participants {
     boolean sweepAndWalk(Participant p) {
         Object swept = sweep(p);
         if (swept == NOT_SWEPT) return false;
-        if (swept != NOTHING) core.walkCounted(swept);
+        if (swept != NOTHING) core.walkSwept(swept);
         return true;
     }
 

@@ -163,9 +163,29 @@ public final class Reclamation {
         if (deferred == null) return Integer.MIN_VALUE;
         int[] budget = this.budget.get();
         int saved = budget[0];
-        budget[0] = trickles ? COLLECTION_RUNS : -1;
+        if (saved != RUN_ALL) budget[0] = trickles ? COLLECTION_RUNS : -1; // inside beginRunAll, walks run all too
         return saved; // a collection nested in an action of another gets its own budget, and gives it back
     }
+
+    /**
+     * Starts a scope in which nothing is deferred, not even by the walks inside it that would trickle: the walk of a
+     * list that a sweep detached from a participant whose thread ended. That walk runs on whatever operation swept it
+     * (an enter, a retire, a registration), none of which a flush running meanwhile knows to wait for, so batches it
+     * deferred after that flush's drain would wait for later seals against the flush's promise. Rare (a thread ended
+     * inside a guard that held batches): it runs what it finds. End it with {@link #endTrickle}.
+     *
+     * @return what {@link #endTrickle} takes
+     */
+    public int beginRunAll() {
+        if (deferred == null) return Integer.MIN_VALUE;
+        int[] budget = this.budget.get();
+        int saved = budget[0];
+        budget[0] = RUN_ALL;
+        return saved;
+    }
+
+    /** The budget inside {@link #beginRunAll}: below 0, so nothing is deferred, and kept by nested trickling walks. */
+    private static final int RUN_ALL = -2;
 
     /**
      * Defers at once, in a trickling collection, the batches of a judged chain that its budget will not run (as many
@@ -275,12 +295,22 @@ public final class Reclamation {
      * action runs meanwhile), so a drain that finds the stack empty in that moment would miss what it puts back:
      * the drain counts the trickles that began and ended around each pass over the stack, and passes again (after
      * waiting for the trickles in that moment to put back) until one pass saw none begin, end or hold the stack.
-     * Each pass counts in {@link #drains()}, for the trickling collections that defer what such a drain missed.
+     * The drain counts once in {@link #drains()}, for the trickling collections that defer what it missed.
      */
     void drainDeferred() {
+        drainDeferred(true);
+    }
+
+    /**
+     * {@link #drainDeferred()}, counted in {@link #drains()} or not: a trickling collection's own catch-up drain is not
+     * counted, or every collection running at that moment would drain too, and so on while collections overlap.
+     *
+     * @param counted whether the drain counts in {@link #drains()}
+     */
+    void drainDeferred(boolean counted) {
         SealedBags d = deferred;
         if (d == null) return;
-        drains.incrementAndGet(); // before the pass (see Core.collect)
+        if (counted) drains.incrementAndGet(); // before the passes (see Core.collect)
         while (true) {
             long begun = splitsBegun.get();
             long ended = splitsEnded.get();
