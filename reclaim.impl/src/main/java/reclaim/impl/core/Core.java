@@ -1409,8 +1409,9 @@ public final class Core extends Lifecycle {
         // Plus what waits in sealed bags for a collection, counted where it is: reclaim actions that retire (an object
         // whose action frees what it links to by retiring it) seal bags that no collection inside them takes, so the
         // store may hold any number of them until the next operation that collects (the slack above covers only what
-        // the amortization leaves between two collections).
-        long w = reclamation.handedOffWaiting() + reclamation.deferredWaiting() + sealed.objects();
+        // the amortization leaves between two collections). And what collections, trickles and drains took and hold:
+        // still pending, in their hands (SealedBags.takeAllHeld).
+        long w = reclamation.handedOffWaiting() + reclamation.deferredWaiting() + sealed.objectsAndHeld();
         return b > Long.MAX_VALUE - w ? Long.MAX_VALUE : b + w;
     }
 

@@ -119,22 +119,30 @@ public abstract class CountingPolicy extends Policy {
     protected final void collect(int limit) {
         // Bounded by the participants and their bags.
         // The participants' bags in front of the shared stack's: the order of insertion does not matter.
-        Batch taken = store.takeChainFromParticipants(core.participants(), store.takeAll());
+        // Held: the objects taken stay counted for pendingBound() until they are inserted (then the slots' lists
+        // count them) or put back.
+        Batch taken = store.takeChainFromParticipantsHeld(core.participants(), store.takeAllHeld());
         if (taken == null) {
             tidy();
             return;
         }
-        heavyBeforeInsert(taken);
-        Batch rest = taken;
+        long held = 0;
+        for (Batch b = taken; b != null; b = b.next()) held += b.size();
         try {
-            while (rest != null) {
-                Batch b = rest;
-                rest = b.next();
-                b.link(null);
-                insert(b);
+            heavyBeforeInsert(taken);
+            Batch rest = taken;
+            try {
+                while (rest != null) {
+                    Batch b = rest;
+                    rest = b.next();
+                    b.link(null);
+                    insert(b);
+                }
+            } finally {
+                store.addChain(rest); // after a failed insert: not lost
             }
         } finally {
-            store.addChain(rest); // after a failed insert: not lost
+            store.release(held);
         }
         tidy();
     }

@@ -259,10 +259,12 @@ public final class Reclamation {
         SealedBags d = deferred;
         if (d == null) return;
         Batch mine;
+        long held = 0;
         splitsBegun.incrementAndGet(); // before the take: a drain that looks while we hold the stack waits for us
         try {
-            mine = d.takeAll();
+            mine = d.takeAllHeld(); // counted in deferredWaiting() until run or put back
             if (mine == null) return;
+            for (Batch b = mine; b != null; b = b.next()) held += b.size();
             Batch last = mine;
             for (int i = 1; i < share && last.next() != null; i++) last = last.next();
             Batch rest = last.next();
@@ -271,7 +273,11 @@ public final class Reclamation {
         } finally {
             splitsEnded.incrementAndGet(); // after the put-back
         }
-        runChain(d, mine);
+        try {
+            runChain(d, mine);
+        } finally {
+            d.release(held); // what was put back counted twice until here: the bound stays a bound
+        }
     }
 
     /**
@@ -314,7 +320,15 @@ public final class Reclamation {
         while (true) {
             long begun = splitsBegun.get();
             long ended = splitsEnded.get();
-            for (Batch chain; (chain = d.takeAll()) != null; ) runChain(d, chain);
+            for (Batch chain; (chain = d.takeAllHeld()) != null; ) {
+                long held = 0;
+                for (Batch b = chain; b != null; b = b.next()) held += b.size();
+                try {
+                    runChain(d, chain);
+                } finally {
+                    d.release(held);
+                }
+            }
             if (begun == ended && splitsBegun.get() == begun && splitsEnded.get() == ended) return;
             while (splitsEnded.get() != splitsBegun.get()) Thread.onSpinWait(); // pointer work of other seals
         }
@@ -346,12 +360,13 @@ public final class Reclamation {
     }
 
     /**
-     * Returns the objects of the batches deferred by trickling collections and not run yet.
+     * Returns the objects of the batches deferred by trickling collections and not run yet, those that a trickle or a
+     * drain holds while it runs them included.
      *
      * @return the count, 0 when nothing is deferred
      */
     public long deferredWaiting() {
-        return deferred == null ? 0 : deferred.objects();
+        return deferred == null ? 0 : deferred.objectsAndHeld(); // those a trickle or a drain holds included
     }
 
     /**

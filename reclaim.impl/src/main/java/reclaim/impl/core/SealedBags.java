@@ -2,6 +2,7 @@ package reclaim.impl.core;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
@@ -50,6 +51,9 @@ public final class SealedBags {
     SealedBags(boolean perParticipant) {
         this.perParticipant = perParticipant;
     }
+
+    /** Objects that takers hold ({@link #takeAllHeld}) and have not released: still pending, in their hands. */
+    private final AtomicLong held = new AtomicLong();
 
     /**
      * Publishes a sealed bag: on {@code p}'s stack with per-participant sealing, else on the shared stack.
@@ -117,13 +121,53 @@ public final class SealedBags {
      * @return the first bag of the chain, or null
      */
     public Batch takeAll() {
+        return takeAll(false);
+    }
+
+    /**
+     * {@link #takeAll()} for a taker that keeps what it took counted in {@link #objectsAndHeld()} until it
+     * {@linkplain #release releases} it: a collection, a trickle or a drain, whose objects are still pending while
+     * they are in its hands ({@code Reclaimer.pendingBound()} counts them there).
+     *
+     * @return the first bag of the chain, or null
+     */
+    public Batch takeAllHeld() {
+        return takeAll(true);
+    }
+
+    private Batch takeAll(boolean hold) {
         if (HEAD.getVolatile(this) == null) return null;
         MIN_TAG.setVolatile(this, Long.MAX_VALUE); // before the swap: see the class documentation
         Batch chain = (Batch) HEAD.getAndSet(this, (Batch) null); // volatile: acquires what the pushes published
         long objects = 0;
         for (Batch b = chain; b != null; b = b.next) objects += b.size();
-        if (objects != 0) getAndAddCount(-objects);
+        if (objects != 0) {
+            if (hold) held.addAndGet(objects); // before the count drops: objectsAndHeld() never misses them
+            getAndAddCount(-objects);
+        }
         return chain;
+    }
+
+    /**
+     * Ends the hold of {@code objects} that a taker took with {@link #takeAllHeld} or
+     * {@link #takeChainFromParticipantsHeld}: inserted, judged, run, deferred or put back by now.
+     *
+     * @param objects the objects taken
+     */
+    public void release(long objects) {
+        if (objects != 0) held.addAndGet(-objects);
+    }
+
+    /**
+     * Returns the objects in sealed bags and those that takers hold ({@link #takeAllHeld}), for the bound on pending
+     * objects: the count read first, since a taker adds to the held count before it subtracts from the other (an
+     * object taken meanwhile may count twice, never not at all). Volatile reads.
+     *
+     * @return the count
+     */
+    public long objectsAndHeld() {
+        long c = countVolatile();
+        return c + held.get();
     }
 
     /**
@@ -174,6 +218,22 @@ public final class SealedBags {
      * @return the chain's head ({@code rest} if there was nothing to take)
      */
     public Batch takeChainFromParticipants(Participant[] participants, Batch rest) {
+        return takeChainFromParticipants(participants, rest, false);
+    }
+
+    /**
+     * {@link #takeChainFromParticipants(Participant[], Batch)} for a taker that holds what it took, as
+     * {@link #takeAllHeld}.
+     *
+     * @param participants the participants to take from
+     * @param rest the chain to put them in front of, or null
+     * @return the chain's head
+     */
+    public Batch takeChainFromParticipantsHeld(Participant[] participants, Batch rest) {
+        return takeChainFromParticipants(participants, rest, true);
+    }
+
+    private Batch takeChainFromParticipants(Participant[] participants, Batch rest, boolean hold) {
         if (!perParticipant) return rest;
         Batch head = rest;
         for (Participant p : participants) {
@@ -185,6 +245,7 @@ public final class SealedBags {
                 last = last.next;
                 objects += last.size();
             }
+            if (hold) held.addAndGet(objects); // before the count drops, as in takeAll
             getAndAddCount(-objects);
             last.next = head;
             head = top;

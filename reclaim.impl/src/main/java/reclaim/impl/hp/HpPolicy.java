@@ -192,8 +192,26 @@ public final class HpPolicy extends Policy {
         // Take the bags first: only objects retired (so unlinked) before the hazard snapshot may be judged by
         // it. A bag queued after the snapshot may hold an object that a reader protected after it. They come chained
         // through Batch.next (each is ours alone): no list is allocated.
-        Batch taken = store.takeAll();
+        Batch taken = store.takeAllHeld(); // counted for pendingBound() until the scan ends: see SealedBags
         if (taken == null) return;
+        long held = 0;
+        for (Batch b = taken; b != null; b = b.next()) held += b.size();
+        try {
+            scanTaken(recs, store, taken);
+        } finally {
+            store.release(held);
+        }
+    }
+
+    /**
+     * The scan of {@link #collect}, over the bags it took: the heavy barrier, the hazards' snapshot, then each bag run
+     * whole, split or requeued.
+     *
+     * @param recs the participants
+     * @param store the core's sealed bags
+     * @param taken the bags taken, chained
+     */
+    private void scanTaken(Participant[] recs, SealedBags store, Batch taken) {
         try {
             // Scanner side of protect's store-load pair: orders the unlinks before the retires (and our taking
             // of their bags) before the loads of the hazard slots below. A full fence, or membarrier (Barrier).
