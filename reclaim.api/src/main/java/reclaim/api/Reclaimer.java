@@ -359,7 +359,8 @@ public interface Reclaimer extends AutoCloseable {
      * yet are added: the scheme bounds what it holds back, not the executor's queue. So are the objects in sealed
      * batches waiting for a collection: reclaim actions that retire (an action that frees what its object links to by
      * retiring it) fill batches that no collection inside those actions takes, and they wait, any number of them,
-     * for the next operation that collects.
+     * for the next operation that collects. Once {@link #close()} has begun, the bound no longer counts what it takes
+     * to reclaim nor what its reclaim actions retire: read it on an open reclaimer.
      *
      * @return the bound on pending objects
      */
