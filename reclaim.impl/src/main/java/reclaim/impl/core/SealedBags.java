@@ -160,14 +160,16 @@ public final class SealedBags {
 
     /**
      * Returns the objects in sealed bags and those that takers hold ({@link #takeAllHeld}), for the bound on pending
-     * objects: the count read first, since a taker adds to the held count before it subtracts from the other (an
-     * object taken meanwhile may count twice, never not at all). Volatile reads.
+     * objects. A taker adds to the held count before it subtracts from the store's, and puts back (adds to the store's)
+     * before it releases: so the held count is read before and after the store's, and the larger taken, and an object
+     * moving either way meanwhile counts twice rather than not at all. Volatile reads.
      *
      * @return the count
      */
     public long objectsAndHeld() {
+        long h = held.get();
         long c = countVolatile();
-        return c + held.get();
+        return c + Math.max(h, held.get());
     }
 
     /**
