@@ -1230,7 +1230,7 @@ public final class Core extends Lifecycle {
     private int trickleShare() {
         long bag = batchSize;
         long sealsLeft = Math.max(1, (pacing.dueOpaque() - sealed.publishedOpaque() + bag - 1) / bag);
-        long share = (reclamation.deferredWaiting() + sealsLeft * bag - 1) / (sealsLeft * bag);
+        long share = (reclamation.deferredOnStack() + sealsLeft * bag - 1) / (sealsLeft * bag);
         return (int) Math.max(1, Math.min(Reclamation.TRICKLE_MOST, share));
     }
 

@@ -360,6 +360,16 @@ public final class Reclamation {
     }
 
     /**
+     * Returns the objects of the batches on the deferred stack now, without those a trickle or a drain holds: what is
+     * left for the seals to run (a seal's share: {@code Core.trickleShare}).
+     *
+     * @return the count, 0 when nothing is deferred (a volatile read)
+     */
+    long deferredOnStack() {
+        return deferred == null ? 0 : deferred.objects();
+    }
+
+    /**
      * Returns the objects of the batches deferred by trickling collections and not run yet, those that a trickle or a
      * drain holds while it runs them included.
      *
