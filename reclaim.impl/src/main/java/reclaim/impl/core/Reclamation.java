@@ -56,10 +56,14 @@ public final class Reclamation {
     private final SealedBags deferred;
     /** The objects past which a trickling collection stops deferring and runs what it finds. */
     private final long deferLimit;
-    /** Seals' trickles that took the deferred stack, and that put back what they do not run (see drainDeferred). */
+    /**
+     * Seals' trickles that took the deferred stack, and that put back what they do not run (see drainDeferred). Volatile
+     * increments and reads: in one synchronization order with the stack's swap and CAS, so a drain whose reads around
+     * a pass saw both counts equal and unchanged had no trickle between its take and its put-back during that pass.
+     */
     private final AtomicLong splitsBegun = new AtomicLong();
     private final AtomicLong splitsEnded = new AtomicLong();
-    /** Drains of the deferred stack begun (see drains()). */
+    /** Drains of the deferred stack begun (see drains()); volatile increments and reads. */
     private final AtomicLong drains = new AtomicLong();
 
     /** Batches a trickling collection (or a walk that trickles) runs itself before it defers the others. */
