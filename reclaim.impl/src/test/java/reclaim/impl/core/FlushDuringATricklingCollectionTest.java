@@ -3,9 +3,6 @@ package reclaim.impl.core;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -36,10 +33,7 @@ class FlushDuringATricklingCollectionTest {
             Core core = ReclaimerHandle.coreOf(r);
             int bag = core.batchSize();
             AtomicLong reclaimed = new AtomicLong();
-            AtomicBoolean armed = new AtomicBoolean();
-            CountDownLatch held = new CountDownLatch(1);
-            CountDownLatch release = new CountDownLatch(1);
-            AtomicReference<Thread> a = new AtomicReference<>();
+            ActionGate gate = new ActionGate();
             AtomicLong retiredBeforeFlush = new AtomicLong();
             AtomicReference<Throwable> failure = new AtomicReference<>();
             Thread t = Thread.ofPlatform().unstarted(() -> {
@@ -48,31 +42,23 @@ class FlushDuringATricklingCollectionTest {
                     // make the second one due, which finds all of them reclaimable
                     int total = bag + Core.HEAVY_AMORTIZED + bag;
                     for (int i = 0; i < total; i++) {
-                        if (i == bag) armed.set(true); // the first action run from here on is the second collection's
+                        if (i == bag) gate.armFor(Thread.currentThread()); // the first action from here: the second collection's
                         retiredBeforeFlush.incrementAndGet();
                         r.retire(new Object(), x -> {
-                            if (Thread.currentThread() == a.get() && armed.compareAndSet(true, false)) {
-                                held.countDown();
-                                try {
-                                    release.await(30, TimeUnit.SECONDS);
-                                } catch (InterruptedException e) {
-                                    Thread.currentThread().interrupt();
-                                }
-                            }
+                            gate.pass();
                             reclaimed.incrementAndGet();
                         });
-                        if (held.getCount() == 0) break; // the collection ran, with the flush inside it
+                        if (gate.wasHeld()) break; // the collection ran, with the flush inside it
                     }
                 } catch (Throwable e) {
                     failure.set(e);
                 }
             });
-            a.set(t);
             t.start();
-            assertTrue(held.await(30, TimeUnit.SECONDS), name + ": no collection ran an action");
+            assertTrue(gate.awaitHeld(), name + ": no collection ran an action");
             long before = retiredBeforeFlush.get(); // A is held inside the retire that counted last
             r.flush(); // finds the bags in A's collection's hands, and nothing deferred yet
-            release.countDown();
+            gate.release();
             t.join(30_000);
             assertEquals(null, failure.get());
             assertTrue(before > (long) Core.HEAVY_AMORTIZED, name + ": only " + before + " retired: the test proves nothing");

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -50,20 +49,10 @@ class FlushWhileADeadThreadsListIsWalkedTest {
             });
             assertTrue(inGuard.await(30, TimeUnit.SECONDS));
             AtomicLong reclaimed = new AtomicLong();
-            AtomicReference<Thread> walker = new AtomicReference<>();
-            AtomicBoolean armed = new AtomicBoolean(true);
-            CountDownLatch held = new CountDownLatch(1);
-            CountDownLatch release = new CountDownLatch(1);
+            ActionGate gate = new ActionGate();
             for (int i = 0; i < total; i++) {
                 r.retire(new Object(), x -> {
-                    if (Thread.currentThread() == walker.get() && armed.compareAndSet(true, false)) {
-                        held.countDown();
-                        try {
-                            release.await(30, TimeUnit.SECONDS);
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
-                        }
-                    }
+                    gate.pass();
                     reclaimed.incrementAndGet();
                 });
             }
@@ -91,11 +80,11 @@ class FlushWhileADeadThreadsListIsWalkedTest {
                     }
                 });
             } while ((int) (sweeper.threadId() & 0x7fff_ffff) % all.length != at);
-            walker.set(sweeper);
+            gate.armFor(sweeper);
             sweeper.start();
-            assertTrue(held.await(30, TimeUnit.SECONDS), name + ": the registration did not walk the dead thread's list");
+            assertTrue(gate.awaitHeld(), name + ": the registration did not walk the dead thread's list");
             r.flush(); // finds the list taken by the sweep, and nothing deferred yet
-            release.countDown();
+            gate.release();
             sweeper.join(30_000);
             assertEquals(null, failure.get());
             assertEquals(total, reclaimed.get(), name + ": the walk of the swept list left "

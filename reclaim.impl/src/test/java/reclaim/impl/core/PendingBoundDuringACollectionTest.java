@@ -3,9 +3,6 @@ package reclaim.impl.core;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -32,18 +29,9 @@ class PendingBoundDuringACollectionTest {
         try (Reclaimer r = Reclaimer.create(Scheme.named(name), Options.DEFAULT.withBarrier(Options.Barrier.FENCE))) {
             int bag = ReclaimerHandle.coreOf(r).batchSize();
             AtomicLong reclaimed = new AtomicLong();
-            AtomicBoolean armed = new AtomicBoolean();
-            CountDownLatch held = new CountDownLatch(1);
-            CountDownLatch release = new CountDownLatch(1);
+            ActionGate gate = new ActionGate();
             Consumer<Object> free = x -> {
-                if (armed.compareAndSet(true, false)) {
-                    held.countDown();
-                    try {
-                        release.await(30, TimeUnit.SECONDS);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                }
+                gate.pass();
                 reclaimed.incrementAndGet();
             };
             AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -56,16 +44,16 @@ class PendingBoundDuringACollectionTest {
                         reclaimed.incrementAndGet();
                     });
                     for (int i = 0; i < bag - 1; i++) r.retire(new Object(), free); // seals the seed's bag: collects
-                    armed.set(true);
+                    gate.arm();
                     for (int i = 0; i < bag; i++) r.retire(new Object(), free); // the last seals: takes nine bags
                 } catch (Throwable e) {
                     failure.set(e);
                 }
             });
-            boolean inside = held.await(30, TimeUnit.SECONDS);
+            boolean inside = gate.awaitHeld();
             long pending = r.stats().pending();
             long bound = r.pendingBound();
-            release.countDown();
+            gate.release();
             a.join(30_000);
             assertEquals(null, failure.get());
             assertTrue(inside, name + ": no collection ran an armed action");
