@@ -38,12 +38,12 @@ class PendingBoundDuringACollectionTest {
             long total = 1 + 9L * bag + (bag - 1);
             Thread a = Thread.ofPlatform().start(() -> {
                 try {
-                    // the seed's action retires eight bags of objects: sealed inside the action, left in the store
+                    // the first object's action retires eight bags of objects: sealed inside the action, left in the store
                     r.retire(new Object(), x -> {
                         for (int i = 0; i < 8 * bag; i++) r.retire(new Object(), free);
                         reclaimed.incrementAndGet();
                     });
-                    for (int i = 0; i < bag - 1; i++) r.retire(new Object(), free); // seals the seed's bag: collects
+                    for (int i = 0; i < bag - 1; i++) r.retire(new Object(), free); // seals the first bag: collects
                     gate.arm();
                     for (int i = 0; i < bag; i++) r.retire(new Object(), free); // the last seals: takes nine bags
                 } catch (Throwable e) {
