@@ -229,7 +229,7 @@ final class Jfr {
             e.reclaimed = s.reclaimed();
             e.pending = s.pending();
             e.pendingHighWater = t.observePending(s.pending(), s.stalled());
-            long bound = core.policy.pendingBound();
+            long bound = core.pendingBound(); // Reclaimer.pendingBound(): every term, not the policy's alone
             e.pendingBound = bound == Long.MAX_VALUE ? -1 : bound;
             e.failed = s.failed();
             e.stalled = s.stalled();

@@ -53,7 +53,7 @@ final class SnapshotEvent extends Event {
     long pendingHighWater;
 
     @Label("Pending Bound")
-    @Description("The scheme's bound on pending objects; -1: none (EBR, QSBR, hazard pointers without a bound)")
+    @Description("Reclaimer.pendingBound(), the bound a robust scheme keeps on pending objects; -1: none (EBR, QSBR)")
     long pendingBound;
 
     @Label("Failed")

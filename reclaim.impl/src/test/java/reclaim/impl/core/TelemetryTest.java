@@ -338,6 +338,7 @@ class TelemetryTest {
             assertEquals(100, e.getLong("reclaimed"));
             assertEquals(0, e.getLong("pending"));
             assertTrue(e.getLong("pendingBound") > 0, "Crystalline is bounded: " + e);
+            assertEquals(r.pendingBound(), e.getLong("pendingBound"), "the snapshot's bound is not the reclaimer's");
             assertTrue(e.getLong("era") > 0, e.toString());
             assertEquals(1, closedEvents.get(), "more than one snapshot at close");
         }
