@@ -84,6 +84,18 @@ public final class Batch {
     }
 
     /**
+     * Returns the objects of a chain of batches linked through {@link #next}: what a taker of the chain holds.
+     *
+     * @param chain the first batch, or null
+     * @return the sum of their sizes
+     */
+    public static long objectsIn(Batch chain) {
+        long n = 0;
+        for (Batch b = chain; b != null; b = b.next) n += b.size();
+        return n;
+    }
+
+    /**
      * Returns the number of objects held.
      *
      * @return the number of objects held

@@ -126,8 +126,7 @@ public abstract class CountingPolicy extends Policy {
             tidy();
             return;
         }
-        long held = 0;
-        for (Batch b = taken; b != null; b = b.next()) held += b.size();
+        long held = Batch.objectsIn(taken);
         try {
             heavyBeforeInsert(taken);
             Batch rest = taken;

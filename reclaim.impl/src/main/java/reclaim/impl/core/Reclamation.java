@@ -268,7 +268,7 @@ public final class Reclamation {
         try {
             mine = d.takeAllHeld(); // counted in deferredWaiting() until run or put back
             if (mine == null) return;
-            for (Batch b = mine; b != null; b = b.next()) held += b.size();
+            held = Batch.objectsIn(mine);
             Batch last = mine;
             for (int i = 1; i < share && last.next() != null; i++) last = last.next();
             Batch rest = last.next();
@@ -325,8 +325,7 @@ public final class Reclamation {
             long begun = splitsBegun.get();
             long ended = splitsEnded.get();
             for (Batch chain; (chain = d.takeAllHeld()) != null; ) {
-                long held = 0;
-                for (Batch b = chain; b != null; b = b.next()) held += b.size();
+                long held = Batch.objectsIn(chain);
                 try {
                     runChain(d, chain);
                 } finally {

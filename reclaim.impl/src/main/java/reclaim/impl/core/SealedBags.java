@@ -139,8 +139,7 @@ public final class SealedBags {
         if (HEAD.getVolatile(this) == null) return null;
         MIN_TAG.setVolatile(this, Long.MAX_VALUE); // before the swap: see the class documentation
         Batch chain = (Batch) HEAD.getAndSet(this, (Batch) null); // volatile: acquires what the pushes published
-        long objects = 0;
-        for (Batch b = chain; b != null; b = b.next) objects += b.size();
+        long objects = Batch.objectsIn(chain);
         if (objects != 0) {
             if (hold) held.addAndGet(objects); // before the count drops: objectsAndHeld() never misses them
             getAndAddCount(-objects);

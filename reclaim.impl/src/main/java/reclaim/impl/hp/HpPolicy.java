@@ -194,8 +194,7 @@ public final class HpPolicy extends Policy {
         // through Batch.next (each is ours alone): no list is allocated.
         Batch taken = store.takeAllHeld(); // counted for pendingBound() until the scan ends: see SealedBags
         if (taken == null) return;
-        long held = 0;
-        for (Batch b = taken; b != null; b = b.next()) held += b.size();
+        long held = Batch.objectsIn(taken);
         try {
             scanTaken(recs, store, taken);
         } finally {
