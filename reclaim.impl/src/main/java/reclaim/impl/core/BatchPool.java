@@ -5,42 +5,59 @@ import java.lang.invoke.VarHandle;
 
 /**
  * A bounded pool of empty batches of one capacity (the core's bag size), so that a seal in steady state reuses a
- * batch whose actions ran instead of allocating one (a bag's two arrays are most of what a reclaimer allocates per
+ * batch whose actions ran instead of allocating one (a bag's arrays are most of what a reclaimer allocates per
  * retired object).
  *
- * <p>{@link #SLOTS} cells, each null or an empty batch, used as a stack under a cursor (a hint). {@link #take()}
- * probes the cells from the cursor down, wrapping round, and CASes the first non-null one to null (a cell taken is
- * always emptied by the CAS, so no two takers get the same batch), and allocates only when it found none in a whole
- * round; {@link #give} probes from the cursor up, wrapping round, and CASes the first empty cell from null to the
- * batch, and drops the batch to the garbage collector only when it found no empty cell in a whole round. One thread
- * alone finds a batch, or a free cell, at its first probe; racing threads can leave the cursor off by a few cells,
- * and the round still finds what the pool holds (a pool that probed only near the cursor missed batches left above
- * it, and allocated while it kept some: garbage in steady state with two threads). Wait-free (at most {@link #SLOTS}
- * probes; a failed CAS means another thread took or filled that cell, and the probe moves on), bounded: at most
- * {@link #SLOTS} batches are kept, so a burst of reclamation grows nothing for good. The CASes are volatile: the
- * give's publishes the batch's cleared slots to the taker, whose CAS reads them.
+ * <p>{@link #slots()} cells, each null or an empty batch, used as a stack under a cursor (a hint), and a count of the
+ * batches kept. {@link #take()} allocates at once when the count says the pool is empty; otherwise it probes the
+ * cells from the cursor down, wrapping round, and CASes the first non-null one to null (a cell taken is always emptied
+ * by the CAS, so no two takers get the same batch), and allocates only when it found none in a whole round;
+ * {@link #give} drops the batch to the garbage collector at once when the count says the pool is full, otherwise
+ * probes from the cursor up, wrapping round, and CASes the first empty cell from null to the batch, and drops the
+ * batch only when it found no empty cell in a whole round. One thread alone finds a batch, or a free cell, at its
+ * first probe; racing threads can leave the cursor off by a few cells, and the round still finds what the pool holds
+ * (a pool that probed only near the cursor missed batches left above it, and allocated while it kept some: garbage in
+ * steady state with two threads). The count spares an empty pool's take, and a full pool's give, a round of probes
+ * over every cell (in a burst, when every seal allocates). Wait-free (at most {@link #slots()} probes; a failed CAS
+ * means another thread took or filled that cell, and the probe moves on). The CASes are volatile: the give's
+ * publishes the batch's cleared slots to the taker, whose CAS reads them.
+ *
+ * <p>How many: the pool keeps the batches of up to {@link #OBJECTS} objects (at the default bag size of 64, 1,024
+ * batches, some 850 KiB when full), so that the batches freed after a peak of objects waiting for reclamation are
+ * there for the seals of the next peak, and a reclaimer that retires steadily allocates no batch even when a thread
+ * descheduled inside a guard holds reclamation back for a while (two threads on a queue under EBR peaked at 19,641
+ * objects waiting, 307 bags: a pool of 256 batches dropped the batches above it when a collection freed them, and
+ * the seals of the next peak allocated them again). The pool fills only as far as such a peak needed, and keeps at
+ * least {@link #MIN_SLOTS} batches, whatever their size: what it keeps is bounded for good.
  *
  * <p>A batch is given only once its actions ran and it was {@linkplain Batch#recycle() reset}, by the thread that
  * owns it exclusively (see {@link Batch}); a batch of another capacity is never kept.
  */
 final class BatchPool {
-    /**
-     * Cells of the pool, a power of two: the most batches it keeps (at the default bag size of 64, some 150 KiB, and
-     * under the counting schemes the links each batch keeps). Enough for the batches that wait for reclamation at
-     * once in steady state with a few threads (a collection under the asymmetric barrier runs once 1,024 objects, 16
-     * bags, were sealed since the last one, and a bag waits one to three collections, per thread), so that what a
-     * collection gives back covers the seals until the next one.
-     */
-    static final int SLOTS = 256;
+    /** The objects whose batches the pool keeps at most: {@link #slots()} is this over the bag size. */
+    static final int OBJECTS = 1 << 16;
+    /** The fewest cells, whatever the bag size. */
+    static final int MIN_SLOTS = 4;
+    /** The most cells, whatever the bag size (a round of probes visits each). */
+    static final int MAX_SLOTS = 1 << 10;
 
-    private final Object[] cells = new Object[SLOTS];
+    /** The cells, a power of two of them. */
+    private final Object[] cells;
     /**
      * Where the next give probes first, and below which the next take probes: the pool used as a stack of cells, so
      * that a single thread finds a batch, or a free cell, at its first probe. Opaque: only a hint, racing takes and
-     * gives may leave it off by a few cells (a take then finds nothing and allocates, a give drops its batch); the
-     * CASes on the cells alone decide who gets a batch. Through {@code CURSOR}.
+     * gives may leave it off by a few cells; the CASes on the cells alone decide who gets a batch. Through
+     * {@code CURSOR}.
      */
     private int cursor;
+    /**
+     * The batches kept, near enough: incremented (atomically) after a give's CAS filled a cell, decremented after a
+     * take's CAS emptied one, so it lags the cells by the racing takes and gives in between: a take that reads 0 while
+     * a give is between its CAS and its increment allocates (as it would a moment earlier), and a take that reads more
+     * than the cells hold probes a whole round and allocates. Read opaque: only the take's and give's shortcut.
+     * Through {@code COUNT}.
+     */
+    private int count;
     private final int capacity;
     /** Batches {@link #take()} had to allocate (for tests and toString); incremented only then. */
     private final java.util.concurrent.atomic.AtomicLong created = new java.util.concurrent.atomic.AtomicLong();
@@ -52,6 +69,27 @@ final class BatchPool {
      */
     BatchPool(int capacity) {
         this.capacity = capacity;
+        this.cells = new Object[slotsFor(capacity)];
+    }
+
+    /**
+     * Returns the cells of a pool of batches of {@code capacity}: {@link #OBJECTS} over it, rounded down to a power
+     * of two, in [{@link #MIN_SLOTS}, {@link #MAX_SLOTS}].
+     *
+     * @param capacity a bag size, positive
+     * @return the cells
+     */
+    static int slotsFor(int capacity) {
+        return Math.clamp(Integer.highestOneBit(OBJECTS / capacity), MIN_SLOTS, MAX_SLOTS); // OBJECTS / 65,536 = 1
+    }
+
+    /**
+     * Returns the most batches this pool keeps.
+     *
+     * @return its cells
+     */
+    int slots() {
+        return cells.length;
     }
 
     /**
@@ -60,13 +98,18 @@ final class BatchPool {
      * @return an empty batch, owned by the caller
      */
     Batch take() {
-        int top = (int) CURSOR.getOpaque(this);
-        for (int k = 1; k <= SLOTS; k++) {
-            int i = (top - k) & (SLOTS - 1); // down from the cursor, wrapping round: every cell once
-            Object b = CELL.getOpaque(cells, i); // a hint: the CAS below decides
-            if (b != null && CELL.compareAndSet(cells, i, b, null)) {
-                CURSOR.setOpaque(this, i);
-                return (Batch) b;
+        Object[] cells = this.cells;
+        int mask = cells.length - 1;
+        if ((int) COUNT.getOpaque(this) > 0) {
+            int top = (int) CURSOR.getOpaque(this);
+            for (int k = 1; k <= cells.length; k++) {
+                int i = (top - k) & mask; // down from the cursor, wrapping round: every cell once
+                Object b = CELL.getOpaque(cells, i); // a hint: the CAS below decides
+                if (b != null && CELL.compareAndSet(cells, i, b, null)) {
+                    CURSOR.setOpaque(this, i);
+                    COUNT.getAndAdd(this, -1);
+                    return (Batch) b;
+                }
             }
         }
         created.incrementAndGet();
@@ -90,12 +133,15 @@ final class BatchPool {
      */
     void give(Batch b) {
         b.recycle();
-        if (b.capacity() != capacity) return;
+        Object[] cells = this.cells;
+        if (b.capacity() != capacity || (int) COUNT.getOpaque(this) >= cells.length) return;
+        int mask = cells.length - 1;
         int top = (int) CURSOR.getOpaque(this);
-        for (int k = 0; k < SLOTS; k++) {
-            int i = (top + k) & (SLOTS - 1); // up from the cursor, wrapping round: every cell once
+        for (int k = 0; k < cells.length; k++) {
+            int i = (top + k) & mask; // up from the cursor, wrapping round: every cell once
             if (CELL.getOpaque(cells, i) == null && CELL.compareAndSet(cells, i, null, b)) {
-                CURSOR.setOpaque(this, i + 1);
+                CURSOR.setOpaque(this, (i + 1) & mask);
+                COUNT.getAndAdd(this, 1);
                 return;
             }
         }
@@ -108,7 +154,7 @@ final class BatchPool {
      */
     int kept() {
         int n = 0;
-        for (int c = 0; c < SLOTS; c++) if (CELL.getVolatile(cells, c) != null) n++;
+        for (int c = 0; c < cells.length; c++) if (CELL.getVolatile(cells, c) != null) n++;
         return n;
     }
 
@@ -119,7 +165,7 @@ final class BatchPool {
      * @return true if they all hold nothing
      */
     boolean keptHoldNothing() {
-        for (int c = 0; c < SLOTS; c++) {
+        for (int c = 0; c < cells.length; c++) {
             Batch b = (Batch) CELL.getVolatile(cells, c);
             if (b == null) continue;
             if (b.size() != 0 || b.sealer() != null || b.next() != null) return false;
@@ -135,14 +181,14 @@ final class BatchPool {
      * @return true if a cell holds it
      */
     boolean keeps(Batch b) {
-        for (int c = 0; c < SLOTS; c++) if (CELL.getVolatile(cells, c) == b) return true;
+        for (int c = 0; c < cells.length; c++) if (CELL.getVolatile(cells, c) == b) return true;
         return false;
     }
 
     /**
      * Moves the cursor (for tests: where racing takes and gives can leave it).
      *
-     * @param c the new cursor, in [0, {@link #SLOTS}]
+     * @param c the new cursor, in [0, {@link #slots()})
      */
     void cursorForTest(int c) {
         CURSOR.setOpaque(this, c);
@@ -150,10 +196,12 @@ final class BatchPool {
 
     private static final VarHandle CELL = MethodHandles.arrayElementVarHandle(Object[].class);
     private static final VarHandle CURSOR;
+    private static final VarHandle COUNT;
 
     static {
         try {
             CURSOR = MethodHandles.lookup().findVarHandle(BatchPool.class, "cursor", int.class);
+            COUNT = MethodHandles.lookup().findVarHandle(BatchPool.class, "count", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
