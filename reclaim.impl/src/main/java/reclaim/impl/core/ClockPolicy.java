@@ -6,6 +6,17 @@ package reclaim.impl.core;
  * (after the seal's full fence) and reclaimed once every announcement has moved past its stamp.
  */
 public abstract class ClockPolicy extends Policy {
+    /**
+     * The share of the bags waiting in the store that a bounded collection may run, whatever its limit: one in this
+     * many. A collection walks every bag it takes (the young ones are put back), so with a fixed limit a backlog made
+     * each collection longer without making it run more: past some tens of thousands of bags the walk, inside the
+     * collector's guard, outlasted the seals of that time, held the clock back meanwhile, and the backlog grew without
+     * end (EBR and QSBR, eight threads on two cores, a write-heavy map: 20 million objects waiting after a few seconds,
+     * stall reports every 100 ms). Running a share of the backlog makes a collection's actions at most a fixed multiple
+     * of its walk, and shrinks a backlog geometrically: by an eighth for each collection.
+     */
+    static final int BACKLOG_SHARE = 8;
+
     /** Creates the policy. */
     protected ClockPolicy() {}
 
@@ -44,7 +55,8 @@ public abstract class ClockPolicy extends Policy {
 
     /**
      * Takes the shared stack's bags once one may be old enough (its tag hint is below the bound), puts back at once,
-     * with one push, those it will not run (too young, or past {@code limit}), then runs the others. With nothing old
+     * with one push, those it will not run (too young, or past {@code limit} and the backlog's share:
+     * {@link #BACKLOG_SHARE}), then runs the others. With nothing old
      * enough it stops at the hint, after the clock advance attempt (which a queue's peek needed as well): a stalled
      * reader does not make every collection walk the bags it holds back. The
      * young bags are out of the stack only while the chain is split (no user code runs meanwhile), so a racing
@@ -60,6 +72,10 @@ public abstract class ClockPolicy extends Policy {
         long bound = reclaimableBelow();
         // The hint is at most every bag's tag (SealedBags) but for a push in flight, which flush does not race with.
         if (limit != Core.COLLECT_ALL && store.minTagHint() >= bound) return;
+        // The bags it may run: at least a share of the backlog (read before the take, opaque enough: a volatile read of
+        // the count), so that the walk below, which visits every bag, never costs more per bag run than a fixed ratio.
+        int cap = limit == Core.COLLECT_ALL ? limit
+                : (int) Math.max(limit, Math.min(Integer.MAX_VALUE, store.objects() / core.batchSize() / BACKLOG_SHARE));
         Batch rest = store.takeAll();
         Batch run = null;
         Batch keep = null;
@@ -67,7 +83,7 @@ public abstract class ClockPolicy extends Policy {
         while (rest != null) { // pointer work only: nothing here can throw
             Batch b = rest;
             rest = b.next();
-            if (due < limit && b.tag() < bound) {
+            if (due < cap && b.tag() < bound) {
                 due++;
                 b.link(run);
                 run = b;
