@@ -72,8 +72,9 @@ public abstract class ClockPolicy extends Policy {
         long bound = reclaimableBelow();
         // The hint is at most every bag's tag (SealedBags) but for a push in flight, which flush does not race with.
         if (limit != Core.COLLECT_ALL && store.minTagHint() >= bound) return;
-        // The bags it may run: at least a share of the backlog (read before the take, opaque enough: a volatile read of
-        // the count), so that the walk below, which visits every bag, never costs more per bag run than a fixed ratio.
+        // The bags it may run: at least a share of the backlog (the store's count, a volatile read before the take; a
+        // stale count only moves the share by the bags sealed meanwhile), so that the walk below, which visits every
+        // bag, costs at most a fixed number of bag visits per bag run.
         int cap = limit == Core.COLLECT_ALL ? limit
                 : (int) Math.max(limit, Math.min(Integer.MAX_VALUE, store.objects() / core.batchSize() / BACKLOG_SHARE));
         Batch rest = store.takeAll();
