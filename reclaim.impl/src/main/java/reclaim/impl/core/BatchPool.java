@@ -55,6 +55,11 @@ final class BatchPool {
      * take's CAS emptied one, so it lags the cells by the racing takes and gives in between: a take that reads 0 while
      * a give is between its CAS and its increment allocates (as it would a moment earlier), and a take that reads more
      * than the cells hold probes a whole round and allocates. Read opaque: only the take's and give's shortcut.
+     * Repaired where it is found wrong: a take that probed a whole round and found no batch sets it to 0, a give that
+     * found no free cell sets it to the cells (each a CAS from the value it read, so that a racing update wins), so
+     * that a count left off for good (an {@code Error}, a {@link StackOverflowError} say, thrown between a cell's CAS
+     * and the count's update) costs one round of probes, not the pool: a count stuck at the cells while they are empty
+     * would make every give drop its batch, and one stuck at 0 while they are full every take allocate.
      * Through {@code COUNT}.
      */
     private int count;
@@ -100,7 +105,8 @@ final class BatchPool {
     Batch take() {
         Object[] cells = this.cells;
         int mask = cells.length - 1;
-        if ((int) COUNT.getOpaque(this) > 0) {
+        int c = (int) COUNT.getOpaque(this);
+        if (c > 0) {
             int top = (int) CURSOR.getOpaque(this);
             for (int k = 1; k <= cells.length; k++) {
                 int i = (top - k) & mask; // down from the cursor, wrapping round: every cell once
@@ -111,6 +117,7 @@ final class BatchPool {
                     return (Batch) b;
                 }
             }
+            COUNT.compareAndSet(this, c, 0); // a whole round found none: the count is repaired (see count)
         }
         created.incrementAndGet();
         return new Batch(capacity);
@@ -134,7 +141,8 @@ final class BatchPool {
     void give(Batch b) {
         b.recycle();
         Object[] cells = this.cells;
-        if (b.capacity() != capacity || (int) COUNT.getOpaque(this) >= cells.length) return;
+        int c = (int) COUNT.getOpaque(this);
+        if (b.capacity() != capacity || c >= cells.length) return;
         int mask = cells.length - 1;
         int top = (int) CURSOR.getOpaque(this);
         for (int k = 0; k < cells.length; k++) {
@@ -145,6 +153,16 @@ final class BatchPool {
                 return;
             }
         }
+        COUNT.compareAndSet(this, c, cells.length); // a whole round found no free cell: the count is repaired
+    }
+
+    /**
+     * Sets the count (for tests: where an {@code Error} between a cell's CAS and the count's update leaves it).
+     *
+     * @param c the count
+     */
+    void countForTest(int c) {
+        COUNT.setVolatile(this, c);
     }
 
     /**

@@ -66,7 +66,11 @@ public final class Core extends Lifecycle {
      * closed, and otherwise drains every bag. See Lifecycle for the store-load pairs that make "in flight" exact.
      */
 
-    /** Bags a collection run from enter() or retire() takes at most, to bound the latency it adds. */
+    /**
+     * Bags a collection run from enter() or retire() takes at most, to bound the latency it adds; a clock scheme's
+     * collection runs a share of a larger backlog all the same ({@link ClockPolicy#BACKLOG_SHARE}), or a backlog would
+     * grow without end.
+     */
     public static final int COLLECT_LIMIT = 8;
     /** The limit flush() passes: everything that is due. */
     public static final int COLLECT_ALL = Integer.MAX_VALUE;
@@ -119,7 +123,10 @@ public final class Core extends Lifecycle {
      * the fence strategy (every full bag collects), {@link #HEAVY_AMORTIZED} or more under the asymmetric one.
      */
     final long collectEvery;
-    /** The bag limit of a collection run from enter() or retire(): enough for {@link #collectEvery} objects. */
+    /**
+     * The bag limit of a collection run from enter() or retire(): enough for {@link #collectEvery} objects (a clock
+     * scheme's runs a share of a larger backlog: {@link ClockPolicy#BACKLOG_SHARE}).
+     */
     final int collectLimit;
     /**
      * The amortization's next due point and the counters of {@link #toString()}: written by collectors, so kept off

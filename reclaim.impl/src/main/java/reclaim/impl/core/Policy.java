@@ -251,7 +251,8 @@ public abstract class Policy {
     /**
      * Judges sealed bags and reclaims what is safe. Runs counted as work in flight; may run reclaim actions.
      *
-     * @param limit bags to take at most; {@link Core#COLLECT_ALL} from flush
+     * @param limit bags to take at most ({@link ClockPolicy} runs a share of a larger backlog:
+     *     {@link ClockPolicy#BACKLOG_SHARE}); {@link Core#COLLECT_ALL} from flush
      */
     protected abstract void collect(int limit);
 

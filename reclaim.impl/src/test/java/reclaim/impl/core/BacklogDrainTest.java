@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 
@@ -21,11 +22,10 @@ import reclaim.api.Scheme;
  * that a steady stream of retires starts run a share of the backlog each ({@link ClockPolicy#BACKLOG_SHARE}), not a
  * fixed number of bags. With a fixed number, a collection every 16 bags under the asymmetric barrier ran 32, so a
  * backlog shrank by 16 bags each time however large it was, while each collection walked all of it; with many threads
- * on few cores the walk outlasted the seals and the backlog grew without end.
+ * on few cores the walk outlasted the seals and the backlog grew without end. And what one operation runs stays within
+ * that share (the price of draining: a sixteenth of the backlog on the operation that starts a collection).
  */
 class BacklogDrainTest {
-    private static final Consumer<Object> NOTHING = o -> {};
-
     static Stream<Arguments> schemesAndBarriers() {
         List<Options.Barrier> barriers = new ArrayList<>(List.of(Options.Barrier.FENCE));
         if (Membarrier.unavailableReason() == null) barriers.add(Options.Barrier.ASYMMETRIC);
@@ -37,25 +37,34 @@ class BacklogDrainTest {
     @SuppressWarnings("try") // the holder's guard is open for the block; the block does not use it
     void aBacklogShrinksWhileRetiresGoOn(String scheme, Options.Barrier barrier) {
         int backlog = 200_000;
-        int after = 50_000;
+        int after = 100_000;
+        AtomicLong ran = new AtomicLong();
+        Consumer<Object> count = o -> ran.incrementAndGet();
         try (Reclaimer r = Reclaimer.create(Scheme.named(scheme), Options.DEFAULT.withBarrier(barrier))) {
             try (GuardHolder holder = GuardHolder.open(r)) {
                 for (int i = 0; i < backlog; i++) {
                     try (Guard g = r.enter()) {
-                        g.retire(new Object(), NOTHING);
+                        g.retire(new Object(), count);
                     }
                 }
                 assertTrue(r.stats().pending() >= backlog - 1_000, scheme + ": the open guard did not hold the backlog: "
                         + r.stats().pending() + " pending");
             }
+            long most = 0;
             for (int i = 0; i < after; i++) {
+                long before = ran.get();
                 try (Guard g = r.enter()) {
-                    g.retire(new Object(), NOTHING);
+                    g.retire(new Object(), count);
                 }
+                most = Math.max(most, ran.get() - before);
             }
             long pending = r.stats().pending();
             assertTrue(pending < 20_000, scheme + " under " + barrier + ": " + pending + " objects still pending after "
                     + after + " more retires (a backlog of " + backlog + ")");
+            // What one operation runs: the backlog's share, a seal's trickle and a batch more at most.
+            int bag = ReclaimerHandle.coreOf(r).batchSize();
+            long bound = ((long) backlog / bag / ClockPolicy.BACKLOG_SHARE + Reclamation.TRICKLE_MOST + 4) * bag;
+            assertTrue(most <= bound, scheme + " under " + barrier + ": one operation ran " + most + " actions (bound " + bound + ")");
         }
     }
 }
