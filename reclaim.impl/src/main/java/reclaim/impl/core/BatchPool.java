@@ -8,19 +8,22 @@ import java.lang.invoke.VarHandle;
  * batch whose actions ran instead of allocating one (a bag's arrays are most of what a reclaimer allocates per
  * retired object).
  *
- * <p>{@link #slots()} cells, each null or an empty batch, used as a stack under a cursor (a hint), and a count of the
- * batches kept. {@link #take()} allocates at once when the count says the pool is empty; otherwise it probes the
- * cells from the cursor down, wrapping round, and CASes the first non-null one to null (a cell taken is always emptied
- * by the CAS, so no two takers get the same batch), and allocates only when it found none in a whole round;
- * {@link #give} drops the batch to the garbage collector at once when the count says the pool is full, otherwise
- * probes from the cursor up, wrapping round, and CASes the first empty cell from null to the batch, and drops the
- * batch only when it found no empty cell in a whole round. One thread alone finds a batch, or a free cell, at its
- * first probe; racing threads can leave the cursor off by a few cells, and the round still finds what the pool holds
- * (a pool that probed only near the cursor missed batches left above it, and allocated while it kept some: garbage in
- * steady state with two threads). The count spares an empty pool's take, and a full pool's give, a round of probes
- * over every cell (in a burst, when every seal allocates). Wait-free (at most {@link #slots()} probes; a failed CAS
- * means another thread took or filled that cell, and the probe moves on). The CASes are volatile: the give's
- * publishes the batch's cleared slots to the taker, whose CAS reads them.
+ * <p>{@link #slots()} cells, each null or an empty batch, used as a stack under a cursor (a hint). {@link #take()}
+ * probes the cells from the cursor down, wrapping round, and CASes the first non-null one to null (a cell taken is
+ * always emptied by the CAS, so no two takers get the same batch), and allocates only when it found none in a whole
+ * round; {@link #give} probes from the cursor up, wrapping round, and CASes the first empty cell from null to the
+ * batch, and drops the batch to the garbage collector only when it found no empty cell in a whole round. One thread
+ * alone finds a batch, or a free cell, at its first probe; racing threads can leave the cursor off by a few cells,
+ * and the round still finds what the pool holds (a pool that probed only near the cursor missed batches left above
+ * it, and allocated while it kept some: garbage in steady state with two threads). Wait-free (at most
+ * {@link #slots()} probes; a failed CAS means another thread took or filled that cell, and the probe moves on). The
+ * CASes are volatile: the give's publishes the batch's cleared slots to the taker, whose CAS reads them.
+ *
+ * <p>No count of the batches kept: an empty pool's take and a full pool's give pay a round of probes (1,024 opaque
+ * loads of one array at the default bag size, a fraction of a microsecond, on a seal that allocates a batch anyway or
+ * on a batch dropped after a peak larger than the pool). A count that let them skip it was tried: it is updated apart
+ * from the cell's CAS, so two takers racing for the last batch, or an {@code Error} between the CAS and the update,
+ * left it below what the cells held, and the pool then allocated while it kept batches, for good.
  *
  * <p>How many: the pool keeps the batches of up to {@link #OBJECTS} objects (at the default bag size of 64, 1,024
  * batches, some 850 KiB when full), so that the batches freed after a peak of objects waiting for reclamation are
@@ -50,19 +53,6 @@ final class BatchPool {
      * {@code CURSOR}.
      */
     private int cursor;
-    /**
-     * The batches kept, near enough: incremented (atomically) after a give's CAS filled a cell, decremented after a
-     * take's CAS emptied one, so it lags the cells by the racing takes and gives in between: a take that reads 0 while
-     * a give is between its CAS and its increment allocates (as it would a moment earlier), and a take that reads more
-     * than the cells hold probes a whole round and allocates. Read opaque: only the take's and give's shortcut.
-     * Repaired where it is found wrong: a take that probed a whole round and found no batch sets it to 0, a give that
-     * found no free cell sets it to the cells (each a CAS from the value it read, so that a racing update wins), so
-     * that a count left off for good (an {@code Error}, a {@link StackOverflowError} say, thrown between a cell's CAS
-     * and the count's update) costs one round of probes, not the pool: a count stuck at the cells while they are empty
-     * would make every give drop its batch, and one stuck at 0 while they are full every take allocate.
-     * Through {@code COUNT}.
-     */
-    private int count;
     private final int capacity;
     /** Batches {@link #take()} had to allocate (for tests and toString); incremented only then. */
     private final java.util.concurrent.atomic.AtomicLong created = new java.util.concurrent.atomic.AtomicLong();
@@ -105,19 +95,14 @@ final class BatchPool {
     Batch take() {
         Object[] cells = this.cells;
         int mask = cells.length - 1;
-        int c = (int) COUNT.getOpaque(this);
-        if (c > 0) {
-            int top = (int) CURSOR.getOpaque(this);
-            for (int k = 1; k <= cells.length; k++) {
-                int i = (top - k) & mask; // down from the cursor, wrapping round: every cell once
-                Object b = CELL.getOpaque(cells, i); // a hint: the CAS below decides
-                if (b != null && CELL.compareAndSet(cells, i, b, null)) {
-                    CURSOR.setOpaque(this, i);
-                    COUNT.getAndAdd(this, -1);
-                    return (Batch) b;
-                }
+        int top = (int) CURSOR.getOpaque(this);
+        for (int k = 1; k <= cells.length; k++) {
+            int i = (top - k) & mask; // down from the cursor, wrapping round: every cell once
+            Object b = CELL.getOpaque(cells, i); // a hint: the CAS below decides
+            if (b != null && CELL.compareAndSet(cells, i, b, null)) {
+                CURSOR.setOpaque(this, i);
+                return (Batch) b;
             }
-            COUNT.compareAndSet(this, c, 0); // a whole round found none: the count is repaired (see count)
         }
         created.incrementAndGet();
         return new Batch(capacity);
@@ -141,28 +126,16 @@ final class BatchPool {
     void give(Batch b) {
         b.recycle();
         Object[] cells = this.cells;
-        int c = (int) COUNT.getOpaque(this);
-        if (b.capacity() != capacity || c >= cells.length) return;
+        if (b.capacity() != capacity) return;
         int mask = cells.length - 1;
         int top = (int) CURSOR.getOpaque(this);
         for (int k = 0; k < cells.length; k++) {
             int i = (top + k) & mask; // up from the cursor, wrapping round: every cell once
             if (CELL.getOpaque(cells, i) == null && CELL.compareAndSet(cells, i, null, b)) {
                 CURSOR.setOpaque(this, (i + 1) & mask);
-                COUNT.getAndAdd(this, 1);
                 return;
             }
         }
-        COUNT.compareAndSet(this, c, cells.length); // a whole round found no free cell: the count is repaired
-    }
-
-    /**
-     * Sets the count (for tests: where an {@code Error} between a cell's CAS and the count's update leaves it).
-     *
-     * @param c the count
-     */
-    void countForTest(int c) {
-        COUNT.setVolatile(this, c);
     }
 
     /**
@@ -214,12 +187,10 @@ final class BatchPool {
 
     private static final VarHandle CELL = MethodHandles.arrayElementVarHandle(Object[].class);
     private static final VarHandle CURSOR;
-    private static final VarHandle COUNT;
 
     static {
         try {
             CURSOR = MethodHandles.lookup().findVarHandle(BatchPool.class, "cursor", int.class);
-            COUNT = MethodHandles.lookup().findVarHandle(BatchPool.class, "count", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
