@@ -1,5 +1,7 @@
 package reclaim.impl.core;
 
+import java.util.concurrent.atomic.AtomicLong;
+
 /**
  * A policy whose readers announce a clock value and whose bags are judged by the clock read when they were
  * sealed: EBR's epoch, QSBR's grace-period counter, the leak baseline's counter. A bag is stamped at sealing
@@ -57,46 +59,112 @@ public abstract class ClockPolicy extends Policy {
     }
 
     /**
+     * Splits that began and ended: the windows in which a collection holds every bag it took from the store, from the
+     * take to the put-back of those it will not run (pointer work, no user code). A flush ({@link #collectAll}) counts
+     * them around each pass and passes again, after the windows open at that moment have ended, until one pass saw none
+     * begin, end or stay open: what a collection put back (old bags past its cap, or bags too young for its bound but
+     * old enough for the flush's) is then in the store when the flush looks, so a flush no longer returns while a
+     * bounded collection outside every guard holds bags retired before it (reclaimed by neither: the collection put
+     * them back, and the flush had found the store empty). Volatile increments, the begun one before the take and the
+     * ended one after the put-back, read volatile by the flush before and after its pass (the argument of the deferred
+     * stack's drain, {@code Reclamation.drainDeferred}).
+     */
+    private final AtomicLong splitsBegun = new AtomicLong();
+    private final AtomicLong splitsEnded = new AtomicLong();
+    /** Runs inside each split's window, before the put-back (tests: a flush that runs meanwhile). Plain: set before use. */
+    Runnable splitHookForTest;
+
+    /**
      * Takes the shared stack's bags once one may be old enough (its tag hint is below the bound), puts back at once,
      * with one push, those it will not run (too young, or past {@code limit} and the backlog's share:
      * {@link #BACKLOG_SHARE}), then runs the others. With nothing old
      * enough it stops at the hint, after the clock advance attempt (which a queue's peek needed as well): a stalled
-     * reader does not make every collection walk the bags it holds back. The
-     * young bags are out of the stack only while the chain is split (no user code runs meanwhile), so a racing
-     * {@code flush} misses them no longer than it missed a bag polled and re-added by a queue.
+     * reader does not make every collection walk the bags it holds back. A flush's ({@link Core#COLLECT_ALL}) is
+     * {@link #collectAll}.
      */
     @Override
     protected void collect(int limit) {
         SealedBags store = core.sealed;
+        if (limit == Core.COLLECT_ALL) {
+            collectAll(store);
+            return;
+        }
         // Nothing sealed, nothing to judge: no clock advance, and no scan (under the asymmetric barrier a scan
         // costs a membarrier, an interrupt of every CPU running a thread of the process). Stalls still show in
         // stats(), and flush() advances the clock itself.
         if (store.sharedEmpty()) return;
         long bound = reclaimableBelow();
         // The hint is at most every bag's tag (SealedBags) but for a push in flight, which flush does not race with.
-        if (limit != Core.COLLECT_ALL && store.minTagHint() >= bound) return;
+        if (store.minTagHint() >= bound) return;
         // The bags it may run: at least a share of the backlog (the store's count, a volatile read before the take; a
         // stale count only moves the share by the bags sealed meanwhile), so that the walk below, which visits every
         // bag, costs at most a fixed number of bag visits per bag run.
-        int cap = limit == Core.COLLECT_ALL ? limit
-                : (int) Math.max(limit, Math.min(Integer.MAX_VALUE, store.objects() / core.batchSize() / BACKLOG_SHARE));
-        Batch rest = store.takeAll();
-        Batch run = null;
-        Batch keep = null;
-        int due = 0;
-        while (rest != null) { // pointer work only: nothing here can throw
-            Batch b = rest;
-            rest = b.next();
-            if (due < cap && b.tag() < bound) {
-                due++;
-                b.link(run);
-                run = b;
-            } else {
-                b.link(keep);
-                keep = b;
+        int cap = (int) Math.max(limit, Math.min(Integer.MAX_VALUE, store.objects() / core.batchSize() / BACKLOG_SHARE));
+        runAll(store, split(store, bound, cap));
+    }
+
+    /**
+     * flush()'s collection: with anything sealed, advances the clock once and runs every bag old enough for that
+     * bound, and passes again while other collections' splits overlapped the pass ({@link #splitsBegun}), so that
+     * what they put back is judged too. Nothing sealed and no split in flight: no clock advance (as in
+     * {@link #collect}).
+     */
+    private void collectAll(SealedBags store) {
+        long bound = 0;
+        boolean advanced = false;
+        while (true) {
+            long begun = splitsBegun.get(); // before the look at the store: see splitsBegun
+            long ended = splitsEnded.get();
+            int mine = 0;
+            if (!store.sharedEmpty()) {
+                if (!advanced) {
+                    bound = reclaimableBelow();
+                    advanced = true;
+                }
+                runAll(store, split(store, bound, Integer.MAX_VALUE));
+                mine = 1; // this pass's own split, counted once in each
             }
+            if (begun == ended && splitsBegun.get() == begun + mine && splitsEnded.get() == ended + mine) return;
+            while (splitsEnded.get() != splitsBegun.get()) Thread.onSpinWait(); // other collections' pointer work
         }
-        store.addChain(keep); // allocates nothing, cannot fail
+    }
+
+    /**
+     * Takes every bag of the store, puts back at once, with one push, those it will not run (tagged at or above
+     * {@code bound}, or past {@code cap}), and returns the others, inside a counted window ({@link #splitsBegun}).
+     *
+     * @return the bags to run, owned by the caller
+     */
+    private Batch split(SealedBags store, long bound, int cap) {
+        splitsBegun.incrementAndGet(); // before the take: a flush that looks while we hold the bags passes again
+        try {
+            Batch rest = store.takeAll();
+            Batch run = null;
+            Batch keep = null;
+            int due = 0;
+            while (rest != null) { // pointer work only: nothing here can throw
+                Batch b = rest;
+                rest = b.next();
+                if (due < cap && b.tag() < bound) {
+                    due++;
+                    b.link(run);
+                    run = b;
+                } else {
+                    b.link(keep);
+                    keep = b;
+                }
+            }
+            Runnable hook = splitHookForTest;
+            if (hook != null) hook.run();
+            store.addChain(keep); // allocates nothing, cannot fail
+            return run;
+        } finally {
+            splitsEnded.incrementAndGet(); // after the put-back
+        }
+    }
+
+    /** Runs a chain of bags judged safe; after a failure (an Error) puts those not run back in the store. */
+    private void runAll(SealedBags store, Batch run) {
         // A trickling collection defers what its budget will not run before it runs anything (Reclamation): a flush
         // that an action calls, or a racing one, finds those on the deferred stack. Cannot fail either.
         run = core.reclamation().deferSurplus(run);
