@@ -115,16 +115,23 @@ public abstract class ClockPolicy extends Policy {
         while (true) {
             long begun = splitsBegun.get(); // before the look at the store: see splitsBegun
             long ended = splitsEnded.get();
+            Batch run = null;
             int mine = 0;
             if (!store.sharedEmpty()) {
                 if (!advanced) {
                     bound = reclaimableBelow();
                     advanced = true;
                 }
-                runAll(store, split(store, bound, Integer.MAX_VALUE));
+                if (bound == Long.MIN_VALUE) return; // nothing is safe (the leak baseline): nothing to wait for either
+                run = split(store, bound, Integer.MAX_VALUE);
                 mine = 1; // this pass's own split, counted once in each
             }
-            if (begun == ended && splitsBegun.get() == begun + mine && splitsEnded.get() == ended + mine) return;
+            // Only the splits that overlapped this look matter: one that began after it takes only what was pushed
+            // after it (put back by those, or sealed since). So the check closes before the actions run, which a
+            // split of another thread may overlap as it likes.
+            boolean quiet = begun == ended && splitsBegun.get() == begun + mine && splitsEnded.get() == ended + mine;
+            runAll(store, run);
+            if (quiet) return;
             while (splitsEnded.get() != splitsBegun.get()) Thread.onSpinWait(); // other collections' pointer work
         }
     }
