@@ -61,8 +61,8 @@ public abstract class ClockPolicy extends Policy {
     /**
      * Splits that began and ended: the windows in which a collection holds every bag it took from the store, from the
      * take to the put-back of those it will not run (pointer work, no user code). A flush ({@link #collectAll}) counts
-     * them around each pass and passes again, after the windows open at that moment have ended, until one pass saw none
-     * begin, end or stay open: what a collection put back (old bags past its cap, or bags too young for its bound but
+     * them around each look at the store (its own split included) and passes again, after the windows open at that
+     * moment have ended, until one look saw none begin, end or stay open: what a collection put back (old bags past its cap, or bags too young for its bound but
      * old enough for the flush's) is then in the store when the flush looks, so a flush no longer returns while a
      * bounded collection outside every guard holds bags retired before it (reclaimed by neither: the collection put
      * them back, and the flush had found the store empty). Volatile increments, the begun one before the take and the
