@@ -5,18 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.stream.Stream;
 
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import reclaim.api.Options;
@@ -32,14 +28,8 @@ import reclaim.api.Scheme;
  * both have returned, and the flush does not return while the collection holds the bags.
  */
 class FlushDuringABoundedCollectionTest {
-    static Stream<Arguments> schemesAndBarriers() {
-        List<Options.Barrier> barriers = new ArrayList<>(List.of(Options.Barrier.FENCE));
-        if (Membarrier.unavailableReason() == null) barriers.add(Options.Barrier.ASYMMETRIC);
-        return Stream.of("ebr", "qsbr").flatMap(s -> barriers.stream().map(b -> Arguments.of(s, b)));
-    }
-
     @ParameterizedTest
-    @MethodSource("schemesAndBarriers")
+    @MethodSource("reclaim.impl.core.BacklogDrainTest#schemesAndBarriers") // EBR and QSBR under each barrier
     @SuppressWarnings("try") // the holder's guard is open for the block; the block does not use it
     void aFlushDuringACollectionsSplitReclaimsWhatWasRetiredBeforeIt(String scheme, Options.Barrier barrier) throws Exception {
         int backlog = 20_000;
