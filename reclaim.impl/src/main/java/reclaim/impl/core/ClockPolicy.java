@@ -1,7 +1,5 @@
 package reclaim.impl.core;
 
-import java.util.concurrent.atomic.AtomicLong;
-
 /**
  * A policy whose readers announce a clock value and whose bags are judged by the clock read when they were
  * sealed: EBR's epoch, QSBR's grace-period counter, the leak baseline's counter. A bag is stamped at sealing
@@ -59,18 +57,15 @@ public abstract class ClockPolicy extends Policy {
     }
 
     /**
-     * Splits that began and ended: the windows in which a collection holds every bag it took from the store, from the
-     * take to the put-back of those it will not run (pointer work, no user code). A flush ({@link #collectAll}) counts
-     * them around each look at the store (its own split included) and passes again, after the windows open at that
-     * moment have ended, until one look saw none begin, end or stay open: what a collection put back (old bags past its cap, or bags too young for its bound but
-     * old enough for the flush's) is then in the store when the flush looks, so a flush no longer returns while a
-     * bounded collection outside every guard holds bags retired before it (reclaimed by neither: the collection put
-     * them back, and the flush had found the store empty). Volatile increments, the begun one before the take and the
-     * ended one after the put-back, read volatile by the flush before and after its pass (the argument of the deferred
-     * stack's drain, {@code Reclamation.drainDeferred}).
+     * The windows in which a collection holds every bag it took from the store, from the take to the put-back of those
+     * it will not run (pointer work, no user code). A flush ({@link #collectAll}) checks them around each look at the
+     * store (its own split included) and looks again, after the windows open at that moment have ended, until one look
+     * saw none: what a collection put back (old bags past its cap, or bags too young for its bound but old enough for
+     * the flush's) is then in the store when the flush looks, so a flush no longer returns while a bounded collection
+     * outside every guard holds bags retired before it (reclaimed by neither: the collection put them back, and the
+     * flush had found the store empty). See {@link Windows}.
      */
-    private final AtomicLong splitsBegun = new AtomicLong();
-    private final AtomicLong splitsEnded = new AtomicLong();
+    private final Windows splits = new Windows();
     /** Runs inside each split's window, before the put-back (tests: a flush that runs meanwhile). Plain: set before use. */
     Runnable splitHookForTest;
 
@@ -105,7 +100,7 @@ public abstract class ClockPolicy extends Policy {
 
     /**
      * flush()'s collection: with anything sealed, advances the clock once and runs every bag old enough for that
-     * bound, and passes again while other collections' splits overlapped the pass ({@link #splitsBegun}), so that
+     * bound, and looks again while other collections' splits overlapped its look ({@link #splits}), so that
      * what they put back is judged too. Nothing sealed and no split in flight: no clock advance (as in
      * {@link #collect}).
      */
@@ -113,8 +108,8 @@ public abstract class ClockPolicy extends Policy {
         long bound = 0;
         boolean advanced = false;
         while (true) {
-            long begun = splitsBegun.get(); // before the look at the store: see splitsBegun
-            long ended = splitsEnded.get();
+            long begun = splits.begun(); // before the look at the store: see splits
+            long ended = splits.ended();
             Batch run = null;
             int mine = 0;
             if (!store.sharedEmpty()) {
@@ -129,21 +124,21 @@ public abstract class ClockPolicy extends Policy {
             // Only the splits that overlapped this look matter: one that began after it takes only what was pushed
             // after it (put back by those, or sealed since). So the check closes before the actions run, which a
             // split of another thread may overlap as it likes.
-            boolean quiet = begun == ended && splitsBegun.get() == begun + mine && splitsEnded.get() == ended + mine;
+            boolean quiet = splits.quiet(begun, ended, mine);
             runAll(store, run);
             if (quiet) return;
-            while (splitsEnded.get() != splitsBegun.get()) Thread.onSpinWait(); // other collections' pointer work
+            splits.awaitNoneOpen(); // other collections' pointer work
         }
     }
 
     /**
      * Takes every bag of the store, puts back at once, with one push, those it will not run (tagged at or above
-     * {@code bound}, or past {@code cap}), and returns the others, inside a counted window ({@link #splitsBegun}).
+     * {@code bound}, or past {@code cap}), and returns the others, inside a counted window ({@link #splits}).
      *
      * @return the bags to run, owned by the caller
      */
     private Batch split(SealedBags store, long bound, int cap) {
-        splitsBegun.incrementAndGet(); // before the take: a flush that looks while we hold the bags passes again
+        splits.begin(); // before the take: a flush that looks while we hold the bags looks again
         try {
             Batch rest = store.takeAll();
             Batch run = null;
@@ -166,7 +161,7 @@ public abstract class ClockPolicy extends Policy {
             store.addChain(keep); // allocates nothing, cannot fail
             return run;
         } finally {
-            splitsEnded.incrementAndGet(); // after the put-back
+            splits.end(); // after the put-back
         }
     }
 

@@ -61,8 +61,7 @@ public final class Reclamation {
      * increments and reads: in one synchronization order with the stack's swap and CAS, so a drain whose reads around
      * a pass saw both counts equal and unchanged had no trickle between its take and its put-back during that pass.
      */
-    private final AtomicLong splitsBegun = new AtomicLong();
-    private final AtomicLong splitsEnded = new AtomicLong();
+    private final Windows splits = new Windows();
     /** Drains of the deferred stack begun (see drains()); volatile increments and reads. */
     private final AtomicLong drains = new AtomicLong();
 
@@ -264,7 +263,7 @@ public final class Reclamation {
         if (d == null) return;
         Batch mine;
         long held = 0;
-        splitsBegun.incrementAndGet(); // before the take: a drain that looks while we hold the stack waits for us
+        splits.begin(); // before the take: a drain that looks while we hold the stack waits for us
         try {
             mine = d.takeAllHeld(); // counted in deferredWaiting() until run or put back
             if (mine == null) return;
@@ -275,7 +274,7 @@ public final class Reclamation {
             last.link(null);
             d.addChain(rest); // allocates nothing, cannot fail
         } finally {
-            splitsEnded.incrementAndGet(); // after the put-back
+            splits.end(); // after the put-back
         }
         try {
             runChain(d, mine);
@@ -322,8 +321,8 @@ public final class Reclamation {
         if (d == null) return;
         if (counted) drains.incrementAndGet(); // before the passes (see Core.collect)
         while (true) {
-            long begun = splitsBegun.get();
-            long ended = splitsEnded.get();
+            long begun = splits.begun();
+            long ended = splits.ended();
             for (Batch chain; (chain = d.takeAllHeld()) != null; ) {
                 long held = Batch.objectsIn(chain);
                 try {
@@ -332,8 +331,8 @@ public final class Reclamation {
                     d.release(held);
                 }
             }
-            if (begun == ended && splitsBegun.get() == begun && splitsEnded.get() == ended) return;
-            while (splitsEnded.get() != splitsBegun.get()) Thread.onSpinWait(); // pointer work of other seals
+            if (splits.quiet(begun, ended, 0)) return;
+            splits.awaitNoneOpen(); // pointer work of other seals
         }
     }
 
